@@ -1,0 +1,81 @@
+//! Assembling the HTTP application: API, docs, health checks and the dashboard's static files.
+
+use std::path::PathBuf;
+
+use actix_files::{Files, NamedFile};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::{web, App, HttpRequest};
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{json_error, path_error, ApiError};
+use crate::openapi::ApiDoc;
+use crate::routes;
+use crate::state::AppState;
+
+pub fn build(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    use utoipa::OpenApi;
+    let static_dir = state.settings.static_dir.clone();
+    let json_limit = state.settings.max_body_bytes;
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .app_data(web::Data::new(state))
+        .app_data(web::JsonConfig::default().limit(json_limit).error_handler(json_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .service(routes::health::healthz)
+        .service(routes::health::readyz)
+        .service(scope("/api/v1").configure(routes::configure))
+        .split_for_parts();
+    let mut app = app
+        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        .wrap(
+            DefaultHeaders::new()
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .add((header::REFERRER_POLICY, "no-referrer")),
+        )
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api));
+    if static_dir.join("index.html").is_file() {
+        app = app.service(Files::new("/assets", static_dir.join("assets")).prefer_utf8(true));
+    }
+    app.default_service(web::to(move |req: HttpRequest| fallback(req, static_dir.clone())))
+}
+
+/// Unknown API paths get a problem document; any other GET gets the dashboard (client routing).
+async fn fallback(req: HttpRequest, static_dir: PathBuf) -> Result<actix_web::HttpResponse, ApiError> {
+    let path = req.path();
+    if path.starts_with("/api/") || path == "/api" {
+        return Err(ApiError::NotFound(format!("no API route {} {path}", req.method())));
+    }
+    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD {
+        return Err(ApiError::NotFound(format!("no route {} {path}", req.method())));
+    }
+    // A file at the top of the build (favicon, robots.txt …), else the single-page app itself.
+    let relative = path.trim_start_matches('/');
+    let candidate = static_dir.join(relative);
+    let file = if !relative.is_empty() && !relative.contains("..") && candidate.is_file() {
+        candidate
+    } else {
+        static_dir.join("index.html")
+    };
+    let named = NamedFile::open(&file)
+        .map_err(|_| ApiError::NotFound("the dashboard is not built: run `npm run build` in frontend/".into()))?;
+    let mut response = named.into_response(&req);
+    if file.ends_with("index.html") {
+        response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
+    }
+    Ok(response)
+}

@@ -1,0 +1,99 @@
+//! Settings, read from the environment (and a `.env` file). `.env.example` documents each one.
+
+use std::path::PathBuf;
+
+use auditlog_db::DatabaseUrl;
+use rand::RngCore;
+
+/// The default store: an SQLite file under `./data/`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/auditlog.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// HS256 needs at least this much key material.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    pub bind: String,
+    /// Where the built dashboard lives; served at `/` when present.
+    pub static_dir: PathBuf,
+    /// Where development secrets are kept.
+    pub data_dir: PathBuf,
+    pub token_ttl_seconds: i64,
+    pub max_body_bytes: usize,
+    pub max_batch_events: usize,
+    pub db_pool_size: u32,
+    pub dev_mode: bool,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| format!("{name} must be a positive whole number, got {v:?}")),
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, String> {
+        let database_url = DatabaseUrl::parse(&var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))?;
+        let settings = Settings {
+            database_url,
+            bind: var("BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
+            static_dir: PathBuf::from(var("STATIC_DIR").unwrap_or_else(|| "frontend/dist".into())),
+            data_dir: PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".into())),
+            token_ttl_seconds: number("TOKEN_TTL_SECONDS", 8 * 3600)?,
+            max_body_bytes: number("MAX_BODY_BYTES", 8 * 1024 * 1024)?,
+            max_batch_events: number("MAX_BATCH_EVENTS", 1000)?,
+            db_pool_size: number("DB_POOL_SIZE", 8)?,
+            dev_mode: matches!(var("AUDITLOG_DEV").as_deref(), Some("1" | "true" | "yes")),
+        };
+        if settings.token_ttl_seconds <= 0 || settings.max_batch_events == 0 || settings.db_pool_size == 0 {
+            return Err("TOKEN_TTL_SECONDS, MAX_BATCH_EVENTS and DB_POOL_SIZE must be greater than zero".into());
+        }
+        Ok(settings)
+    }
+
+    /// `JWT_SECRET`, or in development mode a generated secret kept in `DATA_DIR/jwt-secret`.
+    pub fn jwt_secret(&self) -> Result<Vec<u8>, String> {
+        if let Some(secret) = var("JWT_SECRET") {
+            if secret.len() < MIN_SECRET_BYTES {
+                return Err(format!("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long"));
+            }
+            return Ok(secret.into_bytes());
+        }
+        if !self.dev_mode {
+            return Err("JWT_SECRET is not set (set it, or AUDITLOG_DEV=1 to generate one for development)".into());
+        }
+        let path = self.data_dir.join("jwt-secret");
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            if existing.trim().len() >= MIN_SECRET_BYTES {
+                return Ok(existing.trim().as_bytes().to_vec());
+            }
+        }
+        let mut bytes = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        let secret = hex::encode(bytes);
+        std::fs::create_dir_all(&self.data_dir)
+            .and_then(|_| write_private(&path, &secret))
+            .map_err(|e| format!("cannot store the development secret in {}: {e}", path.display()))?;
+        log::warn!("development mode: generated a JWT secret in {}", path.display());
+        Ok(secret.into_bytes())
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}

@@ -1,0 +1,401 @@
+//! The one parser of event filters, shared by every endpoint that reads events.
+
+use std::net::IpAddr;
+
+use auditlog_db::models::EntityRef;
+use auditlog_db::queries::events::{
+    Cursor, EventFilter, ListRequest, Paging, Sort, SortKey, SortOrder, SEARCH_SEPARATOR,
+};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, FieldError};
+
+/// Page sizes the list accepts.
+pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
+pub const DEFAULT_PER_PAGE: u32 = 25;
+const MAX_KEYWORD_CHARS: usize = 200;
+
+/// Parses a query string strictly: unknown parameters are rejected, repeated ones collected.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    serde_html_form::from_str(query).map_err(|e| {
+        let message = e.to_string();
+        let field = message
+            .split('`')
+            .nth(1)
+            .filter(|_| message.starts_with("unknown field"))
+            .unwrap_or("query")
+            .to_string();
+        ApiError::BadRequest {
+            detail: format!("invalid query string: {message}"),
+            errors: vec![FieldError::new(field, message)],
+        }
+    })
+}
+
+/// Named date ranges, resolved in the request's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RangePreset {
+    Today,
+    Yesterday,
+    ThisWeek,
+    Last7Days,
+    Last30Days,
+    ThisMonth,
+    LastMonth,
+}
+
+/// `all` (what the role may see) or `mine` (only the caller's own events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    All,
+    Mine,
+}
+
+/// Sortable columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortParam {
+    OccurredAt,
+    /// By actor name.
+    Actor,
+    Module,
+    Verb,
+    Action,
+    Ip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderParam {
+    Asc,
+    Desc,
+}
+
+/// Filters, sort and paging of an event list. Every filter combines with every other (AND);
+/// unknown parameters are rejected.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventQueryParams {
+    /// Earliest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, from its start in `tz`).
+    /// Not with `range`.
+    pub from: Option<String>,
+    /// Latest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, the whole day in `tz`).
+    /// Not with `range`.
+    pub to: Option<String>,
+    /// A named period, resolved in `tz`. Not with `from`/`to`.
+    pub range: Option<RangePreset>,
+    /// IANA time zone for `range` and date-only `from`/`to`; default: the tenant's business time zone.
+    #[param(example = "Europe/London")]
+    pub tz: Option<String>,
+    /// Only events by this actor id; repeat the parameter for several actors.
+    #[serde(default)]
+    pub actor_id: Vec<String>,
+    /// Module, the first segment of the action (e.g. `booking`).
+    pub module: Option<String>,
+    /// Verb, the second segment of the action (e.g. `updated`).
+    pub verb: Option<String>,
+    /// Exact action (e.g. `booking.updated`).
+    pub action: Option<String>,
+    /// Type of the affected record (e.g. `booking`).
+    pub entity_type: Option<String>,
+    /// Id of the affected record.
+    pub entity_id: Option<String>,
+    /// Exact IP address (v4 or v6).
+    pub ip: Option<String>,
+    /// Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
+    /// action and IP; a whole number also matches the event id. At most 200 characters.
+    pub q: Option<String>,
+    /// `mine` keeps only the caller's own events; `all` (default) is everything the role may see
+    /// (for a member that is their own events either way).
+    pub scope: Option<Scope>,
+    /// Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`.
+    pub sort: Option<SortParam>,
+    /// Sort direction (default `desc`).
+    pub order: Option<OrderParam>,
+    /// Page size: 10, 25 (default), 50 or 100.
+    pub per_page: Option<u32>,
+    /// 1-based page number; the response then includes `total`. Not with `cursor`.
+    pub page: Option<u32>,
+    /// Keyset position from a previous response's `next_cursor`: constant time at any depth.
+    pub cursor: Option<String>,
+}
+
+/// Where relative dates are resolved.
+pub struct FilterContext {
+    pub now: DateTime<Utc>,
+    pub default_tz: Tz,
+}
+
+fn clean(value: &Option<String>) -> Option<String> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+}
+
+fn check_len(name: &str, value: &Option<String>, max: usize) -> Result<(), ApiError> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(ApiError::bad_parameter(name, format!("at most {max} characters"))),
+        _ => Ok(()),
+    }
+}
+
+/// Local midnight of `date` in `tz`; on a day that starts inside a DST gap, the first valid instant.
+fn start_of_day(tz: Tz, date: NaiveDate) -> NaiveDateTime {
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    (0..=180)
+        .step_by(15)
+        .find_map(|minutes| tz.from_local_datetime(&(midnight + TimeDelta::minutes(minutes))).earliest())
+        .map(|t| t.naive_utc())
+        .unwrap_or(midnight)
+}
+
+fn resolve_range(preset: RangePreset, tz: Tz, now: DateTime<Utc>) -> (NaiveDateTime, NaiveDateTime) {
+    let today = now.with_timezone(&tz).date_naive();
+    let day = |d: NaiveDate| start_of_day(tz, d);
+    let tomorrow = today + Days::new(1);
+    let month_start = today.with_day(1).unwrap_or(today);
+    match preset {
+        RangePreset::Today => (day(today), day(tomorrow)),
+        RangePreset::Yesterday => (day(today - Days::new(1)), day(today)),
+        RangePreset::ThisWeek => {
+            let monday = today - Days::new(u64::from(today.weekday().num_days_from_monday()));
+            (day(monday), day(monday + Days::new(7)))
+        }
+        RangePreset::Last7Days => (day(today - Days::new(6)), day(tomorrow)),
+        RangePreset::Last30Days => (day(today - Days::new(29)), day(tomorrow)),
+        RangePreset::ThisMonth => (day(month_start), day(month_start + Months::new(1))),
+        RangePreset::LastMonth => (day(month_start - Months::new(1)), day(month_start)),
+    }
+}
+
+/// A bound given as RFC 3339 or a date. Returns the instant, and whether it was a date.
+fn parse_bound(name: &str, text: &str, tz: Tz) -> Result<(NaiveDateTime, bool), ApiError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok((t.naive_utc(), false));
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok((start_of_day(tz, date), true));
+    }
+    Err(ApiError::bad_parameter(name, "expected an RFC 3339 timestamp (2026-11-21T09:30:00Z) or a date (2026-11-21)"))
+}
+
+fn parse_ip(name: &str, text: &str) -> Result<String, ApiError> {
+    text.parse::<IpAddr>()
+        .map(|ip| ip.to_string())
+        .map_err(|_| ApiError::bad_parameter(name, "not a valid IPv4 or IPv6 address"))
+}
+
+impl EventQueryParams {
+    /// The filter part, resolved against `ctx`.
+    pub fn filter(&self, ctx: &FilterContext) -> Result<EventFilter, ApiError> {
+        let tz = match clean(&self.tz) {
+            Some(name) => name
+                .parse::<Tz>()
+                .map_err(|_| ApiError::bad_parameter("tz", format!("unknown IANA time zone {name:?}")))?,
+            None => ctx.default_tz,
+        };
+        let (from, to) = (clean(&self.from), clean(&self.to));
+        let (from, until) = match (self.range, &from, &to) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                return Err(ApiError::bad_parameter("range", "use either `range` or `from`/`to`, not both"))
+            }
+            (Some(preset), None, None) => {
+                let (start, end) = resolve_range(preset, tz, ctx.now);
+                (Some(start), Some(end))
+            }
+            (None, _, _) => {
+                let from = from.as_deref().map(|t| parse_bound("from", t, tz)).transpose()?.map(|(t, _)| t);
+                let until = match to.as_deref() {
+                    None => None,
+                    Some(text) => match parse_bound("to", text, tz)? {
+                        (t, false) => Some(t + TimeDelta::microseconds(1)),
+                        (_, true) => {
+                            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_default();
+                            Some(start_of_day(tz, date + Days::new(1)))
+                        }
+                    },
+                };
+                if let (Some(f), Some(u)) = (from, until) {
+                    if f >= u {
+                        return Err(ApiError::bad_parameter("from", "`from` must be before `to`"));
+                    }
+                }
+                (from, until)
+            }
+        };
+
+        for (name, value) in [
+            ("module", &self.module),
+            ("verb", &self.verb),
+            ("action", &self.action),
+            ("entity_type", &self.entity_type),
+            ("entity_id", &self.entity_id),
+        ] {
+            check_len(name, value, 128)?;
+        }
+        let mut actor_ids = Vec::new();
+        for id in &self.actor_id {
+            let id = id.trim();
+            if id.chars().count() > 128 {
+                return Err(ApiError::bad_parameter("actor_id", "at most 128 characters"));
+            }
+            if !id.is_empty() && !actor_ids.iter().any(|a| a == id) {
+                actor_ids.push(id.to_string());
+            }
+        }
+        if actor_ids.len() > 100 {
+            return Err(ApiError::bad_parameter("actor_id", "at most 100 actors at once"));
+        }
+        let q = match clean(&self.q) {
+            Some(q) if q.chars().count() > MAX_KEYWORD_CHARS => {
+                return Err(ApiError::bad_parameter("q", format!("at most {MAX_KEYWORD_CHARS} characters")))
+            }
+            Some(q) if q.chars().any(|c| c.is_control() || c == SEARCH_SEPARATOR) => {
+                return Err(ApiError::bad_parameter("q", "control characters are not allowed"))
+            }
+            other => other.map(|q| q.to_lowercase()),
+        };
+        Ok(EventFilter {
+            from,
+            until,
+            actor_ids,
+            module: clean(&self.module),
+            verb: clean(&self.verb),
+            action: clean(&self.action),
+            entity_type: clean(&self.entity_type),
+            entity_id: clean(&self.entity_id),
+            ip: clean(&self.ip).map(|ip| parse_ip("ip", &ip)).transpose()?,
+            q,
+            mine: self.scope == Some(Scope::Mine),
+            record: None,
+        })
+    }
+
+    /// Filter, sort and paging together.
+    pub fn list_request(&self, ctx: &FilterContext) -> Result<ListRequest, ApiError> {
+        let filter = self.filter(ctx)?;
+        let sort = Sort {
+            key: match self.sort.unwrap_or(SortParam::OccurredAt) {
+                SortParam::OccurredAt => SortKey::OccurredAt,
+                SortParam::Actor => SortKey::Actor,
+                SortParam::Module => SortKey::Module,
+                SortParam::Verb => SortKey::Verb,
+                SortParam::Action => SortKey::Action,
+                SortParam::Ip => SortKey::Ip,
+            },
+            order: match self.order.unwrap_or(OrderParam::Desc) {
+                OrderParam::Asc => SortOrder::Asc,
+                OrderParam::Desc => SortOrder::Desc,
+            },
+        };
+        let per_page = self.per_page.unwrap_or(DEFAULT_PER_PAGE);
+        if !PAGE_SIZES.contains(&per_page) {
+            return Err(ApiError::bad_parameter("per_page", "must be 10, 25, 50 or 100"));
+        }
+        let paging = match (self.page, clean(&self.cursor)) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad_parameter("cursor", "use either `page` or `cursor`, not both"))
+            }
+            (Some(0), None) => return Err(ApiError::bad_parameter("page", "pages start at 1")),
+            (Some(page), None) => Paging::Page(page),
+            (None, Some(cursor)) => {
+                Paging::Cursor(Some(Cursor::decode(&cursor, sort).map_err(|e| ApiError::bad_parameter("cursor", e))?))
+            }
+            (None, None) => Paging::Page(1),
+        };
+        Ok(ListRequest { filter, sort, per_page, paging })
+    }
+}
+
+/// The record a history request is about.
+pub fn record_ref(entity_type: &str, id: &str) -> Result<EntityRef, ApiError> {
+    if entity_type.is_empty() || entity_type.len() > 64 || id.is_empty() || id.len() > 128 {
+        return Err(ApiError::bad_request("record type (1–64 characters) and id (1–128 characters) are required"));
+    }
+    Ok(EntityRef { entity_type: entity_type.to_string(), id: id.to_string(), label: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(now: &str, tz: &str) -> FilterContext {
+        FilterContext { now: DateTime::parse_from_rfc3339(now).unwrap().with_timezone(&Utc), default_tz: tz.parse().unwrap() }
+    }
+
+    fn utc(s: &str) -> NaiveDateTime {
+        DateTime::parse_from_rfc3339(s).unwrap().naive_utc()
+    }
+
+    fn params(query: &str) -> EventQueryParams {
+        parse_query(query).unwrap()
+    }
+
+    #[test]
+    fn presets_resolve_in_the_requested_zone() {
+        // 2026-03-29 is the day British Summer Time starts; 00:30 UTC is 00:30 GMT.
+        let c = ctx("2026-03-29T23:30:00Z", "Europe/London");
+        let f = params("range=today").filter(&c).unwrap();
+        assert_eq!((f.from, f.until), (Some(utc("2026-03-29T23:00:00Z")), Some(utc("2026-03-30T23:00:00Z"))));
+        let f = params("range=yesterday").filter(&c).unwrap();
+        assert_eq!((f.from, f.until), (Some(utc("2026-03-29T00:00:00Z")), Some(utc("2026-03-29T23:00:00Z"))));
+        let f = params("range=this_week&tz=UTC").filter(&c).unwrap();
+        assert_eq!((f.from, f.until), (Some(utc("2026-03-23T00:00:00Z")), Some(utc("2026-03-30T00:00:00Z"))));
+        let f = params("range=last_month&tz=America/New_York").filter(&c).unwrap();
+        assert_eq!((f.from, f.until), (Some(utc("2026-02-01T05:00:00Z")), Some(utc("2026-03-01T05:00:00Z"))));
+        let f = params("range=last_7_days&tz=UTC").filter(&c).unwrap();
+        assert_eq!((f.from, f.until), (Some(utc("2026-03-23T00:00:00Z")), Some(utc("2026-03-30T00:00:00Z"))));
+        let f = params("range=this_month&tz=Asia/Kolkata").filter(&c).unwrap();
+        assert_eq!(f.from, Some(utc("2026-03-31T18:30:00Z")), "already April in India");
+    }
+
+    #[test]
+    fn dates_cover_whole_days_and_timestamps_are_inclusive() {
+        let c = ctx("2026-11-21T12:00:00Z", "UTC");
+        let f = params("from=2026-11-01&to=2026-11-02").filter(&c).unwrap();
+        assert_eq!((f.from, f.until), (Some(utc("2026-11-01T00:00:00Z")), Some(utc("2026-11-03T00:00:00Z"))));
+        let f = params("to=2026-11-02T10:00:00%2B01:00").filter(&c).unwrap();
+        assert_eq!(f.until, Some(utc("2026-11-02T09:00:00.000001Z")));
+    }
+
+    #[test]
+    fn bad_parameters_are_rejected_with_their_name() {
+        let c = ctx("2026-11-21T12:00:00Z", "UTC");
+        for (query, name) in [
+            ("range=today&from=2026-01-01", "range"),
+            ("from=yesterday", "from"),
+            ("from=2026-02-01&to=2026-01-01", "from"),
+            ("tz=Mars/Olympus", "tz"),
+            ("ip=999.1.1.1", "ip"),
+            ("per_page=7", "per_page"),
+            ("page=0", "page"),
+            ("page=2&cursor=abc", "cursor"),
+            ("cursor=!!!", "cursor"),
+        ] {
+            match params(query).list_request(&c) {
+                Err(ApiError::BadRequest { errors, .. }) => assert_eq!(errors[0].pointer, name, "{query}"),
+                other => panic!("{query}: expected a bad request, got {other:?}"),
+            }
+        }
+        match parse_query::<EventQueryParams>("colour=red") {
+            Err(ApiError::BadRequest { errors, .. }) => assert_eq!(errors[0].pointer, "colour"),
+            other => panic!("expected unknown parameter error, got {other:?}"),
+        }
+        assert!(parse_query::<EventQueryParams>("sort=name").is_err());
+    }
+
+    #[test]
+    fn repeated_actor_ids_and_keyword_are_normalised() {
+        let c = ctx("2026-11-21T12:00:00Z", "UTC");
+        let f = params("actor_id=7&actor_id=8&actor_id=7&q=%20BOK-12%20&ip=2001:DB8::1&module=").filter(&c).unwrap();
+        assert_eq!(f.actor_ids, vec!["7", "8"]);
+        assert_eq!(f.q.as_deref(), Some("bok-12"));
+        assert_eq!(f.ip.as_deref(), Some("2001:db8::1"));
+        assert_eq!(f.module, None);
+    }
+}

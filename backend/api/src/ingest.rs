@@ -1,0 +1,548 @@
+//! Turning posted JSON into validated [`EventDraft`]s: one event or `{"events": [...]}`, every
+//! problem reported with a JSON Pointer to the event and field.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use auditlog_db::chain::canonical_json;
+use auditlog_db::models::{Actor, Change, EntityRef, EventDraft};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, FieldError};
+
+const MAX_FUTURE: TimeDelta = TimeDelta::minutes(5);
+const MAX_METADATA_BYTES: usize = 16 * 1024;
+const MAX_CHANGES: usize = 500;
+const MAX_RELATED: usize = 50;
+const MAX_REPORTED_ERRORS: usize = 50;
+
+/// A record an event is about: the "Event On" column.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntityInput {
+    /// Record type, lower snake case (`booking`, `invoice`, `customer` …), at most 64 characters.
+    #[serde(rename = "type")]
+    pub entity_type: String,
+    /// Record id in the host application (a string, or an integer which is stored as text).
+    #[serde(deserialize_with = "string_or_integer")]
+    #[schema(value_type = String)]
+    pub id: String,
+    /// Human-readable label, e.g. `BOK-12345`.
+    pub label: Option<String>,
+}
+
+/// Who performed the event. Omit it to record the caller as the actor.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActorInput {
+    /// The actor's id in the host application (a string, or an integer stored as text).
+    #[serde(deserialize_with = "string_or_integer")]
+    #[schema(value_type = String)]
+    pub id: String,
+    /// Display name; defaults to the id.
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// The actor's role in the host application; `admin` marks the event admin-private
+    /// unless the id belongs to a dashboard user, whose stored role decides.
+    pub role: Option<String>,
+    /// `user` (default), `system` or `api`.
+    #[serde(rename = "type")]
+    pub actor_type: Option<String>,
+}
+
+/// One changed field. Give `old`, `new` or both.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeInput {
+    pub field: String,
+    /// Previous value (any JSON); omit for a created record.
+    #[serde(default, deserialize_with = "present")]
+    pub old: Option<Value>,
+    /// New value (any JSON); omit for a deleted record.
+    #[serde(default, deserialize_with = "present")]
+    pub new: Option<Value>,
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+        _ => Err(serde::de::Error::custom("expected a string or an integer")),
+    }
+}
+
+/// An event as an integrator posts it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    /// `<module>.<verb>`, lower snake case segments, e.g. `booking.created`.
+    #[schema(example = "booking.updated")]
+    pub action: String,
+    /// When it happened (RFC 3339); default: when the server received it. At most 5 minutes ahead.
+    pub occurred_at: Option<String>,
+    pub actor: Option<ActorInput>,
+    pub entity: Option<EntityInput>,
+    /// Other records this event belongs to (e.g. the booking's customer), at most 50.
+    #[serde(default)]
+    pub related: Vec<EntityInput>,
+    /// Human-readable summary (at most 1000 characters); generated from actor, verb and record when absent.
+    pub description: Option<String>,
+    /// Field-level diff. Not together with `before`/`after`.
+    pub changes: Option<Vec<ChangeInput>>,
+    /// The record before the change; with `after`, the server computes `changes` (only fields that differ).
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<Map<String, Value>>,
+    /// The record after the change.
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<Map<String, Value>>,
+    /// IPv4 or IPv6 address of the actor.
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// Free JSON object, at most 16 KiB serialised.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    /// The host application's id for this event, unique per tenant: posting it again stores nothing
+    /// and returns the first id.
+    pub external_id: Option<String>,
+}
+
+/// Several events, stored all together or not at all.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventBatch {
+    pub events: Vec<EventInput>,
+}
+
+/// The body of `POST /events`: one event, or a batch.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Documents the body; the handler parses it itself to report every error.
+pub enum IngestBody {
+    One(EventInput),
+    Batch(EventBatch),
+}
+
+/// Everything a validated request carries.
+pub struct ParsedIngest {
+    pub drafts: Vec<EventDraft>,
+    /// Fingerprint of the request for Idempotency-Key comparison.
+    pub request_hash: String,
+}
+
+/// Parses and validates a body. `caller` is the actor of events that name none.
+pub fn parse_body(body: &[u8], caller: &Actor, now: DateTime<Utc>, max_batch: usize) -> Result<ParsedIngest, ApiError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("request body is not valid JSON: {e}")))?;
+    let request_hash = {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(canonical_json(&value).as_bytes()))
+    };
+    let (items, batch) = match value {
+        Value::Object(mut map) if map.contains_key("events") => {
+            if let Some(other) = map.keys().find(|k| *k != "events") {
+                return Err(ApiError::validation(
+                    format!("unknown field `{other}` next to `events`"),
+                    vec![FieldError::new(format!("/{other}"), "unknown field")],
+                ));
+            }
+            match map.remove("events") {
+                Some(Value::Array(items)) => (items, true),
+                _ => {
+                    return Err(ApiError::validation(
+                        "`events` must be an array of events",
+                        vec![FieldError::new("/events", "expected an array")],
+                    ))
+                }
+            }
+        }
+        Value::Object(map) => (vec![Value::Object(map)], false),
+        _ => return Err(ApiError::validation("expected an event object or {\"events\": [...]}", Vec::new())),
+    };
+    if items.is_empty() {
+        return Err(ApiError::validation("the batch holds no events", vec![FieldError::new("/events", "empty")]));
+    }
+    if items.len() > max_batch {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "a batch holds at most {max_batch} events; this one has {}",
+            items.len()
+        )));
+    }
+
+    let mut drafts = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let prefix = if batch { format!("/events/{index}") } else { String::new() };
+        let input: Result<EventInput, _> = serde_path_to_error::deserialize(item);
+        match input {
+            Err(e) => {
+                let pointer = json_pointer(&prefix, &e.path().to_string());
+                errors.push(FieldError::new(pointer, e.into_inner().to_string()));
+            }
+            Ok(input) => match validate(input, caller, now, &prefix) {
+                Ok(draft) => drafts.push(draft),
+                Err(mut errs) => errors.append(&mut errs),
+            },
+        }
+        if errors.len() >= MAX_REPORTED_ERRORS {
+            break;
+        }
+    }
+    if !errors.is_empty() {
+        errors.truncate(MAX_REPORTED_ERRORS);
+        let first = &errors[0];
+        let detail = if batch {
+            format!("{} invalid field(s); nothing was stored. First: {}: {}", errors.len(), first.pointer, first.message)
+        } else {
+            format!("{}: {}", first.pointer, first.message)
+        };
+        return Err(ApiError::validation(detail, errors));
+    }
+    Ok(ParsedIngest { drafts, request_hash })
+}
+
+fn json_pointer(prefix: &str, serde_path: &str) -> String {
+    let mut pointer = prefix.to_string();
+    if serde_path != "." {
+        for segment in serde_path.split('.') {
+            let segment = segment.trim_end_matches(']');
+            for part in segment.split('[') {
+                if !part.is_empty() {
+                    pointer.push('/');
+                    pointer.push_str(&part.replace('~', "~0").replace('/', "~1"));
+                }
+            }
+        }
+    }
+    if pointer.is_empty() {
+        "/".into()
+    } else {
+        pointer
+    }
+}
+
+fn is_snake_segment(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.len() <= 64
+}
+
+struct Checker<'a> {
+    prefix: &'a str,
+    errors: Vec<FieldError>,
+}
+
+impl Checker<'_> {
+    fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(format!("{}/{field}", self.prefix), message));
+    }
+
+    /// Trims, rejects control characters and over-long text; empty becomes `None`.
+    fn text(&mut self, field: &str, value: Option<String>, max: usize) -> Option<String> {
+        let value = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())?;
+        if value.chars().count() > max {
+            self.fail(field, format!("at most {max} characters"));
+        } else if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            self.fail(field, "control characters are not allowed");
+        }
+        Some(value)
+    }
+
+    fn required(&mut self, field: &str, value: String, max: usize) -> String {
+        let text = self.text(field, Some(value), max);
+        if text.is_none() {
+            self.fail(field, "must not be empty");
+        }
+        text.unwrap_or_default()
+    }
+
+    fn entity(&mut self, field: &str, input: EntityInput) -> EntityRef {
+        let entity_type = self.required(&format!("{field}/type"), input.entity_type, 64);
+        if !entity_type.is_empty() && !is_snake_segment(&entity_type) {
+            self.fail(&format!("{field}/type"), "must be lower snake case, e.g. `booking` or `credit_note`");
+        }
+        EntityRef {
+            entity_type,
+            id: self.required(&format!("{field}/id"), input.id, 128),
+            label: self.text(&format!("{field}/label"), input.label, 256),
+        }
+    }
+}
+
+/// Checks one event; all its problems are reported together.
+fn validate(input: EventInput, caller: &Actor, now: DateTime<Utc>, prefix: &str) -> Result<EventDraft, Vec<FieldError>> {
+    let mut c = Checker { prefix, errors: Vec::new() };
+
+    let action = input.action.trim().to_string();
+    let (module, verb) = match action.split_once('.') {
+        Some((m, v)) if is_snake_segment(m) && is_snake_segment(v) => (m.to_string(), v.to_string()),
+        _ => {
+            c.fail("action", "must be `<module>.<verb>` in lower snake case, e.g. `booking.created`");
+            (String::new(), String::new())
+        }
+    };
+
+    let occurred_at = match input.occurred_at.as_deref().map(str::trim) {
+        None | Some("") => now,
+        Some(text) => match DateTime::parse_from_rfc3339(text) {
+            Ok(t) if t.with_timezone(&Utc) > now + MAX_FUTURE => {
+                c.fail("occurred_at", "is more than 5 minutes in the future");
+                now
+            }
+            Ok(t) if t.timestamp() < 0 => {
+                c.fail("occurred_at", "must be after 1970-01-01");
+                now
+            }
+            Ok(t) => t.with_timezone(&Utc),
+            Err(_) => {
+                c.fail("occurred_at", "expected an RFC 3339 timestamp such as 2026-11-21T09:30:00Z");
+                now
+            }
+        },
+    };
+    // Stored with microsecond precision on both backends; the hash must see the same value.
+    let occurred_at = DateTime::from_timestamp_micros(occurred_at.timestamp_micros()).unwrap_or(now).naive_utc();
+
+    let actor = match input.actor {
+        None => caller.clone(),
+        Some(a) => {
+            let id = c.required("actor/id", a.id, 128);
+            let actor_type = c.text("actor/type", a.actor_type, 16).unwrap_or_else(|| "user".into());
+            if !matches!(actor_type.as_str(), "user" | "system" | "api") {
+                c.fail("actor/type", "must be `user`, `system` or `api`");
+            }
+            let email = c.text("actor/email", a.email, 254);
+            if email.as_deref().is_some_and(|e| !e.contains('@') || e.contains(char::is_whitespace)) {
+                c.fail("actor/email", "not an e-mail address");
+            }
+            Actor {
+                name: c.text("actor/name", a.name, 200).unwrap_or_else(|| id.clone()),
+                id,
+                email,
+                role: c.text("actor/role", a.role, 64),
+                actor_type,
+            }
+        }
+    };
+
+    let entity = input.entity.map(|e| c.entity("entity", e));
+    if input.related.len() > MAX_RELATED {
+        c.fail("related", format!("at most {MAX_RELATED} related records"));
+    }
+    let related: Vec<EntityRef> =
+        input.related.into_iter().enumerate().map(|(i, e)| c.entity(&format!("related/{i}"), e)).collect();
+
+    let changes = match (input.changes, input.before, input.after) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            c.fail("changes", "give either `changes` or `before`/`after`, not both");
+            Vec::new()
+        }
+        (Some(changes), None, None) => {
+            let mut seen = BTreeSet::new();
+            changes
+                .into_iter()
+                .enumerate()
+                .map(|(i, ch)| {
+                    let field = c.required(&format!("changes/{i}/field"), ch.field, 128);
+                    if ch.old.is_none() && ch.new.is_none() {
+                        c.fail(&format!("changes/{i}"), "give `old`, `new` or both");
+                    }
+                    if !seen.insert(field.clone()) {
+                        c.fail(&format!("changes/{i}/field"), "the same field appears twice");
+                    }
+                    Change { field, old: ch.old, new: ch.new }
+                })
+                .collect()
+        }
+        (None, before, after) => diff(before.as_ref(), after.as_ref()),
+    };
+    if changes.len() > MAX_CHANGES {
+        c.fail("changes", format!("at most {MAX_CHANGES} changed fields"));
+    }
+
+    let ip = match c.text("ip", input.ip, 64) {
+        None => None,
+        Some(text) => match text.parse::<IpAddr>() {
+            Ok(ip) => Some(ip.to_string()),
+            Err(_) => {
+                c.fail("ip", "not a valid IPv4 or IPv6 address");
+                None
+            }
+        },
+    };
+    let user_agent = c.text("user_agent", input.user_agent, 512);
+    let metadata = input.metadata.unwrap_or_default();
+    if serde_json::to_vec(&metadata).map(|v| v.len()).unwrap_or(usize::MAX) > MAX_METADATA_BYTES {
+        c.fail("metadata", format!("at most {} KiB once serialised", MAX_METADATA_BYTES / 1024));
+    }
+    let external_id = c.text("external_id", input.external_id, 128);
+    let description = c
+        .text("description", input.description, 1000)
+        .unwrap_or_else(|| describe(&actor, &verb, &module, entity.as_ref()));
+
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    Ok(EventDraft {
+        external_id,
+        occurred_at,
+        actor,
+        action,
+        module,
+        verb,
+        entity,
+        related,
+        description,
+        changes,
+        ip,
+        user_agent,
+        metadata,
+    })
+}
+
+/// Field-level diff of two snapshots: created → every `new`; deleted → every `old`;
+/// updated → only the fields whose value changed. Fields come out in name order.
+pub fn diff(before: Option<&Map<String, Value>>, after: Option<&Map<String, Value>>) -> Vec<Change> {
+    let empty = Map::new();
+    let (b, a) = (before.unwrap_or(&empty), after.unwrap_or(&empty));
+    let fields: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    fields
+        .into_iter()
+        .filter_map(|field| {
+            let (old, new) = (b.get(field), a.get(field));
+            if old == new {
+                return None;
+            }
+            // A side exists only when its snapshot does; a field missing from it reads as null.
+            let side = |snapshot: Option<&Map<String, Value>>, v: Option<&Value>| {
+                snapshot.map(|_| v.cloned().unwrap_or(Value::Null))
+            };
+            Some(Change { field: field.clone(), old: side(before, old), new: side(after, new) })
+        })
+        .collect()
+}
+
+/// "Ann Lee updated booking BOK-123" when the integrator gives no description.
+pub fn describe(actor: &Actor, verb: &str, module: &str, entity: Option<&EntityRef>) -> String {
+    let phrase = match verb {
+        "login" => "logged in".to_string(),
+        "logout" => "logged out".to_string(),
+        "login_failed" => "failed to log in".to_string(),
+        "password_changed" => "changed their password".to_string(),
+        "status_changed" => "changed the status of".to_string(),
+        "role_changed" => "changed the role of".to_string(),
+        other => other.replace('_', " "),
+    };
+    match entity {
+        Some(e) => {
+            let name = e.label.clone().unwrap_or_else(|| format!("#{}", e.id));
+            format!("{} {phrase} {} {name}", actor.name, e.entity_type.replace('_', " "))
+        }
+        None if matches!(verb, "login" | "logout" | "login_failed" | "password_changed") => {
+            format!("{} {phrase}", actor.name)
+        }
+        None => format!("{} {phrase} {}", actor.name, module.replace('_', " ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn caller() -> Actor {
+        Actor { id: "1".into(), name: "Ann Lee".into(), email: None, role: Some("admin".into()), actor_type: "user".into() }
+    }
+
+    fn parse(body: Value) -> Result<ParsedIngest, ApiError> {
+        parse_body(body.to_string().as_bytes(), &caller(), Utc::now(), 1000)
+    }
+
+    fn errors(body: Value) -> Vec<(String, String)> {
+        match parse(body) {
+            Err(ApiError::Validation { errors, .. }) => errors.into_iter().map(|e| (e.pointer, e.message)).collect(),
+            other => panic!("expected a validation error, got {:?}", other.map(|p| p.drafts)),
+        }
+    }
+
+    #[test]
+    fn diff_keeps_only_changed_fields() {
+        let before = json!({"status": "open", "total": 10, "note": null, "gone": 1});
+        let after = json!({"status": "paid", "total": 10, "note": null, "added": true});
+        let changes = diff(before.as_object(), after.as_object());
+        let fields: Vec<_> = changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["added", "gone", "status"]);
+        assert_eq!(changes[0].old, Some(Value::Null));
+        assert_eq!(changes[1].new, Some(Value::Null));
+        assert_eq!((changes[2].old.clone(), changes[2].new.clone()), (Some(json!("open")), Some(json!("paid"))));
+    }
+
+    #[test]
+    fn diff_of_created_and_deleted_records_has_one_side() {
+        let snapshot = json!({"a": 1, "b": "x"});
+        let created = diff(None, snapshot.as_object());
+        assert!(created.iter().all(|c| c.old.is_none() && c.new.is_some()));
+        let deleted = diff(snapshot.as_object(), None);
+        assert!(deleted.iter().all(|c| c.new.is_none() && c.old.is_some()));
+        assert_eq!(deleted.len(), 2);
+    }
+
+    #[test]
+    fn a_valid_event_gets_defaults() {
+        let parsed = parse(json!({"action": "booking.created", "entity": {"type": "booking", "id": 42, "label": "BOK-42"}}))
+            .unwrap();
+        let draft = &parsed.drafts[0];
+        assert_eq!((draft.module.as_str(), draft.verb.as_str()), ("booking", "created"));
+        assert_eq!(draft.actor, caller());
+        assert_eq!(draft.entity.as_ref().unwrap().id, "42");
+        assert_eq!(draft.description, "Ann Lee created booking BOK-42");
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_pointer() {
+        let errs = errors(json!({"events": [
+            {"action": "booking.created"},
+            {"action": "Booking Created", "ip": "300.1.1.1", "occurred_at": "2999-01-01T00:00:00Z"},
+            {"action": "booking.created", "colour": "red"},
+            {"action": "booking.created", "actor": {"id": "7", "type": "robot"}, "description": "x".repeat(1001)}
+        ]}));
+        let pointers: Vec<&str> = errs.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            pointers,
+            ["/events/1/action", "/events/1/occurred_at", "/events/1/ip", "/events/2", "/events/3/actor/type", "/events/3/description"]
+        );
+        assert!(errs[3].1.contains("unknown field `colour`"), "{}", errs[3].1);
+    }
+
+    #[test]
+    fn nested_type_errors_point_into_the_event() {
+        let errs = errors(json!({"events": [{"action": "a.b", "related": [{"type": "customer", "id": true}]}]}));
+        assert_eq!(errs[0].0, "/events/0/related/0/id");
+    }
+
+    #[test]
+    fn batch_limits_and_shapes() {
+        let many: Vec<Value> = (0..3).map(|_| json!({"action": "a.b"})).collect();
+        assert!(matches!(
+            parse_body(json!({"events": many}).to_string().as_bytes(), &caller(), Utc::now(), 2),
+            Err(ApiError::PayloadTooLarge(_))
+        ));
+        assert!(matches!(parse(json!({"events": []})), Err(ApiError::Validation { .. })));
+        assert!(matches!(parse(json!([1, 2])), Err(ApiError::Validation { .. })));
+        assert!(matches!(parse_body(b"{not json", &caller(), Utc::now(), 10), Err(ApiError::BadRequest { .. })));
+    }
+
+    #[test]
+    fn request_hash_ignores_formatting() {
+        let a = parse_body(br#"{"action":"a.b","ip":"10.0.0.1"}"#, &caller(), Utc::now(), 10).unwrap();
+        let b = parse_body(b"{ \"ip\": \"10.0.0.1\",\n \"action\": \"a.b\" }", &caller(), Utc::now(), 10).unwrap();
+        assert_eq!(a.request_hash, b.request_hash);
+    }
+}

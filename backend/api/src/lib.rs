@@ -1,0 +1,19 @@
+//! Activity Log HTTP API.
+//!
+//! - [`app`]: assembles routes, docs and the dashboard
+//! - [`routes`]: one module per resource, where requests enter
+//! - [`auth`]: tokens and the authenticated-user extractor
+//! - [`filters`]: the one parser of event filters
+//! - [`ingest`]: validation of posted events
+//! - [`error`]: the one error type (problem+json)
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod filters;
+pub mod ingest;
+pub mod openapi;
+pub mod routes;
+pub mod seed;
+pub mod state;

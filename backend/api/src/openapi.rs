@@ -1,0 +1,61 @@
+//! The OpenAPI document, collected from the handlers' own `#[utoipa::path]` annotations.
+
+use actix_web::App;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{scope, AppExt};
+
+use crate::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Activity Log API",
+        description = "Audit trail service: host applications post events, the dashboard and auditors read them.\n\nErrors are RFC 9457 `application/problem+json` documents.",
+        license(name = "MIT"),
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign-in and the current user"),
+        (name = "events", description = "Ingest and search events"),
+        (name = "facets", description = "Values for the dashboard's filter pickers"),
+        (name = "service", description = "Health and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token from `POST /api/v1/auth/login`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as served at `/openapi.json` and written to `openapi.yaml`.
+pub fn document() -> OpenApiDoc {
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(routes::health::healthz)
+        .service(routes::health::readyz)
+        .service(scope("/api/v1").configure(routes::configure))
+        .split_for_parts();
+    doc
+}
+
+/// YAML text of the document, as checked in at the repository root.
+pub fn yaml() -> Result<String, String> {
+    document().to_yaml().map_err(|e| format!("cannot render the OpenAPI document: {e}"))
+}

@@ -1,0 +1,45 @@
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use auditlog_db::queries::events as event_queries;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, Problem};
+use crate::filters::{parse_query, record_ref, EventQueryParams};
+use crate::routes::events::{filter_context, EventListResponse};
+use crate::state::AppState;
+
+/// A record's timeline: its own events and those that list it in `related` (so a customer's
+/// history includes its bookings' and invoices' events). Same filters and paging as `/events`.
+#[utoipa::path(
+    tag = "events",
+    security(("bearer" = [])),
+    params(
+        ("type" = String, Path, description = "Record type, e.g. `customer`"),
+        ("id" = String, Path, description = "Record id"),
+        EventQueryParams,
+    ),
+    responses(
+        (status = 200, body = EventListResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/entities/{type}/{id}/history")]
+pub async fn history(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (entity_type, id) = path.into_inner();
+    let params: EventQueryParams = parse_query(req.query_string())?;
+    let mut request = params.list_request(&filter_context(&auth))?;
+    request.filter.record = Some(record_ref(&entity_type, &id)?);
+    let viewer = auth.viewer();
+    let (page, request) = state
+        .db(move |conn| {
+            let page = event_queries::list(conn, &viewer, &request)?;
+            Ok((page, request))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(EventListResponse::new(page, &request)))
+}

@@ -1,0 +1,316 @@
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use auditlog_db::models::{Change, EntityRef, Event, Role};
+use auditlog_db::queries::events::{self as event_queries, EventPage, ListRequest, Paging};
+use auditlog_db::queries::ingest::{store_events, IdempotencyKey, IngestOutcome};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, Problem};
+use crate::filters::{parse_query, EventQueryParams, FilterContext};
+use crate::ingest::{parse_body, IngestBody};
+use crate::state::AppState;
+
+/// Who performed an event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActorOut {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    /// The actor's role when the event was recorded, if known.
+    pub role: Option<String>,
+    /// `user`, `system` or `api`.
+    #[serde(rename = "type")]
+    pub actor_type: String,
+}
+
+/// A record: the one an event is about, or one it relates to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntityOut {
+    #[serde(rename = "type")]
+    pub entity_type: String,
+    pub id: String,
+    pub label: Option<String>,
+}
+
+impl From<EntityRef> for EntityOut {
+    fn from(e: EntityRef) -> Self {
+        EntityOut { entity_type: e.entity_type, id: e.id, label: e.label }
+    }
+}
+
+/// One changed field. `old` is absent for a created record, `new` for a deleted one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeOut {
+    pub field: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Value>)]
+    pub old: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Value>)]
+    pub new: Option<Value>,
+}
+
+impl From<Change> for ChangeOut {
+    fn from(c: Change) -> Self {
+        ChangeOut { field: c.field, old: c.old, new: c.new }
+    }
+}
+
+/// A stored event (SPEC §2).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventOut {
+    pub id: i64,
+    /// Position in the tenant's hash chain, gap-free from 1.
+    pub seq: i64,
+    /// When it happened (UTC).
+    pub occurred_at: DateTime<Utc>,
+    /// When the server stored it (UTC).
+    pub recorded_at: DateTime<Utc>,
+    pub actor: ActorOut,
+    /// `<module>.<verb>`.
+    pub action: String,
+    pub module: String,
+    pub verb: String,
+    /// The affected record ("Event On").
+    pub entity: Option<EntityOut>,
+    /// Other records this event belongs to.
+    pub related: Vec<EntityOut>,
+    pub description: String,
+    /// Field-level diff.
+    pub changes: Vec<ChangeOut>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    /// The host application's id for the event, if it gave one.
+    pub external_id: Option<String>,
+    /// SHA-256 of `prev_hash` and the event's canonical bytes (hex).
+    pub hash: String,
+    /// The hash of the tenant's previous event (64 zeros for the first).
+    pub prev_hash: String,
+}
+
+impl From<Event> for EventOut {
+    fn from(e: Event) -> Self {
+        let d = e.draft;
+        EventOut {
+            id: e.id,
+            seq: e.seq,
+            occurred_at: d.occurred_at.and_utc(),
+            recorded_at: e.recorded_at.and_utc(),
+            actor: ActorOut {
+                id: d.actor.id,
+                name: d.actor.name,
+                email: d.actor.email,
+                role: d.actor.role,
+                actor_type: d.actor.actor_type,
+            },
+            action: d.action,
+            module: d.module,
+            verb: d.verb,
+            entity: d.entity.map(Into::into),
+            related: d.related.into_iter().map(Into::into).collect(),
+            description: d.description,
+            changes: d.changes.into_iter().map(Into::into).collect(),
+            ip: d.ip,
+            user_agent: d.user_agent,
+            metadata: d.metadata,
+            external_id: d.external_id,
+            hash: e.hash,
+            prev_hash: e.prev_hash,
+        }
+    }
+}
+
+/// A page of events.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventListResponse {
+    pub items: Vec<EventOut>,
+    /// The page number, in page mode; null in cursor mode.
+    pub page: Option<u32>,
+    pub per_page: u32,
+    /// Matching events across all pages, in page mode; null in cursor mode.
+    pub total: Option<i64>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl EventListResponse {
+    pub fn new(page: EventPage, request: &ListRequest) -> Self {
+        EventListResponse {
+            items: page.items.into_iter().map(Into::into).collect(),
+            page: match request.paging {
+                Paging::Page(n) => Some(n),
+                Paging::Cursor(_) => None,
+            },
+            per_page: request.per_page,
+            total: page.total,
+            next_cursor: page.next.map(|c| c.encode()),
+        }
+    }
+}
+
+/// What `POST /events` stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestResponse {
+    /// The id of each posted event, in request order; a duplicate gets the id stored first.
+    pub ids: Vec<i64>,
+    /// Events newly stored.
+    pub accepted: usize,
+    /// Events already stored under the same `external_id`.
+    pub duplicates: usize,
+}
+
+impl From<IngestOutcome> for IngestResponse {
+    fn from(o: IngestOutcome) -> Self {
+        IngestResponse { ids: o.ids, accepted: o.accepted, duplicates: o.duplicates }
+    }
+}
+
+/// The time frame for relative dates: now, in the tenant's business zone.
+pub fn filter_context(auth: &AuthUser) -> FilterContext {
+    FilterContext { now: Utc::now(), default_tz: auth.tenant.timezone.parse::<Tz>().unwrap_or(Tz::UTC) }
+}
+
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// Reads the body up to the configured limit.
+async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let too_large = || ApiError::PayloadTooLarge(format!("the request body exceeds {limit} bytes"));
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(4096).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Record one event, or a batch of up to 1000 (`{"events": [...]}`) all together or not at all.
+///
+/// Safe to retry: with the same `Idempotency-Key` header the first response is returned and
+/// nothing is stored twice (the same key with a different body is a 409); an event whose
+/// `external_id` is already stored is counted as a duplicate and answered with its first id.
+/// Admins (and, later, API tokens with `events:write`) may post.
+#[utoipa::path(
+    tag = "events",
+    security(("bearer" = [])),
+    request_body(content = IngestBody, description = "One event, or `{\"events\": [...]}`"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Up to 255 printable characters; a retry with the same key and body stores nothing new and gets the first response.")),
+    responses(
+        (status = 201, body = IngestResponse, headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored response of an earlier request"))),
+        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not post events", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Idempotency-Key reused with another body", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body or batch too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid events; `errors` names each event index and field, nothing was stored", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/events")]
+pub async fn ingest(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_role(&[Role::Admin])?;
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with("application/json") {
+        return Err(ApiError::UnsupportedMediaType("send events as Content-Type: application/json".into()));
+    }
+    let key = match req.headers().get("Idempotency-Key") {
+        None => None,
+        Some(value) => {
+            let key = value.to_str().map(str::trim).unwrap_or_default();
+            if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY || key.chars().any(|c| c.is_control()) {
+                return Err(ApiError::bad_request("Idempotency-Key must be 1 to 255 printable characters"));
+            }
+            Some(key.to_string())
+        }
+    };
+    let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
+    let now = Utc::now();
+    let parsed = parse_body(&body, &auth.actor(), now, state.settings.max_batch_events)?;
+    let idempotency = key.map(|key| IdempotencyKey { key, request_hash: parsed.request_hash.clone() });
+    let tenant_id = auth.tenant.id;
+    let (outcome, replayed) = state
+        .db(move |conn| Ok(store_events(conn, tenant_id, idempotency.as_ref(), &parsed.drafts, now.naive_utc())?))
+        .await?;
+    let mut response = HttpResponse::Created();
+    if replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(response.json(IngestResponse::from(outcome)))
+}
+
+/// Search events: every filter combines with the others; newest first by default.
+///
+/// Page mode (`page`) answers `total`; cursor mode (`cursor`, from `next_cursor`) is keyset
+/// paging that costs the same at any depth. Both modes return `next_cursor`.
+#[utoipa::path(
+    tag = "events",
+    security(("bearer" = [])),
+    params(EventQueryParams),
+    responses(
+        (status = 200, body = EventListResponse),
+        (status = 400, description = "Invalid or unknown query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events")]
+pub async fn list(state: web::Data<AppState>, auth: AuthUser, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let params: EventQueryParams = parse_query(req.query_string())?;
+    let request = params.list_request(&filter_context(&auth))?;
+    let viewer = auth.viewer();
+    let (page, request) = state
+        .db(move |conn| {
+            let page = event_queries::list(conn, &viewer, &request)?;
+            Ok((page, request))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(EventListResponse::new(page, &request)))
+}
+
+/// One event with everything stored about it.
+#[utoipa::path(
+    tag = "events",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Event id")),
+    responses(
+        (status = 200, body = EventOut),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event visible to the caller (also another tenant's)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events/{id}")]
+pub async fn get(state: web::Data<AppState>, auth: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let viewer = auth.viewer();
+    let event = state
+        .db(move |conn| {
+            event_queries::get(conn, &viewer, id).map_err(|e| match e {
+                auditlog_db::StoreError::NotFound => ApiError::NotFound(format!("event {id} not found")),
+                other => other.into(),
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(EventOut::from(event)))
+}

@@ -1,0 +1,32 @@
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct HealthResponse {
+    /// `ok` when alive; `ready` when the database answers.
+    pub status: &'static str,
+}
+
+/// Liveness: the process is up.
+#[utoipa::path(tag = "service", responses((status = 200, body = HealthResponse)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(HealthResponse { status: "ok" })
+}
+
+/// Readiness: the database answers a query.
+#[utoipa::path(tag = "service", responses(
+    (status = 200, body = HealthResponse),
+    (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state
+        .db(|conn| conn.ping().map_err(|e| ApiError::Unavailable(e.to_string())))
+        .await?;
+    Ok(HttpResponse::Ok().json(HealthResponse { status: "ready" }))
+}

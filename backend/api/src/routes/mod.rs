@@ -1,0 +1,22 @@
+//! One module per resource. Each handler carries its own `#[utoipa::path]`.
+
+pub mod auth;
+pub mod entities;
+pub mod events;
+pub mod facets;
+pub mod health;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Everything under `/api/v1`.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(auth::login)
+        .service(auth::me)
+        .service(events::ingest)
+        .service(events::list)
+        .service(events::get)
+        .service(entities::history)
+        .service(facets::actors)
+        .service(facets::modules)
+        .service(facets::actions);
+}

@@ -1,0 +1,19 @@
+use thiserror::Error;
+
+/// Everything the storage layer can fail with. The API maps each to its HTTP status; the text of
+/// `Database`, `Pool` and `Corrupt` is logged, never sent to clients.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("database unavailable: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;

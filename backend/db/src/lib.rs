@@ -1,0 +1,18 @@
+//! Activity Log storage: one code path over PostgreSQL and SQLite.
+//!
+//! - [`connection`]: the connection enum, pool and migrations per backend
+//! - [`schema`] and [`models`]: tables and rows
+//! - [`visibility`]: the one rule deciding which events a reader may see
+//! - [`queries`]: every SQL statement
+//! - [`chain`]: the tamper-evidence hash chain
+
+pub mod chain;
+pub mod connection;
+pub mod error;
+pub mod models;
+pub mod queries;
+pub mod schema;
+pub mod visibility;
+
+pub use connection::{Backend, DatabaseUrl, DbConnection, DbPool};
+pub use error::{StoreError, StoreResult};

@@ -1,0 +1,269 @@
+//! Rows as stored, and the domain types they decode into.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::StoreError;
+use crate::schema::{event_related, events, tenants, users};
+
+/// A dashboard user's role (SPEC §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Manager,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Member => "member",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "manager" => Ok(Role::Manager),
+            "member" => Ok(Role::Member),
+            other => Err(format!("unknown role {other:?}: expected admin, manager or member")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tenants)]
+pub struct Tenant {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub timezone: String,
+    pub head_seq: i64,
+    pub head_hash: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub actor_id: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl User {
+    /// The stored role; the CHECK constraint keeps it one of the three.
+    pub fn role(&self) -> Role {
+        self.role.parse().unwrap_or(Role::Member)
+    }
+}
+
+/// Who performed an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Actor {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub role: Option<String>,
+    /// `user`, `system` or `api`.
+    pub actor_type: String,
+}
+
+/// A record an event is about or related to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityRef {
+    #[serde(rename = "type")]
+    pub entity_type: String,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// One field-level change. `old`/`new` are absent (not null) when the side does not exist:
+/// a created record has only `new`, a deleted one only `old`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub field: String,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub old: Option<Value>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub new: Option<Value>,
+}
+
+/// Keeps an explicit JSON `null` as `Some(Null)`; only a missing key is `None`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// A validated event, ready to be stored (no seq, hash or id yet).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventDraft {
+    pub external_id: Option<String>,
+    pub occurred_at: NaiveDateTime,
+    pub actor: Actor,
+    pub action: String,
+    pub module: String,
+    pub verb: String,
+    pub entity: Option<EntityRef>,
+    pub related: Vec<EntityRef>,
+    pub description: String,
+    pub changes: Vec<Change>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub metadata: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub seq: i64,
+    pub external_id: Option<String>,
+    pub occurred_at: NaiveDateTime,
+    pub recorded_at: NaiveDateTime,
+    pub actor_id: String,
+    pub actor_type: String,
+    pub actor_name: String,
+    pub actor_email: Option<String>,
+    pub actor_role: Option<String>,
+    pub admin_private: bool,
+    pub action: String,
+    pub module: String,
+    pub verb: String,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub entity_label: Option<String>,
+    pub description: String,
+    pub changes: String,
+    pub related: String,
+    pub metadata: String,
+    pub ip: String,
+    pub user_agent: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = events, treat_none_as_default_value = false)]
+pub struct NewEventRow {
+    pub tenant_id: i64,
+    pub seq: i64,
+    pub external_id: Option<String>,
+    pub occurred_at: NaiveDateTime,
+    pub recorded_at: NaiveDateTime,
+    pub actor_id: String,
+    pub actor_type: String,
+    pub actor_name: String,
+    pub actor_email: Option<String>,
+    pub actor_role: Option<String>,
+    pub admin_private: bool,
+    pub action: String,
+    pub module: String,
+    pub verb: String,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub entity_label: Option<String>,
+    pub description: String,
+    pub changes: String,
+    pub related: String,
+    pub metadata: String,
+    pub ip: String,
+    pub user_agent: Option<String>,
+    pub search_text: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = event_related)]
+pub struct NewEventRelated {
+    pub tenant_id: i64,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub event_id: i64,
+}
+
+/// A stored event, decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub seq: i64,
+    pub recorded_at: NaiveDateTime,
+    pub admin_private: bool,
+    pub prev_hash: String,
+    pub hash: String,
+    pub draft: EventDraft,
+}
+
+impl TryFrom<EventRow> for Event {
+    type Error = StoreError;
+
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        let corrupt = |what: &str, e: serde_json::Error| {
+            StoreError::Corrupt(format!("event {} has unreadable {what}: {e}", row.id))
+        };
+        let changes = serde_json::from_str(&row.changes).map_err(|e| corrupt("changes", e))?;
+        let related = serde_json::from_str(&row.related).map_err(|e| corrupt("related", e))?;
+        let metadata = serde_json::from_str(&row.metadata).map_err(|e| corrupt("metadata", e))?;
+        let entity = match (row.entity_type, row.entity_id) {
+            (Some(entity_type), Some(id)) => Some(EntityRef { entity_type, id, label: row.entity_label }),
+            _ => None,
+        };
+        Ok(Event {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            seq: row.seq,
+            recorded_at: row.recorded_at,
+            admin_private: row.admin_private,
+            prev_hash: row.prev_hash,
+            hash: row.hash,
+            draft: EventDraft {
+                external_id: row.external_id,
+                occurred_at: row.occurred_at,
+                actor: Actor {
+                    id: row.actor_id,
+                    name: row.actor_name,
+                    email: row.actor_email,
+                    role: row.actor_role,
+                    actor_type: row.actor_type,
+                },
+                action: row.action,
+                module: row.module,
+                verb: row.verb,
+                entity,
+                related,
+                description: row.description,
+                changes,
+                ip: Some(row.ip).filter(|ip| !ip.is_empty()),
+                user_agent: row.user_agent,
+                metadata,
+            },
+        })
+    }
+}

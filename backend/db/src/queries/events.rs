@@ -1,0 +1,301 @@
+//! Reading events: one filter, one sort, two paging modes (page number or keyset cursor).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, NaiveDateTime};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::contains_pattern;
+use crate::connection::DbConnection;
+use crate::error::{StoreError, StoreResult};
+use crate::models::{EntityRef, Event, EventRow};
+use crate::schema::{event_related, events};
+use crate::connection::MultiBackend;
+use crate::visibility::{visible_to, EventPredicate, Viewer};
+
+type EventQuery<'a> = events::BoxedQuery<'a, MultiBackend>;
+
+/// Separates the fields of `search_text`; keyword searches may not contain it.
+pub const SEARCH_SEPARATOR: char = '\u{1f}';
+
+/// Every filter of the list, export, stats and stream endpoints, already validated.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventFilter {
+    /// Inclusive lower bound on `occurred_at` (UTC).
+    pub from: Option<NaiveDateTime>,
+    /// Exclusive upper bound on `occurred_at` (UTC).
+    pub until: Option<NaiveDateTime>,
+    /// Any of these `actor.id`s.
+    pub actor_ids: Vec<String>,
+    pub module: Option<String>,
+    pub verb: Option<String>,
+    pub action: Option<String>,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub ip: Option<String>,
+    /// Keyword, lower-cased; an integer also matches the event id.
+    pub q: Option<String>,
+    /// Only the reader's own events ("My dashboard").
+    pub mine: bool,
+    /// A record whose history is wanted: its own events and those naming it in `related`.
+    pub record: Option<EntityRef>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SortKey {
+    #[default]
+    OccurredAt,
+    Actor,
+    Module,
+    Verb,
+    Action,
+    Ip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    Asc,
+    #[default]
+    Desc,
+}
+
+/// A sort column; ties are broken by `occurred_at`, then by `id`, in the same direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sort {
+    pub key: SortKey,
+    pub order: SortOrder,
+}
+
+/// Position after the last row of a page, for keyset paging.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(rename = "k")]
+    pub key: SortKey,
+    #[serde(rename = "o")]
+    pub order: SortOrder,
+    /// The sort column's value (absent when sorting by time).
+    #[serde(rename = "v", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// `occurred_at` in microseconds since the epoch.
+    #[serde(rename = "t")]
+    pub occurred_at_us: i64,
+    #[serde(rename = "i")]
+    pub id: i64,
+}
+
+impl Cursor {
+    fn after(row: &EventRow, sort: Sort) -> Self {
+        let value = match sort.key {
+            SortKey::OccurredAt => None,
+            SortKey::Actor => Some(row.actor_name.clone()),
+            SortKey::Module => Some(row.module.clone()),
+            SortKey::Verb => Some(row.verb.clone()),
+            SortKey::Action => Some(row.action.clone()),
+            SortKey::Ip => Some(row.ip.clone()),
+        };
+        Cursor {
+            key: sort.key,
+            order: sort.order,
+            value,
+            occurred_at_us: row.occurred_at.and_utc().timestamp_micros(),
+            id: row.id,
+        }
+    }
+
+    /// The opaque text form handed to clients.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// Parses a client's cursor; it must have been made for the same sort.
+    pub fn decode(text: &str, sort: Sort) -> Result<Self, String> {
+        let invalid = || "cursor is not valid: pass back a next_cursor exactly as received".to_string();
+        let bytes = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| invalid())?;
+        let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        if cursor.key != sort.key || cursor.order != sort.order {
+            return Err("cursor was made for another sort or order: restart paging without it".into());
+        }
+        if (cursor.key == SortKey::OccurredAt) != cursor.value.is_none() {
+            return Err(invalid());
+        }
+        DateTime::from_timestamp_micros(cursor.occurred_at_us).ok_or_else(invalid)?;
+        Ok(cursor)
+    }
+
+    fn occurred_at(&self) -> NaiveDateTime {
+        DateTime::from_timestamp_micros(self.occurred_at_us).map(|t| t.naive_utc()).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Paging {
+    /// 1-based page number; the response carries the total.
+    Page(u32),
+    /// Keyset paging from after this position (or from the start).
+    Cursor(Option<Cursor>),
+}
+
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    pub filter: EventFilter,
+    pub sort: Sort,
+    pub per_page: u32,
+    pub paging: Paging,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventPage {
+    pub items: Vec<Event>,
+    /// Matching events in all pages (page mode only).
+    pub total: Option<i64>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<Cursor>,
+}
+
+/// The condition selecting the events `viewer` may see that match `filter`.
+pub fn matching(viewer: &Viewer, filter: &EventFilter) -> EventPredicate {
+    let mut p = visible_to(viewer);
+    macro_rules! and {
+        ($cond:expr) => {
+            p = Box::new(p.and($cond))
+        };
+    }
+    if let Some(from) = filter.from {
+        and!(events::occurred_at.ge(from));
+    }
+    if let Some(until) = filter.until {
+        and!(events::occurred_at.lt(until));
+    }
+    if !filter.actor_ids.is_empty() {
+        and!(events::actor_id.eq_any(filter.actor_ids.clone()));
+    }
+    if let Some(module) = &filter.module {
+        and!(events::module.eq(module.clone()));
+    }
+    if let Some(verb) = &filter.verb {
+        and!(events::verb.eq(verb.clone()));
+    }
+    if let Some(action) = &filter.action {
+        and!(events::action.eq(action.clone()));
+    }
+    if let Some(entity_type) = &filter.entity_type {
+        and!(events::entity_type.eq(entity_type.clone()).assume_not_null());
+    }
+    if let Some(entity_id) = &filter.entity_id {
+        and!(events::entity_id.eq(entity_id.clone()).assume_not_null());
+    }
+    if let Some(ip) = &filter.ip {
+        and!(events::ip.eq(ip.clone()));
+    }
+    if let Some(q) = &filter.q {
+        let text = events::search_text.like(contains_pattern(q)).escape('\\');
+        match q.parse::<i64>() {
+            Ok(id) => and!(text.or(events::id.eq(id))),
+            Err(_) => and!(text),
+        }
+    }
+    if filter.mine {
+        and!(events::actor_id.eq(viewer.actor_id.clone()));
+    }
+    if let Some(record) = &filter.record {
+        let via_related = event_related::table
+            .filter(event_related::tenant_id.eq(viewer.tenant_id))
+            .filter(event_related::entity_type.eq(record.entity_type.clone()))
+            .filter(event_related::entity_id.eq(record.id.clone()))
+            .select(event_related::event_id);
+        and!(events::entity_type
+            .eq(record.entity_type.clone())
+            .and(events::entity_id.eq(record.id.clone()))
+            .assume_not_null()
+            .or(events::id.eq_any(via_related)));
+    }
+    p
+}
+
+fn ordered(query: EventQuery<'_>, sort: Sort) -> EventQuery<'_> {
+    macro_rules! order_by {
+        ($($col:expr),+) => {
+            match sort.order {
+                SortOrder::Asc => query.order(($($col.asc()),+)),
+                SortOrder::Desc => query.order(($($col.desc()),+)),
+            }
+        };
+    }
+    match sort.key {
+        SortKey::OccurredAt => order_by!(events::occurred_at, events::id),
+        SortKey::Actor => order_by!(events::actor_name, events::occurred_at, events::id),
+        SortKey::Module => order_by!(events::module, events::occurred_at, events::id),
+        SortKey::Verb => order_by!(events::verb, events::occurred_at, events::id),
+        SortKey::Action => order_by!(events::action, events::occurred_at, events::id),
+        SortKey::Ip => order_by!(events::ip, events::occurred_at, events::id),
+    }
+}
+
+/// Rows strictly after `cursor` in the sort order, as one row-value comparison both backends
+/// can answer from the (tenant_id, column, occurred_at, id) index.
+fn after_cursor<'a>(query: EventQuery<'a>, cursor: &Cursor) -> EventQuery<'a> {
+    let op = match cursor.order {
+        SortOrder::Asc => ">",
+        SortOrder::Desc => "<",
+    };
+    let column = match cursor.key {
+        SortKey::OccurredAt => None,
+        SortKey::Actor => Some("events.actor_name"),
+        SortKey::Module => Some("events.module"),
+        SortKey::Verb => Some("events.verb"),
+        SortKey::Action => Some("events.action"),
+        SortKey::Ip => Some("events.ip"),
+    };
+    match (column, &cursor.value) {
+        (Some(column), Some(value)) => query.filter(sql::<Bool>(&format!("({column}, events.occurred_at, events.id) {op} ("))
+            .bind::<Text, _>(value.clone())
+            .sql(", ")
+            .bind::<Timestamp, _>(cursor.occurred_at())
+            .sql(", ")
+            .bind::<BigInt, _>(cursor.id)
+            .sql(")")),
+        _ => query.filter(sql::<Bool>(&format!("(events.occurred_at, events.id) {op} ("))
+            .bind::<Timestamp, _>(cursor.occurred_at())
+            .sql(", ")
+            .bind::<BigInt, _>(cursor.id)
+            .sql(")")),
+    }
+}
+
+/// One page of visible events.
+pub fn list(conn: &mut DbConnection, viewer: &Viewer, request: &ListRequest) -> StoreResult<EventPage> {
+    let per_page = i64::from(request.per_page.max(1));
+    let mut query = ordered(events::table.into_boxed().filter(matching(viewer, &request.filter)), request.sort);
+    let mut total = None;
+    match &request.paging {
+        Paging::Page(page) => {
+            total = Some(events::table.filter(matching(viewer, &request.filter)).count().get_result::<i64>(conn)?);
+            query = query.offset(i64::from(page.saturating_sub(1)) * per_page);
+        }
+        Paging::Cursor(Some(cursor)) => query = after_cursor(query, cursor),
+        Paging::Cursor(None) => {}
+    }
+    let mut rows: Vec<EventRow> = query.limit(per_page + 1).select(EventRow::as_select()).load(conn)?;
+    let more = rows.len() as i64 > per_page;
+    rows.truncate(per_page as usize);
+    let next = if more { rows.last().map(|row| Cursor::after(row, request.sort)) } else { None };
+    let items = rows.into_iter().map(Event::try_from).collect::<StoreResult<Vec<_>>>()?;
+    Ok(EventPage { items, total, next })
+}
+
+/// One visible event; another tenant's or an invisible one is simply not found.
+pub fn get(conn: &mut DbConnection, viewer: &Viewer, id: i64) -> StoreResult<Event> {
+    let row: EventRow = events::table
+        .filter(visible_to(viewer))
+        .filter(events::id.eq(id))
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    Event::try_from(row)
+}

@@ -1,0 +1,26 @@
+//! Every SQL statement of the product lives below this module.
+
+pub mod events;
+pub mod facets;
+pub mod ingest;
+pub mod tenants;
+pub mod users;
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends for the ASCII and Unicode text we store.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern that matches `needle` anywhere.
+pub fn contains_pattern(needle: &str) -> String {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}

@@ -1,0 +1,82 @@
+//! Table definitions shared by both backends. Column types are chosen so that PostgreSQL and SQLite
+//! map them identically (JSON is stored as text, timestamps as UTC `TIMESTAMP`).
+
+diesel::table! {
+    tenants (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        timezone -> Text,
+        head_seq -> BigInt,
+        head_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        actor_id -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        seq -> BigInt,
+        external_id -> Nullable<Text>,
+        occurred_at -> Timestamp,
+        recorded_at -> Timestamp,
+        actor_id -> Text,
+        actor_type -> Text,
+        actor_name -> Text,
+        actor_email -> Nullable<Text>,
+        actor_role -> Nullable<Text>,
+        admin_private -> Bool,
+        action -> Text,
+        module -> Text,
+        verb -> Text,
+        entity_type -> Nullable<Text>,
+        entity_id -> Nullable<Text>,
+        entity_label -> Nullable<Text>,
+        description -> Text,
+        changes -> Text,
+        related -> Text,
+        metadata -> Text,
+        ip -> Text,
+        user_agent -> Nullable<Text>,
+        search_text -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    event_related (tenant_id, entity_type, entity_id, event_id) {
+        tenant_id -> BigInt,
+        entity_type -> Text,
+        entity_id -> Text,
+        event_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (tenant_id, idempotency_key) {
+        tenant_id -> BigInt,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        response -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(tenants, users, events, event_related, idempotency_keys);

@@ -32,7 +32,11 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -118,7 +122,11 @@ impl AuthUser {
 
     /// The reader for the visibility rule.
     pub fn viewer(&self) -> Viewer {
-        Viewer { tenant_id: self.tenant.id, role: self.role(), actor_id: self.user.actor_id.clone() }
+        Viewer {
+            tenant_id: self.tenant.id,
+            role: self.role(),
+            actor_id: self.user.actor_id.clone(),
+        }
     }
 
     /// The actor recorded for events this caller causes or posts without naming one.
@@ -136,7 +144,10 @@ impl AuthUser {
         if allowed.contains(&self.role()) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!("the {} role may not do this", self.role())))
+            Err(ApiError::Forbidden(format!(
+                "the {} role may not do this",
+                self.role()
+            )))
         }
     }
 }
@@ -146,12 +157,18 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
         .headers()
         .get(header::AUTHORIZATION)
         .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?;
-    let value = value.to_str().map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(token.trim().to_string())
         }
-        _ => Err(ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())),
+        _ => Err(ApiError::Unauthorized(
+            "the Authorization header must be `Bearer <token>`".into(),
+        )),
     }
 }
 
@@ -165,8 +182,10 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let claims = state.keys.verify(&token?)?;
-            let user_id: i64 =
-                claims.sub.parse().map_err(|_| ApiError::Unauthorized("invalid access token subject".into()))?;
+            let user_id: i64 = claims
+                .sub
+                .parse()
+                .map_err(|_| ApiError::Unauthorized("invalid access token subject".into()))?;
             let tenant_id = claims.tenant;
             let (user, tenant) = state
                 .db(move |conn| {
@@ -176,13 +195,19 @@ impl FromRequest for AuthUser {
                 })
                 .await
                 .map_err(|e| match e {
-                    ApiError::NotFound(_) => ApiError::Unauthorized("the token's user no longer exists".into()),
+                    ApiError::NotFound(_) => {
+                        ApiError::Unauthorized("the token's user no longer exists".into())
+                    }
                     other => other,
                 })?;
             if !user.active {
                 return Err(ApiError::Unauthorized("this account is deactivated".into()));
             }
-            Ok(AuthUser { user, tenant, claims })
+            Ok(AuthUser {
+                user,
+                tenant,
+                claims,
+            })
         })
     }
 }

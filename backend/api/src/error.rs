@@ -35,7 +35,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { pointer: pointer.into(), message: message.into() }
+        Self {
+            pointer: pointer.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -43,10 +46,16 @@ impl FieldError {
 pub enum ApiError {
     /// Malformed request: unparsable JSON, bad query parameter.
     #[error("{detail}")]
-    BadRequest { detail: String, errors: Vec<FieldError> },
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     /// Well-formed but invalid content.
     #[error("{detail}")]
-    Validation { detail: String, errors: Vec<FieldError> },
+    Validation {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -69,7 +78,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        ApiError::BadRequest { detail: detail.into(), errors: Vec::new() }
+        ApiError::BadRequest {
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
     }
 
     pub fn bad_parameter(name: &str, message: impl Into<String>) -> Self {
@@ -81,7 +93,10 @@ impl ApiError {
     }
 
     pub fn validation(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
-        ApiError::Validation { detail: detail.into(), errors }
+        ApiError::Validation {
+            detail: detail.into(),
+            errors,
+        }
     }
 
     pub fn internal(detail: impl Into<String>) -> Self {
@@ -97,7 +112,9 @@ impl ApiError {
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
-            ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::UnsupportedMediaType(_) => {
+                ("unsupported-media-type", "Unsupported media type")
+            }
             ApiError::Unavailable(_) => ("service-unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal-error", "Internal server error"),
         }
@@ -109,8 +126,14 @@ impl ApiError {
             ApiError::BadRequest { detail, errors } | ApiError::Validation { detail, errors } => {
                 (detail.clone(), errors.clone())
             }
-            ApiError::Unavailable(_) => ("the database is unavailable; retry shortly".to_string(), Vec::new()),
-            ApiError::Internal(_) => ("an unexpected error occurred; it has been logged".to_string(), Vec::new()),
+            ApiError::Unavailable(_) => (
+                "the database is unavailable; retry shortly".to_string(),
+                Vec::new(),
+            ),
+            ApiError::Internal(_) => (
+                "an unexpected error occurred; it has been logged".to_string(),
+                Vec::new(),
+            ),
             ApiError::Unauthorized(d)
             | ApiError::Forbidden(d)
             | ApiError::NotFound(d)
@@ -151,10 +174,14 @@ impl ResponseError for ApiError {
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
         match self {
             ApiError::Unauthorized(_) => {
-                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
             ApiError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
@@ -178,11 +205,18 @@ impl From<StoreError> for ApiError {
 }
 
 /// Problem documents for the extractors' own failures (bad JSON body, bad path segment).
-pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn json_error(
+    err: actix_web::error::JsonPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as E;
     let api = match &err {
-        E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::PayloadTooLarge("request body is too large".into()),
-        E::ContentType => ApiError::UnsupportedMediaType("send the body as application/json".into()),
+        E::OverflowKnownLength { .. } | E::Overflow { .. } => {
+            ApiError::PayloadTooLarge("request body is too large".into())
+        }
+        E::ContentType => {
+            ApiError::UnsupportedMediaType("send the body as application/json".into())
+        }
         E::Deserialize(e) if e.is_data() => ApiError::validation(e.to_string(), Vec::new()),
         E::Deserialize(e) => ApiError::bad_request(format!("request body is not valid JSON: {e}")),
         other => ApiError::bad_request(other.to_string()),
@@ -190,6 +224,9 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::Htt
     api.into()
 }
 
-pub fn path_error(err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn path_error(
+    err: actix_web::error::PathError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
     ApiError::bad_request(format!("invalid path parameter: {err}")).into()
 }

@@ -57,5 +57,7 @@ pub fn document() -> OpenApiDoc {
 
 /// YAML text of the document, as checked in at the repository root.
 pub fn yaml() -> Result<String, String> {
-    document().to_yaml().map_err(|e| format!("cannot render the OpenAPI document: {e}"))
+    document()
+        .to_yaml()
+        .map_err(|e| format!("cannot render the OpenAPI document: {e}"))
 }

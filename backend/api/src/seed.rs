@@ -19,9 +19,27 @@ pub const DEMO_EVENTS: usize = 5000;
 
 /// Dashboard logins of the demo: (e-mail, password, name, role, actor id in the host app).
 pub const DEMO_USERS: [(&str, &str, &str, Role, &str); 3] = [
-    ("admin@acme.example", "admin-demo-pass", "Olivia Bennett", Role::Admin, "101"),
-    ("manager@acme.example", "manager-demo-pass", "Marcus Reed", Role::Manager, "102"),
-    ("member@acme.example", "member-demo-pass", "Priya Shah", Role::Member, "103"),
+    (
+        "admin@acme.example",
+        "admin-demo-pass",
+        "Olivia Bennett",
+        Role::Admin,
+        "101",
+    ),
+    (
+        "manager@acme.example",
+        "manager-demo-pass",
+        "Marcus Reed",
+        Role::Manager,
+        "102",
+    ),
+    (
+        "member@acme.example",
+        "member-demo-pass",
+        "Priya Shah",
+        Role::Member,
+        "103",
+    ),
 ];
 
 /// Host-application staff without dashboard accounts.
@@ -34,15 +52,21 @@ const STAFF: [(&str, &str, &str); 5] = [
 ];
 
 const FIRST_NAMES: [&str; 16] = [
-    "Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Leo", "Grace", "Arthur", "Freya", "Oscar",
-    "Lily", "Jack", "Ella", "Harry",
+    "Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Leo", "Grace", "Arthur", "Freya",
+    "Oscar", "Lily", "Jack", "Ella", "Harry",
 ];
 const LAST_NAMES: [&str; 16] = [
-    "Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Thomas", "Roberts", "Walker", "Wright", "Hughes",
-    "Green", "Hall", "Wood", "Clarke", "Patel",
+    "Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Thomas", "Roberts", "Walker",
+    "Wright", "Hughes", "Green", "Hall", "Wood", "Clarke", "Patel",
 ];
-const SERVICES: [&str; 6] =
-    ["Boiler service", "Gas safety check", "Radiator install", "Leak repair", "Annual maintenance", "Bathroom fit"];
+const SERVICES: [&str; 6] = [
+    "Boiler service",
+    "Gas safety check",
+    "Radiator install",
+    "Leak repair",
+    "Annual maintenance",
+    "Bathroom fit",
+];
 const USER_AGENTS: [&str; 4] = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
@@ -87,11 +111,19 @@ struct Generator {
 }
 
 fn customer_ref(c: &Customer) -> EntityRef {
-    EntityRef { entity_type: "customer".into(), id: c.id.to_string(), label: Some(c.name.clone()) }
+    EntityRef {
+        entity_type: "customer".into(),
+        id: c.id.to_string(),
+        label: Some(c.name.clone()),
+    }
 }
 
 fn booking_ref(b: &Booking) -> EntityRef {
-    EntityRef { entity_type: "booking".into(), id: b.id.to_string(), label: Some(format!("BOK-{}", b.id)) }
+    EntityRef {
+        entity_type: "booking".into(),
+        id: b.id.to_string(),
+        label: Some(format!("BOK-{}", b.id)),
+    }
 }
 
 fn object(value: Value) -> Map<String, Value> {
@@ -113,7 +145,10 @@ impl Generator {
         actors.extend(STAFF.iter().map(|(id, name, role)| Actor {
             id: (*id).into(),
             name: (*name).into(),
-            email: Some(format!("{}@acme.example", name.to_lowercase().replace(' ', "."))),
+            email: Some(format!(
+                "{}@acme.example",
+                name.to_lowercase().replace(' ', ".")
+            )),
             role: Some((*role).into()),
             actor_type: "user".into(),
         }));
@@ -121,13 +156,31 @@ impl Generator {
         let ips = (0..14)
             .map(|i| {
                 if i % 5 == 4 {
-                    format!("2001:db8:{:x}::{:x}", rng.gen_range(1..0xffff), rng.gen_range(1..0xff))
+                    format!(
+                        "2001:db8:{:x}::{:x}",
+                        rng.gen_range(1..0xffff),
+                        rng.gen_range(1..0xff)
+                    )
                 } else {
-                    format!("{}.{}.{}.{}", [81, 86, 92, 185, 203][i % 5], rng.gen_range(0..255), rng.gen_range(0..255), rng.gen_range(1..254))
+                    format!(
+                        "{}.{}.{}.{}",
+                        [81, 86, 92, 185, 203][i % 5],
+                        rng.gen_range(0..255),
+                        rng.gen_range(0..255),
+                        rng.gen_range(1..254)
+                    )
                 }
             })
             .collect();
-        Generator { rng, actors, ips, customers: Vec::new(), bookings: Vec::new(), invoices: Vec::new(), quotes: 0 }
+        Generator {
+            rng,
+            actors,
+            ips,
+            customers: Vec::new(),
+            bookings: Vec::new(),
+            invoices: Vec::new(),
+            quotes: 0,
+        }
     }
 
     /// Busy staff act more often; admins and managers less.
@@ -151,7 +204,12 @@ impl Generator {
         self.customers.push(Customer {
             id,
             name: format!("{first} {last}"),
-            email: format!("{}.{}{}@example.net", first.to_lowercase(), last.to_lowercase(), id % 97),
+            email: format!(
+                "{}.{}{}@example.net",
+                first.to_lowercase(),
+                last.to_lowercase(),
+                id % 97
+            ),
             phone: format!("+44 7700 9{:05}", self.rng.gen_range(0..100000)),
             deleted: false,
         });
@@ -159,7 +217,9 @@ impl Generator {
     }
 
     fn live_customer(&mut self) -> usize {
-        let live: Vec<usize> = (0..self.customers.len()).filter(|i| !self.customers[*i].deleted).collect();
+        let live: Vec<usize> = (0..self.customers.len())
+            .filter(|i| !self.customers[*i].deleted)
+            .collect();
         match live.choose(&mut self.rng) {
             Some(i) if live.len() > 20 => *i,
             _ => self.new_customer(),
@@ -167,7 +227,9 @@ impl Generator {
     }
 
     fn live_booking(&mut self) -> Option<usize> {
-        let live: Vec<usize> = (0..self.bookings.len()).filter(|i| !self.bookings[*i].deleted).collect();
+        let live: Vec<usize> = (0..self.bookings.len())
+            .filter(|i| !self.bookings[*i].deleted)
+            .collect();
         live.choose(&mut self.rng).copied()
     }
 
@@ -210,7 +272,13 @@ impl Generator {
     fn booking_event(
         &mut self,
         actor: &Actor,
-    ) -> (String, Option<EntityRef>, Vec<EntityRef>, Vec<auditlog_db::models::Change>, Map<String, Value>) {
+    ) -> (
+        String,
+        Option<EntityRef>,
+        Vec<EntityRef>,
+        Vec<auditlog_db::models::Change>,
+        Map<String, Value>,
+    ) {
         let existing = self.live_booking();
         let roll = self.rng.gen_range(0..100);
         if existing.is_none() || roll < 30 {
@@ -220,7 +288,10 @@ impl Generator {
                 id: 12000 + self.bookings.len() as u32,
                 customer,
                 status: "scheduled",
-                service: SERVICES.choose(&mut self.rng).copied().unwrap_or("Leak repair"),
+                service: SERVICES
+                    .choose(&mut self.rng)
+                    .copied()
+                    .unwrap_or("Leak repair"),
                 technician,
                 price: self.rng.gen_range(8..60) * 10,
                 deleted: false,
@@ -228,9 +299,18 @@ impl Generator {
             let after = json!({"customer": self.customers[customer].name, "service": booking.service,
                 "status": booking.status, "technician": booking.technician, "price": booking.price,
                 "scheduled_for": format!("2026-12-{:02} {:02}:00", self.rng.gen_range(1..28), self.rng.gen_range(8..17))});
-            let refs = (booking_ref(&booking), vec![customer_ref(&self.customers[customer])]);
+            let refs = (
+                booking_ref(&booking),
+                vec![customer_ref(&self.customers[customer])],
+            );
             self.bookings.push(booking);
-            return ("booking.created".into(), Some(refs.0), refs.1, diff(None, after.as_object()), object(json!({"source": "web"})));
+            return (
+                "booking.created".into(),
+                Some(refs.0),
+                refs.1,
+                diff(None, after.as_object()),
+                object(json!({"source": "web"})),
+            );
         }
         let index = existing.unwrap_or_default();
         let customer_ref = customer_ref(&self.customers[self.bookings[index].customer]);
@@ -240,7 +320,11 @@ impl Generator {
             30..=59 => {
                 b.price += 10 * (1 + roll % 4);
                 if roll % 2 == 0 {
-                    b.technician = if b.technician == "Tom Fischer" { "Diego Alvarez" } else { "Tom Fischer" };
+                    b.technician = if b.technician == "Tom Fischer" {
+                        "Diego Alvarez"
+                    } else {
+                        "Tom Fischer"
+                    };
                 }
                 "booking.updated"
             }
@@ -254,7 +338,11 @@ impl Generator {
                 "booking.status_changed"
             }
             80..=89 => {
-                b.technician = if actor.name == "Tom Fischer" { "Tom Fischer" } else { "Diego Alvarez" };
+                b.technician = if actor.name == "Tom Fischer" {
+                    "Tom Fischer"
+                } else {
+                    "Diego Alvarez"
+                };
                 "booking.assigned"
             }
             _ => {
@@ -263,52 +351,122 @@ impl Generator {
             }
         };
         let after = json!({"status": b.status, "technician": b.technician, "price": b.price, "service": b.service});
-        let changes = if action == "booking.deleted" { diff(before.as_object(), None) } else { diff(before.as_object(), after.as_object()) };
+        let changes = if action == "booking.deleted" {
+            diff(before.as_object(), None)
+        } else {
+            diff(before.as_object(), after.as_object())
+        };
         let entity = booking_ref(b);
-        (action.into(), Some(entity), vec![customer_ref], changes, Map::new())
+        (
+            action.into(),
+            Some(entity),
+            vec![customer_ref],
+            changes,
+            Map::new(),
+        )
     }
 
     #[allow(clippy::type_complexity)]
-    fn customer_event(&mut self) -> (String, Option<EntityRef>, Vec<EntityRef>, Vec<auditlog_db::models::Change>, Map<String, Value>) {
+    fn customer_event(
+        &mut self,
+    ) -> (
+        String,
+        Option<EntityRef>,
+        Vec<EntityRef>,
+        Vec<auditlog_db::models::Change>,
+        Map<String, Value>,
+    ) {
         let roll = self.rng.gen_range(0..100);
         if self.customers.len() < 25 || roll < 35 {
             let i = self.new_customer();
             let c = &self.customers[i];
             let after = json!({"name": c.name, "email": c.email, "phone": c.phone, "marketing_opt_in": roll % 2 == 0});
-            return ("customer.created".into(), Some(customer_ref(c)), Vec::new(), diff(None, after.as_object()), Map::new());
+            return (
+                "customer.created".into(),
+                Some(customer_ref(c)),
+                Vec::new(),
+                diff(None, after.as_object()),
+                Map::new(),
+            );
         }
         let i = self.live_customer();
         let c = &mut self.customers[i];
         let before = json!({"name": c.name, "email": c.email, "phone": c.phone});
         if roll >= 95 {
             c.deleted = true;
-            return ("customer.deleted".into(), Some(customer_ref(c)), Vec::new(), diff(before.as_object(), None), Map::new());
+            return (
+                "customer.deleted".into(),
+                Some(customer_ref(c)),
+                Vec::new(),
+                diff(before.as_object(), None),
+                Map::new(),
+            );
         }
         if roll % 2 == 0 {
             c.phone = format!("+44 7700 9{:05}", (c.id * 7919 + roll) % 100000);
         } else {
-            c.email = format!("{}{}@example.org", c.name.to_lowercase().replace(' ', "."), roll);
+            c.email = format!(
+                "{}{}@example.org",
+                c.name.to_lowercase().replace(' ', "."),
+                roll
+            );
         }
         let after = json!({"name": c.name, "email": c.email, "phone": c.phone});
-        ("customer.updated".into(), Some(customer_ref(c)), Vec::new(), diff(before.as_object(), after.as_object()), Map::new())
+        (
+            "customer.updated".into(),
+            Some(customer_ref(c)),
+            Vec::new(),
+            diff(before.as_object(), after.as_object()),
+            Map::new(),
+        )
     }
 
     #[allow(clippy::type_complexity)]
-    fn invoice_event(&mut self) -> (String, Option<EntityRef>, Vec<EntityRef>, Vec<auditlog_db::models::Change>, Map<String, Value>) {
+    fn invoice_event(
+        &mut self,
+    ) -> (
+        String,
+        Option<EntityRef>,
+        Vec<EntityRef>,
+        Vec<auditlog_db::models::Change>,
+        Map<String, Value>,
+    ) {
         let roll = self.rng.gen_range(0..100);
         if self.invoices.is_empty() || roll < 35 {
             let booking = match self.live_booking() {
                 Some(b) => b,
                 None => return self.customer_event(),
             };
-            let (customer, booking_id, total) =
-                (self.bookings[booking].customer, self.bookings[booking].id, self.bookings[booking].price * 12 / 10);
-            let invoice = Invoice { id: 3000 + self.invoices.len() as u32, customer, booking: booking_id, status: "draft", total };
+            let (customer, booking_id, total) = (
+                self.bookings[booking].customer,
+                self.bookings[booking].id,
+                self.bookings[booking].price * 12 / 10,
+            );
+            let invoice = Invoice {
+                id: 3000 + self.invoices.len() as u32,
+                customer,
+                booking: booking_id,
+                status: "draft",
+                total,
+            };
             let after = json!({"number": format!("INV-{}", invoice.id), "status": "draft", "total": total, "currency": "GBP", "due_in_days": 30});
-            let entity = EntityRef { entity_type: "invoice".into(), id: invoice.id.to_string(), label: Some(format!("INV-{}", invoice.id)) };
-            let related = vec![customer_ref(&self.customers[customer]), booking_ref(&self.bookings[booking])];
+            let entity = EntityRef {
+                entity_type: "invoice".into(),
+                id: invoice.id.to_string(),
+                label: Some(format!("INV-{}", invoice.id)),
+            };
+            let related = vec![
+                customer_ref(&self.customers[customer]),
+                booking_ref(&self.bookings[booking]),
+            ];
             self.invoices.push(invoice);
-            return ("invoice.created".into(), Some(entity), related, diff(None, after.as_object()), Map::new());
+            return (
+                "invoice.created".into(),
+                Some(entity),
+                related,
+                diff(None, after.as_object()),
+                Map::new(),
+            );
         }
         let i = self.rng.gen_range(0..self.invoices.len());
         let inv = &mut self.invoices[i];
@@ -337,47 +495,103 @@ impl Generator {
             "invoice.deleted" => diff(before.as_object(), None),
             _ => diff(before.as_object(), after.as_object()),
         };
-        let entity = EntityRef { entity_type: "invoice".into(), id: inv.id.to_string(), label: Some(format!("INV-{}", inv.id)) };
+        let entity = EntityRef {
+            entity_type: "invoice".into(),
+            id: inv.id.to_string(),
+            label: Some(format!("INV-{}", inv.id)),
+        };
         let related = vec![
             customer_ref(&self.customers[inv.customer]),
-            EntityRef { entity_type: "booking".into(), id: inv.booking.to_string(), label: Some(format!("BOK-{}", inv.booking)) },
+            EntityRef {
+                entity_type: "booking".into(),
+                id: inv.booking.to_string(),
+                label: Some(format!("BOK-{}", inv.booking)),
+            },
         ];
-        let metadata = if action == "invoice.sent" { object(json!({"channel": "email", "template": "invoice-default"})) } else { Map::new() };
+        let metadata = if action == "invoice.sent" {
+            object(json!({"channel": "email", "template": "invoice-default"}))
+        } else {
+            Map::new()
+        };
         (action.into(), Some(entity), related, changes, metadata)
     }
 
     #[allow(clippy::type_complexity)]
-    fn quote_event(&mut self) -> (String, Option<EntityRef>, Vec<EntityRef>, Vec<auditlog_db::models::Change>, Map<String, Value>) {
+    fn quote_event(
+        &mut self,
+    ) -> (
+        String,
+        Option<EntityRef>,
+        Vec<EntityRef>,
+        Vec<auditlog_db::models::Change>,
+        Map<String, Value>,
+    ) {
         let customer = self.live_customer();
         let roll = self.rng.gen_range(0..100);
         if self.quotes == 0 || roll < 40 {
             self.quotes += 1;
         }
         let id = 700 + self.quotes;
-        let entity = EntityRef { entity_type: "quote".into(), id: id.to_string(), label: Some(format!("QUO-{id}")) };
+        let entity = EntityRef {
+            entity_type: "quote".into(),
+            id: id.to_string(),
+            label: Some(format!("QUO-{id}")),
+        };
         let related = vec![customer_ref(&self.customers[customer])];
         let amount = self.rng.gen_range(20..200) * 10;
         match roll {
             0..=39 => {
                 let after = json!({"amount": amount, "currency": "GBP", "valid_days": 30, "items": 1 + roll % 4});
-                ("quote.created".into(), Some(entity), related, diff(None, after.as_object()), Map::new())
+                (
+                    "quote.created".into(),
+                    Some(entity),
+                    related,
+                    diff(None, after.as_object()),
+                    Map::new(),
+                )
             }
-            40..=64 => ("quote.sent".into(), Some(entity), related, Vec::new(), object(json!({"channel": "email"}))),
+            40..=64 => (
+                "quote.sent".into(),
+                Some(entity),
+                related,
+                Vec::new(),
+                object(json!({"channel": "email"})),
+            ),
             65..=84 => {
                 let before = json!({"amount": amount});
                 let after = json!({"amount": amount + 50});
-                ("quote.updated".into(), Some(entity), related, diff(before.as_object(), after.as_object()), Map::new())
+                (
+                    "quote.updated".into(),
+                    Some(entity),
+                    related,
+                    diff(before.as_object(), after.as_object()),
+                    Map::new(),
+                )
             }
             _ => {
                 let before = json!({"owner": "Kenji Watanabe"});
                 let after = json!({"owner": "Marcus Reed"});
-                ("quote.transferred".into(), Some(entity), related, diff(before.as_object(), after.as_object()), Map::new())
+                (
+                    "quote.transferred".into(),
+                    Some(entity),
+                    related,
+                    diff(before.as_object(), after.as_object()),
+                    Map::new(),
+                )
             }
         }
     }
 
     #[allow(clippy::type_complexity)]
-    fn auth_event(&mut self) -> (String, Option<EntityRef>, Vec<EntityRef>, Vec<auditlog_db::models::Change>, Map<String, Value>) {
+    fn auth_event(
+        &mut self,
+    ) -> (
+        String,
+        Option<EntityRef>,
+        Vec<EntityRef>,
+        Vec<auditlog_db::models::Change>,
+        Map<String, Value>,
+    ) {
         let roll = self.rng.gen_range(0..100);
         let action = match roll {
             0..=54 => "auth.login",
@@ -385,35 +599,84 @@ impl Generator {
             85..=97 => "auth.login_failed",
             _ => "auth.password_changed",
         };
-        let metadata = if action == "auth.login_failed" { object(json!({"reason": "wrong_password"})) } else { object(json!({"method": "password"})) };
+        let metadata = if action == "auth.login_failed" {
+            object(json!({"reason": "wrong_password"}))
+        } else {
+            object(json!({"method": "password"}))
+        };
         (action.into(), None, Vec::new(), Vec::new(), metadata)
     }
 
     #[allow(clippy::type_complexity)]
-    fn user_event(&mut self) -> (String, Option<EntityRef>, Vec<EntityRef>, Vec<auditlog_db::models::Change>, Map<String, Value>) {
+    fn user_event(
+        &mut self,
+    ) -> (
+        String,
+        Option<EntityRef>,
+        Vec<EntityRef>,
+        Vec<auditlog_db::models::Change>,
+        Map<String, Value>,
+    ) {
         let (id, name, role) = STAFF[self.rng.gen_range(0..STAFF.len())];
-        let entity = EntityRef { entity_type: "user".into(), id: id.into(), label: Some(name.into()) };
+        let entity = EntityRef {
+            entity_type: "user".into(),
+            id: id.into(),
+            label: Some(name.into()),
+        };
         if self.rng.gen_bool(0.5) {
             let before = json!({"role": role});
             let after = json!({"role": if role == "technician" { "senior_technician" } else { "team_lead" }});
-            ("user.role_changed".into(), Some(entity), Vec::new(), diff(before.as_object(), after.as_object()), Map::new())
+            (
+                "user.role_changed".into(),
+                Some(entity),
+                Vec::new(),
+                diff(before.as_object(), after.as_object()),
+                Map::new(),
+            )
         } else {
             let before = json!({"working_hours": "08:00-16:00"});
             let after = json!({"working_hours": "09:00-17:30"});
-            ("user.updated".into(), Some(entity), Vec::new(), diff(before.as_object(), after.as_object()), Map::new())
+            (
+                "user.updated".into(),
+                Some(entity),
+                Vec::new(),
+                diff(before.as_object(), after.as_object()),
+                Map::new(),
+            )
         }
     }
 
     #[allow(clippy::type_complexity)]
-    fn settings_event(&mut self) -> (String, Option<EntityRef>, Vec<EntityRef>, Vec<auditlog_db::models::Change>, Map<String, Value>) {
+    fn settings_event(
+        &mut self,
+    ) -> (
+        String,
+        Option<EntityRef>,
+        Vec<EntityRef>,
+        Vec<auditlog_db::models::Change>,
+        Map<String, Value>,
+    ) {
         let (field, old, new) = match self.rng.gen_range(0..3) {
             0 => ("invoice_due_days", json!(30), json!(14)),
             1 => ("business_hours", json!("08:00-17:00"), json!("07:30-18:00")),
             _ => ("vat_rate", json!(0.2), json!(0.2)),
         };
-        let changes = diff(json!({field: old}).as_object(), json!({field: new}).as_object());
-        let entity = EntityRef { entity_type: "settings".into(), id: "company".into(), label: Some("Company settings".into()) };
-        ("settings.updated".into(), Some(entity), Vec::new(), changes, Map::new())
+        let changes = diff(
+            json!({field: old}).as_object(),
+            json!({field: new}).as_object(),
+        );
+        let entity = EntityRef {
+            entity_type: "settings".into(),
+            id: "company".into(),
+            label: Some("Company settings".into()),
+        };
+        (
+            "settings.updated".into(),
+            Some(entity),
+            Vec::new(),
+            changes,
+            Map::new(),
+        )
     }
 }
 
@@ -441,9 +704,13 @@ fn timeline(rng: &mut StdRng, count: usize, now: DateTime<Utc>) -> Vec<DateTime<
 /// Creates the demo tenant, its users and events. Returns how many events were added.
 pub fn seed_demo(conn: &mut DbConnection) -> Result<usize, String> {
     let err = |e: auditlog_db::StoreError| e.to_string();
-    let tenant = tenants::ensure(conn, DEMO_TENANT, "Acme Field Services", "Europe/London").map_err(err)?;
+    let tenant =
+        tenants::ensure(conn, DEMO_TENANT, "Acme Field Services", "Europe/London").map_err(err)?;
     for (email, password, name, role, actor_id) in DEMO_USERS {
-        if users::find_by_email(conn, tenant.id, email).map_err(err)?.is_none() {
+        if users::find_by_email(conn, tenant.id, email)
+            .map_err(err)?
+            .is_none()
+        {
             let hash = hash_password(password)?;
             let new = users::NewUser {
                 tenant_id: tenant.id,

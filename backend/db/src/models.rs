@@ -43,7 +43,9 @@ impl FromStr for Role {
             "admin" => Ok(Role::Admin),
             "manager" => Ok(Role::Manager),
             "member" => Ok(Role::Member),
-            other => Err(format!("unknown role {other:?}: expected admin, manager or member")),
+            other => Err(format!(
+                "unknown role {other:?}: expected admin, manager or member"
+            )),
         }
     }
 }
@@ -108,9 +110,17 @@ pub struct EntityRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub field: String,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub old: Option<Value>,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub new: Option<Value>,
 }
 
@@ -232,7 +242,11 @@ impl TryFrom<EventRow> for Event {
         let related = serde_json::from_str(&row.related).map_err(|e| corrupt("related", e))?;
         let metadata = serde_json::from_str(&row.metadata).map_err(|e| corrupt("metadata", e))?;
         let entity = match (row.entity_type, row.entity_id) {
-            (Some(entity_type), Some(id)) => Some(EntityRef { entity_type, id, label: row.entity_label }),
+            (Some(entity_type), Some(id)) => Some(EntityRef {
+                entity_type,
+                id,
+                label: row.entity_label,
+            }),
             _ => None,
         };
         Ok(Event {

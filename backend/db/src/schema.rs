@@ -79,4 +79,10 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(tenants, users, events, event_related, idempotency_keys);
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    users,
+    events,
+    event_related,
+    idempotency_keys
+);

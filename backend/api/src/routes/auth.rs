@@ -90,16 +90,25 @@ pub struct LoginResponse {
 }
 
 /// Exchange e-mail and password for an access token.
-#[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
+#[utoipa::path(operation_id = "login", tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
     (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "The e-mail has accounts in several tenants and no tenant was given", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/login")]
-pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
-    let LoginRequest { email, password, tenant } = body.into_inner();
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let LoginRequest {
+        email,
+        password,
+        tenant,
+    } = body.into_inner();
     let email = email.trim().to_lowercase();
-    let candidates = state.db(move |conn| Ok(users::find_active_by_email(conn, &email)?)).await?;
+    let candidates = state
+        .db(move |conn| Ok(users::find_active_by_email(conn, &email)?))
+        .await?;
     let candidates: Vec<_> = candidates
         .into_iter()
         .filter(|(_, t)| tenant.as_deref().is_none_or(|slug| t.slug == slug))
@@ -131,7 +140,7 @@ pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) ->
 }
 
 /// The signed-in user.
-#[utoipa::path(tag = "auth", security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getCurrentUser", tag = "auth", security(("bearer" = [])), responses(
     (status = 200, body = UserInfo),
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]

@@ -3,13 +3,13 @@ use auditlog_db::queries::events as event_queries;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
-use crate::filters::{parse_query, record_ref, EventQueryParams};
+use crate::filters::{record_ref, EventQueryParams};
 use crate::routes::events::{filter_context, EventListResponse};
 use crate::state::AppState;
 
 /// A record's timeline: its own events and those that list it in `related` (so a customer's
 /// history includes its bookings' and invoices' events). Same filters and paging as `/events`.
-#[utoipa::path(
+#[utoipa::path(operation_id = "getRecordHistory", 
     tag = "events",
     security(("bearer" = [])),
     params(
@@ -31,7 +31,7 @@ pub async fn history(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (entity_type, id) = path.into_inner();
-    let params: EventQueryParams = parse_query(req.query_string())?;
+    let params = EventQueryParams::from_query(req.query_string())?;
     let mut request = params.list_request(&filter_context(&auth))?;
     request.filter.record = Some(record_ref(&entity_type, &id)?);
     let viewer = auth.viewer();

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
-use crate::filters::{parse_query, EventQueryParams, FilterContext};
+use crate::filters::{EventQueryParams, FilterContext};
 use crate::ingest::{parse_body, IngestBody};
 use crate::state::AppState;
 
@@ -40,7 +40,11 @@ pub struct EntityOut {
 
 impl From<EntityRef> for EntityOut {
     fn from(e: EntityRef) -> Self {
-        EntityOut { entity_type: e.entity_type, id: e.id, label: e.label }
+        EntityOut {
+            entity_type: e.entity_type,
+            id: e.id,
+            label: e.label,
+        }
     }
 }
 
@@ -58,7 +62,11 @@ pub struct ChangeOut {
 
 impl From<Change> for ChangeOut {
     fn from(c: Change) -> Self {
-        ChangeOut { field: c.field, old: c.old, new: c.new }
+        ChangeOut {
+            field: c.field,
+            old: c.old,
+            new: c.new,
+        }
     }
 }
 
@@ -169,19 +177,30 @@ pub struct IngestResponse {
 
 impl From<IngestOutcome> for IngestResponse {
     fn from(o: IngestOutcome) -> Self {
-        IngestResponse { ids: o.ids, accepted: o.accepted, duplicates: o.duplicates }
+        IngestResponse {
+            ids: o.ids,
+            accepted: o.accepted,
+            duplicates: o.duplicates,
+        }
     }
 }
 
 /// The time frame for relative dates: now, in the tenant's business zone.
 pub fn filter_context(auth: &AuthUser) -> FilterContext {
-    FilterContext { now: Utc::now(), default_tz: auth.tenant.timezone.parse::<Tz>().unwrap_or(Tz::UTC) }
+    FilterContext {
+        now: Utc::now(),
+        default_tz: auth.tenant.timezone.parse::<Tz>().unwrap_or(Tz::UTC),
+    }
 }
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// Reads the body up to the configured limit.
-async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::PayloadTooLarge(format!("the request body exceeds {limit} bytes"));
     let declared = req
         .headers()
@@ -193,7 +212,8 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
     }
     let mut body = Vec::with_capacity(declared.unwrap_or(4096).min(limit));
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))?;
+        let chunk = chunk
+            .map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -208,7 +228,7 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
 /// nothing is stored twice (the same key with a different body is a 409); an event whose
 /// `external_id` is already stored is counted as a duplicate and answered with its first id.
 /// Admins (and, later, API tokens with `events:write`) may post.
-#[utoipa::path(
+#[utoipa::path(operation_id = "ingestEvents", 
     tag = "events",
     security(("bearer" = [])),
     request_body(content = IngestBody, description = "One event, or `{\"events\": [...]}`"),
@@ -232,16 +252,30 @@ pub async fn ingest(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.to_ascii_lowercase().starts_with("application/json") {
-        return Err(ApiError::UnsupportedMediaType("send events as Content-Type: application/json".into()));
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/json")
+    {
+        return Err(ApiError::UnsupportedMediaType(
+            "send events as Content-Type: application/json".into(),
+        ));
     }
     let key = match req.headers().get("Idempotency-Key") {
         None => None,
         Some(value) => {
             let key = value.to_str().map(str::trim).unwrap_or_default();
-            if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY || key.chars().any(|c| c.is_control()) {
-                return Err(ApiError::bad_request("Idempotency-Key must be 1 to 255 printable characters"));
+            if key.is_empty()
+                || key.len() > MAX_IDEMPOTENCY_KEY
+                || key.chars().any(|c| c.is_control())
+            {
+                return Err(ApiError::bad_request(
+                    "Idempotency-Key must be 1 to 255 printable characters",
+                ));
             }
             Some(key.to_string())
         }
@@ -249,10 +283,21 @@ pub async fn ingest(
     let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
     let now = Utc::now();
     let parsed = parse_body(&body, &auth.actor(), now, state.settings.max_batch_events)?;
-    let idempotency = key.map(|key| IdempotencyKey { key, request_hash: parsed.request_hash.clone() });
+    let idempotency = key.map(|key| IdempotencyKey {
+        key,
+        request_hash: parsed.request_hash.clone(),
+    });
     let tenant_id = auth.tenant.id;
     let (outcome, replayed) = state
-        .db(move |conn| Ok(store_events(conn, tenant_id, idempotency.as_ref(), &parsed.drafts, now.naive_utc())?))
+        .db(move |conn| {
+            Ok(store_events(
+                conn,
+                tenant_id,
+                idempotency.as_ref(),
+                &parsed.drafts,
+                now.naive_utc(),
+            )?)
+        })
         .await?;
     let mut response = HttpResponse::Created();
     if replayed {
@@ -265,7 +310,7 @@ pub async fn ingest(
 ///
 /// Page mode (`page`) answers `total`; cursor mode (`cursor`, from `next_cursor`) is keyset
 /// paging that costs the same at any depth. Both modes return `next_cursor`.
-#[utoipa::path(
+#[utoipa::path(operation_id = "listEvents", 
     tag = "events",
     security(("bearer" = [])),
     params(EventQueryParams),
@@ -276,8 +321,12 @@ pub async fn ingest(
     )
 )]
 #[get("/events")]
-pub async fn list(state: web::Data<AppState>, auth: AuthUser, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let params: EventQueryParams = parse_query(req.query_string())?;
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let params = EventQueryParams::from_query(req.query_string())?;
     let request = params.list_request(&filter_context(&auth))?;
     let viewer = auth.viewer();
     let (page, request) = state
@@ -290,7 +339,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser, req: HttpRequest) 
 }
 
 /// One event with everything stored about it.
-#[utoipa::path(
+#[utoipa::path(operation_id = "getEvent", 
     tag = "events",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Event id")),
@@ -301,13 +350,19 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser, req: HttpRequest) 
     )
 )]
 #[get("/events/{id}")]
-pub async fn get(state: web::Data<AppState>, auth: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let viewer = auth.viewer();
     let event = state
         .db(move |conn| {
             event_queries::get(conn, &viewer, id).map_err(|e| match e {
-                auditlog_db::StoreError::NotFound => ApiError::NotFound(format!("event {id} not found")),
+                auditlog_db::StoreError::NotFound => {
+                    ApiError::NotFound(format!("event {id} not found"))
+                }
                 other => other.into(),
             })
         })

@@ -60,59 +60,91 @@ pub struct ActionFacetList {
 }
 
 /// Actors of the events the caller may see, for search-as-you-type.
-#[utoipa::path(tag = "facets", security(("bearer" = [])), params(ActorFacetParams), responses(
+#[utoipa::path(operation_id = "listActorFacets", tag = "facets", security(("bearer" = [])), params(ActorFacetParams), responses(
     (status = 200, body = ActorFacetList),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/facets/actors")]
-pub async fn actors(state: web::Data<AppState>, auth: AuthUser, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn actors(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let params: ActorFacetParams = parse_query(req.query_string())?;
     let limit = params.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_parameter("limit", "must be between 1 and 100"));
+        return Err(ApiError::bad_parameter(
+            "limit",
+            "must be between 1 and 100",
+        ));
     }
-    let q = params.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
+    let q = params
+        .q
+        .map(|q| q.trim().to_string())
+        .filter(|q| !q.is_empty());
     if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(ApiError::bad_parameter("q", "at most 200 characters"));
     }
     let viewer = auth.viewer();
-    let items = state.db(move |conn| Ok(facet_queries::actors(conn, &viewer, q.as_deref(), limit)?)).await?;
+    let items = state
+        .db(move |conn| Ok(facet_queries::actors(conn, &viewer, q.as_deref(), limit)?))
+        .await?;
     Ok(HttpResponse::Ok().json(ActorFacetList {
         items: items
             .into_iter()
-            .map(|a| ActorFacetOut { id: a.id, name: a.name, email: a.email, count: a.count })
+            .map(|a| ActorFacetOut {
+                id: a.id,
+                name: a.name,
+                email: a.email,
+                count: a.count,
+            })
             .collect(),
     }))
 }
 
 /// Modules of the events the caller may see.
-#[utoipa::path(tag = "facets", security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "listModuleFacets", tag = "facets", security(("bearer" = [])), responses(
     (status = 200, body = ModuleFacetList),
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/facets/modules")]
 pub async fn modules(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let viewer = auth.viewer();
-    let items = state.db(move |conn| Ok(facet_queries::modules(conn, &viewer)?)).await?;
+    let items = state
+        .db(move |conn| Ok(facet_queries::modules(conn, &viewer)?))
+        .await?;
     Ok(HttpResponse::Ok().json(ModuleFacetList {
-        items: items.into_iter().map(|m| ValueFacetOut { value: m.value, count: m.count }).collect(),
+        items: items
+            .into_iter()
+            .map(|m| ValueFacetOut {
+                value: m.value,
+                count: m.count,
+            })
+            .collect(),
     }))
 }
 
 /// Actions of the events the caller may see.
-#[utoipa::path(tag = "facets", security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "listActionFacets", tag = "facets", security(("bearer" = [])), responses(
     (status = 200, body = ActionFacetList),
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/facets/actions")]
 pub async fn actions(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let viewer = auth.viewer();
-    let items = state.db(move |conn| Ok(facet_queries::actions(conn, &viewer)?)).await?;
+    let items = state
+        .db(move |conn| Ok(facet_queries::actions(conn, &viewer)?))
+        .await?;
     Ok(HttpResponse::Ok().json(ActionFacetList {
         items: items
             .into_iter()
-            .map(|a| ActionFacetOut { action: a.action, module: a.module, verb: a.verb, count: a.count })
+            .map(|a| ActionFacetOut {
+                action: a.action,
+                module: a.module,
+                verb: a.verb,
+                count: a.count,
+            })
             .collect(),
     }))
 }

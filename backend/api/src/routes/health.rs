@@ -12,21 +12,24 @@ pub struct HealthResponse {
 }
 
 /// Liveness: the process is up.
-#[utoipa::path(tag = "service", responses((status = 200, body = HealthResponse)))]
+#[utoipa::path(operation_id = "healthz", tag = "service", responses((status = 200, body = HealthResponse)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(HealthResponse { status: "ok" })
 }
 
 /// Readiness: the database answers a query.
-#[utoipa::path(tag = "service", responses(
+#[utoipa::path(operation_id = "readyz", tag = "service", responses(
     (status = 200, body = HealthResponse),
     (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state
-        .db(|conn| conn.ping().map_err(|e| ApiError::Unavailable(e.to_string())))
+        .db(|conn| {
+            conn.ping()
+                .map_err(|e| ApiError::Unavailable(e.to_string()))
+        })
         .await?;
     Ok(HttpResponse::Ok().json(HealthResponse { status: "ready" }))
 }

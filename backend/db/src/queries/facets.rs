@@ -32,28 +32,47 @@ pub struct ActionFacet {
 }
 
 /// Actors of visible events whose name or e-mail contains `q` (or whose id is `q`), most active first.
-pub fn actors(conn: &mut DbConnection, viewer: &Viewer, q: Option<&str>, limit: i64) -> StoreResult<Vec<ActorFacet>> {
+pub fn actors(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    q: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<ActorFacet>> {
     let mut condition: EventPredicate = visible_to(viewer);
     if let Some(q) = q.filter(|q| !q.is_empty()) {
         let pattern = contains_pattern(&q.to_lowercase());
-        condition = Box::new(condition.and(
-            lower(events::actor_name)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(lower(events::actor_email.assume_not_null()).like(pattern).escape('\\'))
-                .or(events::actor_id.eq(q.to_string())),
-        ));
+        condition = Box::new(
+            condition.and(
+                lower(events::actor_name)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(events::actor_email.assume_not_null())
+                        .like(pattern)
+                        .escape('\\'))
+                    .or(events::actor_id.eq(q.to_string())),
+            ),
+        );
     }
     let rows: Vec<(String, Option<String>, Option<String>, i64)> = events::table
         .filter(condition)
         .group_by(events::actor_id)
-        .select((events::actor_id, max(events::actor_name), max(events::actor_email), count_star()))
+        .select((
+            events::actor_id,
+            max(events::actor_name),
+            max(events::actor_email),
+            count_star(),
+        ))
         .order((count_star().desc(), events::actor_id.asc()))
         .limit(limit)
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, email, count)| ActorFacet { name: name.unwrap_or_else(|| id.clone()), id, email, count })
+        .map(|(id, name, email, count)| ActorFacet {
+            name: name.unwrap_or_else(|| id.clone()),
+            id,
+            email,
+            count,
+        })
         .collect())
 }
 
@@ -65,7 +84,10 @@ pub fn modules(conn: &mut DbConnection, viewer: &Viewer) -> StoreResult<Vec<Valu
         .select((events::module, count_star()))
         .order(events::module.asc())
         .load(conn)?;
-    Ok(rows.into_iter().map(|(value, count)| ValueFacet { value, count }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(value, count)| ValueFacet { value, count })
+        .collect())
 }
 
 /// Actions of visible events, alphabetically.
@@ -78,6 +100,11 @@ pub fn actions(conn: &mut DbConnection, viewer: &Viewer) -> StoreResult<Vec<Acti
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(action, module, verb, count)| ActionFacet { action, module, verb, count })
+        .map(|(action, module, verb, count)| ActionFacet {
+            action,
+            module,
+            verb,
+            count,
+        })
         .collect())
 }

@@ -65,7 +65,8 @@ pub fn store_events(
             if let Some((request_hash, response)) = earlier {
                 if request_hash != idem.request_hash {
                     return Err(StoreError::Conflict(
-                        "this Idempotency-Key was already used with a different request body".into(),
+                        "this Idempotency-Key was already used with a different request body"
+                            .into(),
                     ));
                 }
                 let outcome = serde_json::from_str(&response)
@@ -82,7 +83,8 @@ pub fn store_events(
                     idempotency_keys::tenant_id.eq(tenant_id),
                     idempotency_keys::idempotency_key.eq(&idem.key),
                     idempotency_keys::request_hash.eq(&idem.request_hash),
-                    idempotency_keys::response.eq(serde_json::to_string(&outcome).unwrap_or_default()),
+                    idempotency_keys::response
+                        .eq(serde_json::to_string(&outcome).unwrap_or_default()),
                     idempotency_keys::created_at.eq(recorded_at),
                 ))
                 .execute(conn)?;
@@ -105,7 +107,10 @@ fn insert_new(
     recorded_at: NaiveDateTime,
 ) -> StoreResult<IngestOutcome> {
     // Events already stored under the same external id are duplicates, not errors.
-    let external_ids: Vec<&str> = drafts.iter().filter_map(|d| d.external_id.as_deref()).collect();
+    let external_ids: Vec<&str> = drafts
+        .iter()
+        .filter_map(|d| d.external_id.as_deref())
+        .collect();
     let mut known: HashMap<String, i64> = if external_ids.is_empty() {
         HashMap::new()
     } else {
@@ -172,10 +177,9 @@ fn insert_new(
             .into_iter()
             .collect();
         for row in &rows {
-            let id = by_seq
-                .get(&row.seq)
-                .copied()
-                .ok_or_else(|| StoreError::Corrupt(format!("event seq {} vanished during ingest", row.seq)))?;
+            let id = by_seq.get(&row.seq).copied().ok_or_else(|| {
+                StoreError::Corrupt(format!("event seq {} vanished during ingest", row.seq))
+            })?;
             new_ids.push(id);
         }
         let related: Vec<NewEventRelated> = rows
@@ -199,7 +203,11 @@ fn insert_new(
             Slot::New(index) => new_ids[*index],
         })
         .collect::<Vec<_>>();
-    Ok(IngestOutcome { accepted: rows.len(), duplicates: drafts.len() - rows.len(), ids })
+    Ok(IngestOutcome {
+        accepted: rows.len(),
+        duplicates: drafts.len() - rows.len(),
+        ids,
+    })
 }
 
 fn new_row(
@@ -245,7 +253,9 @@ fn new_row(
 
 /// Both backends keep microseconds; the hash must cover exactly what is stored.
 fn to_micros(t: NaiveDateTime) -> NaiveDateTime {
-    chrono::DateTime::from_timestamp_micros(t.and_utc().timestamp_micros()).map(|t| t.naive_utc()).unwrap_or(t)
+    chrono::DateTime::from_timestamp_micros(t.and_utc().timestamp_micros())
+        .map(|t| t.naive_utc())
+        .unwrap_or(t)
 }
 
 /// The fields of a new row that the hash chain covers.
@@ -288,17 +298,27 @@ fn search_text(draft: &EventDraft) -> String {
         Some(draft.action.as_str()),
         draft.ip.as_deref(),
     ];
-    let joined = parts.into_iter().flatten().collect::<Vec<_>>().join(&SEARCH_SEPARATOR.to_string());
+    let joined = parts
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(&SEARCH_SEPARATOR.to_string());
     joined.to_lowercase()
 }
 
 fn related_rows(tenant_id: i64, event_id: i64, row: &NewEventRow) -> Vec<NewEventRelated> {
-    let related: Vec<crate::models::EntityRef> = serde_json::from_str(&row.related).unwrap_or_default();
+    let related: Vec<crate::models::EntityRef> =
+        serde_json::from_str(&row.related).unwrap_or_default();
     let mut seen = std::collections::HashSet::new();
     related
         .into_iter()
         .filter(|r| seen.insert((r.entity_type.clone(), r.id.clone())))
-        .map(|r| NewEventRelated { tenant_id, entity_type: r.entity_type, entity_id: r.id, event_id })
+        .map(|r| NewEventRelated {
+            tenant_id,
+            entity_type: r.entity_type,
+            entity_id: r.id,
+            event_id,
+        })
         .collect()
 }
 
@@ -307,8 +327,12 @@ fn related_rows(tenant_id: i64, event_id: i64, row: &NewEventRow) -> Vec<NewEven
 fn insert_rows(conn: &mut DbConnection, rows: &[NewEventRow]) -> QueryResult<()> {
     for chunk in rows.chunks(INSERT_CHUNK) {
         match conn {
-            DbConnection::Pg(c) => diesel::insert_into(events::table).values(chunk).execute(c)?,
-            DbConnection::Sqlite(c) => diesel::insert_into(events::table).values(chunk).execute(c)?,
+            DbConnection::Pg(c) => diesel::insert_into(events::table)
+                .values(chunk)
+                .execute(c)?,
+            DbConnection::Sqlite(c) => diesel::insert_into(events::table)
+                .values(chunk)
+                .execute(c)?,
         };
     }
     Ok(())
@@ -317,8 +341,12 @@ fn insert_rows(conn: &mut DbConnection, rows: &[NewEventRow]) -> QueryResult<()>
 fn insert_related(conn: &mut DbConnection, rows: &[NewEventRelated]) -> QueryResult<()> {
     for chunk in rows.chunks(INSERT_CHUNK * 2) {
         match conn {
-            DbConnection::Pg(c) => diesel::insert_into(event_related::table).values(chunk).execute(c)?,
-            DbConnection::Sqlite(c) => diesel::insert_into(event_related::table).values(chunk).execute(c)?,
+            DbConnection::Pg(c) => diesel::insert_into(event_related::table)
+                .values(chunk)
+                .execute(c)?,
+            DbConnection::Sqlite(c) => diesel::insert_into(event_related::table)
+                .values(chunk)
+                .execute(c)?,
         };
     }
     Ok(())

@@ -24,7 +24,12 @@ pub fn get(conn: &mut DbConnection, id: i64) -> StoreResult<Tenant> {
 }
 
 /// Returns the tenant with `slug`, creating it (with `name` and business `timezone`) if missing.
-pub fn ensure(conn: &mut DbConnection, slug: &str, name: &str, timezone: &str) -> StoreResult<Tenant> {
+pub fn ensure(
+    conn: &mut DbConnection,
+    slug: &str,
+    name: &str,
+    timezone: &str,
+) -> StoreResult<Tenant> {
     if let Some(tenant) = find_by_slug(conn, slug)? {
         return Ok(tenant);
     }

@@ -26,7 +26,10 @@ pub fn create(conn: &mut DbConnection, new: &NewUser<'_>) -> StoreResult<User> {
             .count()
             .get_result::<i64>(conn)?;
         if taken > 0 {
-            return Err(StoreError::Conflict(format!("a user with e-mail {} already exists", new.email)));
+            return Err(StoreError::Conflict(format!(
+                "a user with e-mail {} already exists",
+                new.email
+            )));
         }
         let now = Utc::now().naive_utc();
         diesel::insert_into(users::table)
@@ -50,16 +53,23 @@ pub fn create(conn: &mut DbConnection, new: &NewUser<'_>) -> StoreResult<User> {
             .first(conn)?;
         if new.actor_id.is_none() {
             user.actor_id = user.id.to_string();
-            diesel::update(users::table.filter(users::tenant_id.eq(user.tenant_id)).filter(users::id.eq(user.id)))
-                .set(users::actor_id.eq(&user.actor_id))
-                .execute(conn)?;
+            diesel::update(
+                users::table
+                    .filter(users::tenant_id.eq(user.tenant_id))
+                    .filter(users::id.eq(user.id)),
+            )
+            .set(users::actor_id.eq(&user.actor_id))
+            .execute(conn)?;
         }
         Ok(user)
     })
 }
 
 /// Active users with this e-mail, in any tenant, with their tenant.
-pub fn find_active_by_email(conn: &mut DbConnection, email: &str) -> StoreResult<Vec<(User, Tenant)>> {
+pub fn find_active_by_email(
+    conn: &mut DbConnection,
+    email: &str,
+) -> StoreResult<Vec<(User, Tenant)>> {
     Ok(users::table
         .inner_join(tenants::table.on(tenants::id.eq(users::tenant_id)))
         .filter(users::email.eq(email))
@@ -78,7 +88,11 @@ pub fn get(conn: &mut DbConnection, tenant_id: i64, id: i64) -> StoreResult<User
         .ok_or(StoreError::NotFound)
 }
 
-pub fn find_by_email(conn: &mut DbConnection, tenant_id: i64, email: &str) -> StoreResult<Option<User>> {
+pub fn find_by_email(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    email: &str,
+) -> StoreResult<Option<User>> {
     Ok(users::table
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::email.eq(email))

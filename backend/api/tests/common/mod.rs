@@ -1,0 +1,349 @@
+//! Test harness: every test gets its own database (an SQLite file, or a PostgreSQL schema), so
+//! tests run in parallel against real servers. `both_backends!` runs each test on both.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use actix_http::Request;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::test;
+use auditlog_api::auth::JwtKeys;
+use auditlog_api::config::Settings;
+use auditlog_api::state::AppState;
+use auditlog_db::connection::{build_pool, run_migrations};
+use auditlog_db::models::{Role, User};
+use auditlog_db::queries::{tenants, users};
+use auditlog_db::{Backend, DatabaseUrl, DbPool};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use serde_json::Value;
+
+pub const SECRET: &[u8] = b"test-secret-that-is-long-enough-for-hs256";
+
+/// The PostgreSQL server the suite runs against; it must be reachable (the suite never skips it).
+pub fn postgres_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A private database for one test, removed when dropped.
+pub struct TestDatabase {
+    pub url: String,
+    pub backend: Backend,
+    cleanup: String,
+}
+
+impl TestDatabase {
+    pub fn new(backend: Backend) -> Self {
+        let unique = uuid::Uuid::new_v4().simple().to_string();
+        match backend {
+            Backend::Sqlite => {
+                let path: PathBuf = std::env::temp_dir().join(format!("auditlog-test-{unique}.db"));
+                let path = path.to_string_lossy().to_string();
+                TestDatabase {
+                    url: format!("sqlite://{path}"),
+                    backend,
+                    cleanup: path,
+                }
+            }
+            Backend::Postgres => {
+                let base = postgres_url();
+                let schema = format!("t_{unique}");
+                let mut conn = PgConnection::establish(&base).unwrap_or_else(|e| {
+                    panic!("PostgreSQL at {base} is required for the test suite: {e}")
+                });
+                conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                    .expect("create test schema");
+                let sep = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+                TestDatabase {
+                    url,
+                    backend,
+                    cleanup: schema,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self.backend {
+            Backend::Sqlite => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", self.cleanup));
+                }
+            }
+            Backend::Postgres => {
+                if let Ok(mut conn) = PgConnection::establish(&postgres_url()) {
+                    let _ = conn
+                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.cleanup));
+                }
+            }
+        }
+    }
+}
+
+pub fn settings(url: &str) -> Settings {
+    Settings {
+        database_url: DatabaseUrl::parse(url).unwrap(),
+        bind: "127.0.0.1:0".into(),
+        static_dir: PathBuf::from("/nonexistent"),
+        data_dir: std::env::temp_dir(),
+        token_ttl_seconds: 3600,
+        max_body_bytes: 2 * 1024 * 1024,
+        max_batch_events: 1000,
+        db_pool_size: 4,
+        dev_mode: false,
+    }
+}
+
+/// A migrated database with two tenants: `acme` (admin, manager, member) and `globex` (admin).
+pub struct Ctx {
+    pub db: TestDatabase,
+    pub state: AppState,
+    pub pool: DbPool,
+    pub acme_id: i64,
+    pub admin: User,
+    pub manager: User,
+    pub member: User,
+    pub other_admin: User,
+}
+
+impl Ctx {
+    pub fn new(backend: Backend) -> Self {
+        Self::with(backend, |_| {})
+    }
+
+    pub fn with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Self {
+        let db = TestDatabase::new(backend);
+        let mut settings = settings(&db.url);
+        adjust(&mut settings);
+        let pool = build_pool(&settings.database_url, settings.db_pool_size).expect("pool");
+        let mut conn = pool.get().expect("connection");
+        run_migrations(&mut conn).expect("migrations");
+        let acme = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+        let globex = tenants::ensure(&mut conn, "globex", "Globex", "America/New_York").unwrap();
+        // A cheap hash keeps tests fast; real hashing is covered by the login test.
+        let hash = auditlog_api::auth::hash_password("correct horse battery").unwrap();
+        let mut user = |tenant_id: i64, email: &str, name: &str, role: Role, actor: &str| {
+            users::create(
+                &mut conn,
+                &users::NewUser {
+                    tenant_id,
+                    email,
+                    name,
+                    password_hash: &hash,
+                    role,
+                    actor_id: Some(actor),
+                },
+            )
+            .unwrap()
+        };
+        let admin = user(acme.id, "admin@acme.test", "Ada Admin", Role::Admin, "a1");
+        let manager = user(
+            acme.id,
+            "manager@acme.test",
+            "Max Manager",
+            Role::Manager,
+            "m1",
+        );
+        let member = user(
+            acme.id,
+            "member@acme.test",
+            "Mia Member",
+            Role::Member,
+            "u1",
+        );
+        let other_admin = user(
+            globex.id,
+            "admin@globex.test",
+            "Gus Globex",
+            Role::Admin,
+            "a1",
+        );
+        drop(conn);
+        let state = AppState {
+            pool: pool.clone(),
+            keys: Arc::new(JwtKeys::new(SECRET, settings.token_ttl_seconds)),
+            settings: Arc::new(settings),
+        };
+        Ctx {
+            db,
+            state,
+            pool,
+            acme_id: acme.id,
+            admin,
+            manager,
+            member,
+            other_admin,
+        }
+    }
+
+    pub fn token(&self, user: &User) -> String {
+        self.state.keys.issue(user).unwrap()
+    }
+
+    pub async fn app(
+        &self,
+    ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>
+    {
+        test::init_service(auditlog_api::app::build(self.state.clone())).await
+    }
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// Asserts the status, with the body in the message when it differs.
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        self
+    }
+
+    /// Asserts an RFC 9457 problem with this status.
+    pub fn problem(self, status: u16) -> Self {
+        let reply = self.expect(status);
+        assert_eq!(
+            reply.content_type(),
+            "application/problem+json",
+            "body: {}",
+            reply.body
+        );
+        assert_eq!(reply.body["status"], status);
+        assert!(
+            reply.body["title"].is_string() && reply.body["detail"].is_string(),
+            "{}",
+            reply.body
+        );
+        reply
+    }
+
+    /// Pointers of the problem's `errors`.
+    pub fn pointers(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["pointer"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn ids(&self) -> Vec<i64> {
+        let list = if self.body["items"].is_array() {
+            &self.body["items"]
+        } else {
+            &self.body["ids"]
+        };
+        list.as_array()
+            .unwrap_or_else(|| panic!("no items or ids in {}", self.body))
+            .iter()
+            .map(|v| {
+                if v.is_object() {
+                    v["id"].as_i64().unwrap()
+                } else {
+                    v.as_i64().unwrap()
+                }
+            })
+            .collect()
+    }
+}
+
+pub async fn send<S, B>(app: &S, req: test::TestRequest) -> Reply
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let response = test::call_service(app, req.to_request()).await;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = test::read_body(response).await;
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).to_string()))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub async fn get<S, B>(app: &S, token: &str, uri: &str) -> Reply
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    send(
+        app,
+        test::TestRequest::get()
+            .uri(uri)
+            .insert_header(("authorization", format!("Bearer {token}"))),
+    )
+    .await
+}
+
+pub async fn post<S, B>(app: &S, token: &str, uri: &str, body: &Value) -> Reply
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    send(
+        app,
+        test::TestRequest::post()
+            .uri(uri)
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .set_json(body),
+    )
+    .await
+}
+
+/// Runs each test body on SQLite and on PostgreSQL, as `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($ctx:ident: Ctx) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($ctx: Ctx) $body
+
+                #[actix_web::test]
+                async fn sqlite() {
+                    run(Ctx::new(auditlog_db::Backend::Sqlite)).await
+                }
+
+                #[actix_web::test]
+                async fn postgres() {
+                    run(Ctx::new(auditlog_db::Backend::Postgres)).await
+                }
+            }
+        )*
+    };
+}

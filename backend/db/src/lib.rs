@@ -12,6 +12,7 @@ pub mod error;
 pub mod models;
 pub mod queries;
 pub mod schema;
+pub mod testing;
 pub mod visibility;
 
 pub use connection::{Backend, DatabaseUrl, DbConnection, DbPool};

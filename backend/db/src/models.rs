@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+use crate::chain::ChainInput;
 use crate::error::StoreError;
 use crate::schema::{event_related, events, tenants, users};
 
@@ -281,3 +282,38 @@ impl TryFrom<EventRow> for Event {
         })
     }
 }
+
+/// The fields the hash chain covers, identical for a row about to be stored and a stored one.
+macro_rules! chain_input {
+    ($row:ty) => {
+        impl $row {
+            pub fn chain_input(&self) -> ChainInput<'_> {
+                ChainInput {
+                    tenant_id: self.tenant_id,
+                    seq: self.seq,
+                    external_id: self.external_id.as_deref(),
+                    occurred_at: self.occurred_at,
+                    recorded_at: self.recorded_at,
+                    actor_id: &self.actor_id,
+                    actor_type: &self.actor_type,
+                    actor_name: &self.actor_name,
+                    actor_email: self.actor_email.as_deref(),
+                    actor_role: self.actor_role.as_deref(),
+                    admin_private: self.admin_private,
+                    action: &self.action,
+                    entity_type: self.entity_type.as_deref(),
+                    entity_id: self.entity_id.as_deref(),
+                    entity_label: self.entity_label.as_deref(),
+                    description: &self.description,
+                    changes: &self.changes,
+                    related: &self.related,
+                    metadata: &self.metadata,
+                    ip: &self.ip,
+                    user_agent: self.user_agent.as_deref(),
+                }
+            }
+        }
+    };
+}
+chain_input!(NewEventRow);
+chain_input!(EventRow);

@@ -14,79 +14,14 @@ use actix_web::test;
 use auditlog_api::auth::JwtKeys;
 use auditlog_api::config::Settings;
 use auditlog_api::state::AppState;
-use auditlog_db::connection::{build_pool, run_migrations};
 use auditlog_db::models::{Role, User};
 use auditlog_db::queries::{tenants, users};
 use auditlog_db::{Backend, DatabaseUrl, DbPool};
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use serde_json::Value;
 
 pub const SECRET: &[u8] = b"test-secret-that-is-long-enough-for-hs256";
 
-/// The PostgreSQL server the suite runs against; it must be reachable (the suite never skips it).
-pub fn postgres_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-/// A private database for one test, removed when dropped.
-pub struct TestDatabase {
-    pub url: String,
-    pub backend: Backend,
-    cleanup: String,
-}
-
-impl TestDatabase {
-    pub fn new(backend: Backend) -> Self {
-        let unique = uuid::Uuid::new_v4().simple().to_string();
-        match backend {
-            Backend::Sqlite => {
-                let path: PathBuf = std::env::temp_dir().join(format!("auditlog-test-{unique}.db"));
-                let path = path.to_string_lossy().to_string();
-                TestDatabase {
-                    url: format!("sqlite://{path}"),
-                    backend,
-                    cleanup: path,
-                }
-            }
-            Backend::Postgres => {
-                let base = postgres_url();
-                let schema = format!("t_{unique}");
-                let mut conn = PgConnection::establish(&base).unwrap_or_else(|e| {
-                    panic!("PostgreSQL at {base} is required for the test suite: {e}")
-                });
-                conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
-                    .expect("create test schema");
-                let sep = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
-                TestDatabase {
-                    url,
-                    backend,
-                    cleanup: schema,
-                }
-            }
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        match self.backend {
-            Backend::Sqlite => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", self.cleanup));
-                }
-            }
-            Backend::Postgres => {
-                if let Ok(mut conn) = PgConnection::establish(&postgres_url()) {
-                    let _ = conn
-                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.cleanup));
-                }
-            }
-        }
-    }
-}
+pub use auditlog_db::testing::TestDatabase;
 
 pub fn settings(url: &str) -> Settings {
     Settings {
@@ -123,9 +58,8 @@ impl Ctx {
         let db = TestDatabase::new(backend);
         let mut settings = settings(&db.url);
         adjust(&mut settings);
-        let pool = build_pool(&settings.database_url, settings.db_pool_size).expect("pool");
+        let pool = db.migrated_pool(settings.db_pool_size);
         let mut conn = pool.get().expect("connection");
-        run_migrations(&mut conn).expect("migrations");
         let acme = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
         let globex = tenants::ensure(&mut conn, "globex", "Globex", "America/New_York").unwrap();
         // A cheap hash keeps tests fast; real hashing is covered by the login test.

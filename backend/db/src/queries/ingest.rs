@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::events::SEARCH_SEPARATOR;
-use crate::chain::{event_hash, ChainInput};
+use crate::chain::event_hash;
 use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::models::{EventDraft, NewEventRelated, NewEventRow, Role};
@@ -247,7 +247,7 @@ fn new_row(
         prev_hash,
         hash: String::new(),
     };
-    row.hash = event_hash(&row.prev_hash, &chain_input(&row));
+    row.hash = event_hash(&row.prev_hash, &row.chain_input());
     row
 }
 
@@ -256,33 +256,6 @@ fn to_micros(t: NaiveDateTime) -> NaiveDateTime {
     chrono::DateTime::from_timestamp_micros(t.and_utc().timestamp_micros())
         .map(|t| t.naive_utc())
         .unwrap_or(t)
-}
-
-/// The fields of a new row that the hash chain covers.
-pub fn chain_input(row: &NewEventRow) -> ChainInput<'_> {
-    ChainInput {
-        tenant_id: row.tenant_id,
-        seq: row.seq,
-        external_id: row.external_id.as_deref(),
-        occurred_at: row.occurred_at,
-        recorded_at: row.recorded_at,
-        actor_id: &row.actor_id,
-        actor_type: &row.actor_type,
-        actor_name: &row.actor_name,
-        actor_email: row.actor_email.as_deref(),
-        actor_role: row.actor_role.as_deref(),
-        admin_private: row.admin_private,
-        action: &row.action,
-        entity_type: row.entity_type.as_deref(),
-        entity_id: row.entity_id.as_deref(),
-        entity_label: row.entity_label.as_deref(),
-        description: &row.description,
-        changes: &row.changes,
-        related: &row.related,
-        metadata: &row.metadata,
-        ip: &row.ip,
-        user_agent: row.user_agent.as_deref(),
-    }
 }
 
 /// Lower-cased text the keyword filter searches: description, record label and id, actor name

@@ -44,6 +44,7 @@ pub struct ActorInput {
     pub id: String,
     /// Display name; defaults to the id.
     pub name: Option<String>,
+    /// The actor's e-mail address.
     pub email: Option<String>,
     /// The actor's role in the host application; `admin` marks the event admin-private
     /// unless the id belongs to a dashboard user, whose stored role decides.
@@ -57,6 +58,7 @@ pub struct ActorInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeInput {
+    /// Name of the changed field (at most 128 characters, unique within the event).
     pub field: String,
     /// Previous value (any JSON); omit for a created record.
     #[serde(default, deserialize_with = "present")]
@@ -87,7 +89,9 @@ pub struct EventInput {
     pub action: String,
     /// When it happened (RFC 3339); default: when the server received it. At most 5 minutes ahead.
     pub occurred_at: Option<String>,
+    /// Who did it; omit to record the caller.
     pub actor: Option<ActorInput>,
+    /// The affected record, if any (logins have none).
     pub entity: Option<EntityInput>,
     /// Other records this event belongs to (e.g. the booking's customer), at most 50.
     #[serde(default)]
@@ -104,6 +108,7 @@ pub struct EventInput {
     pub after: Option<Map<String, Value>>,
     /// IPv4 or IPv6 address of the actor.
     pub ip: Option<String>,
+    /// The actor's user agent (at most 512 characters).
     pub user_agent: Option<String>,
     /// Free JSON object, at most 16 KiB serialised.
     #[schema(value_type = Option<Object>)]
@@ -117,6 +122,7 @@ pub struct EventInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventBatch {
+    /// 1 to 1000 events (the server's `MAX_BATCH_EVENTS`).
     pub events: Vec<EventInput>,
 }
 

@@ -16,4 +16,24 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// Failures that go away by themselves (a lost connection, a lock held past the busy
+    /// timeout): the client should retry.
+    pub fn is_transient(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            StoreError::Pool(_) => true,
+            StoreError::Database(Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )) => true,
+            StoreError::Database(Error::DatabaseError(_, info)) => {
+                let message = info.message();
+                message.contains("database is locked") || message.contains("terminating connection")
+            }
+            _ => false,
+        }
+    }
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -11,8 +11,10 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    /// The account's e-mail (case-insensitive).
     #[schema(example = "admin@acme.example")]
     pub email: String,
+    /// The account's password.
     pub password: String,
     /// Tenant slug; needed only when the e-mail has accounts in several tenants.
     pub tenant: Option<String>,
@@ -21,8 +23,11 @@ pub struct LoginRequest {
 /// A tenant (company account).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TenantInfo {
+    /// Tenant id.
     pub id: i64,
+    /// Short unique name, e.g. `acme`.
     pub slug: String,
+    /// Display name.
     pub name: String,
     /// The business time zone (IANA), the default for date ranges and the dashboard's clock.
     #[schema(example = "Europe/London")]
@@ -32,8 +37,11 @@ pub struct TenantInfo {
 /// A dashboard user.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserInfo {
+    /// User id.
     pub id: i64,
+    /// Login e-mail.
     pub email: String,
+    /// Display name.
     pub name: String,
     pub role: RoleSchema,
     /// The `actor.id` that marks events as this user's own.

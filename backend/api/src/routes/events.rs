@@ -19,8 +19,11 @@ use crate::state::AppState;
 /// Who performed an event.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActorOut {
+    /// The actor's id in the host application (or a dashboard user's `actor_id`).
     pub id: String,
+    /// Display name.
     pub name: String,
+    /// E-mail address, if known.
     pub email: Option<String>,
     /// The actor's role when the event was recorded, if known.
     pub role: Option<String>,
@@ -32,9 +35,12 @@ pub struct ActorOut {
 /// A record: the one an event is about, or one it relates to.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EntityOut {
+    /// Record type, e.g. `booking`.
     #[serde(rename = "type")]
     pub entity_type: String,
+    /// Record id in the host application.
     pub id: String,
+    /// Human-readable label, e.g. `BOK-12345`.
     pub label: Option<String>,
 }
 
@@ -51,10 +57,13 @@ impl From<EntityRef> for EntityOut {
 /// One changed field. `old` is absent for a created record, `new` for a deleted one.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChangeOut {
+    /// Name of the changed field.
     pub field: String,
+    /// Previous value (any JSON); absent for a created record.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Value>)]
     pub old: Option<Value>,
+    /// New value (any JSON); absent for a deleted record.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Value>)]
     pub new: Option<Value>,
@@ -73,6 +82,7 @@ impl From<Change> for ChangeOut {
 /// A stored event (SPEC §2).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventOut {
+    /// Unique event id, stable forever.
     pub id: i64,
     /// Position in the tenant's hash chain, gap-free from 1.
     pub seq: i64,
@@ -83,17 +93,23 @@ pub struct EventOut {
     pub actor: ActorOut,
     /// `<module>.<verb>`.
     pub action: String,
+    /// First segment of the action.
     pub module: String,
+    /// Second segment of the action.
     pub verb: String,
-    /// The affected record ("Event On").
+    /// The affected record ("Event On"), if any.
     pub entity: Option<EntityOut>,
     /// Other records this event belongs to.
     pub related: Vec<EntityOut>,
+    /// Human-readable summary.
     pub description: String,
     /// Field-level diff.
     pub changes: Vec<ChangeOut>,
+    /// IP address of the actor (v4 or v6), if known.
     pub ip: Option<String>,
+    /// User agent of the actor, if known.
     pub user_agent: Option<String>,
+    /// Free JSON object sent with the event.
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
     /// The host application's id for the event, if it gave one.
@@ -139,9 +155,11 @@ impl From<Event> for EventOut {
 /// A page of events.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventListResponse {
+    /// The events of this page, in the requested order.
     pub items: Vec<EventOut>,
     /// The page number, in page mode; null in cursor mode.
     pub page: Option<u32>,
+    /// Page size used.
     pub per_page: u32,
     /// Matching events across all pages, in page mode; null in cursor mode.
     pub total: Option<i64>,

@@ -21,9 +21,13 @@ pub struct ActorFacetParams {
 /// An actor with the number of visible events they performed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActorFacetOut {
+    /// The actor id (filter with `actor_id`).
     pub id: String,
+    /// The actor's display name.
     pub name: String,
+    /// The actor's e-mail, if any event gave one.
     pub email: Option<String>,
+    /// Visible events by this actor.
     pub count: i64,
 }
 
@@ -35,7 +39,9 @@ pub struct ActorFacetList {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ValueFacetOut {
+    /// The module name.
     pub value: String,
+    /// Visible events in this module.
     pub count: i64,
 }
 
@@ -47,9 +53,13 @@ pub struct ModuleFacetList {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActionFacetOut {
+    /// Action key, `<module>.<verb>`.
     pub action: String,
+    /// The module part of the action.
     pub module: String,
+    /// The verb part of the action.
     pub verb: String,
+    /// Visible events with this action.
     pub count: i64,
 }
 

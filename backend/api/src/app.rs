@@ -34,11 +34,7 @@ pub fn build(
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .app_data(web::Data::new(state))
-        .app_data(
-            web::JsonConfig::default()
-                .limit(json_limit)
-                .error_handler(json_error),
-        )
+        .app_data(web::JsonConfig::default().limit(json_limit).error_handler(json_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .service(routes::health::healthz)
         .service(routes::health::readyz)
@@ -55,29 +51,17 @@ pub fn build(
     if static_dir.join("index.html").is_file() {
         app = app.service(Files::new("/assets", static_dir.join("assets")).prefer_utf8(true));
     }
-    app.default_service(web::to(move |req: HttpRequest| {
-        fallback(req, static_dir.clone())
-    }))
+    app.default_service(web::to(move |req: HttpRequest| fallback(req, static_dir.clone())))
 }
 
 /// Unknown API paths get a problem document; any other GET gets the dashboard (client routing).
-async fn fallback(
-    req: HttpRequest,
-    static_dir: PathBuf,
-) -> Result<actix_web::HttpResponse, ApiError> {
+async fn fallback(req: HttpRequest, static_dir: PathBuf) -> Result<actix_web::HttpResponse, ApiError> {
     let path = req.path();
     if path.starts_with("/api/") || path == "/api" {
-        return Err(ApiError::NotFound(format!(
-            "no API route {} {path}",
-            req.method()
-        )));
+        return Err(ApiError::NotFound(format!("no API route {} {path}", req.method())));
     }
-    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD
-    {
-        return Err(ApiError::NotFound(format!(
-            "no route {} {path}",
-            req.method()
-        )));
+    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD {
+        return Err(ApiError::NotFound(format!("no route {} {path}", req.method())));
     }
     // A file at the top of the build (favicon, robots.txt …), else the single-page app itself.
     let relative = path.trim_start_matches('/');
@@ -92,10 +76,7 @@ async fn fallback(
     })?;
     let mut response = named.into_response(&req);
     if file.ends_with("index.html") {
-        response.headers_mut().insert(
-            header::CACHE_CONTROL,
-            header::HeaderValue::from_static("no-cache"),
-        );
+        response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
     }
     Ok(response)
 }

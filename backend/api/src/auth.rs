@@ -1,26 +1,29 @@
-//! Password hashing, JWT issue and verification, and the [`AuthUser`] extractor through which
-//! every authenticated request learns who is calling.
+//! Password hashing, access tokens (JWT for dashboard users, API tokens for integrators), and the
+//! [`Caller`] extractor through which every authenticated request learns who is calling.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
-use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use auditlog_db::models::{Actor, Role, Tenant, User};
-use auditlog_db::queries::{tenants, users};
+use auditlog_db::models::{Actor, ApiToken, Role, Scope, Tenant, User};
+use auditlog_db::queries::{api_tokens, sessions, tenants, users};
 use auditlog_db::visibility::Viewer;
 use chrono::Utc;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Seconds of clock skew tolerated on `exp`.
 const LEEWAY_SECONDS: u64 = 30;
+/// Prefix of integrator API tokens: `alt_<tenant>_<id>_<secret>`.
+pub const API_TOKEN_PREFIX: &str = "alt_";
 
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
@@ -32,11 +35,7 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 
@@ -46,7 +45,26 @@ pub fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default())
 }
 
-/// The claims of an access token.
+/// Why a new password is not acceptable, if it is not.
+pub fn password_problem(password: &str, email: &str) -> Option<&'static str> {
+    let length = password.chars().count();
+    let distinct = password.chars().collect::<std::collections::BTreeSet<_>>().len();
+    if length < 10 {
+        Some("must have at least 10 characters")
+    } else if length > 128 {
+        Some("must have at most 128 characters")
+    } else if distinct < 4 {
+        Some("must use at least 4 different characters")
+    } else if password.eq_ignore_ascii_case(email)
+        || email.split('@').next().is_some_and(|local| password.eq_ignore_ascii_case(local))
+    {
+        Some("must not be the e-mail address")
+    } else {
+        None
+    }
+}
+
+/// The claims of a dashboard access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     /// User id.
@@ -107,48 +125,117 @@ impl JwtKeys {
     }
 }
 
-/// The authenticated caller: an active dashboard user of one tenant.
-#[derive(Debug, Clone)]
-pub struct AuthUser {
-    pub user: User,
-    pub tenant: Tenant,
-    pub claims: Claims,
+/// A new integrator secret: the full token text and the hash that is stored.
+pub fn new_api_secret() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let secret = hex::encode(bytes);
+    let hash = secret_hash(&secret);
+    (secret, hash)
 }
 
-impl AuthUser {
-    pub fn role(&self) -> Role {
-        self.user.role()
-    }
+pub fn api_token_text(tenant_id: i64, id: i64, secret: &str) -> String {
+    format!("{API_TOKEN_PREFIX}{tenant_id}_{id}_{secret}")
+}
 
-    /// The reader for the visibility rule.
-    pub fn viewer(&self) -> Viewer {
-        Viewer {
-            tenant_id: self.tenant.id,
-            role: self.role(),
-            actor_id: self.user.actor_id.clone(),
+fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Equal-length comparison that does not stop at the first difference.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A dashboard user with a session token.
+    User { user: User, claims: Claims },
+    /// An integrator's API token.
+    Token(ApiToken),
+}
+
+/// The authenticated caller, always of exactly one tenant.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub tenant: Tenant,
+    pub principal: Principal,
+}
+
+impl Caller {
+    /// The dashboard user, or 403 for API tokens.
+    pub fn user(&self) -> Result<&User, ApiError> {
+        match &self.principal {
+            Principal::User { user, .. } => Ok(user),
+            Principal::Token(_) => {
+                Err(ApiError::Forbidden("API tokens cannot do this; sign in as a user".into()))
+            }
         }
     }
 
-    /// The actor recorded for events this caller causes or posts without naming one.
-    pub fn actor(&self) -> Actor {
-        Actor {
-            id: self.user.actor_id.clone(),
-            name: self.user.name.clone(),
-            email: Some(self.user.email.clone()),
-            role: Some(self.role().as_str().to_string()),
-            actor_type: "user".into(),
-        }
-    }
-
-    pub fn require_role(&self, allowed: &[Role]) -> Result<(), ApiError> {
-        if allowed.contains(&self.role()) {
-            Ok(())
+    pub fn require_admin(&self) -> Result<&User, ApiError> {
+        let user = self.user()?;
+        if user.role() == Role::Admin {
+            Ok(user)
         } else {
-            Err(ApiError::Forbidden(format!(
-                "the {} role may not do this",
-                self.role()
-            )))
+            Err(ApiError::Forbidden(format!("only admins may do this (you are a {})", user.role())))
         }
+    }
+
+    /// May post events: admins, and tokens with `events:write`.
+    pub fn require_event_writer(&self) -> Result<(), ApiError> {
+        match &self.principal {
+            Principal::Token(token) if token.has_scope(Scope::EventsWrite) => Ok(()),
+            Principal::Token(_) => {
+                Err(ApiError::Forbidden("this API token lacks the events:write scope".into()))
+            }
+            Principal::User { .. } => self.require_admin().map(|_| ()),
+        }
+    }
+
+    /// The reader for the visibility rule. A token with `events:read` reads as a manager would.
+    pub fn viewer(&self) -> Result<Viewer, ApiError> {
+        match &self.principal {
+            Principal::User { user, .. } => {
+                Ok(Viewer { tenant_id: self.tenant.id, role: user.role(), actor_id: user.actor_id.clone() })
+            }
+            Principal::Token(token) if token.has_scope(Scope::EventsRead) => {
+                Ok(Viewer { tenant_id: self.tenant.id, role: Role::Manager, actor_id: token_actor_id(token) })
+            }
+            Principal::Token(_) => {
+                Err(ApiError::Forbidden("this API token lacks the events:read scope".into()))
+            }
+        }
+    }
+
+    /// The actor recorded for events this caller causes, or posts without naming one.
+    pub fn actor(&self) -> Actor {
+        match &self.principal {
+            Principal::User { user, .. } => user_actor(user),
+            Principal::Token(token) => Actor {
+                id: token_actor_id(token),
+                name: token.name.clone(),
+                email: None,
+                role: None,
+                actor_type: "api".into(),
+            },
+        }
+    }
+}
+
+fn token_actor_id(token: &ApiToken) -> String {
+    format!("token:{}", token.id)
+}
+
+/// The actor of events a dashboard user causes.
+pub fn user_actor(user: &User) -> Actor {
+    Actor {
+        id: user.actor_id.clone(),
+        name: user.name.clone(),
+        email: Some(user.email.clone()),
+        role: Some(user.role().as_str().to_string()),
+        actor_type: "user".into(),
     }
 }
 
@@ -157,22 +244,59 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
         .headers()
         .get(header::AUTHORIZATION)
         .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?;
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
+    let value =
+        value.to_str().map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
     match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
             Ok(token.trim().to_string())
         }
-        _ => Err(ApiError::Unauthorized(
-            "the Authorization header must be `Bearer <token>`".into(),
-        )),
+        _ => Err(ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())),
     }
 }
 
-impl FromRequest for AuthUser {
+async fn authenticate(state: &AppState, token: String) -> Result<Caller, ApiError> {
+    if let Some(rest) = token.strip_prefix(API_TOKEN_PREFIX) {
+        let invalid = || ApiError::Unauthorized("invalid API token".into());
+        let mut parts = rest.splitn(3, '_');
+        let tenant_id: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
+        let id: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
+        let secret = parts.next().ok_or_else(invalid)?.to_string();
+        return state
+            .db(move |conn| {
+                let token = api_tokens::get(conn, tenant_id, id).map_err(|_| invalid())?;
+                let now = Utc::now().naive_utc();
+                if !constant_time_eq(&secret_hash(&secret), &token.secret_hash) {
+                    return Err(invalid());
+                }
+                if !token.is_live(now) {
+                    return Err(ApiError::Unauthorized("this API token is revoked or expired".into()));
+                }
+                api_tokens::touch(conn, &token, now)?;
+                let tenant = tenants::get(conn, tenant_id)?;
+                Ok(Caller { tenant, principal: Principal::Token(token) })
+            })
+            .await;
+    }
+    let claims = state.keys.verify(&token)?;
+    let user_id: i64 =
+        claims.sub.parse().map_err(|_| ApiError::Unauthorized("invalid access token subject".into()))?;
+    state
+        .db(move |conn| {
+            if sessions::is_revoked(conn, claims.tenant, &claims.jti)? {
+                return Err(ApiError::Unauthorized("this session has been signed out".into()));
+            }
+            let user = users::get(conn, claims.tenant, user_id)
+                .map_err(|_| ApiError::Unauthorized("the token's user does not exist".into()))?;
+            if !user.active {
+                return Err(ApiError::Unauthorized("this account is deactivated".into()));
+            }
+            let tenant = tenants::get(conn, claims.tenant)?;
+            Ok(Caller { tenant, principal: Principal::User { user, claims } })
+        })
+        .await
+}
+
+impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -181,33 +305,31 @@ impl FromRequest for AuthUser {
         let token = bearer_token(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let claims = state.keys.verify(&token?)?;
-            let user_id: i64 = claims
-                .sub
-                .parse()
-                .map_err(|_| ApiError::Unauthorized("invalid access token subject".into()))?;
-            let tenant_id = claims.tenant;
-            let (user, tenant) = state
-                .db(move |conn| {
-                    let user = users::get(conn, tenant_id, user_id)?;
-                    let tenant = tenants::get(conn, tenant_id)?;
-                    Ok((user, tenant))
-                })
-                .await
-                .map_err(|e| match e {
-                    ApiError::NotFound(_) => {
-                        ApiError::Unauthorized("the token's user no longer exists".into())
-                    }
-                    other => other,
-                })?;
-            if !user.active {
-                return Err(ApiError::Unauthorized("this account is deactivated".into()));
-            }
-            Ok(AuthUser {
-                user,
-                tenant,
-                claims,
-            })
+            authenticate(&state, token?).await
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weak_passwords_are_refused() {
+        assert!(password_problem("short", "a@b.c").is_some());
+        assert!(password_problem("aaaaaaaaaaaa", "a@b.c").is_some());
+        assert!(password_problem("ann.lee@example.com", "ann.lee@example.com").is_some());
+        assert!(password_problem("ann.lee.ann", "ann.lee.ann@example.com").is_some());
+        assert_eq!(password_problem("correct horse battery", "a@b.c"), None);
+    }
+
+    #[test]
+    fn api_secrets_are_random_and_only_their_hash_matches() {
+        let (a, hash_a) = new_api_secret();
+        let (b, _) = new_api_secret();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert!(constant_time_eq(&secret_hash(&a), &hash_a));
+        assert!(!constant_time_eq(&secret_hash(&b), &hash_a));
     }
 }

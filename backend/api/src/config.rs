@@ -24,29 +24,25 @@ pub struct Settings {
     pub max_batch_events: usize,
     pub db_pool_size: u32,
     pub dev_mode: bool,
+    /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 fn var(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
     match var(name) {
         None => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|_| format!("{name} must be a positive whole number, got {v:?}")),
+        Some(v) => v.parse().map_err(|_| format!("{name} must be a positive whole number, got {v:?}")),
     }
 }
 
 impl Settings {
     pub fn from_env() -> Result<Self, String> {
-        let database_url = DatabaseUrl::parse(
-            &var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
-        )?;
+        let database_url =
+            DatabaseUrl::parse(&var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))?;
         let settings = Settings {
             database_url,
             bind: var("BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
@@ -57,14 +53,11 @@ impl Settings {
             max_batch_events: number("MAX_BATCH_EVENTS", 1000)?,
             db_pool_size: number("DB_POOL_SIZE", 8)?,
             dev_mode: matches!(var("AUDITLOG_DEV").as_deref(), Some("1" | "true" | "yes")),
+            trusted_proxies: parse_proxies(&var("TRUSTED_PROXIES").unwrap_or_default())?,
         };
-        if settings.token_ttl_seconds <= 0
-            || settings.max_batch_events == 0
-            || settings.db_pool_size == 0
-        {
+        if settings.token_ttl_seconds <= 0 || settings.max_batch_events == 0 || settings.db_pool_size == 0 {
             return Err(
-                "TOKEN_TTL_SECONDS, MAX_BATCH_EVENTS and DB_POOL_SIZE must be greater than zero"
-                    .into(),
+                "TOKEN_TTL_SECONDS, MAX_BATCH_EVENTS and DB_POOL_SIZE must be greater than zero".into()
             );
         }
         Ok(settings)
@@ -74,16 +67,13 @@ impl Settings {
     pub fn jwt_secret(&self) -> Result<Vec<u8>, String> {
         if let Some(secret) = var("JWT_SECRET") {
             if secret.len() < MIN_SECRET_BYTES {
-                return Err(format!(
-                    "JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long"
-                ));
+                return Err(format!("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long"));
             }
             return Ok(secret.into_bytes());
         }
         if !self.dev_mode {
             return Err(
-                "JWT_SECRET is not set (set it, or AUDITLOG_DEV=1 to generate one for development)"
-                    .into(),
+                "JWT_SECRET is not set (set it, or AUDITLOG_DEV=1 to generate one for development)".into()
             );
         }
         let path = self.data_dir.join("jwt-secret");
@@ -97,30 +87,31 @@ impl Settings {
         let secret = hex::encode(bytes);
         std::fs::create_dir_all(&self.data_dir)
             .and_then(|_| write_private(&path, &secret))
-            .map_err(|e| {
-                format!(
-                    "cannot store the development secret in {}: {e}",
-                    path.display()
-                )
-            })?;
-        log::warn!(
-            "development mode: generated a JWT secret in {}",
-            path.display()
-        );
+            .map_err(|e| format!("cannot store the development secret in {}: {e}", path.display()))?;
+        log::warn!("development mode: generated a JWT secret in {}", path.display());
         Ok(secret.into_bytes())
     }
+}
+
+/// `10.0.0.0/8, 192.168.1.5` → networks (a bare address is a /32 or /128).
+pub fn parse_proxies(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("TRUSTED_PROXIES: {s:?} is not an IP address or CIDR network"))
+        })
+        .collect()
 }
 
 #[cfg(unix)]
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut file =
+        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     file.write_all(text.as_bytes())
 }
 

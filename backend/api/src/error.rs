@@ -35,10 +35,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            pointer: pointer.into(),
-            message: message.into(),
-        }
+        Self { pointer: pointer.into(), message: message.into() }
     }
 }
 
@@ -46,16 +43,10 @@ impl FieldError {
 pub enum ApiError {
     /// Malformed request: unparsable JSON, bad query parameter.
     #[error("{detail}")]
-    BadRequest {
-        detail: String,
-        errors: Vec<FieldError>,
-    },
+    BadRequest { detail: String, errors: Vec<FieldError> },
     /// Well-formed but invalid content.
     #[error("{detail}")]
-    Validation {
-        detail: String,
-        errors: Vec<FieldError>,
-    },
+    Validation { detail: String, errors: Vec<FieldError> },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -68,6 +59,9 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// Rate limited; retry after this many seconds.
+    #[error("too many requests, retry after {retry_after}s")]
+    TooManyRequests { retry_after: u64 },
     /// The database cannot be reached; the client should retry.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -78,10 +72,7 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        ApiError::BadRequest {
-            detail: detail.into(),
-            errors: Vec::new(),
-        }
+        ApiError::BadRequest { detail: detail.into(), errors: Vec::new() }
     }
 
     pub fn bad_parameter(name: &str, message: impl Into<String>) -> Self {
@@ -93,10 +84,7 @@ impl ApiError {
     }
 
     pub fn validation(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
-        ApiError::Validation {
-            detail: detail.into(),
-            errors,
-        }
+        ApiError::Validation { detail: detail.into(), errors }
     }
 
     pub fn internal(detail: impl Into<String>) -> Self {
@@ -112,9 +100,8 @@ impl ApiError {
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
-            ApiError::UnsupportedMediaType(_) => {
-                ("unsupported-media-type", "Unsupported media type")
-            }
+            ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             ApiError::Unavailable(_) => ("service-unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal-error", "Internal server error"),
         }
@@ -126,14 +113,15 @@ impl ApiError {
             ApiError::BadRequest { detail, errors } | ApiError::Validation { detail, errors } => {
                 (detail.clone(), errors.clone())
             }
-            ApiError::Unavailable(_) => (
-                "the database is unavailable; retry shortly".to_string(),
-                Vec::new(),
-            ),
-            ApiError::Internal(_) => (
-                "an unexpected error occurred; it has been logged".to_string(),
-                Vec::new(),
-            ),
+            ApiError::Unavailable(_) => {
+                ("the database is unavailable; retry shortly".to_string(), Vec::new())
+            }
+            ApiError::Internal(_) => {
+                ("an unexpected error occurred; it has been logged".to_string(), Vec::new())
+            }
+            ApiError::TooManyRequests { retry_after } => {
+                (format!("too many failed attempts; retry in {retry_after} seconds"), Vec::new())
+            }
             ApiError::Unauthorized(d)
             | ApiError::Forbidden(d)
             | ApiError::NotFound(d)
@@ -162,6 +150,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -174,17 +163,16 @@ impl ResponseError for ApiError {
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        ));
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
         match self {
             ApiError::Unauthorized(_) => {
-                response
-                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
             ApiError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            ApiError::TooManyRequests { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             _ => {}
         }
@@ -215,9 +203,7 @@ pub fn json_error(
         E::OverflowKnownLength { .. } | E::Overflow { .. } => {
             ApiError::PayloadTooLarge("request body is too large".into())
         }
-        E::ContentType => {
-            ApiError::UnsupportedMediaType("send the body as application/json".into())
-        }
+        E::ContentType => ApiError::UnsupportedMediaType("send the body as application/json".into()),
         E::Deserialize(e) if e.is_data() => ApiError::validation(e.to_string(), Vec::new()),
         E::Deserialize(e) => ApiError::bad_request(format!("request body is not valid JSON: {e}")),
         other => ApiError::bad_request(other.to_string()),
@@ -225,9 +211,6 @@ pub fn json_error(
     api.into()
 }
 
-pub fn path_error(
-    err: actix_web::error::PathError,
-    _req: &actix_web::HttpRequest,
-) -> actix_web::Error {
+pub fn path_error(err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {
     ApiError::bad_request(format!("invalid path parameter: {err}")).into()
 }

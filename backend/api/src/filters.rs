@@ -6,9 +6,7 @@ use auditlog_db::models::EntityRef;
 use auditlog_db::queries::events::{
     Cursor, EventFilter, ListRequest, Paging, Sort, SortKey, SortOrder, SEARCH_SEPARATOR,
 };
-use chrono::{
-    DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc,
-};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -143,19 +141,14 @@ pub struct FilterContext {
 }
 
 fn clean(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
 }
 
 fn check_len(name: &str, value: &Option<String>, max: usize) -> Result<(), ApiError> {
     match value {
-        Some(v) if v.chars().count() > max => Err(ApiError::bad_parameter(
-            name,
-            format!("at most {max} characters"),
-        )),
+        Some(v) if v.chars().count() > max => {
+            Err(ApiError::bad_parameter(name, format!("at most {max} characters")))
+        }
         _ => Ok(()),
     }
 }
@@ -165,19 +158,12 @@ fn start_of_day(tz: Tz, date: NaiveDate) -> NaiveDateTime {
     let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
     (0..=180)
         .step_by(15)
-        .find_map(|minutes| {
-            tz.from_local_datetime(&(midnight + TimeDelta::minutes(minutes)))
-                .earliest()
-        })
+        .find_map(|minutes| tz.from_local_datetime(&(midnight + TimeDelta::minutes(minutes))).earliest())
         .map(|t| t.naive_utc())
         .unwrap_or(midnight)
 }
 
-fn resolve_range(
-    preset: RangePreset,
-    tz: Tz,
-    now: DateTime<Utc>,
-) -> (NaiveDateTime, NaiveDateTime) {
+fn resolve_range(preset: RangePreset, tz: Tz, now: DateTime<Utc>) -> (NaiveDateTime, NaiveDateTime) {
     let today = now.with_timezone(&tz).date_naive();
     let day = |d: NaiveDate| start_of_day(tz, d);
     let tomorrow = today + Days::new(1);
@@ -220,55 +206,42 @@ impl EventQueryParams {
     /// Parses a request's query string.
     pub fn from_query(query: &str) -> Result<Self, ApiError> {
         let mut params: Self = parse_query(query)?;
-        params.cursor_mode = query
-            .split('&')
-            .any(|pair| pair == "cursor" || pair.starts_with("cursor="));
+        params.cursor_mode = query.split('&').any(|pair| pair == "cursor" || pair.starts_with("cursor="));
         Ok(params)
     }
 
     /// The filter part, resolved against `ctx`.
     pub fn filter(&self, ctx: &FilterContext) -> Result<EventFilter, ApiError> {
         let tz = match clean(&self.tz) {
-            Some(name) => name.parse::<Tz>().map_err(|_| {
-                ApiError::bad_parameter("tz", format!("unknown IANA time zone {name:?}"))
-            })?,
+            Some(name) => name
+                .parse::<Tz>()
+                .map_err(|_| ApiError::bad_parameter("tz", format!("unknown IANA time zone {name:?}")))?,
             None => ctx.default_tz,
         };
         let (from, to) = (clean(&self.from), clean(&self.to));
         let (from, until) = match (self.range, &from, &to) {
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-                return Err(ApiError::bad_parameter(
-                    "range",
-                    "use either `range` or `from`/`to`, not both",
-                ))
+                return Err(ApiError::bad_parameter("range", "use either `range` or `from`/`to`, not both"))
             }
             (Some(preset), None, None) => {
                 let (start, end) = resolve_range(preset, tz, ctx.now);
                 (Some(start), Some(end))
             }
             (None, _, _) => {
-                let from = from
-                    .as_deref()
-                    .map(|t| parse_bound("from", t, tz))
-                    .transpose()?
-                    .map(|(t, _)| t);
+                let from = from.as_deref().map(|t| parse_bound("from", t, tz)).transpose()?.map(|(t, _)| t);
                 let until = match to.as_deref() {
                     None => None,
                     Some(text) => match parse_bound("to", text, tz)? {
                         (t, false) => Some(t + TimeDelta::microseconds(1)),
                         (_, true) => {
-                            let date =
-                                NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_default();
+                            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_default();
                             Some(start_of_day(tz, date + Days::new(1)))
                         }
                     },
                 };
                 if let (Some(f), Some(u)) = (from, until) {
                     if f >= u {
-                        return Err(ApiError::bad_parameter(
-                            "from",
-                            "`from` must be before `to`",
-                        ));
+                        return Err(ApiError::bad_parameter("from", "`from` must be before `to`"));
                     }
                 }
                 (from, until)
@@ -288,33 +261,21 @@ impl EventQueryParams {
         for id in &self.actor_id {
             let id = id.trim();
             if id.chars().count() > 128 {
-                return Err(ApiError::bad_parameter(
-                    "actor_id",
-                    "at most 128 characters",
-                ));
+                return Err(ApiError::bad_parameter("actor_id", "at most 128 characters"));
             }
             if !id.is_empty() && !actor_ids.iter().any(|a| a == id) {
                 actor_ids.push(id.to_string());
             }
         }
         if actor_ids.len() > 100 {
-            return Err(ApiError::bad_parameter(
-                "actor_id",
-                "at most 100 actors at once",
-            ));
+            return Err(ApiError::bad_parameter("actor_id", "at most 100 actors at once"));
         }
         let q = match clean(&self.q) {
             Some(q) if q.chars().count() > MAX_KEYWORD_CHARS => {
-                return Err(ApiError::bad_parameter(
-                    "q",
-                    format!("at most {MAX_KEYWORD_CHARS} characters"),
-                ))
+                return Err(ApiError::bad_parameter("q", format!("at most {MAX_KEYWORD_CHARS} characters")))
             }
             Some(q) if q.chars().any(|c| c.is_control() || c == SEARCH_SEPARATOR) => {
-                return Err(ApiError::bad_parameter(
-                    "q",
-                    "control characters are not allowed",
-                ))
+                return Err(ApiError::bad_parameter("q", "control characters are not allowed"))
             }
             other => other.map(|q| q.to_lowercase()),
         };
@@ -353,17 +314,11 @@ impl EventQueryParams {
         };
         let per_page = self.per_page.unwrap_or(DEFAULT_PER_PAGE);
         if !PAGE_SIZES.contains(&per_page) {
-            return Err(ApiError::bad_parameter(
-                "per_page",
-                "must be 10, 25, 50 or 100",
-            ));
+            return Err(ApiError::bad_parameter("per_page", "must be 10, 25, 50 or 100"));
         }
         let paging = match (self.page, clean(&self.cursor)) {
             (Some(_), Some(_)) => {
-                return Err(ApiError::bad_parameter(
-                    "cursor",
-                    "use either `page` or `cursor`, not both",
-                ))
+                return Err(ApiError::bad_parameter("cursor", "use either `page` or `cursor`, not both"))
             }
             (Some(0), None) => return Err(ApiError::bad_parameter("page", "pages start at 1")),
             (Some(page), None) => Paging::Page(page),
@@ -373,12 +328,7 @@ impl EventQueryParams {
             (None, None) if self.cursor_mode => Paging::Cursor(None),
             (None, None) => Paging::Page(1),
         };
-        Ok(ListRequest {
-            filter,
-            sort,
-            per_page,
-            paging,
-        })
+        Ok(ListRequest { filter, sort, per_page, paging })
     }
 }
 
@@ -389,11 +339,7 @@ pub fn record_ref(entity_type: &str, id: &str) -> Result<EntityRef, ApiError> {
             "record type (1–64 characters) and id (1–128 characters) are required",
         ));
     }
-    Ok(EntityRef {
-        entity_type: entity_type.to_string(),
-        id: id.to_string(),
-        label: None,
-    })
+    Ok(EntityRef { entity_type: entity_type.to_string(), id: id.to_string(), label: None })
 }
 
 #[cfg(test)]
@@ -402,9 +348,7 @@ mod tests {
 
     fn ctx(now: &str, tz: &str) -> FilterContext {
         FilterContext {
-            now: DateTime::parse_from_rfc3339(now)
-                .unwrap()
-                .with_timezone(&Utc),
+            now: DateTime::parse_from_rfc3339(now).unwrap().with_timezone(&Utc),
             default_tz: tz.parse().unwrap(),
         }
     }
@@ -422,74 +366,26 @@ mod tests {
         // 2026-03-29 is the day British Summer Time starts; 00:30 UTC is 00:30 GMT.
         let c = ctx("2026-03-29T23:30:00Z", "Europe/London");
         let f = params("range=today").filter(&c).unwrap();
-        assert_eq!(
-            (f.from, f.until),
-            (
-                Some(utc("2026-03-29T23:00:00Z")),
-                Some(utc("2026-03-30T23:00:00Z"))
-            )
-        );
+        assert_eq!((f.from, f.until), (Some(utc("2026-03-29T23:00:00Z")), Some(utc("2026-03-30T23:00:00Z"))));
         let f = params("range=yesterday").filter(&c).unwrap();
-        assert_eq!(
-            (f.from, f.until),
-            (
-                Some(utc("2026-03-29T00:00:00Z")),
-                Some(utc("2026-03-29T23:00:00Z"))
-            )
-        );
+        assert_eq!((f.from, f.until), (Some(utc("2026-03-29T00:00:00Z")), Some(utc("2026-03-29T23:00:00Z"))));
         let f = params("range=this_week&tz=UTC").filter(&c).unwrap();
-        assert_eq!(
-            (f.from, f.until),
-            (
-                Some(utc("2026-03-23T00:00:00Z")),
-                Some(utc("2026-03-30T00:00:00Z"))
-            )
-        );
-        let f = params("range=last_month&tz=America/New_York")
-            .filter(&c)
-            .unwrap();
-        assert_eq!(
-            (f.from, f.until),
-            (
-                Some(utc("2026-02-01T05:00:00Z")),
-                Some(utc("2026-03-01T05:00:00Z"))
-            )
-        );
+        assert_eq!((f.from, f.until), (Some(utc("2026-03-23T00:00:00Z")), Some(utc("2026-03-30T00:00:00Z"))));
+        let f = params("range=last_month&tz=America/New_York").filter(&c).unwrap();
+        assert_eq!((f.from, f.until), (Some(utc("2026-02-01T05:00:00Z")), Some(utc("2026-03-01T05:00:00Z"))));
         let f = params("range=last_7_days&tz=UTC").filter(&c).unwrap();
-        assert_eq!(
-            (f.from, f.until),
-            (
-                Some(utc("2026-03-23T00:00:00Z")),
-                Some(utc("2026-03-30T00:00:00Z"))
-            )
-        );
-        let f = params("range=this_month&tz=Asia/Kolkata")
-            .filter(&c)
-            .unwrap();
-        assert_eq!(
-            f.from,
-            Some(utc("2026-02-28T18:30:00Z")),
-            "March 1st in India"
-        );
+        assert_eq!((f.from, f.until), (Some(utc("2026-03-23T00:00:00Z")), Some(utc("2026-03-30T00:00:00Z"))));
+        let f = params("range=this_month&tz=Asia/Kolkata").filter(&c).unwrap();
+        assert_eq!(f.from, Some(utc("2026-02-28T18:30:00Z")), "March 1st in India");
         let f = params("range=today&tz=Asia/Tokyo").filter(&c).unwrap();
-        assert_eq!(
-            f.from,
-            Some(utc("2026-03-29T15:00:00Z")),
-            "already the 30th in Tokyo"
-        );
+        assert_eq!(f.from, Some(utc("2026-03-29T15:00:00Z")), "already the 30th in Tokyo");
     }
 
     #[test]
     fn dates_cover_whole_days_and_timestamps_are_inclusive() {
         let c = ctx("2026-11-21T12:00:00Z", "UTC");
         let f = params("from=2026-11-01&to=2026-11-02").filter(&c).unwrap();
-        assert_eq!(
-            (f.from, f.until),
-            (
-                Some(utc("2026-11-01T00:00:00Z")),
-                Some(utc("2026-11-03T00:00:00Z"))
-            )
-        );
+        assert_eq!((f.from, f.until), (Some(utc("2026-11-01T00:00:00Z")), Some(utc("2026-11-03T00:00:00Z"))));
         let f = params("to=2026-11-02T10:00:00%2B01:00").filter(&c).unwrap();
         assert_eq!(f.until, Some(utc("2026-11-02T09:00:00.000001Z")));
     }

@@ -174,12 +174,7 @@ pub fn parse_body(
             }
         }
         Value::Object(map) => (vec![Value::Object(map)], false),
-        _ => {
-            return Err(ApiError::validation(
-                "expected an event object or {\"events\": [...]}",
-                Vec::new(),
-            ))
-        }
+        _ => return Err(ApiError::validation("expected an event object or {\"events\": [...]}", Vec::new())),
     };
     if items.is_empty() {
         return Err(ApiError::validation(
@@ -197,11 +192,7 @@ pub fn parse_body(
     let mut drafts = Vec::with_capacity(items.len());
     let mut errors = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
-        let prefix = if batch {
-            format!("/events/{index}")
-        } else {
-            String::new()
-        };
+        let prefix = if batch { format!("/events/{index}") } else { String::new() };
         let input: Result<EventInput, _> = serde_path_to_error::deserialize(item);
         match input {
             Err(e) => {
@@ -232,10 +223,7 @@ pub fn parse_body(
         };
         return Err(ApiError::validation(detail, errors));
     }
-    Ok(ParsedIngest {
-        drafts,
-        request_hash,
-    })
+    Ok(ParsedIngest { drafts, request_hash })
 }
 
 fn json_pointer(prefix: &str, serde_path: &str) -> String {
@@ -272,21 +260,15 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn fail(&mut self, field: &str, message: impl Into<String>) {
-        self.errors
-            .push(FieldError::new(format!("{}/{field}", self.prefix), message));
+        self.errors.push(FieldError::new(format!("{}/{field}", self.prefix), message));
     }
 
     /// Trims, rejects control characters and over-long text; empty becomes `None`.
     fn text(&mut self, field: &str, value: Option<String>, max: usize) -> Option<String> {
-        let value = value
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())?;
+        let value = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())?;
         if value.chars().count() > max {
             self.fail(field, format!("at most {max} characters"));
-        } else if value
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
+        } else if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
             self.fail(field, "control characters are not allowed");
         }
         Some(value)
@@ -303,10 +285,7 @@ impl Checker<'_> {
     fn entity(&mut self, field: &str, input: EntityInput) -> EntityRef {
         let entity_type = self.required(&format!("{field}/type"), input.entity_type, 64);
         if !entity_type.is_empty() && !is_snake_segment(&entity_type) {
-            self.fail(
-                &format!("{field}/type"),
-                "must be lower snake case, e.g. `booking` or `credit_note`",
-            );
+            self.fail(&format!("{field}/type"), "must be lower snake case, e.g. `booking` or `credit_note`");
         }
         EntityRef {
             entity_type,
@@ -323,21 +302,13 @@ fn validate(
     now: DateTime<Utc>,
     prefix: &str,
 ) -> Result<EventDraft, Vec<FieldError>> {
-    let mut c = Checker {
-        prefix,
-        errors: Vec::new(),
-    };
+    let mut c = Checker { prefix, errors: Vec::new() };
 
     let action = input.action.trim().to_string();
     let (module, verb) = match action.split_once('.') {
-        Some((m, v)) if is_snake_segment(m) && is_snake_segment(v) => {
-            (m.to_string(), v.to_string())
-        }
+        Some((m, v)) if is_snake_segment(m) && is_snake_segment(v) => (m.to_string(), v.to_string()),
         _ => {
-            c.fail(
-                "action",
-                "must be `<module>.<verb>` in lower snake case, e.g. `booking.created`",
-            );
+            c.fail("action", "must be `<module>.<verb>` in lower snake case, e.g. `booking.created`");
             (String::new(), String::new())
         }
     };
@@ -355,40 +326,29 @@ fn validate(
             }
             Ok(t) => t.with_timezone(&Utc),
             Err(_) => {
-                c.fail(
-                    "occurred_at",
-                    "expected an RFC 3339 timestamp such as 2026-11-21T09:30:00Z",
-                );
+                c.fail("occurred_at", "expected an RFC 3339 timestamp such as 2026-11-21T09:30:00Z");
                 now
             }
         },
     };
     // Stored with microsecond precision on both backends; the hash must see the same value.
-    let occurred_at = DateTime::from_timestamp_micros(occurred_at.timestamp_micros())
-        .unwrap_or(now)
-        .naive_utc();
+    let occurred_at =
+        DateTime::from_timestamp_micros(occurred_at.timestamp_micros()).unwrap_or(now).naive_utc();
 
     let actor = match input.actor {
         None => caller.clone(),
         Some(a) => {
             let id = c.required("actor/id", a.id, 128);
-            let actor_type = c
-                .text("actor/type", a.actor_type, 16)
-                .unwrap_or_else(|| "user".into());
+            let actor_type = c.text("actor/type", a.actor_type, 16).unwrap_or_else(|| "user".into());
             if !matches!(actor_type.as_str(), "user" | "system" | "api") {
                 c.fail("actor/type", "must be `user`, `system` or `api`");
             }
             let email = c.text("actor/email", a.email, 254);
-            if email
-                .as_deref()
-                .is_some_and(|e| !e.contains('@') || e.contains(char::is_whitespace))
-            {
+            if email.as_deref().is_some_and(|e| !e.contains('@') || e.contains(char::is_whitespace)) {
                 c.fail("actor/email", "not an e-mail address");
             }
             Actor {
-                name: c
-                    .text("actor/name", a.name, 200)
-                    .unwrap_or_else(|| id.clone()),
+                name: c.text("actor/name", a.name, 200).unwrap_or_else(|| id.clone()),
                 id,
                 email,
                 role: c.text("actor/role", a.role, 64),
@@ -401,19 +361,12 @@ fn validate(
     if input.related.len() > MAX_RELATED {
         c.fail("related", format!("at most {MAX_RELATED} related records"));
     }
-    let related: Vec<EntityRef> = input
-        .related
-        .into_iter()
-        .enumerate()
-        .map(|(i, e)| c.entity(&format!("related/{i}"), e))
-        .collect();
+    let related: Vec<EntityRef> =
+        input.related.into_iter().enumerate().map(|(i, e)| c.entity(&format!("related/{i}"), e)).collect();
 
     let changes = match (input.changes, input.before, input.after) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            c.fail(
-                "changes",
-                "give either `changes` or `before`/`after`, not both",
-            );
+            c.fail("changes", "give either `changes` or `before`/`after`, not both");
             Vec::new()
         }
         (Some(changes), None, None) => {
@@ -427,16 +380,9 @@ fn validate(
                         c.fail(&format!("changes/{i}"), "give `old`, `new` or both");
                     }
                     if !seen.insert(field.clone()) {
-                        c.fail(
-                            &format!("changes/{i}/field"),
-                            "the same field appears twice",
-                        );
+                        c.fail(&format!("changes/{i}/field"), "the same field appears twice");
                     }
-                    Change {
-                        field,
-                        old: ch.old,
-                        new: ch.new,
-                    }
+                    Change { field, old: ch.old, new: ch.new }
                 })
                 .collect()
         }
@@ -458,15 +404,8 @@ fn validate(
     };
     let user_agent = c.text("user_agent", input.user_agent, 512);
     let metadata = input.metadata.unwrap_or_default();
-    if serde_json::to_vec(&metadata)
-        .map(|v| v.len())
-        .unwrap_or(usize::MAX)
-        > MAX_METADATA_BYTES
-    {
-        c.fail(
-            "metadata",
-            format!("at most {} KiB once serialised", MAX_METADATA_BYTES / 1024),
-        );
+    if serde_json::to_vec(&metadata).map(|v| v.len()).unwrap_or(usize::MAX) > MAX_METADATA_BYTES {
+        c.fail("metadata", format!("at most {} KiB once serialised", MAX_METADATA_BYTES / 1024));
     }
     let external_id = c.text("external_id", input.external_id, 128);
     let description = c
@@ -495,10 +434,7 @@ fn validate(
 
 /// Field-level diff of two snapshots: created → every `new`; deleted → every `old`;
 /// updated → only the fields whose value changed. Fields come out in name order.
-pub fn diff(
-    before: Option<&Map<String, Value>>,
-    after: Option<&Map<String, Value>>,
-) -> Vec<Change> {
+pub fn diff(before: Option<&Map<String, Value>>, after: Option<&Map<String, Value>>) -> Vec<Change> {
     let empty = Map::new();
     let (b, a) = (before.unwrap_or(&empty), after.unwrap_or(&empty));
     let fields: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
@@ -513,11 +449,7 @@ pub fn diff(
             let side = |snapshot: Option<&Map<String, Value>>, v: Option<&Value>| {
                 snapshot.map(|_| v.cloned().unwrap_or(Value::Null))
             };
-            Some(Change {
-                field: field.clone(),
-                old: side(before, old),
-                new: side(after, new),
-            })
+            Some(Change { field: field.clone(), old: side(before, old), new: side(after, new) })
         })
         .collect()
 }
@@ -536,17 +468,9 @@ pub fn describe(actor: &Actor, verb: &str, module: &str, entity: Option<&EntityR
     match entity {
         Some(e) => {
             let name = e.label.clone().unwrap_or_else(|| format!("#{}", e.id));
-            format!(
-                "{} {phrase} {} {name}",
-                actor.name,
-                e.entity_type.replace('_', " ")
-            )
+            format!("{} {phrase} {} {name}", actor.name, e.entity_type.replace('_', " "))
         }
-        None if matches!(
-            verb,
-            "login" | "logout" | "login_failed" | "password_changed"
-        ) =>
-        {
+        None if matches!(verb, "login" | "logout" | "login_failed" | "password_changed") => {
             format!("{} {phrase}", actor.name)
         }
         None => format!("{} {phrase} {}", actor.name, module.replace('_', " ")),
@@ -577,10 +501,7 @@ mod tests {
             Err(ApiError::Validation { errors, .. }) => {
                 errors.into_iter().map(|e| (e.pointer, e.message)).collect()
             }
-            other => panic!(
-                "expected a validation error, got {:?}",
-                other.map(|p| p.drafts)
-            ),
+            other => panic!("expected a validation error, got {:?}", other.map(|p| p.drafts)),
         }
     }
 
@@ -611,13 +532,12 @@ mod tests {
 
     #[test]
     fn a_valid_event_gets_defaults() {
-        let parsed = parse(json!({"action": "booking.created", "entity": {"type": "booking", "id": 42, "label": "BOK-42"}}))
-            .unwrap();
+        let parsed = parse(
+            json!({"action": "booking.created", "entity": {"type": "booking", "id": 42, "label": "BOK-42"}}),
+        )
+        .unwrap();
         let draft = &parsed.drafts[0];
-        assert_eq!(
-            (draft.module.as_str(), draft.verb.as_str()),
-            ("booking", "created")
-        );
+        assert_eq!((draft.module.as_str(), draft.verb.as_str()), ("booking", "created"));
         assert_eq!(draft.actor, caller());
         assert_eq!(draft.entity.as_ref().unwrap().id, "42");
         assert_eq!(draft.description, "Ann Lee created booking BOK-42");
@@ -643,18 +563,13 @@ mod tests {
                 "/events/3/description"
             ]
         );
-        assert!(
-            errs[3].1.contains("unknown field `colour`"),
-            "{}",
-            errs[3].1
-        );
+        assert!(errs[3].1.contains("unknown field `colour`"), "{}", errs[3].1);
     }
 
     #[test]
     fn nested_type_errors_point_into_the_event() {
-        let errs = errors(
-            json!({"events": [{"action": "a.b", "related": [{"type": "customer", "id": true}]}]}),
-        );
+        let errs =
+            errors(json!({"events": [{"action": "a.b", "related": [{"type": "customer", "id": true}]}]}));
         assert_eq!(errs[0].0, "/events/0/related/0/id");
     }
 
@@ -662,22 +577,11 @@ mod tests {
     fn batch_limits_and_shapes() {
         let many: Vec<Value> = (0..3).map(|_| json!({"action": "a.b"})).collect();
         assert!(matches!(
-            parse_body(
-                json!({"events": many}).to_string().as_bytes(),
-                &caller(),
-                Utc::now(),
-                2
-            ),
+            parse_body(json!({"events": many}).to_string().as_bytes(), &caller(), Utc::now(), 2),
             Err(ApiError::PayloadTooLarge(_))
         ));
-        assert!(matches!(
-            parse(json!({"events": []})),
-            Err(ApiError::Validation { .. })
-        ));
-        assert!(matches!(
-            parse(json!([1, 2])),
-            Err(ApiError::Validation { .. })
-        ));
+        assert!(matches!(parse(json!({"events": []})), Err(ApiError::Validation { .. })));
+        assert!(matches!(parse(json!([1, 2])), Err(ApiError::Validation { .. })));
         assert!(matches!(
             parse_body(b"{not json", &caller(), Utc::now(), 10),
             Err(ApiError::BadRequest { .. })
@@ -686,20 +590,9 @@ mod tests {
 
     #[test]
     fn request_hash_ignores_formatting() {
-        let a = parse_body(
-            br#"{"action":"a.b","ip":"10.0.0.1"}"#,
-            &caller(),
-            Utc::now(),
-            10,
-        )
-        .unwrap();
-        let b = parse_body(
-            b"{ \"ip\": \"10.0.0.1\",\n \"action\": \"a.b\" }",
-            &caller(),
-            Utc::now(),
-            10,
-        )
-        .unwrap();
+        let a = parse_body(br#"{"action":"a.b","ip":"10.0.0.1"}"#, &caller(), Utc::now(), 10).unwrap();
+        let b = parse_body(b"{ \"ip\": \"10.0.0.1\",\n \"action\": \"a.b\" }", &caller(), Utc::now(), 10)
+            .unwrap();
         assert_eq!(a.request_hash, b.request_hash);
     }
 }

@@ -8,6 +8,7 @@
 //! - [`error`]: the one error type (problem+json)
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod error;

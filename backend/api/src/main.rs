@@ -15,11 +15,7 @@ use auditlog_db::DbPool;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "auditlog",
-    version,
-    about = "Activity Log: audit-trail service and dashboard"
-)]
+#[command(name = "auditlog", version, about = "Activity Log: audit-trail service and dashboard")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -65,9 +61,7 @@ enum Command {
 
 fn pool(settings: &Settings) -> Result<DbPool, String> {
     let pool = build_pool(&settings.database_url, settings.db_pool_size)?;
-    let mut conn = pool
-        .get()
-        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
     let applied = run_migrations(&mut conn)?;
     if applied > 0 {
         log::info!("applied {applied} migration(s)");
@@ -79,10 +73,7 @@ fn seed_demo(pool: &DbPool) -> Result<(), String> {
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let added = seed::seed_demo(&mut conn)?;
     if added > 0 {
-        println!(
-            "Seeded the demo tenant `{}` with {added} events.",
-            seed::DEMO_TENANT
-        );
+        println!("Seeded the demo tenant `{}` with {added} events.", seed::DEMO_TENANT);
     } else {
         println!("The demo tenant `{}` is already seeded.", seed::DEMO_TENANT);
     }
@@ -92,37 +83,21 @@ fn seed_demo(pool: &DbPool) -> Result<(), String> {
 fn serve(settings: Settings, pool: DbPool, show_demo_logins: bool) -> Result<(), String> {
     let keys = JwtKeys::new(&settings.jwt_secret()?, settings.token_ttl_seconds);
     if !settings.static_dir.join("index.html").is_file() {
-        log::warn!(
-            "no dashboard build in {}: only the API is served",
-            settings.static_dir.display()
-        );
+        log::warn!("no dashboard build in {}: only the API is served", settings.static_dir.display());
     }
     let bind = settings.bind.clone();
-    let state = AppState {
-        pool,
-        keys: Arc::new(keys),
-        settings: Arc::new(settings),
-    };
+    let state = AppState { pool, keys: Arc::new(keys), settings: Arc::new(settings) };
     let server = HttpServer::new(move || app::build(state.clone()))
         .bind(&bind)
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-    let url = format!(
-        "http://{}",
-        server
-            .addrs()
-            .first()
-            .map(|a| a.to_string())
-            .unwrap_or(bind)
-    );
+    let url = format!("http://{}", server.addrs().first().map(|a| a.to_string()).unwrap_or(bind));
     println!("Activity Log is running at {url}  (API docs: {url}/docs)");
     if show_demo_logins {
         for (email, password, _, role, _) in seed::DEMO_USERS {
             println!("  log in as {role:<7}  {email} / {password}");
         }
     }
-    actix_web::rt::System::new()
-        .block_on(server.run())
-        .map_err(|e| format!("server error: {e}"))
+    actix_web::rt::System::new().block_on(server.run()).map_err(|e| format!("server error: {e}"))
 }
 
 fn run(cli: Cli) -> Result<(), String> {
@@ -130,8 +105,9 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Openapi { output } => {
             let yaml = openapi::yaml()?;
             match output {
-                Some(path) => std::fs::write(&path, yaml)
-                    .map_err(|e| format!("cannot write {}: {e}", path.display())),
+                Some(path) => {
+                    std::fs::write(&path, yaml).map_err(|e| format!("cannot write {}: {e}", path.display()))
+                }
                 None => {
                     print!("{yaml}");
                     Ok(())
@@ -156,26 +132,16 @@ fn run(cli: Cli) -> Result<(), String> {
             seed_demo(&pool)?;
             serve(settings, pool, true)
         }
-        Command::CreateUser {
-            tenant,
-            email,
-            name,
-            password,
-            role,
-            actor_id,
-            timezone,
-        } => {
+        Command::CreateUser { tenant, email, name, password, role, actor_id, timezone } => {
             let role: Role = role.parse()?;
-            timezone
-                .parse::<chrono_tz::Tz>()
-                .map_err(|_| format!("unknown IANA time zone {timezone:?}"))?;
+            timezone.parse::<chrono_tz::Tz>().map_err(|_| format!("unknown IANA time zone {timezone:?}"))?;
             if password.chars().count() < 8 {
                 return Err("the password must have at least 8 characters".into());
             }
             let pool = pool(&Settings::from_env()?)?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
-            let tenant = tenants::ensure(&mut conn, &tenant, &tenant, &timezone)
-                .map_err(|e| e.to_string())?;
+            let tenant =
+                tenants::ensure(&mut conn, &tenant, &tenant, &timezone).map_err(|e| e.to_string())?;
             let hash = hash_password(&password)?;
             let email = email.trim().to_lowercase();
             let user = users::create(
@@ -201,10 +167,8 @@ fn run(cli: Cli) -> Result<(), String> {
 
 fn main() -> ExitCode {
     dotenvy::dotenv().ok();
-    env_logger::Builder::from_env(
-        env_logger::Env::default().default_filter_or("info,actix_server=warn"),
-    )
-    .init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,actix_server=warn"))
+        .init();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -17,7 +17,9 @@ use crate::routes;
     ),
     modifiers(&BearerAuth),
     tags(
-        (name = "auth", description = "Sign-in and the current user"),
+        (name = "auth", description = "Sign-in, sign-out and the current user"),
+        (name = "users", description = "Dashboard users and their roles (admins)"),
+        (name = "tokens", description = "API tokens for integrators (admins)"),
         (name = "events", description = "Ingest and search events"),
         (name = "facets", description = "Values for the dashboard's filter pickers"),
         (name = "service", description = "Health and readiness"),
@@ -57,7 +59,5 @@ pub fn document() -> OpenApiDoc {
 
 /// YAML text of the document, as checked in at the repository root.
 pub fn yaml() -> Result<String, String> {
-    document()
-        .to_yaml()
-        .map_err(|e| format!("cannot render the OpenAPI document: {e}"))
+    document().to_yaml().map_err(|e| format!("cannot render the OpenAPI document: {e}"))
 }

@@ -19,27 +19,9 @@ pub const DEMO_EVENTS: usize = 5000;
 
 /// Dashboard logins of the demo: (e-mail, password, name, role, actor id in the host app).
 pub const DEMO_USERS: [(&str, &str, &str, Role, &str); 3] = [
-    (
-        "admin@acme.example",
-        "admin-demo-pass",
-        "Olivia Bennett",
-        Role::Admin,
-        "101",
-    ),
-    (
-        "manager@acme.example",
-        "manager-demo-pass",
-        "Marcus Reed",
-        Role::Manager,
-        "102",
-    ),
-    (
-        "member@acme.example",
-        "member-demo-pass",
-        "Priya Shah",
-        Role::Member,
-        "103",
-    ),
+    ("admin@acme.example", "admin-demo-pass", "Olivia Bennett", Role::Admin, "101"),
+    ("manager@acme.example", "manager-demo-pass", "Marcus Reed", Role::Manager, "102"),
+    ("member@acme.example", "member-demo-pass", "Priya Shah", Role::Member, "103"),
 ];
 
 /// Host-application staff without dashboard accounts.
@@ -52,12 +34,12 @@ const STAFF: [(&str, &str, &str); 5] = [
 ];
 
 const FIRST_NAMES: [&str; 16] = [
-    "Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Leo", "Grace", "Arthur", "Freya",
-    "Oscar", "Lily", "Jack", "Ella", "Harry",
+    "Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Leo", "Grace", "Arthur", "Freya", "Oscar",
+    "Lily", "Jack", "Ella", "Harry",
 ];
 const LAST_NAMES: [&str; 16] = [
-    "Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Thomas", "Roberts", "Walker",
-    "Wright", "Hughes", "Green", "Hall", "Wood", "Clarke", "Patel",
+    "Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Thomas", "Roberts", "Walker", "Wright",
+    "Hughes", "Green", "Hall", "Wood", "Clarke", "Patel",
 ];
 const SERVICES: [&str; 6] = [
     "Boiler service",
@@ -111,19 +93,11 @@ struct Generator {
 }
 
 fn customer_ref(c: &Customer) -> EntityRef {
-    EntityRef {
-        entity_type: "customer".into(),
-        id: c.id.to_string(),
-        label: Some(c.name.clone()),
-    }
+    EntityRef { entity_type: "customer".into(), id: c.id.to_string(), label: Some(c.name.clone()) }
 }
 
 fn booking_ref(b: &Booking) -> EntityRef {
-    EntityRef {
-        entity_type: "booking".into(),
-        id: b.id.to_string(),
-        label: Some(format!("BOK-{}", b.id)),
-    }
+    EntityRef { entity_type: "booking".into(), id: b.id.to_string(), label: Some(format!("BOK-{}", b.id)) }
 }
 
 fn object(value: Value) -> Map<String, Value> {
@@ -145,10 +119,7 @@ impl Generator {
         actors.extend(STAFF.iter().map(|(id, name, role)| Actor {
             id: (*id).into(),
             name: (*name).into(),
-            email: Some(format!(
-                "{}@acme.example",
-                name.to_lowercase().replace(' ', ".")
-            )),
+            email: Some(format!("{}@acme.example", name.to_lowercase().replace(' ', "."))),
             role: Some((*role).into()),
             actor_type: "user".into(),
         }));
@@ -156,11 +127,7 @@ impl Generator {
         let ips = (0..14)
             .map(|i| {
                 if i % 5 == 4 {
-                    format!(
-                        "2001:db8:{:x}::{:x}",
-                        rng.gen_range(1..0xffff),
-                        rng.gen_range(1..0xff)
-                    )
+                    format!("2001:db8:{:x}::{:x}", rng.gen_range(1..0xffff), rng.gen_range(1..0xff))
                 } else {
                     format!(
                         "{}.{}.{}.{}",
@@ -204,12 +171,7 @@ impl Generator {
         self.customers.push(Customer {
             id,
             name: format!("{first} {last}"),
-            email: format!(
-                "{}.{}{}@example.net",
-                first.to_lowercase(),
-                last.to_lowercase(),
-                id % 97
-            ),
+            email: format!("{}.{}{}@example.net", first.to_lowercase(), last.to_lowercase(), id % 97),
             phone: format!("+44 7700 9{:05}", self.rng.gen_range(0..100000)),
             deleted: false,
         });
@@ -217,9 +179,7 @@ impl Generator {
     }
 
     fn live_customer(&mut self) -> usize {
-        let live: Vec<usize> = (0..self.customers.len())
-            .filter(|i| !self.customers[*i].deleted)
-            .collect();
+        let live: Vec<usize> = (0..self.customers.len()).filter(|i| !self.customers[*i].deleted).collect();
         match live.choose(&mut self.rng) {
             Some(i) if live.len() > 20 => *i,
             _ => self.new_customer(),
@@ -227,9 +187,7 @@ impl Generator {
     }
 
     fn live_booking(&mut self) -> Option<usize> {
-        let live: Vec<usize> = (0..self.bookings.len())
-            .filter(|i| !self.bookings[*i].deleted)
-            .collect();
+        let live: Vec<usize> = (0..self.bookings.len()).filter(|i| !self.bookings[*i].deleted).collect();
         live.choose(&mut self.rng).copied()
     }
 
@@ -272,13 +230,8 @@ impl Generator {
     fn booking_event(
         &mut self,
         actor: &Actor,
-    ) -> (
-        String,
-        Option<EntityRef>,
-        Vec<EntityRef>,
-        Vec<auditlog_db::models::Change>,
-        Map<String, Value>,
-    ) {
+    ) -> (String, Option<EntityRef>, Vec<EntityRef>, Vec<auditlog_db::models::Change>, Map<String, Value>)
+    {
         let existing = self.live_booking();
         let roll = self.rng.gen_range(0..100);
         if existing.is_none() || roll < 30 {
@@ -288,10 +241,7 @@ impl Generator {
                 id: 12000 + self.bookings.len() as u32,
                 customer,
                 status: "scheduled",
-                service: SERVICES
-                    .choose(&mut self.rng)
-                    .copied()
-                    .unwrap_or("Leak repair"),
+                service: SERVICES.choose(&mut self.rng).copied().unwrap_or("Leak repair"),
                 technician,
                 price: self.rng.gen_range(8..60) * 10,
                 deleted: false,
@@ -299,10 +249,7 @@ impl Generator {
             let after = json!({"customer": self.customers[customer].name, "service": booking.service,
                 "status": booking.status, "technician": booking.technician, "price": booking.price,
                 "scheduled_for": format!("2026-12-{:02} {:02}:00", self.rng.gen_range(1..28), self.rng.gen_range(8..17))});
-            let refs = (
-                booking_ref(&booking),
-                vec![customer_ref(&self.customers[customer])],
-            );
+            let refs = (booking_ref(&booking), vec![customer_ref(&self.customers[customer])]);
             self.bookings.push(booking);
             return (
                 "booking.created".into(),
@@ -315,16 +262,14 @@ impl Generator {
         let index = existing.unwrap_or_default();
         let customer_ref = customer_ref(&self.customers[self.bookings[index].customer]);
         let b = &mut self.bookings[index];
-        let before = json!({"status": b.status, "technician": b.technician, "price": b.price, "service": b.service});
+        let before =
+            json!({"status": b.status, "technician": b.technician, "price": b.price, "service": b.service});
         let action = match roll {
             30..=59 => {
                 b.price += 10 * (1 + roll % 4);
                 if roll % 2 == 0 {
-                    b.technician = if b.technician == "Tom Fischer" {
-                        "Diego Alvarez"
-                    } else {
-                        "Tom Fischer"
-                    };
+                    b.technician =
+                        if b.technician == "Tom Fischer" { "Diego Alvarez" } else { "Tom Fischer" };
                 }
                 "booking.updated"
             }
@@ -338,11 +283,7 @@ impl Generator {
                 "booking.status_changed"
             }
             80..=89 => {
-                b.technician = if actor.name == "Tom Fischer" {
-                    "Tom Fischer"
-                } else {
-                    "Diego Alvarez"
-                };
+                b.technician = if actor.name == "Tom Fischer" { "Tom Fischer" } else { "Diego Alvarez" };
                 "booking.assigned"
             }
             _ => {
@@ -350,32 +291,22 @@ impl Generator {
                 "booking.deleted"
             }
         };
-        let after = json!({"status": b.status, "technician": b.technician, "price": b.price, "service": b.service});
+        let after =
+            json!({"status": b.status, "technician": b.technician, "price": b.price, "service": b.service});
         let changes = if action == "booking.deleted" {
             diff(before.as_object(), None)
         } else {
             diff(before.as_object(), after.as_object())
         };
         let entity = booking_ref(b);
-        (
-            action.into(),
-            Some(entity),
-            vec![customer_ref],
-            changes,
-            Map::new(),
-        )
+        (action.into(), Some(entity), vec![customer_ref], changes, Map::new())
     }
 
     #[allow(clippy::type_complexity)]
     fn customer_event(
         &mut self,
-    ) -> (
-        String,
-        Option<EntityRef>,
-        Vec<EntityRef>,
-        Vec<auditlog_db::models::Change>,
-        Map<String, Value>,
-    ) {
+    ) -> (String, Option<EntityRef>, Vec<EntityRef>, Vec<auditlog_db::models::Change>, Map<String, Value>)
+    {
         let roll = self.rng.gen_range(0..100);
         if self.customers.len() < 25 || roll < 35 {
             let i = self.new_customer();
@@ -405,11 +336,7 @@ impl Generator {
         if roll % 2 == 0 {
             c.phone = format!("+44 7700 9{:05}", (c.id * 7919 + roll) % 100000);
         } else {
-            c.email = format!(
-                "{}{}@example.org",
-                c.name.to_lowercase().replace(' ', "."),
-                roll
-            );
+            c.email = format!("{}{}@example.org", c.name.to_lowercase().replace(' ', "."), roll);
         }
         let after = json!({"name": c.name, "email": c.email, "phone": c.phone});
         (
@@ -424,13 +351,8 @@ impl Generator {
     #[allow(clippy::type_complexity)]
     fn invoice_event(
         &mut self,
-    ) -> (
-        String,
-        Option<EntityRef>,
-        Vec<EntityRef>,
-        Vec<auditlog_db::models::Change>,
-        Map<String, Value>,
-    ) {
+    ) -> (String, Option<EntityRef>, Vec<EntityRef>, Vec<auditlog_db::models::Change>, Map<String, Value>)
+    {
         let roll = self.rng.gen_range(0..100);
         if self.invoices.is_empty() || roll < 35 {
             let booking = match self.live_booking() {
@@ -455,10 +377,7 @@ impl Generator {
                 id: invoice.id.to_string(),
                 label: Some(format!("INV-{}", invoice.id)),
             };
-            let related = vec![
-                customer_ref(&self.customers[customer]),
-                booking_ref(&self.bookings[booking]),
-            ];
+            let related = vec![customer_ref(&self.customers[customer]), booking_ref(&self.bookings[booking])];
             self.invoices.push(invoice);
             return (
                 "invoice.created".into(),
@@ -519,44 +438,27 @@ impl Generator {
     #[allow(clippy::type_complexity)]
     fn quote_event(
         &mut self,
-    ) -> (
-        String,
-        Option<EntityRef>,
-        Vec<EntityRef>,
-        Vec<auditlog_db::models::Change>,
-        Map<String, Value>,
-    ) {
+    ) -> (String, Option<EntityRef>, Vec<EntityRef>, Vec<auditlog_db::models::Change>, Map<String, Value>)
+    {
         let customer = self.live_customer();
         let roll = self.rng.gen_range(0..100);
         if self.quotes == 0 || roll < 40 {
             self.quotes += 1;
         }
         let id = 700 + self.quotes;
-        let entity = EntityRef {
-            entity_type: "quote".into(),
-            id: id.to_string(),
-            label: Some(format!("QUO-{id}")),
-        };
+        let entity =
+            EntityRef { entity_type: "quote".into(), id: id.to_string(), label: Some(format!("QUO-{id}")) };
         let related = vec![customer_ref(&self.customers[customer])];
         let amount = self.rng.gen_range(20..200) * 10;
         match roll {
             0..=39 => {
-                let after = json!({"amount": amount, "currency": "GBP", "valid_days": 30, "items": 1 + roll % 4});
-                (
-                    "quote.created".into(),
-                    Some(entity),
-                    related,
-                    diff(None, after.as_object()),
-                    Map::new(),
-                )
+                let after =
+                    json!({"amount": amount, "currency": "GBP", "valid_days": 30, "items": 1 + roll % 4});
+                ("quote.created".into(), Some(entity), related, diff(None, after.as_object()), Map::new())
             }
-            40..=64 => (
-                "quote.sent".into(),
-                Some(entity),
-                related,
-                Vec::new(),
-                object(json!({"channel": "email"})),
-            ),
+            40..=64 => {
+                ("quote.sent".into(), Some(entity), related, Vec::new(), object(json!({"channel": "email"})))
+            }
             65..=84 => {
                 let before = json!({"amount": amount});
                 let after = json!({"amount": amount + 50});
@@ -585,13 +487,8 @@ impl Generator {
     #[allow(clippy::type_complexity)]
     fn auth_event(
         &mut self,
-    ) -> (
-        String,
-        Option<EntityRef>,
-        Vec<EntityRef>,
-        Vec<auditlog_db::models::Change>,
-        Map<String, Value>,
-    ) {
+    ) -> (String, Option<EntityRef>, Vec<EntityRef>, Vec<auditlog_db::models::Change>, Map<String, Value>)
+    {
         let roll = self.rng.gen_range(0..100);
         let action = match roll {
             0..=54 => "auth.login",
@@ -610,19 +507,10 @@ impl Generator {
     #[allow(clippy::type_complexity)]
     fn user_event(
         &mut self,
-    ) -> (
-        String,
-        Option<EntityRef>,
-        Vec<EntityRef>,
-        Vec<auditlog_db::models::Change>,
-        Map<String, Value>,
-    ) {
+    ) -> (String, Option<EntityRef>, Vec<EntityRef>, Vec<auditlog_db::models::Change>, Map<String, Value>)
+    {
         let (id, name, role) = STAFF[self.rng.gen_range(0..STAFF.len())];
-        let entity = EntityRef {
-            entity_type: "user".into(),
-            id: id.into(),
-            label: Some(name.into()),
-        };
+        let entity = EntityRef { entity_type: "user".into(), id: id.into(), label: Some(name.into()) };
         if self.rng.gen_bool(0.5) {
             let before = json!({"role": role});
             let after = json!({"role": if role == "technician" { "senior_technician" } else { "team_lead" }});
@@ -649,34 +537,20 @@ impl Generator {
     #[allow(clippy::type_complexity)]
     fn settings_event(
         &mut self,
-    ) -> (
-        String,
-        Option<EntityRef>,
-        Vec<EntityRef>,
-        Vec<auditlog_db::models::Change>,
-        Map<String, Value>,
-    ) {
+    ) -> (String, Option<EntityRef>, Vec<EntityRef>, Vec<auditlog_db::models::Change>, Map<String, Value>)
+    {
         let (field, old, new) = match self.rng.gen_range(0..3) {
             0 => ("invoice_due_days", json!(30), json!(14)),
             1 => ("business_hours", json!("08:00-17:00"), json!("07:30-18:00")),
             _ => ("vat_rate", json!(0.2), json!(0.2)),
         };
-        let changes = diff(
-            json!({field: old}).as_object(),
-            json!({field: new}).as_object(),
-        );
+        let changes = diff(json!({field: old}).as_object(), json!({field: new}).as_object());
         let entity = EntityRef {
             entity_type: "settings".into(),
             id: "company".into(),
             label: Some("Company settings".into()),
         };
-        (
-            "settings.updated".into(),
-            Some(entity),
-            Vec::new(),
-            changes,
-            Map::new(),
-        )
+        ("settings.updated".into(), Some(entity), Vec::new(), changes, Map::new())
     }
 }
 
@@ -704,13 +578,9 @@ fn timeline(rng: &mut StdRng, count: usize, now: DateTime<Utc>) -> Vec<DateTime<
 /// Creates the demo tenant, its users and events. Returns how many events were added.
 pub fn seed_demo(conn: &mut DbConnection) -> Result<usize, String> {
     let err = |e: auditlog_db::StoreError| e.to_string();
-    let tenant =
-        tenants::ensure(conn, DEMO_TENANT, "Acme Field Services", "Europe/London").map_err(err)?;
+    let tenant = tenants::ensure(conn, DEMO_TENANT, "Acme Field Services", "Europe/London").map_err(err)?;
     for (email, password, name, role, actor_id) in DEMO_USERS {
-        if users::find_by_email(conn, tenant.id, email)
-            .map_err(err)?
-            .is_none()
-        {
+        if users::find_by_email(conn, tenant.id, email).map_err(err)?.is_none() {
             let hash = hash_password(password)?;
             let new = users::NewUser {
                 tenant_id: tenant.id,

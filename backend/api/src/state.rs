@@ -25,9 +25,7 @@ impl AppState {
     {
         let pool = self.pool.clone();
         web::block(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+            let mut conn = pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
             work(&mut conn)
         })
         .await

@@ -8,8 +8,7 @@ use common::*;
 use serde_json::{json, Value};
 
 fn ago(days: i64, hours: i64) -> String {
-    (Utc::now() - Duration::days(days) - Duration::hours(hours))
-        .to_rfc3339_opts(SecondsFormat::Micros, true)
+    (Utc::now() - Duration::days(days) - Duration::hours(hours)).to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 /// A small, fully known data set. Returns the ids in posting order.
@@ -50,9 +49,7 @@ where
          "actor": {"id": "x7", "name": "Xena External", "role": "admin"},
          "entity": {"type": "settings", "id": "company"}}
     ]});
-    let reply = post(app, &ctx.token(&ctx.admin), "/api/v1/events", &events)
-        .await
-        .expect(201);
+    let reply = post(app, &ctx.token(&ctx.admin), "/api/v1/events", &events).await.expect(201);
     assert_eq!(reply.body["accepted"], 6);
     reply.ids()
 }

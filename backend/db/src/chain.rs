@@ -50,9 +50,8 @@ pub fn canonical_time(t: NaiveDateTime) -> String {
 /// The canonical encoding of an event; stored JSON that does not parse is hashed as its raw text,
 /// so corruption shows up as a hash mismatch rather than an error.
 pub fn canonical_bytes(input: &ChainInput<'_>) -> Vec<u8> {
-    let parse = |text: &str| {
-        serde_json::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.to_string()))
-    };
+    let parse =
+        |text: &str| serde_json::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.to_string()));
     let entity = match (input.entity_type, input.entity_id) {
         (Some(t), Some(id)) => json!({ "type": t, "id": id, "label": input.entity_label }),
         _ => Value::Null,
@@ -137,19 +136,13 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys_at_every_depth() {
-        let v: Value =
-            serde_json::from_str(r#"{"b":1,"a":{"z":[{"y":2,"x":1}],"c":null}}"#).unwrap();
-        assert_eq!(
-            canonical_json(&v),
-            r#"{"a":{"c":null,"z":[{"x":1,"y":2}]},"b":1}"#
-        );
+        let v: Value = serde_json::from_str(r#"{"b":1,"a":{"z":[{"y":2,"x":1}],"c":null}}"#).unwrap();
+        assert_eq!(canonical_json(&v), r#"{"a":{"c":null,"z":[{"x":1,"y":2}]},"b":1}"#);
     }
 
     #[test]
     fn hash_changes_with_any_covered_field_and_with_the_predecessor() {
-        let t = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.123456Z")
-            .unwrap()
-            .naive_utc();
+        let t = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.123456Z").unwrap().naive_utc();
         let base = ChainInput {
             tenant_id: 1,
             seq: 1,
@@ -177,20 +170,8 @@ mod tests {
         assert_eq!(h.len(), 64);
         assert_eq!(h, event_hash(GENESIS_HASH, &base), "deterministic");
         assert_ne!(h, event_hash(&h, &base), "depends on prev_hash");
-        assert_ne!(
-            h,
-            event_hash(
-                GENESIS_HASH,
-                &ChainInput {
-                    description: "x",
-                    ..base
-                }
-            )
-        );
+        assert_ne!(h, event_hash(GENESIS_HASH, &ChainInput { description: "x", ..base }));
         let text = String::from_utf8(canonical_bytes(&base)).unwrap();
-        assert!(
-            text.contains(r#""occurred_at":"2026-01-02T03:04:05.123456Z""#),
-            "{text}"
-        );
+        assert!(text.contains(r#""occurred_at":"2026-01-02T03:04:05.123456Z""#), "{text}");
     }
 }

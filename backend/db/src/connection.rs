@@ -44,15 +44,9 @@ impl DatabaseUrl {
             return Err("DATABASE_URL is empty".into());
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Self {
-                backend: Backend::Postgres,
-                target: url.to_string(),
-            });
+            return Ok(Self { backend: Backend::Postgres, target: url.to_string() });
         }
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url);
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
         if path.is_empty() {
             return Err("the SQLite URL names no file".into());
         }
@@ -62,10 +56,7 @@ impl DatabaseUrl {
                 url.split("://").next().unwrap_or_default()
             ));
         }
-        Ok(Self {
-            backend: Backend::Sqlite,
-            target: path.to_string(),
-        })
+        Ok(Self { backend: Backend::Sqlite, target: path.to_string() })
     }
 }
 
@@ -111,8 +102,7 @@ impl ManageConnection for DbManager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -125,9 +115,8 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, String> {
     if url.backend == Backend::Sqlite && url.target != ":memory:" {
         if let Some(dir) = PathBuf::from(&url.target).parent() {
             if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    format!("cannot create the database folder {}: {e}", dir.display())
-                })?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
             }
         }
     }
@@ -168,23 +157,11 @@ mod tests {
 
     #[test]
     fn backend_is_chosen_from_the_scheme() {
-        assert_eq!(
-            DatabaseUrl::parse("postgres://u@h/db").unwrap().backend,
-            Backend::Postgres
-        );
-        assert_eq!(
-            DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend,
-            Backend::Postgres
-        );
+        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").unwrap().backend, Backend::Postgres);
+        assert_eq!(DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend, Backend::Postgres);
         let sqlite = DatabaseUrl::parse("sqlite://data/x.db").unwrap();
-        assert_eq!(
-            (sqlite.backend, sqlite.target.as_str()),
-            (Backend::Sqlite, "data/x.db")
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap().target,
-            "/tmp/x.db"
-        );
+        assert_eq!((sqlite.backend, sqlite.target.as_str()), (Backend::Sqlite, "data/x.db"));
+        assert_eq!(DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap().target, "/tmp/x.db");
         assert_eq!(DatabaseUrl::parse("plain.db").unwrap().target, "plain.db");
         assert!(DatabaseUrl::parse("mysql://h/db").is_err());
         assert!(DatabaseUrl::parse("").is_err());

@@ -44,9 +44,7 @@ impl FromStr for Role {
             "admin" => Ok(Role::Admin),
             "manager" => Ok(Role::Manager),
             "member" => Ok(Role::Member),
-            other => Err(format!(
-                "unknown role {other:?}: expected admin, manager or member"
-            )),
+            other => Err(format!("unknown role {other:?}: expected admin, manager or member")),
         }
     }
 }
@@ -111,17 +109,9 @@ pub struct EntityRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub field: String,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub old: Option<Value>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub new: Option<Value>,
 }
 
@@ -243,11 +233,7 @@ impl TryFrom<EventRow> for Event {
         let related = serde_json::from_str(&row.related).map_err(|e| corrupt("related", e))?;
         let metadata = serde_json::from_str(&row.metadata).map_err(|e| corrupt("metadata", e))?;
         let entity = match (row.entity_type, row.entity_id) {
-            (Some(entity_type), Some(id)) => Some(EntityRef {
-                entity_type,
-                id,
-                label: row.entity_label,
-            }),
+            (Some(entity_type), Some(id)) => Some(EntityRef { entity_type, id, label: row.entity_label }),
             _ => None,
         };
         Ok(Event {
@@ -317,3 +303,63 @@ macro_rules! chain_input {
 }
 chain_input!(NewEventRow);
 chain_input!(EventRow);
+
+/// What an integrator token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    #[serde(rename = "events:write")]
+    EventsWrite,
+    #[serde(rename = "events:read")]
+    EventsRead,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::EventsWrite => "events:write",
+            Scope::EventsRead => "events:read",
+        }
+    }
+}
+
+impl FromStr for Scope {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "events:write" => Ok(Scope::EventsWrite),
+            "events:read" => Ok(Scope::EventsRead),
+            other => Err(format!("unknown scope {other:?}: expected events:write or events:read")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::api_tokens)]
+pub struct ApiToken {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub name: String,
+    /// Space-separated scopes.
+    pub scopes: String,
+    pub secret_hash: String,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+impl ApiToken {
+    pub fn scopes(&self) -> Vec<Scope> {
+        self.scopes.split_whitespace().filter_map(|s| s.parse().ok()).collect()
+    }
+
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        self.scopes().contains(&scope)
+    }
+
+    /// Usable now: neither revoked nor expired.
+    pub fn is_live(&self, now: NaiveDateTime) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|t| t > now)
+    }
+}

@@ -79,10 +79,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    revoked_tokens (tenant_id, jti) {
+        tenant_id -> BigInt,
+        jti -> Text,
+        expires_at -> Timestamp,
+        revoked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        name -> Text,
+        scopes -> Text,
+        secret_hash -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_throttle (throttle_key) {
+        throttle_key -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
     events,
     event_related,
-    idempotency_keys
+    idempotency_keys,
+    revoked_tokens,
+    api_tokens,
+    login_throttle
 );

@@ -11,16 +11,13 @@ use crate::connection::{build_pool, run_migrations, Backend, DatabaseUrl, DbPool
 /// The PostgreSQL server tests run against (`TEST_POSTGRES_URL`); it must be reachable: the
 /// suite fails rather than skip PostgreSQL.
 pub fn postgres_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 fn unique_name() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     format!(
         "t_{}_{}_{}",
         std::process::id(),
@@ -40,38 +37,25 @@ impl TestDatabase {
         let name = unique_name();
         match backend {
             Backend::Sqlite => {
-                let path = std::env::temp_dir()
-                    .join(format!("auditlog-{name}.db"))
-                    .to_string_lossy()
-                    .to_string();
-                TestDatabase {
-                    url: format!("sqlite://{path}"),
-                    backend,
-                    cleanup: path,
-                }
+                let path =
+                    std::env::temp_dir().join(format!("auditlog-{name}.db")).to_string_lossy().to_string();
+                TestDatabase { url: format!("sqlite://{path}"), backend, cleanup: path }
             }
             Backend::Postgres => {
                 let base = postgres_url();
-                let mut conn = PgConnection::establish(&base).unwrap_or_else(|e| {
-                    panic!("PostgreSQL at {base} is required by the test suite: {e}")
-                });
-                conn.batch_execute(&format!("CREATE SCHEMA {name}"))
-                    .expect("create test schema");
+                let mut conn = PgConnection::establish(&base)
+                    .unwrap_or_else(|e| panic!("PostgreSQL at {base} is required by the test suite: {e}"));
+                conn.batch_execute(&format!("CREATE SCHEMA {name}")).expect("create test schema");
                 let separator = if base.contains('?') { '&' } else { '?' };
                 let url = format!("{base}{separator}options=-csearch_path%3D{name}");
-                TestDatabase {
-                    url,
-                    backend,
-                    cleanup: name,
-                }
+                TestDatabase { url, backend, cleanup: name }
             }
         }
     }
 
     /// A pool on this database with every migration applied.
     pub fn migrated_pool(&self, size: u32) -> DbPool {
-        let pool =
-            build_pool(&DatabaseUrl::parse(&self.url).expect("test URL"), size).expect("test pool");
+        let pool = build_pool(&DatabaseUrl::parse(&self.url).expect("test URL"), size).expect("test pool");
         run_migrations(&mut pool.get().expect("test connection")).expect("migrations");
         pool
     }
@@ -87,8 +71,7 @@ impl Drop for TestDatabase {
             }
             Backend::Postgres => {
                 if let Ok(mut conn) = PgConnection::establish(&postgres_url()) {
-                    let _ = conn
-                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.cleanup));
+                    let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.cleanup));
                 }
             }
         }

@@ -55,20 +55,14 @@ fn shape(conn: &mut DbConnection) -> (BTreeSet<(String, String, i32)>, BTreeSet<
     let columns: Vec<ColumnShape> = diesel::sql_query(columns).load(conn).unwrap();
     let indexes: Vec<Name> = diesel::sql_query(indexes).load(conn).unwrap();
     (
-        columns
-            .into_iter()
-            .map(|c| (c.table_name, c.column_name, c.not_null))
-            .collect(),
+        columns.into_iter().map(|c| (c.table_name, c.column_name, c.not_null)).collect(),
         indexes.into_iter().map(|i| i.name).collect(),
     )
 }
 
 #[test]
 fn both_migrations_produce_the_same_schema() {
-    let (sqlite_db, pg_db) = (
-        TestDatabase::new(Backend::Sqlite),
-        TestDatabase::new(Backend::Postgres),
-    );
+    let (sqlite_db, pg_db) = (TestDatabase::new(Backend::Sqlite), TestDatabase::new(Backend::Postgres));
     let sqlite = shape(&mut sqlite_db.migrated_pool(1).get().unwrap());
     let postgres = shape(&mut pg_db.migrated_pool(1).get().unwrap());
     assert!(sqlite.0.len() > 40, "columns were read: {:?}", sqlite.0);
@@ -82,7 +76,8 @@ fn every_postgres_key_leads_with_the_tenant() {
     let db = TestDatabase::new(Backend::Postgres);
     let mut conn = db.migrated_pool(1).get().unwrap();
     // Primary and unique keys of every table but `tenants` itself must include tenant_id, so the
-    // schema can be distributed by tenant (Citus).
+    // schema can be distributed by tenant (Citus). `login_throttle` counts per IP across tenants
+    // and stays a local table on the coordinator.
     let keys: Vec<Name> = diesel::sql_query(
         "SELECT i.relname::text || ' on ' || t.relname::text || ': ' || \
          (SELECT string_agg(a.attname::text, ',') FROM pg_attribute a \
@@ -90,18 +85,14 @@ fn every_postgres_key_leads_with_the_tenant() {
          FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
          JOIN pg_namespace n ON n.oid = t.relnamespace \
          WHERE n.nspname = current_schema() AND (x.indisprimary OR x.indisunique) \
-         AND t.relname NOT IN ('tenants', '__diesel_schema_migrations')",
+         AND t.relname NOT IN ('tenants', 'login_throttle', '__diesel_schema_migrations')",
     )
     .load(&mut conn)
     .unwrap();
     assert!(keys.len() >= 6, "keys were read");
     for key in keys {
         let columns = key.name.split(": ").nth(1).unwrap_or_default();
-        assert!(
-            columns.split(',').any(|c| c == "tenant_id"),
-            "key without tenant_id: {}",
-            key.name
-        );
+        assert!(columns.split(',').any(|c| c == "tenant_id"), "key without tenant_id: {}", key.name);
     }
 }
 
@@ -142,13 +133,11 @@ fn concurrent_writers_keep_the_chain_intact(backend: Backend) {
             let pool = pool.clone();
             scope.spawn(move || {
                 for batch in 0..BATCHES {
-                    let drafts: Vec<EventDraft> = (0..PER_BATCH)
-                        .map(|i| draft(batch * PER_BATCH + i, writer))
-                        .collect();
+                    let drafts: Vec<EventDraft> =
+                        (0..PER_BATCH).map(|i| draft(batch * PER_BATCH + i, writer)).collect();
                     let tenant_id = if writer == 0 { other.id } else { tenant.id };
                     let mut conn = pool.get().unwrap();
-                    store_events(&mut conn, tenant_id, None, &drafts, Utc::now().naive_utc())
-                        .unwrap();
+                    store_events(&mut conn, tenant_id, None, &drafts, Utc::now().naive_utc()).unwrap();
                 }
             });
         }
@@ -162,23 +151,11 @@ fn concurrent_writers_keep_the_chain_intact(backend: Backend) {
             .load(&mut conn)
             .unwrap();
         let expected = writers * BATCHES * PER_BATCH;
-        assert_eq!(
-            rows.iter().map(|r| r.seq).collect::<Vec<_>>(),
-            (1..=expected as i64).collect::<Vec<_>>()
-        );
+        assert_eq!(rows.iter().map(|r| r.seq).collect::<Vec<_>>(), (1..=expected as i64).collect::<Vec<_>>());
         let mut prev = GENESIS_HASH.to_string();
         for row in &rows {
-            assert_eq!(
-                row.prev_hash, prev,
-                "seq {} links to its predecessor",
-                row.seq
-            );
-            assert_eq!(
-                row.hash,
-                event_hash(&prev, &row.chain_input()),
-                "seq {} hash recomputes",
-                row.seq
-            );
+            assert_eq!(row.prev_hash, prev, "seq {} links to its predecessor", row.seq);
+            assert_eq!(row.hash, event_hash(&prev, &row.chain_input()), "seq {} hash recomputes", row.seq);
             prev = row.hash.clone();
         }
         let head = tenants::get(&mut conn, tenant_id).unwrap();

@@ -1,7 +1,7 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use auditlog_db::queries::events as event_queries;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::filters::{record_ref, EventQueryParams};
 use crate::routes::events::{filter_context, EventListResponse};
@@ -26,15 +26,15 @@ use crate::state::AppState;
 #[get("/entities/{type}/{id}/history")]
 pub async fn history(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    caller: Caller,
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (entity_type, id) = path.into_inner();
     let params = EventQueryParams::from_query(req.query_string())?;
-    let mut request = params.list_request(&filter_context(&auth))?;
+    let mut request = params.list_request(&filter_context(&caller))?;
     request.filter.record = Some(record_ref(&entity_type, &id)?);
-    let viewer = auth.viewer();
+    let viewer = caller.viewer()?;
     let (page, request) = state
         .db(move |conn| {
             let page = event_queries::list(conn, &viewer, &request)?;

@@ -1,6 +1,6 @@
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use auditlog_db::models::{Change, EntityRef, Event, Role};
+use auditlog_db::models::{Change, EntityRef, Event};
 use auditlog_db::queries::events::{self as event_queries, EventPage, ListRequest, Paging};
 use auditlog_db::queries::ingest::{store_events, IdempotencyKey, IngestOutcome};
 use chrono::{DateTime, Utc};
@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::filters::{EventQueryParams, FilterContext};
 use crate::ingest::{parse_body, IngestBody};
@@ -46,11 +46,7 @@ pub struct EntityOut {
 
 impl From<EntityRef> for EntityOut {
     fn from(e: EntityRef) -> Self {
-        EntityOut {
-            entity_type: e.entity_type,
-            id: e.id,
-            label: e.label,
-        }
+        EntityOut { entity_type: e.entity_type, id: e.id, label: e.label }
     }
 }
 
@@ -71,11 +67,7 @@ pub struct ChangeOut {
 
 impl From<Change> for ChangeOut {
     fn from(c: Change) -> Self {
-        ChangeOut {
-            field: c.field,
-            old: c.old,
-            new: c.new,
-        }
+        ChangeOut { field: c.field, old: c.old, new: c.new }
     }
 }
 
@@ -195,30 +187,19 @@ pub struct IngestResponse {
 
 impl From<IngestOutcome> for IngestResponse {
     fn from(o: IngestOutcome) -> Self {
-        IngestResponse {
-            ids: o.ids,
-            accepted: o.accepted,
-            duplicates: o.duplicates,
-        }
+        IngestResponse { ids: o.ids, accepted: o.accepted, duplicates: o.duplicates }
     }
 }
 
 /// The time frame for relative dates: now, in the tenant's business zone.
-pub fn filter_context(auth: &AuthUser) -> FilterContext {
-    FilterContext {
-        now: Utc::now(),
-        default_tz: auth.tenant.timezone.parse::<Tz>().unwrap_or(Tz::UTC),
-    }
+pub fn filter_context(caller: &Caller) -> FilterContext {
+    FilterContext { now: Utc::now(), default_tz: caller.tenant.timezone.parse::<Tz>().unwrap_or(Tz::UTC) }
 }
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// Reads the body up to the configured limit.
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<Vec<u8>, ApiError> {
+async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::PayloadTooLarge(format!("the request body exceeds {limit} bytes"));
     let declared = req
         .headers()
@@ -230,8 +211,8 @@ async fn read_body(
     }
     let mut body = Vec::with_capacity(declared.unwrap_or(4096).min(limit));
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -245,7 +226,8 @@ async fn read_body(
 /// Safe to retry: with the same `Idempotency-Key` header the first response is returned and
 /// nothing is stored twice (the same key with a different body is a 409); an event whose
 /// `external_id` is already stored is counted as a duplicate and answered with its first id.
-/// Admins (and, later, API tokens with `events:write`) may post.
+/// Admins and API tokens with `events:write` may post; an event that names no actor is
+/// recorded with the caller as actor (for a token: type `api`, id `token:<id>`).
 #[utoipa::path(operation_id = "ingestEvents", 
     tag = "events",
     security(("bearer" = [])),
@@ -265,56 +247,33 @@ async fn read_body(
 #[post("/events")]
 pub async fn ingest(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    caller: Caller,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require_role(&[Role::Admin])?;
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type
-        .to_ascii_lowercase()
-        .starts_with("application/json")
-    {
-        return Err(ApiError::UnsupportedMediaType(
-            "send events as Content-Type: application/json".into(),
-        ));
+    caller.require_event_writer()?;
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with("application/json") {
+        return Err(ApiError::UnsupportedMediaType("send events as Content-Type: application/json".into()));
     }
     let key = match req.headers().get("Idempotency-Key") {
         None => None,
         Some(value) => {
             let key = value.to_str().map(str::trim).unwrap_or_default();
-            if key.is_empty()
-                || key.len() > MAX_IDEMPOTENCY_KEY
-                || key.chars().any(|c| c.is_control())
-            {
-                return Err(ApiError::bad_request(
-                    "Idempotency-Key must be 1 to 255 printable characters",
-                ));
+            if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY || key.chars().any(|c| c.is_control()) {
+                return Err(ApiError::bad_request("Idempotency-Key must be 1 to 255 printable characters"));
             }
             Some(key.to_string())
         }
     };
     let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
     let now = Utc::now();
-    let parsed = parse_body(&body, &auth.actor(), now, state.settings.max_batch_events)?;
-    let idempotency = key.map(|key| IdempotencyKey {
-        key,
-        request_hash: parsed.request_hash.clone(),
-    });
-    let tenant_id = auth.tenant.id;
+    let parsed = parse_body(&body, &caller.actor(), now, state.settings.max_batch_events)?;
+    let idempotency = key.map(|key| IdempotencyKey { key, request_hash: parsed.request_hash.clone() });
+    let tenant_id = caller.tenant.id;
     let (outcome, replayed) = state
         .db(move |conn| {
-            Ok(store_events(
-                conn,
-                tenant_id,
-                idempotency.as_ref(),
-                &parsed.drafts,
-                now.naive_utc(),
-            )?)
+            Ok(store_events(conn, tenant_id, idempotency.as_ref(), &parsed.drafts, now.naive_utc())?)
         })
         .await?;
     let mut response = HttpResponse::Created();
@@ -341,12 +300,12 @@ pub async fn ingest(
 #[get("/events")]
 pub async fn list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = EventQueryParams::from_query(req.query_string())?;
-    let request = params.list_request(&filter_context(&auth))?;
-    let viewer = auth.viewer();
+    let request = params.list_request(&filter_context(&caller))?;
+    let viewer = caller.viewer()?;
     let (page, request) = state
         .db(move |conn| {
             let page = event_queries::list(conn, &viewer, &request)?;
@@ -370,17 +329,15 @@ pub async fn list(
 #[get("/events/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let viewer = auth.viewer();
+    let viewer = caller.viewer()?;
     let event = state
         .db(move |conn| {
             event_queries::get(conn, &viewer, id).map_err(|e| match e {
-                auditlog_db::StoreError::NotFound => {
-                    ApiError::NotFound(format!("event {id} not found"))
-                }
+                auditlog_db::StoreError::NotFound => ApiError::NotFound(format!("event {id} not found")),
                 other => other.into(),
             })
         })

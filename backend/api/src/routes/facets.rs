@@ -3,7 +3,7 @@ use auditlog_db::queries::facets as facet_queries;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::filters::parse_query;
 use crate::state::AppState;
@@ -78,37 +78,24 @@ pub struct ActionFacetList {
 #[get("/facets/actors")]
 pub async fn actors(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params: ActorFacetParams = parse_query(req.query_string())?;
     let limit = params.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_parameter(
-            "limit",
-            "must be between 1 and 100",
-        ));
+        return Err(ApiError::bad_parameter("limit", "must be between 1 and 100"));
     }
-    let q = params
-        .q
-        .map(|q| q.trim().to_string())
-        .filter(|q| !q.is_empty());
+    let q = params.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
     if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(ApiError::bad_parameter("q", "at most 200 characters"));
     }
-    let viewer = auth.viewer();
-    let items = state
-        .db(move |conn| Ok(facet_queries::actors(conn, &viewer, q.as_deref(), limit)?))
-        .await?;
+    let viewer = caller.viewer()?;
+    let items = state.db(move |conn| Ok(facet_queries::actors(conn, &viewer, q.as_deref(), limit)?)).await?;
     Ok(HttpResponse::Ok().json(ActorFacetList {
         items: items
             .into_iter()
-            .map(|a| ActorFacetOut {
-                id: a.id,
-                name: a.name,
-                email: a.email,
-                count: a.count,
-            })
+            .map(|a| ActorFacetOut { id: a.id, name: a.name, email: a.email, count: a.count })
             .collect(),
     }))
 }
@@ -119,19 +106,11 @@ pub async fn actors(
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/facets/modules")]
-pub async fn modules(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let viewer = auth.viewer();
-    let items = state
-        .db(move |conn| Ok(facet_queries::modules(conn, &viewer)?))
-        .await?;
+pub async fn modules(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let viewer = caller.viewer()?;
+    let items = state.db(move |conn| Ok(facet_queries::modules(conn, &viewer)?)).await?;
     Ok(HttpResponse::Ok().json(ModuleFacetList {
-        items: items
-            .into_iter()
-            .map(|m| ValueFacetOut {
-                value: m.value,
-                count: m.count,
-            })
-            .collect(),
+        items: items.into_iter().map(|m| ValueFacetOut { value: m.value, count: m.count }).collect(),
     }))
 }
 
@@ -141,20 +120,13 @@ pub async fn modules(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpR
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/facets/actions")]
-pub async fn actions(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let viewer = auth.viewer();
-    let items = state
-        .db(move |conn| Ok(facet_queries::actions(conn, &viewer)?))
-        .await?;
+pub async fn actions(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let viewer = caller.viewer()?;
+    let items = state.db(move |conn| Ok(facet_queries::actions(conn, &viewer)?)).await?;
     Ok(HttpResponse::Ok().json(ActionFacetList {
         items: items
             .into_iter()
-            .map(|a| ActionFacetOut {
-                action: a.action,
-                module: a.module,
-                verb: a.verb,
-                count: a.count,
-            })
+            .map(|a| ActionFacetOut { action: a.action, module: a.module, verb: a.verb, count: a.count })
             .collect(),
     }))
 }

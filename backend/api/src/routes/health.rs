@@ -25,11 +25,6 @@ pub async fn healthz() -> HttpResponse {
 ))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state
-        .db(|conn| {
-            conn.ping()
-                .map_err(|e| ApiError::Unavailable(e.to_string()))
-        })
-        .await?;
+    state.db(|conn| conn.ping().map_err(|e| ApiError::Unavailable(e.to_string()))).await?;
     Ok(HttpResponse::Ok().json(HealthResponse { status: "ready" }))
 }

@@ -5,6 +5,8 @@ pub mod entities;
 pub mod events;
 pub mod facets;
 pub mod health;
+pub mod tokens;
+pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -12,6 +14,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(auth::login)
         .service(auth::me)
+        .service(auth::logout)
+        .service(auth::change_password)
+        .service(users::list)
+        .service(users::create)
+        .service(users::update)
+        .service(tokens::list)
+        .service(tokens::create)
+        .service(tokens::revoke)
         .service(events::ingest)
         .service(events::list)
         .service(events::get)

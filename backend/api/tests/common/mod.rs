@@ -34,6 +34,7 @@ pub fn settings(url: &str) -> Settings {
         max_batch_events: 1000,
         db_pool_size: 4,
         dev_mode: false,
+        trusted_proxies: Vec::new(),
     }
 }
 
@@ -67,55 +68,21 @@ impl Ctx {
         let mut user = |tenant_id: i64, email: &str, name: &str, role: Role, actor: &str| {
             users::create(
                 &mut conn,
-                &users::NewUser {
-                    tenant_id,
-                    email,
-                    name,
-                    password_hash: &hash,
-                    role,
-                    actor_id: Some(actor),
-                },
+                &users::NewUser { tenant_id, email, name, password_hash: &hash, role, actor_id: Some(actor) },
             )
             .unwrap()
         };
         let admin = user(acme.id, "admin@acme.test", "Ada Admin", Role::Admin, "a1");
-        let manager = user(
-            acme.id,
-            "manager@acme.test",
-            "Max Manager",
-            Role::Manager,
-            "m1",
-        );
-        let member = user(
-            acme.id,
-            "member@acme.test",
-            "Mia Member",
-            Role::Member,
-            "u1",
-        );
-        let other_admin = user(
-            globex.id,
-            "admin@globex.test",
-            "Gus Globex",
-            Role::Admin,
-            "a1",
-        );
+        let manager = user(acme.id, "manager@acme.test", "Max Manager", Role::Manager, "m1");
+        let member = user(acme.id, "member@acme.test", "Mia Member", Role::Member, "u1");
+        let other_admin = user(globex.id, "admin@globex.test", "Gus Globex", Role::Admin, "a1");
         drop(conn);
         let state = AppState {
             pool: pool.clone(),
             keys: Arc::new(JwtKeys::new(SECRET, settings.token_ttl_seconds)),
             settings: Arc::new(settings),
         };
-        Ctx {
-            db,
-            state,
-            pool,
-            acme_id: acme.id,
-            admin,
-            manager,
-            member,
-            other_admin,
-        }
+        Ctx { db, state, pool, acme_id: acme.id, admin, manager, member, other_admin }
     }
 
     pub fn token(&self, user: &User) -> String {
@@ -124,8 +91,7 @@ impl Ctx {
 
     pub async fn app(
         &self,
-    ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>
-    {
+    ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
         test::init_service(auditlog_api::app::build(self.state.clone())).await
     }
 }
@@ -139,38 +105,21 @@ pub struct Reply {
 
 impl Reply {
     pub fn content_type(&self) -> &str {
-        self.headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
     /// Asserts the status, with the body in the message when it differs.
     pub fn expect(self, status: u16) -> Self {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
-            self.body
-        );
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
         self
     }
 
     /// Asserts an RFC 9457 problem with this status.
     pub fn problem(self, status: u16) -> Self {
         let reply = self.expect(status);
-        assert_eq!(
-            reply.content_type(),
-            "application/problem+json",
-            "body: {}",
-            reply.body
-        );
+        assert_eq!(reply.content_type(), "application/problem+json", "body: {}", reply.body);
         assert_eq!(reply.body["status"], status);
-        assert!(
-            reply.body["title"].is_string() && reply.body["detail"].is_string(),
-            "{}",
-            reply.body
-        );
+        assert!(reply.body["title"].is_string() && reply.body["detail"].is_string(), "{}", reply.body);
         reply
     }
 
@@ -178,30 +127,16 @@ impl Reply {
     pub fn pointers(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|e| e["pointer"].as_str().unwrap_or_default().to_string())
-                    .collect()
-            })
+            .map(|a| a.iter().map(|e| e["pointer"].as_str().unwrap_or_default().to_string()).collect())
             .unwrap_or_default()
     }
 
     pub fn ids(&self) -> Vec<i64> {
-        let list = if self.body["items"].is_array() {
-            &self.body["items"]
-        } else {
-            &self.body["ids"]
-        };
+        let list = if self.body["items"].is_array() { &self.body["items"] } else { &self.body["ids"] };
         list.as_array()
             .unwrap_or_else(|| panic!("no items or ids in {}", self.body))
             .iter()
-            .map(|v| {
-                if v.is_object() {
-                    v["id"].as_i64().unwrap()
-                } else {
-                    v.as_i64().unwrap()
-                }
-            })
+            .map(|v| if v.is_object() { v["id"].as_i64().unwrap() } else { v.as_i64().unwrap() })
             .collect()
     }
 }
@@ -221,11 +156,7 @@ where
         serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).to_string()))
     };
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    Reply { status, headers, body }
 }
 
 pub async fn get<S, B>(app: &S, token: &str, uri: &str) -> Reply
@@ -233,13 +164,8 @@ where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    send(
-        app,
-        test::TestRequest::get()
-            .uri(uri)
-            .insert_header(("authorization", format!("Bearer {token}"))),
-    )
-    .await
+    send(app, test::TestRequest::get().uri(uri).insert_header(("authorization", format!("Bearer {token}"))))
+        .await
 }
 
 pub async fn post<S, B>(app: &S, token: &str, uri: &str, body: &Value) -> Reply

@@ -114,14 +114,11 @@ impl Cursor {
 
     /// Parses a client's cursor; it must have been made for the same sort.
     pub fn decode(text: &str, sort: Sort) -> Result<Self, String> {
-        let invalid =
-            || "cursor is not valid: pass back a next_cursor exactly as received".to_string();
+        let invalid = || "cursor is not valid: pass back a next_cursor exactly as received".to_string();
         let bytes = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| invalid())?;
         let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
         if cursor.key != sort.key || cursor.order != sort.order {
-            return Err(
-                "cursor was made for another sort or order: restart paging without it".into(),
-            );
+            return Err("cursor was made for another sort or order: restart paging without it".into());
         }
         if (cursor.key == SortKey::OccurredAt) != cursor.value.is_none() {
             return Err(invalid());
@@ -131,9 +128,7 @@ impl Cursor {
     }
 
     fn occurred_at(&self) -> NaiveDateTime {
-        DateTime::from_timestamp_micros(self.occurred_at_us)
-            .map(|t| t.naive_utc())
-            .unwrap_or_default()
+        DateTime::from_timestamp_micros(self.occurred_at_us).map(|t| t.naive_utc()).unwrap_or_default()
     }
 }
 
@@ -189,9 +184,7 @@ pub fn matching(viewer: &Viewer, filter: &EventFilter) -> EventPredicate {
         and!(events::action.eq(action.clone()));
     }
     if let Some(entity_type) = &filter.entity_type {
-        and!(events::entity_type
-            .eq(entity_type.clone())
-            .assume_not_null());
+        and!(events::entity_type.eq(entity_type.clone()).assume_not_null());
     }
     if let Some(entity_id) = &filter.entity_id {
         and!(events::entity_id.eq(entity_id.clone()).assume_not_null());
@@ -279,47 +272,26 @@ fn after_cursor<'a>(query: EventQuery<'a>, cursor: &Cursor) -> EventQuery<'a> {
 }
 
 /// One page of visible events.
-pub fn list(
-    conn: &mut DbConnection,
-    viewer: &Viewer,
-    request: &ListRequest,
-) -> StoreResult<EventPage> {
+pub fn list(conn: &mut DbConnection, viewer: &Viewer, request: &ListRequest) -> StoreResult<EventPage> {
     let per_page = i64::from(request.per_page.max(1));
-    let mut query = ordered(
-        events::table
-            .into_boxed()
-            .filter(matching(viewer, &request.filter)),
-        request.sort,
-    );
+    let mut query =
+        ordered(events::table.into_boxed().filter(matching(viewer, &request.filter)), request.sort);
     let mut total = None;
     match &request.paging {
         Paging::Page(page) => {
             total = Some(
-                events::table
-                    .filter(matching(viewer, &request.filter))
-                    .count()
-                    .get_result::<i64>(conn)?,
+                events::table.filter(matching(viewer, &request.filter)).count().get_result::<i64>(conn)?,
             );
             query = query.offset(i64::from(page.saturating_sub(1)) * per_page);
         }
         Paging::Cursor(Some(cursor)) => query = after_cursor(query, cursor),
         Paging::Cursor(None) => {}
     }
-    let mut rows: Vec<EventRow> = query
-        .limit(per_page + 1)
-        .select(EventRow::as_select())
-        .load(conn)?;
+    let mut rows: Vec<EventRow> = query.limit(per_page + 1).select(EventRow::as_select()).load(conn)?;
     let more = rows.len() as i64 > per_page;
     rows.truncate(per_page as usize);
-    let next = if more {
-        rows.last().map(|row| Cursor::after(row, request.sort))
-    } else {
-        None
-    };
-    let items = rows
-        .into_iter()
-        .map(Event::try_from)
-        .collect::<StoreResult<Vec<_>>>()?;
+    let next = if more { rows.last().map(|row| Cursor::after(row, request.sort)) } else { None };
+    let items = rows.into_iter().map(Event::try_from).collect::<StoreResult<Vec<_>>>()?;
     Ok(EventPage { items, total, next })
 }
 

@@ -46,9 +46,7 @@ pub fn actors(
                 lower(events::actor_name)
                     .like(pattern.clone())
                     .escape('\\')
-                    .or(lower(events::actor_email.assume_not_null())
-                        .like(pattern)
-                        .escape('\\'))
+                    .or(lower(events::actor_email.assume_not_null()).like(pattern).escape('\\'))
                     .or(events::actor_id.eq(q.to_string())),
             ),
         );
@@ -56,12 +54,7 @@ pub fn actors(
     let rows: Vec<(String, Option<String>, Option<String>, i64)> = events::table
         .filter(condition)
         .group_by(events::actor_id)
-        .select((
-            events::actor_id,
-            max(events::actor_name),
-            max(events::actor_email),
-            count_star(),
-        ))
+        .select((events::actor_id, max(events::actor_name), max(events::actor_email), count_star()))
         .order((count_star().desc(), events::actor_id.asc()))
         .limit(limit)
         .load(conn)?;
@@ -84,10 +77,7 @@ pub fn modules(conn: &mut DbConnection, viewer: &Viewer) -> StoreResult<Vec<Valu
         .select((events::module, count_star()))
         .order(events::module.asc())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(value, count)| ValueFacet { value, count })
-        .collect())
+    Ok(rows.into_iter().map(|(value, count)| ValueFacet { value, count }).collect())
 }
 
 /// Actions of visible events, alphabetically.
@@ -100,11 +90,6 @@ pub fn actions(conn: &mut DbConnection, viewer: &Viewer) -> StoreResult<Vec<Acti
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(action, module, verb, count)| ActionFacet {
-            action,
-            module,
-            verb,
-            count,
-        })
+        .map(|(action, module, verb, count)| ActionFacet { action, module, verb, count })
         .collect())
 }

@@ -65,8 +65,7 @@ pub fn store_events(
             if let Some((request_hash, response)) = earlier {
                 if request_hash != idem.request_hash {
                     return Err(StoreError::Conflict(
-                        "this Idempotency-Key was already used with a different request body"
-                            .into(),
+                        "this Idempotency-Key was already used with a different request body".into(),
                     ));
                 }
                 let outcome = serde_json::from_str(&response)
@@ -83,8 +82,7 @@ pub fn store_events(
                     idempotency_keys::tenant_id.eq(tenant_id),
                     idempotency_keys::idempotency_key.eq(&idem.key),
                     idempotency_keys::request_hash.eq(&idem.request_hash),
-                    idempotency_keys::response
-                        .eq(serde_json::to_string(&outcome).unwrap_or_default()),
+                    idempotency_keys::response.eq(serde_json::to_string(&outcome).unwrap_or_default()),
                     idempotency_keys::created_at.eq(recorded_at),
                 ))
                 .execute(conn)?;
@@ -107,10 +105,7 @@ fn insert_new(
     recorded_at: NaiveDateTime,
 ) -> StoreResult<IngestOutcome> {
     // Events already stored under the same external id are duplicates, not errors.
-    let external_ids: Vec<&str> = drafts
-        .iter()
-        .filter_map(|d| d.external_id.as_deref())
-        .collect();
+    let external_ids: Vec<&str> = drafts.iter().filter_map(|d| d.external_id.as_deref()).collect();
     let mut known: HashMap<String, i64> = if external_ids.is_empty() {
         HashMap::new()
     } else {
@@ -134,10 +129,8 @@ fn insert_new(
         .into_iter()
         .collect();
 
-    let (mut seq, mut prev_hash): (i64, String) = tenants::table
-        .find(tenant_id)
-        .select((tenants::head_seq, tenants::head_hash))
-        .first(conn)?;
+    let (mut seq, mut prev_hash): (i64, String) =
+        tenants::table.find(tenant_id).select((tenants::head_seq, tenants::head_hash)).first(conn)?;
     let first_seq = seq + 1;
 
     let mut slots = Vec::with_capacity(drafts.len());
@@ -182,11 +175,8 @@ fn insert_new(
             })?;
             new_ids.push(id);
         }
-        let related: Vec<NewEventRelated> = rows
-            .iter()
-            .zip(&new_ids)
-            .flat_map(|(row, id)| related_rows(tenant_id, *id, row))
-            .collect();
+        let related: Vec<NewEventRelated> =
+            rows.iter().zip(&new_ids).flat_map(|(row, id)| related_rows(tenant_id, *id, row)).collect();
         insert_related(conn, &related)?;
         diesel::update(tenants::table.find(tenant_id))
             .set((tenants::head_seq.eq(seq), tenants::head_hash.eq(&prev_hash)))
@@ -203,11 +193,7 @@ fn insert_new(
             Slot::New(index) => new_ids[*index],
         })
         .collect::<Vec<_>>();
-    Ok(IngestOutcome {
-        accepted: rows.len(),
-        duplicates: drafts.len() - rows.len(),
-        ids,
-    })
+    Ok(IngestOutcome { accepted: rows.len(), duplicates: drafts.len() - rows.len(), ids })
 }
 
 fn new_row(
@@ -271,27 +257,17 @@ fn search_text(draft: &EventDraft) -> String {
         Some(draft.action.as_str()),
         draft.ip.as_deref(),
     ];
-    let joined = parts
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(&SEARCH_SEPARATOR.to_string());
+    let joined = parts.into_iter().flatten().collect::<Vec<_>>().join(&SEARCH_SEPARATOR.to_string());
     joined.to_lowercase()
 }
 
 fn related_rows(tenant_id: i64, event_id: i64, row: &NewEventRow) -> Vec<NewEventRelated> {
-    let related: Vec<crate::models::EntityRef> =
-        serde_json::from_str(&row.related).unwrap_or_default();
+    let related: Vec<crate::models::EntityRef> = serde_json::from_str(&row.related).unwrap_or_default();
     let mut seen = std::collections::HashSet::new();
     related
         .into_iter()
         .filter(|r| seen.insert((r.entity_type.clone(), r.id.clone())))
-        .map(|r| NewEventRelated {
-            tenant_id,
-            entity_type: r.entity_type,
-            entity_id: r.id,
-            event_id,
-        })
+        .map(|r| NewEventRelated { tenant_id, entity_type: r.entity_type, entity_id: r.id, event_id })
         .collect()
 }
 
@@ -300,12 +276,8 @@ fn related_rows(tenant_id: i64, event_id: i64, row: &NewEventRow) -> Vec<NewEven
 fn insert_rows(conn: &mut DbConnection, rows: &[NewEventRow]) -> QueryResult<()> {
     for chunk in rows.chunks(INSERT_CHUNK) {
         match conn {
-            DbConnection::Pg(c) => diesel::insert_into(events::table)
-                .values(chunk)
-                .execute(c)?,
-            DbConnection::Sqlite(c) => diesel::insert_into(events::table)
-                .values(chunk)
-                .execute(c)?,
+            DbConnection::Pg(c) => diesel::insert_into(events::table).values(chunk).execute(c)?,
+            DbConnection::Sqlite(c) => diesel::insert_into(events::table).values(chunk).execute(c)?,
         };
     }
     Ok(())
@@ -314,12 +286,8 @@ fn insert_rows(conn: &mut DbConnection, rows: &[NewEventRow]) -> QueryResult<()>
 fn insert_related(conn: &mut DbConnection, rows: &[NewEventRelated]) -> QueryResult<()> {
     for chunk in rows.chunks(INSERT_CHUNK * 2) {
         match conn {
-            DbConnection::Pg(c) => diesel::insert_into(event_related::table)
-                .values(chunk)
-                .execute(c)?,
-            DbConnection::Sqlite(c) => diesel::insert_into(event_related::table)
-                .values(chunk)
-                .execute(c)?,
+            DbConnection::Pg(c) => diesel::insert_into(event_related::table).values(chunk).execute(c)?,
+            DbConnection::Sqlite(c) => diesel::insert_into(event_related::table).values(chunk).execute(c)?,
         };
     }
     Ok(())

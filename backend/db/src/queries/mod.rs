@@ -1,9 +1,12 @@
 //! Every SQL statement of the product lives below this module.
 
+pub mod api_tokens;
 pub mod events;
 pub mod facets;
 pub mod ingest;
+pub mod sessions;
 pub mod tenants;
+pub mod throttle;
 pub mod users;
 
 diesel::define_sql_function! {

@@ -7,29 +7,15 @@ use crate::models::Tenant;
 use crate::schema::tenants;
 
 pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> StoreResult<Option<Tenant>> {
-    Ok(tenants::table
-        .filter(tenants::slug.eq(slug))
-        .select(Tenant::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(tenants::table.filter(tenants::slug.eq(slug)).select(Tenant::as_select()).first(conn).optional()?)
 }
 
 pub fn get(conn: &mut DbConnection, id: i64) -> StoreResult<Tenant> {
-    tenants::table
-        .find(id)
-        .select(Tenant::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(StoreError::NotFound)
+    tenants::table.find(id).select(Tenant::as_select()).first(conn).optional()?.ok_or(StoreError::NotFound)
 }
 
 /// Returns the tenant with `slug`, creating it (with `name` and business `timezone`) if missing.
-pub fn ensure(
-    conn: &mut DbConnection,
-    slug: &str,
-    name: &str,
-    timezone: &str,
-) -> StoreResult<Tenant> {
+pub fn ensure(conn: &mut DbConnection, slug: &str, name: &str, timezone: &str) -> StoreResult<Tenant> {
     if let Some(tenant) = find_by_slug(conn, slug)? {
         return Ok(tenant);
     }

@@ -26,10 +26,7 @@ pub fn create(conn: &mut DbConnection, new: &NewUser<'_>) -> StoreResult<User> {
             .count()
             .get_result::<i64>(conn)?;
         if taken > 0 {
-            return Err(StoreError::Conflict(format!(
-                "a user with e-mail {} already exists",
-                new.email
-            )));
+            return Err(StoreError::Conflict(format!("a user with e-mail {} already exists", new.email)));
         }
         let now = Utc::now().naive_utc();
         diesel::insert_into(users::table)
@@ -54,9 +51,7 @@ pub fn create(conn: &mut DbConnection, new: &NewUser<'_>) -> StoreResult<User> {
         if new.actor_id.is_none() {
             user.actor_id = user.id.to_string();
             diesel::update(
-                users::table
-                    .filter(users::tenant_id.eq(user.tenant_id))
-                    .filter(users::id.eq(user.id)),
+                users::table.filter(users::tenant_id.eq(user.tenant_id)).filter(users::id.eq(user.id)),
             )
             .set(users::actor_id.eq(&user.actor_id))
             .execute(conn)?;
@@ -66,10 +61,7 @@ pub fn create(conn: &mut DbConnection, new: &NewUser<'_>) -> StoreResult<User> {
 }
 
 /// Active users with this e-mail, in any tenant, with their tenant.
-pub fn find_active_by_email(
-    conn: &mut DbConnection,
-    email: &str,
-) -> StoreResult<Vec<(User, Tenant)>> {
+pub fn find_active_by_email(conn: &mut DbConnection, email: &str) -> StoreResult<Vec<(User, Tenant)>> {
     Ok(users::table
         .inner_join(tenants::table.on(tenants::id.eq(users::tenant_id)))
         .filter(users::email.eq(email))
@@ -88,15 +80,83 @@ pub fn get(conn: &mut DbConnection, tenant_id: i64, id: i64) -> StoreResult<User
         .ok_or(StoreError::NotFound)
 }
 
-pub fn find_by_email(
-    conn: &mut DbConnection,
-    tenant_id: i64,
-    email: &str,
-) -> StoreResult<Option<User>> {
+pub fn find_by_email(conn: &mut DbConnection, tenant_id: i64, email: &str) -> StoreResult<Option<User>> {
     Ok(users::table
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::email.eq(email))
         .select(User::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Every user of a tenant, by name.
+pub fn list(conn: &mut DbConnection, tenant_id: i64) -> StoreResult<Vec<User>> {
+    Ok(users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .order((users::name.asc(), users::id.asc()))
+        .select(User::as_select())
+        .load(conn)?)
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone)]
+pub struct UserChanges {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub actor_id: Option<String>,
+    pub active: Option<bool>,
+    pub password_hash: Option<String>,
+}
+
+/// Applies `changes`, refusing to leave the tenant without an active admin. Returns the user
+/// before and after.
+pub fn update(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    id: i64,
+    changes: &UserChanges,
+) -> StoreResult<(User, User)> {
+    conn.transaction(|conn| {
+        // Lock the tenant first so two admins cannot demote each other at the same moment.
+        diesel::update(tenants::table.find(tenant_id))
+            .set(tenants::head_seq.eq(tenants::head_seq))
+            .execute(conn)?;
+        let before = get(conn, tenant_id, id)?;
+        let stays_admin =
+            changes.role.unwrap_or(before.role()) == Role::Admin && changes.active.unwrap_or(before.active);
+        if before.role() == Role::Admin && before.active && !stays_admin {
+            let other_admins: i64 = users::table
+                .filter(users::tenant_id.eq(tenant_id))
+                .filter(users::role.eq(Role::Admin.as_str()))
+                .filter(users::active.eq(true))
+                .filter(users::id.ne(id))
+                .count()
+                .get_result(conn)?;
+            if other_admins == 0 {
+                return Err(StoreError::Conflict(
+                    "the tenant's last active admin cannot be demoted or deactivated".into(),
+                ));
+            }
+        }
+        let target = users::table.filter(users::tenant_id.eq(tenant_id)).filter(users::id.eq(id));
+        let now = Utc::now().naive_utc();
+        if let Some(name) = &changes.name {
+            diesel::update(target).set(users::name.eq(name)).execute(conn)?;
+        }
+        if let Some(role) = changes.role {
+            diesel::update(target).set(users::role.eq(role.as_str())).execute(conn)?;
+        }
+        if let Some(actor_id) = &changes.actor_id {
+            diesel::update(target).set(users::actor_id.eq(actor_id)).execute(conn)?;
+        }
+        if let Some(active) = changes.active {
+            diesel::update(target).set(users::active.eq(active)).execute(conn)?;
+        }
+        if let Some(hash) = &changes.password_hash {
+            diesel::update(target).set(users::password_hash.eq(hash)).execute(conn)?;
+        }
+        diesel::update(target).set(users::updated_at.eq(now)).execute(conn)?;
+        let after = get(conn, tenant_id, id)?;
+        Ok((before, after))
+    })
 }

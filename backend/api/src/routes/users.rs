@@ -1,0 +1,260 @@
+//! Dashboard users of the caller's tenant (admins only).
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use auditlog_db::models::{Change, Role, User};
+use auditlog_db::queries::users::{self, NewUser, UserChanges};
+use auditlog_db::StoreError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::audit::{AuditEvent, RequestMeta};
+use crate::auth::{hash_password, password_problem, Caller};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::routes::auth::RoleSchema;
+use crate::state::AppState;
+
+/// A user as admins see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserOut {
+    /// User id.
+    pub id: i64,
+    /// Login e-mail, unique in the tenant.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    pub role: RoleSchema,
+    /// The `actor.id` that marks events as this user's own.
+    pub actor_id: String,
+    /// Deactivated users cannot sign in and their sessions stop working.
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&User> for UserOut {
+    fn from(u: &User) -> Self {
+        UserOut {
+            id: u.id,
+            email: u.email.clone(),
+            name: u.name.clone(),
+            role: u.role().into(),
+            actor_id: u.actor_id.clone(),
+            active: u.active,
+            created_at: u.created_at.and_utc(),
+            updated_at: u.updated_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    /// By name.
+    pub items: Vec<UserOut>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserRequest {
+    /// Login e-mail (stored lower-case).
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Initial password: at least 10 characters, 4 of them different.
+    pub password: String,
+    pub role: RoleSchema,
+    /// The user's id in the host application, so events posted with that `actor.id` are theirs
+    /// (default: the new user's own id).
+    pub actor_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    /// New display name.
+    pub name: Option<String>,
+    /// New role (logged as `user.role_changed`).
+    pub role: Option<RoleSchema>,
+    /// New link to the host application's id.
+    pub actor_id: Option<String>,
+    /// `false` deactivates (logged as `user.deactivated`), `true` reactivates.
+    pub active: Option<bool>,
+}
+
+fn role(r: &RoleSchema) -> Role {
+    match r {
+        RoleSchema::Admin => Role::Admin,
+        RoleSchema::Manager => Role::Manager,
+        RoleSchema::Member => Role::Member,
+    }
+}
+
+fn text(field: &str, value: Option<String>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
+    let value = value.map(|v| v.trim().to_string())?;
+    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
+        errors.push(FieldError::new(format!("/{field}"), format!("must be 1 to {max} printable characters")));
+    }
+    Some(value)
+}
+
+fn invalid(errors: Vec<FieldError>) -> Result<(), ApiError> {
+    match errors.first() {
+        None => Ok(()),
+        Some(first) => Err(ApiError::validation(format!("{}: {}", first.pointer, first.message), errors)),
+    }
+}
+
+fn user_ref(user: &User) -> (&'static str, i64, Option<String>) {
+    ("user", user.id, Some(user.name.clone()))
+}
+
+/// Every user of the tenant.
+#[utoipa::path(operation_id = "listUsers", tag = "users", security(("bearer" = [])), responses(
+    (status = 200, body = UserList),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/users")]
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let tenant_id = caller.tenant.id;
+    let items = state.db(move |conn| Ok(users::list(conn, tenant_id)?)).await?;
+    Ok(HttpResponse::Ok().json(UserList { items: items.iter().map(UserOut::from).collect() }))
+}
+
+/// Create a user. Logged as `user.created`.
+#[utoipa::path(operation_id = "createUser", tag = "users", security(("bearer" = [])), request_body = NewUserRequest, responses(
+    (status = 201, body = UserOut),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "The e-mail is taken in this tenant", body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/users")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: web::Json<NewUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let admin = caller.require_admin()?.clone();
+    let body = body.into_inner();
+    let mut errors = Vec::new();
+    let email = text("email", Some(body.email.to_lowercase()), 254, &mut errors).unwrap_or_default();
+    if !email.contains('@') || email.contains(char::is_whitespace) {
+        errors.push(FieldError::new("/email", "not an e-mail address"));
+    }
+    let name = text("name", Some(body.name), 200, &mut errors).unwrap_or_default();
+    let actor_id = text("actor_id", body.actor_id, 128, &mut errors);
+    if let Some(problem) = password_problem(&body.password, &email) {
+        errors.push(FieldError::new("/password", problem));
+    }
+    invalid(errors)?;
+    let password = body.password;
+    let hash = web::block(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(ApiError::internal)?;
+    let new_role = role(&body.role);
+    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
+    let tenant_id = caller.tenant.id;
+    let actor = caller.actor();
+    let user = state
+        .db(move |conn| {
+            let user = users::create(
+                conn,
+                &NewUser { tenant_id, email: &email, name: &name, password_hash: &hash, role: new_role, actor_id: actor_id.as_deref() },
+            )?;
+            let (kind, id, label) = user_ref(&user);
+            let snapshot = json!({"email": user.email, "name": user.name, "role": new_role.as_str(), "actor_id": user.actor_id, "active": true});
+            AuditEvent::new("user.created", actor)
+                .on(kind, id, label)
+                .changes(crate::ingest::diff(None, snapshot.as_object()))
+                .meta("created_by", admin.id)
+                .record(conn, tenant_id, &request)?;
+            Ok(user)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(UserOut::from(&user)))
+}
+
+/// Change a user's name, role, actor id or active flag. The tenant's last active admin cannot be
+/// demoted or deactivated (409). Logged as `user.role_changed`, `user.deactivated` or `user.updated`.
+#[utoipa::path(operation_id = "updateUser", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")), request_body = UserPatch, responses(
+    (status = 200, body = UserOut),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Would leave the tenant without an active admin", body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+#[patch("/users/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: web::Json<UserPatch>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let mut errors = Vec::new();
+    let changes = UserChanges {
+        name: text("name", body.name, 200, &mut errors),
+        role: body.role.as_ref().map(role),
+        actor_id: text("actor_id", body.actor_id, 128, &mut errors),
+        active: body.active,
+        password_hash: None,
+    };
+    invalid(errors)?;
+    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
+    let tenant_id = caller.tenant.id;
+    let actor = caller.actor();
+    let after = state
+        .db(move |conn| {
+            let (before, after) = users::update(conn, tenant_id, id, &changes).map_err(|e| match e {
+                StoreError::NotFound => ApiError::NotFound(format!("user {id} not found")),
+                other => other.into(),
+            })?;
+            let (kind, uid, label) = user_ref(&after);
+            let change = |field: &str, old: serde_json::Value, new: serde_json::Value| Change {
+                field: field.into(),
+                old: Some(old),
+                new: Some(new),
+            };
+            if before.role != after.role {
+                AuditEvent::new("user.role_changed", actor.clone())
+                    .on(kind, uid, label.clone())
+                    .changes(vec![change("role", json!(before.role), json!(after.role))])
+                    .record(conn, tenant_id, &request)?;
+            }
+            if before.active && !after.active {
+                AuditEvent::new("user.deactivated", actor.clone())
+                    .on(kind, uid, label.clone())
+                    .changes(vec![change("active", json!(true), json!(false))])
+                    .record(conn, tenant_id, &request)?;
+            }
+            let mut other = Vec::new();
+            if before.name != after.name {
+                other.push(change("name", json!(before.name), json!(after.name)));
+            }
+            if before.actor_id != after.actor_id {
+                other.push(change("actor_id", json!(before.actor_id), json!(after.actor_id)));
+            }
+            if !before.active && after.active {
+                other.push(change("active", json!(false), json!(true)));
+            }
+            if !other.is_empty() {
+                AuditEvent::new("user.updated", actor)
+                    .on(kind, uid, label)
+                    .changes(other)
+                    .record(conn, tenant_id, &request)?;
+            }
+            Ok(after)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(UserOut::from(&after)))
+}

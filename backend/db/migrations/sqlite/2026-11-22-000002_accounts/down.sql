@@ -1,0 +1,3 @@
+DROP TABLE login_throttle;
+DROP TABLE api_tokens;
+DROP TABLE revoked_tokens;

@@ -1,0 +1,287 @@
+//! Roles, visibility, sessions, throttling, user and API-token administration, and the events the
+//! server records about them — through the HTTP layer, on SQLite and PostgreSQL.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use actix_web::test::TestRequest;
+use chrono::Utc;
+use common::*;
+use serde_json::{json, Value};
+
+fn login_request(email: &str, password: &str) -> TestRequest {
+    TestRequest::post()
+        .uri("/api/v1/auth/login")
+        .peer_addr("198.51.100.7:5000".parse().unwrap())
+        .insert_header(("user-agent", "TestBrowser/1.0"))
+        .set_json(json!({"email": email, "password": password}))
+}
+
+/// Events of the tenant with this action, newest first, as the admin sees them.
+async fn trail<S, B>(app: &S, ctx: &Ctx, action: &str) -> Vec<Value>
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let reply =
+        get(app, &ctx.token(&ctx.admin), &format!("/api/v1/events?action={action}&per_page=100")).await;
+    reply.expect(200).body["items"].as_array().unwrap().clone()
+}
+
+fn ids(reply: &Reply) -> BTreeSet<i64> {
+    reply.ids().into_iter().collect()
+}
+
+both_backends! {
+    async fn every_read_path_applies_the_visibility_rule(ctx: Ctx) {
+        let app = ctx.app().await;
+        // Own events of each role, another staffer's, an admin-private one (by role claim), all on
+        // one customer; and the same shapes in the other tenant.
+        let post_as = |who: &str, role: Option<&str>| json!({
+            "action": "customer.updated",
+            "actor": {"id": who, "name": format!("Name {who}"), "role": role},
+            "entity": {"type": "customer", "id": "c1", "label": "Jane"},
+            "related": [{"type": "account", "id": "acc1"}]
+        });
+        let acme = [post_as("a1", None), post_as("m1", None), post_as("u1", None), post_as("s9", None), post_as("x7", Some("admin"))];
+        let reply = post(&app, &ctx.token(&ctx.admin), "/api/v1/events", &json!({"events": acme})).await.expect(201);
+        let [admin_own, manager_own, member_own, staff, private]: [i64; 5] = reply.ids().try_into().unwrap();
+        let other = post(&app, &ctx.token(&ctx.other_admin), "/api/v1/events", &json!({"events": [post_as("a1", None), post_as("u1", None)]})).await.expect(201).ids();
+
+        let expectations = [
+            (&ctx.admin, vec![admin_own, manager_own, member_own, staff, private]),
+            (&ctx.manager, vec![manager_own, member_own, staff]),
+            (&ctx.member, vec![member_own]),
+        ];
+        for (user, visible) in expectations {
+            let token = ctx.token(user);
+            let visible: BTreeSet<i64> = visible.into_iter().collect();
+            let all = [admin_own, manager_own, member_own, staff, private];
+            // List, and every filter path through it.
+            assert_eq!(ids(&get(&app, &token, "/api/v1/events?per_page=100").await), visible, "list as {}", user.role);
+            assert_eq!(ids(&get(&app, &token, "/api/v1/events?per_page=100&cursor=").await), visible, "cursor list as {}", user.role);
+            assert_eq!(ids(&get(&app, &token, "/api/v1/events?per_page=100&q=name").await), visible, "keyword as {}", user.role);
+            // History, by entity and through `related`.
+            assert_eq!(ids(&get(&app, &token, "/api/v1/entities/customer/c1/history?per_page=100").await), visible, "history as {}", user.role);
+            assert_eq!(ids(&get(&app, &token, "/api/v1/entities/account/acc1/history?per_page=100").await), visible, "related history as {}", user.role);
+            // Detail: visible ones found, the rest and the other tenant's not.
+            for id in all.iter().chain(other.iter()) {
+                let status = get(&app, &token, &format!("/api/v1/events/{id}")).await.status.as_u16();
+                assert_eq!(status, if visible.contains(id) { 200 } else { 404 }, "event {id} as {}", user.role);
+            }
+            // Facets count only visible events.
+            let actors = get(&app, &token, "/api/v1/facets/actors?limit=100").await.body;
+            let count: i64 = actors["items"].as_array().unwrap().iter().map(|a| a["count"].as_i64().unwrap()).sum();
+            assert_eq!(count as usize, visible.len(), "actor facet as {}", user.role);
+            let modules = get(&app, &token, "/api/v1/facets/modules").await.body;
+            assert_eq!(modules["items"], json!([{"value": "customer", "count": visible.len()}]), "module facet as {}", user.role);
+            let actions = get(&app, &token, "/api/v1/facets/actions").await.body;
+            assert_eq!(actions["items"][0]["count"], visible.len(), "action facet as {}", user.role);
+            // "My dashboard" is everyone's own events.
+            let mine = get(&app, &token, "/api/v1/events?per_page=100&scope=mine").await;
+            let own = match user.role.as_str() { "admin" => admin_own, "manager" => manager_own, _ => member_own };
+            assert_eq!(ids(&mine), BTreeSet::from([own]), "scope=mine as {}", user.role);
+        }
+    }
+
+    async fn signed_out_expired_foreign_and_forged_tokens_are_refused(ctx: Ctx) {
+        let app = ctx.app().await;
+        let token = ctx.token(&ctx.manager);
+        get(&app, &token, "/api/v1/auth/me").await.expect(200);
+        let logout = TestRequest::post().uri("/api/v1/auth/logout").insert_header(("authorization", format!("Bearer {token}")));
+        send(&app, logout).await.expect(204);
+        get(&app, &token, "/api/v1/auth/me").await.problem(401);
+        // Still refused by a fresh server on the same database.
+        let restarted = actix_web::test::init_service(auditlog_api::app::build(ctx.state.clone())).await;
+        get(&restarted, &token, "/api/v1/events").await.problem(401);
+        assert_eq!(trail(&app, &ctx, "auth.logout").await.len(), 1);
+
+        let key = jsonwebtoken::EncodingKey::from_secret(SECRET);
+        let now = Utc::now().timestamp();
+        let claims = |sub: i64, tenant: i64, exp: i64| json!({"sub": sub.to_string(), "tenant": tenant, "role": "admin", "iat": now, "exp": exp, "jti": "j"});
+        let sign = |claims: &Value, alg| jsonwebtoken::encode(&jsonwebtoken::Header::new(alg), claims, &key).unwrap();
+        use jsonwebtoken::Algorithm::{HS256, HS384};
+        // The admin's id claimed in the other tenant, an expired token, another algorithm.
+        get(&app, &sign(&claims(ctx.admin.id, ctx.other_admin.tenant_id, now + 60), HS256), "/api/v1/events").await.problem(401);
+        get(&app, &sign(&claims(ctx.admin.id, ctx.acme_id, now - 120), HS256), "/api/v1/events").await.problem(401);
+        get(&app, &sign(&claims(ctx.admin.id, ctx.acme_id, now + 60), HS384), "/api/v1/events").await.problem(401);
+        let wrong_key = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims(ctx.admin.id, ctx.acme_id, now + 60), &jsonwebtoken::EncodingKey::from_secret(b"another-secret-of-enough-length-0000")).unwrap();
+        get(&app, &wrong_key, "/api/v1/events").await.problem(401);
+        // `alg: none`, unsigned.
+        use base64::Engine;
+        let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        let none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&claims(ctx.admin.id, ctx.acme_id, now + 60)));
+        get(&app, &none, "/api/v1/events").await.problem(401);
+        // A token without exp.
+        let no_exp = sign(&json!({"sub": ctx.admin.id.to_string(), "tenant": ctx.acme_id, "role": "admin", "jti": "x"}), HS256);
+        get(&app, &no_exp, "/api/v1/events").await.problem(401);
+    }
+
+    async fn password_change_rules_and_effect(ctx: Ctx) {
+        let app = ctx.app().await;
+        let token = ctx.token(&ctx.member);
+        let change = |current: &str, new: &str| {
+            TestRequest::post()
+                .uri("/api/v1/auth/password")
+                .insert_header(("authorization", format!("Bearer {token}")))
+                .set_json(json!({"current_password": current, "new_password": new}))
+        };
+        assert_eq!(send(&app, change("wrong one", "a much better passphrase")).await.problem(422).pointers(), ["/current_password"]);
+        assert_eq!(send(&app, change("correct horse battery", "short")).await.problem(422).pointers(), ["/new_password"]);
+        assert_eq!(send(&app, change("correct horse battery", "correct horse battery")).await.problem(422).pointers(), ["/new_password"]);
+        send(&app, change("correct horse battery", "a much better passphrase")).await.expect(204);
+        send(&app, login_request("member@acme.test", "correct horse battery")).await.problem(401);
+        send(&app, login_request("member@acme.test", "a much better passphrase")).await.expect(200);
+        let events = trail(&app, &ctx, "auth.password_changed").await;
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0]["actor"]["id"], "u1");
+        assert!(!events[0].to_string().contains("passphrase"), "no password in the trail");
+    }
+
+    async fn repeated_failures_are_throttled_per_account(ctx: Ctx) {
+        let app = ctx.app().await;
+        for _ in 0..5 {
+            send(&app, login_request("manager@acme.test", "guess")).await.problem(401);
+        }
+        // Locked now, even with the right password.
+        let locked = send(&app, login_request("manager@acme.test", "correct horse battery")).await.problem(429);
+        let retry: u64 = locked.headers.get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+        assert!(retry > 0 && retry <= 900, "Retry-After {retry}");
+        // Other accounts from the same address still get in (the IP limit is higher).
+        send(&app, login_request("member@acme.test", "correct horse battery")).await.expect(200);
+        // Each failure is in the trail with the e-mail tried and the request's address, never the password.
+        let failures = trail(&app, &ctx, "auth.login_failed").await;
+        assert_eq!(failures.len(), 5);
+        assert_eq!(failures[0]["metadata"]["email"], "manager@acme.test");
+        assert_eq!(failures[0]["ip"], "198.51.100.7");
+        assert_eq!(failures[0]["user_agent"], "TestBrowser/1.0");
+        assert!(!failures[0].to_string().contains("guess"));
+        let logins = trail(&app, &ctx, "auth.login").await;
+        assert_eq!(logins.len(), 1);
+        assert_eq!(logins[0]["actor"]["id"], "u1");
+    }
+
+    async fn the_ip_limit_holds_across_accounts(ctx: Ctx) {
+        let app = ctx.app().await;
+        for i in 0..20 {
+            send(&app, login_request(&format!("nobody{i}@acme.test"), "guess")).await.problem(401);
+        }
+        send(&app, login_request("admin@acme.test", "correct horse battery")).await.problem(429);
+        // A spoofed X-Forwarded-For from an untrusted peer changes nothing.
+        let spoofed = login_request("admin@acme.test", "correct horse battery").insert_header(("x-forwarded-for", "192.0.2.1"));
+        send(&app, spoofed).await.problem(429);
+    }
+
+    async fn admins_manage_users_but_never_the_last_admin(ctx: Ctx) {
+        let app = ctx.app().await;
+        let admin = ctx.token(&ctx.admin);
+        for user in [&ctx.manager, &ctx.member] {
+            get(&app, &ctx.token(user), "/api/v1/users").await.problem(403);
+            post(&app, &ctx.token(user), "/api/v1/tokens", &json!({"name": "x", "scopes": ["events:read"]})).await.problem(403);
+        }
+        let list = get(&app, &admin, "/api/v1/users").await.expect(200).body;
+        let names: Vec<&str> = list["items"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["Ada Admin", "Max Manager", "Mia Member"], "only this tenant's users, by name");
+
+        let new_user = json!({"email": "New@Acme.test", "name": "Nora New", "password": "a sturdy passphrase", "role": "member", "actor_id": "crm-77"});
+        let created = post(&app, &admin, "/api/v1/users", &new_user).await.expect(201).body;
+        assert_eq!((created["email"].as_str(), created["actor_id"].as_str(), created["active"].as_bool()), (Some("new@acme.test"), Some("crm-77"), Some(true)));
+        post(&app, &admin, "/api/v1/users", &new_user).await.problem(409);
+        let weak = post(&app, &admin, "/api/v1/users", &json!({"email": "w@acme.test", "name": "W", "password": "123", "role": "member"})).await.problem(422);
+        assert_eq!(weak.pointers(), ["/password"]);
+        post(&app, &admin, "/api/v1/users", &json!({"email": "w@acme.test", "name": "W", "password": "a sturdy passphrase", "role": "owner"})).await.problem(422);
+
+        let id = created["id"].as_i64().unwrap();
+        let patch = |id: i64, body: Value| {
+            TestRequest::patch().uri(&format!("/api/v1/users/{id}")).insert_header(("authorization", format!("Bearer {admin}"))).set_json(body)
+        };
+        let promoted = send(&app, patch(id, json!({"role": "manager", "name": "Nora N."}))).await.expect(200).body;
+        assert_eq!((promoted["role"].as_str(), promoted["name"].as_str()), (Some("manager"), Some("Nora N.")));
+        // The new user signs in, then is deactivated: the live token and sign-in both stop working.
+        let session = send(&app, login_request("new@acme.test", "a sturdy passphrase")).await.expect(200).body["access_token"].as_str().unwrap().to_string();
+        get(&app, &session, "/api/v1/events").await.expect(200);
+        send(&app, patch(id, json!({"active": false}))).await.expect(200);
+        get(&app, &session, "/api/v1/events").await.problem(401);
+        send(&app, login_request("new@acme.test", "a sturdy passphrase")).await.problem(401);
+
+        // Another tenant's user is not found.
+        send(&app, patch(ctx.other_admin.id, json!({"name": "x"}))).await.problem(404);
+        // The only admin can be neither demoted nor deactivated — by anyone.
+        send(&app, patch(ctx.admin.id, json!({"role": "member"}))).await.problem(409);
+        send(&app, patch(ctx.admin.id, json!({"active": false}))).await.problem(409);
+        send(&app, patch(ctx.manager.id, json!({"role": "admin"}))).await.expect(200);
+        send(&app, patch(ctx.admin.id, json!({"role": "member"}))).await.expect(200);
+        // Roles are read on every request: the demoted admin's token no longer manages users.
+        get(&app, &admin, "/api/v1/users").await.problem(403);
+
+        // Every change is in the trail, with the admin as actor and the user as record.
+        assert_eq!(trail(&app, &ctx, "user.created").await[0]["entity"], json!({"type": "user", "id": id.to_string(), "label": "Nora New"}));
+        let roles = trail(&app, &ctx, "user.role_changed").await;
+        assert_eq!(roles.len(), 3);
+        assert_eq!(roles[2]["changes"], json!([{"field": "role", "old": "member", "new": "manager"}]));
+        assert_eq!(roles[2]["actor"]["id"], "a1");
+        assert_eq!(trail(&app, &ctx, "user.deactivated").await.len(), 1);
+        assert_eq!(trail(&app, &ctx, "user.updated").await[0]["changes"][0]["field"], "name");
+    }
+
+    async fn api_tokens_do_what_their_scopes_allow(ctx: Ctx) {
+        let app = ctx.app().await;
+        let admin = ctx.token(&ctx.admin);
+        let create = |name: &str, scopes: Value| {
+            let body = json!({"name": name, "scopes": scopes, "expires_in_days": 30});
+            let (app, admin) = (&app, admin.clone());
+            async move { post(app, &admin, "/api/v1/tokens", &body).await }
+        };
+        let writer = create("CRM writer", json!(["events:write"])).await.expect(201).body;
+        let reader = create("BI reader", json!(["events:read"])).await.expect(201).body;
+        let writer_secret = writer["secret"].as_str().unwrap().to_string();
+        let reader_secret = reader["secret"].as_str().unwrap().to_string();
+        assert!(writer_secret.starts_with("alt_"));
+        create("", json!(["events:read"])).await.problem(422);
+        create("none", json!([])).await.problem(422);
+        create("bad", json!(["events:delete"])).await.problem(422);
+
+        // The list never shows a secret again.
+        let list = get(&app, &admin, "/api/v1/tokens").await.expect(200).body;
+        assert_eq!(list["items"].as_array().unwrap().len(), 2);
+        assert!(!list.to_string().contains(&writer_secret[20..]), "secret not listed");
+        assert_eq!(list["items"][1]["scopes"], json!(["events:write"]));
+
+        // A write-only token posts (as an `api` actor unless the event names one) but cannot read.
+        let posted = post(&app, &writer_secret, "/api/v1/events", &json!({"events": [
+            {"action": "booking.created"},
+            {"action": "booking.updated", "actor": {"id": "u1", "name": "Mia Member"}}
+        ]})).await.expect(201).ids();
+        get(&app, &writer_secret, "/api/v1/events").await.problem(403);
+        get(&app, &writer_secret, "/api/v1/auth/me").await.problem(403);
+        let event = get(&app, &admin, &format!("/api/v1/events/{}", posted[0])).await.body;
+        assert_eq!(event["actor"]["type"], "api");
+        assert_eq!(event["actor"]["name"], "CRM writer");
+        let on_behalf = get(&app, &admin, &format!("/api/v1/events/{}", posted[1])).await.body;
+        assert_eq!((on_behalf["actor"]["id"].as_str(), on_behalf["actor"]["type"].as_str()), (Some("u1"), Some("user")));
+
+        // A read token reads as a manager would: the admin's own events stay hidden. It cannot write.
+        post(&app, &admin, "/api/v1/events", &json!({"action": "settings.updated"})).await.expect(201);
+        let seen = get(&app, &reader_secret, "/api/v1/events?per_page=100").await.expect(200);
+        assert!(seen.body["items"].as_array().unwrap().iter().all(|e| e["actor"]["id"] != "a1"), "no admin-private events");
+        assert!(seen.ids().contains(&posted[1]));
+        post(&app, &reader_secret, "/api/v1/events", &json!({"action": "a.b"})).await.problem(403);
+
+        // Tampered, unknown and revoked tokens are refused; revoking is logged.
+        get(&app, &format!("{}0", &reader_secret[..reader_secret.len() - 1]), "/api/v1/events").await.problem(401);
+        get(&app, "alt_1_999_abc", "/api/v1/events").await.problem(401);
+        let reader_id = reader["token"]["id"].as_i64().unwrap();
+        let revoke = |id: i64, token: &str| TestRequest::delete().uri(&format!("/api/v1/tokens/{id}")).insert_header(("authorization", format!("Bearer {token}")));
+        send(&app, revoke(reader_id, &ctx.token(&ctx.other_admin))).await.problem(404);
+        send(&app, revoke(reader_id, &admin)).await.expect(204);
+        send(&app, revoke(reader_id, &admin)).await.expect(204);
+        get(&app, &reader_secret, "/api/v1/events").await.problem(401);
+        assert_eq!(trail(&app, &ctx, "token.created").await.len(), 2);
+        assert_eq!(trail(&app, &ctx, "token.revoked").await.len(), 1, "revoking twice logs once");
+    }
+}

@@ -79,12 +79,12 @@ pub enum OrderParam {
     Desc,
 }
 
-/// Filters, sort and paging of an event list. Every filter combines with every other (AND);
-/// unknown parameters are rejected.
+/// The filters of every endpoint that reads events (list, history, export, stats, stream). Every
+/// filter combines with every other (AND).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct EventQueryParams {
+pub struct EventFilterParams {
     /// Earliest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, from its start in `tz`).
     /// Not with `range`.
     pub from: Option<String>,
@@ -117,6 +117,30 @@ pub struct EventQueryParams {
     /// `mine` keeps only the caller's own events; `all` (default) is everything the role may see
     /// (for a member that is their own events either way).
     pub scope: Option<Scope>,
+}
+
+/// The query keys of [`EventFilterParams`], to tell them from an endpoint's own parameters.
+const FILTER_KEYS: [&str; 13] = [
+    "from",
+    "to",
+    "range",
+    "tz",
+    "actor_id",
+    "module",
+    "verb",
+    "action",
+    "entity_type",
+    "entity_id",
+    "ip",
+    "q",
+    "scope",
+];
+
+/// Sort and paging of an event list.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
     /// Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`.
     pub sort: Option<SortParam>,
     /// Sort direction (default `desc`).
@@ -132,6 +156,46 @@ pub struct EventQueryParams {
     #[serde(skip)]
     #[param(ignore)]
     pub cursor_mode: bool,
+}
+
+/// Splits a query string into the shared filters and an endpoint's own parameters `T`; a key
+/// that neither knows is rejected.
+pub fn parse_filtered<T: DeserializeOwned>(query: &str) -> Result<(EventFilterParams, T), ApiError> {
+    let (mut filter_pairs, mut own_pairs) = (Vec::new(), Vec::new());
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let key = pair.split('=').next().unwrap_or_default();
+        if FILTER_KEYS.contains(&key) {
+            filter_pairs.push(pair);
+        } else {
+            own_pairs.push(pair);
+        }
+    }
+    Ok((parse_query(&filter_pairs.join("&"))?, parse_query(&own_pairs.join("&"))?))
+}
+
+/// Sort column and direction, with the defaults (newest first).
+pub fn sort_of(sort: Option<SortParam>, order: Option<OrderParam>) -> Sort {
+    Sort {
+        key: match sort.unwrap_or(SortParam::OccurredAt) {
+            SortParam::OccurredAt => SortKey::OccurredAt,
+            SortParam::Actor => SortKey::Actor,
+            SortParam::Module => SortKey::Module,
+            SortParam::Verb => SortKey::Verb,
+            SortParam::Action => SortKey::Action,
+            SortParam::Ip => SortKey::Ip,
+        },
+        order: match order.unwrap_or(OrderParam::Desc) {
+            OrderParam::Asc => SortOrder::Asc,
+            OrderParam::Desc => SortOrder::Desc,
+        },
+    }
+}
+
+/// A list request (list and history endpoints): filters, sort and paging from one query string.
+pub fn list_request(query: &str, ctx: &FilterContext) -> Result<ListRequest, ApiError> {
+    let (filter, mut list): (EventFilterParams, ListParams) = parse_filtered(query)?;
+    list.cursor_mode = query.split('&').any(|pair| pair == "cursor" || pair.starts_with("cursor="));
+    list.request(filter.filter(ctx)?)
 }
 
 /// Where relative dates are resolved.
@@ -202,14 +266,7 @@ fn parse_ip(name: &str, text: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::bad_parameter(name, "not a valid IPv4 or IPv6 address"))
 }
 
-impl EventQueryParams {
-    /// Parses a request's query string.
-    pub fn from_query(query: &str) -> Result<Self, ApiError> {
-        let mut params: Self = parse_query(query)?;
-        params.cursor_mode = query.split('&').any(|pair| pair == "cursor" || pair.starts_with("cursor="));
-        Ok(params)
-    }
-
+impl EventFilterParams {
     /// The filter part, resolved against `ctx`.
     pub fn filter(&self, ctx: &FilterContext) -> Result<EventFilter, ApiError> {
         let tz = match clean(&self.tz) {
@@ -294,24 +351,12 @@ impl EventQueryParams {
             record: None,
         })
     }
+}
 
-    /// Filter, sort and paging together.
-    pub fn list_request(&self, ctx: &FilterContext) -> Result<ListRequest, ApiError> {
-        let filter = self.filter(ctx)?;
-        let sort = Sort {
-            key: match self.sort.unwrap_or(SortParam::OccurredAt) {
-                SortParam::OccurredAt => SortKey::OccurredAt,
-                SortParam::Actor => SortKey::Actor,
-                SortParam::Module => SortKey::Module,
-                SortParam::Verb => SortKey::Verb,
-                SortParam::Action => SortKey::Action,
-                SortParam::Ip => SortKey::Ip,
-            },
-            order: match self.order.unwrap_or(OrderParam::Desc) {
-                OrderParam::Asc => SortOrder::Asc,
-                OrderParam::Desc => SortOrder::Desc,
-            },
-        };
+impl ListParams {
+    /// Sort and paging around an already parsed filter.
+    pub fn request(&self, filter: EventFilter) -> Result<ListRequest, ApiError> {
+        let sort = sort_of(self.sort, self.order);
         let per_page = self.per_page.unwrap_or(DEFAULT_PER_PAGE);
         if !PAGE_SIZES.contains(&per_page) {
             return Err(ApiError::bad_parameter("per_page", "must be 10, 25, 50 or 100"));
@@ -357,8 +402,8 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().naive_utc()
     }
 
-    fn params(query: &str) -> EventQueryParams {
-        EventQueryParams::from_query(query).unwrap()
+    fn params(query: &str) -> EventFilterParams {
+        parse_query(query).unwrap()
     }
 
     #[test]
@@ -404,18 +449,33 @@ mod tests {
             ("page=2&cursor=abc", "cursor"),
             ("cursor=!!!", "cursor"),
         ] {
-            match params(query).list_request(&c) {
+            match list_request(query, &c) {
                 Err(ApiError::BadRequest { errors, .. }) => {
                     assert_eq!(errors[0].pointer, name, "{query}")
                 }
                 other => panic!("{query}: expected a bad request, got {other:?}"),
             }
         }
-        match parse_query::<EventQueryParams>("colour=red") {
+        match list_request("module=x&colour=red", &c) {
             Err(ApiError::BadRequest { errors, .. }) => assert_eq!(errors[0].pointer, "colour"),
             other => panic!("expected unknown parameter error, got {other:?}"),
         }
-        assert!(parse_query::<EventQueryParams>("sort=name").is_err());
+        assert!(list_request("sort=name", &c).is_err());
+        // Every key of the filter struct is routed to it.
+        for key in FILTER_KEYS {
+            let value = if key == "range" {
+                "today"
+            } else if key == "scope" {
+                "all"
+            } else if key == "ip" {
+                "::1"
+            } else if key == "tz" {
+                "UTC"
+            } else {
+                "2026-01-01"
+            };
+            assert!(list_request(&format!("{key}={value}"), &c).is_ok(), "{key}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@ use auditlog_db::queries::events as event_queries;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::filters::{record_ref, EventQueryParams};
+use crate::filters::{list_request, record_ref, EventFilterParams, ListParams};
 use crate::routes::events::{filter_context, EventListResponse};
 use crate::state::AppState;
 
@@ -15,7 +15,8 @@ use crate::state::AppState;
     params(
         ("type" = String, Path, description = "Record type, e.g. `customer`"),
         ("id" = String, Path, description = "Record id"),
-        EventQueryParams,
+        EventFilterParams,
+        ListParams,
     ),
     responses(
         (status = 200, body = EventListResponse),
@@ -31,8 +32,7 @@ pub async fn history(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (entity_type, id) = path.into_inner();
-    let params = EventQueryParams::from_query(req.query_string())?;
-    let mut request = params.list_request(&filter_context(&caller))?;
+    let mut request = list_request(req.query_string(), &filter_context(&caller))?;
     request.filter.record = Some(record_ref(&entity_type, &id)?);
     let viewer = caller.viewer()?;
     let (page, request) = state

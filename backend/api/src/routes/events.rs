@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::filters::{EventQueryParams, FilterContext};
+use crate::filters::{list_request, EventFilterParams, FilterContext, ListParams};
 use crate::ingest::{parse_body, IngestBody};
 use crate::state::AppState;
 
@@ -290,7 +290,7 @@ pub async fn ingest(
 #[utoipa::path(operation_id = "listEvents", 
     tag = "events",
     security(("bearer" = [])),
-    params(EventQueryParams),
+    params(EventFilterParams, ListParams),
     responses(
         (status = 200, body = EventListResponse),
         (status = 400, description = "Invalid or unknown query parameter", body = Problem, content_type = "application/problem+json"),
@@ -303,8 +303,7 @@ pub async fn list(
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let params = EventQueryParams::from_query(req.query_string())?;
-    let request = params.list_request(&filter_context(&caller))?;
+    let request = list_request(req.query_string(), &filter_context(&caller))?;
     let viewer = caller.viewer()?;
     let (page, request) = state
         .db(move |conn| {

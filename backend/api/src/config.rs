@@ -23,6 +23,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub max_batch_events: usize,
     pub db_pool_size: u32,
+    /// The largest PDF export, in rows (CSV has no limit).
+    pub pdf_max_rows: i64,
     pub dev_mode: bool,
     /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -52,6 +54,7 @@ impl Settings {
             max_body_bytes: number("MAX_BODY_BYTES", 8 * 1024 * 1024)?,
             max_batch_events: number("MAX_BATCH_EVENTS", 1000)?,
             db_pool_size: number("DB_POOL_SIZE", 8)?,
+            pdf_max_rows: number("PDF_MAX_ROWS", 20_000)?,
             dev_mode: matches!(var("AUDITLOG_DEV").as_deref(), Some("1" | "true" | "yes")),
             trusted_proxies: parse_proxies(&var("TRUSTED_PROXIES").unwrap_or_default())?,
         };

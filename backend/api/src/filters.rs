@@ -268,13 +268,18 @@ fn parse_ip(name: &str, text: &str) -> Result<String, ApiError> {
 
 impl EventFilterParams {
     /// The filter part, resolved against `ctx`.
-    pub fn filter(&self, ctx: &FilterContext) -> Result<EventFilter, ApiError> {
-        let tz = match clean(&self.tz) {
+    /// The time zone the request's dates are in: `tz`, else the tenant's.
+    pub fn zone(&self, ctx: &FilterContext) -> Result<Tz, ApiError> {
+        match clean(&self.tz) {
             Some(name) => name
                 .parse::<Tz>()
-                .map_err(|_| ApiError::bad_parameter("tz", format!("unknown IANA time zone {name:?}")))?,
-            None => ctx.default_tz,
-        };
+                .map_err(|_| ApiError::bad_parameter("tz", format!("unknown IANA time zone {name:?}"))),
+            None => Ok(ctx.default_tz),
+        }
+    }
+
+    pub fn filter(&self, ctx: &FilterContext) -> Result<EventFilter, ApiError> {
+        let tz = self.zone(ctx)?;
         let (from, to) = (clean(&self.from), clean(&self.to));
         let (from, until) = match (self.range, &from, &to) {
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
@@ -349,6 +354,7 @@ impl EventFilterParams {
             q,
             mine: self.scope == Some(Scope::Mine),
             record: None,
+            ids: Vec::new(),
         })
     }
 }

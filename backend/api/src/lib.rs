@@ -15,6 +15,7 @@ pub mod error;
 pub mod filters;
 pub mod ingest;
 pub mod openapi;
+pub mod pdf;
 pub mod routes;
 pub mod seed;
 pub mod state;

@@ -1,7 +1,6 @@
 //! `auditlog`: the Activity Log server and its administration commands.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use actix_web::HttpServer;
 use auditlog_api::auth::{hash_password, JwtKeys};
@@ -86,7 +85,7 @@ fn serve(settings: Settings, pool: DbPool, show_demo_logins: bool) -> Result<(),
         log::warn!("no dashboard build in {}: only the API is served", settings.static_dir.display());
     }
     let bind = settings.bind.clone();
-    let state = AppState { pool, keys: Arc::new(keys), settings: Arc::new(settings) };
+    let state = AppState::new(pool, keys, settings);
     let server = HttpServer::new(move || app::build(state.clone()))
         .bind(&bind)
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;

@@ -22,6 +22,7 @@ use crate::routes;
         (name = "tokens", description = "API tokens for integrators (admins)"),
         (name = "events", description = "Ingest and search events"),
         (name = "facets", description = "Values for the dashboard's filter pickers"),
+        (name = "stats", description = "Counts for the activity chart"),
         (name = "service", description = "Health and readiness"),
     )
 )]

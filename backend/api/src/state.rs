@@ -3,6 +3,7 @@ use std::sync::Arc;
 use actix_web::web;
 use auditlog_db::connection::DbConnection;
 use auditlog_db::DbPool;
+use tokio::sync::watch;
 
 use crate::auth::JwtKeys;
 use crate::config::Settings;
@@ -14,9 +15,20 @@ pub struct AppState {
     pub pool: DbPool,
     pub keys: Arc<JwtKeys>,
     pub settings: Arc<Settings>,
+    /// Bumped whenever this process stores events, so live tails look without waiting.
+    events_stored: Arc<watch::Sender<u64>>,
 }
 
 impl AppState {
+    pub fn new(pool: DbPool, keys: JwtKeys, settings: Settings) -> Self {
+        AppState {
+            pool,
+            keys: Arc::new(keys),
+            settings: Arc::new(settings),
+            events_stored: Arc::new(watch::channel(0).0),
+        }
+    }
+
     /// Runs blocking database work on the thread pool, with a pooled connection.
     pub async fn db<T, F>(&self, work: F) -> Result<T, ApiError>
     where
@@ -30,5 +42,15 @@ impl AppState {
         })
         .await
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// Tells live tails that new events are stored.
+    pub fn announce_events(&self) {
+        self.events_stored.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that wakes when [`announce_events`](Self::announce_events) is called.
+    pub fn watch_events(&self) -> watch::Receiver<u64> {
+        self.events_stored.subscribe()
     }
 }

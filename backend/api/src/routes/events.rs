@@ -276,6 +276,9 @@ pub async fn ingest(
             Ok(store_events(conn, tenant_id, idempotency.as_ref(), &parsed.drafts, now.naive_utc())?)
         })
         .await?;
+    if outcome.accepted > 0 {
+        state.announce_events();
+    }
     let mut response = HttpResponse::Created();
     if replayed {
         response.insert_header(("Idempotent-Replayed", "true"));

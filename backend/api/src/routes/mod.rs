@@ -3,8 +3,11 @@
 pub mod auth;
 pub mod entities;
 pub mod events;
+pub mod exports;
 pub mod facets;
 pub mod health;
+pub mod stats;
+pub mod stream;
 pub mod tokens;
 pub mod users;
 
@@ -23,6 +26,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(tokens::create)
         .service(tokens::revoke)
         .service(events::ingest)
+        .service(exports::export)
+        .service(stream::stream)
+        .service(stats::timeline)
         .service(events::list)
         .service(events::get)
         .service(entities::history)

@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use actix_http::Request;
 use actix_web::body::MessageBody;
@@ -33,6 +32,7 @@ pub fn settings(url: &str) -> Settings {
         max_body_bytes: 2 * 1024 * 1024,
         max_batch_events: 1000,
         db_pool_size: 4,
+        pdf_max_rows: 100,
         dev_mode: false,
         trusted_proxies: Vec::new(),
     }
@@ -77,11 +77,8 @@ impl Ctx {
         let member = user(acme.id, "member@acme.test", "Mia Member", Role::Member, "u1");
         let other_admin = user(globex.id, "admin@globex.test", "Gus Globex", Role::Admin, "a1");
         drop(conn);
-        let state = AppState {
-            pool: pool.clone(),
-            keys: Arc::new(JwtKeys::new(SECRET, settings.token_ttl_seconds)),
-            settings: Arc::new(settings),
-        };
+        let keys = JwtKeys::new(SECRET, settings.token_ttl_seconds);
+        let state = AppState::new(pool.clone(), keys, settings);
         Ctx { db, state, pool, acme_id: acme.id, admin, manager, member, other_admin }
     }
 

@@ -42,6 +42,8 @@ pub struct EventFilter {
     pub mine: bool,
     /// A record whose history is wanted: its own events and those naming it in `related`.
     pub record: Option<EntityRef>,
+    /// Only these event ids (selected rows).
+    pub ids: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -202,6 +204,9 @@ pub fn matching(viewer: &Viewer, filter: &EventFilter) -> EventPredicate {
     if filter.mine {
         and!(events::actor_id.eq(viewer.actor_id.clone()));
     }
+    if !filter.ids.is_empty() {
+        and!(events::id.eq_any(filter.ids.clone()));
+    }
     if let Some(record) = &filter.record {
         let via_related = event_related::table
             .filter(event_related::tenant_id.eq(viewer.tenant_id))
@@ -305,4 +310,47 @@ pub fn get(conn: &mut DbConnection, viewer: &Viewer, id: i64) -> StoreResult<Eve
         .optional()?
         .ok_or(StoreError::NotFound)?;
     Event::try_from(row)
+}
+
+/// Visible events matching `filter` with `seq` above `after`, in `seq` order: what a live tail
+/// has not delivered yet.
+pub fn after_seq(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    filter: &EventFilter,
+    after: i64,
+    limit: i64,
+) -> StoreResult<Vec<Event>> {
+    let rows: Vec<EventRow> = events::table
+        .filter(matching(viewer, filter))
+        .filter(events::seq.gt(after))
+        .order(events::seq.asc())
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(Event::try_from).collect()
+}
+
+/// Visible matching events per 15-minute UTC slot (slot = seconds since the epoch / 900), the
+/// grain from which any time zone's hours and days can be assembled exactly.
+pub fn count_per_slot(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    filter: &EventFilter,
+) -> StoreResult<Vec<(i64, i64)>> {
+    // The only backend-specific SQL of the read path: epoch seconds of a stored timestamp.
+    let slot = match conn.backend() {
+        crate::Backend::Sqlite => "CAST(strftime('%s', events.occurred_at) AS INTEGER) / 900",
+        crate::Backend::Postgres => "CAST(floor(extract(epoch FROM events.occurred_at) / 900) AS BIGINT)",
+    };
+    Ok(events::table
+        .filter(matching(viewer, filter))
+        .group_by(sql::<BigInt>(slot))
+        .select((sql::<BigInt>(slot), diesel::dsl::count_star()))
+        .load::<(i64, i64)>(conn)?)
+}
+
+/// Number of visible matching events.
+pub fn count(conn: &mut DbConnection, viewer: &Viewer, filter: &EventFilter) -> StoreResult<i64> {
+    Ok(events::table.filter(matching(viewer, filter)).count().get_result(conn)?)
 }

@@ -1,0 +1,393 @@
+//! `GET /events/export`: the filtered events (or selected ids) as CSV, streamed from the
+//! database to the socket page by page, or as a PDF report. Each export is itself logged.
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use auditlog_db::models::Event;
+use auditlog_db::queries::events::{self as event_queries, EventFilter, ListRequest, Paging, Sort};
+use auditlog_db::visibility::Viewer;
+use bytes::Bytes;
+use chrono::Utc;
+use chrono_tz::Tz;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::audit::{AuditEvent, RequestMeta};
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::filters::{parse_filtered, sort_of, EventFilterParams, OrderParam, SortParam};
+use crate::pdf::{render, PdfReport, PdfRow};
+use crate::routes::events::filter_context;
+use crate::state::AppState;
+
+/// Rows fetched per database round trip while exporting.
+const EXPORT_PAGE: u32 = 1000;
+const MAX_SELECTED_IDS: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Csv,
+    Pdf,
+}
+
+/// Export options; the filters are those of `GET /events`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `csv` (streamed, no size limit) or `pdf` (at most `PDF_MAX_ROWS` rows, 20 000 by default).
+    pub format: ExportFormat,
+    /// Only these event ids (comma-separated, at most 1000), e.g. the rows selected in the dashboard.
+    pub ids: Option<String>,
+    /// Row order (default `occurred_at`).
+    pub sort: Option<SortParam>,
+    /// Default `desc`.
+    pub order: Option<OrderParam>,
+    /// `1` starts the CSV with a UTF-8 byte-order mark, for Excel.
+    pub bom: Option<u8>,
+}
+
+fn parse_ids(text: &str) -> Result<Vec<i64>, ApiError> {
+    let ids = text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<i64>().map_err(|_| ApiError::bad_parameter("ids", format!("{s:?} is not an event id")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if ids.is_empty() || ids.len() > MAX_SELECTED_IDS {
+        return Err(ApiError::bad_parameter("ids", format!("give 1 to {MAX_SELECTED_IDS} event ids")));
+    }
+    Ok(ids)
+}
+
+/// A cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) gets a leading
+/// apostrophe, so it is shown as text.
+pub fn neutralise(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
+const CSV_COLUMNS: [&str; 22] = [
+    "id",
+    "seq",
+    "occurred_at",
+    "occurred_at_local",
+    "recorded_at",
+    "actor_id",
+    "actor_name",
+    "actor_email",
+    "actor_role",
+    "actor_type",
+    "module",
+    "verb",
+    "action",
+    "entity_type",
+    "entity_id",
+    "entity_label",
+    "description",
+    "ip",
+    "user_agent",
+    "changes",
+    "hash",
+    "prev_hash",
+];
+
+fn csv_record(event: &Event, tz: Tz) -> Vec<String> {
+    let d = &event.draft;
+    let entity = d.entity.as_ref();
+    let utc = |t: chrono::NaiveDateTime| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let local = d.occurred_at.and_utc().with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %:z").to_string();
+    [
+        event.id.to_string(),
+        event.seq.to_string(),
+        utc(d.occurred_at),
+        local,
+        utc(event.recorded_at),
+        d.actor.id.clone(),
+        d.actor.name.clone(),
+        d.actor.email.clone().unwrap_or_default(),
+        d.actor.role.clone().unwrap_or_default(),
+        d.actor.actor_type.clone(),
+        d.module.clone(),
+        d.verb.clone(),
+        d.action.clone(),
+        entity.map(|e| e.entity_type.clone()).unwrap_or_default(),
+        entity.map(|e| e.id.clone()).unwrap_or_default(),
+        entity.and_then(|e| e.label.clone()).unwrap_or_default(),
+        d.description.clone(),
+        d.ip.clone().unwrap_or_default(),
+        d.user_agent.clone().unwrap_or_default(),
+        serde_json::to_string(&d.changes).unwrap_or_default(),
+        event.hash.clone(),
+        event.prev_hash.clone(),
+    ]
+    .iter()
+    .map(|cell| neutralise(cell))
+    .collect()
+}
+
+/// Everything an export job needs, moved onto a blocking thread.
+struct Job {
+    state: AppState,
+    viewer: Viewer,
+    filter: EventFilter,
+    sort: Sort,
+    tz: Tz,
+    tenant_id: i64,
+    caller: Caller,
+    request: RequestMeta,
+    query: String,
+    format: ExportFormat,
+}
+
+impl Job {
+    /// Calls `each` with every page of matching events, in order, until it returns `false`.
+    fn pages(
+        &self,
+        conn: &mut auditlog_db::DbConnection,
+        mut each: impl FnMut(Vec<Event>) -> bool,
+    ) -> Result<(), ApiError> {
+        let mut cursor = None;
+        loop {
+            let request = ListRequest {
+                filter: self.filter.clone(),
+                sort: self.sort,
+                per_page: EXPORT_PAGE,
+                paging: Paging::Cursor(cursor.take()),
+            };
+            let page = event_queries::list(conn, &self.viewer, &request)?;
+            if !each(page.items) {
+                return Ok(());
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    fn log(&self, conn: &mut auditlog_db::DbConnection, rows: u64, completed: bool) -> Result<(), ApiError> {
+        let format = match self.format {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Pdf => "pdf",
+        };
+        AuditEvent::new("auditlog.exported", self.caller.actor())
+            .meta("format", format)
+            .meta("filters", self.query.clone())
+            .meta("rows", rows)
+            .meta("completed", completed)
+            .record(conn, self.tenant_id, &self.request)
+    }
+
+    fn filename(&self, extension: &str) -> String {
+        let day = |t: Option<chrono::NaiveDateTime>, default: &str| {
+            t.map(|t| t.and_utc().with_timezone(&self.tz).format("%Y%m%d").to_string())
+                .unwrap_or_else(|| default.into())
+        };
+        format!(
+            "activity-log_{}_{}-{}.{extension}",
+            self.caller.tenant.slug,
+            day(self.filter.from, "start"),
+            day(self.filter.until.map(|t| t - chrono::TimeDelta::microseconds(1)), "now")
+        )
+    }
+}
+
+/// Export the events matching the list filters, or the `ids` given.
+///
+/// CSV is RFC 4180, UTF-8, streamed with no row limit, formula-injection safe (cells starting with
+/// `=`, `+`, `-`, `@`, tab or CR get a leading `'`). PDF is limited to `PDF_MAX_ROWS` rows
+/// (20 000 by default; 422 beyond, use CSV). The export is logged as `auditlog.exported` with the filters, format and row count.
+#[utoipa::path(operation_id = "exportEvents", tag = "events", security(("bearer" = [])),
+    params(EventFilterParams, ExportParams),
+    responses(
+        (status = 200, description = "The file, as an attachment", content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/pdf"),
+        )),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Too many rows for a PDF", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events/export")]
+pub async fn export(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (filter_params, params): (EventFilterParams, ExportParams) = parse_filtered(req.query_string())?;
+    let ctx = filter_context(&caller);
+    let mut filter = filter_params.filter(&ctx)?;
+    if let Some(ids) = &params.ids {
+        filter.ids = parse_ids(ids)?;
+    }
+    let job = Job {
+        state: state.get_ref().clone(),
+        viewer: caller.viewer()?,
+        filter,
+        sort: sort_of(params.sort, params.order),
+        tz: filter_params.zone(&ctx)?,
+        tenant_id: caller.tenant.id,
+        request: RequestMeta::from_request(&req, &state.settings.trusted_proxies),
+        query: req.query_string().to_string(),
+        caller,
+        format: params.format,
+    };
+    match params.format {
+        ExportFormat::Csv => Ok(csv_response(job, params.bom == Some(1))),
+        ExportFormat::Pdf => pdf_response(job).await,
+    }
+}
+
+fn attachment(name: &str) -> (header::HeaderName, String) {
+    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))
+}
+
+fn csv_response(job: Job, bom: bool) -> HttpResponse {
+    let filename = job.filename("csv");
+    // Two chunks in flight at most: memory stays flat, and a slow reader slows the query down.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = match job.state.pool.get() {
+            Ok(conn) => conn,
+            Err(e) => {
+                log::warn!("export could not get a database connection: {e}");
+                let _ = tx.blocking_send(Err(std::io::Error::other("database unavailable")));
+                return;
+            }
+        };
+        let mut head = csv::Writer::from_writer(if bom { b"\xEF\xBB\xBF".to_vec() } else { Vec::new() });
+        let local = format!("occurred_at_local ({})", job.tz.name());
+        let columns: Vec<&str> =
+            CSV_COLUMNS.iter().map(|c| if *c == "occurred_at_local" { local.as_str() } else { c }).collect();
+        let _ = head.write_record(&columns);
+        let mut connected = tx.blocking_send(Ok(Bytes::from(head.into_inner().unwrap_or_default()))).is_ok();
+        let mut rows = 0u64;
+        let result = job.pages(&mut conn, |events| {
+            let mut writer = csv::Writer::from_writer(Vec::with_capacity(events.len() * 400));
+            for event in &events {
+                let _ = writer.write_record(csv_record(event, job.tz));
+            }
+            connected = connected
+                && tx.blocking_send(Ok(Bytes::from(writer.into_inner().unwrap_or_default()))).is_ok();
+            if connected {
+                rows += events.len() as u64;
+            }
+            connected
+        });
+        if let Err(e) = &result {
+            log::error!("export failed after {rows} rows: {e}");
+            let _ = tx.blocking_send(Err(std::io::Error::other("export failed")));
+        }
+        if let Err(e) = job.log(&mut conn, rows, connected && result.is_ok()) {
+            log::error!("could not log an export: {e}");
+        }
+        if !connected {
+            log::info!("export stopped after {rows} rows: the client went away");
+        }
+    });
+    let body =
+        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(attachment(&filename))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(body)
+}
+
+async fn pdf_response(job: Job) -> Result<HttpResponse, ApiError> {
+    let state = job.state.clone();
+    let (filename, bytes) = state
+        .db(move |conn| {
+            let total = event_queries::count(conn, &job.viewer, &job.filter)?;
+            let limit = job.state.settings.pdf_max_rows;
+            if total > limit {
+                return Err(ApiError::validation(
+                    format!(
+                        "{total} events match: a PDF holds at most {limit}; narrow the filters or export CSV"
+                    ),
+                    Vec::new(),
+                ));
+            }
+            let mut rows = Vec::with_capacity(total as usize);
+            job.pages(conn, |events| {
+                rows.extend(events.iter().map(|e| {
+                    let d = &e.draft;
+                    let when = d
+                        .occurred_at
+                        .and_utc()
+                        .with_timezone(&job.tz)
+                        .format("%Y-%m-%d %H:%M:%S")
+                        .to_string();
+                    let on = d
+                        .entity
+                        .as_ref()
+                        .map(|x| x.label.clone().unwrap_or_else(|| format!("{} #{}", x.entity_type, x.id)));
+                    PdfRow {
+                        cells: [
+                            when,
+                            d.actor.name.clone(),
+                            d.action.clone(),
+                            on.unwrap_or_default(),
+                            d.description.clone(),
+                            d.ip.clone().unwrap_or_default(),
+                        ],
+                    }
+                }));
+                true
+            })?;
+            let user = match job.caller.user() {
+                Ok(u) => format!("{} ({})", u.name, u.email),
+                Err(_) => job.caller.actor().name,
+            };
+            let filters =
+                if job.query.is_empty() { "none".to_string() } else { job.query.replace('&', ", ") };
+            let report = PdfReport {
+                title: &format!("Activity Log — {}", job.caller.tenant.name),
+                filters: &format!("Filters: {filters}  ·  {} events", rows.len()),
+                generated: &format!(
+                    "Generated {} by {user}",
+                    Utc::now().with_timezone(&job.tz).format("%Y-%m-%d %H:%M %Z")
+                ),
+                time_zone: job.tz.name(),
+                rows: &rows,
+            };
+            let bytes = render(&report).map_err(ApiError::internal)?;
+            job.log(conn, rows.len() as u64, true)?;
+            Ok((job.filename("pdf"), bytes))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(attachment(&filename))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for cell in ["=1+1", "+SUM(A1)", "-2", "@cmd", "\tx", "\rx"] {
+            assert_eq!(neutralise(cell), format!("'{cell}"));
+        }
+        assert_eq!(neutralise("plain"), "plain");
+        assert_eq!(neutralise(""), "");
+    }
+
+    #[test]
+    fn selected_ids_are_checked() {
+        assert_eq!(parse_ids("3, 1,2").unwrap(), vec![3, 1, 2]);
+        assert!(parse_ids("1,x").is_err());
+        assert!(parse_ids("").is_err());
+    }
+}

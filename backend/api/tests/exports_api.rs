@@ -1,0 +1,258 @@
+//! Exports, the activity timeline and the live tail, on SQLite and PostgreSQL.
+
+mod common;
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::test::{self, TestRequest};
+use chrono::{Duration as Days, SecondsFormat, Utc};
+use common::*;
+use serde_json::{json, Value};
+
+fn ago(days: i64) -> String {
+    (Utc::now() - Days::days(days)).to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn csv_rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+    (headers, rows)
+}
+
+async fn download<S, B>(app: &S, token: &str, uri: &str) -> (u16, actix_web::http::header::HeaderMap, Vec<u8>)
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: MessageBody,
+{
+    let req = TestRequest::get().uri(uri).insert_header(("authorization", format!("Bearer {token}")));
+    let response = test::call_service(app, req.to_request()).await;
+    let (status, headers) = (response.status().as_u16(), response.headers().clone());
+    (status, headers, test::read_body(response).await.to_vec())
+}
+
+async fn seed<S, B>(app: &S, ctx: &Ctx, count: usize)
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: MessageBody,
+{
+    let events: Vec<Value> = (0..count)
+        .map(|i| {
+            let (action, actor) =
+                [("booking.created", "u1"), ("invoice.sent", "s2"), ("customer.updated", "s3")][i % 3];
+            json!({
+                "action": action,
+                "occurred_at": ago((i % 5) as i64),
+                "actor": {"id": actor, "name": format!("Person {}", i % 3)},
+                "entity": {"type": "booking", "id": format!("{i}"), "label": format!("BOK-{i}")},
+                "description": format!("Event number {i}, with a comma and \"quotes\""),
+                "changes": [{"field": "note", "old": "a\nb", "new": "ü"}]
+            })
+        })
+        .collect();
+    for chunk in events.chunks(1000) {
+        post(app, &ctx.token(&ctx.admin), "/api/v1/events", &json!({"events": chunk})).await.expect(201);
+    }
+}
+
+both_backends! {
+    async fn csv_export_matches_the_list_row_for_row(ctx: Ctx) {
+        let app = ctx.app().await;
+        seed(&app, &ctx, 2500).await;
+        let token = ctx.token(&ctx.admin);
+        for filters in ["", "module=booking", "actor_id=s2&sort=actor&order=asc", "range=last_7_days&q=number%201"] {
+            // The same ids, in the same order, as walking the list with the same filters (walked first:
+            // each export adds its own `auditlog.exported` event).
+            let mut listed = Vec::new();
+            let mut uri = format!("/api/v1/events?per_page=100&cursor=&{filters}");
+            loop {
+                let page = get(&app, &token, &uri).await.expect(200);
+                listed.extend(page.ids());
+                match page.body["next_cursor"].as_str() {
+                    Some(next) => uri = format!("/api/v1/events?per_page=100&cursor={next}&{filters}"),
+                    None => break,
+                }
+            }
+            let (status, headers, body) = download(&app, &token, &format!("/api/v1/events/export?format=csv&{filters}")).await;
+            assert_eq!(status, 200, "{filters}");
+            assert_eq!(headers.get("content-type").unwrap(), "text/csv; charset=utf-8");
+            let disposition = headers.get("content-disposition").unwrap().to_str().unwrap();
+            assert!(disposition.starts_with("attachment; filename=\"activity-log_acme_"), "{disposition}");
+            let (columns, rows) = csv_rows(std::str::from_utf8(&body).unwrap());
+            assert_eq!(&columns[..4], ["id", "seq", "occurred_at", "occurred_at_local (UTC)"]);
+            let exported: Vec<i64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+            assert_eq!(exported, listed, "filters {filters:?}");
+        }
+        // Cells survive quoting: commas, quotes, newlines and non-ASCII.
+        let (_, _, body) = download(&app, &token, "/api/v1/events/export?format=csv&q=number%2042").await;
+        let (columns, rows) = csv_rows(std::str::from_utf8(&body).unwrap());
+        let description = columns.iter().position(|c| c == "description").unwrap();
+        let changes = columns.iter().position(|c| c == "changes").unwrap();
+        let row = rows.iter().find(|r| r[description].starts_with("Event number 42,")).unwrap();
+        assert_eq!(row[description], "Event number 42, with a comma and \"quotes\"");
+        assert_eq!(serde_json::from_str::<Value>(&row[changes]).unwrap(), json!([{"field": "note", "old": "a\nb", "new": "ü"}]));
+        // The export itself is in the trail.
+        let exports = get(&app, &token, "/api/v1/events?action=auditlog.exported&per_page=100").await.body;
+        assert_eq!(exports["total"], 5);
+        let last = &exports["items"][0];
+        assert_eq!(last["actor"]["id"], "a1");
+        assert_eq!(last["metadata"]["format"], "csv");
+        assert_eq!(last["metadata"]["completed"], true);
+        assert_eq!(last["metadata"]["filters"], "format=csv&q=number%2042");
+    }
+
+    async fn csv_cells_cannot_run_as_formulas(ctx: Ctx) {
+        let app = ctx.app().await;
+        let token = ctx.token(&ctx.admin);
+        let hostile = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "=cmd|' /C calc'!A0"];
+        let events: Vec<Value> = hostile.iter().map(|d| json!({"action": "a.b", "description": d, "actor": {"id": "=1", "name": "@evil"}})).collect();
+        post(&app, &token, "/api/v1/events", &json!({"events": events})).await.expect(201);
+        let (_, _, body) = download(&app, &token, "/api/v1/events/export?format=csv&bom=1&sort=occurred_at&order=asc").await;
+        assert!(body.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM for Excel");
+        let (columns, rows) = csv_rows(std::str::from_utf8(&body).unwrap());
+        let at = |name: &str| columns.iter().position(|c| c == name).unwrap();
+        for (row, original) in rows.iter().zip(hostile) {
+            assert_eq!(row[at("description")], format!("'{original}"), "description");
+            assert_eq!(row[at("actor_id")], "'=1");
+            assert_eq!(row[at("actor_name")], "'@evil");
+        }
+    }
+
+    async fn selected_rows_visibility_and_bad_requests(ctx: Ctx) {
+        let app = ctx.app().await;
+        seed(&app, &ctx, 30).await;
+        let admin = ctx.token(&ctx.admin);
+        let ids = get(&app, &admin, "/api/v1/events?per_page=10").await.ids();
+        let pick = format!("{},{},{}", ids[0], ids[3], ids[5]);
+        let (_, _, body) = download(&app, &admin, &format!("/api/v1/events/export?format=csv&ids={pick}")).await;
+        let exported: Vec<i64> = csv_rows(std::str::from_utf8(&body).unwrap()).1.iter().map(|r| r[0].parse().unwrap()).collect();
+        assert_eq!(exported, vec![ids[0], ids[3], ids[5]]);
+        // A member exports only their own events, even when naming others' ids.
+        let member = ctx.token(&ctx.member);
+        let (_, _, body) = download(&app, &member, "/api/v1/events/export?format=csv").await;
+        let rows = csv_rows(std::str::from_utf8(&body).unwrap()).1;
+        assert_eq!(rows.len(), 10);
+        assert!(rows.iter().all(|r| r[5] == "u1"));
+        let (_, _, body) = download(&app, &member, &format!("/api/v1/events/export?format=csv&ids={pick}")).await;
+        let own: Vec<String> = csv_rows(std::str::from_utf8(&body).unwrap()).1.iter().map(|r| r[5].clone()).collect();
+        assert!(own.iter().all(|a| a == "u1"));
+        // The other tenant gets an empty file.
+        let (_, _, body) = download(&app, &ctx.token(&ctx.other_admin), "/api/v1/events/export?format=csv").await;
+        assert_eq!(csv_rows(std::str::from_utf8(&body).unwrap()).1.len(), 0);
+        for bad in ["format=xls", "", "format=csv&ids=1,x", "format=csv&per_page=10", "format=csv&range=forever"] {
+            get(&app, &admin, &format!("/api/v1/events/export?{bad}")).await.problem(400);
+        }
+    }
+
+    async fn pdf_export_has_a_page_per_block_of_rows(ctx: Ctx) {
+        let app = ctx.app().await;
+        seed(&app, &ctx, 90).await;
+        let token = ctx.token(&ctx.admin);
+        for (filters, rows) in [("module=booking", 30), ("", 90), ("module=nothing", 0)] {
+            let (status, headers, body) = download(&app, &token, &format!("/api/v1/events/export?format=pdf&{filters}")).await;
+            assert_eq!(status, 200);
+            assert_eq!(headers.get("content-type").unwrap(), "application/pdf");
+            let pdf = lopdf::Document::load_mem(&body).expect("a readable PDF");
+            assert_eq!(pdf.get_pages().len(), auditlog_api::pdf::page_count(rows), "{filters:?}");
+            let first = pdf.extract_text(&[1]).unwrap_or_default();
+            assert!(first.contains("Activity Log") || body.windows(4).any(|w| w == b"%PDF"), "{first}");
+        }
+        // Past the limit (100 rows in tests), the answer is 422 with a hint.
+        seed(&app, &ctx, 20).await;
+        let reply = get(&app, &token, "/api/v1/events/export?format=pdf").await.problem(422);
+        assert!(reply.body["detail"].as_str().unwrap().contains("CSV"));
+    }
+
+    async fn timeline_counts_per_bucket_with_filters(ctx: Ctx) {
+        let app = ctx.app().await;
+        seed(&app, &ctx, 50).await;
+        let token = ctx.token(&ctx.admin);
+        let reply = get(&app, &token, "/api/v1/stats/timeline?range=last_7_days&tz=UTC").await.expect(200).body;
+        assert_eq!(reply["bucket"], "day");
+        let buckets = reply["buckets"].as_array().unwrap();
+        assert_eq!(buckets.len(), 7, "empty days included");
+        let today = Utc::now().date_naive();
+        for days in 0..5 {
+            let label = (today - Days::days(days)).format("%Y-%m-%d").to_string();
+            let bucket = buckets.iter().find(|b| b["label"] == label).unwrap();
+            assert_eq!(bucket["count"], 10, "{label}");
+        }
+        assert_eq!(reply["total"], 50);
+        let booking = get(&app, &token, "/api/v1/stats/timeline?range=last_7_days&module=booking").await.body;
+        assert_eq!(booking["total"], 17);
+        let hours = get(&app, &token, "/api/v1/stats/timeline?range=today&bucket=hour&tz=UTC").await.body;
+        assert_eq!(hours["buckets"].as_array().unwrap().len(), 24);
+        assert_eq!(hours["total"], 10);
+        // Visibility: the member counts only their own.
+        let member = get(&app, &ctx.token(&ctx.member), "/api/v1/stats/timeline?range=last_7_days").await.body;
+        assert_eq!(member["total"], 17);
+        get(&app, &token, "/api/v1/stats/timeline?bucket=minute").await.problem(400);
+        get(&app, &token, "/api/v1/stats/timeline?bucket=hour&from=2020-01-01").await.problem(422);
+    }
+
+    async fn live_tail_delivers_resumes_and_respects_visibility(ctx: Ctx) {
+        let app = ctx.app().await;
+        let admin = ctx.token(&ctx.admin);
+        post(&app, &admin, "/api/v1/events", &json!({"action": "booking.created", "actor": {"id": "u1", "name": "M"}})).await.expect(201);
+        let open = |token: &str, last: Option<&str>| {
+            let mut req = TestRequest::get().uri("/api/v1/events/stream?module=booking").insert_header(("authorization", format!("Bearer {token}")));
+            if let Some(last) = last {
+                req = req.insert_header(("last-event-id", last.to_string()));
+            }
+            test::call_service(&app, req.to_request())
+        };
+        let member_stream = open(&ctx.token(&ctx.member), None).await;
+        let admin_stream = open(&admin, None).await;
+        assert_eq!(admin_stream.headers().get("content-type").unwrap(), "text/event-stream");
+        let mut member_body = Box::pin(member_stream.into_body());
+        let mut admin_body = Box::pin(admin_stream.into_body());
+        // Events stored before connecting are not replayed without Last-Event-ID.
+        assert!(next_text(&mut admin_body).await.unwrap().contains("connected"));
+        assert!(next_text(&mut member_body).await.unwrap().contains("connected"));
+
+        post(&app, &admin, "/api/v1/events", &json!({"events": [
+            {"action": "booking.updated", "actor": {"id": "s9", "name": "Staff"}},
+            {"action": "invoice.sent", "actor": {"id": "u1", "name": "M"}},
+            {"action": "booking.deleted", "actor": {"id": "u1", "name": "M"}}
+        ]})).await.expect(201);
+        let first = next_text(&mut admin_body).await.expect("delivered within the timeout");
+        assert!(first.starts_with("id: 2\nevent: activity\ndata: "), "{first}");
+        let event: Value = serde_json::from_str(first.lines().nth(2).unwrap().trim_start_matches("data: ")).unwrap();
+        assert_eq!(event["action"], "booking.updated");
+        let second = next_text(&mut admin_body).await.unwrap();
+        assert!(second.starts_with("id: 4\n"), "the invoice event is filtered out: {second}");
+        // The member sees only their own booking event.
+        let mine = next_text(&mut member_body).await.unwrap();
+        assert!(mine.starts_with("id: 4\n") && mine.contains("booking.deleted"), "{mine}");
+
+        // Reconnecting after seq 1 replays exactly what followed.
+        let resumed = open(&admin, Some("1")).await;
+        let mut resumed = Box::pin(resumed.into_body());
+        next_text(&mut resumed).await.unwrap();
+        assert!(next_text(&mut resumed).await.unwrap().starts_with("id: 2\n"));
+        assert!(next_text(&mut resumed).await.unwrap().starts_with("id: 4\n"));
+        let bad = test::call_service(&app, TestRequest::get().uri("/api/v1/events/stream").insert_header(("authorization", format!("Bearer {admin}"))).insert_header(("last-event-id", "x")).to_request()).await;
+        assert_eq!(bad.status(), 400);
+    }
+}
+
+/// The next chunk of a streaming body, or `None` after a few seconds without one.
+async fn next_text<B: MessageBody>(body: &mut Pin<Box<B>>) -> Option<String> {
+    let chunk = tokio::time::timeout(
+        Duration::from_secs(5),
+        futures_util::future::poll_fn(|cx| body.as_mut().poll_next(cx)),
+    )
+    .await
+    .ok()??;
+    Some(String::from_utf8_lossy(&chunk.ok()?).to_string())
+}

@@ -25,6 +25,10 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// The largest PDF export, in rows (CSV has no limit).
     pub pdf_max_rows: i64,
+    /// Where archive files of expired events are written.
+    pub archive_dir: PathBuf,
+    /// Seconds between scheduled retention runs; 0 turns the schedule off.
+    pub archive_interval_seconds: u64,
     pub dev_mode: bool,
     /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -55,6 +59,8 @@ impl Settings {
             max_batch_events: number("MAX_BATCH_EVENTS", 1000)?,
             db_pool_size: number("DB_POOL_SIZE", 8)?,
             pdf_max_rows: number("PDF_MAX_ROWS", 20_000)?,
+            archive_dir: PathBuf::from(var("ARCHIVE_DIR").unwrap_or_else(|| "data/archives".into())),
+            archive_interval_seconds: number("ARCHIVE_INTERVAL_SECONDS", 3600)?,
             dev_mode: matches!(var("AUDITLOG_DEV").as_deref(), Some("1" | "true" | "yes")),
             trusted_proxies: parse_proxies(&var("TRUSTED_PROXIES").unwrap_or_default())?,
         };

@@ -16,6 +16,7 @@ pub mod filters;
 pub mod ingest;
 pub mod openapi;
 pub mod pdf;
+pub mod retention;
 pub mod routes;
 pub mod seed;
 pub mod state;

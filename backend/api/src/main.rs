@@ -6,12 +6,14 @@ use actix_web::HttpServer;
 use auditlog_api::auth::{hash_password, JwtKeys};
 use auditlog_api::config::Settings;
 use auditlog_api::state::AppState;
-use auditlog_api::{app, openapi, seed};
+use auditlog_api::{app, openapi, retention, seed};
 use auditlog_db::connection::{build_pool, run_migrations};
+use auditlog_db::integrity::verify_chain;
 use auditlog_db::models::Role;
 use auditlog_db::queries::{tenants, users};
 use auditlog_db::DbPool;
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
 #[command(name = "auditlog", version, about = "Activity Log: audit-trail service and dashboard")]
@@ -51,6 +53,20 @@ enum Command {
     SeedDemo,
     /// Migrate, seed the demo and serve, in development mode: the quickest way to try it out.
     Demo,
+    /// Recompute the hash chain of one tenant (or all) and report the first bad link.
+    Verify {
+        /// Tenant slug; default: every tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Move events past their tenant's retention period into archive files now.
+    Archive {
+        /// Tenant slug; default: every tenant with a retention setting.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Check an archive file on its own: checksum-free chain and hash verification.
+    VerifyArchive { file: std::path::PathBuf },
     /// Print the OpenAPI document as YAML (or write it to a file).
     Openapi {
         #[arg(long)]
@@ -86,6 +102,7 @@ fn serve(settings: Settings, pool: DbPool, show_demo_logins: bool) -> Result<(),
     }
     let bind = settings.bind.clone();
     let state = AppState::new(pool, keys, settings);
+    schedule_retention(&state);
     let server = HttpServer::new(move || app::build(state.clone()))
         .bind(&bind)
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
@@ -99,8 +116,132 @@ fn serve(settings: Settings, pool: DbPool, show_demo_logins: bool) -> Result<(),
     actix_web::rt::System::new().block_on(server.run()).map_err(|e| format!("server error: {e}"))
 }
 
+fn tenant_ids(
+    conn: &mut auditlog_db::DbConnection,
+    slug: Option<&str>,
+) -> Result<Vec<(i64, String)>, String> {
+    match slug {
+        Some(slug) => tenants::find_by_slug(conn, slug)
+            .map_err(|e| e.to_string())?
+            .map(|t| vec![(t.id, t.slug)])
+            .ok_or_else(|| format!("no tenant {slug:?}")),
+        None => tenants::all(conn)
+            .map(|all| all.into_iter().map(|t| (t.id, t.slug)).collect())
+            .map_err(|e| e.to_string()),
+    }
+}
+
+fn progress_bar(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{prefix}} [{{bar:40}}] {{pos}}/{{len}} {what} ({{per_sec}}, {{eta}} left)"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+fn verify(settings: &Settings, slug: Option<&str>) -> Result<bool, String> {
+    let pool = pool(settings)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let mut all_ok = true;
+    for (tenant_id, slug) in tenant_ids(&mut conn, slug)? {
+        let bar = progress_bar(0, "events");
+        bar.set_prefix(slug.clone());
+        let result = verify_chain(&mut conn, tenant_id, |checked, total| {
+            bar.set_length(total.max(0) as u64);
+            bar.set_position(checked.max(0) as u64);
+        })
+        .map_err(|e| e.to_string())?;
+        bar.finish_and_clear();
+        if result.ok {
+            println!(
+                "{slug}: ok — {} events checked, head seq {} {}",
+                result.events_checked, result.head_seq, result.head_hash
+            );
+        } else {
+            all_ok = false;
+            println!(
+                "{slug}: BROKEN at seq {} — {} ({} events checked before it)",
+                result.first_bad_seq.unwrap_or_default(),
+                result.reason.unwrap_or_default(),
+                result.events_checked
+            );
+        }
+    }
+    Ok(all_ok)
+}
+
+fn archive(settings: &Settings, slug: Option<&str>) -> Result<(), String> {
+    let pool = pool(settings)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    for (tenant_id, slug) in tenant_ids(&mut conn, slug)? {
+        let bar = progress_bar(0, "events archived");
+        bar.set_prefix(slug.clone());
+        let done =
+            retention::run_for_tenant(&mut conn, settings, tenant_id, |a| bar.inc(a.event_count as u64))
+                .map_err(|e| e.to_string())?;
+        bar.finish_and_clear();
+        match done {
+            None => println!("{slug}: keeps events forever (no retention setting)"),
+            Some(archives) if archives.is_empty() => println!("{slug}: nothing to archive"),
+            Some(archives) => {
+                for a in archives {
+                    println!(
+                        "{slug}: archived seq {}–{} ({} events) to {} sha256 {}",
+                        a.first_seq, a.last_seq, a.event_count, a.file_name, a.sha256
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The scheduled retention runs of a server process.
+fn schedule_retention(state: &AppState) {
+    let interval = state.settings.archive_interval_seconds;
+    if interval == 0 {
+        return;
+    }
+    let (pool, settings) = (state.pool.clone(), state.settings.clone());
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_secs(interval));
+        let run = pool
+            .get()
+            .map_err(|e| e.to_string())
+            .and_then(|mut conn| retention::run_all(&mut conn, &settings).map_err(|e| e.to_string()));
+        match run {
+            Ok(archives) if !archives.is_empty() => {
+                log::info!("retention: wrote {} archive file(s)", archives.len())
+            }
+            Ok(_) => {}
+            Err(e) => log::error!("retention run failed: {e}"),
+        }
+    });
+}
+
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
+        Command::Verify { tenant } => {
+            if verify(&Settings::from_env()?, tenant.as_deref())? {
+                Ok(())
+            } else {
+                Err("the hash chain is broken".into())
+            }
+        }
+        Command::Archive { tenant } => archive(&Settings::from_env()?, tenant.as_deref()),
+        Command::VerifyArchive { file } => {
+            let (sha256, size) = auditlog_db::archive::checksum(&file).map_err(|e| e.to_string())?;
+            let header = auditlog_db::archive::verify_file(&file).map_err(|e| e.to_string())?;
+            println!(
+                "{}: ok — tenant {}, seq {}–{} ({} events), links to {}, ends at {}; {size} bytes, sha256 {sha256}",
+                file.display(), header.tenant, header.first_seq, header.last_seq, header.count, header.prev_hash, header.last_hash
+            );
+            Ok(())
+        }
         Command::Openapi { output } => {
             let yaml = openapi::yaml()?;
             match output {

@@ -23,6 +23,8 @@ use crate::routes;
         (name = "events", description = "Ingest and search events"),
         (name = "facets", description = "Values for the dashboard's filter pickers"),
         (name = "stats", description = "Counts for the activity chart"),
+        (name = "integrity", description = "Hash-chain verification (admins)"),
+        (name = "retention", description = "Retention policy and archives (admins)"),
         (name = "service", description = "Health and readiness"),
     )
 )]

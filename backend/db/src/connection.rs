@@ -138,6 +138,26 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
 }
 
 impl DbConnection {
+    /// Runs `work` in one transaction: all of it is committed, or none of it.
+    pub fn atomically<T, E>(&mut self, work: impl FnOnce(&mut Self) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<crate::StoreError>,
+    {
+        enum Failure<E> {
+            Work(E),
+            Database(diesel::result::Error),
+        }
+        impl<E> From<diesel::result::Error> for Failure<E> {
+            fn from(e: diesel::result::Error) -> Self {
+                Failure::Database(e)
+            }
+        }
+        self.transaction(|conn| work(conn).map_err(Failure::Work)).map_err(|failure| match failure {
+            Failure::Work(e) => e,
+            Failure::Database(e) => crate::StoreError::from(e).into(),
+        })
+    }
+
     /// A trivial round trip, for readiness checks.
     pub fn ping(&mut self) -> QueryResult<()> {
         self.batch_execute("SELECT 1")

@@ -4,11 +4,14 @@
 //! - [`schema`] and [`models`]: tables and rows
 //! - [`visibility`]: the one rule deciding which events a reader may see
 //! - [`queries`]: every SQL statement
-//! - [`chain`]: the tamper-evidence hash chain
+//! - [`chain`]: the tamper-evidence hash chain; [`integrity`] verifies it
+//! - [`archive`]: retention, moving expired events into compressed archive files
 
+pub mod archive;
 pub mod chain;
 pub mod connection;
 pub mod error;
+pub mod integrity;
 pub mod models;
 pub mod queries;
 pub mod schema;

@@ -59,6 +59,11 @@ pub struct Tenant {
     pub head_seq: i64,
     pub head_hash: String,
     pub created_at: NaiveDateTime,
+    /// Days events are kept before archiving; `None` keeps them forever.
+    pub retention_days: Option<i32>,
+    /// Seq and hash of the last archived event: where the live chain starts.
+    pub chain_base_seq: i64,
+    pub chain_base_hash: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -138,7 +143,8 @@ pub struct EventDraft {
     pub metadata: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A stored event row; also the line format of archive files.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize)]
 #[diesel(table_name = events)]
 pub struct EventRow {
     pub id: i64,
@@ -167,6 +173,8 @@ pub struct EventRow {
     pub user_agent: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub deleted_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -219,6 +227,8 @@ pub struct Event {
     pub admin_private: bool,
     pub prev_hash: String,
     pub hash: String,
+    /// Set on a tombstone: when its payload was removed, and by which admin (actor id).
+    pub deleted: Option<(NaiveDateTime, String)>,
     pub draft: EventDraft,
 }
 
@@ -226,6 +236,7 @@ impl TryFrom<EventRow> for Event {
     type Error = StoreError;
 
     fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        let deleted = row.deleted_at.map(|at| (at, row.deleted_by.clone().unwrap_or_default()));
         let corrupt = |what: &str, e: serde_json::Error| {
             StoreError::Corrupt(format!("event {} has unreadable {what}: {e}", row.id))
         };
@@ -244,6 +255,7 @@ impl TryFrom<EventRow> for Event {
             admin_private: row.admin_private,
             prev_hash: row.prev_hash,
             hash: row.hash,
+            deleted,
             draft: EventDraft {
                 external_id: row.external_id,
                 occurred_at: row.occurred_at,
@@ -362,4 +374,26 @@ impl ApiToken {
     pub fn is_live(&self, now: NaiveDateTime) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|t| t > now)
     }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::archives)]
+pub struct Archive {
+    pub id: i64,
+    pub tenant_id: i64,
+    /// File name inside the tenant's folder of `ARCHIVE_DIR`.
+    pub file_name: String,
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub event_count: i64,
+    pub first_recorded_at: NaiveDateTime,
+    pub last_recorded_at: NaiveDateTime,
+    /// Hash the first archived event links to.
+    pub prev_hash: String,
+    /// Hash of the last archived event: the checkpoint the live chain continues from.
+    pub last_hash: String,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub created_at: NaiveDateTime,
 }

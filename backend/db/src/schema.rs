@@ -10,6 +10,9 @@ diesel::table! {
         head_seq -> BigInt,
         head_hash -> Text,
         created_at -> Timestamp,
+        retention_days -> Nullable<Integer>,
+        chain_base_seq -> BigInt,
+        chain_base_hash -> Text,
     }
 }
 
@@ -57,6 +60,8 @@ diesel::table! {
         search_text -> Text,
         prev_hash -> Text,
         hash -> Text,
+        deleted_at -> Nullable<Timestamp>,
+        deleted_by -> Nullable<Text>,
     }
 }
 
@@ -111,6 +116,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    archives (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        file_name -> Text,
+        first_seq -> BigInt,
+        last_seq -> BigInt,
+        event_count -> BigInt,
+        first_recorded_at -> Timestamp,
+        last_recorded_at -> Timestamp,
+        prev_hash -> Text,
+        last_hash -> Text,
+        sha256 -> Text,
+        size_bytes -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mutation_guard (mode) {
+        mode -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
@@ -119,5 +148,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     revoked_tokens,
     api_tokens,
-    login_throttle
+    login_throttle,
+    archives,
+    mutation_guard
 );

@@ -20,12 +20,17 @@ pub struct Viewer {
 pub type EventPredicate = Box<dyn BoxableExpression<events::table, MultiBackend, SqlType = Bool>>;
 
 /// The events `viewer` may see: always only their tenant's; a member only their own; a manager
-/// everything but admin-private events; an admin everything.
+/// everything but admin-private events; an admin everything, tombstones of deleted events included
+/// (nobody else sees those).
 pub fn visible_to(viewer: &Viewer) -> EventPredicate {
     let tenant = events::tenant_id.eq(viewer.tenant_id);
     match viewer.role {
         Role::Admin => Box::new(tenant),
-        Role::Manager => Box::new(tenant.and(events::admin_private.eq(false))),
-        Role::Member => Box::new(tenant.and(events::actor_id.eq(viewer.actor_id.clone()))),
+        Role::Manager => {
+            Box::new(tenant.and(events::deleted_at.is_null()).and(events::admin_private.eq(false)))
+        }
+        Role::Member => Box::new(
+            tenant.and(events::deleted_at.is_null()).and(events::actor_id.eq(viewer.actor_id.clone())),
+        ),
     }
 }

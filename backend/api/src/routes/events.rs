@@ -1,17 +1,18 @@
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use auditlog_db::models::{Change, EntityRef, Event};
 use auditlog_db::queries::events::{self as event_queries, EventPage, ListRequest, Paging};
 use auditlog_db::queries::ingest::{store_events, IdempotencyKey, IngestOutcome};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use futures_util::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::Caller;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, FieldError, Problem};
 use crate::filters::{list_request, EventFilterParams, FilterContext, ListParams};
 use crate::ingest::{parse_body, IngestBody};
 use crate::state::AppState;
@@ -110,6 +111,10 @@ pub struct EventOut {
     pub hash: String,
     /// The hash of the tenant's previous event (64 zeros for the first).
     pub prev_hash: String,
+    /// Set on a deleted entry (a tombstone, shown to admins only): when its payload was removed.
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// The actor id of the admin who deleted it.
+    pub deleted_by: Option<String>,
 }
 
 impl From<Event> for EventOut {
@@ -140,6 +145,8 @@ impl From<Event> for EventOut {
             external_id: d.external_id,
             hash: e.hash,
             prev_hash: e.prev_hash,
+            deleted_at: e.deleted.as_ref().map(|(at, _)| at.and_utc()),
+            deleted_by: e.deleted.map(|(_, by)| by),
         }
     }
 }
@@ -345,4 +352,93 @@ pub async fn get(
         })
         .await?;
     Ok(HttpResponse::Ok().json(EventOut::from(event)))
+}
+
+/// Which events to delete, and why.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteEventsRequest {
+    /// 1 to 1000 event ids of the tenant.
+    pub ids: Vec<i64>,
+    /// Why they are deleted (1–500 characters), kept in the `auditlog.deleted` event.
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeleteEventsResponse {
+    /// Ids whose payload was removed now.
+    pub deleted: Vec<i64>,
+    /// Ids that already were deleted entries.
+    pub already_deleted: Vec<i64>,
+    /// The id of the `auditlog.deleted` event recording this deletion (absent if nothing changed).
+    pub deletion_event_id: Option<i64>,
+}
+
+/// Delete events (admins): each payload is removed, a tombstone with `seq`, `hash` and
+/// `prev_hash` stays so the chain still verifies, and one `auditlog.deleted` event records who
+/// deleted which ids and why. All or nothing: an unknown id (or another tenant's) is a 422.
+#[utoipa::path(operation_id = "deleteEvents", tag = "events", security(("bearer" = [])),
+    request_body = DeleteEventsRequest,
+    responses(
+        (status = 200, body = DeleteEventsResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing reason, too many ids, or ids not found", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/events")]
+pub async fn delete_events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: web::Json<DeleteEventsRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let DeleteEventsRequest { mut ids, reason } = body.into_inner();
+    let reason = reason.trim().to_string();
+    let mut errors = Vec::new();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        errors.push(FieldError::new("/reason", "give a reason of 1 to 500 characters"));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > 1000 {
+        errors.push(FieldError::new("/ids", "give 1 to 1000 event ids"));
+    }
+    if let Some(first) = errors.first() {
+        return Err(ApiError::validation(format!("{}: {}", first.pointer, first.message), errors));
+    }
+    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
+    let (tenant_id, actor) = (caller.tenant.id, caller.actor());
+    let response = state
+        .db(move |conn| {
+            conn.atomically(|conn| {
+                let now = Utc::now().naive_utc();
+                let done = auditlog_db::queries::deletion::tombstone(conn, tenant_id, &ids, &actor.id, now)
+                    .map_err(|e| match e {
+                    auditlog_db::StoreError::NotFound => ApiError::validation(
+                        "some ids are not events of this tenant; nothing was deleted",
+                        vec![FieldError::new("/ids", "unknown event id in the list")],
+                    ),
+                    other => other.into(),
+                })?;
+                let mut deletion_event_id = None;
+                if !done.deleted.is_empty() {
+                    AuditEvent::new("auditlog.deleted", actor.clone())
+                        .meta("ids", done.deleted.clone())
+                        .meta("count", done.deleted.len())
+                        .meta("reason", reason.clone())
+                        .record(conn, tenant_id, &request)?;
+                    deletion_event_id = auditlog_db::queries::events::latest_id(conn, tenant_id)?;
+                }
+                Ok(DeleteEventsResponse {
+                    deleted: done.deleted,
+                    already_deleted: done.already_deleted,
+                    deletion_event_id,
+                })
+            })
+        })
+        .await?;
+    state.announce_events();
+    Ok(HttpResponse::Ok().json(response))
 }

@@ -6,6 +6,8 @@ pub mod events;
 pub mod exports;
 pub mod facets;
 pub mod health;
+pub mod integrity;
+pub mod retention;
 pub mod stats;
 pub mod stream;
 pub mod tokens;
@@ -25,11 +27,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(tokens::list)
         .service(tokens::create)
         .service(tokens::revoke)
+        .service(integrity::verify)
+        .service(retention::get_retention)
+        .service(retention::set_retention)
+        .service(retention::list_archives)
+        .service(retention::download_archive)
         .service(events::ingest)
         .service(exports::export)
         .service(stream::stream)
         .service(stats::timeline)
         .service(events::list)
+        .service(events::delete_events)
         .service(events::get)
         .service(entities::history)
         .service(facets::actors)

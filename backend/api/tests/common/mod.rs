@@ -33,6 +33,8 @@ pub fn settings(url: &str) -> Settings {
         max_batch_events: 1000,
         db_pool_size: 4,
         pdf_max_rows: 100,
+        archive_dir: std::env::temp_dir().join(format!("auditlog-archives-{}", std::process::id())),
+        archive_interval_seconds: 0,
         dev_mode: false,
         trusted_proxies: Vec::new(),
     }

@@ -354,3 +354,13 @@ pub fn count_per_slot(
 pub fn count(conn: &mut DbConnection, viewer: &Viewer, filter: &EventFilter) -> StoreResult<i64> {
     Ok(events::table.filter(matching(viewer, filter)).count().get_result(conn)?)
 }
+
+/// The id of the tenant's newest event (by seq).
+pub fn latest_id(conn: &mut DbConnection, tenant_id: i64) -> StoreResult<Option<i64>> {
+    Ok(events::table
+        .filter(events::tenant_id.eq(tenant_id))
+        .order(events::seq.desc())
+        .select(events::id)
+        .first(conn)
+        .optional()?)
+}

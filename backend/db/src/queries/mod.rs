@@ -1,6 +1,7 @@
 //! Every SQL statement of the product lives below this module.
 
 pub mod api_tokens;
+pub mod deletion;
 pub mod events;
 pub mod facets;
 pub mod ingest;

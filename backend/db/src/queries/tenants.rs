@@ -29,3 +29,8 @@ pub fn ensure(conn: &mut DbConnection, slug: &str, name: &str, timezone: &str) -
         .execute(conn)?;
     find_by_slug(conn, slug)?.ok_or(StoreError::NotFound)
 }
+
+/// Every tenant, by slug.
+pub fn all(conn: &mut DbConnection) -> StoreResult<Vec<Tenant>> {
+    Ok(tenants::table.order(tenants::slug.asc()).select(Tenant::as_select()).load(conn)?)
+}

@@ -1,0 +1,185 @@
+//! Retention policy and archives (admins).
+
+use actix_files::NamedFile;
+use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
+use actix_web::{get, put, web, HttpRequest, HttpResponse};
+use auditlog_db::archive;
+use auditlog_db::models::Archive;
+use auditlog_db::StoreError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::audit::{AuditEvent, RequestMeta};
+use crate::auth::Caller;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::state::AppState;
+
+/// How long events stay live.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSetting {
+    /// Days to keep events before they move to an archive (e.g. 90, 365, 1095; at least 1,
+    /// at most 36500); `null` keeps them forever (the default).
+    pub days: Option<i32>,
+}
+
+/// An archive file of expired events.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArchiveOut {
+    /// Archive id (download with `GET /archives/{id}`).
+    pub id: i64,
+    pub file_name: String,
+    /// Seq range of the events inside.
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub event_count: i64,
+    /// When the first and the last archived event were stored.
+    pub first_recorded_at: DateTime<Utc>,
+    pub last_recorded_at: DateTime<Utc>,
+    /// Chain checkpoint: the hash the first event links to, and the last event's hash.
+    pub prev_hash: String,
+    pub last_hash: String,
+    /// SHA-256 of the file (hex).
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Archive> for ArchiveOut {
+    fn from(a: Archive) -> Self {
+        ArchiveOut {
+            id: a.id,
+            file_name: a.file_name,
+            first_seq: a.first_seq,
+            last_seq: a.last_seq,
+            event_count: a.event_count,
+            first_recorded_at: a.first_recorded_at.and_utc(),
+            last_recorded_at: a.last_recorded_at.and_utc(),
+            prev_hash: a.prev_hash,
+            last_hash: a.last_hash,
+            sha256: a.sha256,
+            size_bytes: a.size_bytes,
+            created_at: a.created_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArchiveList {
+    /// Newest first.
+    pub items: Vec<ArchiveOut>,
+}
+
+/// The tenant's retention setting.
+#[utoipa::path(operation_id = "getRetention", tag = "retention", security(("bearer" = [])), responses(
+    (status = 200, body = RetentionSetting),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/settings/retention")]
+pub async fn get_retention(caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    Ok(HttpResponse::Ok().json(RetentionSetting { days: caller.tenant.retention_days }))
+}
+
+/// Change the retention setting. Logged as `settings.retention_changed`; expired events are
+/// archived by the next scheduled run (or `auditlog archive`).
+#[utoipa::path(operation_id = "setRetention", tag = "retention", security(("bearer" = [])), request_body = RetentionSetting, responses(
+    (status = 200, body = RetentionSetting),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+#[put("/settings/retention")]
+pub async fn set_retention(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: web::Json<RetentionSetting>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let days = body.into_inner().days;
+    if days.is_some_and(|d| !(1..=36_500).contains(&d)) {
+        return Err(ApiError::validation(
+            "days must be between 1 and 36500, or null to keep events forever",
+            vec![FieldError::new("/days", "between 1 and 36500, or null")],
+        ));
+    }
+    let (tenant_id, before, actor) = (caller.tenant.id, caller.tenant.retention_days, caller.actor());
+    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
+    state
+        .db(move |conn| {
+            archive::set_retention(conn, tenant_id, days)?;
+            if before != days {
+                AuditEvent::new("settings.retention_changed", actor)
+                    .on("settings", "retention", Some("Retention".into()))
+                    .changes(vec![auditlog_db::models::Change {
+                        field: "retention_days".into(),
+                        old: Some(json!(before)),
+                        new: Some(json!(days)),
+                    }])
+                    .record(conn, tenant_id, &request)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(RetentionSetting { days }))
+}
+
+/// The tenant's archive files.
+#[utoipa::path(operation_id = "listArchives", tag = "retention", security(("bearer" = [])), responses(
+    (status = 200, body = ArchiveList),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/archives")]
+pub async fn list_archives(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let tenant_id = caller.tenant.id;
+    let items = state.db(move |conn| Ok(archive::list(conn, tenant_id)?)).await?;
+    Ok(HttpResponse::Ok().json(ArchiveList { items: items.into_iter().map(Into::into).collect() }))
+}
+
+/// Download an archive file (gzip-compressed JSON Lines: a header line, then one event per line).
+#[utoipa::path(operation_id = "downloadArchive", tag = "retention", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Archive id")), responses(
+    (status = 200, description = "The archive file", content_type = "application/gzip", body = Vec<u8>),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/archives/{id}")]
+pub async fn download_archive(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let (tenant_id, id) = (caller.tenant.id, id.into_inner());
+    let found = state
+        .db(move |conn| {
+            archive::get(conn, tenant_id, id).map_err(|e| match e {
+                StoreError::NotFound => ApiError::NotFound(format!("archive {id} not found")),
+                other => other.into(),
+            })
+        })
+        .await?;
+    let path = archive::tenant_dir(&state.settings.archive_dir, &caller.tenant.slug).join(&found.file_name);
+    let file = NamedFile::open(&path)
+        .map_err(|e| {
+            ApiError::internal(format!("archive {} is recorded but unreadable: {e}", found.file_name))
+        })?
+        .set_content_type("application/gzip".parse().unwrap_or(mime_guess_fallback()))
+        .set_content_disposition(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(found.file_name.clone())],
+        });
+    Ok(file.into_response(&req))
+}
+
+fn mime_guess_fallback() -> actix_web::mime::Mime {
+    actix_web::mime::APPLICATION_OCTET_STREAM
+}

@@ -1,0 +1,11 @@
+DROP TRIGGER events_no_truncate ON events;
+DROP FUNCTION events_no_truncate();
+DROP TRIGGER events_immutable ON events;
+DROP FUNCTION events_guard();
+DROP TABLE mutation_guard;
+DROP TABLE archives;
+ALTER TABLE events DROP COLUMN deleted_by;
+ALTER TABLE events DROP COLUMN deleted_at;
+ALTER TABLE tenants DROP COLUMN chain_base_hash;
+ALTER TABLE tenants DROP COLUMN chain_base_seq;
+ALTER TABLE tenants DROP COLUMN retention_days;

@@ -355,6 +355,7 @@ impl EventFilterParams {
             mine: self.scope == Some(Scope::Mine),
             record: None,
             ids: Vec::new(),
+            through_seq: None,
         })
     }
 }

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod export_check;
 pub mod filters;
 pub mod ingest;
 pub mod openapi;

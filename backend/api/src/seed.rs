@@ -152,6 +152,11 @@ impl Generator {
 
     /// Busy staff act more often; admins and managers less.
     fn pick_actor(&mut self) -> Actor {
+        if self.actors.len() > 8 {
+            // Many users: a few do most of the work.
+            let skewed = self.rng.gen::<f64>().powi(3);
+            return self.actors[(skewed * self.actors.len() as f64) as usize % self.actors.len()].clone();
+        }
         let weights = [3, 5, 6, 12, 14, 10, 8, 7];
         let total: u32 = weights.iter().sum();
         let mut roll = self.rng.gen_range(0..total);
@@ -178,17 +183,24 @@ impl Generator {
         self.customers.len() - 1
     }
 
+    /// A random existing customer (a few tries past deleted ones), or a new one.
     fn live_customer(&mut self) -> usize {
-        let live: Vec<usize> = (0..self.customers.len()).filter(|i| !self.customers[*i].deleted).collect();
-        match live.choose(&mut self.rng) {
-            Some(i) if live.len() > 20 => *i,
-            _ => self.new_customer(),
+        if self.customers.len() > 20 {
+            for _ in 0..8 {
+                let i = self.rng.gen_range(0..self.customers.len());
+                if !self.customers[i].deleted {
+                    return i;
+                }
+            }
         }
+        self.new_customer()
     }
 
     fn live_booking(&mut self) -> Option<usize> {
-        let live: Vec<usize> = (0..self.bookings.len()).filter(|i| !self.bookings[*i].deleted).collect();
-        live.choose(&mut self.rng).copied()
+        if self.bookings.is_empty() {
+            return None;
+        }
+        (0..8).map(|_| self.rng.gen_range(0..self.bookings.len())).find(|i| !self.bookings[*i].deleted)
     }
 
     /// One event at `at`: the kind is drawn with weights that resemble a field-service CRM.
@@ -555,11 +567,11 @@ impl Generator {
 }
 
 /// Event times over the last 60 days: weekdays in business hours (London), a few at night.
-fn timeline(rng: &mut StdRng, count: usize, now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
-    let start = now - TimeDelta::days(60);
+fn timeline(rng: &mut StdRng, count: usize, now: DateTime<Utc>, days: i64) -> Vec<DateTime<Utc>> {
+    let start = now - TimeDelta::days(days);
     let mut times = Vec::with_capacity(count);
     while times.len() < count {
-        let t = start + TimeDelta::seconds(rng.gen_range(0..60 * 86400));
+        let t = start + TimeDelta::seconds(rng.gen_range(0..days.max(1) * 86400));
         let weekend = matches!(t.weekday(), Weekday::Sat | Weekday::Sun);
         let office = (7..19).contains(&t.hour());
         let keep = match (weekend, office) {
@@ -598,10 +610,51 @@ pub fn seed_demo(conn: &mut DbConnection) -> Result<usize, String> {
     }
     let mut generator = Generator::new();
     let now = Utc::now();
-    let times = timeline(&mut generator.rng, DEMO_EVENTS, now);
+    let times = timeline(&mut generator.rng, DEMO_EVENTS, now, 60);
     let drafts: Vec<EventDraft> = times.into_iter().map(|t| generator.event(t)).collect();
     for batch in drafts.chunks(1000) {
         store_events(conn, tenant.id, None, batch, now.naive_utc()).map_err(err)?;
     }
     Ok(drafts.len())
+}
+
+/// Benchmark data: `tenants` tenants `bench-1`… with `users` actors each and `events` events in
+/// all, spread over the last `days` days, stored through the normal ingest path in batches of
+/// 1000 (so the hash chain is real). `progress` hears the number stored so far.
+pub fn seed_bench(
+    conn: &mut DbConnection,
+    events: usize,
+    tenant_count: usize,
+    users: usize,
+    days: i64,
+    mut progress: impl FnMut(usize),
+) -> Result<(), String> {
+    let err = |e: auditlog_db::StoreError| e.to_string();
+    let now = Utc::now();
+    let mut stored = 0;
+    for t in 0..tenant_count.max(1) {
+        let slug = format!("bench-{}", t + 1);
+        let tenant =
+            tenants::ensure(conn, &slug, &format!("Benchmark tenant {}", t + 1), "UTC").map_err(err)?;
+        let share = events / tenant_count.max(1) + usize::from(t < events % tenant_count.max(1));
+        let mut generator = Generator::new();
+        generator.rng = StdRng::seed_from_u64(t as u64 + 1);
+        generator.actors = (0..users.max(1))
+            .map(|u| Actor {
+                id: format!("u{u}"),
+                name: format!("{} {} {u}", FIRST_NAMES[u % 16], LAST_NAMES[(u / 16) % 16]),
+                email: Some(format!("user{u}@{slug}.example")),
+                role: Some(if u == 0 { "admin" } else { "staff" }.into()),
+                actor_type: "user".into(),
+            })
+            .collect();
+        let times = timeline(&mut generator.rng, share, now, days);
+        for chunk in times.chunks(1000) {
+            let drafts: Vec<EventDraft> = chunk.iter().map(|t| generator.event(*t)).collect();
+            store_events(conn, tenant.id, None, &drafts, now.naive_utc()).map_err(err)?;
+            stored += drafts.len();
+            progress(stored);
+        }
+    }
+    Ok(())
 }

@@ -12,6 +12,7 @@ pub mod chain;
 pub mod connection;
 pub mod error;
 pub mod integrity;
+pub mod manifest;
 pub mod models;
 pub mod queries;
 pub mod schema;

@@ -29,6 +29,9 @@ const MAX_SELECTED_IDS: usize = 1000;
 pub enum ExportFormat {
     Csv,
     Pdf,
+    /// The chain evidence for a CSV export with the same filters (JSON Lines), for
+    /// `auditlog verify-export`.
+    Manifest,
 }
 
 /// Export options; the filters are those of `GET /events`.
@@ -36,7 +39,9 @@ pub enum ExportFormat {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
-    /// `csv` (streamed, no size limit) or `pdf` (at most `PDF_MAX_ROWS` rows, 20 000 by default).
+    /// `csv` (streamed, no size limit), `pdf` (at most `PDF_MAX_ROWS` rows, 20 000 by default), or
+    /// `manifest`: the chain evidence for the CSV with the same filters, checked offline by
+    /// `auditlog verify-export EXPORT.csv MANIFEST.jsonl`.
     pub format: ExportFormat,
     /// Only these event ids (comma-separated, at most 1000), e.g. the rows selected in the dashboard.
     pub ids: Option<String>,
@@ -46,6 +51,9 @@ pub struct ExportParams {
     pub order: Option<OrderParam>,
     /// `1` starts the CSV with a UTF-8 byte-order mark, for Excel.
     pub bom: Option<u8>,
+    /// Only events up to this seq. Default: the chain head when the request arrives, returned in
+    /// the `X-Through-Seq` header; pass it to the manifest request so both cover the same events.
+    pub through_seq: Option<i64>,
 }
 
 fn parse_ids(text: &str) -> Result<Vec<i64>, ApiError> {
@@ -175,6 +183,7 @@ impl Job {
         let format = match self.format {
             ExportFormat::Csv => "csv",
             ExportFormat::Pdf => "pdf",
+            ExportFormat::Manifest => "manifest",
         };
         AuditEvent::new("auditlog.exported", self.caller.actor())
             .meta("format", format)
@@ -206,9 +215,10 @@ impl Job {
 #[utoipa::path(operation_id = "exportEvents", tag = "events", security(("bearer" = [])),
     params(EventFilterParams, ExportParams),
     responses(
-        (status = 200, description = "The file, as an attachment", content(
+        (status = 200, description = "The file, as an attachment", headers(("X-Through-Seq" = i64, description = "The last seq the export may contain")), content(
             (String = "text/csv"),
             (Vec<u8> = "application/pdf"),
+            (String = "application/x-ndjson"),
         )),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -228,6 +238,8 @@ pub async fn export(
     if let Some(ids) = &params.ids {
         filter.ids = parse_ids(ids)?;
     }
+    let through_seq = params.through_seq.unwrap_or(caller.tenant.head_seq);
+    filter.through_seq = Some(through_seq);
     let job = Job {
         state: state.get_ref().clone(),
         viewer: caller.viewer()?,
@@ -240,19 +252,29 @@ pub async fn export(
         caller,
         format: params.format,
     };
-    match params.format {
-        ExportFormat::Csv => Ok(csv_response(job, params.bom == Some(1))),
-        ExportFormat::Pdf => pdf_response(job).await,
+    let mut response = match params.format {
+        ExportFormat::Csv => csv_response(job, params.bom == Some(1)),
+        ExportFormat::Pdf => pdf_response(job).await?,
+        ExportFormat::Manifest => manifest_response(job),
+    };
+    if let Ok(value) = header::HeaderValue::from_str(&through_seq.to_string()) {
+        response.headers_mut().insert(header::HeaderName::from_static("x-through-seq"), value);
     }
+    Ok(response)
 }
 
 fn attachment(name: &str) -> (header::HeaderName, String) {
     (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))
 }
 
-fn csv_response(job: Job, bom: bool) -> HttpResponse {
-    let filename = job.filename("csv");
-    // Two chunks in flight at most: memory stays flat, and a slow reader slows the query down.
+/// A response body fed from a blocking job. Two chunks in flight at most: memory stays flat, and a
+/// slow reader slows the query down; `emit` returns `false` once the client has gone away.
+fn blocking_stream(
+    job: Job,
+    produce: impl FnOnce(&Job, &mut auditlog_db::DbConnection, &mut dyn FnMut(Bytes) -> bool) -> Result<u64, ApiError>
+        + Send
+        + 'static,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
     actix_web::rt::task::spawn_blocking(move || {
         let mut conn = match job.state.pool.get() {
@@ -263,40 +285,78 @@ fn csv_response(job: Job, bom: bool) -> HttpResponse {
                 return;
             }
         };
+        let mut connected = true;
+        let mut emit = |bytes: Bytes| {
+            connected = connected && tx.blocking_send(Ok(bytes)).is_ok();
+            connected
+        };
+        let result = produce(&job, &mut conn, &mut emit);
+        let (rows, completed) = match &result {
+            Ok(rows) => (*rows, connected),
+            Err(e) => {
+                log::error!("export failed: {e}");
+                let _ = tx.blocking_send(Err(std::io::Error::other("export failed")));
+                (0, false)
+            }
+        };
+        if !connected {
+            log::info!("export stopped after {rows} rows: the client went away");
+        }
+        if let Err(e) = job.log(&mut conn, rows, completed) {
+            log::error!("could not log an export: {e}");
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
+}
+
+fn csv_response(job: Job, bom: bool) -> HttpResponse {
+    let filename = job.filename("csv");
+    let body = blocking_stream(job, move |job, conn, emit| {
         let mut head = csv::Writer::from_writer(if bom { b"\xEF\xBB\xBF".to_vec() } else { Vec::new() });
         let local = format!("occurred_at_local ({})", job.tz.name());
         let columns: Vec<&str> =
             CSV_COLUMNS.iter().map(|c| if *c == "occurred_at_local" { local.as_str() } else { c }).collect();
         let _ = head.write_record(&columns);
-        let mut connected = tx.blocking_send(Ok(Bytes::from(head.into_inner().unwrap_or_default()))).is_ok();
+        let mut connected = emit(Bytes::from(head.into_inner().unwrap_or_default()));
         let mut rows = 0u64;
-        let result = job.pages(&mut conn, |events| {
+        job.pages(conn, |events| {
             let mut writer = csv::Writer::from_writer(Vec::with_capacity(events.len() * 400));
             for event in &events {
                 let _ = writer.write_record(csv_record(event, job.tz));
             }
-            connected = connected
-                && tx.blocking_send(Ok(Bytes::from(writer.into_inner().unwrap_or_default()))).is_ok();
+            connected = connected && emit(Bytes::from(writer.into_inner().unwrap_or_default()));
             if connected {
                 rows += events.len() as u64;
             }
             connected
-        });
-        if let Err(e) = &result {
-            log::error!("export failed after {rows} rows: {e}");
-            let _ = tx.blocking_send(Err(std::io::Error::other("export failed")));
-        }
-        if let Err(e) = job.log(&mut conn, rows, connected && result.is_ok()) {
-            log::error!("could not log an export: {e}");
-        }
-        if !connected {
-            log::info!("export stopped after {rows} rows: the client went away");
-        }
+        })?;
+        Ok(rows)
     });
-    let body =
-        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
+        .insert_header(attachment(&filename))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(body)
+}
+
+fn manifest_response(job: Job) -> HttpResponse {
+    let filename = job.filename("manifest.jsonl");
+    let body = blocking_stream(job, |job, conn, emit| {
+        // The manifest describes the CSV export with the same filters: drop `format` (and `bom`).
+        let filters: Vec<&str> =
+            job.query.split('&').filter(|p| !p.starts_with("format=") && !p.starts_with("bom=")).collect();
+        let lines = auditlog_db::manifest::write(
+            conn,
+            &job.viewer,
+            &job.filter,
+            &job.caller.tenant.slug,
+            &filters.join("&"),
+            |line| emit(Bytes::from(line + "\n")),
+        )?;
+        Ok(lines as u64)
+    });
+    HttpResponse::Ok()
+        .content_type("application/x-ndjson")
         .insert_header(attachment(&filename))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .streaming(body)

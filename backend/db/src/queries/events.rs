@@ -44,6 +44,8 @@ pub struct EventFilter {
     pub record: Option<EntityRef>,
     /// Only these event ids (selected rows).
     pub ids: Vec<i64>,
+    /// Only events up to this `seq` (an export's fixed end, so it and its manifest agree).
+    pub through_seq: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -206,6 +208,9 @@ pub fn matching(viewer: &Viewer, filter: &EventFilter) -> EventPredicate {
     }
     if !filter.ids.is_empty() {
         and!(events::id.eq_any(filter.ids.clone()));
+    }
+    if let Some(seq) = filter.through_seq {
+        and!(events::seq.le(seq));
     }
     if let Some(record) = &filter.record {
         let via_related = event_related::table

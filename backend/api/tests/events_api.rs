@@ -467,6 +467,14 @@ both_backends! {
         assert!(spec["paths"]["/api/v1/events"]["get"].is_object());
         let docs = send(&app, TestRequest::get().uri("/docs/")).await.expect(200);
         assert!(docs.body.as_str().unwrap_or_default().contains("swagger"), "Swagger UI is served locally");
-        send(&app, TestRequest::get().uri("/api/v1/nothing-here")).await.problem(404);
+        let missing = send(&app, TestRequest::get().uri("/api/v1/nothing-here")).await.problem(404);
+        // Security headers on every response; inline script allowed on the API docs page only.
+        let csp = missing.headers.get("content-security-policy").unwrap().to_str().unwrap().to_string();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self';"), "{csp}");
+        assert_eq!(missing.headers.get("x-content-type-options").unwrap(), "nosniff");
+        assert_eq!(missing.headers.get("referrer-policy").unwrap(), "no-referrer");
+        assert!(missing.headers.get("access-control-allow-origin").is_none(), "CORS is off");
+        let docs_csp = docs.headers.get("content-security-policy").unwrap().to_str().unwrap().to_string();
+        assert!(docs_csp.contains("'unsafe-inline'"), "{docs_csp}");
     }
 }

@@ -77,7 +77,16 @@ impl DbManager {
 
     fn open(&self) -> ConnectionResult<DbConnection> {
         match self.url.backend {
-            Backend::Postgres => Ok(DbConnection::Pg(PgConnection::establish(&self.url.target)?)),
+            Backend::Postgres => {
+                // Fail fast when the server is unreachable instead of hanging a request.
+                let url = if self.url.target.contains("connect_timeout") {
+                    self.url.target.clone()
+                } else {
+                    let separator = if self.url.target.contains('?') { '&' } else { '?' };
+                    format!("{}{separator}connect_timeout=5", self.url.target)
+                };
+                Ok(DbConnection::Pg(PgConnection::establish(&url)?))
+            }
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.url.target)?;
                 // WAL lets readers proceed during writes; busy_timeout makes writers queue

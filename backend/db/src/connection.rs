@@ -89,11 +89,10 @@ impl DbManager {
             }
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.url.target)?;
-                // WAL lets readers proceed during writes; busy_timeout makes writers queue
-                // instead of failing; foreign keys are off by default in SQLite.
+                // busy_timeout makes writers queue instead of failing; foreign keys are off by
+                // default in SQLite. (WAL is set once per file, in `build_pool`.)
                 conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
                 )
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
@@ -128,6 +127,14 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, String> {
                     .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
             }
         }
+    }
+    if url.backend == Backend::Sqlite {
+        // WAL lets readers proceed during writes. It is a property of the file, switched once
+        // here before the pool's connections open at the same time.
+        let mut conn =
+            SqliteConnection::establish(&url.target).map_err(|e| format!("cannot open the database: {e}"))?;
+        conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")
+            .map_err(|e| format!("cannot switch the database to WAL: {e}"))?;
     }
     r2d2::Pool::builder()
         .max_size(max_size)

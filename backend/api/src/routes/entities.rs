@@ -1,10 +1,9 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use auditlog_db::queries::events as event_queries;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::filters::{list_request, record_ref, EventFilterParams, ListParams};
-use crate::routes::events::{filter_context, EventListResponse};
+use crate::routes::events::{filter_context, page_response, EventListResponse};
 use crate::state::AppState;
 
 /// A record's timeline: its own events and those that list it in `related` (so a customer's
@@ -34,12 +33,5 @@ pub async fn history(
     let (entity_type, id) = path.into_inner();
     let mut request = list_request(req.query_string(), &filter_context(&caller))?;
     request.filter.record = Some(record_ref(&entity_type, &id)?);
-    let viewer = caller.viewer()?;
-    let (page, request) = state
-        .db(move |conn| {
-            let page = event_queries::list(conn, &viewer, &request)?;
-            Ok((page, request))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(EventListResponse::new(page, &request)))
+    page_response(&state, &caller, request).await
 }

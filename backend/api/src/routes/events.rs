@@ -198,6 +198,22 @@ impl From<IngestOutcome> for IngestResponse {
     }
 }
 
+/// Answers one page of the events `caller` may see (list and record history).
+pub async fn page_response(
+    state: &AppState,
+    caller: &Caller,
+    request: ListRequest,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = caller.viewer()?;
+    let (page, request) = state
+        .db(move |conn| {
+            let page = event_queries::list(conn, &viewer, &request)?;
+            Ok((page, request))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(EventListResponse::new(page, &request)))
+}
+
 /// The time frame for relative dates: now, in the tenant's business zone.
 pub fn filter_context(caller: &Caller) -> FilterContext {
     FilterContext { now: Utc::now(), default_tz: caller.tenant.timezone.parse::<Tz>().unwrap_or(Tz::UTC) }
@@ -314,14 +330,7 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let request = list_request(req.query_string(), &filter_context(&caller))?;
-    let viewer = caller.viewer()?;
-    let (page, request) = state
-        .db(move |conn| {
-            let page = event_queries::list(conn, &viewer, &request)?;
-            Ok((page, request))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(EventListResponse::new(page, &request)))
+    page_response(&state, &caller, request).await
 }
 
 /// One event with everything stored about it.

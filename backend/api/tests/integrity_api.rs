@@ -216,6 +216,6 @@ both_backends! {
         assert_eq!(test::read_body(response).await.to_vec(), std::fs::read(&path).unwrap());
         get(&app, &ctx.token(&ctx.other_admin), &format!("/api/v1/archives/{}", a.id)).await.problem(404);
         get(&app, &ctx.token(&ctx.manager), "/api/v1/archives").await.problem(403);
-        let _ = std::fs::remove_dir_all(auditlog_db::archive::tenant_dir(&ctx.state.settings.archive_dir, "acme"));
+        let _ = std::fs::remove_dir_all(&ctx.state.settings.archive_dir);
     }
 }

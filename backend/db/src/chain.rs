@@ -5,11 +5,12 @@
 //! `action, admin_private, actor{email,id,name,role,type}, changes, description, entity, external_id,
 //! ip, metadata, occurred_at, recorded_at, related, seq, tenant_id, user_agent`, where absent
 //! values are `null`, timestamps are UTC RFC 3339 with exactly six fractional digits and a `Z`,
-//! and nested JSON values (changes, related, metadata) are canonicalised the same way.
+//! and nested JSON values (changes, related, metadata) are canonical the same way (they are stored
+//! canonical, and hashed as stored).
 //! `prev_hash` of a tenant's first event is 64 zeros; hashes are lower-case hex.
 
 use chrono::NaiveDateTime;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// The hash that precedes a tenant's first event.
@@ -47,41 +48,92 @@ pub fn canonical_time(t: NaiveDateTime) -> String {
     t.and_utc().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-/// The canonical encoding of an event; stored JSON that does not parse is hashed as its raw text,
-/// so corruption shows up as a hash mismatch rather than an error.
+/// The canonical encoding of an event, written directly in key order. The stored JSON of
+/// `changes`, `related` and `metadata` is already canonical (ingest stores it so) and is
+/// included as stored: any later change to it, even to its formatting, breaks the hash.
 pub fn canonical_bytes(input: &ChainInput<'_>) -> Vec<u8> {
-    let parse =
-        |text: &str| serde_json::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.to_string()));
-    let entity = match (input.entity_type, input.entity_id) {
-        (Some(t), Some(id)) => json!({ "type": t, "id": id, "label": input.entity_label }),
-        _ => Value::Null,
-    };
-    let value = json!({
-        "action": input.action,
-        "admin_private": input.admin_private,
-        "actor": {
-            "email": input.actor_email,
-            "id": input.actor_id,
-            "name": input.actor_name,
-            "role": input.actor_role,
-            "type": input.actor_type,
-        },
-        "changes": parse(input.changes),
-        "description": input.description,
-        "entity": entity,
-        "external_id": input.external_id,
-        "ip": input.ip,
-        "metadata": parse(input.metadata),
-        "occurred_at": canonical_time(input.occurred_at),
-        "recorded_at": canonical_time(input.recorded_at),
-        "related": parse(input.related),
-        "seq": input.seq,
-        "tenant_id": input.tenant_id,
-        "user_agent": input.user_agent,
-    });
-    let mut out = Vec::with_capacity(512);
-    write_canonical(&value, &mut out);
+    fn string(out: &mut Vec<u8>, s: &str) {
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+    fn optional(out: &mut Vec<u8>, s: Option<&str>) {
+        match s {
+            Some(s) => string(out, s),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+    fn key(out: &mut Vec<u8>, name: &str, first: bool) {
+        if !first {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+    }
+    let mut out = Vec::with_capacity(
+        256 + input.description.len() + input.changes.len() + input.related.len() + input.metadata.len(),
+    );
+    out.push(b'{');
+    key(&mut out, "action", true);
+    string(&mut out, input.action);
+    key(&mut out, "actor", false);
+    out.push(b'{');
+    key(&mut out, "email", true);
+    optional(&mut out, input.actor_email);
+    key(&mut out, "id", false);
+    string(&mut out, input.actor_id);
+    key(&mut out, "name", false);
+    string(&mut out, input.actor_name);
+    key(&mut out, "role", false);
+    optional(&mut out, input.actor_role);
+    key(&mut out, "type", false);
+    string(&mut out, input.actor_type);
+    out.push(b'}');
+    key(&mut out, "admin_private", false);
+    out.extend_from_slice(if input.admin_private { b"true" } else { b"false" });
+    key(&mut out, "changes", false);
+    out.extend_from_slice(input.changes.as_bytes());
+    key(&mut out, "description", false);
+    string(&mut out, input.description);
+    key(&mut out, "entity", false);
+    match (input.entity_type, input.entity_id) {
+        (Some(entity_type), Some(id)) => {
+            out.push(b'{');
+            key(&mut out, "id", true);
+            string(&mut out, id);
+            key(&mut out, "label", false);
+            optional(&mut out, input.entity_label);
+            key(&mut out, "type", false);
+            string(&mut out, entity_type);
+            out.push(b'}');
+        }
+        _ => out.extend_from_slice(b"null"),
+    }
+    key(&mut out, "external_id", false);
+    optional(&mut out, input.external_id);
+    key(&mut out, "ip", false);
+    string(&mut out, input.ip);
+    key(&mut out, "metadata", false);
+    out.extend_from_slice(input.metadata.as_bytes());
+    key(&mut out, "occurred_at", false);
+    string(&mut out, &canonical_time(input.occurred_at));
+    key(&mut out, "recorded_at", false);
+    string(&mut out, &canonical_time(input.recorded_at));
+    key(&mut out, "related", false);
+    out.extend_from_slice(input.related.as_bytes());
+    key(&mut out, "seq", false);
+    out.extend_from_slice(input.seq.to_string().as_bytes());
+    key(&mut out, "tenant_id", false);
+    out.extend_from_slice(input.tenant_id.to_string().as_bytes());
+    key(&mut out, "user_agent", false);
+    optional(&mut out, input.user_agent);
+    out.push(b'}');
     out
+}
+
+/// Stored JSON text of a value, in canonical form (what ingest writes to `changes`, `related`
+/// and `metadata`).
+pub fn stored_json<T: serde::Serialize>(value: &T, empty: &str) -> String {
+    serde_json::to_value(value).map(|v| canonical_json(&v)).unwrap_or_else(|_| empty.to_string())
 }
 
 /// `SHA-256(prev_hash ‖ canonical bytes)` as lower-case hex.
@@ -138,6 +190,45 @@ mod tests {
     fn canonical_json_sorts_keys_at_every_depth() {
         let v: Value = serde_json::from_str(r#"{"b":1,"a":{"z":[{"y":2,"x":1}],"c":null}}"#).unwrap();
         assert_eq!(canonical_json(&v), r#"{"a":{"c":null,"z":[{"x":1,"y":2}]},"b":1}"#);
+    }
+
+    /// The direct writer must produce exactly the sorted-key JSON of the same members.
+    #[test]
+    fn direct_encoding_equals_sorted_json() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.1Z").unwrap().naive_utc();
+        let changes = canonical_json(&serde_json::json!([{"new": "é\"\n", "field": "x"}]));
+        let input = ChainInput {
+            tenant_id: 3,
+            seq: 42,
+            external_id: Some("ext\\1"),
+            occurred_at: t,
+            recorded_at: t,
+            actor_id: "7",
+            actor_type: "user",
+            actor_name: "Zoë \"Z\"",
+            actor_email: Some("z@x"),
+            actor_role: None,
+            admin_private: true,
+            action: "booking.created",
+            entity_type: Some("booking"),
+            entity_id: Some("9"),
+            entity_label: None,
+            description: "tab\there",
+            changes: &changes,
+            related: "[]",
+            metadata: "{\"a\":1}",
+            ip: "::1",
+            user_agent: Some("UA"),
+        };
+        let expected = serde_json::json!({
+            "action": "booking.created", "admin_private": true,
+            "actor": {"email": "z@x", "id": "7", "name": "Zoë \"Z\"", "role": null, "type": "user"},
+            "changes": serde_json::from_str::<Value>(&changes).unwrap(), "description": "tab\there",
+            "entity": {"id": "9", "label": null, "type": "booking"}, "external_id": "ext\\1", "ip": "::1",
+            "metadata": {"a": 1}, "occurred_at": "2026-01-02T03:04:05.100000Z", "recorded_at": "2026-01-02T03:04:05.100000Z",
+            "related": [], "seq": 42, "tenant_id": 3, "user_agent": "UA"
+        });
+        assert_eq!(String::from_utf8(canonical_bytes(&input)).unwrap(), canonical_json(&expected));
     }
 
     #[test]

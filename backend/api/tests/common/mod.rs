@@ -22,6 +22,13 @@ pub const SECRET: &[u8] = b"test-secret-that-is-long-enough-for-hs256";
 
 pub use auditlog_db::testing::TestDatabase;
 
+/// A folder of its own for each test (tests run in parallel).
+pub fn unique_dir(what: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("auditlog-{what}-{}-{n}", std::process::id()))
+}
+
 pub fn settings(url: &str) -> Settings {
     Settings {
         database_url: DatabaseUrl::parse(url).unwrap(),
@@ -33,7 +40,7 @@ pub fn settings(url: &str) -> Settings {
         max_batch_events: 1000,
         db_pool_size: 4,
         pdf_max_rows: 100,
-        archive_dir: std::env::temp_dir().join(format!("auditlog-archives-{}", std::process::id())),
+        archive_dir: unique_dir("archives"),
         archive_interval_seconds: 0,
         dev_mode: false,
         trusted_proxies: Vec::new(),

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::events::SEARCH_SEPARATOR;
-use crate::chain::event_hash;
+use crate::chain::{event_hash, stored_json};
 use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::models::{EventDraft, NewEventRelated, NewEventRow, Role};
@@ -224,9 +224,9 @@ fn new_row(
         entity_id: entity.map(|e| e.id.clone()),
         entity_label: entity.and_then(|e| e.label.clone()),
         description: draft.description.clone(),
-        changes: serde_json::to_string(&draft.changes).unwrap_or_else(|_| "[]".into()),
-        related: serde_json::to_string(&draft.related).unwrap_or_else(|_| "[]".into()),
-        metadata: serde_json::to_string(&draft.metadata).unwrap_or_else(|_| "{}".into()),
+        changes: stored_json(&draft.changes, "[]"),
+        related: stored_json(&draft.related, "[]"),
+        metadata: stored_json(&draft.metadata, "{}"),
         ip: draft.ip.clone().unwrap_or_default(),
         user_agent: draft.user_agent.clone(),
         search_text: search_text(draft),

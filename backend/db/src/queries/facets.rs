@@ -38,7 +38,8 @@ pub fn actors(
     q: Option<&str>,
     limit: i64,
 ) -> StoreResult<Vec<ActorFacet>> {
-    let mut condition: EventPredicate = visible_to(viewer);
+    // Deleted entries have no actor left to offer.
+    let mut condition: EventPredicate = Box::new(visible_to(viewer).and(events::deleted_at.is_null()));
     if let Some(q) = q.filter(|q| !q.is_empty()) {
         let pattern = contains_pattern(&q.to_lowercase());
         condition = Box::new(

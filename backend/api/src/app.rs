@@ -48,6 +48,7 @@ pub fn build(
         .service(routes::health::readyz)
         .service(scope("/api/v1").configure(routes::configure))
         .split_for_parts();
+    let spec = api.clone();
     let mut app = app
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
         .wrap(
@@ -72,12 +73,61 @@ pub fn build(
     if static_dir.join("index.html").is_file() {
         app = app.service(Files::new("/assets", static_dir.join("assets")).prefer_utf8(true));
     }
-    app.default_service(web::to(move |req: HttpRequest| fallback(req, static_dir.clone())))
+    let routes = std::sync::Arc::new(RouteTable::from_spec(&spec));
+    app.default_service(web::to(move |req: HttpRequest| fallback(req, static_dir.clone(), routes.clone())))
 }
 
-/// Unknown API paths get a problem document; any other GET gets the dashboard (client routing).
-async fn fallback(req: HttpRequest, static_dir: PathBuf) -> Result<actix_web::HttpResponse, ApiError> {
+/// The documented paths and their methods, to answer a wrong method with 405 and `Allow`.
+struct RouteTable {
+    routes: Vec<(Vec<String>, Vec<String>)>,
+}
+
+impl RouteTable {
+    fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
+        let routes = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path.trim_matches('/').split('/').map(String::from).collect();
+                let value = serde_json::to_value(item).unwrap_or_default();
+                let methods = ["get", "put", "post", "delete", "patch", "head", "options"]
+                    .iter()
+                    .filter(|m| value.get(**m).is_some())
+                    .map(|m| m.to_uppercase())
+                    .collect();
+                (segments, methods)
+            })
+            .collect();
+        RouteTable { routes }
+    }
+
+    /// The methods of the documented path that `path` matches, if any.
+    fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut found: Vec<String> = Vec::new();
+        for (segments, methods) in &self.routes {
+            let matches = segments.len() == parts.len()
+                && segments.iter().zip(&parts).all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
+            if matches {
+                found.extend(methods.iter().cloned());
+            }
+        }
+        (!found.is_empty()).then_some(found)
+    }
+}
+
+/// Unknown API paths get a problem document, a documented path with another method a 405; any
+/// other GET gets the dashboard (client routing).
+async fn fallback(
+    req: HttpRequest,
+    static_dir: PathBuf,
+    routes: std::sync::Arc<RouteTable>,
+) -> Result<actix_web::HttpResponse, ApiError> {
     let path = req.path();
+    if let Some(allowed) = routes.allowed(path) {
+        return Err(ApiError::MethodNotAllowed { method: req.method().to_string(), allowed });
+    }
     if path.starts_with("/api/") || path == "/api" {
         return Err(ApiError::NotFound(format!("no API route {} {path}", req.method())));
     }

@@ -87,9 +87,11 @@ pub enum OrderParam {
 pub struct EventFilterParams {
     /// Earliest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, from its start in `tz`).
     /// Not with `range`.
+    #[param(pattern = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$")]
     pub from: Option<String>,
     /// Latest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, the whole day in `tz`).
     /// Not with `range`.
+    #[param(pattern = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$")]
     pub to: Option<String>,
     /// A named period, resolved in `tz`. Not with `from`/`to`.
     pub range: Option<RangePreset>,
@@ -113,10 +115,19 @@ pub struct EventFilterParams {
     pub ip: Option<String>,
     /// Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
     /// action and IP; a whole number also matches the event id. At most 200 characters.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// `mine` keeps only the caller's own events; `all` (default) is everything the role may see
     /// (for a member that is their own events either way).
     pub scope: Option<Scope>,
+}
+
+fn page_size_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .enum_values(Some(PAGE_SIZES))
+        .default(Some(DEFAULT_PER_PAGE.into()))
+        .build()
 }
 
 /// The query keys of [`EventFilterParams`], to tell them from an endpoint's own parameters.
@@ -146,8 +157,10 @@ pub struct ListParams {
     /// Sort direction (default `desc`).
     pub order: Option<OrderParam>,
     /// Page size: 10, 25 (default), 50 or 100.
+    #[param(schema_with = page_size_schema)]
     pub per_page: Option<u32>,
     /// 1-based page number; the response then includes `total`. Not with `cursor`.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
     /// Keyset position from a previous response's `next_cursor`: constant time at any depth.
     /// Send it empty (`cursor=`) for the first page in cursor mode.

@@ -15,7 +15,15 @@ use crate::routes;
         description = "Audit trail service: host applications post events, the dashboard and auditors read them.\n\nErrors are RFC 9457 `application/problem+json` documents.",
         license(name = "MIT"),
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses),
+    components(schemas(
+        crate::filters::RangePreset,
+        crate::filters::Scope,
+        crate::filters::SortParam,
+        crate::filters::OrderParam,
+        crate::routes::exports::ExportFormat,
+        crate::routes::stats::Bucket,
+    )),
     tags(
         (name = "auth", description = "Sign-in, sign-out and the current user"),
         (name = "users", description = "Dashboard users and their roles (admins)"),
@@ -45,6 +53,55 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Failures any operation can answer, added where a handler does not document them itself:
+/// 400 for a malformed request, 401 where a token is needed, 413/415/422 where there is a body,
+/// 500 and 503 everywhere. All are problem documents.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
+                .into_iter()
+                .flatten()
+            {
+                let mut common = vec![
+                    ("400", "Malformed request"),
+                    ("500", "Unexpected error (logged)"),
+                    ("503", "Database unavailable; retry later"),
+                ];
+                if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    common.push(("401", "Missing, invalid, expired or revoked token"));
+                }
+                if operation.request_body.is_some() {
+                    common.extend([
+                        ("413", "Body too large"),
+                        ("415", "Body is not JSON"),
+                        ("422", "Invalid content"),
+                    ]);
+                }
+                for (status, description) in common {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| problem(description).into());
+                }
+            }
+        }
     }
 }
 

@@ -474,6 +474,11 @@ both_backends! {
         assert_eq!(missing.headers.get("x-content-type-options").unwrap(), "nosniff");
         assert_eq!(missing.headers.get("referrer-policy").unwrap(), "no-referrer");
         assert!(missing.headers.get("access-control-allow-origin").is_none(), "CORS is off");
+        // A documented path with another method is a 405 naming the allowed ones.
+        let wrong = send(&app, TestRequest::put().uri("/api/v1/events")).await.problem(405);
+        assert_eq!(wrong.headers.get("allow").unwrap(), "GET, POST, DELETE");
+        let wrong = send(&app, TestRequest::default().method(actix_web::http::Method::TRACE).uri("/api/v1/events/12")).await.problem(405);
+        assert_eq!(wrong.headers.get("allow").unwrap(), "GET");
         let docs_csp = docs.headers.get("content-security-policy").unwrap().to_str().unwrap().to_string();
         assert!(docs_csp.contains("'unsafe-inline'"), "{docs_csp}");
     }

@@ -44,6 +44,7 @@ pub struct ExportParams {
     /// `auditlog verify-export EXPORT.csv MANIFEST.jsonl`.
     pub format: ExportFormat,
     /// Only these event ids (comma-separated, at most 1000), e.g. the rows selected in the dashboard.
+    #[param(pattern = r"^\d+(,\d+){0,999}$")]
     pub ids: Option<String>,
     /// Row order (default `occurred_at`).
     pub sort: Option<SortParam>,
@@ -53,6 +54,7 @@ pub struct ExportParams {
     pub bom: Option<u8>,
     /// Only events up to this seq. Default: the chain head when the request arrives, returned in
     /// the `X-Through-Seq` header; pass it to the manifest request so both cover the same events.
+    #[param(minimum = 0)]
     pub through_seq: Option<i64>,
 }
 

@@ -13,8 +13,10 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct ActorFacetParams {
     /// Part of the actor's name or e-mail (case-insensitive), or an exact actor id.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// How many actors to return, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 

@@ -34,6 +34,7 @@ const MAX_STREAM: Duration = Duration::from_secs(3600);
 #[into_params(parameter_in = Query)]
 pub struct StreamParams {
     /// Resume after this `seq` (as the `Last-Event-ID` header does; the header wins).
+    #[param(minimum = 0)]
     pub last_event_id: Option<i64>,
 }
 
@@ -98,7 +99,7 @@ impl Tail {
     params(EventFilterParams, StreamParams,
         ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this `seq`")),
     responses(
-        (status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = String),
+        (status = 200, description = "Server-Sent Events; each event's data is an Event", content_type = "text/event-stream", body = EventOut),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
     )

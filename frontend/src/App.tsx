@@ -1,0 +1,62 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { useState } from 'react';
+import { createBrowserRouter, Link, RouterProvider } from 'react-router';
+import { ApiError } from './api';
+import { AppLayout } from './AppLayout';
+import { ActivityPage } from './features/activity/ActivityPage';
+import { AuthProvider } from './features/auth/AuthProvider';
+import { LoginPage } from './features/auth/LoginPage';
+import { RequireAuth } from './features/auth/RequireAuth';
+import { RecordHistoryPage } from './features/history/RecordHistoryPage';
+
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        staleTime: 15_000,
+        // Retry only what may succeed the second time: network failures, 429 and 5xx.
+        retry: (failureCount, error) => error instanceof ApiError && error.isRetryable && failureCount < 2,
+        refetchOnWindowFocus: false,
+      },
+    },
+  });
+}
+
+function NotFound() {
+  return (
+    <main className="page">
+      <h1>Page not found</h1>
+      <p>
+        <Link to="/">Go to the activity log</Link>
+      </p>
+    </main>
+  );
+}
+
+const router = createBrowserRouter([
+  { path: '/login', element: <LoginPage /> },
+  {
+    element: <RequireAuth />,
+    children: [
+      {
+        element: <AppLayout />,
+        children: [
+          { index: true, element: <ActivityPage /> },
+          { path: 'records/:type/:id', element: <RecordHistoryPage /> },
+          { path: '*', element: <NotFound /> },
+        ],
+      },
+    ],
+  },
+]);
+
+export function App() {
+  const [queryClient] = useState(createQueryClient);
+  return (
+    <QueryClientProvider client={queryClient}>
+      <AuthProvider>
+        <RouterProvider router={router} />
+      </AuthProvider>
+    </QueryClientProvider>
+  );
+}

@@ -1,0 +1,55 @@
+import type { paths } from './generated/openapi';
+import { client, send, unwrap } from './client';
+
+type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never;
+
+type ListEventsOp = paths['/api/v1/events']['get'];
+type HistoryOp = paths['/api/v1/entities/{type}/{id}/history']['get'];
+
+export type LoginRequest = NonNullable<paths['/api/v1/auth/login']['post']['requestBody']>['content']['application/json'];
+export type LoginResponse = JsonOf<paths['/api/v1/auth/login']['post']['responses'][200]>;
+export type User = LoginResponse['user'];
+export type ExportQuery = NonNullable<paths['/api/v1/events/export']['get']['parameters']['query']>;
+export type DeleteEventsRequest = NonNullable<paths['/api/v1/events']['delete']['requestBody']>['content']['application/json'];
+export type TimelineQuery = NonNullable<paths['/api/v1/stats/timeline']['get']['parameters']['query']>;
+export type StreamQuery = NonNullable<paths['/api/v1/events/stream']['get']['parameters']['query']>;
+export type EventQuery = NonNullable<ListEventsOp['parameters']['query']>;
+type HistoryQuery = NonNullable<HistoryOp['parameters']['query']>;
+export type EventPage = JsonOf<ListEventsOp['responses'][200]>;
+export type AuditEvent = EventPage['items'][number];
+export type EntityRef = AuditEvent['related'][number];
+export type Change = AuditEvent['changes'][number];
+
+/** The typed calls the dashboard makes; each throws ApiError on failure. */
+export const api = {
+  login: (body: LoginRequest) => unwrap(client.POST('/api/v1/auth/login', { body })),
+  logout: () => unwrap(client.POST('/api/v1/auth/logout')),
+  listEvents: (query: EventQuery, signal?: AbortSignal) => unwrap(client.GET('/api/v1/events', { params: { query }, signal })),
+  /** The export file and the name the server suggests for it. */
+  exportEvents: async (query: ExportQuery) => {
+    const { data, response } = await send(client.GET('/api/v1/events/export', { params: { query }, parseAs: 'blob' }));
+    const disposition = response.headers.get('Content-Disposition') ?? '';
+    const filename = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? `activity-log.${query.format ?? 'csv'}`;
+    return { blob: data as Blob, filename };
+  },
+  deleteEvents: (body: DeleteEventsRequest) => unwrap(client.DELETE('/api/v1/events', { body })),
+  timeline: (query: TimelineQuery, signal?: AbortSignal) =>
+    unwrap(client.GET('/api/v1/stats/timeline', { params: { query }, signal })),
+  verifyIntegrity: () => unwrap(client.GET('/api/v1/integrity/verify')),
+  /** The live tail's raw `text/event-stream` body. */
+  streamEvents: async (query: StreamQuery, signal: AbortSignal) => {
+    const { response } = await send(client.GET('/api/v1/events/stream', { params: { query }, parseAs: 'stream', signal }));
+    if (!response.body) throw new Error('The live stream has no body');
+    return response.body;
+  },
+  getEvent: (id: number, signal?: AbortSignal) => unwrap(client.GET('/api/v1/events/{id}', { params: { path: { id } }, signal })),
+  entityHistory: (type: string, id: string, query: HistoryQuery, signal?: AbortSignal) =>
+    unwrap(client.GET('/api/v1/entities/{type}/{id}/history', { params: { path: { type, id }, query }, signal })),
+  actorFacets: (q: string, limit: number, signal?: AbortSignal) =>
+    unwrap(client.GET('/api/v1/facets/actors', { params: { query: { q, limit } }, signal })),
+  moduleFacets: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/facets/modules', { signal })),
+  actionFacets: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/facets/actions', { signal })),
+};
+
+export { ApiError } from './errors';
+export { configureAuth } from './client';

@@ -1,0 +1,13 @@
+import type { ButtonHTMLAttributes } from 'react';
+
+type Variant = 'primary' | 'secondary' | 'ghost';
+
+export interface ButtonProps extends ButtonHTMLAttributes<HTMLButtonElement> {
+  variant?: Variant;
+  size?: 'normal' | 'small' | 'icon';
+}
+
+export function Button({ variant = 'secondary', size = 'normal', className, type = 'button', ...rest }: ButtonProps) {
+  const classes = ['btn', `btn--${variant}`, size !== 'normal' && `btn--${size}`, className].filter(Boolean).join(' ');
+  return <button type={type} className={classes} {...rest} />;
+}

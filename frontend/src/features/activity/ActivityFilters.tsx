@@ -1,0 +1,158 @@
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { Button } from '../../components/Button';
+import { SelectField, TextField } from '../../components/Field';
+import { ActorFilter } from './ActorFilter';
+import { humanize } from './badges';
+import {
+  DATE_PRESETS,
+  EMPTY_FILTERS,
+  sameFilters,
+  validateFilters,
+  type ActivityFilters as Filters,
+  type DateRange,
+} from './filterSchema';
+import { useActionFacets, useModuleFacets } from './queries';
+
+export const KEYWORD_DEBOUNCE_MS = 300;
+
+export interface ActivityFiltersProps {
+  applied: Filters;
+  /** `replace` is set for as-you-type keyword updates, which should not flood the history. */
+  onApply: (filters: Filters, options?: { replace?: boolean }) => void;
+  onReset: () => void;
+  knownActorNames: ReadonlyMap<string, string>;
+}
+
+/**
+ * The filter bar. Choices are staged and applied with Filter (or Enter); the keyword applies
+ * itself once typing pauses. The staged state follows the URL when it changes (back/forward).
+ */
+export function ActivityFilters({ applied, onApply, onReset, knownActorNames }: ActivityFiltersProps) {
+  const [draft, setDraft] = useState<Filters>(applied);
+  const [syncedWith, setSyncedWith] = useState<Filters>(applied);
+  if (!sameFilters(applied, syncedWith)) {
+    setSyncedWith(applied);
+    setDraft(applied);
+  }
+
+  const modules = useModuleFacets();
+  const actions = useActionFacets();
+  const invalid = validateFilters(draft);
+  const dirty = !sameFilters(draft, applied);
+
+  useEffect(() => {
+    if (draft.q.trim() === applied.q || invalid) return;
+    const timer = window.setTimeout(() => onApply(draft, { replace: true }), KEYWORD_DEBOUNCE_MS);
+    return () => window.clearTimeout(timer);
+  }, [draft, applied.q, invalid, onApply]);
+
+  const set = <K extends keyof Filters>(key: K, value: Filters[K]) => setDraft((d) => ({ ...d, [key]: value }));
+
+  const moduleOptions = useMemo(() => {
+    const values = new Set(modules.data?.items.map((m) => m.value) ?? []);
+    if (draft.module) values.add(draft.module);
+    return [{ value: '', label: 'All types' }, ...[...values].sort().map((v) => ({ value: v, label: humanize(v) }))];
+  }, [modules.data, draft.module]);
+
+  const verbOptions = useMemo(() => {
+    const items = actions.data?.items ?? [];
+    const verbs = new Set(items.filter((a) => !draft.module || a.module === draft.module).map((a) => a.verb));
+    if (draft.verb) verbs.add(draft.verb);
+    return [{ value: '', label: 'All events' }, ...[...verbs].sort().map((v) => ({ value: v, label: humanize(v) }))];
+  }, [actions.data, draft.module, draft.verb]);
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!invalid) onApply(draft);
+  };
+
+  const onRangeChange = (value: string) => {
+    const range = (value || null) as DateRange;
+    setDraft((d) => ({ ...d, range, from: range === 'custom' ? d.from : null, to: range === 'custom' ? d.to : null }));
+  };
+
+  return (
+    <form className="filters" role="search" aria-label="Filter activity" onSubmit={onSubmit}>
+      <SelectField
+        label="Date range"
+        value={draft.range ?? ''}
+        onChange={(e) => onRangeChange(e.target.value)}
+        options={[
+          { value: '', label: 'Any time' },
+          ...DATE_PRESETS.map((p) => ({ value: p.value, label: p.label })),
+          { value: 'custom', label: 'Custom dates' },
+        ]}
+      />
+      {draft.range === 'custom' && (
+        <>
+          <TextField
+            label="From date"
+            type="date"
+            value={draft.from ?? ''}
+            max={draft.to ?? undefined}
+            onChange={(e) => set('from', e.target.value || null)}
+          />
+          <TextField
+            label="To date"
+            type="date"
+            value={draft.to ?? ''}
+            min={draft.from ?? undefined}
+            error={invalid}
+            onChange={(e) => set('to', e.target.value || null)}
+          />
+        </>
+      )}
+      <ActorFilter actorId={draft.actorId} knownNames={knownActorNames} onChange={(id) => set('actorId', id)} />
+      <SelectField
+        label="Type"
+        value={draft.module ?? ''}
+        options={moduleOptions}
+        onChange={(e) => setDraft((d) => ({ ...d, module: e.target.value || null }))}
+      />
+      <SelectField
+        label="Event"
+        value={draft.verb ?? ''}
+        options={verbOptions}
+        onChange={(e) => set('verb', e.target.value || null)}
+      />
+      <TextField
+        label="IP address"
+        value={draft.ip ?? ''}
+        inputMode="decimal"
+        placeholder="e.g. 203.0.113.7"
+        onChange={(e) => set('ip', e.target.value.trim() || null)}
+      />
+      <TextField
+        label="Search"
+        type="search"
+        value={draft.q}
+        placeholder="Keyword or activity ID"
+        fieldClassName="filters__wide"
+        onChange={(e) => set('q', e.target.value)}
+      />
+      <div className="filters__actions">
+        <Button
+          type="submit"
+          variant="primary"
+          disabled={Boolean(invalid)}
+          aria-describedby={dirty ? 'filters-pending' : undefined}
+        >
+          Filter
+        </Button>
+        <Button
+          onClick={() => {
+            setDraft({ ...EMPTY_FILTERS, scope: applied.scope });
+            onReset();
+          }}
+        >
+          Reset
+        </Button>
+        {dirty && (
+          <span id="filters-pending" className="muted" style={{ alignSelf: 'center' }}>
+            Not applied yet
+          </span>
+        )}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,286 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useLocation, useNavigate, useSearchParams } from 'react-router';
+import { Button } from '../../components/Button';
+import { Pagination } from '../../components/Pagination';
+import { SegmentedControl } from '../../components/SegmentedControl';
+import { EmptyState, ErrorState } from '../../components/States';
+import { errorMessage } from '../../components/errorMessage';
+import { useCurrentUser } from '../auth/authContext';
+import { useTimeZone } from '../timezone/timeZone';
+import { ActivityChart } from './ActivityChart';
+import { ActivityFilters } from './ActivityFilters';
+import { ActivityTable } from './ActivityTable';
+import { BulkActions } from './BulkActions';
+import { EventDetailModal } from './EventDetailModal';
+import {
+  filtersOf,
+  hasActiveFilters,
+  serializeView,
+  showsNewestFirst,
+  toEventQuery,
+  toStreamQuery,
+  type Scope,
+} from './filterSchema';
+import { useLiveTail, type LiveStatus } from './liveTail';
+import { useEvents } from './queries';
+import { useActivityView } from './useActivityView';
+
+const EVENT_PARAM = 'event';
+
+/** The open details modal lives in the URL too, so it can be linked to and closed with Back. */
+function useOpenEvent() {
+  const [params, setParams] = useSearchParams();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const raw = Number(params.get(EVENT_PARAM));
+  const openId = Number.isInteger(raw) && raw > 0 ? raw : null;
+
+  const open = useCallback(
+    (id: number) =>
+      setParams(
+        (prev) => {
+          const next = new URLSearchParams(prev);
+          next.set(EVENT_PARAM, String(id));
+          return next;
+        },
+        { state: { openedHere: true } },
+      ),
+    [setParams],
+  );
+
+  const close = useCallback(() => {
+    if ((location.state as { openedHere?: boolean } | null)?.openedHere) {
+      navigate(-1);
+      return;
+    }
+    setParams(
+      (prev) => {
+        const next = new URLSearchParams(prev);
+        next.delete(EVENT_PARAM);
+        return next;
+      },
+      { replace: true },
+    );
+  }, [location.state, navigate, setParams]);
+
+  return { openId, open, close };
+}
+
+export function ActivityPage() {
+  const user = useCurrentUser();
+  const { zone } = useTimeZone();
+  const { view, update, reset } = useActivityView();
+  const { openId, open, close } = useOpenEvent();
+  const query = useMemo(() => toEventQuery(view, zone), [view, zone]);
+  const events = useEvents(query);
+  const filters = filtersOf(view);
+  const canSeeAll = user.role !== 'member';
+  const [filtersOpen, setFiltersOpen] = useState(false);
+  const activeFilterCount = [filters.range, filters.actorId, filters.module, filters.verb, filters.ip, filters.q].filter(
+    Boolean,
+  ).length;
+
+  // A selection belongs to one set of filters: paging keeps it, a new filter or sort clears it.
+  const selectionKey = serializeView({ ...view, page: 1 }).toString();
+  const [selection, setSelection] = useState<{ key: string; ids: ReadonlySet<number> }>({ key: selectionKey, ids: new Set() });
+  const selected = selection.key === selectionKey ? selection.ids : new Set<number>();
+  const onSelect = useCallback(
+    (ids: number[], checked: boolean) =>
+      setSelection((prev) => {
+        const next = new Set(prev.key === selectionKey ? prev.ids : []);
+        ids.forEach((id) => (checked ? next.add(id) : next.delete(id)));
+        return { key: selectionKey, ids: next };
+      }),
+    [selectionKey],
+  );
+
+  const live = useLiveUpdates(view, zone);
+
+  const items = useMemo(() => events.data?.items ?? [], [events.data]);
+  const knownActorNames = useMemo(() => new Map(items.map((e) => [e.actor.id, e.actor.name])), [items]);
+  const total = events.data?.total ?? items.length;
+
+  let body;
+  if (events.isError && !events.data) {
+    body = (
+      <ErrorState
+        title="The activity log could not be loaded"
+        message={errorMessage(events.error)}
+        onRetry={() => events.refetch()}
+      />
+    );
+  } else if (events.isSuccess && items.length === 0 && total > 0) {
+    body = (
+      <EmptyState title="This page is past the last result">
+        <Button onClick={() => update({ page: 1 })}>Go to the first page</Button>
+      </EmptyState>
+    );
+  } else if (events.isSuccess && items.length === 0) {
+    body = (
+      <EmptyState title="No activity matches these filters">
+        {hasActiveFilters(filters) ? (
+          <Button onClick={reset}>Clear all filters</Button>
+        ) : (
+          'Activity will appear here as it is recorded.'
+        )}
+      </EmptyState>
+    );
+  } else {
+    body = (
+      <>
+        {events.isError && (
+          <div className="alert alert--error" role="alert" style={{ margin: 12 }}>
+            {errorMessage(events.error)}{' '}
+            <Button size="small" onClick={() => events.refetch()}>
+              Retry
+            </Button>
+          </div>
+        )}
+        <BulkActions
+          view={view}
+          timeZone={zone}
+          selected={[...selected]}
+          total={total}
+          canDelete={user.role === 'admin'}
+          onClearSelection={() => setSelection({ key: selectionKey, ids: new Set() })}
+        />
+        <ActivityTable
+          freshIds={live.freshIds}
+          events={items}
+          selected={selected}
+          onSelect={onSelect}
+          loading={events.isFetching}
+          sort={view.sort}
+          order={view.order}
+          onSort={(sort, order) => update({ sort, order })}
+          onOpenDetails={open}
+          timeZone={zone}
+          skeletonRows={Math.min(view.perPage, 10)}
+        />
+        {events.data && (
+          <Pagination
+            page={view.page}
+            perPage={view.perPage}
+            total={total}
+            noun="activities"
+            onPageChange={(page) => update({ page })}
+            onPerPageChange={(perPage) => update({ perPage: perPage as typeof view.perPage })}
+          />
+        )}
+      </>
+    );
+  }
+
+  return (
+    <main className="page">
+      <div className="page-title">
+        <h1>Activity log</h1>
+        {canSeeAll ? (
+          <SegmentedControl<Scope>
+            label="Whose activity"
+            value={view.scope}
+            onChange={(scope) => update({ scope })}
+            options={[
+              { value: 'all', label: 'All activity' },
+              { value: 'mine', label: 'My activity' },
+            ]}
+          />
+        ) : (
+          <span className="muted">Your own activity</span>
+        )}
+        <LiveToggle
+          on={live.on}
+          status={live.status}
+          paused={live.on && !showsNewestFirst(view)}
+          newCount={live.freshIds.size}
+          onToggle={() => {
+            if (!live.on && !showsNewestFirst(view)) update({ sort: 'occurred_at', order: 'desc', page: 1 });
+            live.setOn(!live.on);
+          }}
+        />
+      </div>
+      <div className="stack">
+        <section className="card filters-panel" aria-label="Filters" data-collapsed={filtersOpen ? undefined : ''}>
+          {/* On a phone the filter bar folds away behind this button; on wider screens it is always shown. */}
+          <Button
+            className="filters-panel__toggle"
+            variant="ghost"
+            aria-expanded={filtersOpen}
+            aria-controls="activity-filters"
+            onClick={() => setFiltersOpen((open) => !open)}
+          >
+            {filtersOpen ? 'Hide filters' : `Show filters${activeFilterCount ? ` (${activeFilterCount} active)` : ''}`}
+          </Button>
+          <div id="activity-filters">
+            <ActivityFilters applied={filters} onApply={update} onReset={reset} knownActorNames={knownActorNames} />
+          </div>
+        </section>
+        <section className="card" aria-label="Activity over time">
+          <ActivityChart view={view} timeZone={zone} onPickDay={(day) => update({ range: 'custom', from: day, to: day })} />
+        </section>
+        <section className="card" aria-label="Results">
+          {body}
+        </section>
+      </div>
+      {openId !== null && <EventDetailModal eventId={openId} onClose={close} />}
+    </main>
+  );
+}
+
+const LIVE_REFRESH_MS = 1000;
+
+/** Live mode: new matching events refresh the first page (newest first) and are highlighted. */
+function useLiveUpdates(view: ReturnType<typeof useActivityView>['view'], zone: string) {
+  const queryClient = useQueryClient();
+  const [on, setOn] = useState(false);
+  const [freshIds, setFreshIds] = useState<ReadonlySet<number>>(new Set());
+  const refresh = useRef<number | undefined>(undefined);
+  const streamQuery = useMemo(() => (on && showsNewestFirst(view) ? toStreamQuery(view, zone) : null), [on, view, zone]);
+
+  const status = useLiveTail(streamQuery, (event) => {
+    setFreshIds((prev) => new Set(prev).add(event.id));
+    // A burst of events costs one refetch of the list and the chart.
+    if (refresh.current === undefined) {
+      refresh.current = window.setTimeout(() => {
+        refresh.current = undefined;
+        void queryClient.invalidateQueries({ queryKey: ['events'] });
+      }, LIVE_REFRESH_MS);
+    }
+  });
+
+  useEffect(() => () => window.clearTimeout(refresh.current), []);
+
+  return {
+    on,
+    setOn: (next: boolean) => {
+      setOn(next);
+      setFreshIds(new Set());
+    },
+    status,
+    freshIds,
+  };
+}
+
+const LIVE_LABELS: Record<LiveStatus, string> = {
+  off: '',
+  connecting: 'Connecting…',
+  live: 'Watching for new activity',
+  reconnecting: 'Connection lost, reconnecting…',
+};
+
+function LiveToggle(props: { on: boolean; status: LiveStatus; paused: boolean; newCount: number; onToggle: () => void }) {
+  const { on, status, paused, newCount, onToggle } = props;
+  return (
+    <span className="row">
+      <Button size="small" aria-pressed={on} onClick={onToggle} className={on ? 'live-toggle live-toggle--on' : 'live-toggle'}>
+        <span className="live-dot" aria-hidden="true" />
+        Live
+      </Button>
+      <span className="muted" role="status" data-testid="live-status">
+        {on && (paused ? 'Paused: live updates show on the first page, newest first' : LIVE_LABELS[status])}
+        {on && newCount > 0 && ` · ${newCount} new`}
+      </span>
+    </span>
+  );
+}

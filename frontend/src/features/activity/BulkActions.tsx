@@ -1,0 +1,143 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { api } from '../../api';
+import { Button } from '../../components/Button';
+import { errorMessage } from '../../components/errorMessage';
+import { Modal } from '../../components/Modal';
+import { Alert } from '../../components/States';
+import { toExportQuery, type ActivityView } from './filterSchema';
+
+function saveFile(blob: Blob, filename: string) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // Revoked later: some browsers read the URL after click() returns.
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export interface BulkActionsProps {
+  view: ActivityView;
+  timeZone: string;
+  selected: number[];
+  total: number;
+  canDelete: boolean;
+  onClearSelection: () => void;
+}
+
+/** Export (selected rows or the whole filtered result) and, for admins, deletion of selected rows. */
+export function BulkActions({ view, timeZone, selected, total, canDelete, onClearSelection }: BulkActionsProps) {
+  const [confirming, setConfirming] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const exporting = useMutation({
+    mutationFn: (format: 'csv' | 'pdf') => api.exportEvents(toExportQuery(view, timeZone, format, selected)),
+    onSuccess: ({ blob, filename }) => saveFile(blob, filename),
+  });
+  const scope = selected.length > 0 ? `${selected.length} selected` : 'all matching';
+
+  return (
+    <div className="toolbar" aria-label="Bulk actions" role="toolbar">
+      <span aria-live="polite">
+        {selected.length > 0 ? (
+          <>
+            <strong>{selected.length.toLocaleString('en-GB')}</strong> selected{' '}
+            <Button size="small" variant="ghost" onClick={onClearSelection}>
+              Clear selection
+            </Button>
+          </>
+        ) : (
+          <span className="muted">Select rows to export or delete them, or export everything that matches.</span>
+        )}
+      </span>
+      <span className="toolbar__spacer" />
+      {(['csv', 'pdf'] as const).map((format) => (
+        <Button
+          key={format}
+          size="small"
+          disabled={exporting.isPending || (selected.length === 0 && total === 0)}
+          onClick={() => exporting.mutate(format)}
+        >
+          {exporting.isPending && exporting.variables === format ? 'Exporting…' : `Export ${scope} (${format.toUpperCase()})`}
+        </Button>
+      ))}
+      {canDelete && (
+        <Button size="small" disabled={selected.length === 0} onClick={() => setConfirming(true)}>
+          Delete selected…
+        </Button>
+      )}
+      {exporting.isError && <Alert>{errorMessage(exporting.error)}</Alert>}
+      {notice && <Alert tone="info">{notice}</Alert>}
+      {confirming && (
+        <DeleteEventsDialog
+          ids={selected}
+          onClose={() => setConfirming(false)}
+          onDeleted={(count) => {
+            setConfirming(false);
+            onClearSelection();
+            setNotice(`${count.toLocaleString('en-GB')} ${count === 1 ? 'activity was' : 'activities were'} deleted.`);
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function DeleteEventsDialog({
+  ids,
+  onClose,
+  onDeleted,
+}: {
+  ids: number[];
+  onClose: () => void;
+  onDeleted: (count: number) => void;
+}) {
+  const queryClient = useQueryClient();
+  const [reason, setReason] = useState('');
+  const deletion = useMutation({
+    mutationFn: () => api.deleteEvents({ ids, reason: reason.trim() }),
+    onSuccess: async (result) => {
+      await queryClient.invalidateQueries({ queryKey: ['events'] });
+      await queryClient.invalidateQueries({ queryKey: ['history'] });
+      onDeleted(result.deleted.length);
+    },
+  });
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    if (reason.trim()) deletion.mutate();
+  };
+
+  return (
+    <Modal title={`Delete ${ids.length} ${ids.length === 1 ? 'activity' : 'activities'}?`} onClose={onClose}>
+      <form className="stack" onSubmit={onSubmit}>
+        <p style={{ margin: 0 }}>
+          Their details are removed for good. A tombstone keeps each entry's place in the integrity chain, and the deletion is
+          itself recorded with your name and the reason below.
+        </p>
+        {deletion.isError && <Alert>{errorMessage(deletion.error)}</Alert>}
+        <div className="field">
+          <label className="field__label" htmlFor="delete-reason">
+            Reason (required)
+          </label>
+          <textarea
+            id="delete-reason"
+            className="input textarea"
+            required
+            maxLength={500}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+          />
+        </div>
+        <div className="row" style={{ justifyContent: 'flex-end' }}>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary" className="btn--danger" disabled={!reason.trim() || deletion.isPending}>
+            {deletion.isPending ? 'Deleting…' : 'Delete'}
+          </Button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,122 @@
+import type { AuditEvent } from '../../api';
+import { Modal } from '../../components/Modal';
+import { Skeleton } from '../../components/Skeleton';
+import { ErrorState } from '../../components/States';
+import { errorMessage } from '../../components/errorMessage';
+import { useCurrentUser } from '../auth/authContext';
+import { formatDateTime, useTimeZone } from '../timezone/timeZone';
+import { humanize, ModuleBadge, VerbBadge } from './badges';
+import { ChangesDiff, changesHeading } from './ChangesDiff';
+import { EntryIntegrity } from './EntryIntegrity';
+import { useEvent } from './queries';
+import { RecordLink } from './RecordLink';
+
+export function EventDetailModal({ eventId, onClose }: { eventId: number; onClose: () => void }) {
+  const { data: event, isPending, isError, error, refetch } = useEvent(eventId);
+
+  return (
+    <Modal title={`Activity #${eventId}`} onClose={onClose} testId="event-detail">
+      {isPending ? (
+        <div className="stack" aria-busy="true" aria-label="Loading activity">
+          {Array.from({ length: 6 }, (_, i) => (
+            <Skeleton key={i} width={`${60 + ((i * 13) % 40)}%`} />
+          ))}
+        </div>
+      ) : isError ? (
+        <ErrorState title="This activity could not be loaded" message={errorMessage(error)} onRetry={() => refetch()} />
+      ) : (
+        <EventDetails event={event} />
+      )}
+    </Modal>
+  );
+}
+
+function EventDetails({ event }: { event: AuditEvent }) {
+  const { zone, businessZone, localZone } = useTimeZone();
+  const canVerify = useCurrentUser().role === 'admin';
+  const otherZone = zone === businessZone ? localZone : businessZone;
+  const metadataEntries = Object.keys(event.metadata ?? {});
+
+  return (
+    <>
+      {event.deleted_at && (
+        <div className="alert alert--error" role="note" style={{ marginBottom: 16 }}>
+          The details of this entry were deleted on {formatDateTime(event.deleted_at, zone, true)}
+          {event.deleted_by && <> by actor {event.deleted_by}</>}. A tombstone keeps the integrity chain intact.
+        </div>
+      )}
+      <dl className="details">
+        <dt>Activity</dt>
+        <dd>
+          <span className="row">
+            <ModuleBadge module={event.module} />
+            <VerbBadge verb={event.verb} />
+            <span className="mono">{event.action}</span>
+          </span>
+          <div style={{ marginTop: 4 }}>{event.description}</div>
+        </dd>
+        <dt>Affected record</dt>
+        <dd>{event.entity ? <RecordLink entity={event.entity} showType /> : <span className="muted">None</span>}</dd>
+        <dt>By</dt>
+        <dd data-testid="detail-actor">
+          {event.actor.name}
+          {event.actor.role && <> · {humanize(event.actor.role)}</>}
+          {event.actor.email && <div className="muted">{event.actor.email}</div>}
+          {event.actor.type !== 'user' && <div className="muted">{humanize(event.actor.type)} actor</div>}
+        </dd>
+        <dt>IP address</dt>
+        <dd className="mono">{event.ip ?? <span className="muted">Not recorded</span>}</dd>
+        <dt>User agent</dt>
+        <dd>{event.user_agent ?? <span className="muted">Not recorded</span>}</dd>
+        <dt>Date and time</dt>
+        <dd>
+          <div>{formatDateTime(event.occurred_at, zone, true)}</div>
+          {otherZone !== zone && <div className="muted">{formatDateTime(event.occurred_at, otherZone, true)}</div>}
+          <div className="muted mono">{event.occurred_at}</div>
+        </dd>
+        <dt>Recorded</dt>
+        <dd className="muted">{formatDateTime(event.recorded_at, zone, true)}</dd>
+        {event.external_id && (
+          <>
+            <dt>External id</dt>
+            <dd className="mono">{event.external_id}</dd>
+          </>
+        )}
+      </dl>
+
+      <section className="section" aria-labelledby="detail-changes">
+        <h3 id="detail-changes">{changesHeading(event.verb, event.changes)}</h3>
+        <ChangesDiff verb={event.verb} changes={event.changes} />
+      </section>
+
+      <section className="section" aria-labelledby="detail-related">
+        <h3 id="detail-related">Related records</h3>
+        {event.related.length === 0 ? (
+          <p className="muted">None.</p>
+        ) : (
+          <ul>
+            {event.related.map((r) => (
+              <li key={`${r.type}:${r.id}`}>
+                <RecordLink entity={r} showType />
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+
+      <section className="section" aria-labelledby="detail-metadata">
+        <h3 id="detail-metadata">Metadata</h3>
+        {metadataEntries.length === 0 ? (
+          <p className="muted">None.</p>
+        ) : (
+          <pre className="json">{JSON.stringify(event.metadata, null, 2)}</pre>
+        )}
+      </section>
+
+      <section className="section" aria-labelledby="detail-integrity">
+        <h3 id="detail-integrity">Integrity</h3>
+        <EntryIntegrity event={event} canVerify={canVerify} timeZone={zone} />
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,24 @@
+import { createContext, useContext } from 'react';
+import type { User } from '../../api';
+
+export interface AuthContextValue {
+  user: User | null;
+  notice: string | null;
+  login: (email: string, password: string) => Promise<void>;
+  logout: () => Promise<void>;
+}
+
+export const AuthContext = createContext<AuthContextValue | null>(null);
+
+export function useAuth(): AuthContextValue {
+  const value = useContext(AuthContext);
+  if (!value) throw new Error('useAuth must be used inside <AuthProvider>');
+  return value;
+}
+
+/** The signed-in user; only for components rendered behind <RequireAuth>. */
+export function useCurrentUser(): User {
+  const { user } = useAuth();
+  if (!user) throw new Error('useCurrentUser needs a signed-in user');
+  return user;
+}

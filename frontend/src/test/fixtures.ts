@@ -1,0 +1,38 @@
+import type { AuditEvent, EventPage, User } from '../api';
+
+export const demoUser: User = {
+  id: 1,
+  email: 'admin@acme.example',
+  name: 'Alice Admin',
+  role: 'admin',
+  actor_id: 'user-1',
+  tenant: { id: 1, slug: 'acme', name: 'Acme Ltd', timezone: 'Europe/London' },
+} as User;
+
+export function makeEvent(id: number, overrides: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    id,
+    seq: id,
+    occurred_at: new Date(Date.UTC(2026, 10, 20, 12, 0, 0) - id * 60_000).toISOString(),
+    recorded_at: new Date(Date.UTC(2026, 10, 20, 12, 0, 0) - id * 60_000).toISOString(),
+    actor: { id: 'user-2', name: 'Bob Manager', email: 'bob@acme.example', role: 'manager', type: 'user' },
+    action: 'booking.updated',
+    module: 'booking',
+    verb: 'updated',
+    entity: { type: 'booking', id: String(1000 + id), label: `BOK-${1000 + id}` },
+    related: [{ type: 'customer', id: '7', label: 'Ada Lovelace' }],
+    description: `Bob Manager updated booking BOK-${1000 + id}`,
+    changes: [{ field: 'status', old: 'pending', new: 'confirmed' }],
+    ip: '203.0.113.7',
+    user_agent: 'Mozilla/5.0',
+    metadata: {},
+    external_id: null,
+    hash: 'a'.repeat(64),
+    prev_hash: 'b'.repeat(64),
+    ...overrides,
+  } as AuditEvent;
+}
+
+export function makePage(items: AuditEvent[], total: number, page = 1, perPage = 25): EventPage {
+  return { items, page, per_page: perPage, total, next_cursor: null } as EventPage;
+}

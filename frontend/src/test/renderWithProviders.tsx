@@ -1,0 +1,54 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { render } from '@testing-library/react';
+import type { ReactElement } from 'react';
+import { createMemoryRouter, RouterProvider, type RouteObject } from 'react-router';
+import { AuthProvider } from '../features/auth/AuthProvider';
+import { sessionStore } from '../features/auth/sessionStore';
+import { TimeZoneProvider } from '../features/timezone/TimeZoneProvider';
+import { demoUser } from './fixtures';
+
+/** A fresh query client per test, so no test sees another's cache. */
+export function createTestQueryClient(): QueryClient {
+  return new QueryClient({ defaultOptions: { queries: { retry: false, gcTime: Infinity } } });
+}
+
+/** Renders `element` at `url`, signed in as the demo admin, with a fresh query client. */
+export function renderWithProviders(element: ReactElement, { url = '/', path = '/' }: { url?: string; path?: string } = {}) {
+  sessionStore.signIn({ access_token: 'test-token', token_type: 'Bearer', expires_in: 3600, user: demoUser });
+  const queryClient = createTestQueryClient();
+  const routes: RouteObject[] = [
+    { path, element: <TimeZoneProvider businessZone={demoUser.tenant.timezone}>{element}</TimeZoneProvider> },
+    { path: '*', element: <p>Elsewhere</p> },
+  ];
+  const router = createMemoryRouter(routes, { initialEntries: [url] });
+  const utils = render(
+    <QueryClientProvider client={queryClient}>
+      <AuthProvider>
+        <RouterProvider router={router} />
+      </AuthProvider>
+    </QueryClientProvider>,
+  );
+  return { ...utils, router, queryClient };
+}
+
+type Handler = (url: URL, request: Request) => unknown;
+
+/** Stubs fetch with JSON answers per API path; records every request URL. */
+export function stubApi(handlers: Record<string, Handler>) {
+  const requests: URL[] = [];
+  vi.stubGlobal('fetch', async (input: Request) => {
+    const url = new URL(input.url);
+    requests.push(url);
+    const handler = handlers[url.pathname];
+    if (!handler) {
+      return new Response(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404 }), {
+        status: 404,
+        headers: { 'Content-Type': 'application/problem+json' },
+      });
+    }
+    const body = handler(url, input);
+    if (body instanceof Response) return body;
+    return new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } });
+  });
+  return requests;
+}

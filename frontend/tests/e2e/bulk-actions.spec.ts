@@ -1,0 +1,57 @@
+import { expect, test } from './support/fixtures';
+
+/** Ids in the first column of an exported CSV. */
+function csvIds(text: string): number[] {
+  return text
+    .split('\n')
+    .filter((line) => /^\d+,/.test(line))
+    .map((line) => Number(line.split(',')[0]));
+}
+
+test.describe('Bulk export and deletion', () => {
+  test('exports the selected rows as CSV', async ({ activityPage, api }) => {
+    await activityPage.goto();
+    const [first, , third] = await api.eventIds();
+    await activityPage.select(first);
+    await activityPage.select(third);
+    await expect(activityPage.bulkActions()).toContainText('2 selected');
+    const file = await activityPage.export(/Export 2 selected \(CSV\)/);
+    expect(file.filename).toMatch(/\.csv$/);
+    expect(file.text.split('\n')[0]).toMatch(/^id,/);
+    expect(csvIds(file.text).sort()).toEqual([first, third].sort());
+  });
+
+  test('exports everything the filters match, not just the page', async ({ activityPage, api }) => {
+    await activityPage.goto('module=quote&range=last_30_days&per_page=10');
+    const { total } = await api.events({ module: 'quote', range: 'last_30_days', per_page: 10 });
+    expect(total).toBeGreaterThan(10);
+    const file = await activityPage.export(/Export all matching \(CSV\)/);
+    expect(csvIds(file.text)).toHaveLength(total!);
+  });
+
+  test('exports a PDF', async ({ activityPage, api }) => {
+    await activityPage.goto();
+    const [first] = await api.eventIds();
+    await activityPage.select(first);
+    const file = await activityPage.export(/Export 1 selected \(PDF\)/);
+    expect(file.filename).toMatch(/\.pdf$/);
+    expect(file.text.startsWith('%PDF')).toBe(true);
+  });
+
+  test('an admin deletes selected rows after confirming with a reason', async ({ page, activityPage, api }) => {
+    await activityPage.goto('module=quote&verb=created');
+    const [id] = await api.eventIds({ module: 'quote', verb: 'created' });
+    await activityPage.select(id);
+    await activityPage.bulkActions().getByRole('button', { name: 'Delete selected…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete 1 activity?' });
+    await expect(dialog.getByRole('button', { name: 'Delete' })).toBeDisabled();
+    await dialog.getByLabel('Reason (required)').fill('Entered for the wrong customer');
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await expect(dialog).toBeHidden();
+    await expect(activityPage.bulkActions()).toContainText('1 activity was deleted.');
+    expect((await api.event(id)).deleted_at).toBeTruthy();
+
+    await activityPage.goto(`event=${id}`);
+    await expect(page.getByRole('dialog').getByRole('note')).toContainText('were deleted');
+  });
+});

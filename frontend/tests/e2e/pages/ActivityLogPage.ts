@@ -1,0 +1,172 @@
+import { expect, type Locator, type Page, type Response } from '@playwright/test';
+import { EventDetailModal } from './EventDetailModal';
+
+const isEventList = (response: Response) =>
+  new URL(response.url()).pathname === '/api/v1/events' && response.request().method() === 'GET';
+
+export type SortableColumn = 'User' | 'Type' | 'Event' | 'IP Address' | 'Date/Time';
+
+export class ActivityLogPage {
+  readonly table: Locator;
+  readonly filters: Locator;
+  readonly modal: EventDetailModal;
+
+  readonly page: Page;
+
+  constructor(page: Page) {
+    this.page = page;
+    this.table = page.getByTestId('activity-table');
+    this.filters = page.getByRole('search', { name: 'Filter activity' });
+    this.modal = new EventDetailModal(page);
+  }
+
+  /** Opens the page (optionally with a query string) and waits for its rows. */
+  async goto(search = '') {
+    await Promise.all([this.page.waitForResponse(isEventList), this.page.goto(`/${search ? `?${search}` : ''}`)]);
+    await this.waitForSettled();
+  }
+
+  async waitForSettled() {
+    await expect(this.page.getByRole('heading', { name: 'Activity log', exact: true })).toBeVisible();
+    await expect(this.table.or(this.page.getByText('No activity matches these filters'))).toBeVisible();
+    await expect(this.table.or(this.page.getByText('No activity matches these filters'))).not.toHaveAttribute(
+      'aria-busy',
+      'true',
+    );
+  }
+
+  /** Runs an action that should fetch a new list, and waits for the table to show it. */
+  async expectReload(action: () => Promise<unknown>): Promise<URL> {
+    const [response] = await Promise.all([this.page.waitForResponse(isEventList), action()]);
+    await this.waitForSettled();
+    return new URL(response.url());
+  }
+
+  async rowIds(): Promise<number[]> {
+    if (!(await this.table.isVisible())) return [];
+    return this.table
+      .locator('tbody tr[data-event-id]')
+      .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-event-id'))));
+  }
+
+  row(id: number): Locator {
+    return this.table.locator(`tbody tr[data-event-id="${id}"]`);
+  }
+
+  /** The cell texts of one column, found by its header. */
+  async columnTexts(header: 'User' | 'Type' | 'Event' | 'Description' | 'IP Address'): Promise<string[]> {
+    const headers = await this.table.locator('thead th').allInnerTexts();
+    const index = headers.findIndex((h) => h.replace(/[↕▲▼]/g, '').trim() === header);
+    return this.table.locator(`tbody tr td:nth-child(${index + 1})`).allInnerTexts();
+  }
+
+  select(id: number): Promise<void> {
+    return this.row(id)
+      .getByRole('checkbox', { name: `Select activity ${id}` })
+      .check();
+  }
+
+  bulkActions(): Locator {
+    return this.page.getByRole('toolbar', { name: 'Bulk actions' });
+  }
+
+  /** Clicks an export button and returns the downloaded file's name and text. */
+  async export(button: RegExp): Promise<{ filename: string; text: string }> {
+    const [download] = await Promise.all([
+      this.page.waitForEvent('download'),
+      this.bulkActions().getByRole('button', { name: button }).click(),
+    ]);
+    const stream = await download.createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return { filename: download.suggestedFilename(), text: Buffer.concat(chunks).toString('utf8') };
+  }
+
+  // Filters: staged, then applied with Filter.
+  field(label: string): Locator {
+    return this.filters.getByLabel(label, { exact: true });
+  }
+
+  async selectDateRange(label: string) {
+    await this.field('Date range').selectOption({ label });
+  }
+
+  async setCustomDates(from: string, to: string) {
+    await this.selectDateRange('Custom dates');
+    await this.field('From date').fill(from);
+    await this.field('To date').fill(to);
+  }
+
+  async selectType(label: string) {
+    await this.field('Type').selectOption({ label });
+  }
+
+  async selectEvent(label: string) {
+    await this.field('Event').selectOption({ label });
+  }
+
+  async chooseUser(search: string, name: string) {
+    const input = this.filters.getByRole('combobox', { name: 'User' });
+    await input.fill(search);
+    await this.page
+      .getByRole('option', { name: new RegExp(`^${name}`) })
+      .first()
+      .click();
+    await expect(input).toHaveValue(name);
+  }
+
+  searchBox(): Locator {
+    return this.filters.getByRole('searchbox', { name: 'Search' });
+  }
+
+  apply(): Promise<URL> {
+    return this.expectReload(() => this.filters.getByRole('button', { name: 'Filter' }).click());
+  }
+
+  /** Reset may land on a view already in the cache, so it does not wait for a request. */
+  async reset() {
+    await this.filters.getByRole('button', { name: 'Reset' }).click();
+    await this.waitForSettled();
+  }
+
+  // Sorting and paging.
+  header(column: SortableColumn): Locator {
+    return this.table.getByRole('columnheader', { name: column, exact: true });
+  }
+
+  sortBy(column: SortableColumn): Promise<URL> {
+    return this.expectReload(() => this.header(column).getByRole('button').click());
+  }
+
+  pagination(): Locator {
+    return this.page.getByRole('navigation', { name: 'Pagination' });
+  }
+
+  goToPage(page: number): Promise<URL> {
+    return this.expectReload(() =>
+      this.pagination()
+        .getByRole('button', { name: `Page ${page}`, exact: true })
+        .click(),
+    );
+  }
+
+  nextPage(): Promise<URL> {
+    return this.expectReload(() => this.pagination().getByRole('button', { name: 'Next page' }).click());
+  }
+
+  setPageSize(size: 10 | 25 | 50 | 100): Promise<URL> {
+    return this.expectReload(() => this.page.getByLabel('Rows per page').selectOption(String(size)));
+  }
+
+  summary(): Locator {
+    return this.page.getByText(/^Showing \d/);
+  }
+
+  async openDetails(id: number) {
+    await this.row(id)
+      .getByRole('button', { name: `Details of activity ${id}` })
+      .click();
+    await this.modal.expectOpen(id);
+    return this.modal;
+  }
+}

@@ -1,0 +1,29 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { expect, test } from './support/fixtures';
+
+const OUT = resolve('../docs/screenshots');
+
+test.describe('documentation screenshots', () => {
+  test.use({ viewport: { width: 1280, height: 800 } });
+  test.beforeAll(() => mkdirSync(OUT, { recursive: true }));
+
+  test('activity log, detail modal and record history', async ({ page, activityPage, historyPage, api }) => {
+    await activityPage.goto();
+    await expect.poll(() => activityPage.rowIds()).toEqual(await api.eventIds());
+    await page.screenshot({ path: `${OUT}/activity.png` });
+
+    const updated =
+      (await api.events({ module: 'booking', verb: 'updated' })).items.find((e) => e.changes.length > 1) ??
+      (await api.events({ verb: 'updated' })).items[0];
+    await activityPage.goto(`event=${updated.id}`);
+    await activityPage.modal.expectOpen(updated.id);
+    await page.screenshot({ path: `${OUT}/detail-modal.png` });
+
+    const customer = updated.related.find((r) => r.type === 'customer') ?? updated.entity!;
+    await historyPage.goto(customer.type, customer.id);
+    const [first] = await historyPage.entryIds();
+    await historyPage.expand(first);
+    await page.screenshot({ path: `${OUT}/history.png` });
+  });
+});

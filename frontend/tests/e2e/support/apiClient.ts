@@ -1,0 +1,106 @@
+import { expect, type APIRequestContext } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { BUSINESS_ZONE, SESSION_KEY, STORAGE_STATE } from './constants';
+
+export type Query = Record<string, string | number | string[] | undefined>;
+
+export interface ApiEvent {
+  id: number;
+  module: string;
+  verb: string;
+  action: string;
+  actor: { id: string; name: string; role: string | null };
+  entity: { type: string; id: string; label: string | null } | null;
+  related: { type: string; id: string; label: string | null }[];
+  changes: { field: string; old?: unknown; new?: unknown }[];
+  ip: string | null;
+  occurred_at: string;
+  description: string;
+  deleted_at?: string | null;
+}
+
+export interface ApiEventPage {
+  items: ApiEvent[];
+  total: number | null;
+  page: number | null;
+  per_page: number;
+}
+
+/** The dashboard's own defaults, so a test states only what it filters on. */
+const DASHBOARD_DEFAULTS: Query = { sort: 'occurred_at', order: 'desc', page: 1, per_page: 25, tz: BUSINESS_ZONE };
+
+function toSearch(query: Query): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) params.append(key, String(v));
+  }
+  return params.toString();
+}
+
+/** The admin token the setup project stored, read back from the saved browser state. */
+export function storedToken(): string {
+  const state = JSON.parse(readFileSync(STORAGE_STATE, 'utf8')) as {
+    origins: { localStorage: { name: string; value: string }[] }[];
+  };
+  for (const origin of state.origins) {
+    const entry = origin.localStorage.find((e) => e.name === SESSION_KEY);
+    if (entry) return (JSON.parse(entry.value) as { accessToken: string }).accessToken;
+  }
+  throw new Error('No signed-in session in the stored browser state');
+}
+
+/** Calls the same API the dashboard calls, to check what it shows against the source. */
+export class ApiClient {
+  private readonly request: APIRequestContext;
+  private readonly token: string;
+
+  constructor(request: APIRequestContext, token: string) {
+    this.request = request;
+    this.token = token;
+  }
+
+  private async get<T>(path: string, query: Query = {}): Promise<T> {
+    const search = toSearch(query);
+    const response = await this.request.get(`/api/v1${path}${search ? `?${search}` : ''}`, {
+      headers: { Authorization: `Bearer ${this.token}` },
+    });
+    expect(response.status(), `GET ${path}?${search}`).toBe(200);
+    return (await response.json()) as T;
+  }
+
+  /** POST /events: records one event, as an integrator would. */
+  async ingest(event: Record<string, unknown>): Promise<number> {
+    const response = await this.request.post('/api/v1/events', {
+      headers: { Authorization: `Bearer ${this.token}` },
+      data: event,
+    });
+    expect(response.status(), 'POST /events').toBe(201);
+    return ((await response.json()) as { ids: number[] }).ids[0];
+  }
+
+  /** GET /events with the dashboard's defaults overridden by `query`. */
+  events(query: Query = {}): Promise<ApiEventPage> {
+    return this.get('/events', { ...DASHBOARD_DEFAULTS, ...query });
+  }
+
+  async eventIds(query: Query = {}): Promise<number[]> {
+    return (await this.events(query)).items.map((e) => e.id);
+  }
+
+  event(id: number): Promise<ApiEvent> {
+    return this.get(`/events/${id}`);
+  }
+
+  history(type: string, id: string, query: Query = {}): Promise<ApiEventPage> {
+    return this.get(`/entities/${encodeURIComponent(type)}/${encodeURIComponent(id)}/history`, {
+      per_page: 25,
+      tz: BUSINESS_ZONE,
+      ...query,
+    });
+  }
+
+  actors(q = ''): Promise<{ items: { id: string; name: string; email: string | null; count: number }[] }> {
+    return this.get('/facets/actors', { q, limit: 20 });
+  }
+}

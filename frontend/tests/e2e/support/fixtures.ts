@@ -1,0 +1,39 @@
+import { test as base, expect } from '@playwright/test';
+import { ActivityLogPage } from '../pages/ActivityLogPage';
+import { LoginPage } from '../pages/LoginPage';
+import { RecordHistoryPage } from '../pages/RecordHistoryPage';
+import { ApiClient, storedToken } from './apiClient';
+
+interface Fixtures {
+  /** Console messages matching these are expected (e.g. the browser logging a deliberate 401). */
+  allowedConsoleErrors: RegExp[];
+  failOnConsoleErrors: void;
+  api: ApiClient;
+  loginPage: LoginPage;
+  activityPage: ActivityLogPage;
+  historyPage: RecordHistoryPage;
+}
+
+export const test = base.extend<Fixtures>({
+  allowedConsoleErrors: [[], { option: true }],
+  failOnConsoleErrors: [
+    async ({ page, allowedConsoleErrors }, use) => {
+      const errors: string[] = [];
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' && !allowedConsoleErrors.some((re) => re.test(msg.text()))) errors.push(msg.text());
+      });
+      page.on('pageerror', (error) => errors.push(error.message));
+      await use();
+      expect(errors, 'errors in the browser console').toEqual([]);
+    },
+    { auto: true },
+  ],
+  api: async ({ request }, use) => {
+    await use(new ApiClient(request, storedToken()));
+  },
+  loginPage: async ({ page }, use) => use(new LoginPage(page)),
+  activityPage: async ({ page }, use) => use(new ActivityLogPage(page)),
+  historyPage: async ({ page }, use) => use(new RecordHistoryPage(page)),
+});
+
+export { expect };

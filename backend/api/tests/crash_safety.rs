@@ -174,3 +174,71 @@ fn acknowledged_events_survive_sigkill_on_sqlite() {
 fn acknowledged_events_survive_sigkill_on_postgres() {
     run(Backend::Postgres);
 }
+
+/// SIGTERM: the server stops accepting, finishes what is in flight and exits cleanly; every
+/// batch acknowledged before is stored, and nothing that was not acknowledged.
+fn graceful_shutdown(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let pool = db.migrated_pool(2);
+    let mut conn = pool.get().unwrap();
+    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let hash = hash_password("correct horse battery").unwrap();
+    let admin = users::create(
+        &mut conn,
+        &users::NewUser {
+            tenant_id: tenant.id,
+            email: "a@acme.test",
+            name: "A",
+            password_hash: &hash,
+            role: Role::Admin,
+            actor_id: None,
+        },
+    )
+    .unwrap();
+    let token = JwtKeys::new(SECRET.as_bytes(), 3600).issue(&admin).unwrap();
+    let mut server = start(&db.url, free_port());
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let (url, token) = (server.url.clone(), token.clone());
+            std::thread::spawn(move || {
+                let mut acknowledged = 0;
+                for b in 0..1000 {
+                    let reply = ureq::post(&format!("{url}/api/v1/events"))
+                        .set("authorization", &format!("Bearer {token}"))
+                        .set("idempotency-key", &format!("c{client}-b{b}"))
+                        .send_json(batch(client, b));
+                    match reply {
+                        Ok(r) if r.status() == 201 => acknowledged += 1,
+                        Err(ureq::Error::Transport(_)) | Err(ureq::Error::Status(503, _)) => break,
+                        other => panic!("unexpected answer: {:?}", other.map(|r| r.status())),
+                    }
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let status = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "a clean exit on SIGTERM, got {exit:?}");
+    let acknowledged: usize = clients.into_iter().map(|c| c.join().unwrap()).sum();
+    assert!(acknowledged > 0, "the clients were writing when the server stopped");
+    let result = verify_chain(&mut conn, tenant.id, |_, _| {}).unwrap();
+    assert!(result.ok, "{result:?}");
+    assert_eq!(
+        result.events_checked as usize,
+        acknowledged * PER_BATCH,
+        "exactly the acknowledged batches are stored"
+    );
+}
+
+#[test]
+fn sigterm_finishes_in_flight_requests_on_sqlite() {
+    graceful_shutdown(Backend::Sqlite);
+}
+
+#[test]
+fn sigterm_finishes_in_flight_requests_on_postgres() {
+    graceful_shutdown(Backend::Postgres);
+}

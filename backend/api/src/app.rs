@@ -48,6 +48,7 @@ pub fn build(
         .service(routes::health::readyz)
         .service(scope("/api/v1").configure(routes::configure))
         .split_for_parts();
+    let api = crate::openapi::complete(api);
     let spec = api.clone();
     let mut app = app
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))

@@ -15,7 +15,7 @@ use crate::routes;
         description = "Audit trail service: host applications post events, the dashboard and auditors read them.\n\nErrors are RFC 9457 `application/problem+json` documents.",
         license(name = "MIT"),
     ),
-    modifiers(&BearerAuth, &CommonResponses),
+    modifiers(&BearerAuth),
     components(schemas(
         crate::filters::RangePreset,
         crate::filters::Scope,
@@ -114,6 +114,12 @@ pub fn document() -> OpenApiDoc {
         .service(routes::health::readyz)
         .service(scope("/api/v1").configure(routes::configure))
         .split_for_parts();
+    complete(doc)
+}
+
+/// Adds what can only be added once every handler's path is in the document.
+pub fn complete(mut doc: OpenApiDoc) -> OpenApiDoc {
+    CommonResponses.modify(&mut doc);
     doc
 }
 

@@ -17,6 +17,8 @@ use crate::error::{ApiError, FieldError};
 /// Page sizes the list accepts.
 pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
 pub const DEFAULT_PER_PAGE: u32 = 25;
+/// Above this many matches, page mode answers an estimated total (`total_is_estimate`).
+pub const EXACT_COUNT_LIMIT: i64 = 10_000;
 const MAX_KEYWORD_CHARS: usize = 200;
 
 /// Parses a query string strictly: unknown parameters are rejected, repeated ones collected.
@@ -393,7 +395,7 @@ impl ListParams {
             (None, None) if self.cursor_mode => Paging::Cursor(None),
             (None, None) => Paging::Page(1),
         };
-        Ok(ListRequest { filter, sort, per_page, paging })
+        Ok(ListRequest { filter, sort, per_page, paging, exact_count_limit: EXACT_COUNT_LIMIT })
     }
 }
 

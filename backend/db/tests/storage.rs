@@ -172,3 +172,45 @@ fn concurrent_writers_keep_the_chain_intact_on_sqlite() {
 fn concurrent_writers_keep_the_chain_intact_on_postgres() {
     concurrent_writers_keep_the_chain_intact(Backend::Postgres);
 }
+
+fn totals_are_exact_when_cheap_and_estimated_beyond(backend: Backend) {
+    use auditlog_db::models::Role;
+    use auditlog_db::queries::events::{count_or_estimate, EventFilter};
+    use auditlog_db::visibility::Viewer;
+    let db = TestDatabase::new(backend);
+    let pool = db.migrated_pool(1);
+    let mut conn = pool.get().unwrap();
+    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let drafts: Vec<EventDraft> = (0..300)
+        .map(|i| {
+            let mut d = draft(i, i % 3);
+            if i % 3 == 0 {
+                (d.action, d.module) = ("invoice.sent".into(), "invoice".into());
+            }
+            d
+        })
+        .collect();
+    store_events(&mut conn, tenant.id, None, &drafts, Utc::now().naive_utc()).unwrap();
+    let admin = Viewer { tenant_id: tenant.id, role: Role::Admin, actor_id: "x".into() };
+    let manager = Viewer { role: Role::Manager, ..admin.clone() };
+    let invoices = EventFilter { module: Some("invoice".into()), ..Default::default() };
+    // Few matches: counted exactly.
+    assert_eq!(count_or_estimate(&mut conn, &admin, &invoices, 500).unwrap(), (100, false));
+    // Many matches, nothing narrowing an admin's view: the chain head is the exact count.
+    assert_eq!(count_or_estimate(&mut conn, &admin, &EventFilter::default(), 50).unwrap(), (300, false));
+    // Many matches otherwise: an estimate, flagged, and never below the limit.
+    let (estimate, flagged) = count_or_estimate(&mut conn, &manager, &invoices, 50).unwrap();
+    assert!(flagged);
+    assert!((90..=110).contains(&estimate), "{estimate}");
+    assert_eq!(count_or_estimate(&mut conn, &manager, &EventFilter::default(), 50).unwrap(), (300, true));
+}
+
+#[test]
+fn totals_are_exact_when_cheap_and_estimated_beyond_on_sqlite() {
+    totals_are_exact_when_cheap_and_estimated_beyond(Backend::Sqlite);
+}
+
+#[test]
+fn totals_are_exact_when_cheap_and_estimated_beyond_on_postgres() {
+    totals_are_exact_when_cheap_and_estimated_beyond(Backend::Postgres);
+}

@@ -162,6 +162,9 @@ pub struct EventListResponse {
     pub per_page: u32,
     /// Matching events across all pages, in page mode; null in cursor mode.
     pub total: Option<i64>,
+    /// `true` when `total` is an estimate: more than 10 000 events match and counting them all
+    /// would be slow (the estimate comes from the share of matches among the newest events).
+    pub total_is_estimate: bool,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
@@ -176,6 +179,7 @@ impl EventListResponse {
             },
             per_page: request.per_page,
             total: page.total,
+            total_is_estimate: page.total_is_estimate,
             next_cursor: page.next.map(|c| c.encode()),
         }
     }

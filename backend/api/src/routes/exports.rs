@@ -169,6 +169,7 @@ impl Job {
                 sort: self.sort,
                 per_page: EXPORT_PAGE,
                 paging: Paging::Cursor(cursor.take()),
+                exact_count_limit: 0,
             };
             let page = event_queries::list(conn, &self.viewer, &request)?;
             if !each(page.items) {

@@ -150,6 +150,8 @@ pub struct ListRequest {
     pub sort: Sort,
     pub per_page: u32,
     pub paging: Paging,
+    /// Above this many matches, page mode estimates the total instead of counting every row.
+    pub exact_count_limit: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -157,6 +159,8 @@ pub struct EventPage {
     pub items: Vec<Event>,
     /// Matching events in all pages (page mode only).
     pub total: Option<i64>,
+    /// Whether `total` is an estimate (more matches than `exact_count_limit`).
+    pub total_is_estimate: bool,
     /// Where the next page starts, if there is one.
     pub next: Option<Cursor>,
 }
@@ -286,12 +290,11 @@ pub fn list(conn: &mut DbConnection, viewer: &Viewer, request: &ListRequest) -> 
     let per_page = i64::from(request.per_page.max(1));
     let mut query =
         ordered(events::table.into_boxed().filter(matching(viewer, &request.filter)), request.sort);
-    let mut total = None;
+    let (mut total, mut total_is_estimate) = (None, false);
     match &request.paging {
         Paging::Page(page) => {
-            total = Some(
-                events::table.filter(matching(viewer, &request.filter)).count().get_result::<i64>(conn)?,
-            );
+            let (n, estimated) = count_or_estimate(conn, viewer, &request.filter, request.exact_count_limit)?;
+            (total, total_is_estimate) = (Some(n), estimated);
             query = query.offset(i64::from(page.saturating_sub(1)) * per_page);
         }
         Paging::Cursor(Some(cursor)) => query = after_cursor(query, cursor),
@@ -302,7 +305,7 @@ pub fn list(conn: &mut DbConnection, viewer: &Viewer, request: &ListRequest) -> 
     rows.truncate(per_page as usize);
     let next = if more { rows.last().map(|row| Cursor::after(row, request.sort)) } else { None };
     let items = rows.into_iter().map(Event::try_from).collect::<StoreResult<Vec<_>>>()?;
-    Ok(EventPage { items, total, next })
+    Ok(EventPage { items, total, total_is_estimate, next })
 }
 
 /// One visible event; another tenant's or an invisible one is simply not found.
@@ -353,6 +356,43 @@ pub fn count_per_slot(
         .group_by(sql::<BigInt>(slot))
         .select((sql::<BigInt>(slot), diesel::dsl::count_star()))
         .load::<(i64, i64)>(conn)?)
+}
+
+/// Events sampled (the newest, by seq) to estimate a large total.
+const ESTIMATE_SAMPLE: i64 = 10_000;
+
+/// The number of matching events: exact when there are at most `limit` (a bounded probe tells),
+/// or when nothing narrows an admin's view (the chain head says how many live events there are);
+/// else an estimate from the share of matches among the newest events, never below `limit + 1`.
+pub fn count_or_estimate(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    filter: &EventFilter,
+    limit: i64,
+) -> StoreResult<(i64, bool)> {
+    let beyond_limit = events::table
+        .filter(matching(viewer, filter))
+        .select(events::id)
+        .offset(limit)
+        .limit(1)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some();
+    if !beyond_limit {
+        return Ok((count(conn, viewer, filter)?, false));
+    }
+    let tenant = crate::queries::tenants::get(conn, viewer.tenant_id)?;
+    let live = tenant.head_seq - tenant.chain_base_seq;
+    if *filter == EventFilter::default() && viewer.role == crate::models::Role::Admin {
+        return Ok((live, false));
+    }
+    let sample = ESTIMATE_SAMPLE.min(live).max(1);
+    let in_sample: i64 = events::table
+        .filter(matching(viewer, filter))
+        .filter(events::seq.gt(tenant.head_seq - sample))
+        .count()
+        .get_result(conn)?;
+    Ok(((in_sample * live / sample).max(limit + 1), true))
 }
 
 /// Number of visible matching events.

@@ -670,6 +670,11 @@ export interface components {
              * @description Matching events across all pages, in page mode; null in cursor mode.
              */
             total?: number | null;
+            /**
+             * @description `true` when `total` is an estimate: more than 10 000 events match and counting them all
+             *     would be slow (the estimate comes from the share of matches among the newest events).
+             */
+            total_is_estimate: boolean;
         };
         /** @description A stored event (SPEC §2). */
         EventOut: {

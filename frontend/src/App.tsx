@@ -1,9 +1,14 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { useState } from 'react';
-import { createBrowserRouter, Link, RouterProvider } from 'react-router';
+import { createBrowserRouter, Link, Navigate, RouterProvider } from 'react-router';
 import { ApiError } from './api';
 import { AppLayout } from './AppLayout';
 import { ActivityPage } from './features/activity/ActivityPage';
+import { IntegrityPage } from './features/admin/IntegrityPage';
+import { RequireAdmin } from './features/admin/RequireAdmin';
+import { RetentionPage } from './features/admin/RetentionPage';
+import { TokensPage } from './features/admin/TokensPage';
+import { UsersPage } from './features/admin/UsersPage';
 import { AuthProvider } from './features/auth/AuthProvider';
 import { LoginPage } from './features/auth/LoginPage';
 import { RequireAuth } from './features/auth/RequireAuth';
@@ -43,6 +48,18 @@ const router = createBrowserRouter([
         children: [
           { index: true, element: <ActivityPage /> },
           { path: 'records/:type/:id', element: <RecordHistoryPage /> },
+          {
+            path: 'admin',
+            element: <RequireAdmin />,
+            children: [
+              { index: true, element: <Navigate to="users" replace /> },
+              { path: 'users', element: <UsersPage /> },
+              { path: 'tokens', element: <TokensPage /> },
+              { path: 'retention', element: <RetentionPage /> },
+              { path: 'integrity', element: <IntegrityPage /> },
+              { path: '*', element: <NotFound /> },
+            ],
+          },
           { path: '*', element: <NotFound /> },
         ],
       },

@@ -1,13 +1,25 @@
-import { Link, Outlet } from 'react-router';
+import { useState } from 'react';
+import { Link, NavLink, Outlet } from 'react-router';
 import { Button } from './components/Button';
-import { useAuth, useCurrentUser } from './features/auth/authContext';
+import { ChangePasswordDialog } from './features/account/ChangePasswordDialog';
 import { humanize } from './features/activity/badges';
+import { IntegrityBadge } from './features/admin/IntegrityBadge';
+import { useAuth, useCurrentUser } from './features/auth/authContext';
 import { TimeZoneProvider } from './features/timezone/TimeZoneProvider';
 import { TimeZoneSwitch } from './features/timezone/TimeZoneSwitch';
+
+const ADMIN_LINKS = [
+  { to: '/admin/users', label: 'Users' },
+  { to: '/admin/tokens', label: 'API tokens' },
+  { to: '/admin/retention', label: 'Retention & archives' },
+  { to: '/admin/integrity', label: 'Integrity' },
+];
 
 export function AppLayout() {
   const user = useCurrentUser();
   const { logout } = useAuth();
+  const [changingPassword, setChangingPassword] = useState(false);
+  const isAdmin = user.role === 'admin';
   return (
     <TimeZoneProvider businessZone={user.tenant.timezone}>
       <header className="app-header">
@@ -16,15 +28,32 @@ export function AppLayout() {
           Activity Log
         </Link>
         <span className="muted">{user.tenant.name}</span>
+        {isAdmin && (
+          <nav aria-label="Administration" className="app-nav">
+            <NavLink to="/" end>
+              Activity
+            </NavLink>
+            {ADMIN_LINKS.map((link) => (
+              <NavLink key={link.to} to={link.to}>
+                {link.label}
+              </NavLink>
+            ))}
+          </nav>
+        )}
         <span className="app-header__spacer" />
+        {isAdmin && <IntegrityBadge />}
         <TimeZoneSwitch />
         <span className="app-header__user">
           <strong data-testid="current-user">{user.name}</strong>
-          <span className="muted">{humanize(user.role)}</span>
+          <span className="muted" data-testid="current-role">
+            {humanize(user.role)}
+          </span>
         </span>
+        <Button onClick={() => setChangingPassword(true)}>Change password</Button>
         <Button onClick={() => logout()}>Log out</Button>
       </header>
       <Outlet />
+      {changingPassword && <ChangePasswordDialog onClose={() => setChangingPassword(false)} />}
     </TimeZoneProvider>
   );
 }

@@ -133,6 +133,7 @@ both_backends! {
         };
         assert_eq!(send(&app, change("wrong one", "a much better passphrase")).await.problem(422).pointers(), ["/current_password"]);
         assert_eq!(send(&app, change("correct horse battery", "short")).await.problem(422).pointers(), ["/new_password"]);
+        assert_eq!(send(&app, change("wrong one", "short")).await.problem(422).pointers(), ["/current_password", "/new_password"], "both at once");
         assert_eq!(send(&app, change("correct horse battery", "correct horse battery")).await.problem(422).pointers(), ["/new_password"]);
         send(&app, change("correct horse battery", "a much better passphrase")).await.expect(204);
         send(&app, login_request("member@acme.test", "correct horse battery")).await.problem(401);
@@ -284,4 +285,28 @@ both_backends! {
         assert_eq!(trail(&app, &ctx, "token.created").await.len(), 2);
         assert_eq!(trail(&app, &ctx, "token.revoked").await.len(), 1, "revoking twice logs once");
     }
+
+    async fn an_email_in_several_tenants_needs_the_tenant(ctx: Ctx) {
+        let app = ctx.app().await;
+        let hash = auditlog_api::auth::hash_password("another good passphrase").unwrap();
+        auditlog_db::queries::users::create(
+            &mut ctx.pool.get().unwrap(),
+            &auditlog_db::queries::users::NewUser {
+                tenant_id: ctx.other_admin.tenant_id,
+                email: "member@acme.test",
+                name: "Mia at Globex",
+                password_hash: &hash,
+                role: auditlog_db::models::Role::Member,
+                actor_id: None,
+            },
+        )
+        .unwrap();
+        let login = |body: Value| TestRequest::post().uri("/api/v1/auth/login").set_json(body);
+        let ambiguous = send(&app, login(json!({"email": "member@acme.test", "password": "another good passphrase"}))).await.problem(422);
+        assert_eq!(ambiguous.pointers(), ["/tenant"]);
+        let chosen = send(&app, login(json!({"email": "member@acme.test", "password": "another good passphrase", "tenant": "globex"}))).await.expect(200);
+        assert_eq!(chosen.body["user"]["tenant"]["slug"], "globex");
+        send(&app, login(json!({"email": "member@acme.test", "password": "another good passphrase", "tenant": "acme"}))).await.problem(401);
+    }
+
 }

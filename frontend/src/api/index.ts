@@ -1,4 +1,4 @@
-import type { paths } from './generated/openapi';
+import type { components, paths } from './generated/openapi';
 import { client, send, unwrap } from './client';
 
 type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never;
@@ -19,6 +19,26 @@ export type EventPage = JsonOf<ListEventsOp['responses'][200]>;
 export type AuditEvent = EventPage['items'][number];
 export type EntityRef = AuditEvent['related'][number];
 export type Change = AuditEvent['changes'][number];
+type Schemas = components['schemas'];
+export type Role = Schemas['RoleSchema'];
+export type PasswordChange = Schemas['PasswordChange'];
+export type ManagedUser = Schemas['UserOut'];
+export type NewUser = Schemas['NewUserRequest'];
+export type UserPatch = Schemas['UserPatch'];
+export type ApiToken = Schemas['TokenOut'];
+export type TokenScope = Schemas['ScopeSchema'];
+export type NewToken = Schemas['NewTokenRequest'];
+export type CreatedToken = Schemas['CreatedToken'];
+export type RetentionSetting = Schemas['RetentionSetting'];
+export type Archive = Schemas['ArchiveOut'];
+export type Verification = Schemas['VerificationOut'];
+
+/** The file a download response carries, named as the server suggests or by `fallback`. */
+function attachment(data: unknown, response: Response, fallback: string) {
+  const disposition = response.headers.get('Content-Disposition') ?? '';
+  const filename = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? fallback;
+  return { blob: data as Blob, filename };
+}
 
 /** The typed calls the dashboard makes; each throws ApiError on failure. */
 export const api = {
@@ -28,9 +48,7 @@ export const api = {
   /** The export file and the name the server suggests for it. */
   exportEvents: async (query: ExportQuery) => {
     const { data, response } = await send(client.GET('/api/v1/events/export', { params: { query }, parseAs: 'blob' }));
-    const disposition = response.headers.get('Content-Disposition') ?? '';
-    const filename = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? `activity-log.${query.format ?? 'csv'}`;
-    return { blob: data as Blob, filename };
+    return attachment(data, response, `activity-log.${query.format ?? 'csv'}`);
   },
   deleteEvents: (body: DeleteEventsRequest) => unwrap(client.DELETE('/api/v1/events', { body })),
   timeline: (query: TimelineQuery, signal?: AbortSignal) =>
@@ -49,6 +67,23 @@ export const api = {
     unwrap(client.GET('/api/v1/facets/actors', { params: { query: { q, limit } }, signal })),
   moduleFacets: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/facets/modules', { signal })),
   actionFacets: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/facets/actions', { signal })),
+  changePassword: (body: PasswordChange) => unwrap(client.POST('/api/v1/auth/password', { body })),
+  listUsers: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/users', { signal })),
+  createUser: (body: NewUser) => unwrap(client.POST('/api/v1/users', { body })),
+  updateUser: (id: number, body: UserPatch) => unwrap(client.PATCH('/api/v1/users/{id}', { params: { path: { id } }, body })),
+  listTokens: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/tokens', { signal })),
+  createToken: (body: NewToken) => unwrap(client.POST('/api/v1/tokens', { body })),
+  revokeToken: (id: number) => unwrap(client.DELETE('/api/v1/tokens/{id}', { params: { path: { id } } })),
+  getRetention: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/settings/retention', { signal })),
+  setRetention: (body: RetentionSetting) => unwrap(client.PUT('/api/v1/settings/retention', { body })),
+  listArchives: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/archives', { signal })),
+  /** The archive file (it needs the bearer header, so it cannot be a plain link). */
+  downloadArchive: async (archive: Archive) => {
+    const { data, response } = await send(
+      client.GET('/api/v1/archives/{id}', { params: { path: { id: archive.id } }, parseAs: 'blob' }),
+    );
+    return attachment(data, response, archive.file_name);
+  },
 };
 
 export { ApiError } from './errors';

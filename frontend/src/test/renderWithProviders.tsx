@@ -46,9 +46,25 @@ export function stubApi(handlers: Record<string, Handler>) {
         headers: { 'Content-Type': 'application/problem+json' },
       });
     }
-    const body = handler(url, input);
+    const body = await handler(url, input);
     if (body instanceof Response) return body;
     return new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } });
   });
   return requests;
+}
+
+/** An RFC 9457 problem response, as the API sends for every failure. */
+export function problem(status: number, title: string, detail: string, errors?: { pointer: string; message: string }[]) {
+  return new Response(JSON.stringify({ type: 'about:blank', title, status, detail, ...(errors ? { errors } : {}) }), {
+    status,
+    headers: { 'Content-Type': 'application/problem+json' },
+  });
+}
+
+/** A JSON response with a status other than 200 (201 Created, 204 No Content). */
+export function jsonResponse(status: number, body?: unknown) {
+  return new Response(body === undefined ? null : JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json' },
+  });
 }

@@ -152,7 +152,7 @@ pub async fn login(
     if candidates.len() > 1 {
         return Err(ApiError::validation(
             "this e-mail has accounts in several tenants: add `tenant` (the tenant's slug)",
-            Vec::new(),
+            vec![FieldError::new("/tenant", "required: the e-mail has accounts in several tenants")],
         ));
     }
     // Verify against a dummy hash when there is no such account, so both cases take as long.
@@ -264,26 +264,24 @@ pub async fn change_password(
 ) -> Result<HttpResponse, ApiError> {
     let user = caller.user()?.clone();
     let PasswordChange { current_password, new_password } = body.into_inner();
-    if let Some(problem) = password_problem(&new_password, &user.email) {
-        return Err(ApiError::validation(
-            format!("new_password {problem}"),
-            vec![FieldError::new("/new_password", problem)],
-        ));
-    }
+    // Every problem at once: the current password and the new one are checked independently.
     let (hash, current) = (user.password_hash.clone(), current_password.clone());
     let verified = web::block(move || verify_password(&current, &hash))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut errors = Vec::new();
     if !verified {
-        return Err(ApiError::validation(
-            "current_password is not correct",
-            vec![FieldError::new("/current_password", "not correct")],
-        ));
+        errors.push(FieldError::new("/current_password", "not correct"));
     }
-    if current_password == new_password {
+    if let Some(problem) = password_problem(&new_password, &user.email) {
+        errors.push(FieldError::new("/new_password", problem));
+    } else if current_password == new_password {
+        errors.push(FieldError::new("/new_password", "same as the current password"));
+    }
+    if let Some(first) = errors.first() {
         return Err(ApiError::validation(
-            "new_password must differ from the current one",
-            vec![FieldError::new("/new_password", "same as the current password")],
+            format!("{}: {}", first.pointer.trim_start_matches('/'), first.message),
+            errors,
         ));
     }
     let new_hash = web::block(move || hash_password(&new_password))

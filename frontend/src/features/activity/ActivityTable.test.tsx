@@ -76,6 +76,19 @@ describe('ActivityTable sorting', () => {
     expect(onSelect).toHaveBeenLastCalledWith([1, 2], true);
   });
 
+  it('shows a deleted entry without its content', () => {
+    const tombstone = makeEvent(3, {
+      description: '',
+      actor: { id: '', name: '', email: null, role: null, type: 'user' },
+      deleted_at: '2026-11-20T10:00:00Z',
+      deleted_by: 'a1',
+    });
+    renderTable({ events: [makeEvent(1), tombstone] });
+    const row = screen.getAllByRole('row').find((r) => within(r).queryByText('Deleted entry'));
+    expect(row).toBeDefined();
+    expect(screen.getAllByText('Deleted entry')).toHaveLength(1);
+  });
+
   it('shows skeleton rows while the first page loads', () => {
     renderTable({ events: [], loading: true, skeletonRows: 4 });
     expect(screen.getByTestId('activity-table')).toHaveAttribute('aria-busy', 'true');

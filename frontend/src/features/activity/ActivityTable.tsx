@@ -88,6 +88,7 @@ const columns = [
     meta: { sortKey: 'actor', className: 'cell-user' },
     cell: (c) => {
       const actor = c.row.original.actor;
+      if (c.row.original.deleted_at) return <span className="muted">—</span>;
       return (
         <>
           {actor.name}
@@ -106,7 +107,12 @@ const columns = [
     meta: { sortKey: 'verb' },
     cell: (c) => <VerbBadge verb={c.getValue()} />,
   }),
-  column.accessor('description', { header: 'Description', meta: { className: 'cell-description' } }),
+  column.accessor('description', {
+    header: 'Description',
+    meta: { className: 'cell-description' },
+    // A deleted entry (seen by admins only) keeps its place in the chain but has no content left.
+    cell: (c) => (c.row.original.deleted_at ? <em className="muted">Deleted entry</em> : c.getValue()),
+  }),
   column.accessor('entity', {
     header: 'Event On',
     cell: (c) => {

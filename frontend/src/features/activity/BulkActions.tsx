@@ -4,20 +4,9 @@ import { api } from '../../api';
 import { Button } from '../../components/Button';
 import { errorMessage } from '../../components/errorMessage';
 import { Modal } from '../../components/Modal';
+import { saveFile } from '../../components/saveFile';
 import { Alert } from '../../components/States';
 import { toExportQuery, type ActivityView } from './filterSchema';
-
-function saveFile(blob: Blob, filename: string) {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = filename;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // Revoked later: some browsers read the URL after click() returns.
-  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 export interface BulkActionsProps {
   view: ActivityView;

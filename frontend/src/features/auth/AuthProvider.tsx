@@ -35,8 +35,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     if (!session) queryClient.clear();
   }, [session, queryClient]);
 
-  const login = useCallback(async (email: string, password: string) => {
-    sessionStore.signIn(await api.login({ email, password }));
+  const login = useCallback(async (email: string, password: string, tenant?: string) => {
+    sessionStore.signIn(await api.login({ email, password, ...(tenant ? { tenant } : {}) }));
   }, []);
 
   const logout = useCallback(async () => {

@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { createMemoryRouter, RouterProvider } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import { demoUser } from '../../test/fixtures';
-import { createTestQueryClient, stubApi } from '../../test/renderWithProviders';
+import { createTestQueryClient, problem, stubApi } from '../../test/renderWithProviders';
 import { AuthProvider } from './AuthProvider';
 import { LoginPage } from './LoginPage';
 import { sessionStore } from './sessionStore';
@@ -72,6 +72,34 @@ describe('LoginPage', () => {
     renderLogin();
     await submit('admin@acme.example', 'secret');
     expect(await screen.findByRole('alert')).toHaveTextContent('Cannot reach the server');
+  });
+
+  it('asks for the company when the e-mail has accounts in several tenants, then sends it', async () => {
+    const bodies: unknown[] = [];
+    stubApi({
+      '/api/v1/auth/login': async (_url, request) => {
+        const body = (await request.json()) as { tenant?: string };
+        bodies.push(body);
+        if (!body.tenant) {
+          return problem(422, 'Validation failed', 'this e-mail has accounts in several tenants: add `tenant`');
+        }
+        return { access_token: 'jwt', token_type: 'Bearer', expires_in: 3600, user: demoUser };
+      },
+    });
+    const router = renderLogin();
+    expect(screen.queryByLabelText('Company (tenant)')).not.toBeInTheDocument();
+    await submit('admin@acme.example', 'secret');
+    expect(await screen.findByRole('alert')).toHaveTextContent('This email has accounts in several companies.');
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(screen.getByRole('alert')).toHaveTextContent('Enter the company (tenant) to sign in to.');
+    await user.type(screen.getByLabelText('Company (tenant)'), 'acme');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    await waitFor(() => expect(router.state.location.pathname).toBe('/'));
+    expect(bodies).toEqual([
+      { email: 'admin@acme.example', password: 'secret' },
+      { email: 'admin@acme.example', password: 'secret', tenant: 'acme' },
+    ]);
   });
 
   it('asks for both fields', async () => {

@@ -6,9 +6,19 @@ import { TextField } from '../../components/Field';
 import { Alert } from '../../components/States';
 import { useAuth } from './authContext';
 
+/** A 422 that names neither field: the e-mail has accounts in several tenants and one must be chosen. */
+function asksForTenant(error: unknown): boolean {
+  return (
+    error instanceof ApiError &&
+    error.status === 422 &&
+    !error.fieldErrors.some((e) => e.pointer === '/email' || e.pointer === '/password')
+  );
+}
+
 function loginErrorMessage(error: unknown): string {
   if (!(error instanceof ApiError)) return error instanceof Error ? error.message : 'Something went wrong. Please try again.';
   if (error.status === 401) return 'Incorrect email or password.';
+  if (asksForTenant(error)) return 'This email has accounts in several companies. Enter the company (tenant) to sign in to.';
   if (error.status === 429) return error.detail ?? 'Too many attempts. Wait a moment and try again.';
   return error.userMessage;
 }
@@ -20,6 +30,8 @@ export function LoginPage() {
   const from = (location.state as { from?: string } | null)?.from ?? '/';
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  const [tenant, setTenant] = useState('');
+  const [needsTenant, setNeedsTenant] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [submitting, setSubmitting] = useState(false);
 
@@ -34,12 +46,17 @@ export function LoginPage() {
       setError(new Error('Enter your email and password.'));
       return;
     }
+    if (needsTenant && !tenant.trim()) {
+      setError(new Error('Enter the company (tenant) to sign in to.'));
+      return;
+    }
     setSubmitting(true);
     setError(null);
     try {
-      await login(email.trim(), password);
+      await login(email.trim(), password, needsTenant ? tenant.trim() : undefined);
       navigate(from, { replace: true });
     } catch (e) {
+      if (asksForTenant(e)) setNeedsTenant(true);
       setError(e);
       setSubmitting(false);
     }
@@ -76,6 +93,19 @@ export function LoginPage() {
           error={fieldError('password')}
           onChange={(e) => setPassword(e.target.value)}
         />
+        {needsTenant && (
+          <TextField
+            label="Company (tenant)"
+            name="tenant"
+            autoComplete="organization"
+            placeholder="e.g. acme"
+            required
+            autoFocus
+            value={tenant}
+            error={fieldError('tenant')}
+            onChange={(e) => setTenant(e.target.value)}
+          />
+        )}
         <Button type="submit" variant="primary" disabled={submitting}>
           {submitting ? 'Signing in…' : 'Sign in'}
         </Button>

@@ -4,7 +4,8 @@ import type { User } from '../../api';
 export interface AuthContextValue {
   user: User | null;
   notice: string | null;
-  login: (email: string, password: string) => Promise<void>;
+  /** `tenant` (a slug) only when the e-mail has accounts in several tenants. */
+  login: (email: string, password: string, tenant?: string) => Promise<void>;
   logout: () => Promise<void>;
 }
 

@@ -79,6 +79,15 @@ export class ApiClient {
     return ((await response.json()) as { ids: number[] }).ids[0];
   }
 
+  /** POST /users: a dashboard user for a test to sign in as, so the shared demo users stay untouched. */
+  async createUser(user: { email: string; name: string; password: string; role: string }): Promise<void> {
+    const response = await this.request.post('/api/v1/users', {
+      headers: { Authorization: `Bearer ${this.token}` },
+      data: user,
+    });
+    expect(response.status(), 'POST /users').toBe(201);
+  }
+
   /** GET /events with the dashboard's defaults overridden by `query`. */
   events(query: Query = {}): Promise<ApiEventPage> {
     return this.get('/events', { ...DASHBOARD_DEFAULTS, ...query });

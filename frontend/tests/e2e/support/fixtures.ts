@@ -1,7 +1,11 @@
 import { test as base, expect } from '@playwright/test';
 import { ActivityLogPage } from '../pages/ActivityLogPage';
+import { AppHeader } from '../pages/AppHeader';
 import { LoginPage } from '../pages/LoginPage';
 import { RecordHistoryPage } from '../pages/RecordHistoryPage';
+import { RetentionAdminPage } from '../pages/RetentionAdminPage';
+import { TokensAdminPage } from '../pages/TokensAdminPage';
+import { UsersAdminPage } from '../pages/UsersAdminPage';
 import { ApiClient, storedToken } from './apiClient';
 
 interface Fixtures {
@@ -12,6 +16,10 @@ interface Fixtures {
   loginPage: LoginPage;
   activityPage: ActivityLogPage;
   historyPage: RecordHistoryPage;
+  header: AppHeader;
+  usersPage: UsersAdminPage;
+  tokensPage: TokensAdminPage;
+  retentionPage: RetentionAdminPage;
 }
 
 export const test = base.extend<Fixtures>({
@@ -34,6 +42,10 @@ export const test = base.extend<Fixtures>({
   loginPage: async ({ page }, use) => use(new LoginPage(page)),
   activityPage: async ({ page }, use) => use(new ActivityLogPage(page)),
   historyPage: async ({ page }, use) => use(new RecordHistoryPage(page)),
+  header: async ({ page }, use) => use(new AppHeader(page)),
+  usersPage: async ({ page }, use) => use(new UsersAdminPage(page)),
+  tokensPage: async ({ page }, use) => use(new TokensAdminPage(page)),
+  retentionPage: async ({ page }, use) => use(new RetentionAdminPage(page)),
 });
 
 export { expect };

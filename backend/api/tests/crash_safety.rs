@@ -62,28 +62,28 @@ fn batch(client: usize, batch: usize) -> Value {
     json!({ "events": events })
 }
 
-fn run(backend: Backend) {
+/// A migrated database with one tenant and an admin's access token.
+fn setup(backend: Backend) -> (TestDatabase, auditlog_db::DbPool, auditlog_db::models::Tenant, String) {
     let db = TestDatabase::new(backend);
     let pool = db.migrated_pool(2);
-    let (tenant, admin) = {
-        let mut conn = pool.get().unwrap();
-        let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
-        let hash = hash_password("correct horse battery").unwrap();
-        let admin = users::create(
-            &mut conn,
-            &users::NewUser {
-                tenant_id: tenant.id,
-                email: "a@acme.test",
-                name: "A",
-                password_hash: &hash,
-                role: Role::Admin,
-                actor_id: None,
-            },
-        )
-        .unwrap();
-        (tenant, admin)
+    let mut conn = pool.get().unwrap();
+    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let hash = hash_password("correct horse battery").unwrap();
+    let user = users::NewUser {
+        tenant_id: tenant.id,
+        email: "a@acme.test",
+        name: "A",
+        password_hash: &hash,
+        role: Role::Admin,
+        actor_id: None,
     };
+    let admin = users::create(&mut conn, &user).unwrap();
     let token = JwtKeys::new(SECRET.as_bytes(), 3600).issue(&admin).unwrap();
+    (db, pool, tenant, token)
+}
+
+fn run(backend: Backend) {
+    let (db, pool, tenant, token) = setup(backend);
     let port = free_port();
     let mut server = start(&db.url, port);
     let url = server.url.clone();
@@ -178,24 +178,8 @@ fn acknowledged_events_survive_sigkill_on_postgres() {
 /// SIGTERM: the server stops accepting, finishes what is in flight and exits cleanly; every
 /// batch acknowledged before is stored, and nothing that was not acknowledged.
 fn graceful_shutdown(backend: Backend) {
-    let db = TestDatabase::new(backend);
-    let pool = db.migrated_pool(2);
+    let (db, pool, tenant, token) = setup(backend);
     let mut conn = pool.get().unwrap();
-    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
-    let hash = hash_password("correct horse battery").unwrap();
-    let admin = users::create(
-        &mut conn,
-        &users::NewUser {
-            tenant_id: tenant.id,
-            email: "a@acme.test",
-            name: "A",
-            password_hash: &hash,
-            role: Role::Admin,
-            actor_id: None,
-        },
-    )
-    .unwrap();
-    let token = JwtKeys::new(SECRET.as_bytes(), 3600).issue(&admin).unwrap();
     let mut server = start(&db.url, free_port());
     let clients: Vec<_> = (0..CLIENTS)
         .map(|client| {

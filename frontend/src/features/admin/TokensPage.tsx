@@ -5,7 +5,7 @@ import { Badge } from '../../components/Badge';
 import { Button } from '../../components/Button';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { errorMessage } from '../../components/errorMessage';
-import { Skeleton } from '../../components/Skeleton';
+import { SkeletonList } from '../../components/Skeleton';
 import { Alert, EmptyState, ErrorState } from '../../components/States';
 import { formatDateTime, useTimeZone } from '../timezone/timeZone';
 import { CreateTokenDialog } from './CreateTokenDialog';
@@ -38,13 +38,7 @@ export function TokensPage() {
 
   let body;
   if (tokens.isPending) {
-    body = (
-      <div className="stack" style={{ padding: 16 }} aria-busy="true" aria-label="Loading tokens">
-        {Array.from({ length: 3 }, (_, i) => (
-          <Skeleton key={i} />
-        ))}
-      </div>
-    );
+    body = <SkeletonList rows={3} label="Loading tokens" />;
   } else if (tokens.isError) {
     body = (
       <ErrorState title="The tokens could not be loaded" message={errorMessage(tokens.error)} onRetry={() => tokens.refetch()} />

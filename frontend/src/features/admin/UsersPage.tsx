@@ -5,7 +5,7 @@ import { Badge } from '../../components/Badge';
 import { Button } from '../../components/Button';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { errorMessage } from '../../components/errorMessage';
-import { Skeleton } from '../../components/Skeleton';
+import { SkeletonList } from '../../components/Skeleton';
 import { Alert, EmptyState, ErrorState } from '../../components/States';
 import { useCurrentUser } from '../auth/authContext';
 import { formatDateTime, useTimeZone } from '../timezone/timeZone';
@@ -37,13 +37,7 @@ export function UsersPage() {
 
   let body;
   if (users.isPending) {
-    body = (
-      <div className="stack" style={{ padding: 16 }} aria-busy="true" aria-label="Loading users">
-        {Array.from({ length: 4 }, (_, i) => (
-          <Skeleton key={i} />
-        ))}
-      </div>
-    );
+    body = <SkeletonList rows={4} label="Loading users" />;
   } else if (users.isError) {
     body = (
       <ErrorState title="The users could not be loaded" message={errorMessage(users.error)} onRetry={() => users.refetch()} />

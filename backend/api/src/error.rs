@@ -90,6 +90,14 @@ impl ApiError {
         ApiError::Validation { detail: detail.into(), errors }
     }
 
+    /// `Ok` when `errors` is empty, else a 422 naming every invalid field (the first in `detail`).
+    pub fn check_fields(errors: Vec<FieldError>) -> Result<(), ApiError> {
+        match errors.first() {
+            None => Ok(()),
+            Some(first) => Err(ApiError::validation(format!("{}: {}", first.pointer, first.message), errors)),
+        }
+    }
+
     pub fn internal(detail: impl Into<String>) -> Self {
         ApiError::Internal(detail.into())
     }

@@ -164,8 +164,8 @@ both_backends! {
             assert_eq!(headers.get("content-type").unwrap(), "application/pdf");
             let pdf = lopdf::Document::load_mem(&body).expect("a readable PDF");
             assert_eq!(pdf.get_pages().len(), auditlog_api::pdf::page_count(rows), "{filters:?}");
-            let first = pdf.extract_text(&[1]).unwrap_or_default();
-            assert!(first.contains("Activity Log") || body.windows(4).any(|w| w == b"%PDF"), "{first}");
+            let first = pdf.extract_text(&[1]).unwrap();
+            assert!(first.contains("Activity Log"), "the title is on page 1: {first}");
         }
         // Past the limit (100 rows in tests), the answer is 422 with a hint.
         seed(&app, &ctx, 20).await;

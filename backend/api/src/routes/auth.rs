@@ -278,12 +278,7 @@ pub async fn change_password(
     } else if current_password == new_password {
         errors.push(FieldError::new("/new_password", "same as the current password"));
     }
-    if let Some(first) = errors.first() {
-        return Err(ApiError::validation(
-            format!("{}: {}", first.pointer.trim_start_matches('/'), first.message),
-            errors,
-        ));
-    }
+    ApiError::check_fields(errors)?;
     let new_hash = web::block(move || hash_password(&new_password))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?

@@ -418,9 +418,7 @@ pub async fn delete_events(
     if ids.is_empty() || ids.len() > 1000 {
         errors.push(FieldError::new("/ids", "give 1 to 1000 event ids"));
     }
-    if let Some(first) = errors.first() {
-        return Err(ApiError::validation(format!("{}: {}", first.pointer, first.message), errors));
-    }
+    ApiError::check_fields(errors)?;
     let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
     let (tenant_id, actor) = (caller.tenant.id, caller.actor());
     let response = state

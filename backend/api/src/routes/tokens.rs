@@ -141,9 +141,7 @@ pub async fn create(
     if body.expires_in_days.is_some_and(|d| !(1..=3650).contains(&d)) {
         errors.push(FieldError::new("/expires_in_days", "must be between 1 and 3650"));
     }
-    if let Some(first) = errors.first() {
-        return Err(ApiError::validation(format!("{}: {}", first.pointer, first.message), errors));
-    }
+    ApiError::check_fields(errors)?;
     let mut scopes: Vec<Scope> = body.scopes.into_iter().map(Into::into).collect();
     scopes.sort_by_key(|s| s.as_str());
     scopes.dedup();

@@ -98,13 +98,6 @@ fn text(field: &str, value: Option<String>, max: usize, errors: &mut Vec<FieldEr
     Some(value)
 }
 
-fn invalid(errors: Vec<FieldError>) -> Result<(), ApiError> {
-    match errors.first() {
-        None => Ok(()),
-        Some(first) => Err(ApiError::validation(format!("{}: {}", first.pointer, first.message), errors)),
-    }
-}
-
 fn user_ref(user: &User) -> (&'static str, i64, Option<String>) {
     ("user", user.id, Some(user.name.clone()))
 }
@@ -150,7 +143,7 @@ pub async fn create(
     if let Some(problem) = password_problem(&body.password, &email) {
         errors.push(FieldError::new("/password", problem));
     }
-    invalid(errors)?;
+    ApiError::check_fields(errors)?;
     let password = body.password;
     let hash = web::block(move || hash_password(&password))
         .await
@@ -209,7 +202,7 @@ pub async fn update(
         active: body.active,
         password_hash: None,
     };
-    invalid(errors)?;
+    ApiError::check_fields(errors)?;
     let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
     let tenant_id = caller.tenant.id;
     let actor = caller.actor();

@@ -37,6 +37,7 @@ pub fn build(
 > {
     use utoipa::OpenApi;
     let static_dir = state.settings.static_dir.clone();
+    let cors = cors(&state.settings.cors_allowed_origins);
     let json_limit = state.settings.max_body_bytes;
     let (app, api) = App::new()
         .into_utoipa_app()
@@ -51,7 +52,8 @@ pub fn build(
     let api = crate::openapi::complete(api);
     let spec = api.clone();
     let mut app = app
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        .wrap(actix_web::middleware::Condition::new(cors.is_some(), cors.unwrap_or_default()))
+        .wrap(access_log())
         .wrap(
             DefaultHeaders::new()
                 .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -76,6 +78,44 @@ pub fn build(
     }
     let routes = std::sync::Arc::new(RouteTable::from_spec(&spec));
     app.default_service(web::to(move |req: HttpRequest| fallback(req, static_dir.clone(), routes.clone())))
+}
+
+/// One line per request: method, path, status, size and time. Query strings are never logged
+/// (searches and filters can carry personal data); the client's address only when the log level
+/// is `debug` or finer. Headers, bodies and so tokens and passwords, never.
+fn access_log() -> Logger {
+    if log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Debug) {
+        Logger::new("%a \"%m %U\" %s %b %Dms")
+    } else {
+        Logger::new("\"%m %U\" %s %b %Dms")
+    }
+}
+
+/// Cross-origin access for the configured origins only; `None` (no header ever sent) when the
+/// allowlist is empty. Requests from other origins still reach the API — same-origin calls from
+/// the dashboard carry an `Origin` too — but get no CORS headers, so browsers withhold the answer.
+fn cors(origins: &[String]) -> Option<actix_cors::Cors> {
+    if origins.is_empty() {
+        return None;
+    }
+    let cors = origins.iter().fold(actix_cors::Cors::default(), |cors, origin| cors.allowed_origin(origin));
+    Some(
+        cors.allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+            .allowed_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                header::HeaderName::from_static("idempotency-key"),
+                header::HeaderName::from_static("last-event-id"),
+            ])
+            .expose_headers([
+                header::CONTENT_DISPOSITION,
+                header::RETRY_AFTER,
+                header::HeaderName::from_static("x-through-seq"),
+            ])
+            .block_on_origin_mismatch(false)
+            .max_age(3600),
+    )
 }
 
 /// The documented paths and their methods, to answer a wrong method with 405 and `Allow`.

@@ -32,6 +32,8 @@ pub struct Settings {
     pub dev_mode: bool,
     /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Origins whose browser pages may call the API (`CORS_ALLOWED_ORIGINS`); empty: CORS is off.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -63,6 +65,7 @@ impl Settings {
             archive_interval_seconds: number("ARCHIVE_INTERVAL_SECONDS", 3600)?,
             dev_mode: matches!(var("AUDITLOG_DEV").as_deref(), Some("1" | "true" | "yes")),
             trusted_proxies: parse_proxies(&var("TRUSTED_PROXIES").unwrap_or_default())?,
+            cors_allowed_origins: parse_origins(&var("CORS_ALLOWED_ORIGINS").unwrap_or_default())?,
         };
         if settings.token_ttl_seconds <= 0 || settings.max_batch_events == 0 || settings.db_pool_size == 0 {
             return Err(
@@ -115,6 +118,29 @@ pub fn parse_proxies(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
         .collect()
 }
 
+/// `https://crm.example.com, http://localhost:3000` → the origins, each checked to be exactly
+/// `scheme://host[:port]` (a browser's `Origin` never has a path or a trailing slash).
+pub fn parse_origins(text: &str) -> Result<Vec<String>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|origin| {
+            let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+            let valid = rest.is_some_and(|host| {
+                !host.is_empty()
+                    && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+            });
+            if valid {
+                Ok(origin.to_ascii_lowercase())
+            } else {
+                Err(format!(
+                    "CORS_ALLOWED_ORIGINS: {origin:?} is not an origin like https://app.example.com (no path, no wildcard)"
+                ))
+            }
+        })
+        .collect()
+}
+
 #[cfg(unix)]
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
@@ -127,4 +153,22 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_origins_must_be_bare_origins() {
+        assert_eq!(
+            parse_origins(" https://CRM.example.com, http://localhost:3000 ,").unwrap(),
+            ["https://crm.example.com", "http://localhost:3000"]
+        );
+        assert!(parse_origins("").unwrap().is_empty());
+        for bad in ["*", "crm.example.com", "https://crm.example.com/", "https://a.example/path", "ftp://x"] {
+            let error = parse_origins(bad).unwrap_err();
+            assert!(error.contains("CORS_ALLOWED_ORIGINS"), "{bad}: {error}");
+        }
+    }
 }

@@ -31,6 +31,11 @@ fn free_port() -> u16 {
 }
 
 fn start(database_url: &str, port: u16) -> Server {
+    start_logging(database_url, port, "error", Stdio::null())
+}
+
+/// The real binary on `port`, logging at `level` to `log`; returns once it is ready.
+fn start_logging(database_url: &str, port: u16, level: &str, log: impl Into<Stdio>) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_auditlog"))
         .arg("serve")
         .env("DATABASE_URL", database_url)
@@ -38,9 +43,9 @@ fn start(database_url: &str, port: u16) -> Server {
         .env("JWT_SECRET", SECRET)
         .env("ARCHIVE_INTERVAL_SECONDS", "0")
         .env("STATIC_DIR", "/nonexistent")
-        .env("RUST_LOG", "error")
+        .env("RUST_LOG", level)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("start the server");
     let url = format!("http://127.0.0.1:{port}");
@@ -225,4 +230,296 @@ fn sigterm_finishes_in_flight_requests_on_sqlite() {
 #[test]
 fn sigterm_finishes_in_flight_requests_on_postgres() {
     graceful_shutdown(Backend::Postgres);
+}
+
+/// A TCP relay in front of PostgreSQL that the test can cut — open connections reset, new ones
+/// refused, as when the database server stops — and restore on the same port.
+struct Relay {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+    fn start(upstream: String) -> Relay {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, Mutex};
+        let port = free_port();
+        let up = Arc::new(AtomicBool::new(true));
+        let open: Arc<Mutex<Vec<std::net::TcpStream>>> = Arc::default();
+        let (up2, open2) = (up.clone(), open.clone());
+        std::thread::spawn(move || {
+            let mut listener: Option<TcpListener> = None;
+            loop {
+                if !up2.load(Ordering::SeqCst) {
+                    listener = None;
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+                let Some(l) = listener.as_ref() else {
+                    if let Ok(l) = TcpListener::bind(("127.0.0.1", port)) {
+                        l.set_nonblocking(true).unwrap();
+                        listener = Some(l);
+                    }
+                    continue;
+                };
+                match l.accept() {
+                    Ok((client, _)) => {
+                        client.set_nonblocking(false).unwrap();
+                        let Ok(server) = std::net::TcpStream::connect(&upstream) else { continue };
+                        open2
+                            .lock()
+                            .unwrap()
+                            .extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
+                        for (mut from, mut to) in
+                            [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)]
+                        {
+                            std::thread::spawn(move || {
+                                let _ = std::io::copy(&mut from, &mut to);
+                                let _ = to.shutdown(std::net::Shutdown::Both);
+                            });
+                        }
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Relay { port, up, open }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for stream in self.open.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// `scheme://user@host:port/rest` → (`host:port`, the URL with `host:port` replaced by `relay`).
+fn through_relay(url: &str, relay: u16) -> (String, String) {
+    let start = url.find('@').map(|i| i + 1).unwrap_or_else(|| url.find("://").unwrap() + 3);
+    let end = start + url[start..].find('/').unwrap();
+    let upstream = url[start..end].to_string();
+    let upstream = if upstream.contains(':') { upstream } else { format!("{upstream}:5432") };
+    (upstream, format!("{}127.0.0.1:{relay}{}", &url[..start], &url[end..]))
+}
+
+/// One answer a load client saw during the outage test.
+#[derive(Debug)]
+struct Seen {
+    status: u16,
+    problem_json: bool,
+    retry_after: bool,
+    took: Duration,
+}
+
+fn observe(result: Result<ureq::Response, ureq::Error>, took: Duration) -> Seen {
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("no HTTP answer after {took:?} (a hang or a dropped connection): {e}"),
+    };
+    Seen {
+        status: response.status(),
+        problem_json: response.content_type() == "application/problem+json",
+        retry_after: response.header("retry-after").is_some(),
+        took,
+    }
+}
+
+/// PostgreSQL goes away under load: requests answer 503 problem+json with `Retry-After` (no hang,
+/// no 500) and `/readyz` fails; when it returns, the server recovers by itself. Clients retry with
+/// their idempotency keys, and afterwards every batch is stored exactly once.
+#[test]
+fn postgres_outage_answers_503_and_recovers_without_restart() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let (db, pool, tenant, token) = setup(Backend::Postgres);
+    let (upstream, _) = through_relay(&db.url, 0);
+    let relay = Relay::start(upstream);
+    let (_, relayed_url) = through_relay(&db.url, relay.port);
+    let server = start(&relayed_url, free_port());
+
+    // Two writers and a reader; a writer retries each batch with its idempotency key until 201.
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..3)
+        .map(|client| {
+            let (url, token, stop) = (server.url.clone(), token.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                let mut stored_batches = 0;
+                let mut b = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    let started = Instant::now();
+                    let result = if client == 2 {
+                        ureq::get(&format!("{url}/api/v1/events?per_page=25"))
+                            .set("authorization", &format!("Bearer {token}"))
+                            .timeout(Duration::from_secs(20))
+                            .call()
+                    } else {
+                        ureq::post(&format!("{url}/api/v1/events"))
+                            .set("authorization", &format!("Bearer {token}"))
+                            .set("idempotency-key", &format!("c{client}-b{b}"))
+                            .timeout(Duration::from_secs(20))
+                            .send_json(batch(client, b))
+                    };
+                    let answer = observe(result, started.elapsed());
+                    if answer.status == 201 {
+                        stored_batches += 1;
+                        b += 1;
+                    }
+                    if answer.status == 503 {
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    seen.push(answer);
+                }
+                (seen, stored_batches)
+            })
+        })
+        .collect();
+
+    let ready = |url: &str| {
+        observe(ureq::get(&format!("{url}/readyz")).timeout(Duration::from_secs(20)).call(), Duration::ZERO)
+    };
+    std::thread::sleep(Duration::from_millis(700));
+    relay.cut();
+    let cut_at = Instant::now();
+    // Readiness reports the outage: a 503 problem, promptly.
+    let readiness = loop {
+        let answer = ready(&server.url);
+        if answer.status != 200 || cut_at.elapsed() > Duration::from_secs(15) {
+            break answer;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(readiness.status, 503, "/readyz fails while the database is down");
+    assert!(readiness.problem_json && readiness.retry_after, "{readiness:?}");
+    std::thread::sleep(Duration::from_secs(3));
+
+    relay.restore();
+    let restored_at = Instant::now();
+    while ready(&server.url).status != 200 {
+        assert!(restored_at.elapsed() < Duration::from_secs(30), "the server did not recover by itself");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let recovered_in = restored_at.elapsed();
+    std::thread::sleep(Duration::from_millis(700));
+    stop.store(true, Ordering::SeqCst);
+    let results: Vec<(Vec<Seen>, usize)> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+
+    let all: Vec<&Seen> = results.iter().flat_map(|(seen, _)| seen).collect();
+    for answer in &all {
+        match answer.status {
+            200 | 201 => {}
+            503 => assert!(answer.problem_json && answer.retry_after, "503 without a problem or Retry-After"),
+            other => panic!("answer {other} during the outage (only 2xx or 503 are acceptable): {answer:?}"),
+        }
+        assert!(answer.took < Duration::from_secs(12), "a request hung for {:?}", answer.took);
+    }
+    assert!(all.iter().any(|a| a.status == 503), "the outage was visible to clients");
+    let last_of = |seen: &Vec<Seen>| seen.last().map(|a| a.status);
+    for (client, (seen, _)) in results.iter().enumerate() {
+        assert!(matches!(last_of(seen), Some(200 | 201)), "client {client} works again after recovery");
+    }
+    eprintln!(
+        "outage: {} answers, {} were 503; recovered {recovered_in:?} after the database returned",
+        all.len(),
+        all.iter().filter(|a| a.status == 503).count()
+    );
+
+    // Nothing acknowledged was lost, nothing stored twice, the chain holds.
+    let acknowledged: usize = results.iter().map(|(_, n)| n).sum();
+    let mut conn = pool.get().unwrap();
+    let result = verify_chain(&mut conn, tenant.id, |_, _| {}).unwrap();
+    assert!(result.ok, "{result:?}");
+    assert_eq!(result.events_checked as usize, acknowledged * PER_BATCH);
+    let mut server = server;
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+}
+
+/// Secrets never reach the log, at any level: passwords (right, wrong, new), access tokens, API
+/// token secrets. At the default level the log holds no e-mail addresses, client addresses or
+/// query strings either (searches can carry personal data); client addresses appear from `debug`.
+#[test]
+fn secrets_never_reach_the_log() {
+    let (db, _pool, _tenant, admin_token) = setup(Backend::Sqlite);
+    for level in ["info", "debug", "trace"] {
+        let log_path = std::env::temp_dir().join(format!("auditlog-log-{level}-{}.txt", free_port()));
+        let log = std::fs::File::create(&log_path).unwrap();
+        let mut server = start_logging(&db.url, free_port(), level, log);
+        let url = server.url.clone();
+        let api = |path: &str| format!("{url}/api/v1{path}");
+        let bearer = |token: &str| format!("Bearer {token}");
+        let login = |password: &str| {
+            ureq::post(&api("/auth/login"))
+                .send_json(json!({"email": "a@acme.test", "password": password}))
+                .map(|r| r.into_json::<Value>().unwrap())
+        };
+
+        let wrong = format!("Wrong-Password-{level}-7391");
+        assert!(login(&wrong).is_err());
+        let session = login("correct horse battery").unwrap();
+        let access = session["access_token"].as_str().unwrap().to_string();
+        let created = ureq::post(&api("/tokens"))
+            .set("authorization", &bearer(&access))
+            .send_json(
+                json!({"name": format!("log test {level}"), "scopes": ["events:write", "events:read"]}),
+            )
+            .unwrap()
+            .into_json::<Value>()
+            .unwrap();
+        let secret = created["secret"].as_str().unwrap().to_string();
+        ureq::post(&api("/events"))
+            .set("authorization", &bearer(&secret))
+            .send_json(
+                json!({"action": "contact.updated", "actor": {"id": "u9", "email": "someone@customer.test"}}),
+            )
+            .unwrap();
+        ureq::get(&api("/events?q=private.person%40customer.test"))
+            .set("authorization", &bearer(&secret))
+            .call()
+            .unwrap();
+        // Failures log too; none may echo what it was given.
+        let forged = format!("{secret}x");
+        assert!(ureq::get(&api("/events")).set("authorization", &bearer(&forged)).call().is_err());
+        let new_password = format!("New-Password-{level}-4821");
+        let weak = ureq::post(&api("/auth/password"))
+            .set("authorization", &bearer(&access))
+            .send_json(json!({"current_password": wrong, "new_password": new_password}));
+        assert!(weak.is_err());
+        ureq::post(&api("/auth/logout")).set("authorization", &bearer(&access)).send_bytes(b"").unwrap();
+        assert!(ureq::get(&api("/auth/me")).set("authorization", &bearer(&access)).call().is_err());
+        let _ = ureq::get(&api("/events")).set("authorization", &bearer(&admin_token)).call().unwrap();
+
+        let _ = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status();
+        let _ = server.child.wait();
+        let text = std::fs::read_to_string(&log_path).unwrap();
+        let _ = std::fs::remove_file(&log_path);
+        assert!(text.contains("/api/v1/events"), "{level}: the access log was written:\n{text}");
+        let secret_part = secret.rsplit('_').next().unwrap();
+        for (what, value) in [
+            ("the right password", "correct horse battery"),
+            ("a wrong password", wrong.as_str()),
+            ("a new password", new_password.as_str()),
+            ("an access token", access.as_str()),
+            ("an access token's signature", access.rsplit('.').next().unwrap()),
+            ("another access token", admin_token.as_str()),
+            ("an API token's secret", secret_part),
+        ] {
+            assert!(!text.contains(value), "{level}: {what} is in the log:\n{text}");
+        }
+        if level == "info" {
+            for personal in ["a@acme.test", "someone@customer.test", "private.person", "127.0.0.1 "] {
+                assert!(!text.contains(personal), "info: {personal:?} is in the log:\n{text}");
+            }
+        }
+        if level == "debug" {
+            assert!(text.contains("127.0.0.1"), "debug: client addresses are logged:\n{text}");
+        }
+    }
 }

@@ -458,6 +458,51 @@ both_backends! {
         get(&app, &expired, "/api/v1/events").await.problem(401);
     }
 
+    async fn cors_answers_only_the_allowlisted_origins(ctx: Ctx) {
+        let mut ctx = ctx;
+        std::sync::Arc::make_mut(&mut ctx.state.settings).cors_allowed_origins =
+            vec!["https://crm.example.com".into()];
+        let app = ctx.app().await;
+        let preflight = |origin: &str| {
+            TestRequest::default()
+                .method(actix_web::http::Method::OPTIONS)
+                .uri("/api/v1/events")
+                .insert_header(("origin", origin))
+                .insert_header(("access-control-request-method", "POST"))
+                .insert_header(("access-control-request-headers", "authorization, content-type, idempotency-key"))
+        };
+        let allowed = send(&app, preflight("https://crm.example.com")).await;
+        assert_eq!(allowed.status, 200);
+        assert_eq!(allowed.headers.get("access-control-allow-origin").unwrap(), "https://crm.example.com");
+        let methods = allowed.headers.get("access-control-allow-methods").unwrap().to_str().unwrap().to_string();
+        assert!(methods.contains("POST") && methods.contains("DELETE"), "{methods}");
+        let refused = send(&app, preflight("https://evil.example.net")).await;
+        assert!(refused.headers.get("access-control-allow-origin").is_none(), "an unlisted origin gets no grant");
+        // A real request from the listed origin is answered with the grant and the exposed headers.
+        let token = ctx.token(&ctx.admin);
+        let listed = send(
+            &app,
+            TestRequest::get()
+                .uri("/api/v1/events")
+                .insert_header(("origin", "https://crm.example.com"))
+                .insert_header(("authorization", format!("Bearer {token}"))),
+        )
+        .await
+        .expect(200);
+        assert_eq!(listed.headers.get("access-control-allow-origin").unwrap(), "https://crm.example.com");
+        // Same-origin calls (the dashboard's browser sends an Origin too) still work, without a grant.
+        let other = send(
+            &app,
+            TestRequest::get()
+                .uri("/api/v1/events")
+                .insert_header(("origin", "http://localhost:8080"))
+                .insert_header(("authorization", format!("Bearer {token}"))),
+        )
+        .await
+        .expect(200);
+        assert!(other.headers.get("access-control-allow-origin").is_none());
+    }
+
     async fn service_endpoints_answer(ctx: Ctx) {
         let app = ctx.app().await;
         assert_eq!(send(&app, TestRequest::get().uri("/healthz")).await.expect(200).body["status"], "ok");

@@ -44,6 +44,7 @@ pub fn settings(url: &str) -> Settings {
         archive_interval_seconds: 0,
         dev_mode: false,
         trusted_proxies: Vec::new(),
+        cors_allowed_origins: Vec::new(),
     }
 }
 

@@ -209,7 +209,7 @@ pub struct NewEventRow {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = event_related)]
+#[diesel(table_name = event_related, treat_none_as_default_value = false)]
 pub struct NewEventRelated {
     pub tenant_id: i64,
     pub entity_type: String,

@@ -271,24 +271,36 @@ fn related_rows(tenant_id: i64, event_id: i64, row: &NewEventRow) -> Vec<NewEven
         .collect()
 }
 
-// Multi-row INSERT does not compile through the connection enum, so these two run on the inner
-// connection of each backend (same statement on both).
+// PostgreSQL takes the rows as one binary `COPY` (several times faster than multi-row INSERT for a
+// batch); SQLite as multi-row INSERTs. Neither compiles through the connection enum, so both run
+// on the inner connection.
 fn insert_rows(conn: &mut DbConnection, rows: &[NewEventRow]) -> QueryResult<()> {
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        match conn {
-            DbConnection::Pg(c) => diesel::insert_into(events::table).values(chunk).execute(c)?,
-            DbConnection::Sqlite(c) => diesel::insert_into(events::table).values(chunk).execute(c)?,
-        };
+    match conn {
+        DbConnection::Pg(c) => {
+            diesel::copy_from(events::table).from_insertable(rows).execute(c)?;
+        }
+        DbConnection::Sqlite(c) => {
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                diesel::insert_into(events::table).values(chunk).execute(c)?;
+            }
+        }
     }
     Ok(())
 }
 
 fn insert_related(conn: &mut DbConnection, rows: &[NewEventRelated]) -> QueryResult<()> {
-    for chunk in rows.chunks(INSERT_CHUNK * 2) {
-        match conn {
-            DbConnection::Pg(c) => diesel::insert_into(event_related::table).values(chunk).execute(c)?,
-            DbConnection::Sqlite(c) => diesel::insert_into(event_related::table).values(chunk).execute(c)?,
-        };
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Pg(c) => {
+            diesel::copy_from(event_related::table).from_insertable(rows).execute(c)?;
+        }
+        DbConnection::Sqlite(c) => {
+            for chunk in rows.chunks(INSERT_CHUNK * 2) {
+                diesel::insert_into(event_related::table).values(chunk).execute(c)?;
+            }
+        }
     }
     Ok(())
 }

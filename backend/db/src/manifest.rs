@@ -60,11 +60,12 @@ pub fn write(
     mut emit: impl FnMut(String) -> bool,
 ) -> StoreResult<i64> {
     let bounds: (Option<i64>, Option<i64>) = events::table
-        .filter(matching(viewer, filter))
+        .filter(matching(conn.backend(), viewer, filter))
         .select((diesel::dsl::min(events::seq), diesel::dsl::max(events::seq)))
         .first(conn)?;
     let (first, last) = (bounds.0.unwrap_or(0), bounds.1.unwrap_or(0));
-    let exported: i64 = events::table.filter(matching(viewer, filter)).count().get_result(conn)?;
+    let exported: i64 =
+        events::table.filter(matching(conn.backend(), viewer, filter)).count().get_result(conn)?;
     let header = ManifestHeader {
         format: FORMAT.into(),
         tenant_id: viewer.tenant_id,
@@ -89,7 +90,7 @@ pub fn write(
             .select(EventRow::as_select())
             .load(conn)?;
         let chosen: std::collections::HashSet<i64> = events::table
-            .filter(matching(viewer, filter))
+            .filter(matching(conn.backend(), viewer, filter))
             .filter(events::seq.between(start, end))
             .select(events::seq)
             .load::<i64>(conn)?

@@ -45,6 +45,11 @@ impl TestDatabase {
                 let base = postgres_url();
                 let mut conn = PgConnection::establish(&base)
                     .unwrap_or_else(|e| panic!("PostgreSQL at {base} is required by the test suite: {e}"));
+                // Migrations of parallel tests would race to create the shared extension first.
+                static EXTENSIONS: std::sync::Once = std::sync::Once::new();
+                EXTENSIONS.call_once(|| {
+                    let _ = conn.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public");
+                });
                 conn.batch_execute(&format!("CREATE SCHEMA {name}")).expect("create test schema");
                 let separator = if base.contains('?') { '&' } else { '?' };
                 let url = format!("{base}{separator}options=-csearch_path%3D{name}");

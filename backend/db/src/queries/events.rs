@@ -9,8 +9,8 @@ use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::contains_pattern;
-use crate::connection::DbConnection;
 use crate::connection::MultiBackend;
+use crate::connection::{Backend, DbConnection};
 use crate::error::{StoreError, StoreResult};
 use crate::models::{EntityRef, Event, EventRow};
 use crate::schema::{event_related, events};
@@ -127,7 +127,15 @@ impl Cursor {
         if (cursor.key == SortKey::OccurredAt) != cursor.value.is_none() {
             return Err(invalid());
         }
-        DateTime::from_timestamp_micros(cursor.occurred_at_us).ok_or_else(invalid)?;
+        // No stored value holds NUL (PostgreSQL cannot even compare it), and no stored time lies
+        // outside the years 1 to 9999 (PostgreSQL cannot represent some of those chrono can).
+        if cursor.value.as_deref().is_some_and(|v| v.contains('\0')) {
+            return Err(invalid());
+        }
+        let time = DateTime::from_timestamp_micros(cursor.occurred_at_us).ok_or_else(invalid)?;
+        if !(1..=9999).contains(&chrono::Datelike::year(&time)) {
+            return Err(invalid());
+        }
         Ok(cursor)
     }
 
@@ -165,8 +173,9 @@ pub struct EventPage {
     pub next: Option<Cursor>,
 }
 
-/// The condition selecting the events `viewer` may see that match `filter`.
-pub fn matching(viewer: &Viewer, filter: &EventFilter) -> EventPredicate {
+/// The condition selecting the events `viewer` may see that match `filter`, written for the
+/// `backend` the query will run on (the keyword search uses each backend's own index).
+pub fn matching(backend: Backend, viewer: &Viewer, filter: &EventFilter) -> EventPredicate {
     let mut p = visible_to(viewer);
     macro_rules! and {
         ($cond:expr) => {
@@ -201,7 +210,7 @@ pub fn matching(viewer: &Viewer, filter: &EventFilter) -> EventPredicate {
         and!(events::ip.eq(ip.clone()));
     }
     if let Some(q) = &filter.q {
-        let text = events::search_text.like(contains_pattern(q)).escape('\\');
+        let text = keyword(backend, q);
         match q.parse::<i64>() {
             Ok(id) => and!(text.or(events::id.eq(id))),
             Err(_) => and!(text),
@@ -229,6 +238,22 @@ pub fn matching(viewer: &Viewer, filter: &EventFilter) -> EventPredicate {
             .or(events::id.eq_any(via_related)));
     }
     p
+}
+
+/// `search_text` contains `q` (already lower-case, as the text is). PostgreSQL answers the
+/// LIKE from its trigram index; SQLite from the FTS5 trigram table `events_search`, whose phrase
+/// query is the same substring match (it needs three characters: shorter ones scan).
+fn keyword(backend: Backend, q: &str) -> EventPredicate {
+    if backend == Backend::Sqlite && q.chars().count() >= 3 {
+        let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+        Box::new(
+            sql::<Bool>("events.id IN (SELECT rowid FROM events_search WHERE events_search MATCH ")
+                .bind::<Text, _>(phrase)
+                .sql(")"),
+        )
+    } else {
+        Box::new(events::search_text.like(contains_pattern(q)).escape('\\'))
+    }
 }
 
 fn ordered(query: EventQuery<'_>, sort: Sort) -> EventQuery<'_> {
@@ -288,8 +313,10 @@ fn after_cursor<'a>(query: EventQuery<'a>, cursor: &Cursor) -> EventQuery<'a> {
 /// One page of visible events.
 pub fn list(conn: &mut DbConnection, viewer: &Viewer, request: &ListRequest) -> StoreResult<EventPage> {
     let per_page = i64::from(request.per_page.max(1));
-    let mut query =
-        ordered(events::table.into_boxed().filter(matching(viewer, &request.filter)), request.sort);
+    let mut query = ordered(
+        events::table.into_boxed().filter(matching(conn.backend(), viewer, &request.filter)),
+        request.sort,
+    );
     let (mut total, mut total_is_estimate) = (None, false);
     match &request.paging {
         Paging::Page(page) => {
@@ -330,7 +357,7 @@ pub fn after_seq(
     limit: i64,
 ) -> StoreResult<Vec<Event>> {
     let rows: Vec<EventRow> = events::table
-        .filter(matching(viewer, filter))
+        .filter(matching(conn.backend(), viewer, filter))
         .filter(events::seq.gt(after))
         .order(events::seq.asc())
         .limit(limit)
@@ -352,7 +379,7 @@ pub fn count_per_slot(
         crate::Backend::Postgres => "CAST(floor(extract(epoch FROM events.occurred_at) / 900) AS BIGINT)",
     };
     Ok(events::table
-        .filter(matching(viewer, filter))
+        .filter(matching(conn.backend(), viewer, filter))
         .group_by(sql::<BigInt>(slot))
         .select((sql::<BigInt>(slot), diesel::dsl::count_star()))
         .load::<(i64, i64)>(conn)?)
@@ -371,7 +398,7 @@ pub fn count_or_estimate(
     limit: i64,
 ) -> StoreResult<(i64, bool)> {
     let beyond_limit = events::table
-        .filter(matching(viewer, filter))
+        .filter(matching(conn.backend(), viewer, filter))
         .select(events::id)
         .offset(limit)
         .limit(1)
@@ -388,7 +415,7 @@ pub fn count_or_estimate(
     }
     let sample = ESTIMATE_SAMPLE.min(live).max(1);
     let in_sample: i64 = events::table
-        .filter(matching(viewer, filter))
+        .filter(matching(conn.backend(), viewer, filter))
         .filter(events::seq.gt(tenant.head_seq - sample))
         .count()
         .get_result(conn)?;
@@ -397,7 +424,7 @@ pub fn count_or_estimate(
 
 /// Number of visible matching events.
 pub fn count(conn: &mut DbConnection, viewer: &Viewer, filter: &EventFilter) -> StoreResult<i64> {
-    Ok(events::table.filter(matching(viewer, filter)).count().get_result(conn)?)
+    Ok(events::table.filter(matching(conn.backend(), viewer, filter)).count().get_result(conn)?)
 }
 
 /// The id of the tenant's newest event (by seq).

@@ -109,6 +109,15 @@ fn seed_demo(pool: &DbPool) -> Result<(), String> {
     Ok(())
 }
 
+/// A client must send the whole request head (line and headers) within this time, else it gets
+/// 408 and is disconnected: slow-loris clients cannot hold connections open. (A head larger than
+/// 128 KiB, or with more than 96 headers, gets 431: fixed limits of actix-http.)
+const CLIENT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// Time a client gets to acknowledge the end of a connection before it is dropped.
+const CLIENT_DISCONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// Idle keep-alive connections are closed after this long.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+
 fn serve(settings: Settings, pool: DbPool, show_demo_logins: bool) -> Result<(), String> {
     let keys = JwtKeys::new(&settings.jwt_secret()?, settings.token_ttl_seconds);
     if !settings.static_dir.join("index.html").is_file() {
@@ -116,8 +125,11 @@ fn serve(settings: Settings, pool: DbPool, show_demo_logins: bool) -> Result<(),
     }
     let bind = settings.bind.clone();
     let state = AppState::new(pool, keys, settings);
-    schedule_retention(&state);
+    schedule_maintenance(&state);
     let server = HttpServer::new(move || app::build(state.clone()))
+        .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+        .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+        .keep_alive(KEEP_ALIVE)
         .bind(&bind)
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let url = format!("http://{}", server.addrs().first().map(|a| a.to_string()).unwrap_or(bind));
@@ -215,24 +227,50 @@ fn archive(settings: &Settings, slug: Option<&str>) -> Result<(), String> {
 }
 
 /// The scheduled retention runs of a server process.
-fn schedule_retention(state: &AppState) {
-    let interval = state.settings.archive_interval_seconds;
-    if interval == 0 {
-        return;
-    }
+/// Background upkeep: the coming months' event partitions (PostgreSQL) are checked at start and
+/// hourly; retention runs every `ARCHIVE_INTERVAL_SECONDS` (0: never) and then drops the closed
+/// months it emptied.
+fn schedule_maintenance(state: &AppState) {
+    const PARTITION_CHECK: std::time::Duration = std::time::Duration::from_secs(3600);
     let (pool, settings) = (state.pool.clone(), state.settings.clone());
-    std::thread::spawn(move || loop {
-        std::thread::sleep(std::time::Duration::from_secs(interval));
-        let run = pool
+    let prepare_partitions = move |pool: &DbPool| {
+        let prepared = pool
             .get()
             .map_err(|e| e.to_string())
-            .and_then(|mut conn| retention::run_all(&mut conn, &settings).map_err(|e| e.to_string()));
-        match run {
-            Ok(archives) if !archives.is_empty() => {
-                log::info!("retention: wrote {} archive file(s)", archives.len())
+            .and_then(|mut conn| auditlog_db::partitions::prepare(&mut conn).map_err(|e| e.to_string()));
+        match prepared {
+            Ok(0) => {}
+            Ok(n) => log::info!("created {n} monthly partition(s) of events ahead"),
+            Err(e) => log::error!("could not create the coming months' event partitions: {e}"),
+        }
+    };
+    prepare_partitions(&pool);
+    std::thread::spawn(move || {
+        let interval = settings.archive_interval_seconds;
+        let mut last_retention = std::time::Instant::now();
+        loop {
+            let wait = if interval == 0 {
+                PARTITION_CHECK
+            } else {
+                PARTITION_CHECK.min(std::time::Duration::from_secs(interval))
+            };
+            std::thread::sleep(wait);
+            prepare_partitions(&pool);
+            if interval == 0 || last_retention.elapsed() < std::time::Duration::from_secs(interval) {
+                continue;
             }
-            Ok(_) => {}
-            Err(e) => log::error!("retention run failed: {e}"),
+            last_retention = std::time::Instant::now();
+            let run = pool
+                .get()
+                .map_err(|e| e.to_string())
+                .and_then(|mut conn| retention::run_all(&mut conn, &settings).map_err(|e| e.to_string()));
+            match run {
+                Ok(archives) if !archives.is_empty() => {
+                    log::info!("retention: wrote {} archive file(s)", archives.len())
+                }
+                Ok(_) => {}
+                Err(e) => log::error!("retention run failed: {e}"),
+            }
         }
     });
 }

@@ -56,5 +56,9 @@ pub fn run_all(conn: &mut DbConnection, settings: &Settings) -> Result<Vec<Archi
     for (tenant_id, _) in archive::tenants_with_retention(conn)? {
         all.extend(run_for_tenant(conn, settings, tenant_id, |_| {})?.unwrap_or_default());
     }
+    // Closed months whose every event is now archived go as whole partitions (PostgreSQL).
+    for name in auditlog_db::partitions::drop_emptied(conn)? {
+        log::info!("retention: dropped the emptied partition {name}");
+    }
     Ok(all)
 }

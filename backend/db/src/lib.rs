@@ -6,6 +6,7 @@
 //! - [`queries`]: every SQL statement
 //! - [`chain`]: the tamper-evidence hash chain; [`integrity`] verifies it
 //! - [`archive`]: retention, moving expired events into compressed archive files
+//! - [`partitions`]: PostgreSQL's monthly partitions of `events`
 
 pub mod archive;
 pub mod chain;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod integrity;
 pub mod manifest;
 pub mod models;
+pub mod partitions;
 pub mod queries;
 pub mod schema;
 pub mod testing;

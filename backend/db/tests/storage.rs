@@ -31,8 +31,9 @@ struct Name {
     name: String,
 }
 
-/// Tables, columns and secondary indexes, leaving out the keyword index, which each backend
-/// builds its own way (an FTS5 table on SQLite, a trigram GIN index on PostgreSQL).
+/// Tables, columns and secondary indexes, leaving out what each backend builds its own way: the
+/// keyword index (an FTS5 table on SQLite, a trigram GIN index on PostgreSQL) and PostgreSQL's
+/// monthly partitions of `events`.
 fn shape(conn: &mut DbConnection) -> (BTreeSet<(String, String, i32)>, BTreeSet<String>) {
     let (columns, indexes) = match conn.backend() {
         Backend::Sqlite => (
@@ -47,11 +48,13 @@ fn shape(conn: &mut DbConnection) -> (BTreeSet<(String, String, i32)>, BTreeSet<
             "SELECT table_name::text AS table_name, column_name::text AS column_name, \
              CASE WHEN is_nullable = 'NO' THEN 1 ELSE 0 END AS not_null \
              FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name <> '__diesel_schema_migrations'",
+             WHERE table_schema = current_schema() AND table_name <> '__diesel_schema_migrations' \
+             AND table_name NOT IN (SELECT relname FROM pg_class WHERE relispartition)",
             "SELECT i.relname::text AS name FROM pg_index x \
              JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
              JOIN pg_namespace n ON n.oid = t.relnamespace \
              WHERE n.nspname = current_schema() AND NOT x.indisprimary AND i.relname <> 'events_search_trgm' \
+             AND NOT t.relispartition \
              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
         ),
     };
@@ -262,4 +265,60 @@ fn keyword_search_matches_substrings_and_forgets_tombstones_on_sqlite() {
 #[test]
 fn keyword_search_matches_substrings_and_forgets_tombstones_on_postgres() {
     keyword_search_matches_substrings_and_forgets_tombstones(Backend::Postgres);
+}
+
+/// PostgreSQL's monthly partitions: the current month and three ahead exist after migrating,
+/// events land in their month, a partition refuses TRUNCATE and UPDATE like the table, and only
+/// closed months without events are dropped.
+#[test]
+fn postgres_partitions_events_by_month() {
+    use auditlog_db::partitions;
+    use chrono::{Datelike, NaiveDate};
+    #[derive(QueryableByName)]
+    struct Home {
+        #[diesel(sql_type = Text)]
+        partition: String,
+    }
+    let db = TestDatabase::new(Backend::Postgres);
+    let pool = db.migrated_pool(1);
+    let mut conn = pool.get().unwrap();
+    let today = Utc::now().date_naive();
+    let month = |offset: u32| {
+        let m0 = today.month0() + offset;
+        format!("events_{}_{:02}", today.year() + (m0 / 12) as i32, m0 % 12 + 1)
+    };
+    let names: Vec<String> = partitions::list(&mut conn).unwrap().into_iter().map(|p| p.name).collect();
+    for expected in [month(0), month(1), month(2), month(3), "events_default".into()] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
+    assert_eq!(partitions::prepare(&mut conn).unwrap(), 0, "nothing more to create");
+
+    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let old = NaiveDate::from_ymd_opt(2020, 1, 15).unwrap().and_hms_opt(12, 0, 0).unwrap();
+    diesel::sql_query("SELECT events_add_partition('2020-01-01')").execute(&mut conn).unwrap();
+    diesel::sql_query("SELECT events_add_partition('2020-02-01')").execute(&mut conn).unwrap();
+    store_events(&mut conn, tenant.id, None, &[draft(0, 0)], old).unwrap();
+    store_events(&mut conn, tenant.id, None, &[draft(1, 0)], Utc::now().naive_utc()).unwrap();
+    let homes: Vec<Home> =
+        diesel::sql_query("SELECT tableoid::regclass::text AS partition FROM events ORDER BY seq")
+            .load(&mut conn)
+            .unwrap();
+    let homes: Vec<String> = homes.into_iter().map(|h| h.partition).collect();
+    assert_eq!(homes, ["events_2020_01".to_string(), month(0)]);
+
+    for forbidden in [
+        format!("TRUNCATE {}", month(0)),
+        "TRUNCATE events_2020_01".into(),
+        format!("UPDATE {} SET description = 'x'", month(0)),
+        "DELETE FROM events_2020_01".into(),
+    ] {
+        let error = diesel::sql_query(&forbidden).execute(&mut conn).unwrap_err().to_string();
+        assert!(error.contains("immutable"), "{forbidden}: {error}");
+    }
+
+    // 2020-02 is closed and empty: dropped. 2020-01 still holds an event; this month is open.
+    assert_eq!(partitions::drop_emptied(&mut conn).unwrap(), ["events_2020_02"]);
+    let names: Vec<String> = partitions::list(&mut conn).unwrap().into_iter().map(|p| p.name).collect();
+    assert!(names.contains(&"events_2020_01".to_string()) && names.contains(&month(0)), "{names:?}");
+    assert!(!names.contains(&"events_2020_02".to_string()));
 }

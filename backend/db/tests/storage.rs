@@ -240,7 +240,7 @@ fn keyword_search_matches_substrings_and_forgets_tombstones(backend: Backend) {
     }
     let outcome = store_events(&mut conn, tenant.id, None, &drafts, Utc::now().naive_utc()).unwrap().0;
     let admin = Viewer { tenant_id: tenant.id, role: Role::Admin, actor_id: "x".into() };
-    let mut count = |conn: &mut DbConnection, q: &str| {
+    let count = |conn: &mut DbConnection, q: &str| {
         let filter = EventFilter { q: Some(q.to_lowercase()), ..Default::default() };
         count_or_estimate(conn, &admin, &filter, 10_000).unwrap().0
     };

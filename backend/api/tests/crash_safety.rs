@@ -17,9 +17,16 @@ use serde_json::{json, Value};
 
 const SECRET: &str = "crash-test-secret-that-is-long-enough-0123456789";
 const CLIENTS: usize = 3;
-const BATCHES: usize = 12;
 const PER_BATCH: usize = 25;
-const KILLS: usize = 3;
+/// SIGKILLs per run; `CRASH_TEST_KILLS` raises it for the long run (`scripts/reliability`).
+fn kills() -> usize {
+    std::env::var("CRASH_TEST_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(3)
+}
+
+/// Batches per client: enough that the clients are still writing at the last kill.
+fn batches() -> usize {
+    (4 * kills()).max(12)
+}
 
 struct Server {
     child: Child,
@@ -98,7 +105,7 @@ fn run(backend: Backend) {
             let (url, token) = (url.clone(), token.clone());
             std::thread::spawn(move || {
                 let mut acknowledged: HashMap<usize, Vec<i64>> = HashMap::new();
-                for b in 0..BATCHES {
+                for b in 0..batches() {
                     let body = batch(client, b);
                     let deadline = Instant::now() + Duration::from_secs(60);
                     loop {
@@ -134,7 +141,7 @@ fn run(backend: Backend) {
 
     // Kill the server at random moments while the clients write, and bring it back each time.
     let mut seed = 0x2545F4914F6CDD1Du64 ^ u64::from(port);
-    for _ in 0..KILLS {
+    for _ in 0..kills() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
@@ -150,10 +157,10 @@ fn run(backend: Backend) {
     let mut conn = pool.get().unwrap();
     let result = verify_chain(&mut conn, tenant.id, |_, _| {}).unwrap();
     assert!(result.ok, "{result:?}");
-    assert_eq!(result.events_checked as usize, CLIENTS * BATCHES * PER_BATCH, "no event lost or doubled");
-    for (client, batches) in acknowledged.iter().enumerate() {
-        assert_eq!(batches.len(), BATCHES, "client {client}");
-        for (b, ids) in batches {
+    assert_eq!(result.events_checked as usize, CLIENTS * batches() * PER_BATCH, "no event lost or doubled");
+    for (client, acked) in acknowledged.iter().enumerate() {
+        assert_eq!(acked.len(), batches(), "client {client}");
+        for (b, ids) in acked {
             let again = ureq::post(&format!("{}/api/v1/events", server.url))
                 .set("authorization", &format!("Bearer {token}"))
                 .send_json(batch(client, *b))

@@ -60,6 +60,9 @@ pub enum ApiError {
     MethodNotAllowed { method: String, allowed: Vec<String> },
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The client stopped sending the request body.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// Rate limited; retry after this many seconds.
@@ -112,6 +115,7 @@ impl ApiError {
             ApiError::Conflict(_) => ("conflict", "Conflict"),
             ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
+            ApiError::RequestTimeout(_) => ("request-timeout", "Request timeout"),
             ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             ApiError::Unavailable(_) => ("service-unavailable", "Service unavailable"),
@@ -142,6 +146,7 @@ impl ApiError {
             | ApiError::NotFound(d)
             | ApiError::Conflict(d)
             | ApiError::PayloadTooLarge(d)
+            | ApiError::RequestTimeout(d)
             | ApiError::UnsupportedMediaType(d) => (d.clone(), Vec::new()),
         };
         Problem {
@@ -165,6 +170,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

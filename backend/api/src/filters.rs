@@ -3,16 +3,19 @@
 use std::net::IpAddr;
 
 use auditlog_db::models::EntityRef;
-use auditlog_db::queries::events::{
-    Cursor, EventFilter, ListRequest, Paging, Sort, SortKey, SortOrder, SEARCH_SEPARATOR,
+use auditlog_db::queries::events::{Cursor, EventFilter, ListRequest, Paging, Sort, SortKey, SortOrder};
+use chrono::{
+    DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Timelike,
+    Utc,
 };
-use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, Object, ObjectBuilder, SchemaFormat, Type};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, FieldError};
+use crate::text::{self, component};
 
 /// Page sizes the list accepts.
 pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
@@ -20,20 +23,81 @@ pub const DEFAULT_PER_PAGE: u32 = 25;
 /// Above this many matches, page mode answers an estimated total (`total_is_estimate`).
 pub const EXACT_COUNT_LIMIT: i64 = 10_000;
 const MAX_KEYWORD_CHARS: usize = 200;
+/// Most characters of a text filter (module, verb, action, record type and id, actor id).
+const MAX_FILTER_CHARS: usize = 128;
+const MAX_ACTOR_IDS: usize = 100;
+
+// The schemas below say exactly what the parser accepts, so that a client (or a contract
+// fuzzer) can tell a valid request from an invalid one without asking the server. They are named
+// (components) because a parameter's `schema_with` would drop its description.
+
+/// Text of at most `max` characters, none of them a control character (what [`check_len`] takes).
+fn text_schema(max: usize) -> Object {
+    ObjectBuilder::new().schema_type(Type::String).max_length(Some(max)).pattern(Some(text::LINE)).build()
+}
+
+fn string_with_format(format: SchemaFormat) -> Object {
+    ObjectBuilder::new().schema_type(Type::String).format(Some(format)).build()
+}
+
+component!(
+    /// A text filter's value, as [`check_len`] accepts it.
+    FilterText = "FilterText",
+    ObjectBuilder::from(text_schema(MAX_FILTER_CHARS))
+        .description(Some("A text filter: at most 128 characters, no control characters."))
+        .build()
+);
+
+component!(
+    /// `from`/`to`, as [`parse_bound`] reads them.
+    DateBound = "DateBound",
+    AnyOfBuilder::new()
+        .description(Some("An RFC 3339 date-time (`2026-11-21T09:30:00Z`) or a date (`2026-11-21`)."))
+        .item(string_with_format(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        .item(string_with_format(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .build()
+);
+
+component!(
+    /// An IP address, as `std::net::IpAddr` parses it.
+    IpAddress = "IpAddress",
+    AnyOfBuilder::new()
+        .description(Some("An IPv4 or IPv6 address."))
+        .item(string_with_format(SchemaFormat::Custom("ipv4".into())))
+        .item(string_with_format(SchemaFormat::Custom("ipv6".into())))
+        .build()
+);
+
+component!(
+    /// Every time zone the server knows (the `chrono-tz` database), as `Tz::from_str` takes them.
+    /// (`TimeZone` is chrono's trait.)
+    TimeZoneName = "TimeZone",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("An IANA time zone name, e.g. `Europe/London`."))
+        .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+        .build()
+);
 
 /// Parses a query string strictly: unknown parameters are rejected, repeated ones collected.
+/// A rejection names the parameter (an unknown one, or the one whose value is invalid).
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    serde_html_form::from_str(query).map_err(|e| {
-        let message = e.to_string();
-        let field = message
-            .split('`')
-            .nth(1)
-            .filter(|_| message.starts_with("unknown field"))
-            .unwrap_or("query")
-            .to_string();
-        ApiError::BadRequest {
-            detail: format!("invalid query string: {message}"),
-            errors: vec![FieldError::new(field, message)],
+    let deserializer = serde_html_form::Deserializer::from_bytes(query.as_bytes());
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        // The path is the parameter's name; `actor_id[2]` is still `actor_id`.
+        let name = path.split('[').next().unwrap_or_default();
+        match name {
+            "" | "." | "?" => ApiError::BadRequest {
+                detail: format!("invalid query string: {message}"),
+                errors: vec![FieldError::new("query", message)],
+            },
+            name if message.starts_with("unknown field") => ApiError::BadRequest {
+                detail: format!("unknown query parameter `{name}`: {message}"),
+                errors: vec![FieldError::new(name, message)],
+            },
+            name => ApiError::bad_parameter(name, message),
         }
     })
 }
@@ -87,37 +151,44 @@ pub enum OrderParam {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventFilterParams {
-    /// Earliest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, from its start in `tz`).
-    /// Not with `range`.
-    #[param(pattern = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$")]
+    /// Earliest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, from its
+    /// start in `tz`); years 0001 to 9999. Not with `range`, and before `to`.
+    #[param(value_type = Option<DateBound>)]
     pub from: Option<String>,
-    /// Latest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, the whole day in `tz`).
-    /// Not with `range`.
-    #[param(pattern = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$")]
+    /// Latest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, the whole
+    /// day in `tz`); years 0001 to 9999. Not with `range`.
+    #[param(value_type = Option<DateBound>)]
     pub to: Option<String>,
     /// A named period, resolved in `tz`. Not with `from`/`to`.
     pub range: Option<RangePreset>,
     /// IANA time zone for `range` and date-only `from`/`to`; default: the tenant's business time zone.
-    #[param(example = "Europe/London")]
+    #[param(value_type = Option<TimeZoneName>, example = "Europe/London")]
     pub tz: Option<String>,
-    /// Only events by this actor id; repeat the parameter for several actors.
+    /// Only events by this actor id; repeat the parameter for several actors (at most 100).
     #[serde(default)]
+    #[param(value_type = Vec<FilterText>, max_items = 100)]
     pub actor_id: Vec<String>,
-    /// Module, the first segment of the action (e.g. `booking`).
+    /// Module, the first segment of the action (e.g. `booking`). Empty: any.
+    #[param(value_type = Option<FilterText>)]
     pub module: Option<String>,
-    /// Verb, the second segment of the action (e.g. `updated`).
+    /// Verb, the second segment of the action (e.g. `updated`). Empty: any.
+    #[param(value_type = Option<FilterText>)]
     pub verb: Option<String>,
-    /// Exact action (e.g. `booking.updated`).
+    /// Exact action (e.g. `booking.updated`). Empty: any.
+    #[param(value_type = Option<FilterText>)]
     pub action: Option<String>,
-    /// Type of the affected record (e.g. `booking`).
+    /// Type of the affected record (e.g. `booking`). Empty: any.
+    #[param(value_type = Option<FilterText>)]
     pub entity_type: Option<String>,
-    /// Id of the affected record.
+    /// Id of the affected record. Empty: any.
+    #[param(value_type = Option<FilterText>)]
     pub entity_id: Option<String>,
     /// Exact IP address (v4 or v6).
+    #[param(value_type = Option<IpAddress>)]
     pub ip: Option<String>,
     /// Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-    /// action and IP; a whole number also matches the event id. At most 200 characters.
-    #[param(max_length = 200)]
+    /// action and IP; a whole number also matches the event id. At most 200 characters. Empty: any.
+    #[param(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")] // text::LINE
     pub q: Option<String>,
     /// `mine` keeps only the caller's own events; `all` (default) is everything the role may see
     /// (for a member that is their own events either way).
@@ -162,10 +233,12 @@ pub struct ListParams {
     #[param(schema_with = page_size_schema)]
     pub per_page: Option<u32>,
     /// 1-based page number; the response then includes `total`. Not with `cursor`.
-    #[param(minimum = 1)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_i64)]
     pub page: Option<u32>,
-    /// Keyset position from a previous response's `next_cursor`: constant time at any depth.
-    /// Send it empty (`cursor=`) for the first page in cursor mode.
+    /// Keyset position from a previous response's `next_cursor`, passed back exactly as received
+    /// (it is made for one `sort` and `order`): constant time at any depth. Send it empty
+    /// (`cursor=`) for the first page in cursor mode.
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
     /// Whether `cursor` was sent at all (even empty).
     #[serde(skip)]
@@ -223,10 +296,16 @@ fn clean(value: &Option<String>) -> Option<String> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
 }
 
+/// At most `max` characters, and no control characters (no stored value has them, and
+/// PostgreSQL refuses text holding NUL). Checked on the value as sent, before trimming, as the
+/// parameter's `maxLength` and `pattern` read it.
 fn check_len(name: &str, value: &Option<String>, max: usize) -> Result<(), ApiError> {
-    match value {
+    match value.as_deref() {
         Some(v) if v.chars().count() > max => {
             Err(ApiError::bad_parameter(name, format!("at most {max} characters")))
+        }
+        Some(v) if v.chars().any(char::is_control) => {
+            Err(ApiError::bad_parameter(name, "control characters are not allowed"))
         }
         _ => Ok(()),
     }
@@ -261,12 +340,43 @@ fn resolve_range(preset: RangePreset, tz: Tz, now: DateTime<Utc>) -> (NaiveDateT
     }
 }
 
+/// An RFC 3339 `date-time`, read as JSON Schema's `date-time` format reads it: chrono alone would
+/// also take a space for the `T`, and a leap second in any minute (not only at 23:59:60 UTC).
+pub fn parse_date_time(text: &str) -> Option<DateTime<FixedOffset>> {
+    let t = DateTime::parse_from_rfc3339(text).ok()?;
+    let separator = matches!(text.as_bytes().get(10), Some(b'T' | b't'));
+    let utc = t.naive_utc();
+    let leap_second_at_midnight = t.nanosecond() < 1_000_000_000 || (utc.hour(), utc.minute()) == (23, 59);
+    (separator && leap_second_at_midnight).then_some(t)
+}
+
+/// A `YYYY-MM-DD` date (JSON Schema's `date` format): chrono alone would also take a sign,
+/// surrounding space and unpadded fields.
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    let shape = text.len() == 10
+        && text
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    shape.then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()).flatten()
+}
+
 /// A bound given as RFC 3339 or a date. Returns the instant, and whether it was a date.
+/// Years 1 to 9999 only, as written (its instant may then fall a few hours into year 0 or 10000):
+/// beyond them date arithmetic overflows and PostgreSQL has no timestamps.
 fn parse_bound(name: &str, text: &str, tz: Tz) -> Result<(NaiveDateTime, bool), ApiError> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+    let in_range = |year: i32| {
+        (1..=9999)
+            .contains(&year)
+            .then_some(())
+            .ok_or_else(|| ApiError::bad_parameter(name, "must lie between the years 1 and 9999"))
+    };
+    if let Some(t) = parse_date_time(text) {
+        in_range(t.year())?;
         return Ok((t.naive_utc(), false));
     }
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+    if let Some(date) = parse_date(text) {
+        in_range(date.year())?;
         return Ok((start_of_day(tz, date), true));
     }
     Err(ApiError::bad_parameter(
@@ -285,7 +395,8 @@ impl EventFilterParams {
     /// The filter part, resolved against `ctx`.
     /// The time zone the request's dates are in: `tz`, else the tenant's.
     pub fn zone(&self, ctx: &FilterContext) -> Result<Tz, ApiError> {
-        match clean(&self.tz) {
+        // Exactly a name of the `TimeZone` list: no trimming, and empty is not a zone.
+        match &self.tz {
             Some(name) => name
                 .parse::<Tz>()
                 .map_err(|_| ApiError::bad_parameter("tz", format!("unknown IANA time zone {name:?}"))),
@@ -295,8 +406,8 @@ impl EventFilterParams {
 
     pub fn filter(&self, ctx: &FilterContext) -> Result<EventFilter, ApiError> {
         let tz = self.zone(ctx)?;
-        let (from, to) = (clean(&self.from), clean(&self.to));
-        let (from, until) = match (self.range, &from, &to) {
+        let (from, to) = (self.from.as_deref(), self.to.as_deref());
+        let (from, until) = match (self.range, from, to) {
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
                 return Err(ApiError::bad_parameter("range", "use either `range` or `from`/`to`, not both"))
             }
@@ -305,13 +416,13 @@ impl EventFilterParams {
                 (Some(start), Some(end))
             }
             (None, _, _) => {
-                let from = from.as_deref().map(|t| parse_bound("from", t, tz)).transpose()?.map(|(t, _)| t);
-                let until = match to.as_deref() {
+                let from = from.map(|t| parse_bound("from", t, tz)).transpose()?.map(|(t, _)| t);
+                let until = match to {
                     None => None,
                     Some(text) => match parse_bound("to", text, tz)? {
                         (t, false) => Some(t + TimeDelta::microseconds(1)),
                         (_, true) => {
-                            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_default();
+                            let date = parse_date(text).unwrap_or_default();
                             Some(start_of_day(tz, date + Days::new(1)))
                         }
                     },
@@ -332,30 +443,26 @@ impl EventFilterParams {
             ("entity_type", &self.entity_type),
             ("entity_id", &self.entity_id),
         ] {
-            check_len(name, value, 128)?;
+            check_len(name, value, MAX_FILTER_CHARS)?;
+        }
+        // Counted as sent (the schema's `maxItems`), before duplicates and blanks are dropped.
+        if self.actor_id.len() > MAX_ACTOR_IDS {
+            return Err(ApiError::bad_parameter(
+                "actor_id",
+                format!("at most {MAX_ACTOR_IDS} actors at once"),
+            ));
         }
         let mut actor_ids = Vec::new();
         for id in &self.actor_id {
+            check_len("actor_id", &Some(id.clone()), MAX_FILTER_CHARS)?;
             let id = id.trim();
-            if id.chars().count() > 128 {
-                return Err(ApiError::bad_parameter("actor_id", "at most 128 characters"));
-            }
             if !id.is_empty() && !actor_ids.iter().any(|a| a == id) {
                 actor_ids.push(id.to_string());
             }
         }
-        if actor_ids.len() > 100 {
-            return Err(ApiError::bad_parameter("actor_id", "at most 100 actors at once"));
-        }
-        let q = match clean(&self.q) {
-            Some(q) if q.chars().count() > MAX_KEYWORD_CHARS => {
-                return Err(ApiError::bad_parameter("q", format!("at most {MAX_KEYWORD_CHARS} characters")))
-            }
-            Some(q) if q.chars().any(|c| c.is_control() || c == SEARCH_SEPARATOR) => {
-                return Err(ApiError::bad_parameter("q", "control characters are not allowed"))
-            }
-            other => other.map(|q| q.to_lowercase()),
-        };
+        // The search text's separator (`SEARCH_SEPARATOR`) is a control character: no keyword holds it.
+        check_len("q", &self.q, MAX_KEYWORD_CHARS)?;
+        let q = clean(&self.q).map(|q| q.to_lowercase());
         Ok(EventFilter {
             from,
             until,
@@ -365,7 +472,7 @@ impl EventFilterParams {
             action: clean(&self.action),
             entity_type: clean(&self.entity_type),
             entity_id: clean(&self.entity_id),
-            ip: clean(&self.ip).map(|ip| parse_ip("ip", &ip)).transpose()?,
+            ip: self.ip.as_deref().map(|ip| parse_ip("ip", ip)).transpose()?,
             q,
             mine: self.scope == Some(Scope::Mine),
             record: None,
@@ -383,14 +490,15 @@ impl ListParams {
         if !PAGE_SIZES.contains(&per_page) {
             return Err(ApiError::bad_parameter("per_page", "must be 10, 25, 50 or 100"));
         }
-        let paging = match (self.page, clean(&self.cursor)) {
+        // Empty (`cursor=`) asks for the first page in cursor mode; anything else must decode.
+        let paging = match (self.page, self.cursor.as_deref().filter(|c| !c.is_empty())) {
             (Some(_), Some(_)) => {
                 return Err(ApiError::bad_parameter("cursor", "use either `page` or `cursor`, not both"))
             }
             (Some(0), None) => return Err(ApiError::bad_parameter("page", "pages start at 1")),
             (Some(page), None) => Paging::Page(page),
             (None, Some(cursor)) => Paging::Cursor(Some(
-                Cursor::decode(&cursor, sort).map_err(|e| ApiError::bad_parameter("cursor", e))?,
+                Cursor::decode(cursor, sort).map_err(|e| ApiError::bad_parameter("cursor", e))?,
             )),
             (None, None) if self.cursor_mode => Paging::Cursor(None),
             (None, None) => Paging::Page(1),
@@ -401,10 +509,14 @@ impl ListParams {
 
 /// The record a history request is about.
 pub fn record_ref(entity_type: &str, id: &str) -> Result<EntityRef, ApiError> {
-    if entity_type.is_empty() || entity_type.len() > 64 || id.is_empty() || id.len() > 128 {
+    let chars = |text: &str| text.chars().count();
+    if entity_type.is_empty() || chars(entity_type) > 64 || id.is_empty() || chars(id) > MAX_FILTER_CHARS {
         return Err(ApiError::bad_request(
             "record type (1–64 characters) and id (1–128 characters) are required",
         ));
+    }
+    if entity_type.chars().chain(id.chars()).any(char::is_control) {
+        return Err(ApiError::bad_request("record type and id may not hold control characters"));
     }
     Ok(EntityRef { entity_type: entity_type.to_string(), id: id.to_string(), label: None })
 }
@@ -466,6 +578,15 @@ mod tests {
             ("from=2026-02-01&to=2026-01-01", "from"),
             ("tz=Mars/Olympus", "tz"),
             ("ip=999.1.1.1", "ip"),
+            // Exactly what the parameters' schemas accept: no trimming. (Empty is absent.)
+            ("tz=%20UTC", "tz"),
+            ("ip=%201.2.3.4", "ip"),
+            ("from=2026-1-01", "from"),
+            ("from=2026-11-21%2009:30:00Z", "from"),
+            ("from=2026-11-21T09:59:60Z", "from"),
+            ("to=0000-01-01", "to"),
+            ("module=%0Dbooking", "module"),
+            ("page=4294967296", "page"),
             ("per_page=7", "per_page"),
             ("page=0", "page"),
             ("page=2&cursor=abc", "cursor"),
@@ -478,6 +599,8 @@ mod tests {
                 other => panic!("{query}: expected a bad request, got {other:?}"),
             }
         }
+        // 200 characters and a space: too long as sent, though not once trimmed.
+        assert!(list_request(&format!("q=%20{}", "x".repeat(200)), &c).is_err());
         match list_request("module=x&colour=red", &c) {
             Err(ApiError::BadRequest { errors, .. }) => assert_eq!(errors[0].pointer, "colour"),
             other => panic!("expected unknown parameter error, got {other:?}"),
@@ -498,6 +621,12 @@ mod tests {
             };
             assert!(list_request(&format!("{key}={value}"), &c).is_ok(), "{key}");
         }
+    }
+
+    #[test]
+    fn no_keyword_can_hold_the_search_separator() {
+        // `check_len` refuses control characters, so the separator of the search text is one.
+        assert!(auditlog_db::queries::events::SEARCH_SEPARATOR.is_control());
     }
 
     #[test]

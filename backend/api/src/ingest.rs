@@ -12,12 +12,39 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, FieldError};
+use crate::filters::{parse_date_time, IpAddress};
+use crate::text::{self, component};
 
 const MAX_FUTURE: TimeDelta = TimeDelta::minutes(5);
 const MAX_METADATA_BYTES: usize = 16 * 1024;
 const MAX_CHANGES: usize = 500;
 const MAX_RELATED: usize = 50;
 const MAX_REPORTED_ERRORS: usize = 50;
+/// The deepest nesting of arrays and objects a body may have (serde_json's recursion limit).
+pub const MAX_JSON_DEPTH: usize = 127;
+
+// The schemas below say exactly what `validate` accepts (rules about the whole event, or about
+// the time of the request, are in the descriptions).
+
+component!(
+    /// An id in the host application, as [`string_or_integer`] and `Checker::required` take it.
+    HostId = "HostId",
+    utoipa::openapi::schema::AnyOfBuilder::new()
+        .description(Some("An id in the host application: 1 to 128 characters, or an integer (stored as text)."))
+        .item(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .max_length(Some(128))
+                .pattern(Some(text::NON_BLANK_TEXT)),
+        )
+        .item(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::Integer)
+                .minimum(Some(i64::MIN))
+                .maximum(Some(u64::MAX)),
+        )
+        .build()
+);
 
 /// A record an event is about: the "Event On" column.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -25,12 +52,14 @@ const MAX_REPORTED_ERRORS: usize = 50;
 pub struct EntityInput {
     /// Record type, lower snake case (`booking`, `invoice`, `customer` …), at most 64 characters.
     #[serde(rename = "type")]
+    #[schema(max_length = 64, pattern = r"^[a-z][a-z0-9_]*$")]
     pub entity_type: String,
     /// Record id in the host application (a string, or an integer which is stored as text).
     #[serde(deserialize_with = "string_or_integer")]
-    #[schema(value_type = String)]
+    #[schema(value_type = HostId)]
     pub id: String,
-    /// Human-readable label, e.g. `BOK-12345`.
+    /// Human-readable label, e.g. `BOK-12345` (at most 256 characters).
+    #[schema(max_length = 256, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")]
     pub label: Option<String>,
 }
 
@@ -40,18 +69,35 @@ pub struct EntityInput {
 pub struct ActorInput {
     /// The actor's id in the host application (a string, or an integer stored as text).
     #[serde(deserialize_with = "string_or_integer")]
-    #[schema(value_type = String)]
+    #[schema(value_type = HostId)]
     pub id: String,
-    /// Display name; defaults to the id.
+    /// Display name (at most 200 characters); defaults to the id.
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")]
     pub name: Option<String>,
-    /// The actor's e-mail address.
+    /// The actor's e-mail address (an `@`, no whitespace, at most 254 characters).
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^\s\u0000-\u001F\u007F-\u009F]*@[^\s\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub email: Option<String>,
-    /// The actor's role in the host application; `admin` marks the event admin-private
-    /// unless the id belongs to a dashboard user, whose stored role decides.
+    /// The actor's role in the host application (at most 64 characters); `admin` marks the event
+    /// admin-private unless the id belongs to a dashboard user, whose stored role decides.
+    #[schema(max_length = 64, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")]
     pub role: Option<String>,
     /// `user` (default), `system` or `api`.
     #[serde(rename = "type")]
+    #[schema(value_type = Option<ActorTypeInput>)]
     pub actor_type: Option<String>,
+}
+
+/// The kind of actor.
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)] // Documents `actor.type`, which `validate` reads as text.
+pub enum ActorTypeInput {
+    User,
+    System,
+    Api,
 }
 
 /// One changed field. Give `old`, `new` or both.
@@ -59,6 +105,10 @@ pub struct ActorInput {
 #[serde(deny_unknown_fields)]
 pub struct ChangeInput {
     /// Name of the changed field (at most 128 characters, unique within the event).
+    #[schema(
+        max_length = 128,
+        pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$"
+    )]
     pub field: String,
     /// Previous value (any JSON); omit for a created record.
     #[serde(default, deserialize_with = "present")]
@@ -72,10 +122,15 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
 }
 
+/// A string, or an integer from `i64::MIN` to `u64::MAX` (also written `42.0`), as text.
 fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let range = i128::from(i64::MIN)..=i128::from(u64::MAX);
     match Value::deserialize(d)? {
         Value::String(s) => Ok(s),
-        Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+        Value::Number(n) => match crate::json::integer_value(&n) {
+            Some(i) if range.contains(&i) => Ok(i.to_string()),
+            _ => Err(serde::de::Error::custom("expected a string or an integer")),
+        },
         _ => Err(serde::de::Error::custom("expected a string or an integer")),
     }
 }
@@ -84,10 +139,12 @@ fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
-    /// `<module>.<verb>`, lower snake case segments, e.g. `booking.created`.
-    #[schema(example = "booking.updated")]
+    /// `<module>.<verb>`, lower snake case segments of at most 64 characters, e.g. `booking.created`.
+    #[schema(example = "booking.updated", pattern = r"^[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}$")]
     pub action: String,
-    /// When it happened (RFC 3339); default: when the server received it. At most 5 minutes ahead.
+    /// When it happened (RFC 3339); default: when the server received it. Not before 1970, and at
+    /// most 5 minutes ahead of the server's clock.
+    #[schema(format = DateTime)]
     pub occurred_at: Option<String>,
     /// Who did it; omit to record the caller.
     pub actor: Option<ActorInput>,
@@ -95,10 +152,14 @@ pub struct EventInput {
     pub entity: Option<EntityInput>,
     /// Other records this event belongs to (e.g. the booking's customer), at most 50.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub related: Vec<EntityInput>,
-    /// Human-readable summary (at most 1000 characters); generated from actor, verb and record when absent.
+    /// Human-readable summary (at most 1000 characters); generated from actor, verb and record when
+    /// absent or blank.
+    #[schema(max_length = 1000, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")]
     pub description: Option<String>,
-    /// Field-level diff. Not together with `before`/`after`.
+    /// Field-level diff, at most 500 fields. Not together with `before`/`after`.
+    #[schema(max_items = 500)]
     pub changes: Option<Vec<ChangeInput>>,
     /// The record before the change; with `after`, the server computes `changes` (only fields that differ).
     #[schema(value_type = Option<Object>)]
@@ -107,14 +168,17 @@ pub struct EventInput {
     #[schema(value_type = Option<Object>)]
     pub after: Option<Map<String, Value>>,
     /// IPv4 or IPv6 address of the actor.
+    #[schema(value_type = Option<IpAddress>)]
     pub ip: Option<String>,
     /// The actor's user agent (at most 512 characters).
+    #[schema(max_length = 512, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")]
     pub user_agent: Option<String>,
     /// Free JSON object, at most 16 KiB serialised.
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
-    /// The host application's id for this event, unique per tenant: posting it again stores nothing
-    /// and returns the first id.
+    /// The host application's id for this event (at most 128 characters), unique per tenant:
+    /// posting it again stores nothing and returns the first id.
+    #[schema(max_length = 128, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")]
     pub external_id: Option<String>,
 }
 
@@ -122,7 +186,8 @@ pub struct EventInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventBatch {
-    /// 1 to 1000 events (the server's `MAX_BATCH_EVENTS`).
+    /// 1 to 1000 events (the server's `MAX_BATCH_EVENTS`; more is a 413).
+    #[schema(min_items = 1)]
     pub events: Vec<EventInput>,
 }
 
@@ -149,8 +214,22 @@ pub fn parse_body(
     now: DateTime<Utc>,
     max_batch: usize,
 ) -> Result<ParsedIngest, ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("request body is not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        // serde_json's recursion limit: the body is JSON, just nested too deep to take.
+        if e.to_string().starts_with("recursion limit exceeded") {
+            ApiError::validation(
+                format!(
+                    "the body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep (at line {}, column {}); \
+                     nothing was stored",
+                    e.line(),
+                    e.column()
+                ),
+                Vec::new(),
+            )
+        } else {
+            ApiError::bad_request(format!("request body is not valid JSON: {e}"))
+        }
+    })?;
     let request_hash = {
         use sha2::{Digest, Sha256};
         hex::encode(Sha256::digest(canonical_json(&value).as_bytes()))
@@ -196,8 +275,14 @@ pub fn parse_body(
         let input: Result<EventInput, _> = serde_path_to_error::deserialize(item);
         match input {
             Err(e) => {
-                let pointer = json_pointer(&prefix, &e.path().to_string());
-                errors.push(FieldError::new(pointer, e.into_inner().to_string()));
+                let mut pointer = json_pointer(&prefix, &e.path().to_string());
+                let message = e.into_inner().to_string();
+                // A missing field is reported at its parent: point at the field itself.
+                if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.split('`').next())
+                {
+                    pointer = format!("{}/{field}", pointer.trim_end_matches('/'));
+                }
+                errors.push(FieldError::new(pointer, message));
             }
             Ok(input) => match validate(input, caller, now, &prefix) {
                 Ok(draft) => drafts.push(draft),
@@ -263,15 +348,16 @@ impl Checker<'_> {
         self.errors.push(FieldError::new(format!("{}/{field}", self.prefix), message));
     }
 
-    /// Trims, rejects control characters and over-long text; empty becomes `None`.
+    /// Rejects over-long text and control characters but tab and newline, as sent (the schema's
+    /// `maxLength` and `pattern`); then trims, and empty becomes `None`.
     fn text(&mut self, field: &str, value: Option<String>, max: usize) -> Option<String> {
-        let value = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())?;
+        let value = value?;
         if value.chars().count() > max {
             self.fail(field, format!("at most {max} characters"));
-        } else if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        } else if text::has_control(&value, true) {
             self.fail(field, "control characters are not allowed");
         }
-        Some(value)
+        Some(value.trim().to_string()).filter(|v| !v.is_empty())
     }
 
     fn required(&mut self, field: &str, value: String, max: usize) -> String {
@@ -283,12 +369,14 @@ impl Checker<'_> {
     }
 
     fn entity(&mut self, field: &str, input: EntityInput) -> EntityRef {
-        let entity_type = self.required(&format!("{field}/type"), input.entity_type, 64);
-        if !entity_type.is_empty() && !is_snake_segment(&entity_type) {
-            self.fail(&format!("{field}/type"), "must be lower snake case, e.g. `booking` or `credit_note`");
+        let type_field = format!("{field}/type");
+        if input.entity_type.is_empty() {
+            self.fail(&type_field, "must not be empty");
+        } else if !is_snake_segment(&input.entity_type) {
+            self.fail(&type_field, "must be lower snake case, e.g. `booking` or `credit_note`");
         }
         EntityRef {
-            entity_type,
+            entity_type: input.entity_type,
             id: self.required(&format!("{field}/id"), input.id, 128),
             label: self.text(&format!("{field}/label"), input.label, 256),
         }
@@ -304,7 +392,7 @@ fn validate(
 ) -> Result<EventDraft, Vec<FieldError>> {
     let mut c = Checker { prefix, errors: Vec::new() };
 
-    let action = input.action.trim().to_string();
+    let action = input.action;
     let (module, verb) = match action.split_once('.') {
         Some((m, v)) if is_snake_segment(m) && is_snake_segment(v) => (m.to_string(), v.to_string()),
         _ => {
@@ -313,19 +401,19 @@ fn validate(
         }
     };
 
-    let occurred_at = match input.occurred_at.as_deref().map(str::trim) {
-        None | Some("") => now,
-        Some(text) => match DateTime::parse_from_rfc3339(text) {
-            Ok(t) if t.with_timezone(&Utc) > now + MAX_FUTURE => {
+    let occurred_at = match input.occurred_at.as_deref() {
+        None => now,
+        Some(text) => match parse_date_time(text) {
+            Some(t) if t.with_timezone(&Utc) > now + MAX_FUTURE => {
                 c.fail("occurred_at", "is more than 5 minutes in the future");
                 now
             }
-            Ok(t) if t.timestamp() < 0 => {
+            Some(t) if t.timestamp() < 0 => {
                 c.fail("occurred_at", "must be after 1970-01-01");
                 now
             }
-            Ok(t) => t.with_timezone(&Utc),
-            Err(_) => {
+            Some(t) => t.with_timezone(&Utc),
+            None => {
                 c.fail("occurred_at", "expected an RFC 3339 timestamp such as 2026-11-21T09:30:00Z");
                 now
             }
@@ -339,12 +427,12 @@ fn validate(
         None => caller.clone(),
         Some(a) => {
             let id = c.required("actor/id", a.id, 128);
-            let actor_type = c.text("actor/type", a.actor_type, 16).unwrap_or_else(|| "user".into());
+            let actor_type = a.actor_type.unwrap_or_else(|| "user".into());
             if !matches!(actor_type.as_str(), "user" | "system" | "api") {
                 c.fail("actor/type", "must be `user`, `system` or `api`");
             }
-            let email = c.text("actor/email", a.email, 254);
-            if email.as_deref().is_some_and(|e| !e.contains('@') || e.contains(char::is_whitespace)) {
+            let email = a.email;
+            if email.as_deref().is_some_and(|e| e.chars().count() > 254 || !text::is_email(e)) {
                 c.fail("actor/email", "not an e-mail address");
             }
             Actor {
@@ -392,7 +480,7 @@ fn validate(
         c.fail("changes", format!("at most {MAX_CHANGES} changed fields"));
     }
 
-    let ip = match c.text("ip", input.ip, 64) {
+    let ip = match input.ip {
         None => None,
         Some(text) => match text.parse::<IpAddr>() {
             Ok(ip) => Some(ip.to_string()),
@@ -441,15 +529,16 @@ pub fn diff(before: Option<&Map<String, Value>>, after: Option<&Map<String, Valu
     fields
         .into_iter()
         .filter_map(|field| {
-            let (old, new) = (b.get(field), a.get(field));
-            if old == new {
-                return None;
-            }
-            // A side exists only when its snapshot does; a field missing from it reads as null.
+            // A side exists only when its snapshot does; a field missing from it reads as null
+            // (so `null` before and absent after is no change).
             let side = |snapshot: Option<&Map<String, Value>>, v: Option<&Value>| {
                 snapshot.map(|_| v.cloned().unwrap_or(Value::Null))
             };
-            Some(Change { field: field.clone(), old: side(before, old), new: side(after, new) })
+            let (old, new) = (side(before, b.get(field)), side(after, a.get(field)));
+            if old == new {
+                return None;
+            }
+            Some(Change { field: field.clone(), old, new })
         })
         .collect()
 }

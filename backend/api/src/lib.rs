@@ -5,6 +5,8 @@
 //! - [`auth`]: tokens and the authenticated-user extractor
 //! - [`filters`]: the one parser of event filters
 //! - [`ingest`]: validation of posted events
+//! - [`text`]: rules for text in requests, and the patterns that state them
+//! - [`json`]: JSON numbers read as the schemas read them
 //! - [`error`]: the one error type (problem+json)
 
 pub mod app;
@@ -15,9 +17,11 @@ pub mod error;
 pub mod export_check;
 pub mod filters;
 pub mod ingest;
+pub mod json;
 pub mod openapi;
 pub mod pdf;
 pub mod retention;
 pub mod routes;
 pub mod seed;
 pub mod state;
+pub mod text;

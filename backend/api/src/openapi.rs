@@ -21,6 +21,10 @@ use crate::routes;
         crate::filters::Scope,
         crate::filters::SortParam,
         crate::filters::OrderParam,
+        crate::filters::TimeZoneName,
+        crate::filters::FilterText,
+        crate::filters::DateBound,
+        crate::filters::IpAddress,
         crate::routes::exports::ExportFormat,
         crate::routes::stats::Bucket,
     )),
@@ -105,6 +109,41 @@ impl Modify for CommonResponses {
     }
 }
 
+/// An optional query parameter sent empty (`?range=`) is read as absent, as HTML forms send them:
+/// `allowEmptyValue` says so. (`cursor=` is the exception: empty asks for cursor mode, and its
+/// schema admits the empty string itself.) utoipa does not model the field, so it goes in as an
+/// extension, which is written into the parameter object as it is.
+struct EmptyQueryValues;
+
+impl Modify for EmptyQueryValues {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::Required;
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
+                .into_iter()
+                .flatten()
+            {
+                let parameters = operation.parameters.iter_mut().flatten();
+                for parameter in parameters.filter_map(|p| match p {
+                    utoipa::openapi::RefOr::T(parameter) => Some(parameter),
+                    utoipa::openapi::RefOr::Ref(_) => None,
+                }) {
+                    if parameter.parameter_in == ParameterIn::Query
+                        && parameter.required == Required::False
+                        && parameter.name != "cursor"
+                    {
+                        parameter
+                            .extensions
+                            .get_or_insert_with(Default::default)
+                            .insert("allowEmptyValue".into(), true.into());
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The document as served at `/openapi.json` and written to `openapi.yaml`.
 pub fn document() -> OpenApiDoc {
     let (_, doc) = App::new()
@@ -120,6 +159,7 @@ pub fn document() -> OpenApiDoc {
 /// Adds what can only be added once every handler's path is in the document.
 pub fn complete(mut doc: OpenApiDoc) -> OpenApiDoc {
     CommonResponses.modify(&mut doc);
+    EmptyQueryValues.modify(&mut doc);
     doc
 }
 

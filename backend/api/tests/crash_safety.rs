@@ -465,11 +465,12 @@ fn secrets_never_reach_the_log() {
         let login = |password: &str| {
             ureq::post(&api("/auth/login"))
                 .send_json(json!({"email": "a@acme.test", "password": password}))
+                .ok()
                 .map(|r| r.into_json::<Value>().unwrap())
         };
 
         let wrong = format!("Wrong-Password-{level}-7391");
-        assert!(login(&wrong).is_err());
+        assert!(login(&wrong).is_none());
         let session = login("correct horse battery").unwrap();
         let access = session["access_token"].as_str().unwrap().to_string();
         let created = ureq::post(&api("/tokens"))

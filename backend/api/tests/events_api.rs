@@ -189,7 +189,7 @@ both_backends! {
             (json!({"action": "a.b", "ip": "1.2.3"}), "/ip"),
             (json!({"action": "a.b", "description": "x".repeat(1001)}), "/description"),
             (json!({"action": "a.b", "actor": {"id": "1", "type": "robot"}}), "/actor/type"),
-            (json!({"action": "a.b", "entity": {"type": "booking"}}), "/entity"),
+            (json!({"action": "a.b", "entity": {"type": "booking"}}), "/entity/id"),
             (json!({"action": "a.b", "changes": [{"field": "x"}]}), "/changes/0"),
             (json!({"action": "a.b", "changes": [], "after": {}}), "/changes"),
             (json!({"action": "a.b", "metadata": {"blob": "x".repeat(17 * 1024)}}), "/metadata"),
@@ -275,7 +275,7 @@ both_backends! {
             assert_eq!(reply.body["total"], expected.len(), "total for {query:?}");
         }
         // Bad parameters are named.
-        for (query, name) in [("colour=red", "colour"), ("range=fortnight", "query"), ("per_page=20", "per_page"), ("tz=Nowhere", "tz"), ("from=2026-13-01", "from")] {
+        for (query, name) in [("colour=red", "colour"), ("range=fortnight", "range"), ("per_page=20", "per_page"), ("tz=Nowhere", "tz"), ("from=2026-13-01", "from")] {
             let reply = get(&app, &token, &format!("/api/v1/events?{query}")).await.problem(400);
             assert_eq!(reply.pointers(), [name], "{query}");
         }

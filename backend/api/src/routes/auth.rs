@@ -127,6 +127,13 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password, tenant } = body.into_inner();
     let email = email.trim().to_lowercase();
+    // No account has such an address, and PostgreSQL cannot even compare text holding NUL.
+    if email.chars().any(char::is_control) {
+        return Err(ApiError::validation(
+            "/email: not an e-mail address",
+            vec![FieldError::new("/email", "not an e-mail address")],
+        ));
+    }
     let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
     let account_key = format!("account:{email}");
     let ip_key = format!("ip:{}", request.ip.as_deref().unwrap_or("unknown"));
@@ -245,7 +252,8 @@ pub async fn logout(
 pub struct PasswordChange {
     /// The password in use now.
     pub current_password: String,
-    /// At least 10 characters, 4 of them different, not the e-mail address.
+    /// 10 to 128 characters, 4 of them different, not the e-mail address.
+    #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 

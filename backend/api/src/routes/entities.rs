@@ -12,8 +12,8 @@ use crate::state::AppState;
     tag = "events",
     security(("bearer" = [])),
     params(
-        ("type" = String, Path, description = "Record type, e.g. `customer`"),
-        ("id" = String, Path, description = "Record id"),
+        ("type" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$", description = "Record type, e.g. `customer`"),
+        ("id" = String, Path, min_length = 1, max_length = 128, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$", description = "Record id"),
         EventFilterParams,
         ListParams,
     ),

@@ -16,6 +16,7 @@ use crate::error::{ApiError, FieldError, Problem};
 use crate::filters::{list_request, EventFilterParams, FilterContext, ListParams};
 use crate::ingest::{parse_body, IngestBody};
 use crate::state::AppState;
+use crate::text;
 
 /// Who performed an event.
 #[derive(Debug, Serialize, ToSchema)]
@@ -225,6 +226,10 @@ pub fn filter_context(caller: &Caller) -> FilterContext {
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
+/// A body that stops arriving for this long is abandoned with 408: a client trickling a batch
+/// cannot hold a connection (and a half-read body) open for ever.
+const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Reads the body up to the configured limit.
 async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::PayloadTooLarge(format!("the request body exceeds {limit} bytes"));
@@ -237,7 +242,14 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
         return Err(too_large());
     }
     let mut body = Vec::with_capacity(declared.unwrap_or(4096).min(limit));
-    while let Some(chunk) = payload.next().await {
+    loop {
+        let next = tokio::time::timeout(BODY_IDLE_TIMEOUT, payload.next()).await.map_err(|_| {
+            ApiError::RequestTimeout(format!(
+                "the request body stopped arriving for {} seconds; nothing was stored",
+                BODY_IDLE_TIMEOUT.as_secs()
+            ))
+        })?;
+        let Some(chunk) = next else { break };
         let chunk =
             chunk.map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))?;
         if body.len() + chunk.len() > limit {
@@ -259,16 +271,18 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
     tag = "events",
     security(("bearer" = [])),
     request_body(content = IngestBody, description = "One event, or `{\"events\": [...]}`"),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Up to 255 printable characters; a retry with the same key and body stores nothing new and gets the first response.")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = r"^[ -~]*[!-~][ -~]*$",
+        description = "1 to 255 printable ASCII characters; a retry with the same key and body stores nothing new and gets the first response.")),
     responses(
         (status = 201, body = IngestResponse, headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored response of an earlier request"))),
         (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller may not post events", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body stopped arriving (10 seconds without data); nothing was stored", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Idempotency-Key reused with another body", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body or batch too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid events; `errors` names each event index and field, nothing was stored", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid events, or JSON nested more than 127 levels deep; `errors` names each event index and field; nothing was stored", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/events")]
@@ -286,11 +300,17 @@ pub async fn ingest(
     let key = match req.headers().get("Idempotency-Key") {
         None => None,
         Some(value) => {
-            let key = value.to_str().map(str::trim).unwrap_or_default();
-            if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY || key.chars().any(|c| c.is_control()) {
-                return Err(ApiError::bad_request("Idempotency-Key must be 1 to 255 printable characters"));
+            // Printable ASCII (spaces inside allowed) as the header's schema says; no tabs.
+            let printable =
+                |k: &&str| k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| (b' '..=b'~').contains(&b));
+            match value.to_str().ok().filter(printable).map(str::trim).filter(|k| !k.is_empty()) {
+                Some(key) => Some(key.to_string()),
+                None => {
+                    return Err(ApiError::bad_request(
+                        "Idempotency-Key must be 1 to 255 printable ASCII characters",
+                    ))
+                }
             }
-            Some(key.to_string())
         }
     };
     let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
@@ -372,8 +392,15 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct DeleteEventsRequest {
     /// 1 to 1000 event ids of the tenant.
+    #[serde(deserialize_with = "crate::json::integers")]
+    #[schema(min_items = 1, max_items = 1000)]
     pub ids: Vec<i64>,
-    /// Why they are deleted (1–500 characters), kept in the `auditlog.deleted` event.
+    /// Why they are deleted (1–500 characters, not blank, no control characters), kept in the
+    /// `auditlog.deleted` event.
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub reason: String,
 }
 
@@ -408,17 +435,21 @@ pub async fn delete_events(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let DeleteEventsRequest { mut ids, reason } = body.into_inner();
-    let reason = reason.trim().to_string();
     let mut errors = Vec::new();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        errors.push(FieldError::new("/reason", "give a reason of 1 to 500 characters"));
+    // Measured and counted as sent, as the schema says.
+    if reason.trim().is_empty() || reason.chars().count() > 500 || text::has_control(&reason, false) {
+        errors.push(FieldError::new(
+            "/reason",
+            "give a reason of 1 to 500 characters, without control characters",
+        ));
     }
-    ids.sort_unstable();
-    ids.dedup();
     if ids.is_empty() || ids.len() > 1000 {
         errors.push(FieldError::new("/ids", "give 1 to 1000 event ids"));
     }
     ApiError::check_fields(errors)?;
+    let reason = reason.trim().to_string();
+    ids.sort_unstable();
+    ids.dedup();
     let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
     let (tenant_id, actor) = (caller.tenant.id, caller.actor());
     let response = state

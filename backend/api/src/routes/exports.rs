@@ -44,13 +44,14 @@ pub struct ExportParams {
     /// `auditlog verify-export EXPORT.csv MANIFEST.jsonl`.
     pub format: ExportFormat,
     /// Only these event ids (comma-separated, at most 1000), e.g. the rows selected in the dashboard.
-    #[param(pattern = r"^\d+(,\d+){0,999}$")]
+    #[param(pattern = r"^[0-9]{1,18}(,[0-9]{1,18}){0,999}$")]
     pub ids: Option<String>,
     /// Row order (default `occurred_at`).
     pub sort: Option<SortParam>,
     /// Default `desc`.
     pub order: Option<OrderParam>,
-    /// `1` starts the CSV with a UTF-8 byte-order mark, for Excel.
+    /// `1` starts the CSV with a UTF-8 byte-order mark, for Excel; `0` (default) does not.
+    #[param(minimum = 0, maximum = 1)]
     pub bom: Option<u8>,
     /// Only events up to this seq. Default: the chain head when the request arrives, returned in
     /// the `X-Through-Seq` header; pass it to the manifest request so both cover the same events.
@@ -58,13 +59,13 @@ pub struct ExportParams {
     pub through_seq: Option<i64>,
 }
 
+/// `ids` as its `pattern` says: 1 to 1000 ids of 1 to 18 digits, separated by single commas.
 fn parse_ids(text: &str) -> Result<Vec<i64>, ApiError> {
     let ids = text
         .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<i64>().map_err(|_| ApiError::bad_parameter("ids", format!("{s:?} is not an event id")))
+        .map(|s| match s.parse::<i64>() {
+            Ok(id) if (1..=18).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) => Ok(id),
+            _ => Err(ApiError::bad_parameter("ids", format!("{s:?} is not an event id"))),
         })
         .collect::<Result<Vec<_>, _>>()?;
     if ids.is_empty() || ids.len() > MAX_SELECTED_IDS {
@@ -240,6 +241,12 @@ pub async fn export(
     let mut filter = filter_params.filter(&ctx)?;
     if let Some(ids) = &params.ids {
         filter.ids = parse_ids(ids)?;
+    }
+    if params.bom.is_some_and(|bom| bom > 1) {
+        return Err(ApiError::bad_parameter("bom", "must be 0 or 1"));
+    }
+    if params.through_seq.is_some_and(|seq| seq < 0) {
+        return Err(ApiError::bad_parameter("through_seq", "must be 0 or more"));
     }
     let through_seq = params.through_seq.unwrap_or(caller.tenant.head_seq);
     filter.through_seq = Some(through_seq);
@@ -449,8 +456,10 @@ mod tests {
 
     #[test]
     fn selected_ids_are_checked() {
-        assert_eq!(parse_ids("3, 1,2").unwrap(), vec![3, 1, 2]);
-        assert!(parse_ids("1,x").is_err());
-        assert!(parse_ids("").is_err());
+        assert_eq!(parse_ids("3,1,2").unwrap(), vec![3, 1, 2]);
+        // Exactly the parameter's pattern: digits and single commas, 1 to 18 digits an id.
+        for bad in ["1,x", "", "3, 1", "1,,2", "+1", "-1", "1234567890123456789"] {
+            assert!(parse_ids(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -12,8 +12,9 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ActorFacetParams {
-    /// Part of the actor's name or e-mail (case-insensitive), or an exact actor id.
-    #[param(max_length = 200)]
+    /// Part of the actor's name or e-mail (case-insensitive), or an exact actor id; at most 200
+    /// characters, no control characters.
+    #[param(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub q: Option<String>,
     /// How many actors to return, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]
@@ -88,10 +89,15 @@ pub async fn actors(
     if !(1..=100).contains(&limit) {
         return Err(ApiError::bad_parameter("limit", "must be between 1 and 100"));
     }
-    let q = params.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
-    if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+    // Checked as sent (the parameter's `maxLength` and `pattern`), then trimmed.
+    if params.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(ApiError::bad_parameter("q", "at most 200 characters"));
     }
+    // No name holds them; SQLite would cut the pattern at a NUL, PostgreSQL refuse it.
+    if params.q.as_ref().is_some_and(|q| q.chars().any(char::is_control)) {
+        return Err(ApiError::bad_parameter("q", "control characters are not allowed"));
+    }
+    let q = params.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
     let viewer = caller.viewer()?;
     let items = state.db(move |conn| Ok(facet_queries::actors(conn, &viewer, q.as_deref(), limit)?)).await?;
     Ok(HttpResponse::Ok().json(ActorFacetList {

@@ -22,6 +22,8 @@ use crate::state::AppState;
 pub struct RetentionSetting {
     /// Days to keep events before they move to an archive (e.g. 90, 365, 1095; at least 1,
     /// at most 36500); `null` keeps them forever (the default).
+    #[serde(default, deserialize_with = "crate::json::optional_integer")]
+    #[schema(minimum = 1, maximum = 36500)]
     pub days: Option<i32>,
 }
 

@@ -38,6 +38,58 @@ pub struct StreamParams {
     pub last_event_id: Option<i64>,
 }
 
+/// One event of the stream, as an SSE client reads it from its `id:`, `event:` and `data:` lines.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Documents the stream; the handler writes the lines itself.
+pub struct StreamEvent {
+    /// The event's `seq`: send it back as `Last-Event-ID` to resume after it.
+    #[schema(pattern = "^[0-9]+$")]
+    id: String,
+    event: StreamEventType,
+    #[schema(schema_with = event_data_schema)]
+    data: String,
+}
+
+/// The type of every event of the stream.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum StreamEventType {
+    Activity,
+}
+
+/// `data`: the event as JSON, an `EventOut`.
+fn event_data_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some("The event, as JSON."))
+        .content_media_type("application/json")
+        .content_schema(Some(utoipa::openapi::Ref::from_schema_name("EventOut")))
+        .build()
+}
+
+/// `Last-Event-ID`, or the `last_event_id` parameter: a seq, 0 or more (each checked, even when
+/// the header wins).
+fn resume_after(req: &HttpRequest, param: Option<i64>) -> Result<Option<i64>, ApiError> {
+    if param.is_some_and(|seq| seq < 0) {
+        return Err(ApiError::bad_parameter("last_event_id", "must be 0 or more"));
+    }
+    let seq = match req.headers().get("last-event-id") {
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .ok_or_else(|| ApiError::bad_request("Last-Event-ID must be an event seq"))?,
+        ),
+        None => param,
+    };
+    match seq {
+        Some(seq) if seq < 0 => Err(ApiError::bad_request("Last-Event-ID must be 0 or more")),
+        seq => Ok(seq),
+    }
+}
+
 struct Tail {
     state: AppState,
     viewer: Viewer,
@@ -97,9 +149,9 @@ impl Tail {
 /// stored after the request (or after `Last-Event-ID`).
 #[utoipa::path(operation_id = "streamEvents", tag = "events", security(("bearer" = [])),
     params(EventFilterParams, StreamParams,
-        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this `seq`")),
+        ("Last-Event-ID" = Option<i64>, Header, nullable = false, minimum = 0, description = "Resume after this `seq`")),
     responses(
-        (status = 200, description = "Server-Sent Events; each event's data is an Event", content_type = "text/event-stream", body = EventOut),
+        (status = 200, description = "Server-Sent Events; each event's `data` is an Event as JSON", content_type = "text/event-stream", body = StreamEvent),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
     )
@@ -112,16 +164,7 @@ pub async fn stream(
 ) -> Result<HttpResponse, ApiError> {
     let (filter_params, params): (EventFilterParams, StreamParams) = parse_filtered(req.query_string())?;
     let filter = filter_params.filter(&filter_context(&caller))?;
-    let resume = match req.headers().get("last-event-id") {
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .and_then(|v| v.trim().parse::<i64>().ok())
-                .ok_or_else(|| ApiError::bad_request("Last-Event-ID must be an event seq"))?,
-        ),
-        None => params.last_event_id,
-    };
+    let resume = resume_after(&req, params.last_event_id)?;
     let lifetime = match &caller.principal {
         Principal::User { claims, .. } => Duration::from_secs(
             (claims.exp - Utc::now().timestamp()).clamp(0, MAX_STREAM.as_secs() as i64) as u64,

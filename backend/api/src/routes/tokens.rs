@@ -12,6 +12,7 @@ use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::{api_token_text, new_api_secret, Caller};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::state::AppState;
+use crate::text;
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -86,10 +87,17 @@ pub struct TokenList {
 #[serde(deny_unknown_fields)]
 pub struct NewTokenRequest {
     /// What the token is for (1–100 characters).
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     /// At least one scope.
+    #[schema(min_items = 1)]
     pub scopes: Vec<ScopeSchema>,
     /// Lifetime in days (1–3650); omit for a token that does not expire.
+    #[serde(default, deserialize_with = "crate::json::optional_integer")]
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<i64>,
 }
 
@@ -130,11 +138,13 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let admin = caller.require_admin()?.clone();
     let body = body.into_inner();
-    let name = body.name.trim().to_string();
     let mut errors = Vec::new();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+    // Checked as sent (the schema's `maxLength` and `pattern`), then trimmed.
+    if body.name.trim().is_empty() || body.name.chars().count() > 100 || text::has_control(&body.name, false)
+    {
         errors.push(FieldError::new("/name", "must be 1 to 100 printable characters"));
     }
+    let name = body.name.trim().to_string();
     if body.scopes.is_empty() {
         errors.push(FieldError::new("/scopes", "give at least one scope"));
     }

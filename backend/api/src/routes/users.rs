@@ -14,6 +14,7 @@ use crate::auth::{hash_password, password_problem, Caller};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::routes::auth::RoleSchema;
 use crate::state::AppState;
+use crate::text;
 
 /// A user as admins see it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,26 +58,47 @@ pub struct UserList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
-    /// Login e-mail (stored lower-case).
+    /// Login e-mail (stored lower-case): an `@`, no whitespace, at most 254 characters.
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^\s\u0000-\u001F\u007F-\u009F]*@[^\s\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub email: String,
-    /// Display name.
+    /// Display name (1–200 characters).
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
-    /// Initial password: at least 10 characters, 4 of them different.
+    /// Initial password: 10 to 128 characters, 4 of them different, not the e-mail address.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
     pub role: RoleSchema,
     /// The user's id in the host application, so events posted with that `actor.id` are theirs
-    /// (default: the new user's own id).
+    /// (default: the new user's own id); 1–128 characters.
+    #[schema(
+        max_length = 128,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub actor_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
-    /// New display name.
+    /// New display name (1–200 characters).
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: Option<String>,
     /// New role (logged as `user.role_changed`).
     pub role: Option<RoleSchema>,
-    /// New link to the host application's id.
+    /// New link to the host application's id (1–128 characters).
+    #[schema(
+        max_length = 128,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub actor_id: Option<String>,
     /// `false` deactivates (logged as `user.deactivated`), `true` reactivates.
     pub active: Option<bool>,
@@ -90,12 +112,13 @@ fn role(r: &RoleSchema) -> Role {
     }
 }
 
+/// Checked as sent (the schema's `maxLength` and `pattern`), then trimmed.
 fn text(field: &str, value: Option<String>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
-    let value = value.map(|v| v.trim().to_string())?;
-    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
+    let value = value?;
+    if value.trim().is_empty() || value.chars().count() > max || text::has_control(&value, false) {
         errors.push(FieldError::new(format!("/{field}"), format!("must be 1 to {max} printable characters")));
     }
-    Some(value)
+    Some(value.trim().to_string())
 }
 
 fn user_ref(user: &User) -> (&'static str, i64, Option<String>) {
@@ -134,10 +157,13 @@ pub async fn create(
     let admin = caller.require_admin()?.clone();
     let body = body.into_inner();
     let mut errors = Vec::new();
-    let email = text("email", Some(body.email.to_lowercase()), 254, &mut errors).unwrap_or_default();
-    if !email.contains('@') || email.contains(char::is_whitespace) {
-        errors.push(FieldError::new("/email", "not an e-mail address"));
+    if body.email.chars().count() > 254 || !text::is_email(&body.email) {
+        errors.push(FieldError::new(
+            "/email",
+            "not an e-mail address (an `@`, no spaces, at most 254 characters)",
+        ));
     }
+    let email = body.email.to_lowercase();
     let name = text("name", Some(body.name), 200, &mut errors).unwrap_or_default();
     let actor_id = text("actor_id", body.actor_id, 128, &mut errors);
     if let Some(problem) = password_problem(&body.password, &email) {

@@ -36,6 +36,7 @@ pub fn tombstone(
     deleted_by: &str,
     now: NaiveDateTime,
 ) -> StoreResult<Tombstoned> {
+    crate::queries::tenants::lock(conn, tenant_id)?;
     let found: Vec<(i64, Option<NaiveDateTime>)> = events::table
         .filter(events::tenant_id.eq(tenant_id))
         .filter(events::id.eq_any(ids))

@@ -10,6 +10,20 @@ pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> StoreResult<Option<T
     Ok(tenants::table.filter(tenants::slug.eq(slug)).select(Tenant::as_select()).first(conn).optional()?)
 }
 
+/// Takes the tenant's lock for the rest of the current transaction: its row on PostgreSQL, the
+/// database's write lock on SQLite. A transaction that writes must do this before it reads: on
+/// SQLite a transaction that has read cannot start writing once another one has committed in
+/// the meantime (it fails at once with "database is locked", whatever `busy_timeout` says),
+/// while one that writes first waits its turn.
+pub fn lock(conn: &mut DbConnection, id: i64) -> StoreResult<()> {
+    let locked =
+        diesel::update(tenants::table.find(id)).set(tenants::head_seq.eq(tenants::head_seq)).execute(conn)?;
+    if locked == 0 {
+        return Err(crate::error::StoreError::NotFound);
+    }
+    Ok(())
+}
+
 pub fn get(conn: &mut DbConnection, id: i64) -> StoreResult<Tenant> {
     tenants::table.find(id).select(Tenant::as_select()).first(conn).optional()?.ok_or(StoreError::NotFound)
 }

@@ -20,6 +20,7 @@ pub struct NewUser<'a> {
 /// Creates a user; a second user with the same e-mail in the tenant is a conflict.
 pub fn create(conn: &mut DbConnection, new: &NewUser<'_>) -> StoreResult<User> {
     conn.transaction(|conn| {
+        super::tenants::lock(conn, new.tenant_id)?;
         let taken = users::table
             .filter(users::tenant_id.eq(new.tenant_id))
             .filter(users::email.eq(new.email))

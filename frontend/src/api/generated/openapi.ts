@@ -485,19 +485,18 @@ export interface components {
         };
         /** @description Who performed the event. Omit it to record the caller as the actor. */
         ActorInput: {
-            /** @description The actor's e-mail address. */
+            /** @description The actor's e-mail address (an `@`, no whitespace, at most 254 characters). */
             email?: string | null;
             /** @description The actor's id in the host application (a string, or an integer stored as text). */
-            id: string;
-            /** @description Display name; defaults to the id. */
+            id: components["schemas"]["HostId"];
+            /** @description Display name (at most 200 characters); defaults to the id. */
             name?: string | null;
             /**
-             * @description The actor's role in the host application; `admin` marks the event admin-private
-             *     unless the id belongs to a dashboard user, whose stored role decides.
+             * @description The actor's role in the host application (at most 64 characters); `admin` marks the event
+             *     admin-private unless the id belongs to a dashboard user, whose stored role decides.
              */
             role?: string | null;
-            /** @description `user` (default), `system` or `api`. */
-            type?: string | null;
+            type?: components["schemas"]["ActorTypeInput"] | null;
         };
         /** @description Who performed an event. */
         ActorOut: {
@@ -512,6 +511,11 @@ export interface components {
             /** @description `user`, `system` or `api`. */
             type: string;
         };
+        /**
+         * @description The kind of actor.
+         * @enum {string}
+         */
+        ActorTypeInput: "user" | "system" | "api";
         ArchiveList: {
             /** @description Newest first. */
             items: components["schemas"]["ArchiveOut"][];
@@ -575,11 +579,16 @@ export interface components {
             secret: string;
             token: components["schemas"]["TokenOut"];
         };
+        /** @description An RFC 3339 date-time (`2026-11-21T09:30:00Z`) or a date (`2026-11-21`). */
+        DateBound: string;
         /** @description Which events to delete, and why. */
         DeleteEventsRequest: {
             /** @description 1 to 1000 event ids of the tenant. */
             ids: number[];
-            /** @description Why they are deleted (1–500 characters), kept in the `auditlog.deleted` event. */
+            /**
+             * @description Why they are deleted (1–500 characters, not blank, no control characters), kept in the
+             *     `auditlog.deleted` event.
+             */
             reason: string;
         };
         DeleteEventsResponse: {
@@ -596,8 +605,8 @@ export interface components {
         /** @description A record an event is about: the "Event On" column. */
         EntityInput: {
             /** @description Record id in the host application (a string, or an integer which is stored as text). */
-            id: string;
-            /** @description Human-readable label, e.g. `BOK-12345`. */
+            id: components["schemas"]["HostId"];
+            /** @description Human-readable label, e.g. `BOK-12345` (at most 256 characters). */
             label?: string | null;
             /** @description Record type, lower snake case (`booking`, `invoice`, `customer` …), at most 64 characters. */
             type: string;
@@ -613,13 +622,13 @@ export interface components {
         };
         /** @description Several events, stored all together or not at all. */
         EventBatch: {
-            /** @description 1 to 1000 events (the server's `MAX_BATCH_EVENTS`). */
+            /** @description 1 to 1000 events (the server's `MAX_BATCH_EVENTS`; more is a 413). */
             events: components["schemas"]["EventInput"][];
         };
         /** @description An event as an integrator posts it. */
         EventInput: {
             /**
-             * @description `<module>.<verb>`, lower snake case segments, e.g. `booking.created`.
+             * @description `<module>.<verb>`, lower snake case segments of at most 64 characters, e.g. `booking.created`.
              * @example booking.updated
              */
             action: string;
@@ -628,21 +637,27 @@ export interface components {
             after?: Record<string, never> | null;
             /** @description The record before the change; with `after`, the server computes `changes` (only fields that differ). */
             before?: Record<string, never> | null;
-            /** @description Field-level diff. Not together with `before`/`after`. */
+            /** @description Field-level diff, at most 500 fields. Not together with `before`/`after`. */
             changes?: components["schemas"]["ChangeInput"][] | null;
-            /** @description Human-readable summary (at most 1000 characters); generated from actor, verb and record when absent. */
+            /**
+             * @description Human-readable summary (at most 1000 characters); generated from actor, verb and record when
+             *     absent or blank.
+             */
             description?: string | null;
             entity?: components["schemas"]["EntityInput"] | null;
             /**
-             * @description The host application's id for this event, unique per tenant: posting it again stores nothing
-             *     and returns the first id.
+             * @description The host application's id for this event (at most 128 characters), unique per tenant:
+             *     posting it again stores nothing and returns the first id.
              */
             external_id?: string | null;
-            /** @description IPv4 or IPv6 address of the actor. */
-            ip?: string | null;
+            ip?: components["schemas"]["IpAddress"] | null;
             /** @description Free JSON object, at most 16 KiB serialised. */
             metadata?: Record<string, never> | null;
-            /** @description When it happened (RFC 3339); default: when the server received it. At most 5 minutes ahead. */
+            /**
+             * Format: date-time
+             * @description When it happened (RFC 3339); default: when the server received it. Not before 1970, and at
+             *     most 5 minutes ahead of the server's clock.
+             */
             occurred_at?: string | null;
             /** @description Other records this event belongs to (e.g. the booking's customer), at most 50. */
             related?: components["schemas"]["EntityInput"][];
@@ -741,10 +756,14 @@ export interface components {
             /** @description JSON Pointer (RFC 6901) into the request body, e.g. `/events/3/ip`, or the query parameter name. */
             pointer: string;
         };
+        /** @description A text filter: at most 128 characters, no control characters. */
+        FilterText: string;
         HealthResponse: {
             /** @description `ok` when alive; `ready` when the database answers. */
             status: string;
         };
+        /** @description An id in the host application: 1 to 128 characters, or an integer (stored as text). */
+        HostId: string | number;
         /** @description The body of `POST /events`: one event, or a batch. */
         IngestBody: components["schemas"]["EventInput"] | components["schemas"]["EventBatch"];
         /** @description What `POST /events` stored. */
@@ -756,6 +775,8 @@ export interface components {
             /** @description The id of each posted event, in request order; a duplicate gets the id stored first. */
             ids: number[];
         };
+        /** @description An IPv4 or IPv6 address. */
+        IpAddress: string;
         LoginRequest: {
             /**
              * @description The account's e-mail (case-insensitive).
@@ -797,14 +818,14 @@ export interface components {
         NewUserRequest: {
             /**
              * @description The user's id in the host application, so events posted with that `actor.id` are theirs
-             *     (default: the new user's own id).
+             *     (default: the new user's own id); 1–128 characters.
              */
             actor_id?: string | null;
-            /** @description Login e-mail (stored lower-case). */
+            /** @description Login e-mail (stored lower-case): an `@`, no whitespace, at most 254 characters. */
             email: string;
-            /** @description Display name. */
+            /** @description Display name (1–200 characters). */
             name: string;
-            /** @description Initial password: at least 10 characters, 4 of them different. */
+            /** @description Initial password: 10 to 128 characters, 4 of them different, not the e-mail address. */
             password: string;
             role: components["schemas"]["RoleSchema"];
         };
@@ -813,7 +834,7 @@ export interface components {
         PasswordChange: {
             /** @description The password in use now. */
             current_password: string;
-            /** @description At least 10 characters, 4 of them different, not the e-mail address. */
+            /** @description 10 to 128 characters, 4 of them different, not the e-mail address. */
             new_password: string;
         };
         /** @description An RFC 9457 problem document. */
@@ -866,6 +887,19 @@ export interface components {
          * @enum {string}
          */
         SortParam: "occurred_at" | "actor" | "module" | "verb" | "action" | "ip";
+        /** @description One event of the stream, as an SSE client reads it from its `id:`, `event:` and `data:` lines. */
+        StreamEvent: {
+            /** @description The event, as JSON. */
+            data: string;
+            event: components["schemas"]["StreamEventType"];
+            /** @description The event's `seq`: send it back as `Last-Event-ID` to resume after it. */
+            id: string;
+        };
+        /**
+         * @description The type of every event of the stream.
+         * @enum {string}
+         */
+        StreamEventType: "activity";
         /** @description A tenant (company account). */
         TenantInfo: {
             /**
@@ -883,6 +917,11 @@ export interface components {
              */
             timezone: string;
         };
+        /**
+         * @description An IANA time zone name, e.g. `Europe/London`.
+         * @enum {string}
+         */
+        TimeZone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
         /** @description One bar of the chart. */
         TimelineBucket: {
             /** Format: int64 */
@@ -993,9 +1032,9 @@ export interface components {
         UserPatch: {
             /** @description `false` deactivates (logged as `user.deactivated`), `true` reactivates. */
             active?: boolean | null;
-            /** @description New link to the host application's id. */
+            /** @description New link to the host application's id (1–128 characters). */
             actor_id?: string | null;
-            /** @description New display name. */
+            /** @description New display name (1–200 characters). */
             name?: string | null;
             role?: components["schemas"]["RoleSchema"] | null;
         };
@@ -1486,39 +1525,39 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Earliest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, from its start in `tz`).
-                 *     Not with `range`.
+                 * @description Earliest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, from its
+                 *     start in `tz`); years 0001 to 9999. Not with `range`, and before `to`.
                  */
-                from?: string;
+                from?: components["schemas"]["DateBound"];
                 /**
-                 * @description Latest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, the whole day in `tz`).
-                 *     Not with `range`.
+                 * @description Latest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, the whole
+                 *     day in `tz`); years 0001 to 9999. Not with `range`.
                  */
-                to?: string;
+                to?: components["schemas"]["DateBound"];
                 /** @description A named period, resolved in `tz`. Not with `from`/`to`. */
                 range?: components["schemas"]["RangePreset"];
                 /**
                  * @description IANA time zone for `range` and date-only `from`/`to`; default: the tenant's business time zone.
                  * @example Europe/London
                  */
-                tz?: string;
-                /** @description Only events by this actor id; repeat the parameter for several actors. */
-                actor_id?: string[];
-                /** @description Module, the first segment of the action (e.g. `booking`). */
-                module?: string;
-                /** @description Verb, the second segment of the action (e.g. `updated`). */
-                verb?: string;
-                /** @description Exact action (e.g. `booking.updated`). */
-                action?: string;
-                /** @description Type of the affected record (e.g. `booking`). */
-                entity_type?: string;
-                /** @description Id of the affected record. */
-                entity_id?: string;
+                tz?: components["schemas"]["TimeZone"];
+                /** @description Only events by this actor id; repeat the parameter for several actors (at most 100). */
+                actor_id?: components["schemas"]["FilterText"][];
+                /** @description Module, the first segment of the action (e.g. `booking`). Empty: any. */
+                module?: components["schemas"]["FilterText"];
+                /** @description Verb, the second segment of the action (e.g. `updated`). Empty: any. */
+                verb?: components["schemas"]["FilterText"];
+                /** @description Exact action (e.g. `booking.updated`). Empty: any. */
+                action?: components["schemas"]["FilterText"];
+                /** @description Type of the affected record (e.g. `booking`). Empty: any. */
+                entity_type?: components["schemas"]["FilterText"];
+                /** @description Id of the affected record. Empty: any. */
+                entity_id?: components["schemas"]["FilterText"];
                 /** @description Exact IP address (v4 or v6). */
-                ip?: string;
+                ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. At most 200 characters.
+                 *     action and IP; a whole number also matches the event id. At most 200 characters. Empty: any.
                  */
                 q?: string;
                 /**
@@ -1534,8 +1573,9 @@ export interface operations {
                 /** @description 1-based page number; the response then includes `total`. Not with `cursor`. */
                 page?: number;
                 /**
-                 * @description Keyset position from a previous response's `next_cursor`: constant time at any depth.
-                 *     Send it empty (`cursor=`) for the first page in cursor mode.
+                 * @description Keyset position from a previous response's `next_cursor`, passed back exactly as received
+                 *     (it is made for one `sort` and `order`): constant time at any depth. Send it empty
+                 *     (`cursor=`) for the first page in cursor mode.
                  */
                 cursor?: string;
             };
@@ -1598,39 +1638,39 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Earliest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, from its start in `tz`).
-                 *     Not with `range`.
+                 * @description Earliest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, from its
+                 *     start in `tz`); years 0001 to 9999. Not with `range`, and before `to`.
                  */
-                from?: string;
+                from?: components["schemas"]["DateBound"];
                 /**
-                 * @description Latest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, the whole day in `tz`).
-                 *     Not with `range`.
+                 * @description Latest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, the whole
+                 *     day in `tz`); years 0001 to 9999. Not with `range`.
                  */
-                to?: string;
+                to?: components["schemas"]["DateBound"];
                 /** @description A named period, resolved in `tz`. Not with `from`/`to`. */
                 range?: components["schemas"]["RangePreset"];
                 /**
                  * @description IANA time zone for `range` and date-only `from`/`to`; default: the tenant's business time zone.
                  * @example Europe/London
                  */
-                tz?: string;
-                /** @description Only events by this actor id; repeat the parameter for several actors. */
-                actor_id?: string[];
-                /** @description Module, the first segment of the action (e.g. `booking`). */
-                module?: string;
-                /** @description Verb, the second segment of the action (e.g. `updated`). */
-                verb?: string;
-                /** @description Exact action (e.g. `booking.updated`). */
-                action?: string;
-                /** @description Type of the affected record (e.g. `booking`). */
-                entity_type?: string;
-                /** @description Id of the affected record. */
-                entity_id?: string;
+                tz?: components["schemas"]["TimeZone"];
+                /** @description Only events by this actor id; repeat the parameter for several actors (at most 100). */
+                actor_id?: components["schemas"]["FilterText"][];
+                /** @description Module, the first segment of the action (e.g. `booking`). Empty: any. */
+                module?: components["schemas"]["FilterText"];
+                /** @description Verb, the second segment of the action (e.g. `updated`). Empty: any. */
+                verb?: components["schemas"]["FilterText"];
+                /** @description Exact action (e.g. `booking.updated`). Empty: any. */
+                action?: components["schemas"]["FilterText"];
+                /** @description Type of the affected record (e.g. `booking`). Empty: any. */
+                entity_type?: components["schemas"]["FilterText"];
+                /** @description Id of the affected record. Empty: any. */
+                entity_id?: components["schemas"]["FilterText"];
                 /** @description Exact IP address (v4 or v6). */
-                ip?: string;
+                ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. At most 200 characters.
+                 *     action and IP; a whole number also matches the event id. At most 200 characters. Empty: any.
                  */
                 q?: string;
                 /**
@@ -1646,8 +1686,9 @@ export interface operations {
                 /** @description 1-based page number; the response then includes `total`. Not with `cursor`. */
                 page?: number;
                 /**
-                 * @description Keyset position from a previous response's `next_cursor`: constant time at any depth.
-                 *     Send it empty (`cursor=`) for the first page in cursor mode.
+                 * @description Keyset position from a previous response's `next_cursor`, passed back exactly as received
+                 *     (it is made for one `sort` and `order`): constant time at any depth. Send it empty
+                 *     (`cursor=`) for the first page in cursor mode.
                  */
                 cursor?: string;
             };
@@ -1706,8 +1747,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Up to 255 printable characters; a retry with the same key and body stores nothing new and gets the first response. */
-                "Idempotency-Key"?: string | null;
+                /** @description 1 to 255 printable ASCII characters; a retry with the same key and body stores nothing new and gets the first response. */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1755,6 +1796,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body stopped arriving (10 seconds without data); nothing was stored */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Idempotency-Key reused with another body */
             409: {
                 headers: {
@@ -1781,7 +1831,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid events; `errors` names each event index and field, nothing was stored */
+            /** @description Invalid events, or JSON nested more than 127 levels deep; `errors` names each event index and field; nothing was stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1908,39 +1958,39 @@ export interface operations {
         parameters: {
             query: {
                 /**
-                 * @description Earliest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, from its start in `tz`).
-                 *     Not with `range`.
+                 * @description Earliest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, from its
+                 *     start in `tz`); years 0001 to 9999. Not with `range`, and before `to`.
                  */
-                from?: string;
+                from?: components["schemas"]["DateBound"];
                 /**
-                 * @description Latest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, the whole day in `tz`).
-                 *     Not with `range`.
+                 * @description Latest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, the whole
+                 *     day in `tz`); years 0001 to 9999. Not with `range`.
                  */
-                to?: string;
+                to?: components["schemas"]["DateBound"];
                 /** @description A named period, resolved in `tz`. Not with `from`/`to`. */
                 range?: components["schemas"]["RangePreset"];
                 /**
                  * @description IANA time zone for `range` and date-only `from`/`to`; default: the tenant's business time zone.
                  * @example Europe/London
                  */
-                tz?: string;
-                /** @description Only events by this actor id; repeat the parameter for several actors. */
-                actor_id?: string[];
-                /** @description Module, the first segment of the action (e.g. `booking`). */
-                module?: string;
-                /** @description Verb, the second segment of the action (e.g. `updated`). */
-                verb?: string;
-                /** @description Exact action (e.g. `booking.updated`). */
-                action?: string;
-                /** @description Type of the affected record (e.g. `booking`). */
-                entity_type?: string;
-                /** @description Id of the affected record. */
-                entity_id?: string;
+                tz?: components["schemas"]["TimeZone"];
+                /** @description Only events by this actor id; repeat the parameter for several actors (at most 100). */
+                actor_id?: components["schemas"]["FilterText"][];
+                /** @description Module, the first segment of the action (e.g. `booking`). Empty: any. */
+                module?: components["schemas"]["FilterText"];
+                /** @description Verb, the second segment of the action (e.g. `updated`). Empty: any. */
+                verb?: components["schemas"]["FilterText"];
+                /** @description Exact action (e.g. `booking.updated`). Empty: any. */
+                action?: components["schemas"]["FilterText"];
+                /** @description Type of the affected record (e.g. `booking`). Empty: any. */
+                entity_type?: components["schemas"]["FilterText"];
+                /** @description Id of the affected record. Empty: any. */
+                entity_id?: components["schemas"]["FilterText"];
                 /** @description Exact IP address (v4 or v6). */
-                ip?: string;
+                ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. At most 200 characters.
+                 *     action and IP; a whole number also matches the event id. At most 200 characters. Empty: any.
                  */
                 q?: string;
                 /**
@@ -1960,7 +2010,7 @@ export interface operations {
                 sort?: components["schemas"]["SortParam"];
                 /** @description Default `desc`. */
                 order?: components["schemas"]["OrderParam"];
-                /** @description `1` starts the CSV with a UTF-8 byte-order mark, for Excel. */
+                /** @description `1` starts the CSV with a UTF-8 byte-order mark, for Excel; `0` (default) does not. */
                 bom?: number;
                 /**
                  * @description Only events up to this seq. Default: the chain head when the request arrives, returned in
@@ -2044,39 +2094,39 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Earliest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, from its start in `tz`).
-                 *     Not with `range`.
+                 * @description Earliest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, from its
+                 *     start in `tz`); years 0001 to 9999. Not with `range`, and before `to`.
                  */
-                from?: string;
+                from?: components["schemas"]["DateBound"];
                 /**
-                 * @description Latest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, the whole day in `tz`).
-                 *     Not with `range`.
+                 * @description Latest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, the whole
+                 *     day in `tz`); years 0001 to 9999. Not with `range`.
                  */
-                to?: string;
+                to?: components["schemas"]["DateBound"];
                 /** @description A named period, resolved in `tz`. Not with `from`/`to`. */
                 range?: components["schemas"]["RangePreset"];
                 /**
                  * @description IANA time zone for `range` and date-only `from`/`to`; default: the tenant's business time zone.
                  * @example Europe/London
                  */
-                tz?: string;
-                /** @description Only events by this actor id; repeat the parameter for several actors. */
-                actor_id?: string[];
-                /** @description Module, the first segment of the action (e.g. `booking`). */
-                module?: string;
-                /** @description Verb, the second segment of the action (e.g. `updated`). */
-                verb?: string;
-                /** @description Exact action (e.g. `booking.updated`). */
-                action?: string;
-                /** @description Type of the affected record (e.g. `booking`). */
-                entity_type?: string;
-                /** @description Id of the affected record. */
-                entity_id?: string;
+                tz?: components["schemas"]["TimeZone"];
+                /** @description Only events by this actor id; repeat the parameter for several actors (at most 100). */
+                actor_id?: components["schemas"]["FilterText"][];
+                /** @description Module, the first segment of the action (e.g. `booking`). Empty: any. */
+                module?: components["schemas"]["FilterText"];
+                /** @description Verb, the second segment of the action (e.g. `updated`). Empty: any. */
+                verb?: components["schemas"]["FilterText"];
+                /** @description Exact action (e.g. `booking.updated`). Empty: any. */
+                action?: components["schemas"]["FilterText"];
+                /** @description Type of the affected record (e.g. `booking`). Empty: any. */
+                entity_type?: components["schemas"]["FilterText"];
+                /** @description Id of the affected record. Empty: any. */
+                entity_id?: components["schemas"]["FilterText"];
                 /** @description Exact IP address (v4 or v6). */
-                ip?: string;
+                ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. At most 200 characters.
+                 *     action and IP; a whole number also matches the event id. At most 200 characters. Empty: any.
                  */
                 q?: string;
                 /**
@@ -2089,20 +2139,20 @@ export interface operations {
             };
             header?: {
                 /** @description Resume after this `seq` */
-                "Last-Event-ID"?: number | null;
+                "Last-Event-ID"?: number;
             };
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Server-Sent Events; each event's data is an Event */
+            /** @description Server-Sent Events; each event's `data` is an Event as JSON */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["EventOut"];
+                    "text/event-stream": components["schemas"]["StreamEvent"];
                 };
             };
             400: {
@@ -2264,7 +2314,10 @@ export interface operations {
     listActorFacets: {
         parameters: {
             query?: {
-                /** @description Part of the actor's name or e-mail (case-insensitive), or an exact actor id. */
+                /**
+                 * @description Part of the actor's name or e-mail (case-insensitive), or an exact actor id; at most 200
+                 *     characters, no control characters.
+                 */
                 q?: string;
                 /** @description How many actors to return, 1–100 (default 20). */
                 limit?: number;
@@ -2596,39 +2649,39 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Earliest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, from its start in `tz`).
-                 *     Not with `range`.
+                 * @description Earliest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, from its
+                 *     start in `tz`); years 0001 to 9999. Not with `range`, and before `to`.
                  */
-                from?: string;
+                from?: components["schemas"]["DateBound"];
                 /**
-                 * @description Latest `occurred_at`, inclusive: RFC 3339, or a date (`YYYY-MM-DD`, the whole day in `tz`).
-                 *     Not with `range`.
+                 * @description Latest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, the whole
+                 *     day in `tz`); years 0001 to 9999. Not with `range`.
                  */
-                to?: string;
+                to?: components["schemas"]["DateBound"];
                 /** @description A named period, resolved in `tz`. Not with `from`/`to`. */
                 range?: components["schemas"]["RangePreset"];
                 /**
                  * @description IANA time zone for `range` and date-only `from`/`to`; default: the tenant's business time zone.
                  * @example Europe/London
                  */
-                tz?: string;
-                /** @description Only events by this actor id; repeat the parameter for several actors. */
-                actor_id?: string[];
-                /** @description Module, the first segment of the action (e.g. `booking`). */
-                module?: string;
-                /** @description Verb, the second segment of the action (e.g. `updated`). */
-                verb?: string;
-                /** @description Exact action (e.g. `booking.updated`). */
-                action?: string;
-                /** @description Type of the affected record (e.g. `booking`). */
-                entity_type?: string;
-                /** @description Id of the affected record. */
-                entity_id?: string;
+                tz?: components["schemas"]["TimeZone"];
+                /** @description Only events by this actor id; repeat the parameter for several actors (at most 100). */
+                actor_id?: components["schemas"]["FilterText"][];
+                /** @description Module, the first segment of the action (e.g. `booking`). Empty: any. */
+                module?: components["schemas"]["FilterText"];
+                /** @description Verb, the second segment of the action (e.g. `updated`). Empty: any. */
+                verb?: components["schemas"]["FilterText"];
+                /** @description Exact action (e.g. `booking.updated`). Empty: any. */
+                action?: components["schemas"]["FilterText"];
+                /** @description Type of the affected record (e.g. `booking`). Empty: any. */
+                entity_type?: components["schemas"]["FilterText"];
+                /** @description Id of the affected record. Empty: any. */
+                entity_id?: components["schemas"]["FilterText"];
                 /** @description Exact IP address (v4 or v6). */
-                ip?: string;
+                ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. At most 200 characters.
+                 *     action and IP; a whole number also matches the event id. At most 200 characters. Empty: any.
                  */
                 q?: string;
                 /**

@@ -60,6 +60,11 @@ pub fn build(
                 .add((header::REFERRER_POLICY, "no-referrer"))
                 .add((header::X_FRAME_OPTIONS, "DENY")),
         )
+        .wrap_fn(|mut req, srv| {
+            let payload = actix_web::HttpMessage::take_payload(&mut req);
+            req.set_payload(idle_limited(payload));
+            srv.call(req)
+        })
         .wrap_fn(|req, srv| {
             // The dashboard runs no inline script; the bundled API docs page needs one.
             let policy = if req.path().starts_with("/docs") { DOCS_POLICY } else { APP_POLICY };
@@ -78,6 +83,29 @@ pub fn build(
     }
     let routes = std::sync::Arc::new(RouteTable::from_spec(&spec));
     app.default_service(web::to(move |req: HttpRequest| fallback(req, static_dir.clone(), routes.clone())))
+}
+
+/// A request body that stops arriving for this long is abandoned with 408: a client trickling a
+/// body cannot hold a connection (and a half-read body) open for ever. (The request head has its
+/// own limit, set on the server.)
+pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The body's chunks, failing with a `TimedOut` I/O error when none comes for [`BODY_IDLE_TIMEOUT`].
+fn idle_limited(payload: actix_web::dev::Payload) -> actix_web::dev::Payload {
+    use futures_util::StreamExt;
+    let chunks = futures_util::stream::unfold(Some(payload), |payload| async move {
+        let mut payload = payload?;
+        match tokio::time::timeout(BODY_IDLE_TIMEOUT, payload.next()).await {
+            Ok(Some(chunk)) => Some((chunk, Some(payload))),
+            Ok(None) => None,
+            Err(_) => {
+                let stalled =
+                    std::io::Error::new(std::io::ErrorKind::TimedOut, "the request body stopped arriving");
+                Some((Err(actix_web::error::PayloadError::Io(stalled)), None))
+            }
+        }
+    });
+    actix_web::dev::Payload::Stream { payload: Box::pin(chunks) }
 }
 
 /// One line per request: method, path, status, size and time. Query strings are never logged

@@ -101,6 +101,19 @@ impl ApiError {
         }
     }
 
+    /// A body that could not be read: stalled (408, see `app::BODY_IDLE_TIMEOUT`) or broken (400).
+    pub fn from_payload(error: &actix_web::error::PayloadError) -> Self {
+        match error {
+            actix_web::error::PayloadError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                ApiError::RequestTimeout(format!(
+                    "the request body stopped arriving for {} seconds; nothing was changed",
+                    crate::app::BODY_IDLE_TIMEOUT.as_secs()
+                ))
+            }
+            other => ApiError::bad_request(format!("could not read the request body: {other}")),
+        }
+    }
+
     pub fn internal(detail: impl Into<String>) -> Self {
         ApiError::Internal(detail.into())
     }
@@ -231,6 +244,7 @@ pub fn json_error(
         E::ContentType => ApiError::UnsupportedMediaType("send the body as application/json".into()),
         E::Deserialize(e) if e.is_data() => ApiError::validation(e.to_string(), Vec::new()),
         E::Deserialize(e) => ApiError::bad_request(format!("request body is not valid JSON: {e}")),
+        E::Payload(e) => ApiError::from_payload(e),
         other => ApiError::bad_request(other.to_string()),
     };
     api.into()

@@ -500,6 +500,15 @@ fn slow_clients(backend: auditlog_db::Backend) {
             assert!(problem["detail"].as_str().unwrap().contains("stopped arriving"), "{problem}");
             assert!(elapsed >= Duration::from_secs(9) && elapsed < Duration::from_secs(15), "answered after {elapsed:?}");
         });
+        // The same for any other JSON body, here a new user's: 408, and no user is created.
+        let user_body = scope.spawn(|| {
+            let mut stream = connect(&server);
+            write!(stream, "POST /api/v1/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{{\"email\": \"slow@acme.test\", ").unwrap();
+            let started = Instant::now();
+            let problem = assert_problem(&read_response(&mut stream, Duration::from_secs(20)), 408);
+            assert!(problem["detail"].as_str().unwrap().contains("stopped arriving"), "{problem}");
+            assert!(started.elapsed() >= Duration::from_secs(9), "answered after {:?}", started.elapsed());
+        });
         // A chunked body (no Content-Length to refuse up front) is cut off at the limit: 413.
         let chunked = scope.spawn(|| {
             let mut stream = connect(&server);
@@ -511,7 +520,7 @@ fn slow_clients(backend: auditlog_db::Backend) {
             let problem = assert_problem(&read_response(&mut stream, Duration::from_secs(10)), 413);
             assert!(problem["detail"].as_str().unwrap().contains(&BODY_LIMIT.to_string()), "{problem}");
         });
-        for t in [loris, body, chunked] {
+        for t in [loris, body, user_body, chunked] {
             if let Err(panic) = t.join() {
                 std::panic::resume_unwind(panic);
             }

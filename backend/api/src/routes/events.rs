@@ -226,10 +226,6 @@ pub fn filter_context(caller: &Caller) -> FilterContext {
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
-/// A body that stops arriving for this long is abandoned with 408: a client trickling a batch
-/// cannot hold a connection (and a half-read body) open for ever.
-const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// Reads the body up to the configured limit.
 async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::PayloadTooLarge(format!("the request body exceeds {limit} bytes"));
@@ -242,16 +238,9 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
         return Err(too_large());
     }
     let mut body = Vec::with_capacity(declared.unwrap_or(4096).min(limit));
-    loop {
-        let next = tokio::time::timeout(BODY_IDLE_TIMEOUT, payload.next()).await.map_err(|_| {
-            ApiError::RequestTimeout(format!(
-                "the request body stopped arriving for {} seconds; nothing was stored",
-                BODY_IDLE_TIMEOUT.as_secs()
-            ))
-        })?;
-        let Some(chunk) = next else { break };
-        let chunk =
-            chunk.map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))?;
+    // A stalled body ends in a timed-out chunk (`app::BODY_IDLE_TIMEOUT`): 408.
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::from_payload(&e))?;
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }

@@ -13,9 +13,10 @@ pub fn integer_value(n: &Number) -> Option<i128> {
     if let Some(u) = n.as_u64() {
         return Some(u.into());
     }
+    // Written with a fraction or an exponent, or beyond the 64-bit integers: serde_json holds it as
+    // an f64, which is exact only up to 2^53 (`-9223372036854775809` reads as `i64::MIN`).
     let f = n.as_f64()?;
-    // Beyond 2^100 no integer type of ours applies; the cast saturates, the range check refuses it.
-    (f.is_finite() && f.fract() == 0.0 && f.abs() < 2f64.powi(100)).then_some(f as i128)
+    (f.fract() == 0.0 && f.abs() <= 2f64.powi(53)).then_some(f as i128)
 }
 
 fn to<'de, D: Deserializer<'de>, T: TryFrom<i128>>(n: &Number) -> Result<T, D::Error> {
@@ -63,8 +64,14 @@ mod tests {
         assert_eq!(body, Body { one: 70, maybe: Some(70), many: vec![1, 2, -3] });
         assert_eq!(parse(r#"{"one": 1, "maybe": null}"#).unwrap().maybe, None);
         assert_eq!(parse(r#"{"one": 1}"#).unwrap().many, Vec::<i64>::new());
-        for bad in [r#"{"one": 1.5}"#, r#"{"one": 3e9}"#, r#"{"one": "1"}"#, r#"{"one": 1, "many": [1e300]}"#]
-        {
+        let inexact = r#"{"one": 1, "many": [-9223372036854775809]}"#;
+        for bad in [
+            r#"{"one": 1.5}"#,
+            r#"{"one": 3e9}"#,
+            r#"{"one": "1"}"#,
+            r#"{"one": 1, "many": [1e300]}"#,
+            inexact,
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

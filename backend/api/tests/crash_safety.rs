@@ -158,6 +158,13 @@ fn run(backend: Backend) {
     let result = verify_chain(&mut conn, tenant.id, |_, _| {}).unwrap();
     assert!(result.ok, "{result:?}");
     assert_eq!(result.events_checked as usize, CLIENTS * batches() * PER_BATCH, "no event lost or doubled");
+    eprintln!(
+        "sigkill ({backend:?}): {} kills; {} batches of {PER_BATCH} from {CLIENTS} clients acknowledged, \
+         {} events stored once each; chain verified",
+        kills(),
+        CLIENTS * batches(),
+        result.events_checked
+    );
     for (client, acked) in acknowledged.iter().enumerate() {
         assert_eq!(acked.len(), batches(), "client {client}");
         for (b, ids) in acked {

@@ -32,6 +32,12 @@ export type CreatedToken = Schemas['CreatedToken'];
 export type RetentionSetting = Schemas['RetentionSetting'];
 export type Archive = Schemas['ArchiveOut'];
 export type Verification = Schemas['VerificationOut'];
+/** An IANA zone name the server knows (the schema lists them all). */
+export type TimeZone = Schemas['TimeZone'];
+
+/** `zone` as a `tz` parameter. The browser's and the tenant's zones are IANA names; one the
+ * server's database does not know is refused with a 400 naming `tz`. */
+export const asTimeZone = (zone: string) => zone as TimeZone;
 
 /** The file a download response carries, named as the server suggests or by `fallback`. */
 function attachment(data: unknown, response: Response, fallback: string) {

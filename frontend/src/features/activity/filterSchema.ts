@@ -1,4 +1,4 @@
-import type { EventQuery, ExportQuery, StreamQuery, TimelineQuery } from '../../api';
+import { asTimeZone, type EventQuery, type ExportQuery, type StreamQuery, type TimelineQuery } from '../../api';
 import { PAGE_SIZES } from '../../components/Pagination';
 
 /** The one description of the activity view's state, shared by the URL, the filter bar and the query. */
@@ -176,7 +176,7 @@ export function toEventQuery(view: ActivityView, timeZone: string): EventQuery {
     order: view.order,
     page: view.page,
     per_page: view.perPage,
-    tz: timeZone,
+    tz: asTimeZone(timeZone),
   };
   if (view.range === 'custom') {
     if (view.from) query.from = view.from;
@@ -195,7 +195,7 @@ export function toEventQuery(view: ActivityView, timeZone: string): EventQuery {
 
 /** The GET /events/export query: the whole filtered result in list order, or just `ids`. */
 export function toExportQuery(view: ActivityView, timeZone: string, format: 'csv' | 'pdf', ids?: number[]): ExportQuery {
-  if (ids && ids.length > 0) return { format, ids: ids.join(','), tz: timeZone, sort: view.sort, order: view.order };
+  if (ids && ids.length > 0) return { format, ids: ids.join(','), tz: asTimeZone(timeZone), sort: view.sort, order: view.order };
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { page, per_page, ...filters } = toEventQuery(view, timeZone);
   return { ...filters, format };

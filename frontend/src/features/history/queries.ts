@@ -1,5 +1,5 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { api } from '../../api';
+import { api, asTimeZone } from '../../api';
 
 const PAGE_SIZE = 25;
 
@@ -8,7 +8,12 @@ export function useRecordHistory(type: string, id: string, timeZone: string) {
   return useInfiniteQuery({
     queryKey: ['history', type, id, timeZone],
     queryFn: ({ pageParam, signal }) =>
-      api.entityHistory(type, id, { per_page: PAGE_SIZE, tz: timeZone, ...(pageParam ? { cursor: pageParam } : {}) }, signal),
+      api.entityHistory(
+        type,
+        id,
+        { per_page: PAGE_SIZE, tz: asTimeZone(timeZone), ...(pageParam ? { cursor: pageParam } : {}) },
+        signal,
+      ),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor ?? null,
   });

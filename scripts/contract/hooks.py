@@ -1,0 +1,152 @@
+"""Schemathesis hooks for scripts/contract-test.
+
+`openapi.yaml` states every rule about a single value (lengths, patterns, formats, enums, ranges).
+A few rules are about several values together, about the time of the request or about stored
+data, which a schema cannot state; they are in the descriptions, and tested in the Rust suite.
+Schemathesis expects every request it generated as valid to be accepted, so these hooks give its
+*valid* cases those rules too: they repair a case that breaks one (keeping it valid by the schema)
+instead of discarding it. Invalid (negative) cases are sent exactly as generated. No check is
+turned off or relaxed here.
+"""
+
+import os
+from datetime import date, datetime, timedelta, timezone
+
+import schemathesis
+from schemathesis import GenerationMode
+
+# Operations that take the shared event filters (backend/api/src/filters.rs).
+FILTERED = {"listEvents", "getRecordHistory", "exportEvents", "streamEvents", "getTimeline"}
+# Accounts the passes sign in with; changing them would lock the fuzzer out (ids, comma-separated).
+PROTECTED_USERS = {int(i) for i in os.environ.get("CONTRACT_PROTECTED_USER_IDS", "").split(",") if i}
+# A user made for the fuzzer to change instead.
+SPARE_USER = int(os.environ.get("CONTRACT_SPARE_USER_ID", "0"))
+# Stored events: ids 1 to this.
+LAST_EVENT = int(os.environ.get("CONTRACT_LAST_EVENT_ID", "5000"))
+
+
+def _is_valid_case(case) -> bool:
+    meta = case.meta
+    return meta is not None and meta.generation.mode == GenerationMode.POSITIVE
+
+
+def _parse(text):
+    """A `DateBound`: (date or datetime, is_date), or None when it is neither (it is then invalid)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return (date.fromisoformat(text), True) if len(text) == 10 else (datetime.fromisoformat(text), False)
+    except ValueError:
+        return None
+
+
+def _shifted(day: date, delta: timedelta) -> datetime:
+    """UTC midnight of `day` moved by `delta`, held within the years 1 to 9999."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    try:
+        return midnight + delta
+    except OverflowError:
+        return datetime.max.replace(tzinfo=timezone.utc) if delta > timedelta(0) else datetime.min.replace(tzinfo=timezone.utc)
+
+
+def _earliest(bound, end_of_day=False):
+    """The earliest instant a bound can stand for (a date: its start, or its end), in any time zone:
+    local midnight lies within UTC-14 to UTC+12, up to 3 hours later after a DST gap."""
+    value, is_date = bound
+    return _shifted(value, timedelta(days=1 if end_of_day else 0, hours=-14)) if is_date else value
+
+
+def _latest(bound, end_of_day=False):
+    value, is_date = bound
+    return _shifted(value, timedelta(days=1 if end_of_day else 0, hours=15)) if is_date else value
+
+
+def _filters(query: dict, operation_id: str) -> None:
+    # `range` is not combined with `from`/`to` (filters.rs: "use either `range` or `from`/`to`").
+    if query.get("range") not in (None, "") and (query.get("from") or query.get("to")):
+        query.pop("from", None)
+        query.pop("to", None)
+    # `from` must come before the end of `to`: two dates or two instants compare as they are;
+    # which instant a date means depends on `tz`, so a mixed pair must be in order in every zone.
+    start, end = _parse(query.get("from")), _parse(query.get("to"))
+    if start and end:
+        in_order = start[0] <= end[0] if start[1] == end[1] else _latest(start) < _earliest(end, end_of_day=True)
+        if not in_order:
+            query.pop("to")
+    # A cursor is a position the server handed out: a generated one is never one (cursor paging
+    # is tested in events_api.rs and hostile_input.rs). Empty asks for the first page.
+    if query.get("cursor"):
+        query["cursor"] = ""
+    # The chart holds at most 2000 buckets (stats.rs): a longer span is refused with 422.
+    if operation_id == "getTimeline":
+        start, end = _parse(query.get("from")), _parse(query.get("to"))
+        now = datetime.now(timezone.utc)
+        if start:
+            until = _latest(end, end_of_day=True) if end else now
+            span = until - _earliest(start)
+            per_bucket = timedelta(hours=1) if query.get("bucket") == "hour" else timedelta(days=1)
+            if span / per_bucket > 1990:
+                query.pop("from")
+
+
+def _event(event: dict, now: datetime) -> None:
+    # `occurred_at`: from 1970 to 5 minutes ahead of the server's clock (ingest.rs).
+    when = _parse(event.get("occurred_at"))
+    if when and not when[1]:
+        if when[0] < datetime(1970, 1, 1, tzinfo=timezone.utc):
+            event["occurred_at"] = "1970-01-01T00:00:00Z"
+        elif when[0] > now:
+            event["occurred_at"] = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    changes = event.get("changes")
+    if isinstance(changes, list):
+        # Not `changes` together with `before`/`after`.
+        event.pop("before", None)
+        event.pop("after", None)
+        # Each field once, with `old`, `new` or both.
+        seen, kept = set(), []
+        for change in changes:
+            if isinstance(change, dict) and change.get("field") not in seen:
+                seen.add(change.get("field"))
+                if "old" not in change and "new" not in change:
+                    change["new"] = None
+                kept.append(change)
+        event["changes"] = kept
+
+
+def _ingest(body) -> None:
+    now = datetime.now(timezone.utc)
+    events = body.get("events") if isinstance(body, dict) and "events" in body else [body]
+    for event in events if isinstance(events, list) else []:
+        if isinstance(event, dict):
+            _event(event, now)
+
+
+def _new_user(body: dict) -> None:
+    # A password needs 4 different characters and is not the e-mail address (auth.rs).
+    password, email = body.get("password"), body.get("email")
+    if isinstance(password, str) and isinstance(email, str):
+        local = email.split("@")[0]
+        if len(set(password)) < 4 or password.lower() in (email.lower(), local.lower()):
+            body["password"] = "contract-Test-9"
+
+
+@schemathesis.hook
+def map_case(context, case):
+    operation_id = case.operation.definition.raw.get("operationId")
+    if not _is_valid_case(case):
+        return case
+    if operation_id in FILTERED and isinstance(case.query, dict):
+        _filters(case.query, operation_id)
+    elif operation_id == "ingestEvents":
+        _ingest(case.body)
+    elif operation_id == "createUser" and isinstance(case.body, dict):
+        _new_user(case.body)
+    elif operation_id == "deleteEvents" and isinstance(case.body, dict) and isinstance(case.body.get("ids"), list):
+        # All ids must be events of the tenant, else nothing is deleted (422): use stored ones.
+        ids = [int(i) for i in case.body["ids"] if isinstance(i, (int, float)) and not isinstance(i, bool)]
+        case.body["ids"] = [1 + abs(i) % LAST_EVENT for i in ids] or [1]
+    elif operation_id == "updateUser" and isinstance(case.path_parameters, dict):
+        # The accounts the passes sign in with stay as they are: the spare user takes their place.
+        if case.path_parameters.get("id") in PROTECTED_USERS:
+            case.path_parameters["id"] = SPARE_USER
+    return case

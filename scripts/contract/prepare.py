@@ -1,0 +1,44 @@
+"""Prepares the demo server for scripts/contract-test; prints shell assignments for the hooks.
+
+Usage: prepare.py BASE_URL ADMIN_EMAIL ADMIN_PASSWORD MEMBER_EMAIL MEMBER_PASSWORD
+
+Checks that both demo accounts sign in, names them as protected (the fuzzer must not deactivate
+or demote the accounts it signs in with), adds a spare user for it to change instead, and names
+the last event id (the fresh database holds events 1 to that one).
+"""
+
+import json
+import sys
+import urllib.request
+
+
+def call(base, method, path, body=None, token=None):
+    request = urllib.request.Request(base + path, method=method)
+    request.add_header("content-type", "application/json")
+    if token:
+        request.add_header("authorization", f"Bearer {token}")
+    data = json.dumps(body).encode() if body is not None else None
+    with urllib.request.urlopen(request, data, timeout=10) as response:
+        return json.load(response)
+
+
+def main():
+    base, admin_email, admin_password, member_email, member_password = sys.argv[1:6]
+    admin = call(base, "POST", "/api/v1/auth/login", {"email": admin_email, "password": admin_password})
+    member = call(base, "POST", "/api/v1/auth/login", {"email": member_email, "password": member_password})
+    token = admin["access_token"]
+    spare = call(
+        base,
+        "POST",
+        "/api/v1/users",
+        {"email": "spare@acme.example", "name": "Spare User", "password": "spare-user-pass", "role": "member"},
+        token=token,
+    )
+    newest = call(base, "GET", "/api/v1/events?per_page=10", token=token)["items"]
+    print(f"CONTRACT_PROTECTED_USER_IDS={admin['user']['id']},{member['user']['id']}")
+    print(f"CONTRACT_SPARE_USER_ID={spare['id']}")
+    print(f"CONTRACT_LAST_EVENT_ID={max(e['id'] for e in newest)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -30,12 +30,12 @@ component!(
     /// An id in the host application, as [`string_or_integer`] and `Checker::required` take it.
     HostId = "HostId",
     utoipa::openapi::schema::AnyOfBuilder::new()
-        .description(Some("An id in the host application: 1 to 128 characters, or an integer (stored as text)."))
+        .description(Some("An id in the host application: 1 to 128 characters on one line, or an integer (stored as text)."))
         .item(
             utoipa::openapi::ObjectBuilder::new()
                 .schema_type(utoipa::openapi::schema::Type::String)
                 .max_length(Some(128))
-                .pattern(Some(text::NON_BLANK_TEXT)),
+                .pattern(Some(text::NON_BLANK_LINE)),
         )
         .item(
             utoipa::openapi::ObjectBuilder::new()
@@ -360,6 +360,16 @@ impl Checker<'_> {
         Some(value.trim().to_string()).filter(|v| !v.is_empty())
     }
 
+    /// An id: required text on one line (no control character at all: ids are what filters
+    /// and record history match, and those take one line).
+    fn id(&mut self, field: &str, value: String) -> String {
+        if text::has_control(&value, false) {
+            self.fail(field, "control characters are not allowed");
+            return value.trim().to_string();
+        }
+        self.required(field, value, 128)
+    }
+
     fn required(&mut self, field: &str, value: String, max: usize) -> String {
         let text = self.text(field, Some(value), max);
         if text.is_none() {
@@ -377,7 +387,7 @@ impl Checker<'_> {
         }
         EntityRef {
             entity_type: input.entity_type,
-            id: self.required(&format!("{field}/id"), input.id, 128),
+            id: self.id(&format!("{field}/id"), input.id),
             label: self.text(&format!("{field}/label"), input.label, 256),
         }
     }
@@ -426,7 +436,7 @@ fn validate(
     let actor = match input.actor {
         None => caller.clone(),
         Some(a) => {
-            let id = c.required("actor/id", a.id, 128);
+            let id = c.id("actor/id", a.id);
             let actor_type = a.actor_type.unwrap_or_else(|| "user".into());
             if !matches!(actor_type.as_str(), "user" | "system" | "api") {
                 c.fail("actor/type", "must be `user`, `system` or `api`");

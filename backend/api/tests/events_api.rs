@@ -190,6 +190,9 @@ both_backends! {
             (json!({"action": "a.b", "description": "x".repeat(1001)}), "/description"),
             (json!({"action": "a.b", "actor": {"id": "1", "type": "robot"}}), "/actor/type"),
             (json!({"action": "a.b", "entity": {"type": "booking"}}), "/entity/id"),
+            // Ids are one line: filters and record history match them.
+            (json!({"action": "a.b", "entity": {"type": "booking", "id": "B\t1"}}), "/entity/id"),
+            (json!({"action": "a.b", "actor": {"id": "u\n1"}}), "/actor/id"),
             (json!({"action": "a.b", "changes": [{"field": "x"}]}), "/changes/0"),
             (json!({"action": "a.b", "changes": [], "after": {}}), "/changes"),
             (json!({"action": "a.b", "metadata": {"blob": "x".repeat(17 * 1024)}}), "/metadata"),

@@ -762,7 +762,7 @@ export interface components {
             /** @description `ok` when alive; `ready` when the database answers. */
             status: string;
         };
-        /** @description An id in the host application: 1 to 128 characters, or an integer (stored as text). */
+        /** @description An id in the host application: 1 to 128 characters on one line, or an integer (stored as text). */
         HostId: string | number;
         /** @description The body of `POST /events`: one event, or a batch. */
         IngestBody: components["schemas"]["EventInput"] | components["schemas"]["EventBatch"];

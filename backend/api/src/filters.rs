@@ -204,7 +204,7 @@ fn page_size_schema() -> utoipa::openapi::Object {
 }
 
 /// The query keys of [`EventFilterParams`], to tell them from an endpoint's own parameters.
-const FILTER_KEYS: [&str; 13] = [
+pub const FILTER_KEYS: [&str; 13] = [
     "from",
     "to",
     "range",

@@ -366,21 +366,8 @@ fn faulty_batch() -> impl Strategy<Value = (Value, usize, String)> {
 // ---------------------------------------------------------------------------------------------
 // Strategies: query strings and cursors
 
-const FILTER_PARAMS: [&str; 13] = [
-    "from",
-    "to",
-    "range",
-    "tz",
-    "actor_id",
-    "module",
-    "verb",
-    "action",
-    "entity_type",
-    "entity_id",
-    "ip",
-    "q",
-    "scope",
-];
+/// The shared filter keys, as the parser knows them.
+const FILTER_PARAMS: [&str; 13] = auditlog_api::filters::FILTER_KEYS;
 const LIST_PARAMS: [&str; 5] = ["sort", "order", "per_page", "page", "cursor"];
 
 /// Values meant to break parsers: injection strings, numbers at the edges, dates out of range,

@@ -9,6 +9,7 @@
 //! - [`json`]: JSON numbers read as the schemas read them
 //! - [`error`]: the one error type (problem+json)
 
+pub mod aggregates;
 pub mod app;
 pub mod audit;
 pub mod auth;

@@ -629,32 +629,34 @@ pub fn seed_bench(
     days: i64,
     mut progress: impl FnMut(usize),
 ) -> Result<(), String> {
-    let err = |e: auditlog_db::StoreError| e.to_string();
     let now = Utc::now();
+    let tenant_count = tenant_count.max(1);
     let mut stored = 0;
-    for t in 0..tenant_count.max(1) {
-        let slug = format!("bench-{}", t + 1);
-        let tenant =
-            tenants::ensure(conn, &slug, &format!("Benchmark tenant {}", t + 1), "UTC").map_err(err)?;
-        let share = events / tenant_count.max(1) + usize::from(t < events % tenant_count.max(1));
-        let mut generator = Generator::new();
-        generator.rng = StdRng::seed_from_u64(t as u64 + 1);
-        generator.actors = (0..users.max(1))
-            .map(|u| Actor {
-                id: format!("u{u}"),
-                name: format!("{} {} {u}", FIRST_NAMES[u % 16], LAST_NAMES[(u / 16) % 16]),
-                email: Some(format!("user{u}@{slug}.example")),
-                role: Some(if u == 0 { "admin" } else { "staff" }.into()),
-                actor_type: "user".into(),
-            })
-            .collect();
-        let times = timeline(&mut generator.rng, share, now, days);
-        for chunk in times.chunks(1000) {
-            let drafts: Vec<EventDraft> = chunk.iter().map(|t| generator.event(*t)).collect();
-            store_events(conn, tenant.id, None, &drafts, now.naive_utc()).map_err(err)?;
-            stored += drafts.len();
-            progress(stored);
+    auditlog_db::queries::ingest::bulk_load(conn, |conn| {
+        for t in 0..tenant_count {
+            let slug = format!("bench-{}", t + 1);
+            let tenant = tenants::ensure(conn, &slug, &format!("Benchmark tenant {}", t + 1), "UTC")?;
+            let share = events / tenant_count + usize::from(t < events % tenant_count);
+            let mut generator = Generator::new();
+            generator.rng = StdRng::seed_from_u64(t as u64 + 1);
+            generator.actors = (0..users.max(1))
+                .map(|u| Actor {
+                    id: format!("u{u}"),
+                    name: format!("{} {} {u}", FIRST_NAMES[u % 16], LAST_NAMES[(u / 16) % 16]),
+                    email: Some(format!("user{u}@{slug}.example")),
+                    role: Some(if u == 0 { "admin" } else { "staff" }.into()),
+                    actor_type: "user".into(),
+                })
+                .collect();
+            let times = timeline(&mut generator.rng, share, now, days);
+            for chunk in times.chunks(1000) {
+                let drafts: Vec<EventDraft> = chunk.iter().map(|t| generator.event(*t)).collect();
+                store_events(conn, tenant.id, None, &drafts, now.naive_utc())?;
+                stored += drafts.len();
+                progress(stored);
+            }
         }
-    }
-    Ok(())
+        Ok::<_, auditlog_db::StoreError>(())
+    })
+    .map_err(|e| e.to_string())
 }

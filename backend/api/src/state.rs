@@ -5,6 +5,7 @@ use auditlog_db::connection::DbConnection;
 use auditlog_db::DbPool;
 use tokio::sync::watch;
 
+use crate::aggregates::Aggregates;
 use crate::auth::JwtKeys;
 use crate::config::Settings;
 use crate::error::ApiError;
@@ -15,6 +16,8 @@ pub struct AppState {
     pub pool: DbPool,
     pub keys: Arc<JwtKeys>,
     pub settings: Arc<Settings>,
+    /// Facet counts and the activity chart, computed once per distinct request.
+    pub aggregates: Arc<Aggregates>,
     /// Bumped whenever this process stores events, so live tails look without waiting.
     events_stored: Arc<watch::Sender<u64>>,
 }
@@ -23,6 +26,7 @@ impl AppState {
     pub fn new(pool: DbPool, keys: JwtKeys, settings: Settings) -> Self {
         AppState {
             pool,
+            aggregates: Arc::new(Aggregates::new(settings.db_pool_size)),
             keys: Arc::new(keys),
             settings: Arc::new(settings),
             events_stored: Arc::new(watch::channel(0).0),

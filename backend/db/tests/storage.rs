@@ -221,6 +221,50 @@ fn totals_are_exact_when_cheap_and_estimated_beyond_on_postgres() {
     totals_are_exact_when_cheap_and_estimated_beyond(Backend::Postgres);
 }
 
+/// A date filter's estimate: events arrive in time order, so a sample of only the newest would
+/// count a recent range as everything; the spread sample finds its real share.
+fn estimated_totals_follow_a_date_filter(backend: Backend) {
+    use auditlog_db::models::Role;
+    use auditlog_db::queries::events::{count_or_estimate, EventFilter};
+    use auditlog_db::visibility::Viewer;
+    let db = TestDatabase::new(backend);
+    let pool = db.migrated_pool(1);
+    let mut conn = pool.get().unwrap();
+    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    // 40 days of 600 events, oldest first, as a host application sends them.
+    let start = Utc::now().naive_utc() - chrono::Duration::days(40);
+    for day in 0..40 {
+        let drafts: Vec<EventDraft> = (0..600)
+            .map(|i| EventDraft {
+                external_id: None,
+                occurred_at: start + chrono::Duration::days(day) + chrono::Duration::seconds(i as i64 * 60),
+                ..draft(i, 0)
+            })
+            .collect();
+        store_events(&mut conn, tenant.id, None, &drafts, Utc::now().naive_utc()).unwrap();
+    }
+    let manager = Viewer { tenant_id: tenant.id, role: Role::Manager, actor_id: "x".into() };
+    let last_ten_days = EventFilter { from: Some(start + chrono::Duration::days(30)), ..Default::default() };
+    let (estimate, flagged) = count_or_estimate(&mut conn, &manager, &last_ten_days, 1_000).unwrap();
+    assert!(flagged);
+    // The truth is 6 000 of 24 000; the newest 10 000 alone would have said 14 400.
+    assert!((4_800..=7_200).contains(&estimate), "{estimate}");
+    let first_ten_days =
+        EventFilter { until: Some(start + chrono::Duration::days(10)), ..Default::default() };
+    let (estimate, _) = count_or_estimate(&mut conn, &manager, &first_ten_days, 1_000).unwrap();
+    assert!((4_800..=7_200).contains(&estimate), "{estimate}");
+}
+
+#[test]
+fn estimated_totals_follow_a_date_filter_on_sqlite() {
+    estimated_totals_follow_a_date_filter(Backend::Sqlite);
+}
+
+#[test]
+fn estimated_totals_follow_a_date_filter_on_postgres() {
+    estimated_totals_follow_a_date_filter(Backend::Postgres);
+}
+
 /// The keyword filter through each backend's index (FTS5 trigram on SQLite, pg_trgm on
 /// PostgreSQL): substrings, short needles (a scan), quotes and wildcards as plain text, and a
 /// tombstoned event's text gone from the index.
@@ -265,6 +309,49 @@ fn keyword_search_matches_substrings_and_forgets_tombstones_on_sqlite() {
 #[test]
 fn keyword_search_matches_substrings_and_forgets_tombstones_on_postgres() {
     keyword_search_matches_substrings_and_forgets_tombstones(Backend::Postgres);
+}
+/// A bulk load into an empty `events` on PostgreSQL builds the secondary indexes once at the end
+/// (every one of them, each usable, partitions included); a failing load changes nothing.
+#[test]
+fn postgres_bulk_load_rebuilds_every_index() {
+    use auditlog_db::queries::ingest::bulk_load;
+    use auditlog_db::StoreError;
+    #[derive(QueryableByName, PartialEq, Debug)]
+    struct Index {
+        #[diesel(sql_type = Text)]
+        definition: String,
+    }
+    let indexes = |conn: &mut DbConnection| -> Vec<Index> {
+        diesel::sql_query(
+            "SELECT pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' END \
+               || ' on ' || (SELECT count(*) FROM pg_inherits p WHERE p.inhparent = i.indexrelid) \
+               || ' partitions' AS definition \
+             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE i.indrelid = 'events'::regclass ORDER BY c.relname",
+        )
+        .load(conn)
+        .unwrap()
+    };
+    let db = TestDatabase::new(Backend::Postgres);
+    let pool = db.migrated_pool(1);
+    let mut conn = pool.get().unwrap();
+    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let before = indexes(&mut conn);
+    assert!(before.iter().any(|i| i.definition.contains("gin_trgm_ops")), "{before:?}");
+
+    let failed: Result<(), StoreError> = bulk_load(&mut conn, |conn| {
+        store_events(conn, tenant.id, None, &[draft(0, 0)], Utc::now().naive_utc())?;
+        Err(StoreError::Conflict("stop".into()))
+    });
+    assert!(failed.is_err());
+    assert_eq!(indexes(&mut conn), before, "a failed load leaves the indexes");
+    assert_eq!(events::table.count().get_result::<i64>(&mut conn).unwrap(), 0, "and no events");
+
+    let drafts: Vec<EventDraft> = (0..500).map(|i| draft(i, i % 3)).collect();
+    bulk_load(&mut conn, |conn| store_events(conn, tenant.id, None, &drafts, Utc::now().naive_utc()))
+        .unwrap();
+    assert_eq!(indexes(&mut conn), before, "the same indexes, valid, on every partition");
+    assert_eq!(events::table.count().get_result::<i64>(&mut conn).unwrap(), 500);
 }
 
 /// PostgreSQL's monthly partitions: the current month and three ahead exist after migrating,

@@ -3,6 +3,7 @@ use auditlog_db::queries::facets as facet_queries;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::aggregates::json_body;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::filters::parse_query;
@@ -99,13 +100,22 @@ pub async fn actors(
     }
     let q = params.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
     let viewer = caller.viewer()?;
-    let items = state.db(move |conn| Ok(facet_queries::actors(conn, &viewer, q.as_deref(), limit)?)).await?;
-    Ok(HttpResponse::Ok().json(ActorFacetList {
-        items: items
-            .into_iter()
-            .map(|a| ActorFacetOut { id: a.id, name: a.name, email: a.email, count: a.count })
-            .collect(),
-    }))
+    let what = format!("actors\u{1f}{limit}\u{1f}{}", q.as_deref().unwrap_or_default());
+    let served = state
+        .aggregates
+        .get(&viewer, &what, || async {
+            let viewer = viewer.clone();
+            let items =
+                state.db(move |conn| Ok(facet_queries::actors(conn, &viewer, q.as_deref(), limit)?)).await?;
+            json_body(&ActorFacetList {
+                items: items
+                    .into_iter()
+                    .map(|a| ActorFacetOut { id: a.id, name: a.name, email: a.email, count: a.count })
+                    .collect(),
+            })
+        })
+        .await?;
+    Ok(served.respond())
 }
 
 /// Modules of the events the caller may see.
@@ -116,10 +126,17 @@ pub async fn actors(
 #[get("/facets/modules")]
 pub async fn modules(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let viewer = caller.viewer()?;
-    let items = state.db(move |conn| Ok(facet_queries::modules(conn, &viewer)?)).await?;
-    Ok(HttpResponse::Ok().json(ModuleFacetList {
-        items: items.into_iter().map(|m| ValueFacetOut { value: m.value, count: m.count }).collect(),
-    }))
+    let served = state
+        .aggregates
+        .get(&viewer, "modules", || async {
+            let viewer = viewer.clone();
+            let items = state.db(move |conn| Ok(facet_queries::modules(conn, &viewer)?)).await?;
+            json_body(&ModuleFacetList {
+                items: items.into_iter().map(|m| ValueFacetOut { value: m.value, count: m.count }).collect(),
+            })
+        })
+        .await?;
+    Ok(served.respond())
 }
 
 /// Actions of the events the caller may see.
@@ -130,11 +147,23 @@ pub async fn modules(state: web::Data<AppState>, caller: Caller) -> Result<HttpR
 #[get("/facets/actions")]
 pub async fn actions(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let viewer = caller.viewer()?;
-    let items = state.db(move |conn| Ok(facet_queries::actions(conn, &viewer)?)).await?;
-    Ok(HttpResponse::Ok().json(ActionFacetList {
-        items: items
-            .into_iter()
-            .map(|a| ActionFacetOut { action: a.action, module: a.module, verb: a.verb, count: a.count })
-            .collect(),
-    }))
+    let served = state
+        .aggregates
+        .get(&viewer, "actions", || async {
+            let viewer = viewer.clone();
+            let items = state.db(move |conn| Ok(facet_queries::actions(conn, &viewer)?)).await?;
+            json_body(&ActionFacetList {
+                items: items
+                    .into_iter()
+                    .map(|a| ActionFacetOut {
+                        action: a.action,
+                        module: a.module,
+                        verb: a.verb,
+                        count: a.count,
+                    })
+                    .collect(),
+            })
+        })
+        .await?;
+    Ok(served.respond())
 }

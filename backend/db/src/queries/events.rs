@@ -385,12 +385,15 @@ pub fn count_per_slot(
         .load::<(i64, i64)>(conn)?)
 }
 
-/// Events sampled (the newest, by seq) to estimate a large total.
+/// Events sampled to estimate a large total, in [`ESTIMATE_WINDOWS`] runs of consecutive `seq`
+/// spread evenly over the tenant's live events: `seq` follows the time of recording, so a date
+/// filter sees its share of the sample instead of all or nothing.
 const ESTIMATE_SAMPLE: i64 = 10_000;
+const ESTIMATE_WINDOWS: i64 = 20;
 
 /// The number of matching events: exact when there are at most `limit` (a bounded probe tells),
 /// or when nothing narrows an admin's view (the chain head says how many live events there are);
-/// else an estimate from the share of matches among the newest events, never below `limit + 1`.
+/// else an estimate from the share of matches in an evenly spread sample, never below `limit + 1`.
 pub fn count_or_estimate(
     conn: &mut DbConnection,
     viewer: &Viewer,
@@ -413,13 +416,53 @@ pub fn count_or_estimate(
     if *filter == EventFilter::default() && viewer.role == crate::models::Role::Admin {
         return Ok((live, false));
     }
-    let sample = ESTIMATE_SAMPLE.min(live).max(1);
-    let in_sample: i64 = events::table
-        .filter(matching(conn.backend(), viewer, filter))
-        .filter(events::seq.gt(tenant.head_seq - sample))
-        .count()
-        .get_result(conn)?;
-    Ok(((in_sample * live / sample).max(limit + 1), true))
+    let windows = sample_windows(tenant.chain_base_seq, tenant.head_seq);
+    let sampled: i64 = windows.iter().map(|(after, through)| through - after).sum();
+    // PostgreSQL reads all windows in one query (a BitmapOr over the seq index); SQLite's planner
+    // does not split such an OR into index ranges, so it gets one cheap in-process query each.
+    let per_query = match conn.backend() {
+        crate::Backend::Postgres => windows.len(),
+        crate::Backend::Sqlite => 1,
+    };
+    let mut in_sample = 0;
+    for group in windows.chunks(per_query) {
+        let window = |&(after, through): &(i64, i64)| -> EventPredicate {
+            Box::new(
+                events::tenant_id
+                    .eq(viewer.tenant_id)
+                    .and(events::seq.gt(after))
+                    .and(events::seq.le(through)),
+            )
+        };
+        let mut within = window(&group[0]);
+        for w in &group[1..] {
+            within = Box::new(within.or(window(w)));
+        }
+        in_sample += events::table
+            .filter(matching(conn.backend(), viewer, filter))
+            .filter(within)
+            .count()
+            .get_result::<i64>(conn)?;
+    }
+    Ok(((in_sample * live / sampled.max(1)).max(limit + 1), true))
+}
+
+/// The `(after, through]` seq ranges sampled by [`count_or_estimate`]: [`ESTIMATE_WINDOWS`] runs
+/// centred in equal slices of `(base, head]`, [`ESTIMATE_SAMPLE`] events in all (or everything).
+fn sample_windows(base: i64, head: i64) -> Vec<(i64, i64)> {
+    let live = head - base;
+    if live <= ESTIMATE_SAMPLE {
+        return vec![(base, head)];
+    }
+    let width = ESTIMATE_SAMPLE / ESTIMATE_WINDOWS;
+    (0..ESTIMATE_WINDOWS)
+        .map(|i| {
+            let slice_start = base + live * i / ESTIMATE_WINDOWS;
+            let slice_len = live * (i + 1) / ESTIMATE_WINDOWS - live * i / ESTIMATE_WINDOWS;
+            let after = slice_start + (slice_len - width) / 2;
+            (after, after + width)
+        })
+        .collect()
 }
 
 /// Number of visible matching events.

@@ -304,3 +304,52 @@ fn insert_related(conn: &mut DbConnection, rows: &[NewEventRelated]) -> QueryRes
     }
     Ok(())
 }
+
+#[derive(QueryableByName)]
+struct IndexDefinition {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    definition: String,
+}
+
+/// Runs a bulk load into an empty `events` table. On PostgreSQL the non-unique indexes of
+/// `events` (the trigram index above all) are dropped first and built once at the end, in one
+/// transaction with the load: a failure leaves the table as it was, indexes included. Elsewhere,
+/// or when the table already holds events, `load` just runs.
+pub fn bulk_load<T, E>(
+    conn: &mut DbConnection,
+    load: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let empty = matches!(conn, DbConnection::Pg(_))
+        && events::table.select(events::id).first::<i64>(conn).optional()?.is_none();
+    if !empty {
+        return load(conn);
+    }
+    conn.transaction(|conn| {
+        let DbConnection::Pg(pg) = &mut *conn else { unreachable!() };
+        // pg_get_indexdef writes `ON ONLY` for the index of a partitioned table; the rebuilt index
+        // must cover the partitions again.
+        let indexes: Vec<IndexDefinition> = diesel::sql_query(
+            "SELECT c.relname::text AS name, \
+                    replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') AS definition \
+             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE i.indrelid = 'events'::regclass AND NOT i.indisunique AND NOT i.indisprimary",
+        )
+        .load(pg)?;
+        for index in &indexes {
+            diesel::sql_query(format!("DROP INDEX \"{}\"", index.name)).execute(pg)?;
+        }
+        let loaded = load(conn)?;
+        let DbConnection::Pg(pg) = &mut *conn else { unreachable!() };
+        diesel::sql_query("SET LOCAL maintenance_work_mem = '512MB'").execute(pg)?;
+        for index in &indexes {
+            diesel::sql_query(&index.definition).execute(pg)?;
+        }
+        diesel::sql_query("ANALYZE events").execute(pg)?;
+        Ok(loaded)
+    })
+}

@@ -270,6 +270,20 @@ def load_paths(event_ids):
     return mixed + others_left
 
 
+AGGREGATES = ("/api/v1/stats/", "/api/v1/facets/")
+
+
+def cold_aggregates(client, paths):
+    """Each aggregate of the load (chart, facets) asked once by one client before the load: what the
+    first dashboard visit waits for. A slow answer is then reused by the server for a while."""
+    cold = []
+    for path in paths:
+        if path.startswith(AGGREGATES):
+            seconds, _, response, _ = client.request("GET", path)
+            cold.append({"path": path, "ms": seconds * 1000, "reused": response.getheader("Age") is not None})
+    return cold
+
+
 def mixed_load(server, token, seconds, paths, workdir, threads=2, connections=16):
     script = os.path.join(workdir, "mixed.lua")
     result_path = os.path.join(workdir, "wrk-result.json")

@@ -205,6 +205,16 @@ def summary_rows(res):
             spread([x["rss_peak"] for x in loads], mb), "", "", "< 100 MB", rss < 100, "" if rss < 100 else over(rss, 100, mb),
             f"idle before the load: {mb(median([x['rss_idle'] for x in loads]))}",
         ))
+    colds = [r["cold"] for r in reps if r.get("cold")]
+    if colds:
+        slowest = [max(c, key=lambda a: a["ms"]) for c in colds]
+        worst = max(slowest, key=lambda a: a["ms"])
+        rows.append(Row(
+            "Aggregates, first visit", "Chart and facets asked once before the load (computed, not reused): slowest",
+            spread([a["ms"] for a in slowest], ms), "", "", "", None, "",
+            f"`{worst['path'].removeprefix('/api/v1')}`; an answer that takes ≥ 250 ms is reused for 20× its time "
+            "(5–60 s), so the load mostly reads kept answers",
+        ))
 
     totals = [r["total"] for r in reps if r.get("total")]
     if totals:

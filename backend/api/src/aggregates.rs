@@ -1,10 +1,10 @@
 //! The dashboard's aggregates (facet counts for the filter pickers, the activity chart) read many
 //! rows on a large tenant. Each distinct request — same viewer visibility, same query — is
-//! computed by one caller at a time while the others wait for its answer, aggregates together use
-//! at most half of the database pool (lists and ingest always find a connection), and an answer
-//! that took long to compute is reused for a while: [`REUSE_AFTER`] or more of work buys
-//! twenty times that, between 5 and 60 seconds. Cheap answers are never reused, so on a small
-//! tenant every answer is current.
+//! computed by one caller at a time, and whoever waited for it gets that answer (it was computed
+//! while they waited); aggregates together use at most half of the database pool, so lists and
+//! ingest always find a connection; and an answer that took long to compute is reused for a
+//! while: [`REUSE_AFTER`] or more of work buys twenty times that, between 5 and 60 seconds.
+//! Quick answers are not reused by later requests, so on a small tenant every answer is current.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -30,6 +30,7 @@ const MAX_KEYS: usize = 1024;
 struct Answer {
     body: Bytes,
     computed: Instant,
+    /// Zero for a quick answer: only those who waited for it get it.
     fresh_for: Duration,
 }
 
@@ -72,20 +73,28 @@ impl Aggregates {
         // Everything visibility depends on is in the key: no viewer is served another's answer.
         let key = format!("{}\u{1f}{:?}\u{1f}{}\u{1f}{what}", viewer.tenant_id, viewer.role, viewer.actor_id);
         let slot = self.slot(key);
+        let arrived = Instant::now();
         let mut answer = slot.lock().await;
-        if let Some(kept) = answer.as_ref().filter(|a| a.fresh()) {
-            return Ok(Served { body: kept.body.clone(), age: Some(kept.computed.elapsed()) });
+        if let Some(kept) = answer.as_ref() {
+            // Computed while this caller waited: as current as computing it again.
+            if kept.computed >= arrived {
+                return Ok(Served { body: kept.body.clone(), age: None });
+            }
+            if kept.fresh() {
+                return Ok(Served { body: kept.body.clone(), age: Some(kept.computed.elapsed()) });
+            }
         }
         let _permit =
             self.computing.acquire().await.map_err(|_| ApiError::internal("aggregate limiter closed"))?;
         let started = Instant::now();
         let body = compute().await?;
         let took = started.elapsed();
-        *answer = (took >= REUSE_AFTER).then(|| Answer {
-            body: body.clone(),
-            computed: Instant::now(),
-            fresh_for: (took * 20).clamp(SHORTEST_REUSE, LONGEST_REUSE),
-        });
+        let fresh_for = if took >= REUSE_AFTER {
+            (took * 20).clamp(SHORTEST_REUSE, LONGEST_REUSE)
+        } else {
+            Duration::ZERO
+        };
+        *answer = Some(Answer { body: body.clone(), computed: Instant::now(), fresh_for });
         Ok(Served { body, age: None })
     }
 
@@ -141,7 +150,7 @@ mod tests {
     }
 
     #[actix_web::test]
-    async fn cheap_answers_are_always_recomputed() {
+    async fn quick_answers_are_recomputed_for_later_requests() {
         let aggregates = Aggregates::new(8);
         let calls = AtomicUsize::new(0);
         let admin = viewer(Role::Admin, "a");
@@ -151,6 +160,27 @@ mod tests {
             assert!(served.age.is_none());
         }
         assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[actix_web::test]
+    async fn callers_waiting_for_a_quick_answer_share_it() {
+        let aggregates = Aggregates::new(8);
+        let calls = AtomicUsize::new(0);
+        let admin = viewer(Role::Admin, "a");
+        let quick = Duration::from_millis(20);
+        let (first, second, third) = futures_util::join!(
+            aggregates.get(&admin, "modules", || compute(&calls, quick, "one")),
+            aggregates.get(&admin, "modules", || compute(&calls, quick, "two")),
+            aggregates.get(&admin, "modules", || compute(&calls, quick, "three")),
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "the waiters did not compute it again");
+        for served in [first, second, third] {
+            assert_eq!(served.unwrap().body, "one");
+        }
+        // A later request is not served the quick answer.
+        let later = aggregates.get(&admin, "modules", || compute(&calls, quick, "four")).await.unwrap();
+        assert_eq!(later.body, "four");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
     #[actix_web::test]
@@ -165,8 +195,11 @@ mod tests {
             aggregates.get(&admin, "modules", || compute(&calls, slow, "again")),
         );
         assert_eq!(calls.load(Ordering::SeqCst), 1);
-        assert_eq!(first.unwrap().body, second.as_ref().unwrap().body);
-        assert!(second.unwrap().age.is_some());
+        assert_eq!(first.unwrap().body, second.unwrap().body);
+        // A later request gets the kept answer, with its age.
+        let later = aggregates.get(&admin, "modules", || compute(&calls, slow, "later")).await.unwrap();
+        assert_eq!(later.body, "all");
+        assert!(later.age.is_some());
         // Another query, role or actor is computed for itself.
         let member = viewer(Role::Member, "m");
         let served =

@@ -112,11 +112,12 @@ fn idle_limited(payload: actix_web::dev::Payload) -> actix_web::dev::Payload {
 /// (searches and filters can carry personal data); the client's address only when the log level
 /// is `debug` or finer. Headers, bodies and so tokens and passwords, never.
 fn access_log() -> Logger {
-    if log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Debug) {
-        Logger::new("%a \"%m %U\" %s %b %Dms")
+    let format = if log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Debug) {
+        "%a \"%{METHOD}xi %U\" %s %b %Dms"
     } else {
-        Logger::new("\"%m %U\" %s %b %Dms")
-    }
+        "\"%{METHOD}xi %U\" %s %b %Dms"
+    };
+    Logger::new(format).custom_request_replace("METHOD", |req| req.method().to_string())
 }
 
 /// Cross-origin access for the configured origins only; `None` (no header ever sent) when the

@@ -74,6 +74,10 @@ pub struct ActionFacetList {
 }
 
 /// Actors of the events the caller may see, for search-as-you-type.
+///
+/// An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
+/// and visibility for twenty times that, between 5 and 60 seconds, and then carries an `Age`
+/// header (seconds); quicker answers are always current.
 #[utoipa::path(operation_id = "listActorFacets", tag = "facets", security(("bearer" = [])), params(ActorFacetParams), responses(
     (status = 200, body = ActorFacetList),
     (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -119,6 +123,10 @@ pub async fn actors(
 }
 
 /// Modules of the events the caller may see.
+///
+/// An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
+/// and visibility for twenty times that, between 5 and 60 seconds, and then carries an `Age`
+/// header (seconds); quicker answers are always current.
 #[utoipa::path(operation_id = "listModuleFacets", tag = "facets", security(("bearer" = [])), responses(
     (status = 200, body = ModuleFacetList),
     (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -140,6 +148,10 @@ pub async fn modules(state: web::Data<AppState>, caller: Caller) -> Result<HttpR
 }
 
 /// Actions of the events the caller may see.
+///
+/// An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
+/// and visibility for twenty times that, between 5 and 60 seconds, and then carries an `Age`
+/// header (seconds); quicker answers are always current.
 #[utoipa::path(operation_id = "listActionFacets", tag = "facets", security(("bearer" = [])), responses(
     (status = 200, body = ActionFacetList),
     (status = 401, body = Problem, content_type = "application/problem+json"),

@@ -314,9 +314,12 @@ struct IndexDefinition {
 }
 
 /// Runs a bulk load into an empty `events` table. On PostgreSQL the non-unique indexes of
-/// `events` (the trigram index above all) are dropped first and built once at the end, in one
-/// transaction with the load: a failure leaves the table as it was, indexes included. Elsewhere,
-/// or when the table already holds events, `load` just runs.
+/// `events` (the trigram index above all) are dropped first and built once at the end, which
+/// makes loading millions of events several times faster. The load itself commits as it goes (one
+/// long transaction would make every batch's update of the tenant's chain head walk all earlier
+/// versions of that row); the indexes are rebuilt whether it succeeds or fails, and a process
+/// killed in between leaves them missing — this is for benchmark data in a fresh database.
+/// Elsewhere, or when the table already holds events, `load` just runs.
 pub fn bulk_load<T, E>(
     conn: &mut DbConnection,
     load: impl FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -326,13 +329,13 @@ where
 {
     let empty = matches!(conn, DbConnection::Pg(_))
         && events::table.select(events::id).first::<i64>(conn).optional()?.is_none();
+    let DbConnection::Pg(pg) = &mut *conn else { return load(conn) };
     if !empty {
         return load(conn);
     }
-    conn.transaction(|conn| {
-        let DbConnection::Pg(pg) = &mut *conn else { unreachable!() };
-        // pg_get_indexdef writes `ON ONLY` for the index of a partitioned table; the rebuilt index
-        // must cover the partitions again.
+    // pg_get_indexdef writes `ON ONLY` for the index of a partitioned table; the rebuilt index
+    // must cover the partitions again.
+    let indexes: Vec<IndexDefinition> = pg.transaction(|pg| {
         let indexes: Vec<IndexDefinition> = diesel::sql_query(
             "SELECT c.relname::text AS name, \
                     replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') AS definition \
@@ -343,13 +346,17 @@ where
         for index in &indexes {
             diesel::sql_query(format!("DROP INDEX \"{}\"", index.name)).execute(pg)?;
         }
-        let loaded = load(conn)?;
-        let DbConnection::Pg(pg) = &mut *conn else { unreachable!() };
+        Ok::<_, diesel::result::Error>(indexes)
+    })?;
+    let loaded = load(conn);
+    let DbConnection::Pg(pg) = &mut *conn else { unreachable!() };
+    pg.transaction(|pg| {
         diesel::sql_query("SET LOCAL maintenance_work_mem = '512MB'").execute(pg)?;
         for index in &indexes {
             diesel::sql_query(&index.definition).execute(pg)?;
         }
-        diesel::sql_query("ANALYZE events").execute(pg)?;
-        Ok(loaded)
-    })
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    diesel::sql_query("ANALYZE events").execute(pg)?;
+    loaded
 }

@@ -232,7 +232,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Actions of the events the caller may see. */
+        /**
+         * Actions of the events the caller may see.
+         * @description An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
+         *     and visibility for twenty times that, between 5 and 60 seconds, and then carries an `Age`
+         *     header (seconds); quicker answers are always current.
+         */
         get: operations["listActionFacets"];
         put?: never;
         post?: never;
@@ -249,7 +254,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Actors of the events the caller may see, for search-as-you-type. */
+        /**
+         * Actors of the events the caller may see, for search-as-you-type.
+         * @description An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
+         *     and visibility for twenty times that, between 5 and 60 seconds, and then carries an `Age`
+         *     header (seconds); quicker answers are always current.
+         */
         get: operations["listActorFacets"];
         put?: never;
         post?: never;
@@ -266,7 +276,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Modules of the events the caller may see. */
+        /**
+         * Modules of the events the caller may see.
+         * @description An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
+         *     and visibility for twenty times that, between 5 and 60 seconds, and then carries an `Age`
+         *     header (seconds); quicker answers are always current.
+         */
         get: operations["listModuleFacets"];
         put?: never;
         post?: never;
@@ -327,6 +342,9 @@ export interface paths {
         /**
          * Event counts per hour or day, with the list's filters and visibility. Without `from`/`to`/
          *     `range` the last 30 days (day buckets) or 48 hours (hour buckets) are counted.
+         * @description An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
+         *     and visibility for twenty times that, between 5 and 60 seconds, and then carries an `Age`
+         *     header (seconds); quicker answers are always current.
          */
         get: operations["getTimeline"];
         put?: never;

@@ -356,8 +356,12 @@ fn postgres_bulk_load_rebuilds_every_index() {
     let before = indexes(&mut conn);
 
     let drafts: Vec<EventDraft> = (0..500).map(|i| draft(i, i % 3)).collect();
-    bulk_load(&mut conn, |conn| store_events(conn, tenant.id, None, &drafts, Utc::now().naive_utc()))
-        .unwrap();
+    bulk_load(&mut conn, |conn| {
+        let during = indexes(conn);
+        assert_eq!(during.len(), 2, "only the unique keys stay while loading: {during:?}");
+        store_events(conn, tenant.id, None, &drafts, Utc::now().naive_utc())
+    })
+    .unwrap();
     assert_eq!(indexes(&mut conn), before, "the same indexes, valid, on every partition");
     assert_eq!(events::table.count().get_result::<i64>(&mut conn).unwrap(), 500);
 }

@@ -1,11 +1,13 @@
 use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::{web, HttpResponse};
 use auditlog_db::connection::DbConnection;
+use auditlog_db::visibility::Viewer;
 use auditlog_db::DbPool;
+use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::aggregates::Aggregates;
+use crate::aggregates::{json_body, Aggregates};
 use crate::auth::JwtKeys;
 use crate::config::Settings;
 use crate::error::ApiError;
@@ -46,6 +48,23 @@ impl AppState {
         })
         .await
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// A dashboard aggregate as `viewer` sees it: `work` runs on a pooled connection unless the
+    /// answer is shared (see [`crate::aggregates`]); `what` names the aggregate and its query.
+    pub async fn aggregate<T, F>(&self, viewer: Viewer, what: &str, work: F) -> Result<HttpResponse, ApiError>
+    where
+        F: FnOnce(&mut DbConnection, &Viewer) -> Result<T, ApiError> + Send + 'static,
+        T: Serialize + Send + 'static,
+    {
+        let served = self
+            .aggregates
+            .get(&viewer, what, || async {
+                let viewer = viewer.clone();
+                json_body(&self.db(move |conn| work(conn, &viewer)).await?)
+            })
+            .await?;
+        Ok(served.respond())
     }
 
     /// Tells live tails that new events are stored.

@@ -3,7 +3,6 @@ use auditlog_db::queries::facets as facet_queries;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::aggregates::json_body;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::filters::parse_query;
@@ -103,23 +102,18 @@ pub async fn actors(
         return Err(ApiError::bad_parameter("q", "control characters are not allowed"));
     }
     let q = params.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
-    let viewer = caller.viewer()?;
     let what = format!("actors\u{1f}{limit}\u{1f}{}", q.as_deref().unwrap_or_default());
-    let served = state
-        .aggregates
-        .get(&viewer, &what, || async {
-            let viewer = viewer.clone();
-            let items =
-                state.db(move |conn| Ok(facet_queries::actors(conn, &viewer, q.as_deref(), limit)?)).await?;
-            json_body(&ActorFacetList {
+    state
+        .aggregate(caller.viewer()?, &what, move |conn, viewer| {
+            let items = facet_queries::actors(conn, viewer, q.as_deref(), limit)?;
+            Ok(ActorFacetList {
                 items: items
                     .into_iter()
                     .map(|a| ActorFacetOut { id: a.id, name: a.name, email: a.email, count: a.count })
                     .collect(),
             })
         })
-        .await?;
-    Ok(served.respond())
+        .await
 }
 
 /// Modules of the events the caller may see.
@@ -133,18 +127,14 @@ pub async fn actors(
 ))]
 #[get("/facets/modules")]
 pub async fn modules(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let viewer = caller.viewer()?;
-    let served = state
-        .aggregates
-        .get(&viewer, "modules", || async {
-            let viewer = viewer.clone();
-            let items = state.db(move |conn| Ok(facet_queries::modules(conn, &viewer)?)).await?;
-            json_body(&ModuleFacetList {
+    state
+        .aggregate(caller.viewer()?, "modules", |conn, viewer| {
+            let items = facet_queries::modules(conn, viewer)?;
+            Ok(ModuleFacetList {
                 items: items.into_iter().map(|m| ValueFacetOut { value: m.value, count: m.count }).collect(),
             })
         })
-        .await?;
-    Ok(served.respond())
+        .await
 }
 
 /// Actions of the events the caller may see.
@@ -158,13 +148,10 @@ pub async fn modules(state: web::Data<AppState>, caller: Caller) -> Result<HttpR
 ))]
 #[get("/facets/actions")]
 pub async fn actions(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let viewer = caller.viewer()?;
-    let served = state
-        .aggregates
-        .get(&viewer, "actions", || async {
-            let viewer = viewer.clone();
-            let items = state.db(move |conn| Ok(facet_queries::actions(conn, &viewer)?)).await?;
-            json_body(&ActionFacetList {
+    state
+        .aggregate(caller.viewer()?, "actions", |conn, viewer| {
+            let items = facet_queries::actions(conn, viewer)?;
+            Ok(ActionFacetList {
                 items: items
                     .into_iter()
                     .map(|a| ActionFacetOut {
@@ -176,6 +163,5 @@ pub async fn actions(state: web::Data<AppState>, caller: Caller) -> Result<HttpR
                     .collect(),
             })
         })
-        .await?;
-    Ok(served.respond())
+        .await
 }

@@ -7,7 +7,6 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::aggregates::json_body;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::filters::{parse_filtered, EventFilterParams};
@@ -166,22 +165,17 @@ pub async fn timeline(
     (filter.from, filter.until) = (Some(from), Some(until));
     // Check the bucket count before touching the database.
     assemble(&[], from, until, tz, bucket)?;
-    let viewer = caller.viewer()?;
     // The query as sent names the answer: relative ranges and the default span are resolved
     // against the clock, which a reused answer may trail by its `Age`.
     let what = format!("timeline\u{1f}{}", req.query_string());
-    let served = state
-        .aggregates
-        .get(&viewer, &what, || async {
-            let viewer = viewer.clone();
-            let slots =
-                state.db(move |conn| Ok(event_queries::count_per_slot(conn, &viewer, &filter)?)).await?;
+    state
+        .aggregate(caller.viewer()?, &what, move |conn, viewer| {
+            let slots = event_queries::count_per_slot(conn, viewer, &filter)?;
             let buckets = assemble(&slots, from, until, tz, bucket)?;
             let total = buckets.iter().map(|b| b.count).sum();
-            json_body(&TimelineResponse { bucket, tz: tz.name().to_string(), buckets, total })
+            Ok(TimelineResponse { bucket, tz: tz.name().to_string(), buckets, total })
         })
-        .await?;
-    Ok(served.respond())
+        .await
 }
 
 #[cfg(test)]

@@ -20,7 +20,8 @@ use crate::text::{self, component};
 /// Page sizes the list accepts.
 pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
 pub const DEFAULT_PER_PAGE: u32 = 25;
-/// Above this many matches, page mode answers an estimated total (`total_is_estimate`).
+/// Above this many matches (or when counting them is slow), page mode answers an estimated total
+/// (`total_is_estimate`).
 pub const EXACT_COUNT_LIMIT: i64 = 10_000;
 const MAX_KEYWORD_CHARS: usize = 200;
 /// Most characters of a text filter (module, verb, action, record type and id, actor id).

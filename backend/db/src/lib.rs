@@ -5,10 +5,12 @@
 //! - [`visibility`]: the one rule deciding which events a reader may see
 //! - [`queries`]: every SQL statement
 //! - [`chain`]: the tamper-evidence hash chain; [`integrity`] verifies it
+//! - [`budget`]: queries that give up when they take too long
 //! - [`archive`]: retention, moving expired events into compressed archive files
 //! - [`partitions`]: PostgreSQL's monthly partitions of `events`
 
 pub mod archive;
+pub mod budget;
 pub mod chain;
 pub mod connection;
 pub mod error;

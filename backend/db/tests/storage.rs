@@ -179,6 +179,11 @@ fn concurrent_writers_keep_the_chain_intact_on_postgres() {
     concurrent_writers_keep_the_chain_intact(Backend::Postgres);
 }
 
+/// Count exactly up to `limit` matches, with all the time needed.
+fn counting(limit: i64) -> auditlog_db::queries::events::Counting {
+    auditlog_db::queries::events::Counting { limit, time: std::time::Duration::from_secs(60), at_least: 0 }
+}
+
 fn totals_are_exact_when_cheap_and_estimated_beyond(backend: Backend) {
     use auditlog_db::models::Role;
     use auditlog_db::queries::events::{count_or_estimate, EventFilter};
@@ -201,14 +206,18 @@ fn totals_are_exact_when_cheap_and_estimated_beyond(backend: Backend) {
     let manager = Viewer { role: Role::Manager, ..admin.clone() };
     let invoices = EventFilter { module: Some("invoice".into()), ..Default::default() };
     // Few matches: counted exactly.
-    assert_eq!(count_or_estimate(&mut conn, &admin, &invoices, 500).unwrap(), (100, false));
+    assert_eq!(count_or_estimate(&mut conn, &admin, &invoices, counting(500)).unwrap(), (100, false));
     // Many matches, nothing narrowing an admin's view: the chain head is the exact count.
-    assert_eq!(count_or_estimate(&mut conn, &admin, &EventFilter::default(), 50).unwrap(), (300, false));
-    // Many matches otherwise: an estimate, flagged, and never below the limit.
-    let (estimate, flagged) = count_or_estimate(&mut conn, &manager, &invoices, 50).unwrap();
-    assert!(flagged);
-    assert!((90..=110).contains(&estimate), "{estimate}");
-    assert_eq!(count_or_estimate(&mut conn, &manager, &EventFilter::default(), 50).unwrap(), (300, true));
+    assert_eq!(
+        count_or_estimate(&mut conn, &admin, &EventFilter::default(), counting(50)).unwrap(),
+        (300, false)
+    );
+    // Many matches otherwise, in a tenant no bigger than an estimate's sample: counted whole.
+    assert_eq!(count_or_estimate(&mut conn, &manager, &invoices, counting(50)).unwrap(), (100, false));
+    assert_eq!(
+        count_or_estimate(&mut conn, &manager, &EventFilter::default(), counting(50)).unwrap(),
+        (300, false)
+    );
 }
 
 #[test]
@@ -219,6 +228,115 @@ fn totals_are_exact_when_cheap_and_estimated_beyond_on_sqlite() {
 #[test]
 fn totals_are_exact_when_cheap_and_estimated_beyond_on_postgres() {
     totals_are_exact_when_cheap_and_estimated_beyond(Backend::Postgres);
+}
+
+/// A count that would take too long is not made: the total is estimated, flagged, and never
+/// below what the page has already shown (or the limit, when the probe saw that many).
+fn slow_counts_are_estimated(backend: Backend) {
+    use auditlog_db::models::Role;
+    use auditlog_db::queries::events::{count_or_estimate, Counting, EventFilter};
+    use auditlog_db::visibility::Viewer;
+    let db = TestDatabase::new(backend);
+    let pool = db.migrated_pool(1);
+    let mut conn = pool.get().unwrap();
+    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let drafts: Vec<EventDraft> = (0..300)
+        .map(|i| {
+            let mut d = draft(i, i % 3);
+            if i % 3 == 0 {
+                (d.action, d.module) = ("invoice.sent".into(), "invoice".into());
+            }
+            d
+        })
+        .collect();
+    store_events(&mut conn, tenant.id, None, &drafts, Utc::now().naive_utc()).unwrap();
+    let manager = Viewer { tenant_id: tenant.id, role: Role::Manager, actor_id: "x".into() };
+    let invoices = EventFilter { module: Some("invoice".into()), ..Default::default() };
+    let no_time = |at_least| Counting { limit: 10_000, time: std::time::Duration::ZERO, at_least };
+    // 300 events are fewer than a sample: counted whole, so exact after all.
+    assert_eq!(count_or_estimate(&mut conn, &manager, &invoices, no_time(150)).unwrap(), (100, false));
+    assert_eq!(count_or_estimate(&mut conn, &manager, &invoices, counting(10_000)).unwrap(), (100, false));
+    // Beyond a sample's size, an estimate, flagged, no lower than what the page showed.
+    let more: Vec<EventDraft> = (0..10_200).map(|i| draft(i, 7)).collect();
+    for batch in more.chunks(1_000) {
+        store_events(&mut conn, tenant.id, None, batch, Utc::now().naive_utc()).unwrap();
+    }
+    let (estimate, flagged) = count_or_estimate(&mut conn, &manager, &invoices, no_time(0)).unwrap();
+    assert!(flagged);
+    assert!((50..=300).contains(&estimate), "{estimate}");
+    assert_eq!(count_or_estimate(&mut conn, &manager, &invoices, no_time(5_000)).unwrap(), (5_000, true));
+    // More matches than the limit: an estimate too, never below the limit.
+    let (estimate, flagged) = count_or_estimate(&mut conn, &manager, &invoices, counting(50)).unwrap();
+    assert!(flagged);
+    assert!((51..=300).contains(&estimate), "{estimate}");
+    let (estimate, flagged) = count_or_estimate(&mut conn, &manager, &invoices, counting(99)).unwrap();
+    assert!(flagged && estimate >= 100, "{estimate}");
+    assert_eq!(count_or_estimate(&mut conn, &manager, &invoices, counting(10_000)).unwrap(), (100, false));
+}
+
+#[test]
+fn slow_counts_are_estimated_on_sqlite() {
+    slow_counts_are_estimated(Backend::Sqlite);
+}
+
+#[test]
+fn slow_counts_are_estimated_on_postgres() {
+    slow_counts_are_estimated(Backend::Postgres);
+}
+
+/// `budget::within` stops a query that runs past its time, and leaves the connection as it was:
+/// usable, and with no time limit on what follows.
+fn budgets_stop_slow_queries(backend: Backend) {
+    use auditlog_db::budget::{within, WITHIN_BUDGET};
+    use diesel::dsl::sql;
+    use diesel::sql_types::Bool;
+    use std::time::Duration;
+    let db = TestDatabase::new(backend);
+    let pool = db.migrated_pool(1);
+    let mut conn = pool.get().unwrap();
+    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let drafts: Vec<EventDraft> = (0..200).map(|i| draft(i, 0)).collect();
+    store_events(&mut conn, tenant.id, None, &drafts, Utc::now().naive_utc()).unwrap();
+    // Slow: on SQLite any query that examines rows once its time is up (a full scan for a
+    // missing text here); on PostgreSQL a query that sleeps past the limit.
+    let slow = |conn: &mut DbConnection| -> QueryResult<usize> {
+        match backend {
+            Backend::Sqlite => events::table
+                .filter(sql::<Bool>(WITHIN_BUDGET))
+                .filter(events::search_text.like("%no such text%"))
+                .select(events::id)
+                .load::<i64>(conn)
+                .map(|ids| ids.len()),
+            Backend::Postgres => diesel::sql_query("SELECT pg_sleep(0.5)").execute(conn),
+        }
+    };
+    let limit = match backend {
+        Backend::Sqlite => Duration::from_nanos(1),
+        Backend::Postgres => Duration::from_millis(20),
+    };
+    assert_eq!(within(&mut conn, limit, slow).unwrap(), None, "stopped");
+    let all =
+        within(&mut conn, Duration::from_secs(60), |conn| events::table.count().get_result::<i64>(conn));
+    assert_eq!(all.unwrap(), Some(200), "the connection still answers, in time");
+    assert!(slow(&mut conn).is_ok(), "no limit remains outside `within`");
+    // Inside a caller's transaction (a savepoint), the limit ends with `within` too.
+    conn.transaction(|conn| {
+        let all = within(conn, Duration::from_secs(60), |conn| events::table.count().get_result::<i64>(conn));
+        assert_eq!(all.unwrap(), Some(200));
+        assert!(slow(conn).is_ok());
+        QueryResult::Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn budgets_stop_slow_queries_on_sqlite() {
+    budgets_stop_slow_queries(Backend::Sqlite);
+}
+
+#[test]
+fn budgets_stop_slow_queries_on_postgres() {
+    budgets_stop_slow_queries(Backend::Postgres);
 }
 
 /// A date filter's estimate: events arrive in time order, so a sample of only the newest would
@@ -245,13 +363,14 @@ fn estimated_totals_follow_a_date_filter(backend: Backend) {
     }
     let manager = Viewer { tenant_id: tenant.id, role: Role::Manager, actor_id: "x".into() };
     let last_ten_days = EventFilter { from: Some(start + chrono::Duration::days(30)), ..Default::default() };
-    let (estimate, flagged) = count_or_estimate(&mut conn, &manager, &last_ten_days, 1_000).unwrap();
+    let (estimate, flagged) =
+        count_or_estimate(&mut conn, &manager, &last_ten_days, counting(1_000)).unwrap();
     assert!(flagged);
     // The truth is 6 000 of 24 000; the newest 10 000 alone would have said 14 400.
     assert!((4_800..=7_200).contains(&estimate), "{estimate}");
     let first_ten_days =
         EventFilter { until: Some(start + chrono::Duration::days(10)), ..Default::default() };
-    let (estimate, _) = count_or_estimate(&mut conn, &manager, &first_ten_days, 1_000).unwrap();
+    let (estimate, _) = count_or_estimate(&mut conn, &manager, &first_ten_days, counting(1_000)).unwrap();
     assert!((4_800..=7_200).contains(&estimate), "{estimate}");
 }
 
@@ -286,7 +405,7 @@ fn keyword_search_matches_substrings_and_forgets_tombstones(backend: Backend) {
     let admin = Viewer { tenant_id: tenant.id, role: Role::Admin, actor_id: "x".into() };
     let count = |conn: &mut DbConnection, q: &str| {
         let filter = EventFilter { q: Some(q.to_lowercase()), ..Default::default() };
-        count_or_estimate(conn, &admin, &filter, 10_000).unwrap().0
+        count_or_estimate(conn, &admin, &filter, counting(10_000)).unwrap().0
     };
     assert_eq!(count(&mut conn, "of writer 1"), 9, "a phrase inside the text");
     assert_eq!(count(&mut conn, "of"), 26, "two characters: a scan, same answer");

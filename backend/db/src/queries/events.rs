@@ -2,6 +2,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use std::time::Duration;
+
 use chrono::{DateTime, NaiveDateTime};
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -158,7 +160,8 @@ pub struct ListRequest {
     pub sort: Sort,
     pub per_page: u32,
     pub paging: Paging,
-    /// Above this many matches, page mode estimates the total instead of counting every row.
+    /// Above this many matches (or when counting them takes longer than [`EXACT_COUNT_TIME`]),
+    /// page mode estimates the total instead of counting every row.
     pub exact_count_limit: i64,
 }
 
@@ -167,7 +170,7 @@ pub struct EventPage {
     pub items: Vec<Event>,
     /// Matching events in all pages (page mode only).
     pub total: Option<i64>,
-    /// Whether `total` is an estimate (more matches than `exact_count_limit`).
+    /// Whether `total` is an estimate (more matches than `exact_count_limit`, or too slow to count).
     pub total_is_estimate: bool,
     /// Where the next page starts, if there is one.
     pub next: Option<Cursor>,
@@ -317,18 +320,26 @@ pub fn list(conn: &mut DbConnection, viewer: &Viewer, request: &ListRequest) -> 
         events::table.into_boxed().filter(matching(conn.backend(), viewer, &request.filter)),
         request.sort,
     );
-    let (mut total, mut total_is_estimate) = (None, false);
+    let mut offset = None;
     match &request.paging {
         Paging::Page(page) => {
-            let (n, estimated) = count_or_estimate(conn, viewer, &request.filter, request.exact_count_limit)?;
-            (total, total_is_estimate) = (Some(n), estimated);
-            query = query.offset(i64::from(page.saturating_sub(1)) * per_page);
+            offset = Some(i64::from(page.saturating_sub(1)) * per_page);
+            query = query.offset(offset.unwrap_or_default());
         }
         Paging::Cursor(Some(cursor)) => query = after_cursor(query, cursor),
         Paging::Cursor(None) => {}
     }
     let mut rows: Vec<EventRow> = query.limit(per_page + 1).select(EventRow::as_select()).load(conn)?;
     let more = rows.len() as i64 > per_page;
+    let (mut total, mut total_is_estimate) = (None, false);
+    if let Some(offset) = offset {
+        // What this page shows is known to exist (when it is not empty: a page past the end
+        // says nothing of how far the end is).
+        let at_least = if rows.is_empty() { 0 } else { offset + rows.len() as i64 };
+        let counting = Counting { limit: request.exact_count_limit, time: EXACT_COUNT_TIME, at_least };
+        let (n, estimated) = count_or_estimate(conn, viewer, &request.filter, counting)?;
+        (total, total_is_estimate) = (Some(n), estimated);
+    }
     rows.truncate(per_page as usize);
     let next = if more { rows.last().map(|row| Cursor::after(row, request.sort)) } else { None };
     let items = rows.into_iter().map(Event::try_from).collect::<StoreResult<Vec<_>>>()?;
@@ -391,31 +402,62 @@ pub fn count_per_slot(
 const ESTIMATE_SAMPLE: i64 = 10_000;
 const ESTIMATE_WINDOWS: i64 = 20;
 
-/// The number of matching events: exact when there are at most `limit` (a bounded probe tells),
-/// or when nothing narrows an admin's view (the chain head says how many live events there are);
-/// else an estimate from the share of matches in an evenly spread sample, never below `limit + 1`.
+/// How long counting a page's matches may take before the total is estimated instead.
+pub const EXACT_COUNT_TIME: Duration = Duration::from_millis(8);
+
+/// What counting a total may cost, and what is known of it already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counting {
+    /// Count exactly when there are at most this many matches…
+    pub limit: i64,
+    /// …and counting them takes at most this long.
+    pub time: Duration,
+    /// Matches known to exist (those before and on the page): no estimate says fewer.
+    pub at_least: i64,
+}
+
+/// The number of matching events: exact when nothing narrows an admin's view (the chain head
+/// says how many live events there are), or when there are at most `limit` and a bounded probe
+/// finds them within `time`; else an estimate from the share of matches in an evenly spread
+/// sample, never below what is known (`limit + 1` when the probe saw that many, and `at_least`),
+/// unless the sample was every event, which makes it exact.
 pub fn count_or_estimate(
     conn: &mut DbConnection,
     viewer: &Viewer,
     filter: &EventFilter,
-    limit: i64,
+    counting: Counting,
 ) -> StoreResult<(i64, bool)> {
-    let beyond_limit = events::table
-        .filter(matching(conn.backend(), viewer, filter))
-        .select(events::id)
-        .offset(limit)
-        .limit(1)
-        .first::<i64>(conn)
-        .optional()?
-        .is_some();
-    if !beyond_limit {
-        return Ok((count(conn, viewer, filter)?, false));
+    if *filter == EventFilter::default() && viewer.role == crate::models::Role::Admin {
+        let tenant = crate::queries::tenants::get(conn, viewer.tenant_id)?;
+        return Ok((tenant.head_seq - tenant.chain_base_seq, false));
     }
+    let backend = conn.backend();
+    let probe = crate::budget::within(conn, counting.time, |conn| {
+        let mut query = events::table.into_boxed();
+        if backend == Backend::Sqlite {
+            // First, so that it is called for every row examined, matching or not.
+            query = query.filter(sql::<Bool>(crate::budget::WITHIN_BUDGET));
+        }
+        query
+            .filter(matching(backend, viewer, filter))
+            .select(events::id)
+            .limit(counting.limit + 1)
+            .load::<i64>(conn)
+    })?;
+    let at_least = match probe {
+        Some(ids) if ids.len() as i64 <= counting.limit => return Ok((ids.len() as i64, false)),
+        Some(_) => counting.at_least.max(counting.limit + 1),
+        None => counting.at_least,
+    };
+    let (n, estimated) = estimate(conn, viewer, filter)?;
+    Ok(if estimated { (n.max(at_least), true) } else { (n, false) })
+}
+
+/// Matching events estimated from their share of an evenly spread sample of the tenant's, and
+/// whether that is an estimate: a tenant with no more events than a sample is counted whole.
+fn estimate(conn: &mut DbConnection, viewer: &Viewer, filter: &EventFilter) -> StoreResult<(i64, bool)> {
     let tenant = crate::queries::tenants::get(conn, viewer.tenant_id)?;
     let live = tenant.head_seq - tenant.chain_base_seq;
-    if *filter == EventFilter::default() && viewer.role == crate::models::Role::Admin {
-        return Ok((live, false));
-    }
     let windows = sample_windows(tenant.chain_base_seq, tenant.head_seq);
     let sampled: i64 = windows.iter().map(|(after, through)| through - after).sum();
     let window = |&(after, through): &(i64, i64)| -> EventPredicate {
@@ -435,7 +477,7 @@ pub fn count_or_estimate(
         .filter(matching(conn.backend(), viewer, filter).eq(true))
         .count()
         .get_result(conn)?;
-    Ok(((in_sample * live / sampled.max(1)).max(limit + 1), true))
+    Ok(if sampled >= live { (in_sample, false) } else { (in_sample * live / sampled.max(1), true) })
 }
 
 /// The `(after, through]` seq ranges sampled by [`count_or_estimate`]: [`ESTIMATE_WINDOWS`] runs

@@ -1,0 +1,91 @@
+//! Queries that give up when they cost too much: [`within`] runs one and answers `None` once it has
+//! taken longer than its time. PostgreSQL enforces the time itself (`statement_timeout`, local to
+//! a transaction); SQLite has no such setting, so its queries call [`WITHIN_BUDGET`] first in
+//! their `WHERE` clause, once per row examined, and that function fails the statement when the
+//! time is up.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Bool;
+use diesel::sqlite::Sqlite;
+
+use crate::connection::{Backend, DbConnection};
+use crate::error::StoreResult;
+
+/// The SQLite function a bounded query puts first in its `WHERE` clause (see [`within`]).
+pub const WITHIN_BUDGET: &str = "auditlog_within_budget()";
+
+thread_local! {
+    /// When the bounded SQLite query running on this thread must stop (none: no bound).
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// Whether it did.
+    static SPENT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The value of `auditlog_within_budget()`: true, or an error that ends the statement once the
+/// deadline has passed.
+#[derive(Debug)]
+struct WithinBudget;
+
+impl ToSql<Bool, Sqlite> for WithinBudget {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        if DEADLINE.get().is_some_and(|deadline| Instant::now() >= deadline) {
+            SPENT.set(true);
+            return Err("the query ran out of time".into());
+        }
+        <bool as ToSql<Bool, Sqlite>>::to_sql(&true, out)
+    }
+}
+
+/// Makes `auditlog_within_budget()` callable on a new SQLite connection.
+pub(crate) fn register(conn: &SqliteConnection) -> QueryResult<()> {
+    // Not deterministic: SQLite must call it for every row, never once for the whole statement.
+    conn.register_noarg_sql_function::<Bool, _, _>("auditlog_within_budget", false, || WithinBudget)
+}
+
+/// Runs `query`, or gives up after `time`: `Ok(None)` then. Any other failure is an error as
+/// usual. A zero `time` gives up at once (without asking the database).
+pub fn within<T>(
+    conn: &mut DbConnection,
+    time: Duration,
+    query: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+) -> StoreResult<Option<T>> {
+    if time.is_zero() {
+        return Ok(None);
+    }
+    let outcome = match conn.backend() {
+        Backend::Sqlite => {
+            DEADLINE.set(Some(Instant::now() + time));
+            SPENT.set(false);
+            let outcome = query(conn);
+            DEADLINE.set(None);
+            match outcome {
+                Err(_) if SPENT.get() => return Ok(None),
+                outcome => outcome,
+            }
+        }
+        Backend::Postgres => {
+            let millis = time.as_millis().clamp(1, i32::MAX as u128);
+            let outcome = conn.transaction(|conn| {
+                conn.batch_execute(&format!("SET LOCAL statement_timeout = {millis}"))?;
+                let outcome = query(conn)?;
+                // Inside a caller's transaction this is a savepoint, which would keep the setting.
+                conn.batch_execute("SET LOCAL statement_timeout TO DEFAULT")?;
+                Ok(outcome)
+            });
+            match outcome {
+                Err(diesel::result::Error::DatabaseError(_, info))
+                    if info.message().contains("statement timeout") =>
+                {
+                    return Ok(None)
+                }
+                outcome => outcome,
+            }
+        }
+    };
+    Ok(Some(outcome?))
+}

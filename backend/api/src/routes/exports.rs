@@ -76,10 +76,10 @@ fn parse_ids(text: &str) -> Result<Vec<i64>, ApiError> {
 
 /// A cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) gets a leading
 /// apostrophe, so it is shown as text.
-pub fn neutralise(cell: &str) -> String {
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_string(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
     }
 }
 
@@ -108,38 +108,41 @@ const CSV_COLUMNS: [&str; 22] = [
     "prev_hash",
 ];
 
-fn csv_record(event: &Event, tz: Tz) -> Vec<String> {
+/// Writes one event as a CSV record, in the order of [`CSV_COLUMNS`].
+fn write_csv_record(writer: &mut csv::Writer<Vec<u8>>, event: &Event, tz: Tz) -> csv::Result<()> {
     let d = &event.draft;
     let entity = d.entity.as_ref();
     let utc = |t: chrono::NaiveDateTime| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let local = d.occurred_at.and_utc().with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %:z").to_string();
-    [
-        event.id.to_string(),
-        event.seq.to_string(),
-        utc(d.occurred_at),
-        local,
-        utc(event.recorded_at),
-        d.actor.id.clone(),
-        d.actor.name.clone(),
-        d.actor.email.clone().unwrap_or_default(),
-        d.actor.role.clone().unwrap_or_default(),
-        d.actor.actor_type.clone(),
-        d.module.clone(),
-        d.verb.clone(),
-        d.action.clone(),
-        entity.map(|e| e.entity_type.clone()).unwrap_or_default(),
-        entity.map(|e| e.id.clone()).unwrap_or_default(),
-        entity.and_then(|e| e.label.clone()).unwrap_or_default(),
-        d.description.clone(),
-        d.ip.clone().unwrap_or_default(),
-        d.user_agent.clone().unwrap_or_default(),
-        serde_json::to_string(&d.changes).unwrap_or_default(),
-        event.hash.clone(),
-        event.prev_hash.clone(),
-    ]
-    .iter()
-    .map(|cell| neutralise(cell))
-    .collect()
+    let changes = serde_json::to_string(&d.changes).unwrap_or_default();
+    let cells: [&str; 22] = [
+        &event.id.to_string(),
+        &event.seq.to_string(),
+        &utc(d.occurred_at),
+        &local,
+        &utc(event.recorded_at),
+        &d.actor.id,
+        &d.actor.name,
+        d.actor.email.as_deref().unwrap_or_default(),
+        d.actor.role.as_deref().unwrap_or_default(),
+        &d.actor.actor_type,
+        &d.module,
+        &d.verb,
+        &d.action,
+        entity.map(|e| e.entity_type.as_str()).unwrap_or_default(),
+        entity.map(|e| e.id.as_str()).unwrap_or_default(),
+        entity.and_then(|e| e.label.as_deref()).unwrap_or_default(),
+        &d.description,
+        d.ip.as_deref().unwrap_or_default(),
+        d.user_agent.as_deref().unwrap_or_default(),
+        &changes,
+        &event.hash,
+        &event.prev_hash,
+    ];
+    for cell in cells {
+        writer.write_field(neutralise(cell).as_bytes())?;
+    }
+    writer.write_record(None::<&[u8]>)
 }
 
 /// Everything an export job needs, moved onto a blocking thread.
@@ -157,30 +160,44 @@ struct Job {
 }
 
 impl Job {
-    /// Calls `each` with every page of matching events, in order, until it returns `false`.
+    /// Calls `each` with every page of matching events, in order, until it returns `false`. The
+    /// next page is read from the database (on a second thread) while `each` handles this one.
     fn pages(
         &self,
         conn: &mut auditlog_db::DbConnection,
         mut each: impl FnMut(Vec<Event>) -> bool,
     ) -> Result<(), ApiError> {
-        let mut cursor = None;
-        loop {
-            let request = ListRequest {
-                filter: self.filter.clone(),
-                sort: self.sort,
-                per_page: EXPORT_PAGE,
-                paging: Paging::Cursor(cursor.take()),
-                exact_count_limit: 0,
-            };
-            let page = event_queries::list(conn, &self.viewer, &request)?;
-            if !each(page.items) {
-                return Ok(());
+        let (pages, received) = std::sync::mpsc::sync_channel::<Vec<Event>>(1);
+        std::thread::scope(|scope| {
+            let reader = scope.spawn(move || -> Result<(), ApiError> {
+                let mut cursor = None;
+                loop {
+                    let request = ListRequest {
+                        filter: self.filter.clone(),
+                        sort: self.sort,
+                        per_page: EXPORT_PAGE,
+                        paging: Paging::Cursor(cursor.take()),
+                        exact_count_limit: 0,
+                    };
+                    let page = event_queries::list(conn, &self.viewer, &request)?;
+                    // A closed channel: the consumer has stopped, so the reader does too.
+                    if pages.send(page.items).is_err() {
+                        return Ok(());
+                    }
+                    match page.next {
+                        Some(next) => cursor = Some(next),
+                        None => return Ok(()),
+                    }
+                }
+            });
+            for page in &received {
+                if !each(page) {
+                    break;
+                }
             }
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => return Ok(()),
-            }
-        }
+            drop(received);
+            reader.join().unwrap_or_else(|_| Err(ApiError::internal("the export's reader failed")))
+        })
     }
 
     fn log(&self, conn: &mut auditlog_db::DbConnection, rows: u64, completed: bool) -> Result<(), ApiError> {
@@ -332,7 +349,7 @@ fn csv_response(job: Job, bom: bool) -> HttpResponse {
         job.pages(conn, |events| {
             let mut writer = csv::Writer::from_writer(Vec::with_capacity(events.len() * 400));
             for event in &events {
-                let _ = writer.write_record(csv_record(event, job.tz));
+                let _ = write_csv_record(&mut writer, event, job.tz);
             }
             connected = connected && emit(Bytes::from(writer.into_inner().unwrap_or_default()));
             if connected {

@@ -52,6 +52,17 @@ class Settings:
         self.samples, self.budget = samples, budget
 
 
+# -- what any request costs --------------------------------------------------------------------
+def floor(client, settings):
+    """The fixed cost of a request, for reading the ratios against bare SQL: an answer with no
+    database work (`/healthz`) and the smallest authenticated one (`/api/v1/auth/me`: the token
+    checked, the user and tenant read)."""
+    def http(path):
+        return lambda: client.request("GET", path)[0]
+    return {"healthz": stats_ms(sample(http("/healthz"), settings.samples, settings.budget)),
+            "me": stats_ms(sample(http("/api/v1/auth/me"), settings.samples, settings.budget))}
+
+
 # -- first page of each filter combination -------------------------------------------------------
 def combos(client, raw, tenant_id, settings, explain, problems):
     out = []

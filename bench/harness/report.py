@@ -91,6 +91,17 @@ def under(value, floor, fmt):
     return f"{fmt(value)} is {(1 - value / floor) * 100:.0f} % short of the {fmt(floor)} floor"
 
 
+def floor_note(reps):
+    """What any request costs, beside the ratios against bare SQL (none for runs made before
+    the harness measured it)."""
+    floors = [r["floor"] for r in reps if r.get("floor")]
+    if not floors:
+        return ""
+    return (f"; what any request costs: `GET /healthz` p50 {ms(median([f['healthz']['p50'] for f in floors]))}, "
+            f"`GET /api/v1/auth/me` (token checked, user and tenant read) p50 "
+            f"{ms(median([f['me']['p50'] for f in floors]))}")
+
+
 def summary_rows(res):
     reps = res["repeats"]
     rows = []
@@ -134,7 +145,7 @@ def summary_rows(res):
             spread([c["cursor"]["p50"] / c["sql"]["p50"] for c in ratio_worst], times),
             f"{ms(median([c['sql']['p50'] for c in ratio_worst]))} (bare SQL p50)", "", "≤ 2×", value <= 2,
             "" if value <= 2 else over(value, 2, times),
-            f"worst: {', '.join(sorted({c['name'] for c in ratio_worst}))}",
+            f"worst: {', '.join(sorted({c['name'] for c in ratio_worst}))}" + floor_note(reps),
         ))
 
     depths = [(r["depth"], r["combos"][0]) for r in reps if r.get("depth") and r.get("combos")]
@@ -372,7 +383,8 @@ def method_notes(meta):
         "- Filter combinations: as an admin (whose visibility is `tenant_id = ?`), `GET /api/v1/events?per_page=50&…` "
         "in page mode (the dashboard's request, with `total`) and in cursor mode (`cursor=`, no count), against "
         "`SELECT … WHERE … ORDER BY occurred_at DESC, id DESC LIMIT 51`. The harness checks that all three return "
-        "the same rows. Ratios compare medians; the latency targets use p95.",
+        "the same rows. Ratios compare medians; the latency targets use p95. Before them `GET /healthz` and "
+        "`GET /api/v1/auth/me` are timed the same way: what any request costs, shown beside the ratio.",
         "- Depth: `next_cursor` is followed for 200 pages of 50, then the next page is timed by cursor, by "
         "`page=201` (OFFSET in the server) and as bare SQL (keyset and `OFFSET 10000`).",
         "- Export: `GET /api/v1/events/export?format=csv` of the whole tenant streamed to nowhere while the server's "

@@ -179,6 +179,18 @@ pub struct EventPage {
 /// The condition selecting the events `viewer` may see that match `filter`, written for the
 /// `backend` the query will run on (the keyword search uses each backend's own index).
 pub fn matching(backend: Backend, viewer: &Viewer, filter: &EventFilter) -> EventPredicate {
+    matching_by(backend, viewer, filter, Lookup::Index)
+}
+
+/// How a keyword is found: through the backend's text index, or by reading each row's text —
+/// the cheaper way when the rows are few and already chosen (an estimate's sample).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    Index,
+    Scan,
+}
+
+fn matching_by(backend: Backend, viewer: &Viewer, filter: &EventFilter, lookup: Lookup) -> EventPredicate {
     let mut p = visible_to(viewer);
     macro_rules! and {
         ($cond:expr) => {
@@ -213,7 +225,7 @@ pub fn matching(backend: Backend, viewer: &Viewer, filter: &EventFilter) -> Even
         and!(events::ip.eq(ip.clone()));
     }
     if let Some(q) = &filter.q {
-        let text = keyword(backend, q);
+        let text = keyword(backend, q, lookup);
         match q.parse::<i64>() {
             Ok(id) => and!(text.or(events::id.eq(id))),
             Err(_) => and!(text),
@@ -246,17 +258,21 @@ pub fn matching(backend: Backend, viewer: &Viewer, filter: &EventFilter) -> Even
 /// `search_text` contains `q` (already lower-case, as the text is). PostgreSQL answers the
 /// LIKE from its trigram index; SQLite from the FTS5 trigram table `events_search`, whose phrase
 /// query is the same substring match (it needs three characters: shorter ones scan).
-fn keyword(backend: Backend, q: &str) -> EventPredicate {
-    if backend == Backend::Sqlite && q.chars().count() >= 3 {
-        let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+fn keyword(backend: Backend, q: &str, lookup: Lookup) -> EventPredicate {
+    if backend == Backend::Sqlite && lookup == Lookup::Index && q.chars().count() >= 3 {
         Box::new(
             sql::<Bool>("events.id IN (SELECT rowid FROM events_search WHERE events_search MATCH ")
-                .bind::<Text, _>(phrase)
+                .bind::<Text, _>(fts_phrase(q))
                 .sql(")"),
         )
     } else {
         Box::new(events::search_text.like(contains_pattern(q)).escape('\\'))
     }
+}
+
+/// `q` as an FTS5 phrase: the substring itself, quotes doubled.
+fn fts_phrase(q: &str) -> String {
+    format!("\"{}\"", q.replace('"', "\"\""))
 }
 
 fn ordered(query: EventQuery<'_>, sort: Sort) -> EventQuery<'_> {
@@ -333,12 +349,17 @@ pub fn list(conn: &mut DbConnection, viewer: &Viewer, request: &ListRequest) -> 
     let more = rows.len() as i64 > per_page;
     let (mut total, mut total_is_estimate) = (None, false);
     if let Some(offset) = offset {
-        // What this page shows is known to exist (when it is not empty: a page past the end
-        // says nothing of how far the end is).
-        let at_least = if rows.is_empty() { 0 } else { offset + rows.len() as i64 };
-        let counting = Counting { limit: request.exact_count_limit, time: EXACT_COUNT_TIME, at_least };
-        let (n, estimated) = count_or_estimate(conn, viewer, &request.filter, counting)?;
-        (total, total_is_estimate) = (Some(n), estimated);
+        if !more && (!rows.is_empty() || offset == 0) {
+            // The last page, and it is not past the end: the total is right here.
+            total = Some(offset + rows.len() as i64);
+        } else {
+            // What this page shows is known to exist (when it is not empty: a page past the end
+            // says nothing of how far the end is).
+            let at_least = if rows.is_empty() { 0 } else { offset + rows.len() as i64 };
+            let counting = Counting { limit: request.exact_count_limit, time: EXACT_COUNT_TIME, at_least };
+            (total, total_is_estimate) = count_or_estimate(conn, viewer, &request.filter, counting)
+                .map(|(n, estimated)| (Some(n), estimated))?;
+        }
     }
     rows.truncate(per_page as usize);
     let next = if more { rows.last().map(|row| Cursor::after(row, request.sort)) } else { None };
@@ -432,6 +453,12 @@ pub fn count_or_estimate(
         return Ok((tenant.head_seq - tenant.chain_base_seq, false));
     }
     let backend = conn.backend();
+    if backend == Backend::Sqlite && common_keyword(conn, filter, counting.limit)? {
+        // Counting would first gather every event holding the word, which no time limit can
+        // interrupt: estimate straight away.
+        let (n, estimated) = estimate(conn, viewer, filter)?;
+        return Ok(if estimated { (n.max(counting.at_least), true) } else { (n, false) });
+    }
     let probe = crate::budget::within(conn, counting.time, |conn| {
         let mut query = events::table.into_boxed();
         if backend == Backend::Sqlite {
@@ -451,6 +478,26 @@ pub fn count_or_estimate(
     };
     let (n, estimated) = estimate(conn, viewer, filter)?;
     Ok(if estimated { (n.max(at_least), true) } else { (n, false) })
+}
+
+/// Whether the filter's keyword is in more than `limit` events' text, of any tenant, by SQLite's
+/// FTS index (which stops reading there: a few milliseconds even for a common word).
+fn common_keyword(conn: &mut DbConnection, filter: &EventFilter, limit: i64) -> StoreResult<bool> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let Some(q) = filter.q.as_deref().filter(|q| q.chars().count() >= 3) else {
+        return Ok(false);
+    };
+    let found: Found = diesel::sql_query(
+        "SELECT count(*) AS n FROM (SELECT rowid FROM events_search WHERE events_search MATCH ? LIMIT ?)",
+    )
+    .bind::<Text, _>(fts_phrase(q))
+    .bind::<BigInt, _>(limit + 1)
+    .get_result(conn)?;
+    Ok(found.n > limit)
 }
 
 /// Matching events estimated from their share of an evenly spread sample of the tenant's, and
@@ -474,7 +521,7 @@ fn estimate(conn: &mut DbConnection, viewer: &Viewer, filter: &EventFilter) -> S
     // a MULTI-INDEX OR on SQLite) instead of, say, every event of a date range.
     let in_sample: i64 = events::table
         .filter(within)
-        .filter(matching(conn.backend(), viewer, filter).eq(true))
+        .filter(matching_by(conn.backend(), viewer, filter, Lookup::Scan).eq(true))
         .count()
         .get_result(conn)?;
     Ok(if sampled >= live { (in_sample, false) } else { (in_sample * live / sampled.max(1), true) })

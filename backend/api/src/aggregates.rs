@@ -4,7 +4,10 @@
 //! while they waited); aggregates together use at most half of the database pool, so lists and
 //! ingest always find a connection; and an answer that took long to compute is reused for a
 //! while: [`REUSE_AFTER`] or more of work buys twenty times that, between 5 and 60 seconds.
-//! Quick answers are not reused by later requests, so on a small tenant every answer is current.
+//! After that, for up to [`SERVE_STALE_FOR`], the next request starts computing it again in the
+//! background and every request meanwhile gets the kept answer (its `Age` says how old it is):
+//! nobody waits for a slow aggregate twice. Quick answers are not reused by later requests, so
+//! on a small tenant every answer is current.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -24,6 +27,8 @@ use crate::error::ApiError;
 pub const REUSE_AFTER: Duration = Duration::from_millis(250);
 const SHORTEST_REUSE: Duration = Duration::from_secs(5);
 const LONGEST_REUSE: Duration = Duration::from_secs(60);
+/// How old a slow answer may be and still be served while a new one is computed.
+pub const SERVE_STALE_FOR: Duration = Duration::from_secs(600);
 /// Distinct requests remembered; beyond it, answers no longer fresh are forgotten first.
 const MAX_KEYS: usize = 1024;
 
@@ -32,11 +37,27 @@ struct Answer {
     computed: Instant,
     /// Zero for a quick answer: only those who waited for it get it.
     fresh_for: Duration,
+    /// A new answer is being computed in the background.
+    refreshing: bool,
 }
 
 impl Answer {
+    fn new(body: Bytes, took: Duration) -> Self {
+        let fresh_for = if took >= REUSE_AFTER {
+            (took * 20).clamp(SHORTEST_REUSE, LONGEST_REUSE)
+        } else {
+            Duration::ZERO
+        };
+        Answer { body, computed: Instant::now(), fresh_for, refreshing: false }
+    }
+
     fn fresh(&self) -> bool {
         self.computed.elapsed() < self.fresh_for
+    }
+
+    /// A slow answer no longer fresh, but young enough to serve while a new one is computed.
+    fn servable(&self) -> bool {
+        !self.fresh_for.is_zero() && self.computed.elapsed() < SERVE_STALE_FOR
     }
 }
 
@@ -45,7 +66,7 @@ type Slot = Arc<tokio::sync::Mutex<Option<Answer>>>;
 /// Shared, single-flight aggregate answers.
 pub struct Aggregates {
     slots: Mutex<HashMap<String, Slot>>,
-    computing: Semaphore,
+    computing: Arc<Semaphore>,
 }
 
 /// An aggregate's body and, when it was reused, its age.
@@ -59,23 +80,24 @@ impl Aggregates {
     pub fn new(pool_size: u32) -> Self {
         Aggregates {
             slots: Mutex::new(HashMap::new()),
-            computing: Semaphore::new((pool_size as usize / 2).max(1)),
+            computing: Arc::new(Semaphore::new((pool_size as usize / 2).max(1))),
         }
     }
 
-    /// The answer for `what` as `viewer` sees it, computed by `compute` unless a fresh one is kept.
-    /// `what` names the aggregate and everything its answer depends on besides the viewer.
+    /// The answer for `what` as `viewer` sees it, computed by `compute` unless a fresh one is kept
+    /// (or a stale one may be served while `compute` runs in the background). `what` names the
+    /// aggregate and everything its answer depends on besides the viewer.
     pub async fn get<F, Fut>(&self, viewer: &Viewer, what: &str, compute: F) -> Result<Served, ApiError>
     where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Bytes, ApiError>>,
+        F: FnOnce() -> Fut + 'static,
+        Fut: Future<Output = Result<Bytes, ApiError>> + 'static,
     {
         // Everything visibility depends on is in the key: no viewer is served another's answer.
         let key = format!("{}\u{1f}{:?}\u{1f}{}\u{1f}{what}", viewer.tenant_id, viewer.role, viewer.actor_id);
         let slot = self.slot(key);
         let arrived = Instant::now();
         let mut answer = slot.lock().await;
-        if let Some(kept) = answer.as_ref() {
+        if let Some(kept) = answer.as_mut() {
             // Computed while this caller waited: as current as computing it again.
             if kept.computed >= arrived {
                 return Ok(Served { body: kept.body.clone(), age: None });
@@ -83,19 +105,31 @@ impl Aggregates {
             if kept.fresh() {
                 return Ok(Served { body: kept.body.clone(), age: Some(kept.computed.elapsed()) });
             }
+            if kept.servable() {
+                if !kept.refreshing {
+                    kept.refreshing = true;
+                    actix_web::rt::spawn(refresh(slot.clone(), self.computing.clone(), compute));
+                }
+                return Ok(Served { body: kept.body.clone(), age: Some(kept.computed.elapsed()) });
+            }
         }
         let _permit =
             self.computing.acquire().await.map_err(|_| ApiError::internal("aggregate limiter closed"))?;
         let started = Instant::now();
         let body = compute().await?;
-        let took = started.elapsed();
-        let fresh_for = if took >= REUSE_AFTER {
-            (took * 20).clamp(SHORTEST_REUSE, LONGEST_REUSE)
-        } else {
-            Duration::ZERO
-        };
-        *answer = Some(Answer { body: body.clone(), computed: Instant::now(), fresh_for });
+        *answer = Some(Answer::new(body.clone(), started.elapsed()));
         Ok(Served { body, age: None })
+    }
+
+    #[cfg(test)]
+    /// Makes every kept answer `by` older, as if time had passed.
+    async fn backdate(&self, by: Duration) {
+        let slots: Vec<Slot> = self.slots.lock().unwrap().values().cloned().collect();
+        for slot in slots {
+            if let Some(answer) = slot.lock().await.as_mut() {
+                answer.computed -= by;
+            }
+        }
     }
 
     fn slot(&self, key: String) -> Slot {
@@ -111,6 +145,32 @@ impl Aggregates {
             }
         }
         slots.entry(key).or_default().clone()
+    }
+}
+
+/// Computes a kept answer again in the background, within the aggregates' share of the pool;
+/// callers meanwhile get the kept one. A failure keeps it (and the next caller tries again).
+async fn refresh<F, Fut>(slot: Slot, computing: Arc<Semaphore>, compute: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Bytes, ApiError>>,
+{
+    let outcome = match computing.acquire_owned().await {
+        Ok(_permit) => {
+            let started = Instant::now();
+            compute().await.map(|body| Answer::new(body, started.elapsed()))
+        }
+        Err(_) => Err(ApiError::internal("aggregate limiter closed")),
+    };
+    let mut answer = slot.lock().await;
+    match outcome {
+        Ok(fresh) => *answer = Some(fresh),
+        Err(e) => {
+            log::warn!("refreshing an aggregate failed: {e}");
+            if let Some(kept) = answer.as_mut() {
+                kept.refreshing = false;
+            }
+        }
     }
 }
 
@@ -137,82 +197,142 @@ pub fn json_body<T: Serialize>(value: &T) -> Result<Bytes, ApiError> {
 mod tests {
     use super::*;
     use auditlog_db::models::Role;
+    use futures_util::future::LocalBoxFuture;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn viewer(role: Role, actor: &str) -> Viewer {
         Viewer { tenant_id: 1, role, actor_id: actor.into() }
     }
 
-    async fn compute(calls: &AtomicUsize, delay: Duration, body: &'static str) -> Result<Bytes, ApiError> {
-        calls.fetch_add(1, Ordering::SeqCst);
-        tokio::time::sleep(delay).await;
-        Ok(Bytes::from_static(body.as_bytes()))
+    type Job = Box<dyn FnOnce() -> LocalBoxFuture<'static, Result<Bytes, ApiError>>>;
+
+    /// A computation that counts its calls, takes `delay` and answers `body`.
+    fn job(calls: &Arc<AtomicUsize>, delay: Duration, body: &'static str) -> Job {
+        let calls = calls.clone();
+        Box::new(move || {
+            Box::pin(async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(delay).await;
+                Ok(Bytes::from_static(body.as_bytes()))
+            })
+        })
+    }
+
+    fn count(calls: &Arc<AtomicUsize>) -> usize {
+        calls.load(Ordering::SeqCst)
     }
 
     #[actix_web::test]
     async fn quick_answers_are_recomputed_for_later_requests() {
         let aggregates = Aggregates::new(8);
-        let calls = AtomicUsize::new(0);
+        let calls = Arc::new(AtomicUsize::new(0));
         let admin = viewer(Role::Admin, "a");
         for _ in 0..3 {
-            let served =
-                aggregates.get(&admin, "modules", || compute(&calls, Duration::ZERO, "x")).await.unwrap();
+            let served = aggregates.get(&admin, "modules", job(&calls, Duration::ZERO, "x")).await.unwrap();
             assert!(served.age.is_none());
         }
-        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(count(&calls), 3);
+        // Quick answers are never served stale either.
+        aggregates.backdate(Duration::from_secs(1)).await;
+        aggregates.get(&admin, "modules", job(&calls, Duration::ZERO, "x")).await.unwrap();
+        assert_eq!(count(&calls), 4);
     }
 
     #[actix_web::test]
     async fn callers_waiting_for_a_quick_answer_share_it() {
         let aggregates = Aggregates::new(8);
-        let calls = AtomicUsize::new(0);
+        let calls = Arc::new(AtomicUsize::new(0));
         let admin = viewer(Role::Admin, "a");
         let quick = Duration::from_millis(20);
         let (first, second, third) = futures_util::join!(
-            aggregates.get(&admin, "modules", || compute(&calls, quick, "one")),
-            aggregates.get(&admin, "modules", || compute(&calls, quick, "two")),
-            aggregates.get(&admin, "modules", || compute(&calls, quick, "three")),
+            aggregates.get(&admin, "modules", job(&calls, quick, "one")),
+            aggregates.get(&admin, "modules", job(&calls, quick, "two")),
+            aggregates.get(&admin, "modules", job(&calls, quick, "three")),
         );
-        assert_eq!(calls.load(Ordering::SeqCst), 1, "the waiters did not compute it again");
+        assert_eq!(count(&calls), 1, "the waiters did not compute it again");
         for served in [first, second, third] {
             assert_eq!(served.unwrap().body, "one");
         }
         // A later request is not served the quick answer.
-        let later = aggregates.get(&admin, "modules", || compute(&calls, quick, "four")).await.unwrap();
+        let later = aggregates.get(&admin, "modules", job(&calls, quick, "four")).await.unwrap();
         assert_eq!(later.body, "four");
-        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert_eq!(count(&calls), 2);
     }
 
     #[actix_web::test]
     async fn slow_answers_are_shared_per_visibility_and_query() {
         let aggregates = Aggregates::new(8);
-        let calls = AtomicUsize::new(0);
+        let calls = Arc::new(AtomicUsize::new(0));
         let slow = REUSE_AFTER + Duration::from_millis(20);
         let admin = viewer(Role::Admin, "a");
         // Concurrent callers of one slow aggregate: one computes, the others get its answer.
         let (first, second) = futures_util::join!(
-            aggregates.get(&admin, "modules", || compute(&calls, slow, "all")),
-            aggregates.get(&admin, "modules", || compute(&calls, slow, "again")),
+            aggregates.get(&admin, "modules", job(&calls, slow, "all")),
+            aggregates.get(&admin, "modules", job(&calls, slow, "again")),
         );
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(count(&calls), 1);
         assert_eq!(first.unwrap().body, second.unwrap().body);
         // A later request gets the kept answer, with its age.
-        let later = aggregates.get(&admin, "modules", || compute(&calls, slow, "later")).await.unwrap();
+        let later = aggregates.get(&admin, "modules", job(&calls, slow, "later")).await.unwrap();
         assert_eq!(later.body, "all");
         assert!(later.age.is_some());
         // Another query, role or actor is computed for itself.
         let member = viewer(Role::Member, "m");
-        let served =
-            aggregates.get(&member, "modules", || compute(&calls, Duration::ZERO, "own")).await.unwrap();
+        let served = aggregates.get(&member, "modules", job(&calls, Duration::ZERO, "own")).await.unwrap();
         assert_eq!(served.body, "own");
         let other = viewer(Role::Member, "n");
-        let served =
-            aggregates.get(&other, "modules", || compute(&calls, Duration::ZERO, "theirs")).await.unwrap();
+        let served = aggregates.get(&other, "modules", job(&calls, Duration::ZERO, "theirs")).await.unwrap();
         assert_eq!(served.body, "theirs");
-        let served =
-            aggregates.get(&admin, "actions", || compute(&calls, Duration::ZERO, "acts")).await.unwrap();
+        let served = aggregates.get(&admin, "actions", job(&calls, Duration::ZERO, "acts")).await.unwrap();
         assert_eq!(served.body, "acts");
-        assert_eq!(calls.load(Ordering::SeqCst), 4);
+        assert_eq!(count(&calls), 4);
+    }
+
+    #[actix_web::test]
+    async fn stale_slow_answers_are_served_while_computed_again() {
+        let aggregates = Aggregates::new(8);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let slow = REUSE_AFTER + Duration::from_millis(20);
+        let admin = viewer(Role::Admin, "a");
+        aggregates.get(&admin, "actions", job(&calls, slow, "old")).await.unwrap();
+        // Past its freshness: served at once, with its age, while one refresh runs.
+        aggregates.backdate(LONGEST_REUSE).await;
+        let started = Instant::now();
+        let stale = aggregates.get(&admin, "actions", job(&calls, slow, "new")).await.unwrap();
+        let again = aggregates.get(&admin, "actions", job(&calls, slow, "newer")).await.unwrap();
+        assert!(started.elapsed() < REUSE_AFTER, "nobody waited for the refresh");
+        assert_eq!((stale.body.as_ref(), again.body.as_ref()), (b"old".as_ref(), b"old".as_ref()));
+        assert!(stale.age.is_some_and(|age| age >= LONGEST_REUSE));
+        tokio::time::sleep(slow * 2).await;
+        assert_eq!(count(&calls), 2, "one refresh for both callers");
+        let refreshed = aggregates.get(&admin, "actions", job(&calls, slow, "unused")).await.unwrap();
+        assert_eq!(refreshed.body, "new");
+        assert!(refreshed.age.is_some_and(|age| age < LONGEST_REUSE));
+        // Too old to serve: computed while the caller waits.
+        aggregates.backdate(SERVE_STALE_FOR).await;
+        let current = aggregates.get(&admin, "actions", job(&calls, slow, "current")).await.unwrap();
+        assert_eq!(current.body, "current");
+        assert!(current.age.is_none());
+        assert_eq!(count(&calls), 3);
+    }
+
+    #[actix_web::test]
+    async fn a_failed_refresh_keeps_the_answer_and_is_tried_again() {
+        let aggregates = Aggregates::new(2);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let slow = REUSE_AFTER + Duration::from_millis(20);
+        let admin = viewer(Role::Admin, "a");
+        aggregates.get(&admin, "actions", job(&calls, slow, "kept")).await.unwrap();
+        aggregates.backdate(LONGEST_REUSE).await;
+        let failing: Job = Box::new(|| Box::pin(async { Err(ApiError::Unavailable("down".into())) }));
+        assert_eq!(aggregates.get(&admin, "actions", failing).await.unwrap().body, "kept");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(aggregates.get(&admin, "actions", job(&calls, slow, "back")).await.unwrap().body, "kept");
+        tokio::time::sleep(slow * 2).await;
+        assert_eq!(
+            aggregates.get(&admin, "actions", job(&calls, slow, "unused")).await.unwrap().body,
+            "back"
+        );
     }
 
     #[actix_web::test]

@@ -51,17 +51,19 @@ impl AppState {
     }
 
     /// A dashboard aggregate as `viewer` sees it: `work` runs on a pooled connection unless the
-    /// answer is shared (see [`crate::aggregates`]); `what` names the aggregate and its query.
+    /// answer is shared (see [`crate::aggregates`]), perhaps after this response, to refresh a
+    /// stale one; `what` names the aggregate and its query.
     pub async fn aggregate<T, F>(&self, viewer: Viewer, what: &str, work: F) -> Result<HttpResponse, ApiError>
     where
         F: FnOnce(&mut DbConnection, &Viewer) -> Result<T, ApiError> + Send + 'static,
         T: Serialize + Send + 'static,
     {
+        let state = self.clone();
+        let for_work = viewer.clone();
         let served = self
             .aggregates
-            .get(&viewer, what, || async {
-                let viewer = viewer.clone();
-                json_body(&self.db(move |conn| work(conn, &viewer)).await?)
+            .get(&viewer, what, move || async move {
+                json_body(&state.db(move |conn| work(conn, &for_work)).await?)
             })
             .await?;
         Ok(served.respond())

@@ -134,8 +134,9 @@ pub fn assemble(
 /// `range` the last 30 days (day buckets) or 48 hours (hour buckets) are counted.
 ///
 /// An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
-/// and visibility for twenty times that, between 5 and 60 seconds, and then carries an `Age`
-/// header (seconds); quicker answers are always current.
+/// and visibility for twenty times that, between 5 and 60 seconds; after that, for up to 10
+/// minutes, it is still answered at once while a new one is computed for the next caller. A
+/// reused answer carries an `Age` header (seconds); quicker answers are always current.
 #[utoipa::path(operation_id = "getTimeline", tag = "stats", security(("bearer" = [])),
     params(EventFilterParams, TimelineParams),
     responses(

@@ -179,18 +179,53 @@ pub struct EventPage {
 /// The condition selecting the events `viewer` may see that match `filter`, written for the
 /// `backend` the query will run on (the keyword search uses each backend's own index).
 pub fn matching(backend: Backend, viewer: &Viewer, filter: &EventFilter) -> EventPredicate {
-    matching_by(backend, viewer, filter, Lookup::Index)
+    matching_by(backend, viewer, filter, &Lookup::Index)
 }
 
-/// How a keyword is found: through the backend's text index, or by reading each row's text —
-/// the cheaper way when the rows are few and already chosen (an estimate's sample).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a keyword is found.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Lookup {
+    /// Through the backend's text index, inside the query.
     Index,
+    /// By reading each row's text: for rows already few (an estimate's sample), or for a word so
+    /// common that reading the list's rows in order soon finds a page of it.
     Scan,
+    /// Among these rows, which SQLite's index named beforehand, so that its planner knows how
+    /// few they are (inside the query it would guess, and may read every event in order).
+    Rows(Vec<i64>),
 }
 
-fn matching_by(backend: Backend, viewer: &Viewer, filter: &EventFilter, lookup: Lookup) -> EventPredicate {
+/// At most this many rows are named by [`Lookup::Rows`]; a word in more is common: scanned.
+const KEYWORD_ROWS: i64 = 10_000;
+
+/// How to find the filter's keyword: on SQLite, from what its FTS index says first (it stops
+/// reading after [`KEYWORD_ROWS`], a few milliseconds even for a common word); PostgreSQL's
+/// planner knows from its statistics.
+fn keyword_lookup(conn: &mut DbConnection, filter: &EventFilter) -> StoreResult<Lookup> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let Some(q) = filter.q.as_deref().filter(|q| q.chars().count() >= 3) else {
+        return Ok(Lookup::Index);
+    };
+    if conn.backend() != Backend::Sqlite {
+        return Ok(Lookup::Index);
+    }
+    let rows: Vec<Row> =
+        diesel::sql_query("SELECT rowid AS id FROM events_search WHERE events_search MATCH ? LIMIT ?")
+            .bind::<Text, _>(fts_phrase(q))
+            .bind::<BigInt, _>(KEYWORD_ROWS + 1)
+            .load(conn)?;
+    Ok(if rows.len() as i64 > KEYWORD_ROWS {
+        Lookup::Scan
+    } else {
+        Lookup::Rows(rows.into_iter().map(|row| row.id).collect())
+    })
+}
+
+fn matching_by(backend: Backend, viewer: &Viewer, filter: &EventFilter, lookup: &Lookup) -> EventPredicate {
     let mut p = visible_to(viewer);
     macro_rules! and {
         ($cond:expr) => {
@@ -258,15 +293,15 @@ fn matching_by(backend: Backend, viewer: &Viewer, filter: &EventFilter, lookup: 
 /// `search_text` contains `q` (already lower-case, as the text is). PostgreSQL answers the
 /// LIKE from its trigram index; SQLite from the FTS5 trigram table `events_search`, whose phrase
 /// query is the same substring match (it needs three characters: shorter ones scan).
-fn keyword(backend: Backend, q: &str, lookup: Lookup) -> EventPredicate {
-    if backend == Backend::Sqlite && lookup == Lookup::Index && q.chars().count() >= 3 {
-        Box::new(
+fn keyword(backend: Backend, q: &str, lookup: &Lookup) -> EventPredicate {
+    match lookup {
+        Lookup::Index if backend == Backend::Sqlite && q.chars().count() >= 3 => Box::new(
             sql::<Bool>("events.id IN (SELECT rowid FROM events_search WHERE events_search MATCH ")
                 .bind::<Text, _>(fts_phrase(q))
                 .sql(")"),
-        )
-    } else {
-        Box::new(events::search_text.like(contains_pattern(q)).escape('\\'))
+        ),
+        Lookup::Rows(ids) => Box::new(events::id.eq_any(ids.clone())),
+        _ => Box::new(events::search_text.like(contains_pattern(q)).escape('\\')),
     }
 }
 
@@ -332,8 +367,9 @@ fn after_cursor<'a>(query: EventQuery<'a>, cursor: &Cursor) -> EventQuery<'a> {
 /// One page of visible events.
 pub fn list(conn: &mut DbConnection, viewer: &Viewer, request: &ListRequest) -> StoreResult<EventPage> {
     let per_page = i64::from(request.per_page.max(1));
+    let lookup = keyword_lookup(conn, &request.filter)?;
     let mut query = ordered(
-        events::table.into_boxed().filter(matching(conn.backend(), viewer, &request.filter)),
+        events::table.into_boxed().filter(matching_by(conn.backend(), viewer, &request.filter, &lookup)),
         request.sort,
     );
     let mut offset = None;
@@ -357,8 +393,9 @@ pub fn list(conn: &mut DbConnection, viewer: &Viewer, request: &ListRequest) -> 
             // says nothing of how far the end is).
             let at_least = if rows.is_empty() { 0 } else { offset + rows.len() as i64 };
             let counting = Counting { limit: request.exact_count_limit, time: EXACT_COUNT_TIME, at_least };
-            (total, total_is_estimate) = count_or_estimate(conn, viewer, &request.filter, counting)
-                .map(|(n, estimated)| (Some(n), estimated))?;
+            (total, total_is_estimate) =
+                count_or_estimate_by(conn, viewer, &request.filter, counting, &lookup)
+                    .map(|(n, estimated)| (Some(n), estimated))?;
         }
     }
     rows.truncate(per_page as usize);
@@ -448,14 +485,24 @@ pub fn count_or_estimate(
     filter: &EventFilter,
     counting: Counting,
 ) -> StoreResult<(i64, bool)> {
+    let lookup = keyword_lookup(conn, filter)?;
+    count_or_estimate_by(conn, viewer, filter, counting, &lookup)
+}
+
+fn count_or_estimate_by(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    filter: &EventFilter,
+    counting: Counting,
+    lookup: &Lookup,
+) -> StoreResult<(i64, bool)> {
     if *filter == EventFilter::default() && viewer.role == crate::models::Role::Admin {
         let tenant = crate::queries::tenants::get(conn, viewer.tenant_id)?;
         return Ok((tenant.head_seq - tenant.chain_base_seq, false));
     }
     let backend = conn.backend();
-    if backend == Backend::Sqlite && common_keyword(conn, filter, counting.limit)? {
-        // Counting would first gather every event holding the word, which no time limit can
-        // interrupt: estimate straight away.
+    if *lookup == Lookup::Scan {
+        // A word in more events than would be counted: estimate straight away.
         let (n, estimated) = estimate(conn, viewer, filter)?;
         return Ok(if estimated { (n.max(counting.at_least), true) } else { (n, false) });
     }
@@ -466,7 +513,7 @@ pub fn count_or_estimate(
             query = query.filter(sql::<Bool>(crate::budget::WITHIN_BUDGET));
         }
         query
-            .filter(matching(backend, viewer, filter))
+            .filter(matching_by(backend, viewer, filter, lookup))
             .select(events::id)
             .limit(counting.limit + 1)
             .load::<i64>(conn)
@@ -478,26 +525,6 @@ pub fn count_or_estimate(
     };
     let (n, estimated) = estimate(conn, viewer, filter)?;
     Ok(if estimated { (n.max(at_least), true) } else { (n, false) })
-}
-
-/// Whether the filter's keyword is in more than `limit` events' text, of any tenant, by SQLite's
-/// FTS index (which stops reading there: a few milliseconds even for a common word).
-fn common_keyword(conn: &mut DbConnection, filter: &EventFilter, limit: i64) -> StoreResult<bool> {
-    #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let Some(q) = filter.q.as_deref().filter(|q| q.chars().count() >= 3) else {
-        return Ok(false);
-    };
-    let found: Found = diesel::sql_query(
-        "SELECT count(*) AS n FROM (SELECT rowid FROM events_search WHERE events_search MATCH ? LIMIT ?)",
-    )
-    .bind::<Text, _>(fts_phrase(q))
-    .bind::<BigInt, _>(limit + 1)
-    .get_result(conn)?;
-    Ok(found.n > limit)
 }
 
 /// Matching events estimated from their share of an evenly spread sample of the tenant's, and
@@ -516,14 +543,17 @@ fn estimate(conn: &mut DbConnection, viewer: &Viewer, filter: &EventFilter) -> S
     for w in &windows[1..] {
         within = Box::new(within.or(window(w)));
     }
-    // The filter is tested as a value (`(…) = true`) so that no index of its columns competes
-    // with the seq windows: both planners then read just the windows (a BitmapOr on PostgreSQL,
-    // a MULTI-INDEX OR on SQLite) instead of, say, every event of a date range.
-    let in_sample: i64 = events::table
+    // The filter is read as a value of each sampled row, not used as a condition: no index of
+    // its columns then competes with the seq windows (PostgreSQL would otherwise AND a bitmap of,
+    // say, every event holding a common word), and both planners read just the windows.
+    let in_sample = events::table
         .filter(within)
-        .filter(matching_by(conn.backend(), viewer, filter, Lookup::Scan).eq(true))
-        .count()
-        .get_result(conn)?;
+        .select(matching_by(conn.backend(), viewer, filter, &Lookup::Scan).nullable())
+        .load::<Option<bool>>(conn)?
+        .into_iter()
+        // NULL (a comparison with an empty column) is no match, as it is in a WHERE clause.
+        .filter(|matched| *matched == Some(true))
+        .count() as i64;
     Ok(if sampled >= live { (in_sample, false) } else { (in_sample * live / sampled.max(1), true) })
 }
 

@@ -235,8 +235,9 @@ export interface paths {
         /**
          * Actions of the events the caller may see.
          * @description An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
-         *     and visibility for twenty times that, between 5 and 60 seconds, and then carries an `Age`
-         *     header (seconds); quicker answers are always current.
+         *     and visibility for twenty times that, between 5 and 60 seconds; after that, for up to 10
+         *     minutes, it is still answered at once while a new one is computed for the next caller. A
+         *     reused answer carries an `Age` header (seconds); quicker answers are always current.
          */
         get: operations["listActionFacets"];
         put?: never;
@@ -257,8 +258,9 @@ export interface paths {
         /**
          * Actors of the events the caller may see, for search-as-you-type.
          * @description An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
-         *     and visibility for twenty times that, between 5 and 60 seconds, and then carries an `Age`
-         *     header (seconds); quicker answers are always current.
+         *     and visibility for twenty times that, between 5 and 60 seconds; after that, for up to 10
+         *     minutes, it is still answered at once while a new one is computed for the next caller. A
+         *     reused answer carries an `Age` header (seconds); quicker answers are always current.
          */
         get: operations["listActorFacets"];
         put?: never;
@@ -279,8 +281,9 @@ export interface paths {
         /**
          * Modules of the events the caller may see.
          * @description An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
-         *     and visibility for twenty times that, between 5 and 60 seconds, and then carries an `Age`
-         *     header (seconds); quicker answers are always current.
+         *     and visibility for twenty times that, between 5 and 60 seconds; after that, for up to 10
+         *     minutes, it is still answered at once while a new one is computed for the next caller. A
+         *     reused answer carries an `Age` header (seconds); quicker answers are always current.
          */
         get: operations["listModuleFacets"];
         put?: never;
@@ -343,8 +346,9 @@ export interface paths {
          * Event counts per hour or day, with the list's filters and visibility. Without `from`/`to`/
          *     `range` the last 30 days (day buckets) or 48 hours (hour buckets) are counted.
          * @description An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
-         *     and visibility for twenty times that, between 5 and 60 seconds, and then carries an `Age`
-         *     header (seconds); quicker answers are always current.
+         *     and visibility for twenty times that, between 5 and 60 seconds; after that, for up to 10
+         *     minutes, it is still answered at once while a new one is computed for the next caller. A
+         *     reused answer carries an `Age` header (seconds); quicker answers are always current.
          */
         get: operations["getTimeline"];
         put?: never;

@@ -346,6 +346,64 @@ fn budgets_stop_slow_queries_on_postgres() {
     budgets_stop_slow_queries(Backend::Postgres);
 }
 
+/// A keyword list is sorted like any list, whichever way the keyword is looked up (on SQLite a
+/// rare word's rows are fetched and sorted apart from the index order).
+fn keyword_lists_keep_every_sort_order(backend: Backend) {
+    use auditlog_db::models::Role;
+    use auditlog_db::queries::events::{list, EventFilter, ListRequest, Paging, Sort, SortKey, SortOrder};
+    use auditlog_db::visibility::Viewer;
+    let db = TestDatabase::new(backend);
+    let pool = db.migrated_pool(1);
+    let mut conn = pool.get().unwrap();
+    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let drafts: Vec<EventDraft> = (0..40)
+        .map(|i| {
+            let mut d = draft(i, i % 4);
+            d.module = ["invoice", "booking", "customer"][i % 3].into();
+            d.occurred_at -= chrono::Duration::minutes((i * 7 % 11) as i64);
+            d
+        })
+        .collect();
+    store_events(&mut conn, tenant.id, None, &drafts, Utc::now().naive_utc()).unwrap();
+    let admin = Viewer { tenant_id: tenant.id, role: Role::Admin, actor_id: "x".into() };
+    for key in
+        [SortKey::OccurredAt, SortKey::Actor, SortKey::Module, SortKey::Verb, SortKey::Action, SortKey::Ip]
+    {
+        for order in [SortOrder::Asc, SortOrder::Desc] {
+            let request = |q: Option<&str>| ListRequest {
+                filter: EventFilter { q: q.map(String::from), ..Default::default() },
+                sort: Sort { key, order },
+                per_page: 100,
+                paging: Paging::Page(1),
+                exact_count_limit: 10_000,
+            };
+            let ids = |page: auditlog_db::queries::events::EventPage| -> Vec<i64> {
+                page.items.iter().map(|e| e.id).collect()
+            };
+            let all = list(&mut conn, &admin, &request(None)).unwrap();
+            let expected: Vec<i64> = all
+                .items
+                .iter()
+                .filter(|e| e.draft.description.contains("of writer 1"))
+                .map(|e| e.id)
+                .collect();
+            let found = list(&mut conn, &admin, &request(Some("of writer 1"))).unwrap();
+            assert_eq!(found.total, Some(10));
+            assert_eq!(ids(found), expected, "{key:?} {order:?}");
+        }
+    }
+}
+
+#[test]
+fn keyword_lists_keep_every_sort_order_on_sqlite() {
+    keyword_lists_keep_every_sort_order(Backend::Sqlite);
+}
+
+#[test]
+fn keyword_lists_keep_every_sort_order_on_postgres() {
+    keyword_lists_keep_every_sort_order(Backend::Postgres);
+}
+
 /// A date filter's estimate: events arrive in time order, so a sample of only the newest would
 /// count a recent range as everything; the spread sample finds its real share.
 fn estimated_totals_follow_a_date_filter(backend: Backend) {

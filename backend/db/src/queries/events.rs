@@ -195,11 +195,15 @@ enum Lookup {
     Rows(Vec<i64>),
 }
 
-/// At most this many rows are named by [`Lookup::Rows`]; a word in more is common: scanned.
-const KEYWORD_ROWS: i64 = 10_000;
+/// A word in more events than this is common: scanned ([`Lookup::Scan`]).
+const COMMON_WORD: i64 = 10_000;
+/// A word in at most this many events is rare: looked up by its rows ([`Lookup::Rows`]). In
+/// between, reading the list's index in order and testing each event against the word's rows
+/// (gathered once) finds a page soonest.
+const RARE_WORD: usize = 1_000;
 
 /// How to find the filter's keyword: on SQLite, from what its FTS index says first (it stops
-/// reading after [`KEYWORD_ROWS`], a few milliseconds even for a common word); PostgreSQL's
+/// reading after [`COMMON_WORD`] rows, a few milliseconds even for a common word); PostgreSQL's
 /// planner knows from its statistics.
 fn keyword_lookup(conn: &mut DbConnection, filter: &EventFilter) -> StoreResult<Lookup> {
     #[derive(QueryableByName)]
@@ -216,10 +220,12 @@ fn keyword_lookup(conn: &mut DbConnection, filter: &EventFilter) -> StoreResult<
     let rows: Vec<Row> =
         diesel::sql_query("SELECT rowid AS id FROM events_search WHERE events_search MATCH ? LIMIT ?")
             .bind::<Text, _>(fts_phrase(q))
-            .bind::<BigInt, _>(KEYWORD_ROWS + 1)
+            .bind::<BigInt, _>(COMMON_WORD + 1)
             .load(conn)?;
-    Ok(if rows.len() as i64 > KEYWORD_ROWS {
+    Ok(if rows.len() as i64 > COMMON_WORD {
         Lookup::Scan
+    } else if rows.len() > RARE_WORD {
+        Lookup::Index
     } else {
         Lookup::Rows(rows.into_iter().map(|row| row.id).collect())
     })
@@ -310,6 +316,26 @@ fn fts_phrase(q: &str) -> String {
     format!("\"{}\"", q.replace('"', "\"\""))
 }
 
+/// The order of [`ordered`], written with SQLite's no-op `+` so that its planner does not read
+/// an index in that order (hoping to stop early) when a few rows are named: it fetches those
+/// and sorts them. (SQLite only: [`Lookup::Rows`] is not used on PostgreSQL.)
+fn sorted_apart(query: EventQuery<'_>, sort: Sort) -> EventQuery<'_> {
+    let columns: &[&str] = match sort.key {
+        SortKey::OccurredAt => &["occurred_at", "id"],
+        SortKey::Actor => &["actor_name", "occurred_at", "id"],
+        SortKey::Module => &["module", "occurred_at", "id"],
+        SortKey::Verb => &["verb", "occurred_at", "id"],
+        SortKey::Action => &["action", "occurred_at", "id"],
+        SortKey::Ip => &["ip", "occurred_at", "id"],
+    };
+    let direction = match sort.order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
+    };
+    let clause: Vec<String> = columns.iter().map(|c| format!("+events.{c} {direction}")).collect();
+    query.order(sql::<Text>(&clause.join(", ")))
+}
+
 fn ordered(query: EventQuery<'_>, sort: Sort) -> EventQuery<'_> {
     macro_rules! order_by {
         ($($col:expr),+) => {
@@ -368,10 +394,12 @@ fn after_cursor<'a>(query: EventQuery<'a>, cursor: &Cursor) -> EventQuery<'a> {
 pub fn list(conn: &mut DbConnection, viewer: &Viewer, request: &ListRequest) -> StoreResult<EventPage> {
     let per_page = i64::from(request.per_page.max(1));
     let lookup = keyword_lookup(conn, &request.filter)?;
-    let mut query = ordered(
-        events::table.into_boxed().filter(matching_by(conn.backend(), viewer, &request.filter, &lookup)),
-        request.sort,
-    );
+    let query =
+        events::table.into_boxed().filter(matching_by(conn.backend(), viewer, &request.filter, &lookup));
+    let mut query = match lookup {
+        Lookup::Rows(_) => sorted_apart(query, request.sort),
+        _ => ordered(query, request.sort),
+    };
     let mut offset = None;
     match &request.paging {
         Paging::Page(page) => {

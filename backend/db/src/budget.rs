@@ -70,16 +70,24 @@ pub fn within<T>(
         }
         Backend::Postgres => {
             let millis = time.as_millis().clamp(1, i32::MAX as u128);
+            // No parallel workers either: starting them costs more than a short query gains.
             let outcome = conn.transaction(|conn| {
-                conn.batch_execute(&format!("SET LOCAL statement_timeout = {millis}"))?;
+                conn.batch_execute(&format!(
+                    "SET LOCAL statement_timeout = {millis}; SET LOCAL max_parallel_workers_per_gather = 0"
+                ))?;
                 let outcome = query(conn)?;
-                // Inside a caller's transaction this is a savepoint, which would keep the setting.
-                conn.batch_execute("SET LOCAL statement_timeout TO DEFAULT")?;
+                // Inside a caller's transaction this is a savepoint, which would keep the settings.
+                conn.batch_execute(
+                    "SET LOCAL statement_timeout TO DEFAULT; SET LOCAL max_parallel_workers_per_gather TO DEFAULT",
+                )?;
                 Ok(outcome)
             });
             match outcome {
+                // Nothing else cancels our statements. A timeout that fires as a statement ends
+                // reaches the next one, which PostgreSQL then says was cancelled "due to user
+                // request": that is the time running out too.
                 Err(diesel::result::Error::DatabaseError(_, info))
-                    if info.message().contains("statement timeout") =>
+                    if info.message().starts_with("canceling statement due to") =>
                 {
                     return Ok(None)
                 }

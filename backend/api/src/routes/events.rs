@@ -164,7 +164,7 @@ pub struct EventListResponse {
     /// Matching events across all pages, in page mode; null in cursor mode.
     pub total: Option<i64>,
     /// `true` when `total` is an estimate: more than 10 000 events match, or counting them takes
-    /// longer than 8 ms. The estimate is the share of matches in a sample of 10 000 events spread
+    /// longer than 5 ms. The estimate is the share of matches in a sample of 10 000 events spread
     /// evenly over the tenant's, and never less than the events up to and on this page.
     pub total_is_estimate: bool,
     /// Pass as `cursor` for the next page; null on the last page.

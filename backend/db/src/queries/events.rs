@@ -489,7 +489,7 @@ const ESTIMATE_SAMPLE: i64 = 10_000;
 const ESTIMATE_WINDOWS: i64 = 20;
 
 /// How long counting a page's matches may take before the total is estimated instead.
-pub const EXACT_COUNT_TIME: Duration = Duration::from_millis(8);
+pub const EXACT_COUNT_TIME: Duration = Duration::from_millis(5);
 
 /// What counting a total may cost, and what is known of it already.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -709,7 +709,7 @@ export interface components {
             total?: number | null;
             /**
              * @description `true` when `total` is an estimate: more than 10 000 events match, or counting them takes
-             *     longer than 8 ms. The estimate is the share of matches in a sample of 10 000 events spread
+             *     longer than 5 ms. The estimate is the share of matches in a sample of 10 000 events spread
              *     evenly over the tenant's, and never less than the events up to and on this page.
              */
             total_is_estimate: boolean;

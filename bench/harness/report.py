@@ -224,7 +224,7 @@ def summary_rows(res):
             "Aggregates, first visit", "Chart and facets asked once before the load (computed, not reused): slowest",
             spread([a["ms"] for a in slowest], ms), "", "", "", None, "",
             f"`{worst['path'].removeprefix('/api/v1')}`; an answer that takes ≥ 250 ms is reused for 20× its time "
-            "(5–60 s), so the load mostly reads kept answers",
+            "(5–60 s), then served while it is computed again in the background, so the load reads kept answers",
         ))
 
     totals = [r["total"] for r in reps if r.get("total")]

@@ -102,11 +102,8 @@ impl Aggregates {
             if kept.computed >= arrived {
                 return Ok(Served { body: kept.body.clone(), age: None });
             }
-            if kept.fresh() {
-                return Ok(Served { body: kept.body.clone(), age: Some(kept.computed.elapsed()) });
-            }
-            if kept.servable() {
-                if !kept.refreshing {
+            if kept.fresh() || kept.servable() {
+                if !kept.fresh() && !kept.refreshing {
                     kept.refreshing = true;
                     actix_web::rt::spawn(refresh(slot.clone(), self.computing.clone(), compute));
                 }

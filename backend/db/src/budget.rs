@@ -7,7 +7,7 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Bool;
@@ -59,10 +59,19 @@ pub fn within<T>(
     }
     let outcome = match conn.backend() {
         Backend::Sqlite => {
+            /// Lifts the deadline however the query ends (a panic included).
+            struct Lift;
+            impl Drop for Lift {
+                fn drop(&mut self) {
+                    DEADLINE.set(None);
+                }
+            }
             DEADLINE.set(Some(Instant::now() + time));
             SPENT.set(false);
-            let outcome = query(conn);
-            DEADLINE.set(None);
+            let outcome = {
+                let _lift = Lift;
+                query(conn)
+            };
             match outcome {
                 Err(_) if SPENT.get() => return Ok(None),
                 outcome => outcome,
@@ -70,16 +79,25 @@ pub fn within<T>(
         }
         Backend::Postgres => {
             let millis = time.as_millis().clamp(1, i32::MAX as u128);
+            // Inside a caller's transaction ours is a savepoint, whose release would keep the
+            // settings: they are put back then. Otherwise the commit ends them.
+            let nested = match conn {
+                DbConnection::Pg(pg) => {
+                    AnsiTransactionManager::transaction_manager_status_mut(pg).transaction_depth()?.is_some()
+                }
+                DbConnection::Sqlite(_) => false,
+            };
             // No parallel workers either: starting them costs more than a short query gains.
             let outcome = conn.transaction(|conn| {
                 conn.batch_execute(&format!(
                     "SET LOCAL statement_timeout = {millis}; SET LOCAL max_parallel_workers_per_gather = 0"
                 ))?;
                 let outcome = query(conn)?;
-                // Inside a caller's transaction this is a savepoint, which would keep the settings.
-                conn.batch_execute(
-                    "SET LOCAL statement_timeout TO DEFAULT; SET LOCAL max_parallel_workers_per_gather TO DEFAULT",
-                )?;
+                if nested {
+                    conn.batch_execute(
+                        "SET LOCAL statement_timeout TO DEFAULT; SET LOCAL max_parallel_workers_per_gather TO DEFAULT",
+                    )?;
+                }
                 Ok(outcome)
             });
             match outcome {

@@ -170,6 +170,7 @@ impl Job {
         let (pages, received) = std::sync::mpsc::sync_channel::<Vec<Event>>(1);
         std::thread::scope(|scope| {
             let reader = scope.spawn(move || -> Result<(), ApiError> {
+                let plan = event_queries::keyword_plan(conn, &self.filter)?;
                 let mut cursor = None;
                 loop {
                     let request = ListRequest {
@@ -179,7 +180,7 @@ impl Job {
                         paging: Paging::Cursor(cursor.take()),
                         exact_count_limit: 0,
                     };
-                    let page = event_queries::list(conn, &self.viewer, &request)?;
+                    let page = event_queries::list_planned(conn, &self.viewer, &request, &plan)?;
                     // A closed channel: the consumer has stopped, so the reader does too.
                     if pages.send(page.items).is_err() {
                         return Ok(());

@@ -202,9 +202,18 @@ const COMMON_WORD: i64 = 10_000;
 /// (gathered once) finds a page soonest.
 const RARE_WORD: usize = 1_000;
 
+/// How a filter's keyword is best found, decided once for all the pages of a list or export
+/// (see [`keyword_plan`] and [`list_planned`]).
+#[derive(Debug, Clone)]
+pub struct KeywordPlan(Lookup);
+
 /// How to find the filter's keyword: on SQLite, from what its FTS index says first (it stops
 /// reading after [`COMMON_WORD`] rows, a few milliseconds even for a common word); PostgreSQL's
 /// planner knows from its statistics.
+pub fn keyword_plan(conn: &mut DbConnection, filter: &EventFilter) -> StoreResult<KeywordPlan> {
+    keyword_lookup(conn, filter).map(KeywordPlan)
+}
+
 fn keyword_lookup(conn: &mut DbConnection, filter: &EventFilter) -> StoreResult<Lookup> {
     #[derive(QueryableByName)]
     struct Row {
@@ -392,10 +401,21 @@ fn after_cursor<'a>(query: EventQuery<'a>, cursor: &Cursor) -> EventQuery<'a> {
 
 /// One page of visible events.
 pub fn list(conn: &mut DbConnection, viewer: &Viewer, request: &ListRequest) -> StoreResult<EventPage> {
+    let plan = keyword_plan(conn, &request.filter)?;
+    list_planned(conn, viewer, request, &plan)
+}
+
+/// One page of visible events, the keyword found as `plan` (made by [`keyword_plan`] for this
+/// filter) says: for a caller that reads many pages of one filter.
+pub fn list_planned(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    request: &ListRequest,
+    KeywordPlan(lookup): &KeywordPlan,
+) -> StoreResult<EventPage> {
     let per_page = i64::from(request.per_page.max(1));
-    let lookup = keyword_lookup(conn, &request.filter)?;
     let query =
-        events::table.into_boxed().filter(matching_by(conn.backend(), viewer, &request.filter, &lookup));
+        events::table.into_boxed().filter(matching_by(conn.backend(), viewer, &request.filter, lookup));
     let mut query = match lookup {
         Lookup::Rows(_) => sorted_apart(query, request.sort),
         _ => ordered(query, request.sort),
@@ -422,7 +442,7 @@ pub fn list(conn: &mut DbConnection, viewer: &Viewer, request: &ListRequest) -> 
             let at_least = if rows.is_empty() { 0 } else { offset + rows.len() as i64 };
             let counting = Counting { limit: request.exact_count_limit, time: EXACT_COUNT_TIME, at_least };
             (total, total_is_estimate) =
-                count_or_estimate_by(conn, viewer, &request.filter, counting, &lookup)
+                count_or_estimate_by(conn, viewer, &request.filter, counting, lookup)
                     .map(|(n, estimated)| (Some(n), estimated))?;
         }
     }
@@ -531,8 +551,7 @@ fn count_or_estimate_by(
     let backend = conn.backend();
     if *lookup == Lookup::Scan {
         // A word in more events than would be counted: estimate straight away.
-        let (n, estimated) = estimate(conn, viewer, filter)?;
-        return Ok(if estimated { (n.max(counting.at_least), true) } else { (n, false) });
+        return estimate(conn, viewer, filter, counting.at_least);
     }
     let probe = crate::budget::within(conn, counting.time, |conn| {
         let mut query = events::table.into_boxed();
@@ -551,13 +570,18 @@ fn count_or_estimate_by(
         Some(_) => counting.at_least.max(counting.limit + 1),
         None => counting.at_least,
     };
-    let (n, estimated) = estimate(conn, viewer, filter)?;
-    Ok(if estimated { (n.max(at_least), true) } else { (n, false) })
+    estimate(conn, viewer, filter, at_least)
 }
 
-/// Matching events estimated from their share of an evenly spread sample of the tenant's, and
-/// whether that is an estimate: a tenant with no more events than a sample is counted whole.
-fn estimate(conn: &mut DbConnection, viewer: &Viewer, filter: &EventFilter) -> StoreResult<(i64, bool)> {
+/// Matching events estimated from their share of an evenly spread sample of the tenant's (never
+/// fewer than `at_least`, the matches known to exist), and whether that is an estimate: a tenant
+/// with no more events than a sample is counted whole, exactly.
+fn estimate(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    filter: &EventFilter,
+    at_least: i64,
+) -> StoreResult<(i64, bool)> {
     let tenant = crate::queries::tenants::get(conn, viewer.tenant_id)?;
     let live = tenant.head_seq - tenant.chain_base_seq;
     let windows = sample_windows(tenant.chain_base_seq, tenant.head_seq);
@@ -582,7 +606,11 @@ fn estimate(conn: &mut DbConnection, viewer: &Viewer, filter: &EventFilter) -> S
         // NULL (a comparison with an empty column) is no match, as it is in a WHERE clause.
         .filter(|matched| *matched == Some(true))
         .count() as i64;
-    Ok(if sampled >= live { (in_sample, false) } else { (in_sample * live / sampled.max(1), true) })
+    Ok(if sampled >= live {
+        (in_sample, false)
+    } else {
+        ((in_sample * live / sampled.max(1)).max(at_least), true)
+    })
 }
 
 /// The `(after, through]` seq ranges sampled by [`count_or_estimate`]: [`ESTIMATE_WINDOWS`] runs

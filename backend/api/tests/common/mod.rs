@@ -103,6 +103,15 @@ impl Ctx {
     }
 }
 
+/// The token with one character of its signature or secret changed: the third from the end, so
+/// the change always alters the decoded bytes (a base64 signature's last character carries unused
+/// bits) and never leaves the text as it was.
+pub fn tampered(token: &str) -> String {
+    let at = token.len() - 3;
+    let with = if &token[at..at + 1] == "a" { "b" } else { "a" };
+    format!("{}{with}{}", &token[..at], &token[at + 1..])
+}
+
 /// A response, read whole.
 pub struct Reply {
     pub status: StatusCode,

@@ -10,7 +10,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use auditlog_db::models::{Actor, ApiToken, Role, Scope, Tenant, User};
-use auditlog_db::queries::{api_tokens, sessions, tenants, users};
+use auditlog_db::queries::{api_tokens, users};
 use auditlog_db::visibility::Viewer;
 use chrono::Utc;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -263,7 +263,7 @@ async fn authenticate(state: &AppState, token: String) -> Result<Caller, ApiErro
         let secret = parts.next().ok_or_else(invalid)?.to_string();
         return state
             .db(move |conn| {
-                let token = api_tokens::get(conn, tenant_id, id).map_err(|_| invalid())?;
+                let (token, tenant) = api_tokens::with_tenant(conn, tenant_id, id).map_err(|_| invalid())?;
                 let now = Utc::now().naive_utc();
                 if !constant_time_eq(&secret_hash(&secret), &token.secret_hash) {
                     return Err(invalid());
@@ -272,7 +272,6 @@ async fn authenticate(state: &AppState, token: String) -> Result<Caller, ApiErro
                     return Err(ApiError::Unauthorized("this API token is revoked or expired".into()));
                 }
                 api_tokens::touch(conn, &token, now)?;
-                let tenant = tenants::get(conn, tenant_id)?;
                 Ok(Caller { tenant, principal: Principal::Token(token) })
             })
             .await;
@@ -282,15 +281,14 @@ async fn authenticate(state: &AppState, token: String) -> Result<Caller, ApiErro
         claims.sub.parse().map_err(|_| ApiError::Unauthorized("invalid access token subject".into()))?;
     state
         .db(move |conn| {
-            if sessions::is_revoked(conn, claims.tenant, &claims.jti)? {
+            let (user, tenant, signed_out) = users::signed_in(conn, claims.tenant, user_id, &claims.jti)?
+                .ok_or_else(|| ApiError::Unauthorized("the token's user does not exist".into()))?;
+            if signed_out {
                 return Err(ApiError::Unauthorized("this session has been signed out".into()));
             }
-            let user = users::get(conn, claims.tenant, user_id)
-                .map_err(|_| ApiError::Unauthorized("the token's user does not exist".into()))?;
             if !user.active {
                 return Err(ApiError::Unauthorized("this account is deactivated".into()));
             }
-            let tenant = tenants::get(conn, claims.tenant)?;
             Ok(Caller { tenant, principal: Principal::User { user, claims } })
         })
         .await

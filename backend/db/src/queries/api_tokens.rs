@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
-use crate::models::{ApiToken, Scope};
-use crate::schema::api_tokens;
+use crate::models::{ApiToken, Scope, Tenant};
+use crate::schema::{api_tokens, tenants};
 
 pub struct NewApiToken<'a> {
     pub tenant_id: i64,
@@ -53,6 +53,18 @@ pub fn get(conn: &mut DbConnection, tenant_id: i64, id: i64) -> StoreResult<ApiT
         .filter(api_tokens::tenant_id.eq(tenant_id))
         .filter(api_tokens::id.eq(id))
         .select(ApiToken::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
+/// A token with its tenant, in one read: what every request with an API token asks.
+pub fn with_tenant(conn: &mut DbConnection, tenant_id: i64, id: i64) -> StoreResult<(ApiToken, Tenant)> {
+    api_tokens::table
+        .inner_join(tenants::table.on(tenants::id.eq(api_tokens::tenant_id)))
+        .filter(api_tokens::tenant_id.eq(tenant_id))
+        .filter(api_tokens::id.eq(id))
+        .select((ApiToken::as_select(), Tenant::as_select()))
         .first(conn)
         .optional()?
         .ok_or(StoreError::NotFound)

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::models::{Role, Tenant, User};
-use crate::schema::{tenants, users};
+use crate::schema::{revoked_tokens, tenants, users};
 
 /// What `create` needs; the password is already hashed.
 pub struct NewUser<'a> {
@@ -79,6 +79,28 @@ pub fn get(conn: &mut DbConnection, tenant_id: i64, id: i64) -> StoreResult<User
         .first(conn)
         .optional()?
         .ok_or(StoreError::NotFound)
+}
+
+/// A signed-in user as one read: the user, their tenant, and whether the session `jti` was signed
+/// out. `None` when the user does not exist. Every request with an access token asks this.
+pub fn signed_in(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    id: i64,
+    jti: &str,
+) -> StoreResult<Option<(User, Tenant, bool)>> {
+    let revoked = diesel::dsl::exists(
+        revoked_tokens::table
+            .filter(revoked_tokens::tenant_id.eq(tenant_id))
+            .filter(revoked_tokens::jti.eq(jti.to_string())),
+    );
+    Ok(users::table
+        .inner_join(tenants::table.on(tenants::id.eq(users::tenant_id)))
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(users::id.eq(id))
+        .select((User::as_select(), Tenant::as_select(), revoked))
+        .first(conn)
+        .optional()?)
 }
 
 pub fn find_by_email(conn: &mut DbConnection, tenant_id: i64, email: &str) -> StoreResult<Option<User>> {

@@ -61,6 +61,11 @@ impl Answer {
     }
 }
 
+/// Everything visibility depends on, as part of a cache key: no viewer is served another's answer.
+pub fn visibility_key(viewer: &Viewer) -> String {
+    format!("{}\u{1f}{:?}\u{1f}{}", viewer.tenant_id, viewer.role, viewer.actor_id)
+}
+
 type Slot = Arc<tokio::sync::Mutex<Option<Answer>>>;
 
 /// Shared, single-flight aggregate answers.
@@ -92,8 +97,7 @@ impl Aggregates {
         F: FnOnce() -> Fut + 'static,
         Fut: Future<Output = Result<Bytes, ApiError>> + 'static,
     {
-        // Everything visibility depends on is in the key: no viewer is served another's answer.
-        let key = format!("{}\u{1f}{:?}\u{1f}{}\u{1f}{what}", viewer.tenant_id, viewer.role, viewer.actor_id);
+        let key = format!("{}\u{1f}{what}", visibility_key(viewer));
         let slot = self.slot(key);
         let arrived = Instant::now();
         let mut answer = slot.lock().await;

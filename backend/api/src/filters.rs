@@ -504,7 +504,14 @@ impl ListParams {
             (None, None) if self.cursor_mode => Paging::Cursor(None),
             (None, None) => Paging::Page(1),
         };
-        Ok(ListRequest { filter, sort, per_page, paging, exact_count_limit: EXACT_COUNT_LIMIT })
+        Ok(ListRequest {
+            filter,
+            sort,
+            per_page,
+            paging,
+            exact_count_limit: EXACT_COUNT_LIMIT,
+            recent_estimate: None,
+        })
     }
 }
 

@@ -26,3 +26,4 @@ pub mod routes;
 pub mod seed;
 pub mod state;
 pub mod text;
+pub mod totals;

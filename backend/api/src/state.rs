@@ -11,6 +11,7 @@ use crate::aggregates::{json_body, Aggregates};
 use crate::auth::JwtKeys;
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::totals::KeptEstimates;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -20,6 +21,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Facet counts and the activity chart, computed once per distinct request.
     pub aggregates: Arc<Aggregates>,
+    /// Estimated page totals, answered again for a short while.
+    pub estimates: Arc<KeptEstimates>,
     /// Bumped whenever this process stores events, so live tails look without waiting.
     events_stored: Arc<watch::Sender<u64>>,
 }
@@ -29,6 +32,7 @@ impl AppState {
         AppState {
             pool,
             aggregates: Arc::new(Aggregates::new(settings.db_pool_size)),
+            estimates: Arc::default(),
             keys: Arc::new(keys),
             settings: Arc::new(settings),
             events_stored: Arc::new(watch::channel(0).0),

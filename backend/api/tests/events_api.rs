@@ -3,6 +3,8 @@
 mod common;
 
 use actix_web::test::TestRequest;
+use auditlog_db::models::{Actor, EventDraft};
+use auditlog_db::queries::ingest::store_events;
 use chrono::{Duration, SecondsFormat, Utc};
 use common::*;
 use serde_json::{json, Value};
@@ -382,6 +384,57 @@ both_backends! {
         let past = get(&app, &token, "/api/v1/events?per_page=100&page=9").await.expect(200);
         assert_eq!(past.ids(), Vec::<i64>::new());
         assert_eq!(past.body["total"], 57);
+    }
+
+    async fn a_large_total_is_estimated_once_while_paging(ctx: Ctx) {
+        let app = ctx.app().await;
+        let store_invoices = |count: usize| {
+            let draft = EventDraft {
+                external_id: None,
+                occurred_at: Utc::now().naive_utc(),
+                actor: Actor { id: "s1".into(), name: "Sam".into(), email: None, role: None, actor_type: "user".into() },
+                action: "invoice.sent".into(),
+                module: "invoice".into(),
+                verb: "sent".into(),
+                entity: None,
+                related: Vec::new(),
+                description: "Sam sent invoice".into(),
+                changes: Vec::new(),
+                ip: None,
+                user_agent: None,
+                metadata: Default::default(),
+            };
+            let drafts = vec![draft; count];
+            let mut conn = ctx.pool.get().unwrap();
+            for batch in drafts.chunks(1_000) {
+                store_events(&mut conn, ctx.acme_id, None, batch, Utc::now().naive_utc()).unwrap();
+            }
+        };
+        // More matches than are counted, in a tenant larger than an estimate's sample.
+        store_invoices(10_500);
+        let manager = ctx.token(&ctx.manager);
+        let first = get(&app, &manager, "/api/v1/events?module=invoice&per_page=10").await.expect(200).body;
+        assert_eq!(first["total_is_estimate"], true);
+        let estimate = first["total"].as_i64().unwrap();
+        assert!((9_500..=11_500).contains(&estimate), "{estimate}");
+
+        // Paging on answers the same total, although 6 000 more events match now…
+        store_invoices(6_000);
+        let next = get(&app, &manager, "/api/v1/events?module=invoice&per_page=10&page=2").await.expect(200).body;
+        assert_eq!((&next["total"], &next["total_is_estimate"]), (&json!(estimate), &json!(true)));
+        assert_eq!(next["items"].as_array().unwrap().len(), 10);
+        // …and never less than the pages up to it hold (and the one event read to see there is more).
+        let deep = get(&app, &manager, "/api/v1/events?module=invoice&per_page=100&page=120").await.expect(200).body;
+        assert_eq!((&deep["total"], &deep["total_is_estimate"]), (&json!(12_001), &json!(true)));
+        // Another reader, or another filter, is estimated afresh and sees them.
+        let admin = get(&app, &ctx.token(&ctx.admin), "/api/v1/events?module=invoice&per_page=10").await.body;
+        let fresh = admin["total"].as_i64().unwrap();
+        assert!(admin["total_is_estimate"] == true && (15_500..=17_500).contains(&fresh), "{fresh}");
+        let sent = get(&app, &manager, "/api/v1/events?verb=sent&per_page=10").await.body;
+        assert!((15_500..=17_500).contains(&sent["total"].as_i64().unwrap()), "{}", sent["total"]);
+        // The last page still counts itself exactly.
+        let last = get(&app, &manager, "/api/v1/events?module=invoice&per_page=100&page=165").await.expect(200).body;
+        assert_eq!((&last["total"], &last["total_is_estimate"]), (&json!(16_500), &json!(false)));
     }
 
     async fn record_history_includes_related_events(ctx: Ctx) {

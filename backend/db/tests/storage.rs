@@ -235,6 +235,48 @@ fn totals_are_exact_when_cheap_and_estimated_beyond_on_postgres() {
     totals_are_exact_when_cheap_and_estimated_beyond(Backend::Postgres);
 }
 
+/// A page given an estimate made moments ago answers it, flagged and never below what the pages
+/// up to it show, without counting; the last page still knows its exact total.
+fn recent_estimates_are_answered(backend: Backend) {
+    use auditlog_db::models::Role;
+    use auditlog_db::queries::events::{list, EventFilter, ListRequest, Paging, Sort};
+    use auditlog_db::visibility::Viewer;
+    let db = TestDatabase::new(backend);
+    let pool = db.migrated_pool(1);
+    let mut conn = pool.get().unwrap();
+    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    store_300_events_a_third_invoices(&mut conn, tenant.id);
+    let manager = Viewer { tenant_id: tenant.id, role: Role::Manager, actor_id: "x".into() };
+    let invoices = EventFilter { module: Some("invoice".into()), ..Default::default() };
+    let mut page = |page: u32, recent_estimate: Option<i64>| {
+        let request = ListRequest {
+            filter: invoices.clone(),
+            sort: Sort::default(),
+            per_page: 10,
+            paging: Paging::Page(page),
+            exact_count_limit: 10_000,
+            recent_estimate,
+        };
+        let page = list(&mut conn, &manager, &request).unwrap();
+        (page.items.len(), page.total, page.total_is_estimate)
+    };
+    assert_eq!(page(1, None), (10, Some(100), false));
+    assert_eq!(page(1, Some(480)), (10, Some(480), true));
+    assert_eq!(page(6, Some(20)), (10, Some(61), true), "never below the events seen, the 61st included");
+    assert_eq!(page(10, Some(480)), (10, Some(100), false), "the last page counts itself");
+    assert_eq!(page(11, Some(480)), (0, Some(480), true));
+}
+
+#[test]
+fn recent_estimates_are_answered_on_sqlite() {
+    recent_estimates_are_answered(Backend::Sqlite);
+}
+
+#[test]
+fn recent_estimates_are_answered_on_postgres() {
+    recent_estimates_are_answered(Backend::Postgres);
+}
+
 /// A count that would take too long is not made: the total is estimated, flagged, and never
 /// below what the page has already shown (or the limit, when the probe saw that many).
 fn slow_counts_are_estimated(backend: Backend) {
@@ -378,6 +420,7 @@ fn keyword_lists_keep_every_sort_order(backend: Backend) {
                 per_page: 100,
                 paging: Paging::Page(1),
                 exact_count_limit: 10_000,
+                recent_estimate: None,
             };
             let ids = |page: auditlog_db::queries::events::EventPage| -> Vec<i64> {
                 page.items.iter().map(|e| e.id).collect()

@@ -17,6 +17,7 @@ use crate::filters::{list_request, EventFilterParams, FilterContext, ListParams}
 use crate::ingest::{parse_body, IngestBody};
 use crate::state::AppState;
 use crate::text;
+use crate::totals::KeptEstimates;
 
 /// Who performed an event.
 #[derive(Debug, Serialize, ToSchema)]
@@ -165,7 +166,9 @@ pub struct EventListResponse {
     pub total: Option<i64>,
     /// `true` when `total` is an estimate: more than 10 000 events match, or counting them takes
     /// longer than 5 ms. The estimate is the share of matches in a sample of 10 000 events spread
-    /// evenly over the tenant's, and never less than the events up to and on this page.
+    /// evenly over the tenant's, and never less than the events up to and on this page. An
+    /// estimate is answered again for the same caller and filters for 30 seconds, so paging shows
+    /// one total (an exact total is always current; the last page's is always exact).
     pub total_is_estimate: bool,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
@@ -208,15 +211,20 @@ impl From<IngestOutcome> for IngestResponse {
 pub async fn page_response(
     state: &AppState,
     caller: &Caller,
-    request: ListRequest,
+    mut request: ListRequest,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.viewer()?;
+    let estimate_key = KeptEstimates::key(&viewer, &request.filter);
+    request.recent_estimate = state.estimates.recent(&estimate_key);
     let (page, request) = state
         .db(move |conn| {
             let page = event_queries::list(conn, &viewer, &request)?;
             Ok((page, request))
         })
         .await?;
+    if let (Some(total), true, None) = (page.total, page.total_is_estimate, request.recent_estimate) {
+        state.estimates.keep(estimate_key, total);
+    }
     Ok(HttpResponse::Ok().json(EventListResponse::new(page, &request)))
 }
 

@@ -179,6 +179,7 @@ impl Job {
                         per_page: EXPORT_PAGE,
                         paging: Paging::Cursor(cursor.take()),
                         exact_count_limit: 0,
+                        recent_estimate: None,
                     };
                     let page = event_queries::list_planned(conn, &self.viewer, &request, &plan)?;
                     // A closed channel: the consumer has stopped, so the reader does too.

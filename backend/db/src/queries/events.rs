@@ -163,6 +163,9 @@ pub struct ListRequest {
     /// Above this many matches (or when counting them takes longer than [`EXACT_COUNT_TIME`]),
     /// page mode estimates the total instead of counting every row.
     pub exact_count_limit: i64,
+    /// An estimate of this filter's total made moments ago for the same reader: page mode answers
+    /// it (flagged, and never below the events up to and on the page) instead of estimating again.
+    pub recent_estimate: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -431,21 +434,27 @@ pub fn list_planned(
     }
     let mut rows: Vec<EventRow> = query.limit(per_page + 1).select(EventRow::as_select()).load(conn)?;
     let more = rows.len() as i64 > per_page;
-    let (mut total, mut total_is_estimate) = (None, false);
-    if let Some(offset) = offset {
-        if !more && (!rows.is_empty() || offset == 0) {
-            // The last page, and it is not past the end: the total is right here.
-            total = Some(offset + rows.len() as i64);
-        } else {
+    let (total, total_is_estimate) = match offset {
+        None => (None, false),
+        // The last page, and it is not past the end: the total is right here.
+        Some(offset) if !more && (!rows.is_empty() || offset == 0) => {
+            (Some(offset + rows.len() as i64), false)
+        }
+        Some(offset) => {
             // What this page shows is known to exist (when it is not empty: a page past the end
             // says nothing of how far the end is).
             let at_least = if rows.is_empty() { 0 } else { offset + rows.len() as i64 };
-            let counting = Counting { limit: request.exact_count_limit, time: EXACT_COUNT_TIME, at_least };
-            (total, total_is_estimate) =
-                count_or_estimate_by(conn, viewer, &request.filter, counting, lookup)
-                    .map(|(n, estimated)| (Some(n), estimated))?;
+            let (n, estimated) = match request.recent_estimate {
+                Some(recent) => (recent.max(at_least), true),
+                None => {
+                    let counting =
+                        Counting { limit: request.exact_count_limit, time: EXACT_COUNT_TIME, at_least };
+                    count_or_estimate_by(conn, viewer, &request.filter, counting, lookup)?
+                }
+            };
+            (Some(n), estimated)
         }
-    }
+    };
     rows.truncate(per_page as usize);
     let next = if more { rows.last().map(|row| Cursor::after(row, request.sort)) } else { None };
     let items = rows.into_iter().map(Event::try_from).collect::<StoreResult<Vec<_>>>()?;

@@ -710,7 +710,9 @@ export interface components {
             /**
              * @description `true` when `total` is an estimate: more than 10 000 events match, or counting them takes
              *     longer than 5 ms. The estimate is the share of matches in a sample of 10 000 events spread
-             *     evenly over the tenant's, and never less than the events up to and on this page.
+             *     evenly over the tenant's, and never less than the events up to and on this page. An
+             *     estimate is answered again for the same caller and filters for 30 seconds, so paging shows
+             *     one total (an exact total is always current; the last page's is always exact).
              */
             total_is_estimate: boolean;
         };

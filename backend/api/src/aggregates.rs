@@ -6,7 +6,8 @@
 //! while: [`REUSE_AFTER`] or more of work buys twenty times that, between 5 and 60 seconds.
 //! After that, for up to [`SERVE_STALE_FOR`], the next request starts computing it again in the
 //! background and every request meanwhile gets the kept answer (its `Age` says how old it is):
-//! nobody waits for a slow aggregate twice. Quick answers are not reused by later requests, so
+//! nobody waits for a slow aggregate twice. Those background computations run one at a time, so
+//! they never take more than one core from the requests someone is waiting for. Quick answers are not reused by later requests, so
 //! on a small tenant every answer is current.
 
 use std::collections::HashMap;
@@ -72,6 +73,8 @@ type Slot = Arc<tokio::sync::Mutex<Option<Answer>>>;
 pub struct Aggregates {
     slots: Mutex<HashMap<String, Slot>>,
     computing: Arc<Semaphore>,
+    /// One background refresh at a time.
+    refreshing: Arc<Semaphore>,
 }
 
 /// An aggregate's body and, when it was reused, its age.
@@ -86,6 +89,7 @@ impl Aggregates {
         Aggregates {
             slots: Mutex::new(HashMap::new()),
             computing: Arc::new(Semaphore::new((pool_size as usize / 2).max(1))),
+            refreshing: Arc::new(Semaphore::new(1)),
         }
     }
 
@@ -109,7 +113,8 @@ impl Aggregates {
             if kept.fresh() || kept.servable() {
                 if !kept.fresh() && !kept.refreshing {
                     kept.refreshing = true;
-                    actix_web::rt::spawn(refresh(slot.clone(), self.computing.clone(), compute));
+                    let limits = [self.refreshing.clone(), self.computing.clone()];
+                    actix_web::rt::spawn(refresh(slot.clone(), limits, compute));
                 }
                 return Ok(Served { body: kept.body.clone(), age: Some(kept.computed.elapsed()) });
             }
@@ -149,19 +154,20 @@ impl Aggregates {
     }
 }
 
-/// Computes a kept answer again in the background, within the aggregates' share of the pool;
-/// callers meanwhile get the kept one. A failure keeps it (and the next caller tries again).
-async fn refresh<F, Fut>(slot: Slot, computing: Arc<Semaphore>, compute: F)
+/// Computes a kept answer again in the background once it holds a permit of each of `limits`
+/// (one refresh at a time, within the aggregates' share of the pool); callers meanwhile get the
+/// kept one. A failure keeps it (and the next caller tries again).
+async fn refresh<F, Fut>(slot: Slot, [refreshing, computing]: [Arc<Semaphore>; 2], compute: F)
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Bytes, ApiError>>,
 {
-    let outcome = match computing.acquire_owned().await {
-        Ok(_permit) => {
+    let outcome = match (refreshing.acquire_owned().await, computing.acquire_owned().await) {
+        (Ok(_refreshing), Ok(_computing)) => {
             let started = Instant::now();
             compute().await.map(|body| Answer::new(body, started.elapsed()))
         }
-        Err(_) => Err(ApiError::internal("aggregate limiter closed")),
+        _ => Err(ApiError::internal("aggregate limiter closed")),
     };
     let mut answer = slot.lock().await;
     match outcome {
@@ -315,6 +321,47 @@ mod tests {
         assert_eq!(current.body, "current");
         assert!(current.age.is_none());
         assert_eq!(count(&calls), 3);
+    }
+
+    #[actix_web::test]
+    async fn background_refreshes_run_one_at_a_time() {
+        let aggregates = Aggregates::new(8);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let slow = REUSE_AFTER + Duration::from_millis(20);
+        let admin = viewer(Role::Admin, "a");
+        let names = ["modules", "actions", "actors"];
+        for name in names {
+            aggregates.get(&admin, name, job(&calls, slow, "old")).await.unwrap();
+        }
+        aggregates.backdate(LONGEST_REUSE).await;
+        // Each refresh notes how many run beside it.
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        for name in names {
+            let (running, most) = (running.clone(), most.clone());
+            let tracked: Job = Box::new(move || {
+                Box::pin(async move {
+                    most.fetch_max(running.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    tokio::time::sleep(slow).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    Ok(Bytes::from_static(b"new"))
+                })
+            });
+            assert_eq!(aggregates.get(&admin, name, tracked).await.unwrap().body, "old");
+        }
+        tokio::time::sleep(slow * 4).await;
+        assert_eq!(most.load(Ordering::SeqCst), 1, "refreshes overlapped");
+        for name in names {
+            assert_eq!(aggregates.get(&admin, name, job(&calls, slow, "unused")).await.unwrap().body, "new");
+        }
+        // Someone waiting for an answer does not queue behind them.
+        let started = Instant::now();
+        aggregates.backdate(LONGEST_REUSE).await;
+        for name in names {
+            aggregates.get(&admin, name, job(&calls, slow, "again")).await.unwrap();
+        }
+        let waited = aggregates.get(&admin, "timeline", job(&calls, Duration::ZERO, "now")).await.unwrap();
+        assert_eq!(waited.body, "now");
+        assert!(started.elapsed() < slow, "waited for the refreshes");
     }
 
     #[actix_web::test]

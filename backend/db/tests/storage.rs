@@ -179,8 +179,21 @@ fn concurrent_writers_keep_the_chain_intact_on_postgres() {
     concurrent_writers_keep_the_chain_intact(Backend::Postgres);
 }
 
-/// 300 events from three writers; every third (100) is an invoice.
-fn store_300_events_a_third_invoices(conn: &mut DbConnection, tenant_id: i64) {
+/// Tenant "acme" with 300 events from three writers, every third (100) an invoice, and a
+/// connection to its database.
+struct Acme300 {
+    // Fields drop in this order: the connection before its pool, the pool before its database.
+    conn: auditlog_db::connection::PooledConnection,
+    tenant_id: i64,
+    _pool: auditlog_db::DbPool,
+    _db: TestDatabase,
+}
+
+fn acme_with_300_events(backend: Backend) -> Acme300 {
+    let db = TestDatabase::new(backend);
+    let pool = db.migrated_pool(1);
+    let mut conn = pool.get().unwrap();
+    let tenant_id = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap().id;
     let drafts: Vec<EventDraft> = (0..300)
         .map(|i| {
             let mut d = draft(i, i % 3);
@@ -190,7 +203,8 @@ fn store_300_events_a_third_invoices(conn: &mut DbConnection, tenant_id: i64) {
             d
         })
         .collect();
-    store_events(conn, tenant_id, None, &drafts, Utc::now().naive_utc()).unwrap();
+    store_events(&mut conn, tenant_id, None, &drafts, Utc::now().naive_utc()).unwrap();
+    Acme300 { conn, tenant_id, _pool: pool, _db: db }
 }
 
 /// Count exactly up to `limit` matches, with all the time needed.
@@ -202,25 +216,18 @@ fn totals_are_exact_when_cheap_and_estimated_beyond(backend: Backend) {
     use auditlog_db::models::Role;
     use auditlog_db::queries::events::{count_or_estimate, EventFilter};
     use auditlog_db::visibility::Viewer;
-    let db = TestDatabase::new(backend);
-    let pool = db.migrated_pool(1);
-    let mut conn = pool.get().unwrap();
-    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
-    store_300_events_a_third_invoices(&mut conn, tenant.id);
-    let admin = Viewer { tenant_id: tenant.id, role: Role::Admin, actor_id: "x".into() };
+    let Acme300 { ref mut conn, tenant_id, .. } = acme_with_300_events(backend);
+    let admin = Viewer { tenant_id, role: Role::Admin, actor_id: "x".into() };
     let manager = Viewer { role: Role::Manager, ..admin.clone() };
     let invoices = EventFilter { module: Some("invoice".into()), ..Default::default() };
     // Few matches: counted exactly.
-    assert_eq!(count_or_estimate(&mut conn, &admin, &invoices, counting(500)).unwrap(), (100, false));
+    assert_eq!(count_or_estimate(conn, &admin, &invoices, counting(500)).unwrap(), (100, false));
     // Many matches, nothing narrowing an admin's view: the chain head is the exact count.
-    assert_eq!(
-        count_or_estimate(&mut conn, &admin, &EventFilter::default(), counting(50)).unwrap(),
-        (300, false)
-    );
+    assert_eq!(count_or_estimate(conn, &admin, &EventFilter::default(), counting(50)).unwrap(), (300, false));
     // Many matches otherwise, in a tenant no bigger than an estimate's sample: counted whole.
-    assert_eq!(count_or_estimate(&mut conn, &manager, &invoices, counting(50)).unwrap(), (100, false));
+    assert_eq!(count_or_estimate(conn, &manager, &invoices, counting(50)).unwrap(), (100, false));
     assert_eq!(
-        count_or_estimate(&mut conn, &manager, &EventFilter::default(), counting(50)).unwrap(),
+        count_or_estimate(conn, &manager, &EventFilter::default(), counting(50)).unwrap(),
         (300, false)
     );
 }
@@ -241,12 +248,8 @@ fn recent_estimates_are_answered(backend: Backend) {
     use auditlog_db::models::Role;
     use auditlog_db::queries::events::{list, EventFilter, ListRequest, Paging, Sort};
     use auditlog_db::visibility::Viewer;
-    let db = TestDatabase::new(backend);
-    let pool = db.migrated_pool(1);
-    let mut conn = pool.get().unwrap();
-    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
-    store_300_events_a_third_invoices(&mut conn, tenant.id);
-    let manager = Viewer { tenant_id: tenant.id, role: Role::Manager, actor_id: "x".into() };
+    let Acme300 { ref mut conn, tenant_id, .. } = acme_with_300_events(backend);
+    let manager = Viewer { tenant_id, role: Role::Manager, actor_id: "x".into() };
     let invoices = EventFilter { module: Some("invoice".into()), ..Default::default() };
     let mut page = |page: u32, recent_estimate: Option<i64>| {
         let request = ListRequest {
@@ -257,7 +260,7 @@ fn recent_estimates_are_answered(backend: Backend) {
             exact_count_limit: 10_000,
             recent_estimate,
         };
-        let page = list(&mut conn, &manager, &request).unwrap();
+        let page = list(conn, &manager, &request).unwrap();
         (page.items.len(), page.total, page.total_is_estimate)
     };
     assert_eq!(page(1, None), (10, Some(100), false));
@@ -283,44 +286,40 @@ fn slow_counts_are_estimated(backend: Backend) {
     use auditlog_db::models::Role;
     use auditlog_db::queries::events::{count_or_estimate, Counting, EventFilter};
     use auditlog_db::visibility::Viewer;
-    let db = TestDatabase::new(backend);
-    let pool = db.migrated_pool(1);
-    let mut conn = pool.get().unwrap();
-    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
-    store_300_events_a_third_invoices(&mut conn, tenant.id);
-    let manager = Viewer { tenant_id: tenant.id, role: Role::Manager, actor_id: "x".into() };
+    let Acme300 { ref mut conn, tenant_id, .. } = acme_with_300_events(backend);
+    let manager = Viewer { tenant_id, role: Role::Manager, actor_id: "x".into() };
     let invoices = EventFilter { module: Some("invoice".into()), ..Default::default() };
     let no_time = |at_least| Counting { limit: 10_000, time: std::time::Duration::ZERO, at_least };
     // 300 events are fewer than a sample: counted whole, so exact after all.
-    assert_eq!(count_or_estimate(&mut conn, &manager, &invoices, no_time(150)).unwrap(), (100, false));
-    assert_eq!(count_or_estimate(&mut conn, &manager, &invoices, counting(10_000)).unwrap(), (100, false));
+    assert_eq!(count_or_estimate(conn, &manager, &invoices, no_time(150)).unwrap(), (100, false));
+    assert_eq!(count_or_estimate(conn, &manager, &invoices, counting(10_000)).unwrap(), (100, false));
     // Beyond a sample's size, an estimate, flagged, no lower than what the page showed.
     let more: Vec<EventDraft> = (0..10_200).map(|i| draft(i, 7)).collect();
     for batch in more.chunks(1_000) {
-        store_events(&mut conn, tenant.id, None, batch, Utc::now().naive_utc()).unwrap();
+        store_events(conn, tenant_id, None, batch, Utc::now().naive_utc()).unwrap();
     }
-    let (estimate, flagged) = count_or_estimate(&mut conn, &manager, &invoices, no_time(0)).unwrap();
+    let (estimate, flagged) = count_or_estimate(conn, &manager, &invoices, no_time(0)).unwrap();
     assert!(flagged);
     assert!((50..=300).contains(&estimate), "{estimate}");
-    assert_eq!(count_or_estimate(&mut conn, &manager, &invoices, no_time(5_000)).unwrap(), (5_000, true));
+    assert_eq!(count_or_estimate(conn, &manager, &invoices, no_time(5_000)).unwrap(), (5_000, true));
     // A filter on a column these events leave empty matches none of the sample.
     let records = EventFilter { entity_type: Some("booking".into()), ..Default::default() };
-    assert_eq!(count_or_estimate(&mut conn, &manager, &records, no_time(0)).unwrap(), (0, true));
+    assert_eq!(count_or_estimate(conn, &manager, &records, no_time(0)).unwrap(), (0, true));
     // More matches than the limit: an estimate too, never below the limit.
-    let (estimate, flagged) = count_or_estimate(&mut conn, &manager, &invoices, counting(50)).unwrap();
+    let (estimate, flagged) = count_or_estimate(conn, &manager, &invoices, counting(50)).unwrap();
     assert!(flagged);
     assert!((51..=300).contains(&estimate), "{estimate}");
-    let (estimate, flagged) = count_or_estimate(&mut conn, &manager, &invoices, counting(99)).unwrap();
+    let (estimate, flagged) = count_or_estimate(conn, &manager, &invoices, counting(99)).unwrap();
     assert!(flagged && estimate >= 100, "{estimate}");
     // A keyword in more events than the limit (SQLite's index says so before anything is
     // counted): estimated from the sample's own text, 10 200 in truth.
     let common = EventFilter { q: Some("of writer 7".into()), ..Default::default() };
-    let (estimate, flagged) = count_or_estimate(&mut conn, &manager, &common, counting(1_000)).unwrap();
+    let (estimate, flagged) = count_or_estimate(conn, &manager, &common, counting(1_000)).unwrap();
     assert!(flagged);
     assert!((9_500..=10_900).contains(&estimate), "{estimate}");
     let rare = EventFilter { q: Some("event 17 of writer 7".into()), ..Default::default() };
-    assert_eq!(count_or_estimate(&mut conn, &manager, &rare, counting(1_000)).unwrap(), (1, false));
-    assert_eq!(count_or_estimate(&mut conn, &manager, &invoices, counting(10_000)).unwrap(), (100, false));
+    assert_eq!(count_or_estimate(conn, &manager, &rare, counting(1_000)).unwrap(), (1, false));
+    assert_eq!(count_or_estimate(conn, &manager, &invoices, counting(10_000)).unwrap(), (100, false));
 }
 
 #[test]

@@ -372,7 +372,8 @@ def method_notes(meta):
     return [
         "## How the figures are taken",
         "",
-        "- Each backend runs its own `auditlog serve` (the build named above) with `RUST_LOG=warn`; the harness "
+        "- Each backend runs its own `auditlog serve` (the build named above) with `RUST_LOG=warn` and "
+        "`ESTIMATE_REUSE_SECONDS=0` (every estimated total made afresh, as on a first visit); the harness "
         "(Python, one client connection with keep-alive) and the database run on the same machine. The raw side "
         "is the same SQL or the same rows through psycopg (PostgreSQL) or Python's sqlite3 module.",
         "- Ingest: the same generated events are posted as `{\"events\": [1000 events]}` with an API token "

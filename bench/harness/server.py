@@ -68,7 +68,10 @@ def base_env(database_url, workdir):
     # Started in `workdir`, so the repository's `.env` (if any) is not read either.
     env.update(DATABASE_URL=database_url, RUST_LOG="warn", STATIC_DIR="/nonexistent", ARCHIVE_INTERVAL_SECONDS="0",
                DATA_DIR=workdir, ARCHIVE_DIR=os.path.join(workdir, "archives"),
-               JWT_SECRET="bench-" + secrets.token_hex(32))
+               JWT_SECRET="bench-" + secrets.token_hex(32),
+               # Every page total estimated afresh: the figures are what a first visit costs, not
+               # what paging on costs once the server keeps the estimate (30 s by default).
+               ESTIMATE_REUSE_SECONDS="0")
     return env
 
 

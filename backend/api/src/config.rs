@@ -29,6 +29,9 @@ pub struct Settings {
     pub archive_dir: PathBuf,
     /// Seconds between scheduled retention runs; 0 turns the schedule off.
     pub archive_interval_seconds: u64,
+    /// Seconds an estimated page total is answered again to the same reader for the same filters;
+    /// 0 estimates every time.
+    pub estimate_reuse_seconds: u64,
     pub dev_mode: bool,
     /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -63,6 +66,7 @@ impl Settings {
             pdf_max_rows: number("PDF_MAX_ROWS", 20_000)?,
             archive_dir: PathBuf::from(var("ARCHIVE_DIR").unwrap_or_else(|| "data/archives".into())),
             archive_interval_seconds: number("ARCHIVE_INTERVAL_SECONDS", 3600)?,
+            estimate_reuse_seconds: number("ESTIMATE_REUSE_SECONDS", 30)?,
             dev_mode: matches!(var("AUDITLOG_DEV").as_deref(), Some("1" | "true" | "yes")),
             trusted_proxies: parse_proxies(&var("TRUSTED_PROXIES").unwrap_or_default())?,
             cors_allowed_origins: parse_origins(&var("CORS_ALLOWED_ORIGINS").unwrap_or_default())?,

@@ -1,4 +1,5 @@
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
 use auditlog_db::connection::DbConnection;
@@ -32,7 +33,7 @@ impl AppState {
         AppState {
             pool,
             aggregates: Arc::new(Aggregates::new(settings.db_pool_size)),
-            estimates: Arc::default(),
+            estimates: Arc::new(KeptEstimates::new(Duration::from_secs(settings.estimate_reuse_seconds))),
             keys: Arc::new(keys),
             settings: Arc::new(settings),
             events_stored: Arc::new(watch::channel(0).0),

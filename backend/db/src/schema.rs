@@ -135,6 +135,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Events per action and actor, split by what visibility looks at; kept by triggers on
+    /// `events`. `actor_email` is '' when the events name none.
+    facet_counts (tenant_id, action, module, verb, actor_id, actor_name, actor_email, admin_private, deleted) {
+        tenant_id -> BigInt,
+        action -> Text,
+        module -> Text,
+        verb -> Text,
+        actor_id -> Text,
+        actor_name -> Text,
+        actor_email -> Text,
+        admin_private -> Bool,
+        deleted -> Bool,
+        events -> BigInt,
+    }
+}
+
+diesel::table! {
     mutation_guard (mode) {
         mode -> Text,
     }
@@ -150,5 +167,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     login_throttle,
     archives,
+    facet_counts,
     mutation_guard
 );

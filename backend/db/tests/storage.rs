@@ -242,6 +242,111 @@ fn totals_are_exact_when_cheap_and_estimated_beyond_on_postgres() {
     totals_are_exact_when_cheap_and_estimated_beyond(Backend::Postgres);
 }
 
+/// The facet counts kept by triggers equal a count of the events themselves after every kind of
+/// write: ingest (batches with admin-private events and e-mails), tombstones (which blank the
+/// actor) and retention (which removes a prefix of the chain), per tenant.
+fn facet_counts_follow_every_write(backend: Backend) {
+    use auditlog_db::archive::archive_next;
+    use auditlog_db::queries::deletion::tombstone;
+    use auditlog_db::schema::facet_counts;
+    use std::collections::BTreeMap;
+    type Key = (i64, String, String, String, String, String, String, bool, bool);
+    let db = TestDatabase::new(backend);
+    let pool = db.migrated_pool(1);
+    let mut conn = pool.get().unwrap();
+    let acme = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap().id;
+    let globex = tenants::ensure(&mut conn, "globex", "Globex", "UTC").unwrap().id;
+    let drafts = |n: usize| -> Vec<EventDraft> {
+        (0..n)
+            .map(|i| {
+                let mut d = draft(i, i % 4);
+                let (module, verb) =
+                    [("booking", "created"), ("invoice", "sent"), ("user", "deleted")][i % 3];
+                (d.module, d.verb, d.action) = (module.into(), verb.into(), format!("{module}.{verb}"));
+                d.actor.role = (i % 4 == 0).then(|| "admin".into());
+                d.actor.email = (i % 4 == 1).then(|| "one@acme.test".into());
+                d.external_id = None;
+                d
+            })
+            .collect()
+    };
+    let check = |conn: &mut DbConnection, when: &str| {
+        let kept: BTreeMap<Key, i64> = facet_counts::table
+            .select((
+                (
+                    facet_counts::tenant_id,
+                    facet_counts::action,
+                    facet_counts::module,
+                    facet_counts::verb,
+                    facet_counts::actor_id,
+                    facet_counts::actor_name,
+                    facet_counts::actor_email,
+                    facet_counts::admin_private,
+                    facet_counts::deleted,
+                ),
+                facet_counts::events,
+            ))
+            .load::<(Key, i64)>(conn)
+            .unwrap()
+            .into_iter()
+            .collect();
+        let mut counted: BTreeMap<Key, i64> = BTreeMap::new();
+        for row in events::table.select(EventRow::as_select()).load::<EventRow>(conn).unwrap() {
+            let key = (
+                row.tenant_id,
+                row.action,
+                row.module,
+                row.verb,
+                row.actor_id,
+                row.actor_name,
+                row.actor_email.unwrap_or_default(),
+                row.admin_private,
+                row.deleted_at.is_some(),
+            );
+            *counted.entry(key).or_default() += 1;
+        }
+        assert_eq!(kept, counted, "{when}");
+        kept
+    };
+    let now = Utc::now().naive_utc();
+    store_events(&mut conn, acme, None, &drafts(60), now).unwrap();
+    store_events(&mut conn, acme, None, &drafts(30), now).unwrap();
+    store_events(&mut conn, globex, None, &drafts(7), now).unwrap();
+    let kept = check(&mut conn, "after ingest");
+    assert!(kept.keys().any(|k| k.7) && kept.keys().any(|k| k.6 == "one@acme.test"), "{kept:?}");
+    assert_eq!(kept.values().sum::<i64>(), 97);
+
+    let ids: Vec<i64> = events::table
+        .filter(events::tenant_id.eq(acme))
+        .order(events::seq)
+        .select(events::id)
+        .load(&mut conn)
+        .unwrap();
+    tombstone(&mut conn, acme, &ids[10..30], "test", now).unwrap();
+    let kept = check(&mut conn, "after tombstones");
+    assert_eq!(kept.iter().filter(|(k, _)| k.8).map(|(_, n)| n).sum::<i64>(), 20);
+
+    let dir = std::env::temp_dir().join(format!("auditlog-facets-{backend:?}-{}", std::process::id()));
+    let cutoff = now + chrono::TimeDelta::days(1);
+    archive_next(&mut conn, acme, cutoff, &dir, 50, false).unwrap().expect("an archive");
+    let kept = check(&mut conn, "after retention");
+    assert_eq!(kept.iter().filter(|(k, _)| k.0 == acme).map(|(_, n)| n).sum::<i64>(), 40);
+    archive_next(&mut conn, acme, cutoff, &dir, 50, false).unwrap().expect("an archive");
+    let kept = check(&mut conn, "after retention of the rest");
+    assert!(kept.keys().all(|k| k.0 == globex), "no zero counts are left behind: {kept:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn facet_counts_follow_every_write_on_sqlite() {
+    facet_counts_follow_every_write(Backend::Sqlite);
+}
+
+#[test]
+fn facet_counts_follow_every_write_on_postgres() {
+    facet_counts_follow_every_write(Backend::Postgres);
+}
+
 /// A page given an estimate made moments ago answers it, flagged and never below what the pages
 /// up to it show, without counting; the last page still knows its exact total.
 fn recent_estimates_are_answered(backend: Backend) {

@@ -42,6 +42,7 @@ pub fn settings(url: &str) -> Settings {
         pdf_max_rows: 100,
         archive_dir: unique_dir("archives"),
         archive_interval_seconds: 0,
+        estimate_reuse_seconds: 30,
         dev_mode: false,
         trusted_proxies: Vec::new(),
         cors_allowed_origins: Vec::new(),

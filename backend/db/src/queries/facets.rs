@@ -1,13 +1,17 @@
-//! Distinct values (with counts) of the visible events, for the dashboard's filter pickers.
+//! Distinct values (with counts) of the visible events, for the dashboard's filter pickers: read
+//! from `facet_counts`, which triggers keep in step with `events`, so each is a lookup over a few
+//! thousand rows however many events there are.
 
-use diesel::dsl::{count_star, max};
+use diesel::dsl::{max, sql};
+use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 
 use super::{contains_pattern, lower};
 use crate::connection::DbConnection;
 use crate::error::StoreResult;
-use crate::schema::events;
-use crate::visibility::{visible_to, EventPredicate, Viewer};
+use crate::schema::facet_counts;
+use crate::visibility::{facets_visible_to, FacetPredicate, Viewer};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActorFacet {
@@ -31,6 +35,11 @@ pub struct ActionFacet {
     pub count: i64,
 }
 
+/// `SUM(events)`, a BIGINT on both backends (diesel's `sum` of a BIGINT is a NUMERIC).
+fn total() -> SqlLiteral<BigInt> {
+    sql::<BigInt>("CAST(SUM(events) AS BIGINT)")
+}
+
 /// Actors of visible events whose name or e-mail contains `q` (or whose id is `q`), most active first.
 pub fn actors(
     conn: &mut DbConnection,
@@ -39,24 +48,30 @@ pub fn actors(
     limit: i64,
 ) -> StoreResult<Vec<ActorFacet>> {
     // Deleted entries have no actor left to offer.
-    let mut condition: EventPredicate = Box::new(visible_to(viewer).and(events::deleted_at.is_null()));
+    let mut condition: FacetPredicate =
+        Box::new(facets_visible_to(viewer).and(facet_counts::deleted.eq(false)));
     if let Some(q) = q.filter(|q| !q.is_empty()) {
         let pattern = contains_pattern(&q.to_lowercase());
         condition = Box::new(
             condition.and(
-                lower(events::actor_name)
+                lower(facet_counts::actor_name)
                     .like(pattern.clone())
                     .escape('\\')
-                    .or(lower(events::actor_email.assume_not_null()).like(pattern).escape('\\'))
-                    .or(events::actor_id.eq(q.to_string())),
+                    .or(lower(facet_counts::actor_email).like(pattern).escape('\\'))
+                    .or(facet_counts::actor_id.eq(q.to_string())),
             ),
         );
     }
-    let rows: Vec<(String, Option<String>, Option<String>, i64)> = events::table
+    let rows: Vec<(String, Option<String>, Option<String>, i64)> = facet_counts::table
         .filter(condition)
-        .group_by(events::actor_id)
-        .select((events::actor_id, max(events::actor_name), max(events::actor_email), count_star()))
-        .order((count_star().desc(), events::actor_id.asc()))
+        .group_by(facet_counts::actor_id)
+        .select((
+            facet_counts::actor_id,
+            max(facet_counts::actor_name),
+            max(facet_counts::actor_email),
+            total(),
+        ))
+        .order((total().desc(), facet_counts::actor_id.asc()))
         .limit(limit)
         .load(conn)?;
     Ok(rows
@@ -64,7 +79,7 @@ pub fn actors(
         .map(|(id, name, email, count)| ActorFacet {
             name: name.unwrap_or_else(|| id.clone()),
             id,
-            email,
+            email: email.filter(|e| !e.is_empty()),
             count,
         })
         .collect())
@@ -72,22 +87,22 @@ pub fn actors(
 
 /// Modules of visible events, alphabetically.
 pub fn modules(conn: &mut DbConnection, viewer: &Viewer) -> StoreResult<Vec<ValueFacet>> {
-    let rows: Vec<(String, i64)> = events::table
-        .filter(visible_to(viewer))
-        .group_by(events::module)
-        .select((events::module, count_star()))
-        .order(events::module.asc())
+    let rows: Vec<(String, i64)> = facet_counts::table
+        .filter(facets_visible_to(viewer))
+        .group_by(facet_counts::module)
+        .select((facet_counts::module, total()))
+        .order(facet_counts::module.asc())
         .load(conn)?;
     Ok(rows.into_iter().map(|(value, count)| ValueFacet { value, count }).collect())
 }
 
 /// Actions of visible events, alphabetically.
 pub fn actions(conn: &mut DbConnection, viewer: &Viewer) -> StoreResult<Vec<ActionFacet>> {
-    let rows: Vec<(String, String, String, i64)> = events::table
-        .filter(visible_to(viewer))
-        .group_by((events::action, events::module, events::verb))
-        .select((events::action, events::module, events::verb, count_star()))
-        .order(events::action.asc())
+    let rows: Vec<(String, String, String, i64)> = facet_counts::table
+        .filter(facets_visible_to(viewer))
+        .group_by((facet_counts::action, facet_counts::module, facet_counts::verb))
+        .select((facet_counts::action, facet_counts::module, facet_counts::verb, total()))
+        .order(facet_counts::action.asc())
         .load(conn)?;
     Ok(rows
         .into_iter()

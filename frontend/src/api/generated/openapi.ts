@@ -234,10 +234,10 @@ export interface paths {
         };
         /**
          * Actions of the events the caller may see.
-         * @description An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
-         *     and visibility for twenty times that, between 5 and 60 seconds; after that, for up to 10
-         *     minutes, it is still answered at once while a new one is computed for the next caller. A
-         *     reused answer carries an `Age` header (seconds); quicker answers are always current.
+         * @description The counts are kept as events are written (and deleted, and archived), so an answer is a
+         *     lookup, current, whatever the number of events. Should one still take 250 ms or more, it is
+         *     reused as the activity chart's are (twenty times that, 5 to 60 seconds, then served for up to
+         *     10 minutes while computed again; a reused answer carries `Age`).
          */
         get: operations["listActionFacets"];
         put?: never;
@@ -257,10 +257,10 @@ export interface paths {
         };
         /**
          * Actors of the events the caller may see, for search-as-you-type.
-         * @description An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
-         *     and visibility for twenty times that, between 5 and 60 seconds; after that, for up to 10
-         *     minutes, it is still answered at once while a new one is computed for the next caller. A
-         *     reused answer carries an `Age` header (seconds); quicker answers are always current.
+         * @description The counts are kept as events are written (and deleted, and archived), so an answer is a
+         *     lookup, current, whatever the number of events. Should one still take 250 ms or more, it is
+         *     reused as the activity chart's are (twenty times that, 5 to 60 seconds, then served for up to
+         *     10 minutes while computed again; a reused answer carries `Age`).
          */
         get: operations["listActorFacets"];
         put?: never;
@@ -280,10 +280,10 @@ export interface paths {
         };
         /**
          * Modules of the events the caller may see.
-         * @description An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
-         *     and visibility for twenty times that, between 5 and 60 seconds; after that, for up to 10
-         *     minutes, it is still answered at once while a new one is computed for the next caller. A
-         *     reused answer carries an `Age` header (seconds); quicker answers are always current.
+         * @description The counts are kept as events are written (and deleted, and archived), so an answer is a
+         *     lookup, current, whatever the number of events. Should one still take 250 ms or more, it is
+         *     reused as the activity chart's are (twenty times that, 5 to 60 seconds, then served for up to
+         *     10 minutes while computed again; a reused answer carries `Age`).
          */
         get: operations["listModuleFacets"];
         put?: never;
@@ -711,8 +711,9 @@ export interface components {
              * @description `true` when `total` is an estimate: more than 10 000 events match, or counting them takes
              *     longer than 5 ms. The estimate is the share of matches in a sample of 10 000 events spread
              *     evenly over the tenant's, and never less than the events up to and on this page. An
-             *     estimate is answered again for the same caller and filters for 30 seconds, so paging shows
-             *     one total (an exact total is always current; the last page's is always exact).
+             *     estimate is answered again to the same caller for the same filters for 30 seconds (the
+             *     server's `ESTIMATE_REUSE_SECONDS`), so paging shows one total; an exact total is always
+             *     current, and the last page's is always exact.
              */
             total_is_estimate: boolean;
         };

@@ -147,7 +147,7 @@ diesel::table! {
         actor_email -> Text,
         admin_private -> Bool,
         deleted -> Bool,
-        events -> BigInt,
+        event_count -> BigInt,
     }
 }
 

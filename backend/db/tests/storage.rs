@@ -207,6 +207,17 @@ fn acme_with_300_events(backend: Backend) -> Acme300 {
     Acme300 { conn, tenant_id, _pool: pool, _db: db }
 }
 
+/// The invoices, with a date bound that matches them all but that the kept facet counts cannot
+/// answer: their total is counted (or estimated) from the events.
+fn dated_invoices() -> auditlog_db::queries::events::EventFilter {
+    let since = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+    auditlog_db::queries::events::EventFilter {
+        module: Some("invoice".into()),
+        from: Some(since),
+        ..Default::default()
+    }
+}
+
 /// Count exactly up to `limit` matches, with all the time needed.
 fn counting(limit: i64) -> auditlog_db::queries::events::Counting {
     auditlog_db::queries::events::Counting { limit, time: std::time::Duration::from_secs(60), at_least: 0 }
@@ -219,11 +230,16 @@ fn totals_are_exact_when_cheap_and_estimated_beyond(backend: Backend) {
     let Acme300 { ref mut conn, tenant_id, .. } = acme_with_300_events(backend);
     let admin = Viewer { tenant_id, role: Role::Admin, actor_id: "x".into() };
     let manager = Viewer { role: Role::Manager, ..admin.clone() };
-    let invoices = EventFilter { module: Some("invoice".into()), ..Default::default() };
+    let invoices = dated_invoices();
     // Few matches: counted exactly.
     assert_eq!(count_or_estimate(conn, &admin, &invoices, counting(500)).unwrap(), (100, false));
     // Many matches, nothing narrowing an admin's view: the chain head is the exact count.
     assert_eq!(count_or_estimate(conn, &admin, &EventFilter::default(), counting(50)).unwrap(), (300, false));
+    // Many matches of what the kept facet counts hold: they say exactly how many.
+    let undated = EventFilter { from: None, ..invoices.clone() };
+    assert_eq!(count_or_estimate(conn, &manager, &undated, counting(50)).unwrap(), (100, false));
+    let writer_1 = EventFilter { actor_ids: vec!["w1".into()], ..Default::default() };
+    assert_eq!(count_or_estimate(conn, &manager, &writer_1, counting(50)).unwrap(), (100, false));
     // Many matches otherwise, in a tenant no bigger than an estimate's sample: counted whole.
     assert_eq!(count_or_estimate(conn, &manager, &invoices, counting(50)).unwrap(), (100, false));
     assert_eq!(
@@ -284,7 +300,7 @@ fn facet_counts_follow_every_write(backend: Backend) {
                     facet_counts::admin_private,
                     facet_counts::deleted,
                 ),
-                facet_counts::events,
+                facet_counts::event_count,
             ))
             .load::<(Key, i64)>(conn)
             .unwrap()
@@ -393,7 +409,7 @@ fn slow_counts_are_estimated(backend: Backend) {
     use auditlog_db::visibility::Viewer;
     let Acme300 { ref mut conn, tenant_id, .. } = acme_with_300_events(backend);
     let manager = Viewer { tenant_id, role: Role::Manager, actor_id: "x".into() };
-    let invoices = EventFilter { module: Some("invoice".into()), ..Default::default() };
+    let invoices = dated_invoices();
     let no_time = |at_least| Counting { limit: 10_000, time: std::time::Duration::ZERO, at_least };
     // 300 events are fewer than a sample: counted whole, so exact after all.
     assert_eq!(count_or_estimate(conn, &manager, &invoices, no_time(150)).unwrap(), (100, false));
@@ -406,6 +422,9 @@ fn slow_counts_are_estimated(backend: Backend) {
     let (estimate, flagged) = count_or_estimate(conn, &manager, &invoices, no_time(0)).unwrap();
     assert!(flagged);
     assert!((50..=300).contains(&estimate), "{estimate}");
+    // What the kept facet counts hold needs no time and no estimate.
+    let undated = EventFilter { from: None, ..invoices.clone() };
+    assert_eq!(count_or_estimate(conn, &manager, &undated, no_time(0)).unwrap(), (100, false));
     assert_eq!(count_or_estimate(conn, &manager, &invoices, no_time(5_000)).unwrap(), (5_000, true));
     // A filter on a column these events leave empty matches none of the sample.
     let records = EventFilter { entity_type: Some("booking".into()), ..Default::default() };

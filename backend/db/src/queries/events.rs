@@ -532,7 +532,8 @@ pub struct Counting {
 }
 
 /// The number of matching events: exact when nothing narrows an admin's view (the chain head
-/// says how many live events there are), or when there are at most `limit` and a bounded probe
+/// says how many live events there are), when the filter asks only what the kept facet counts
+/// hold (actors, module, verb, action), or when there are at most `limit` and a bounded probe
 /// finds them within `time`; else an estimate from the share of matches in an evenly spread
 /// sample, never below what is known (`limit + 1` when the probe saw that many, and `at_least`),
 /// unless the sample was every event, which makes it exact.
@@ -556,6 +557,9 @@ fn count_or_estimate_by(
     if *filter == EventFilter::default() && viewer.role == crate::models::Role::Admin {
         let tenant = crate::queries::tenants::get(conn, viewer.tenant_id)?;
         return Ok((tenant.head_seq - tenant.chain_base_seq, false));
+    }
+    if let Some(counted) = crate::queries::facets::count_matching(conn, viewer, filter)? {
+        return Ok((counted, false));
     }
     let backend = conn.backend();
     if *lookup == Lookup::Scan {

@@ -10,6 +10,7 @@ use diesel::sql_types::BigInt;
 use super::{contains_pattern, lower};
 use crate::connection::DbConnection;
 use crate::error::StoreResult;
+use crate::queries::events::EventFilter;
 use crate::schema::facet_counts;
 use crate::visibility::{facets_visible_to, FacetPredicate, Viewer};
 
@@ -35,9 +36,59 @@ pub struct ActionFacet {
     pub count: i64,
 }
 
-/// `SUM(events)`, a BIGINT on both backends (diesel's `sum` of a BIGINT is a NUMERIC).
+/// The events counted by the selected (or grouped) rows, a BIGINT on both backends and 0 for no
+/// rows (diesel's `sum` of a BIGINT is a nullable NUMERIC).
 fn total() -> SqlLiteral<BigInt> {
-    sql::<BigInt>("CAST(SUM(events) AS BIGINT)")
+    sql::<BigInt>("CAST(COALESCE(SUM(event_count), 0) AS BIGINT)")
+}
+
+/// The exact number of events matching `filter`, from the kept counts, when the filter asks
+/// only what they hold (actors, module, verb, action, "mine"): a lookup however many match.
+/// `None` for any other filter.
+pub(crate) fn count_matching(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    filter: &EventFilter,
+) -> StoreResult<Option<i64>> {
+    let EventFilter {
+        from: None,
+        until: None,
+        actor_ids,
+        module,
+        verb,
+        action,
+        entity_type: None,
+        entity_id: None,
+        ip: None,
+        q: None,
+        mine,
+        record: None,
+        ids,
+        through_seq: None,
+    } = filter
+    else {
+        return Ok(None);
+    };
+    if !ids.is_empty() {
+        return Ok(None);
+    }
+    let mut query = facet_counts::table.filter(facets_visible_to(viewer)).into_boxed();
+    if !actor_ids.is_empty() {
+        query = query.filter(facet_counts::actor_id.eq_any(actor_ids.clone()));
+    }
+    if let Some(module) = module {
+        query = query.filter(facet_counts::module.eq(module.clone()));
+    }
+    if let Some(verb) = verb {
+        query = query.filter(facet_counts::verb.eq(verb.clone()));
+    }
+    if let Some(action) = action {
+        query = query.filter(facet_counts::action.eq(action.clone()));
+    }
+    if *mine {
+        query = query.filter(facet_counts::actor_id.eq(viewer.actor_id.clone()));
+    }
+    Ok(Some(query.select(total()).first(conn)?))
 }
 
 /// Actors of visible events whose name or e-mail contains `q` (or whose id is `q`), most active first.

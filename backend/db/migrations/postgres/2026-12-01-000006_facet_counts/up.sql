@@ -13,7 +13,7 @@ CREATE TABLE facet_counts (
     actor_email TEXT NOT NULL,
     admin_private BOOLEAN NOT NULL,
     deleted BOOLEAN NOT NULL,
-    events BIGINT NOT NULL,
+    event_count BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, action, module, verb, actor_id, actor_name, actor_email, admin_private, deleted)
 );
 
@@ -34,10 +34,10 @@ BEGIN
         FROM old_rows
         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
         ON CONFLICT (tenant_id, action, module, verb, actor_id, actor_name, actor_email, admin_private, deleted)
-        DO UPDATE SET events = f.events + EXCLUDED.events;
+        DO UPDATE SET event_count = f.event_count + EXCLUDED.event_count;
         DELETE FROM facet_counts f
         USING (SELECT DISTINCT tenant_id, action, actor_id FROM old_rows) o
-        WHERE f.tenant_id = o.tenant_id AND f.action = o.action AND f.actor_id = o.actor_id AND f.events = 0;
+        WHERE f.tenant_id = o.tenant_id AND f.action = o.action AND f.actor_id = o.actor_id AND f.event_count = 0;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         INSERT INTO facet_counts AS f
@@ -46,7 +46,7 @@ BEGIN
         FROM new_rows
         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
         ON CONFLICT (tenant_id, action, module, verb, actor_id, actor_name, actor_email, admin_private, deleted)
-        DO UPDATE SET events = f.events + EXCLUDED.events;
+        DO UPDATE SET event_count = f.event_count + EXCLUDED.event_count;
     END IF;
     RETURN NULL;
 END $$;

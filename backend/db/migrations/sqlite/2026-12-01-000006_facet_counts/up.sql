@@ -11,7 +11,7 @@ CREATE TABLE facet_counts (
     actor_email TEXT NOT NULL,
     admin_private BOOLEAN NOT NULL,
     deleted BOOLEAN NOT NULL,
-    events BIGINT NOT NULL,
+    event_count BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, action, module, verb, actor_id, actor_name, actor_email, admin_private, deleted)
 );
 
@@ -26,32 +26,32 @@ CREATE TRIGGER events_facets_insert AFTER INSERT ON events BEGIN
     VALUES (NEW.tenant_id, NEW.action, NEW.module, NEW.verb, NEW.actor_id, NEW.actor_name,
             COALESCE(NEW.actor_email, ''), NEW.admin_private, NEW.deleted_at IS NOT NULL, 1)
     ON CONFLICT (tenant_id, action, module, verb, actor_id, actor_name, actor_email, admin_private, deleted)
-    DO UPDATE SET events = events + 1;
+    DO UPDATE SET event_count = event_count + 1;
 END;
 
 CREATE TRIGGER events_facets_delete AFTER DELETE ON events BEGIN
-    UPDATE facet_counts SET events = events - 1
+    UPDATE facet_counts SET event_count = event_count - 1
     WHERE tenant_id = OLD.tenant_id AND action = OLD.action AND module = OLD.module AND verb = OLD.verb
       AND actor_id = OLD.actor_id AND actor_name = OLD.actor_name
       AND actor_email = COALESCE(OLD.actor_email, '') AND admin_private = OLD.admin_private
       AND deleted = (OLD.deleted_at IS NOT NULL);
     DELETE FROM facet_counts
-    WHERE tenant_id = OLD.tenant_id AND action = OLD.action AND actor_id = OLD.actor_id AND events = 0;
+    WHERE tenant_id = OLD.tenant_id AND action = OLD.action AND actor_id = OLD.actor_id AND event_count = 0;
 END;
 
 CREATE TRIGGER events_facets_update
 AFTER UPDATE OF tenant_id, action, module, verb, actor_id, actor_name, actor_email, admin_private, deleted_at
 ON events BEGIN
-    UPDATE facet_counts SET events = events - 1
+    UPDATE facet_counts SET event_count = event_count - 1
     WHERE tenant_id = OLD.tenant_id AND action = OLD.action AND module = OLD.module AND verb = OLD.verb
       AND actor_id = OLD.actor_id AND actor_name = OLD.actor_name
       AND actor_email = COALESCE(OLD.actor_email, '') AND admin_private = OLD.admin_private
       AND deleted = (OLD.deleted_at IS NOT NULL);
     DELETE FROM facet_counts
-    WHERE tenant_id = OLD.tenant_id AND action = OLD.action AND actor_id = OLD.actor_id AND events = 0;
+    WHERE tenant_id = OLD.tenant_id AND action = OLD.action AND actor_id = OLD.actor_id AND event_count = 0;
     INSERT INTO facet_counts
     VALUES (NEW.tenant_id, NEW.action, NEW.module, NEW.verb, NEW.actor_id, NEW.actor_name,
             COALESCE(NEW.actor_email, ''), NEW.admin_private, NEW.deleted_at IS NOT NULL, 1)
     ON CONFLICT (tenant_id, action, module, verb, actor_id, actor_name, actor_email, admin_private, deleted)
-    DO UPDATE SET events = events + 1;
+    DO UPDATE SET event_count = event_count + 1;
 END;

@@ -223,7 +223,7 @@ def summary_rows(res):
         rows.append(Row(
             "Aggregates, first visit", "Chart and facets asked once before the load (computed, not reused): slowest",
             spread([a["ms"] for a in slowest], ms), "", "", "", None, "",
-            f"`{worst['path'].removeprefix('/api/v1')}`; an answer that takes ≥ 250 ms is reused for 20× its time "
+            f"`{worst['path'].removeprefix('/api/v1')}`; an answer that takes ≥ 100 ms is reused for 20× its time "
             "(5–60 s), then served while it is computed again in the background, so the load reads kept answers",
         ))
 

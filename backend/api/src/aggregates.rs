@@ -25,7 +25,7 @@ use tokio::sync::Semaphore;
 use crate::error::ApiError;
 
 /// Computations at least this slow are reused.
-pub const REUSE_AFTER: Duration = Duration::from_millis(250);
+pub const REUSE_AFTER: Duration = Duration::from_millis(100);
 const SHORTEST_REUSE: Duration = Duration::from_secs(5);
 const LONGEST_REUSE: Duration = Duration::from_secs(60);
 /// How old a slow answer may be and still be served while a new one is computed.

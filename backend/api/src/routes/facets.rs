@@ -75,7 +75,7 @@ pub struct ActionFacetList {
 /// Actors of the events the caller may see, for search-as-you-type.
 ///
 /// The counts are kept as events are written (and deleted, and archived), so an answer is a
-/// lookup, current, whatever the number of events. Should one still take 250 ms or more, it is
+/// lookup, current, whatever the number of events. Should one still take 100 ms or more, it is
 /// reused as the activity chart's are (twenty times that, 5 to 60 seconds, then served for up to
 /// 10 minutes while computed again; a reused answer carries `Age`).
 #[utoipa::path(operation_id = "listActorFacets", tag = "facets", security(("bearer" = [])), params(ActorFacetParams), responses(
@@ -120,7 +120,7 @@ pub async fn actors(
 /// Modules of the events the caller may see.
 ///
 /// The counts are kept as events are written (and deleted, and archived), so an answer is a
-/// lookup, current, whatever the number of events. Should one still take 250 ms or more, it is
+/// lookup, current, whatever the number of events. Should one still take 100 ms or more, it is
 /// reused as the activity chart's are (twenty times that, 5 to 60 seconds, then served for up to
 /// 10 minutes while computed again; a reused answer carries `Age`).
 #[utoipa::path(operation_id = "listModuleFacets", tag = "facets", security(("bearer" = [])), responses(
@@ -142,7 +142,7 @@ pub async fn modules(state: web::Data<AppState>, caller: Caller) -> Result<HttpR
 /// Actions of the events the caller may see.
 ///
 /// The counts are kept as events are written (and deleted, and archived), so an answer is a
-/// lookup, current, whatever the number of events. Should one still take 250 ms or more, it is
+/// lookup, current, whatever the number of events. Should one still take 100 ms or more, it is
 /// reused as the activity chart's are (twenty times that, 5 to 60 seconds, then served for up to
 /// 10 minutes while computed again; a reused answer carries `Age`).
 #[utoipa::path(operation_id = "listActionFacets", tag = "facets", security(("bearer" = [])), responses(

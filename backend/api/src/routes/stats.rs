@@ -133,7 +133,7 @@ pub fn assemble(
 /// Event counts per hour or day, with the list's filters and visibility. Without `from`/`to`/
 /// `range` the last 30 days (day buckets) or 48 hours (hour buckets) are counted.
 ///
-/// An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
+/// An answer that took 100 ms or more to compute (a large tenant) is reused for the same request
 /// and visibility for twenty times that, between 5 and 60 seconds; after that, for up to 10
 /// minutes, it is still answered at once while a new one is computed for the next caller. A
 /// reused answer carries an `Age` header (seconds); quicker answers are always current.

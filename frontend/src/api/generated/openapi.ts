@@ -235,7 +235,7 @@ export interface paths {
         /**
          * Actions of the events the caller may see.
          * @description The counts are kept as events are written (and deleted, and archived), so an answer is a
-         *     lookup, current, whatever the number of events. Should one still take 250 ms or more, it is
+         *     lookup, current, whatever the number of events. Should one still take 100 ms or more, it is
          *     reused as the activity chart's are (twenty times that, 5 to 60 seconds, then served for up to
          *     10 minutes while computed again; a reused answer carries `Age`).
          */
@@ -258,7 +258,7 @@ export interface paths {
         /**
          * Actors of the events the caller may see, for search-as-you-type.
          * @description The counts are kept as events are written (and deleted, and archived), so an answer is a
-         *     lookup, current, whatever the number of events. Should one still take 250 ms or more, it is
+         *     lookup, current, whatever the number of events. Should one still take 100 ms or more, it is
          *     reused as the activity chart's are (twenty times that, 5 to 60 seconds, then served for up to
          *     10 minutes while computed again; a reused answer carries `Age`).
          */
@@ -281,7 +281,7 @@ export interface paths {
         /**
          * Modules of the events the caller may see.
          * @description The counts are kept as events are written (and deleted, and archived), so an answer is a
-         *     lookup, current, whatever the number of events. Should one still take 250 ms or more, it is
+         *     lookup, current, whatever the number of events. Should one still take 100 ms or more, it is
          *     reused as the activity chart's are (twenty times that, 5 to 60 seconds, then served for up to
          *     10 minutes while computed again; a reused answer carries `Age`).
          */
@@ -345,7 +345,7 @@ export interface paths {
         /**
          * Event counts per hour or day, with the list's filters and visibility. Without `from`/`to`/
          *     `range` the last 30 days (day buckets) or 48 hours (hour buckets) are counted.
-         * @description An answer that took 250 ms or more to compute (a large tenant) is reused for the same request
+         * @description An answer that took 100 ms or more to compute (a large tenant) is reused for the same request
          *     and visibility for twenty times that, between 5 and 60 seconds; after that, for up to 10
          *     minutes, it is still answered at once while a new one is computed for the next caller. A
          *     reused answer carries an `Age` header (seconds); quicker answers are always current.

@@ -102,6 +102,25 @@ fn every_postgres_key_leads_with_the_tenant() {
     }
 }
 
+/// `#[test]`s `<name>::sqlite` and `<name>::postgres`, running `fn <name>(Backend)` on each.
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        mod $name {
+            use super::*;
+
+            #[test]
+            fn sqlite() {
+                $name(Backend::Sqlite);
+            }
+
+            #[test]
+            fn postgres() {
+                $name(Backend::Postgres);
+            }
+        }
+    };
+}
+
 fn draft(i: usize, writer: usize) -> EventDraft {
     EventDraft {
         external_id: Some(format!("w{writer}-e{i}")),
@@ -169,15 +188,7 @@ fn concurrent_writers_keep_the_chain_intact(backend: Backend) {
     }
 }
 
-#[test]
-fn concurrent_writers_keep_the_chain_intact_on_sqlite() {
-    concurrent_writers_keep_the_chain_intact(Backend::Sqlite);
-}
-
-#[test]
-fn concurrent_writers_keep_the_chain_intact_on_postgres() {
-    concurrent_writers_keep_the_chain_intact(Backend::Postgres);
-}
+on_both_backends!(concurrent_writers_keep_the_chain_intact);
 
 /// Tenant "acme" with 300 events from three writers, every third (100) an invoice, and a
 /// connection to its database.
@@ -248,15 +259,7 @@ fn totals_are_exact_when_cheap_and_estimated_beyond(backend: Backend) {
     );
 }
 
-#[test]
-fn totals_are_exact_when_cheap_and_estimated_beyond_on_sqlite() {
-    totals_are_exact_when_cheap_and_estimated_beyond(Backend::Sqlite);
-}
-
-#[test]
-fn totals_are_exact_when_cheap_and_estimated_beyond_on_postgres() {
-    totals_are_exact_when_cheap_and_estimated_beyond(Backend::Postgres);
-}
+on_both_backends!(totals_are_exact_when_cheap_and_estimated_beyond);
 
 /// The facet counts kept by triggers equal a count of the events themselves after every kind of
 /// write: ingest (batches with admin-private events and e-mails), tombstones (which blank the
@@ -353,15 +356,7 @@ fn facet_counts_follow_every_write(backend: Backend) {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-#[test]
-fn facet_counts_follow_every_write_on_sqlite() {
-    facet_counts_follow_every_write(Backend::Sqlite);
-}
-
-#[test]
-fn facet_counts_follow_every_write_on_postgres() {
-    facet_counts_follow_every_write(Backend::Postgres);
-}
+on_both_backends!(facet_counts_follow_every_write);
 
 /// A page given an estimate made moments ago answers it, flagged and never below what the pages
 /// up to it show, without counting; the last page still knows its exact total.
@@ -391,15 +386,7 @@ fn recent_estimates_are_answered(backend: Backend) {
     assert_eq!(page(11, Some(480)), (0, Some(480), true));
 }
 
-#[test]
-fn recent_estimates_are_answered_on_sqlite() {
-    recent_estimates_are_answered(Backend::Sqlite);
-}
-
-#[test]
-fn recent_estimates_are_answered_on_postgres() {
-    recent_estimates_are_answered(Backend::Postgres);
-}
+on_both_backends!(recent_estimates_are_answered);
 
 /// A count that would take too long is not made: the total is estimated, flagged, and never
 /// below what the page has already shown (or the limit, when the probe saw that many).
@@ -446,15 +433,7 @@ fn slow_counts_are_estimated(backend: Backend) {
     assert_eq!(count_or_estimate(conn, &manager, &invoices, counting(10_000)).unwrap(), (100, false));
 }
 
-#[test]
-fn slow_counts_are_estimated_on_sqlite() {
-    slow_counts_are_estimated(Backend::Sqlite);
-}
-
-#[test]
-fn slow_counts_are_estimated_on_postgres() {
-    slow_counts_are_estimated(Backend::Postgres);
-}
+on_both_backends!(slow_counts_are_estimated);
 
 /// `budget::within` stops a query that runs past its time, and leaves the connection as it was:
 /// usable, and with no time limit on what follows.
@@ -503,15 +482,7 @@ fn budgets_stop_slow_queries(backend: Backend) {
     .unwrap();
 }
 
-#[test]
-fn budgets_stop_slow_queries_on_sqlite() {
-    budgets_stop_slow_queries(Backend::Sqlite);
-}
-
-#[test]
-fn budgets_stop_slow_queries_on_postgres() {
-    budgets_stop_slow_queries(Backend::Postgres);
-}
+on_both_backends!(budgets_stop_slow_queries);
 
 /// A keyword list is sorted like any list, whichever way the keyword is looked up (on SQLite a
 /// rare word's rows are fetched and sorted apart from the index order).
@@ -562,15 +533,7 @@ fn keyword_lists_keep_every_sort_order(backend: Backend) {
     }
 }
 
-#[test]
-fn keyword_lists_keep_every_sort_order_on_sqlite() {
-    keyword_lists_keep_every_sort_order(Backend::Sqlite);
-}
-
-#[test]
-fn keyword_lists_keep_every_sort_order_on_postgres() {
-    keyword_lists_keep_every_sort_order(Backend::Postgres);
-}
+on_both_backends!(keyword_lists_keep_every_sort_order);
 
 /// A date filter's estimate: events arrive in time order, so a sample of only the newest would
 /// count a recent range as everything; the spread sample finds its real share.
@@ -607,15 +570,7 @@ fn estimated_totals_follow_a_date_filter(backend: Backend) {
     assert!((4_800..=7_200).contains(&estimate), "{estimate}");
 }
 
-#[test]
-fn estimated_totals_follow_a_date_filter_on_sqlite() {
-    estimated_totals_follow_a_date_filter(Backend::Sqlite);
-}
-
-#[test]
-fn estimated_totals_follow_a_date_filter_on_postgres() {
-    estimated_totals_follow_a_date_filter(Backend::Postgres);
-}
+on_both_backends!(estimated_totals_follow_a_date_filter);
 
 /// The keyword filter through each backend's index (FTS5 trigram on SQLite, pg_trgm on
 /// PostgreSQL): substrings, short needles (a scan), quotes and wildcards as plain text, and a
@@ -653,15 +608,7 @@ fn keyword_search_matches_substrings_and_forgets_tombstones(backend: Backend) {
     assert_eq!(count(&mut conn, "of writer 1"), 9);
 }
 
-#[test]
-fn keyword_search_matches_substrings_and_forgets_tombstones_on_sqlite() {
-    keyword_search_matches_substrings_and_forgets_tombstones(Backend::Sqlite);
-}
-
-#[test]
-fn keyword_search_matches_substrings_and_forgets_tombstones_on_postgres() {
-    keyword_search_matches_substrings_and_forgets_tombstones(Backend::Postgres);
-}
+on_both_backends!(keyword_search_matches_substrings_and_forgets_tombstones);
 /// A bulk load into an empty `events` on PostgreSQL builds the secondary indexes once at the end
 /// (every one of them, each usable, partitions included), also when the load fails.
 #[test]

@@ -152,6 +152,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Events per 15-minute UTC slot of `occurred_at` (epoch seconds / 900), split by what
+    /// visibility looks at; kept by triggers on `events`.
+    slot_counts (tenant_id, slot, admin_private, deleted) {
+        tenant_id -> BigInt,
+        slot -> BigInt,
+        admin_private -> Bool,
+        deleted -> Bool,
+        event_count -> BigInt,
+    }
+}
+
+diesel::table! {
     mutation_guard (mode) {
         mode -> Text,
     }
@@ -168,5 +180,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     archives,
     facet_counts,
+    slot_counts,
     mutation_guard
 );

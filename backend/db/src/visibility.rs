@@ -1,12 +1,13 @@
 //! Who may see which events (SPEC §3). Every read path starts from [`visible_to`], or, for the
-//! facet counts kept beside the events, [`facets_visible_to`]: both translate one rule, [`sight`].
+//! counts kept beside the events, [`facets_visible_to`] and [`slots_visible_to`]: all translate
+//! one rule, [`sight`].
 
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use crate::connection::MultiBackend;
 use crate::models::Role;
-use crate::schema::{events, facet_counts};
+use crate::schema::{events, facet_counts, slot_counts};
 
 /// The reader on whose behalf a query runs.
 #[derive(Debug, Clone)]
@@ -21,6 +22,8 @@ pub struct Viewer {
 pub type EventPredicate = Box<dyn BoxableExpression<events::table, MultiBackend, SqlType = Bool>>;
 /// The same for `facet_counts`.
 pub type FacetPredicate = Box<dyn BoxableExpression<facet_counts::table, MultiBackend, SqlType = Bool>>;
+/// The same for `slot_counts`.
+pub type SlotPredicate = Box<dyn BoxableExpression<slot_counts::table, MultiBackend, SqlType = Bool>>;
 
 /// Which of their tenant's events a reader sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,5 +71,18 @@ pub fn facets_visible_to(viewer: &Viewer) -> FacetPredicate {
         Sight::Own(actor) => Box::new(
             tenant.and(facet_counts::deleted.eq(false)).and(facet_counts::actor_id.eq(actor.to_string())),
         ),
+    }
+}
+
+/// The slot counts of the events `viewer` may see; `None` for a reader who sees only their own
+/// events (slot counts are not kept per actor).
+pub fn slots_visible_to(viewer: &Viewer) -> Option<SlotPredicate> {
+    let tenant = slot_counts::tenant_id.eq(viewer.tenant_id);
+    match sight(viewer) {
+        Sight::Everything => Some(Box::new(tenant)),
+        Sight::AllButPrivate => Some(Box::new(
+            tenant.and(slot_counts::deleted.eq(false)).and(slot_counts::admin_private.eq(false)),
+        )),
+        Sight::Own(_) => None,
     }
 }

@@ -131,7 +131,9 @@ pub fn assemble(
 }
 
 /// Event counts per hour or day, with the list's filters and visibility. Without `from`/`to`/
-/// `range` the last 30 days (day buckets) or 48 hours (hour buckets) are counted.
+/// `range` the last 30 days (day buckets) or 48 hours (hour buckets) are counted. With no filter
+/// but dates, the counts come from per-15-minute counts kept as events are written (an admin's or
+/// a manager's view), so the chart costs the same for any number of events.
 ///
 /// An answer that took 100 ms or more to compute (a large tenant) is reused for the same request
 /// and visibility for twenty times that, between 5 and 60 seconds; after that, for up to 10

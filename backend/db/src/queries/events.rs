@@ -494,7 +494,20 @@ pub fn after_seq(
 
 /// Visible matching events per 15-minute UTC slot (slot = seconds since the epoch / 900), the
 /// grain from which any time zone's hours and days can be assembled exactly.
+/// A range on dates alone is added up from the kept slot counts (see [`super::slots`]).
 pub fn count_per_slot(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    filter: &EventFilter,
+) -> StoreResult<Vec<(i64, i64)>> {
+    match super::slots::per_slot(conn, viewer, filter)? {
+        Some(slots) => Ok(slots),
+        None => events_per_slot(conn, viewer, filter),
+    }
+}
+
+/// [`count_per_slot`] read from the events themselves.
+pub(crate) fn events_per_slot(
     conn: &mut DbConnection,
     viewer: &Viewer,
     filter: &EventFilter,
@@ -509,6 +522,15 @@ pub fn count_per_slot(
         .group_by(sql::<BigInt>(slot))
         .select((sql::<BigInt>(slot), diesel::dsl::count_star()))
         .load::<(i64, i64)>(conn)?)
+}
+
+/// Every visible event matching `filter`, counted.
+pub(crate) fn count_exact(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    filter: &EventFilter,
+) -> StoreResult<i64> {
+    Ok(events::table.filter(matching(conn.backend(), viewer, filter)).count().get_result(conn)?)
 }
 
 /// Events sampled to estimate a large total, in [`ESTIMATE_WINDOWS`] runs of consecutive `seq`
@@ -533,7 +555,7 @@ pub struct Counting {
 
 /// The number of matching events: exact when nothing narrows an admin's view (the chain head
 /// says how many live events there are), when the filter asks only what the kept facet counts
-/// hold (actors, module, verb, action), or when there are at most `limit` and a bounded probe
+/// hold (actors, module, verb, action) or only dates (the kept slot counts), or when there are at most `limit` and a bounded probe
 /// finds them within `time`; else an estimate from the share of matches in an evenly spread
 /// sample, never below what is known (`limit + 1` when the probe saw that many, and `at_least`),
 /// unless the sample was every event, which makes it exact.
@@ -559,6 +581,9 @@ fn count_or_estimate_by(
         return Ok((tenant.head_seq - tenant.chain_base_seq, false));
     }
     if let Some(counted) = crate::queries::facets::count_matching(conn, viewer, filter)? {
+        return Ok((counted, false));
+    }
+    if let Some(counted) = super::slots::count_matching(conn, viewer, filter)? {
         return Ok((counted, false));
     }
     let backend = conn.backend();

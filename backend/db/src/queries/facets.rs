@@ -2,12 +2,10 @@
 //! from `facet_counts`, which triggers keep in step with `events`, so each is a lookup over a few
 //! thousand rows however many events there are.
 
-use diesel::dsl::{max, sql};
-use diesel::expression::SqlLiteral;
+use diesel::dsl::max;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 
-use super::{contains_pattern, lower};
+use super::{contains_pattern, lower, summed_counts};
 use crate::connection::DbConnection;
 use crate::error::StoreResult;
 use crate::queries::events::EventFilter;
@@ -34,12 +32,6 @@ pub struct ActionFacet {
     pub module: String,
     pub verb: String,
     pub count: i64,
-}
-
-/// The events counted by the selected (or grouped) rows, a BIGINT on both backends and 0 for no
-/// rows (diesel's `sum` of a BIGINT is a nullable NUMERIC).
-fn total() -> SqlLiteral<BigInt> {
-    sql::<BigInt>("CAST(COALESCE(SUM(event_count), 0) AS BIGINT)")
 }
 
 /// The exact number of events matching `filter`, from the kept counts, when the filter asks
@@ -88,7 +80,7 @@ pub(crate) fn count_matching(
     if *mine {
         query = query.filter(facet_counts::actor_id.eq(viewer.actor_id.clone()));
     }
-    Ok(Some(query.select(total()).first(conn)?))
+    Ok(Some(query.select(summed_counts()).first(conn)?))
 }
 
 /// Actors of visible events whose name or e-mail contains `q` (or whose id is `q`), most active first.
@@ -120,9 +112,9 @@ pub fn actors(
             facet_counts::actor_id,
             max(facet_counts::actor_name),
             max(facet_counts::actor_email),
-            total(),
+            summed_counts(),
         ))
-        .order((total().desc(), facet_counts::actor_id.asc()))
+        .order((summed_counts().desc(), facet_counts::actor_id.asc()))
         .limit(limit)
         .load(conn)?;
     Ok(rows
@@ -141,7 +133,7 @@ pub fn modules(conn: &mut DbConnection, viewer: &Viewer) -> StoreResult<Vec<Valu
     let rows: Vec<(String, i64)> = facet_counts::table
         .filter(facets_visible_to(viewer))
         .group_by(facet_counts::module)
-        .select((facet_counts::module, total()))
+        .select((facet_counts::module, summed_counts()))
         .order(facet_counts::module.asc())
         .load(conn)?;
     Ok(rows.into_iter().map(|(value, count)| ValueFacet { value, count }).collect())
@@ -152,7 +144,7 @@ pub fn actions(conn: &mut DbConnection, viewer: &Viewer) -> StoreResult<Vec<Acti
     let rows: Vec<(String, String, String, i64)> = facet_counts::table
         .filter(facets_visible_to(viewer))
         .group_by((facet_counts::action, facet_counts::module, facet_counts::verb))
-        .select((facet_counts::action, facet_counts::module, facet_counts::verb, total()))
+        .select((facet_counts::action, facet_counts::module, facet_counts::verb, summed_counts()))
         .order(facet_counts::action.asc())
         .load(conn)?;
     Ok(rows

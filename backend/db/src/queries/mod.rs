@@ -6,6 +6,7 @@ pub mod events;
 pub mod facets;
 pub mod ingest;
 pub mod sessions;
+pub mod slots;
 pub mod tenants;
 pub mod throttle;
 pub mod users;
@@ -27,4 +28,10 @@ pub fn contains_pattern(needle: &str) -> String {
     }
     pattern.push('%');
     pattern
+}
+
+/// The events counted by the selected (or grouped) rows of `facet_counts` or `slot_counts`: a
+/// BIGINT on both backends, 0 for no rows (diesel's `sum` of a BIGINT is a nullable NUMERIC).
+pub(crate) fn summed_counts() -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt> {
+    diesel::dsl::sql("CAST(COALESCE(SUM(event_count), 0) AS BIGINT)")
 }

@@ -344,7 +344,9 @@ export interface paths {
         };
         /**
          * Event counts per hour or day, with the list's filters and visibility. Without `from`/`to`/
-         *     `range` the last 30 days (day buckets) or 48 hours (hour buckets) are counted.
+         *     `range` the last 30 days (day buckets) or 48 hours (hour buckets) are counted. With no filter
+         *     but dates, the counts come from per-15-minute counts kept as events are written (an admin's or
+         *     a manager's view), so the chart costs the same for any number of events.
          * @description An answer that took 100 ms or more to compute (a large tenant) is reused for the same request
          *     and visibility for twenty times that, between 5 and 60 seconds; after that, for up to 10
          *     minutes, it is still answered at once while a new one is computed for the next caller. A
@@ -709,8 +711,9 @@ export interface components {
             total?: number | null;
             /**
              * @description `true` when `total` is an estimate: more than 10 000 events match, or counting them takes
-             *     longer than 5 ms. Filters on nothing but actors, module, verb and action are counted
-             *     exactly at any size (the counts are kept as events are written). The estimate is the share of matches in a sample of 10 000 events spread
+             *     longer than 5 ms. Filters on nothing but actors, module, verb and action, or on nothing but
+             *     dates, are counted exactly at any size (such counts are kept as events are written). The
+             *     estimate is the share of matches in a sample of 10 000 events spread
              *     evenly over the tenant's, and never less than the events up to and on this page. An
              *     estimate is answered again to the same caller for the same filters for 30 seconds (the
              *     server's `ESTIMATE_REUSE_SECONDS`), so paging shows one total; an exact total is always

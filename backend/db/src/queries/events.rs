@@ -493,8 +493,8 @@ pub fn after_seq(
 }
 
 /// Visible matching events per 15-minute UTC slot (slot = seconds since the epoch / 900), the
-/// grain from which any time zone's hours and days can be assembled exactly.
-/// A range on dates alone is added up from the kept slot counts (see [`super::slots`]).
+/// grain from which any time zone's hours and days can be assembled exactly. A range on dates
+/// alone is added up from the kept slot counts (see [`super::slots`]).
 pub fn count_per_slot(
     conn: &mut DbConnection,
     viewer: &Viewer,
@@ -555,8 +555,8 @@ pub struct Counting {
 
 /// The number of matching events: exact when nothing narrows an admin's view (the chain head
 /// says how many live events there are), when the filter asks only what the kept facet counts
-/// hold (actors, module, verb, action) or only dates (the kept slot counts), or when there are at most `limit` and a bounded probe
-/// finds them within `time`; else an estimate from the share of matches in an evenly spread
+/// hold (actors, module, verb, action) or only dates (the kept slot counts), or when there are at
+/// most `limit` and a bounded probe finds them within `time`; else an estimate from the share of matches in an evenly spread
 /// sample, never below what is known (`limit + 1` when the probe saw that many, and `at_least`),
 /// unless the sample was every event, which makes it exact.
 pub fn count_or_estimate(

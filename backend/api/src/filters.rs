@@ -433,7 +433,18 @@ impl EventFilterParams {
                         return Err(ApiError::bad_parameter("from", "`from` must be before `to`"));
                     }
                 }
-                (from, until)
+                // Stored times are whole microseconds: `from` rounds up to one and `until` down,
+                // so a bound with nanoseconds selects the same events on both backends (SQLite
+                // compares the text, PostgreSQL would drop the nanoseconds).
+                let whole = |t: NaiveDateTime| t - TimeDelta::nanoseconds(i64::from(t.nanosecond() % 1000));
+                let up = |t: NaiveDateTime| {
+                    if t.nanosecond().is_multiple_of(1000) {
+                        t
+                    } else {
+                        whole(t) + TimeDelta::microseconds(1)
+                    }
+                };
+                (from.map(up), until.map(whole))
             }
         };
 
@@ -546,6 +557,28 @@ mod tests {
 
     fn params(query: &str) -> EventFilterParams {
         parse_query(query).unwrap()
+    }
+
+    #[test]
+    fn bounds_with_nanoseconds_round_to_the_stored_microseconds() {
+        let c = ctx("2026-11-21T12:00:00Z", "UTC");
+        let f = params("from=2026-11-21T09:30:00.123456789Z&to=2026-11-21T09:31:00.000001999Z")
+            .filter(&c)
+            .unwrap();
+        // An event at …456 µs is before `from`; one at 09:31:00.000001 is not after `to`, one at
+        // …000002 is.
+        assert_eq!(
+            (f.from, f.until),
+            (Some(utc("2026-11-21T09:30:00.123457Z")), Some(utc("2026-11-21T09:31:00.000002Z")))
+        );
+        let f =
+            params("from=2026-11-21T09:30:00.1234561Z&to=2026-11-21T09:30:00.1234569Z").filter(&c).unwrap();
+        assert_eq!(f.from, f.until, "within one microsecond: an empty range, not an error");
+        let f = params("from=2026-11-21T09:30:00.5Z&to=2026-11-21T09:31:00Z").filter(&c).unwrap();
+        assert_eq!(
+            (f.from, f.until),
+            (Some(utc("2026-11-21T09:30:00.5Z")), Some(utc("2026-11-21T09:31:00.000001Z")))
+        );
     }
 
     #[test]

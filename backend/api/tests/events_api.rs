@@ -444,6 +444,22 @@ both_backends! {
         }
     }
 
+    async fn date_bounds_with_nanoseconds_select_the_same_events_on_both_backends(ctx: Ctx) {
+        let app = ctx.app().await;
+        let token = ctx.token(&ctx.admin);
+        let at = "2026-11-21T09:30:00.123456Z";
+        let id = post(&app, &token, "/api/v1/events", &json!({"action": "a.b", "occurred_at": at})).await.expect(201).ids()[0];
+        for (query, expected) in [
+            ("from=2026-11-21T09:30:00.1234559Z", vec![id]),
+            ("from=2026-11-21T09:30:00.123456001Z", vec![]),
+            ("to=2026-11-21T09:30:00.1234569Z", vec![id]),
+            ("to=2026-11-21T09:30:00.1234559Z", vec![]),
+        ] {
+            let found = get(&app, &token, &format!("/api/v1/events?action=a.b&{query}")).await.expect(200).ids();
+            assert_eq!(found, expected, "{query}");
+        }
+    }
+
     async fn record_history_includes_related_events(ctx: Ctx) {
         let app = ctx.app().await;
         let ids = fixture(&app, &ctx).await;

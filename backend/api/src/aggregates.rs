@@ -1,5 +1,6 @@
-//! The dashboard's aggregates (facet counts for the filter pickers, the activity chart) read many
-//! rows on a large tenant. Each distinct request — same viewer visibility, same query — is
+//! The dashboard's aggregates (facet counts for the filter pickers, the activity chart) can read
+//! many rows on a large tenant (most are answered from counts kept as events are written, but not
+//! a chart with filters beside its dates). Each distinct request — same viewer visibility, same query — is
 //! computed by one caller at a time, and whoever waited for it gets that answer (it was computed
 //! while they waited); aggregates together use at most half of the database pool, so lists and
 //! ingest always find a connection; and an answer that took long to compute is reused for a
@@ -7,8 +8,8 @@
 //! After that, for up to [`SERVE_STALE_FOR`], the next request starts computing it again in the
 //! background and every request meanwhile gets the kept answer (its `Age` says how old it is):
 //! nobody waits for a slow aggregate twice. Those background computations run one at a time, so
-//! they never take more than one core from the requests someone is waiting for. Quick answers are not reused by later requests, so
-//! on a small tenant every answer is current.
+//! they never take more than one core from the requests someone is waiting for. Quick answers
+//! are not reused by later requests, so on a small tenant every answer is current.
 
 use std::collections::HashMap;
 use std::future::Future;

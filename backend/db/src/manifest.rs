@@ -64,8 +64,7 @@ pub fn write(
         .select((diesel::dsl::min(events::seq), diesel::dsl::max(events::seq)))
         .first(conn)?;
     let (first, last) = (bounds.0.unwrap_or(0), bounds.1.unwrap_or(0));
-    let exported: i64 =
-        events::table.filter(matching(conn.backend(), viewer, filter)).count().get_result(conn)?;
+    let exported = crate::queries::events::count(conn, viewer, filter)?;
     let header = ManifestHeader {
         format: FORMAT.into(),
         tenant_id: viewer.tenant_id,

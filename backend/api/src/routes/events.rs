@@ -167,11 +167,11 @@ pub struct EventListResponse {
     /// `true` when `total` is an estimate: more than 10 000 events match, or counting them takes
     /// longer than 5 ms. Filters on nothing but actors, module, verb and action, or on nothing but
     /// dates, are counted exactly at any size (such counts are kept as events are written). The
-    /// estimate is the share of matches in a sample of 10 000 events spread
-    /// evenly over the tenant's, and never less than the events up to and on this page. An
-    /// estimate is answered again to the same caller for the same filters for 30 seconds (the
-    /// server's `ESTIMATE_REUSE_SECONDS`), so paging shows one total; an exact total is always
-    /// current, and the last page's is always exact.
+    /// estimate is the share of matches in a sample of 10 000 events spread evenly over the
+    /// tenant's, and never less than the events up to and on this page. An estimate is answered
+    /// again to the same caller for the same filters for 30 seconds (the server's
+    /// `ESTIMATE_REUSE_SECONDS`), so paging shows one total; an exact total is always current, and
+    /// the last page's is always exact.
     pub total_is_estimate: bool,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,

@@ -524,15 +524,6 @@ pub(crate) fn events_per_slot(
         .load::<(i64, i64)>(conn)?)
 }
 
-/// Every visible event matching `filter`, counted.
-pub(crate) fn count_exact(
-    conn: &mut DbConnection,
-    viewer: &Viewer,
-    filter: &EventFilter,
-) -> StoreResult<i64> {
-    Ok(events::table.filter(matching(conn.backend(), viewer, filter)).count().get_result(conn)?)
-}
-
 /// Events sampled to estimate a large total, in [`ESTIMATE_WINDOWS`] runs of consecutive `seq`
 /// spread evenly over the tenant's live events: `seq` follows the time of recording, so a date
 /// filter sees its share of the sample instead of all or nothing.
@@ -556,8 +547,8 @@ pub struct Counting {
 /// The number of matching events: exact when nothing narrows an admin's view (the chain head
 /// says how many live events there are), when the filter asks only what the kept facet counts
 /// hold (actors, module, verb, action) or only dates (the kept slot counts), or when there are at
-/// most `limit` and a bounded probe finds them within `time`; else an estimate from the share of matches in an evenly spread
-/// sample, never below what is known (`limit + 1` when the probe saw that many, and `at_least`),
+/// most `limit` and a bounded probe finds them within `time`; else an estimate from the share of
+/// matches in an evenly spread sample, never below what is known (`limit + 1` when the probe saw that many, and `at_least`),
 /// unless the sample was every event, which makes it exact.
 pub fn count_or_estimate(
     conn: &mut DbConnection,

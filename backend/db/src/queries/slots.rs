@@ -84,7 +84,7 @@ pub(crate) fn count_matching(
         .select(summed_counts())
         .first(conn)?;
     for end in &plan.ends {
-        total += events::count_exact(conn, viewer, end)?;
+        total += events::count(conn, viewer, end)?;
     }
     Ok(Some(total))
 }

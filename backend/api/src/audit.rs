@@ -7,18 +7,21 @@ use actix_web::http::header;
 use actix_web::HttpRequest;
 use auditlog_db::connection::DbConnection;
 use auditlog_db::models::{Actor, Change, EntityRef, EventDraft};
-use auditlog_db::queries::ingest::store_events;
+use auditlog_db::queries::ingest::{store_submitted, SYSTEM_SUBMITTER};
 use chrono::Utc;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::ingest::describe;
 
-/// Where a request came from.
+/// Where a request came from, and who made it.
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The principal whose request causes the events (`user:<id>`, `token:<id>`); the server
+    /// itself when absent.
+    pub submitter: Option<String>,
 }
 
 impl RequestMeta {
@@ -46,7 +49,13 @@ impl RequestMeta {
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(512).collect::<String>())
             .filter(|ua| !ua.trim().is_empty());
-        RequestMeta { ip: ip.map(|ip| ip.to_string()), user_agent }
+        RequestMeta { ip: ip.map(|ip| ip.to_string()), user_agent, submitter: None }
+    }
+
+    /// The same request, made by `submitter`.
+    pub fn by(mut self, submitter: String) -> Self {
+        self.submitter = Some(submitter);
+        self
     }
 }
 
@@ -79,13 +88,13 @@ impl AuditEvent {
         self
     }
 
-    /// Stores the event in `tenant_id`'s trail.
+    /// Stores the event in `tenant_id`'s trail; returns its id.
     pub fn record(
         self,
         conn: &mut DbConnection,
         tenant_id: i64,
         request: &RequestMeta,
-    ) -> Result<(), ApiError> {
+    ) -> Result<i64, ApiError> {
         let now = Utc::now();
         let (module, verb) = self.action.split_once('.').unwrap_or((self.action, ""));
         let draft = EventDraft {
@@ -103,8 +112,9 @@ impl AuditEvent {
             user_agent: request.user_agent.clone(),
             metadata: self.metadata,
         };
-        store_events(conn, tenant_id, None, &[draft], now.naive_utc())?;
-        Ok(())
+        let submitter = request.submitter.as_deref().unwrap_or(SYSTEM_SUBMITTER);
+        let (outcome, _) = store_submitted(conn, tenant_id, submitter, None, &[draft], now.naive_utc())?;
+        outcome.ids.first().copied().ok_or_else(|| ApiError::internal("the event was not stored"))
     }
 }
 

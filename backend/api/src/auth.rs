@@ -210,6 +210,14 @@ impl Caller {
     }
 
     /// The actor recorded for events this caller causes, or posts without naming one.
+    /// Who submits what this caller posts: `user:<id>` or `token:<id>`.
+    pub fn submitter(&self) -> String {
+        match &self.principal {
+            Principal::User { user, .. } => format!("user:{}", user.id),
+            Principal::Token(token) => format!("token:{}", token.id),
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         match &self.principal {
             Principal::User { user, .. } => user_actor(user),

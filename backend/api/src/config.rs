@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use auditlog_db::checkpoints::Notary;
 use auditlog_db::DatabaseUrl;
+use auditlog_tlog::note::Signer;
 use rand::RngCore;
 
 /// The default store: an SQLite file under `./data/`.
@@ -10,10 +12,26 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/auditlog.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// HS256 needs at least this much key material.
 pub const MIN_SECRET_BYTES: usize = 32;
+/// The deployment's name when `LOG_NAME` is not set.
+pub const DEFAULT_LOG_NAME: &str = "activity-log.local";
 
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: DatabaseUrl,
+    /// Where migrations run: the schema owner's URL (`MIGRATION_DATABASE_URL`); `None` uses
+    /// `database_url` for both (one role: T1 is then detected, not prevented).
+    pub migration_database_url: Option<DatabaseUrl>,
+    /// The Ed25519 key checkpoints are signed with (`SIGNING_KEY_FILE`, PKCS#8 PEM); in
+    /// development mode `DATA_DIR/signing-key.pem`, generated when missing.
+    pub signing_key_file: Option<PathBuf>,
+    /// The deployment's name: the key's name and the first part of every checkpoint origin.
+    pub log_name: String,
+    /// Where the checkpoint logs are written (one file per tenant).
+    pub checkpoint_dir: PathBuf,
+    /// Seconds between periodic checkpoints of tenants that received events.
+    pub checkpoint_interval_seconds: u64,
+    /// Seconds between scheduled verifications of every tenant; 0 turns them off.
+    pub verify_interval_seconds: u64,
     pub bind: String,
     /// Where the built dashboard lives; served at `/` when present.
     pub static_dir: PathBuf,
@@ -54,11 +72,22 @@ impl Settings {
     pub fn from_env() -> Result<Self, String> {
         let database_url =
             DatabaseUrl::parse(&var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))?;
+        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".into()));
         let settings = Settings {
             database_url,
+            migration_database_url: var("MIGRATION_DATABASE_URL")
+                .map(|url| DatabaseUrl::parse(&url))
+                .transpose()?,
+            signing_key_file: var("SIGNING_KEY_FILE").map(PathBuf::from),
+            log_name: var("LOG_NAME").unwrap_or_else(|| DEFAULT_LOG_NAME.into()),
+            checkpoint_dir: var("CHECKPOINT_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("checkpoints")),
+            checkpoint_interval_seconds: number("CHECKPOINT_INTERVAL_SECONDS", 60)?,
+            verify_interval_seconds: number("VERIFY_INTERVAL_SECONDS", 86_400)?,
             bind: var("BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
             static_dir: PathBuf::from(var("STATIC_DIR").unwrap_or_else(|| "frontend/dist".into())),
-            data_dir: PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".into())),
+            data_dir,
             token_ttl_seconds: number("TOKEN_TTL_SECONDS", 8 * 3600)?,
             max_body_bytes: number("MAX_BODY_BYTES", 8 * 1024 * 1024)?,
             max_batch_events: number("MAX_BATCH_EVENTS", 1000)?,
@@ -71,6 +100,9 @@ impl Settings {
             trusted_proxies: parse_proxies(&var("TRUSTED_PROXIES").unwrap_or_default())?,
             cors_allowed_origins: parse_origins(&var("CORS_ALLOWED_ORIGINS").unwrap_or_default())?,
         };
+        if settings.log_name.is_empty() || settings.log_name.contains(['+', ' ', '/']) {
+            return Err("LOG_NAME must be a name without spaces, '+' or '/', e.g. audit.example.com".into());
+        }
         if settings.token_ttl_seconds <= 0 || settings.max_batch_events == 0 || settings.db_pool_size == 0 {
             return Err(
                 "TOKEN_TTL_SECONDS, MAX_BATCH_EVENTS and DB_POOL_SIZE must be greater than zero".into()
@@ -107,6 +139,55 @@ impl Settings {
         log::warn!("development mode: generated a JWT secret in {}", path.display());
         Ok(secret.into_bytes())
     }
+}
+
+impl Settings {
+    /// The signer of checkpoints: the key in `SIGNING_KEY_FILE`, or in development mode one kept
+    /// in (and generated into) `DATA_DIR/signing-key.pem`. The key never goes into the database.
+    pub fn signer(&self) -> Result<Signer, String> {
+        let path = match (&self.signing_key_file, self.dev_mode) {
+            (Some(path), _) => path.clone(),
+            (None, true) => {
+                let path = self.data_dir.join("signing-key.pem");
+                if !path.exists() {
+                    let signer = Signer::generate(&self.log_name).map_err(|e| e.to_string())?;
+                    std::fs::create_dir_all(&self.data_dir)
+                        .and_then(|_| {
+                            write_private(
+                                &path,
+                                &signer.to_pem().map_err(|e| std::io::Error::other(e.to_string()))?,
+                            )
+                        })
+                        .map_err(|e| {
+                            format!("cannot store the development signing key in {}: {e}", path.display())
+                        })?;
+                    log::warn!("development mode: generated a checkpoint signing key in {}", path.display());
+                }
+                path
+            }
+            (None, false) => {
+                return Err("SIGNING_KEY_FILE is not set (create one with `auditlog keygen --output FILE`, \
+                     or set AUDITLOG_DEV=1 to generate one for development)"
+                    .into())
+            }
+        };
+        let pem = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read the signing key {}: {e}", path.display()))?;
+        Signer::from_pem(&self.log_name, &pem).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The notary of this deployment: its signer and checkpoint logs.
+    pub fn notary(&self) -> Result<Notary, String> {
+        Ok(Notary::new(self.signer()?, self.checkpoint_dir.clone()))
+    }
+}
+
+/// Writes a new private key file (owner-only on Unix); refuses to replace one.
+pub fn write_new_key(path: &std::path::Path, pem: &str) -> Result<(), String> {
+    if path.exists() {
+        return Err(format!("{} exists already; it is never overwritten", path.display()));
+    }
+    write_private(path, pem).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// `10.0.0.0/8, 192.168.1.5` → networks (a bare address is a /32 or /128).

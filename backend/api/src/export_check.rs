@@ -1,15 +1,26 @@
-//! `auditlog verify-export`: proves offline that a CSV export is unaltered and complete, from the
-//! export and the manifest downloaded with the same filters.
+//! `auditlog verify-export`: proves offline, with the public key alone, that a CSV export is
+//! unaltered and complete, from the export and the manifest downloaded with the same filters.
 //!
-//! 1. The manifest's lines run seq by seq without a gap, each linking to the previous hash, and
-//!    every exported line's canonical bytes hash to its recorded hash.
-//! 2. Every CSV row matches the canonical content of its seq, field by field (cells that the
-//!    export neutralised against formula injection are read back without the leading `'`).
-//! 3. Every exported line of the manifest appears in the CSV exactly once.
+//! 1. The manifest's checkpoint is signed by the key, and its prefix hashes, its leaf hashes seq
+//!    by seq without a gap, and its suffix hashes recompute the signed root: every leaf of the
+//!    range is in the signed tree.
+//! 2. Every exported line's leaf bytes hash to its leaf hash (leaf format 1: its content hashes to
+//!    the chain hash its leaf commits to).
+//! 3. Every CSV row matches the leaf of its seq, field by field: plain fields against the leaf,
+//!    personal data against its salted digest (cells that the export neutralised against formula
+//!    injection are read back without the leading `'`).
+//! 4. Every exported line of the manifest appears in the CSV exactly once.
 
 use std::collections::HashMap;
 
+use auditlog_db::chain::canonical_json;
+use auditlog_db::leaf::personal_digest;
 use auditlog_db::manifest::{ManifestHeader, ManifestLine, FORMAT};
+use auditlog_tlog::merkle::{decompose, leaf_hash, Frontier};
+use auditlog_tlog::note::Verifier;
+use auditlog_tlog::{Checkpoint, Hash};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -19,13 +30,21 @@ pub struct ExportProof {
     pub rows: usize,
     pub first_seq: i64,
     pub last_seq: i64,
-    /// The hash at the end of the range, to compare with a published chain head.
-    pub last_hash: String,
+    /// The signed checkpoint whose tree holds every row.
+    pub checkpoint: Checkpoint,
 }
 
 fn cell_matches(cell: &str, value: &str) -> bool {
     cell == value
         || (cell.strip_prefix('\'') == Some(value) && value.starts_with(['=', '+', '-', '@', '\t', '\r']))
+}
+
+/// A cell read back as it was before neutralising.
+fn unneutralised(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
 }
 
 fn text(value: &Value) -> String {
@@ -36,98 +55,221 @@ fn text(value: &Value) -> String {
     }
 }
 
-pub fn verify(csv_text: &str, manifest_text: &str) -> Result<ExportProof, String> {
+fn hashes(list: &[String], what: &str) -> Result<Vec<Hash>, String> {
+    list.iter()
+        .map(|h| BASE64.decode(h).ok().and_then(|b| b.try_into().ok()))
+        .collect::<Option<Vec<Hash>>>()
+        .ok_or_else(|| format!("the manifest's {what} hashes are not hashes"))
+}
+
+/// An exported event as its manifest line proves it: the leaf (format 2) or the chain's canonical
+/// content (format 1), with the line.
+struct Proven {
+    value: Value,
+    line: ManifestLine,
+}
+
+pub fn verify(csv_text: &str, manifest_text: &str, key: &Verifier) -> Result<ExportProof, String> {
     let mut lines = manifest_text.lines().filter(|l| !l.trim().is_empty());
     let header: ManifestHeader = serde_json::from_str(lines.next().ok_or("the manifest is empty")?)
         .map_err(|e| format!("manifest header: {e}"))?;
     if header.format != FORMAT {
         return Err(format!("unknown manifest format {:?}", header.format));
     }
-    let mut canonical: HashMap<i64, (Value, String, String)> = HashMap::new();
-    let (mut expected, mut prev, mut last_hash) = (header.first_seq, None::<String>, String::new());
+    let checkpoint =
+        Checkpoint::open(&header.checkpoint, key).map_err(|e| format!("the manifest's checkpoint: {e}"))?;
+    let expected_origin = format!("{}/{}", key.name(), header.tenant);
+    if checkpoint.origin != expected_origin {
+        return Err(format!("the checkpoint is of {}, not of {expected_origin}", checkpoint.origin));
+    }
+    if header.first_seq < 1 || header.last_seq < header.first_seq || header.last_seq as u64 > checkpoint.size
+    {
+        return Err("the manifest's range is not inside its checkpoint".into());
+    }
+    let prefix = hashes(&header.prefix, "prefix")?;
+    let mut frontier = Frontier::new(header.first_seq as u64 - 1, &prefix)
+        .ok_or("the manifest's prefix does not fit its first seq")?;
+    let mut proven: HashMap<i64, Proven> = HashMap::new();
+    let mut expected = header.first_seq;
     for raw in lines {
         let line: ManifestLine = serde_json::from_str(raw).map_err(|e| format!("manifest line: {e}"))?;
         if line.seq != expected {
             return Err(format!("the manifest skips from seq {} to {}", expected - 1, line.seq));
         }
-        if prev.as_ref().is_some_and(|p| *p != line.prev_hash) {
-            return Err(format!("seq {} does not link to seq {}", line.seq, line.seq - 1));
-        }
-        if let Some(bytes) = &line.canonical {
-            let mut hasher = Sha256::new();
-            hasher.update(line.prev_hash.as_bytes());
-            hasher.update(bytes.as_bytes());
-            if hex::encode(hasher.finalize()) != line.hash {
-                return Err(format!("seq {}: the content does not hash to the chain", line.seq));
+        let hash: Hash = hex::decode(&line.hash)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or(format!("seq {}: the hash is not a hash", line.seq))?;
+        if let Some(leaf) = &line.leaf {
+            if leaf_hash(leaf.as_bytes()) != hash {
+                return Err(format!("seq {}: the leaf does not hash to its leaf hash", line.seq));
             }
-            let value: Value = serde_json::from_str(bytes).map_err(|e| format!("seq {}: {e}", line.seq))?;
-            canonical.insert(line.seq, (value, line.prev_hash.clone(), line.hash.clone()));
+            let value: Value = serde_json::from_str(leaf).map_err(|e| format!("seq {}: {e}", line.seq))?;
+            if value["seq"].as_i64() != Some(line.seq) {
+                return Err(format!("seq {}: the leaf is another event's", line.seq));
+            }
+            let value = match (&line.legacy, &line.prev_hash) {
+                (Some(legacy), Some(prev)) => {
+                    let mut hasher = Sha256::new();
+                    hasher.update(prev.as_bytes());
+                    hasher.update(legacy.as_bytes());
+                    if value["chain_hash"].as_str() != Some(hex::encode(hasher.finalize()).as_str()) {
+                        return Err(format!("seq {}: the content does not hash to the chain", line.seq));
+                    }
+                    serde_json::from_str(legacy).map_err(|e| format!("seq {}: {e}", line.seq))?
+                }
+                _ => value,
+            };
+            proven.insert(line.seq, Proven { value, line });
         }
-        prev = Some(line.hash.clone());
-        last_hash = line.hash;
+        frontier.push(hash);
         expected += 1;
     }
-    if header.exported > 0 && expected - 1 != header.last_seq {
+    if expected - 1 != header.last_seq {
         return Err(format!("the manifest stops at seq {} of {}", expected - 1, header.last_seq));
     }
-    if canonical.len() as i64 != header.exported {
+    let suffix = hashes(&header.suffix, "suffix")?;
+    let ids = decompose(header.last_seq as u64, checkpoint.size);
+    if ids.len() != suffix.len() {
+        return Err("the manifest's suffix does not reach the checkpoint's size".into());
+    }
+    for (id, hash) in ids.iter().zip(suffix) {
+        frontier.push_node(id.level, hash).ok_or("the manifest's suffix does not fit")?;
+    }
+    if frontier.root() != checkpoint.root {
+        return Err("the manifest's hashes do not recompute the signed root: the events were changed".into());
+    }
+    if proven.len() as i64 != header.exported {
         return Err(format!(
             "the manifest holds {} exported events, its header says {}",
-            canonical.len(),
+            proven.len(),
             header.exported
         ));
     }
+    let rows = check_csv(csv_text, &proven)?;
+    Ok(ExportProof { rows, first_seq: header.first_seq, last_seq: header.last_seq, checkpoint })
+}
 
+/// Checks every CSV row against its proven event; returns the rows' count.
+fn check_csv(csv_text: &str, proven: &HashMap<i64, Proven>) -> Result<usize, String> {
     let mut reader = csv::Reader::from_reader(csv_text.trim_start_matches('\u{feff}').as_bytes());
     let columns: Vec<String> =
         reader.headers().map_err(|e| e.to_string())?.iter().map(String::from).collect();
     let at =
         |name: &str| columns.iter().position(|c| c == name).ok_or(format!("the CSV has no `{name}` column"));
-    let checks: Vec<(usize, &str)> = vec![
-        (at("occurred_at")?, "/occurred_at"),
-        (at("actor_id")?, "/actor/id"),
-        (at("actor_name")?, "/actor/name"),
-        (at("actor_email")?, "/actor/email"),
-        (at("actor_role")?, "/actor/role"),
-        (at("actor_type")?, "/actor/type"),
-        (at("action")?, "/action"),
-        (at("entity_type")?, "/entity/type"),
-        (at("entity_id")?, "/entity/id"),
-        (at("entity_label")?, "/entity/label"),
-        (at("description")?, "/description"),
-        (at("ip")?, "/ip"),
-        (at("user_agent")?, "/user_agent"),
-    ];
-    let (seq_at, changes_at, hash_at, prev_at) = (at("seq")?, at("changes")?, at("hash")?, at("prev_hash")?);
     let mut seen = std::collections::HashSet::new();
     for (n, record) in reader.records().enumerate() {
         let record = record.map_err(|e| format!("CSV row {}: {e}", n + 1))?;
-        let seq: i64 = record[seq_at].parse().map_err(|_| format!("CSV row {}: bad seq", n + 1))?;
-        let (value, prev_hash, hash) =
-            canonical.get(&seq).ok_or(format!("CSV row {} (seq {seq}) is not in the manifest", n + 1))?;
+        let seq: i64 = record[at("seq")?].parse().map_err(|_| format!("CSV row {}: bad seq", n + 1))?;
+        let event =
+            proven.get(&seq).ok_or(format!("CSV row {} (seq {seq}) is not in the manifest", n + 1))?;
         if !seen.insert(seq) {
             return Err(format!("seq {seq} appears twice in the CSV"));
         }
-        for (column, pointer) in &checks {
-            let expected = value.pointer(pointer).map(text).unwrap_or_default();
-            if !cell_matches(&record[*column], &expected) {
-                return Err(format!("seq {seq}: `{}` was altered", columns[*column]));
-            }
+        let cell = |name: &str| at(name).map(|i| record[i].to_string());
+        let altered = |name: &str| format!("seq {seq}: `{name}` was altered");
+        if event.line.legacy.is_some() {
+            check_legacy(&cell, &event.value, &altered)?;
+        } else {
+            check_leaf(&cell, event, &altered)?;
         }
-        let changes: Value = serde_json::from_str(&record[changes_at])
-            .map_err(|_| format!("seq {seq}: `changes` was altered"))?;
-        if Some(&changes) != value.get("changes") {
-            return Err(format!("seq {seq}: `changes` was altered"));
-        }
-        if record[hash_at] != **hash || record[prev_at] != **prev_hash {
-            return Err(format!("seq {seq}: the hashes differ from the chain"));
+        let expected_hash = if event.line.legacy.is_some() {
+            event.value.get("chain_hash").and_then(Value::as_str).map(String::from)
+        } else {
+            Some(event.line.hash.clone())
+        };
+        if event.line.legacy.is_none()
+            && (Some(cell("hash")?) != expected_hash || cell("prev_hash")? != text(&event.value["prev"]))
+        {
+            return Err(format!("seq {seq}: the hashes differ from the tree"));
         }
     }
-    if seen.len() != canonical.len() {
-        return Err(format!(
-            "the CSV lacks {} exported events of the manifest",
-            canonical.len() - seen.len()
-        ));
+    if seen.len() != proven.len() {
+        return Err(format!("the CSV lacks {} exported events of the manifest", proven.len() - seen.len()));
     }
-    Ok(ExportProof { rows: seen.len(), first_seq: header.first_seq, last_seq: header.last_seq, last_hash })
+    Ok(seen.len())
+}
+
+type Cell<'a> = dyn Fn(&str) -> Result<String, String> + 'a;
+
+/// A row of leaf format 2: plain fields against the leaf, personal ones against their digests.
+fn check_leaf(cell: &Cell<'_>, event: &Proven, altered: &dyn Fn(&str) -> String) -> Result<(), String> {
+    let leaf = &event.value;
+    let plain = [
+        ("id", "/id"),
+        ("occurred_at", "/occurred_at"),
+        ("recorded_at", "/recorded_at"),
+        ("actor_id", "/actor/id"),
+        ("actor_role", "/actor/role"),
+        ("actor_type", "/actor/type"),
+        ("action", "/action"),
+        ("entity_type", "/entity/type"),
+        ("entity_id", "/entity/id"),
+    ];
+    for (column, pointer) in plain {
+        let expected = leaf.pointer(pointer).map(text).unwrap_or_default();
+        if !cell_matches(&cell(column)?, &expected) {
+            return Err(altered(column));
+        }
+    }
+    let action = text(&leaf["action"]);
+    if Some((cell("module")?.as_str(), cell("verb")?.as_str())) != action.split_once('.') {
+        return Err(altered("module"));
+    }
+    let salt = event
+        .line
+        .salt
+        .as_deref()
+        .and_then(|s| hex::decode(s).ok())
+        .ok_or("an exported event has no salt")?;
+    let digest_of = |name: &str, json: &str| personal_digest(&salt, name, json.as_bytes());
+    for name in ["actor_name", "actor_email", "entity_label", "description", "ip", "user_agent"] {
+        let value = unneutralised(&cell(name)?).to_string();
+        let wanted = leaf["personal"][name].as_str().unwrap_or_default();
+        let as_text = serde_json::to_string(&value).unwrap_or_default();
+        // An empty cell is an absent value (null) or an empty text.
+        let ok =
+            digest_of(name, &as_text) == wanted || (value.is_empty() && digest_of(name, "null") == wanted);
+        if !ok {
+            return Err(altered(name));
+        }
+    }
+    let changes: Value =
+        serde_json::from_str(unneutralised(&cell("changes")?)).map_err(|_| altered("changes"))?;
+    if digest_of("changes", &canonical_json(&changes))
+        != leaf["personal"]["changes"].as_str().unwrap_or_default()
+    {
+        return Err(altered("changes"));
+    }
+    Ok(())
+}
+
+/// A row of leaf format 1: every field against the chain's canonical content.
+fn check_legacy(cell: &Cell<'_>, value: &Value, altered: &dyn Fn(&str) -> String) -> Result<(), String> {
+    let checks = [
+        ("occurred_at", "/occurred_at"),
+        ("actor_id", "/actor/id"),
+        ("actor_name", "/actor/name"),
+        ("actor_email", "/actor/email"),
+        ("actor_role", "/actor/role"),
+        ("actor_type", "/actor/type"),
+        ("action", "/action"),
+        ("entity_type", "/entity/type"),
+        ("entity_id", "/entity/id"),
+        ("entity_label", "/entity/label"),
+        ("description", "/description"),
+        ("ip", "/ip"),
+        ("user_agent", "/user_agent"),
+    ];
+    for (column, pointer) in checks {
+        let expected = value.pointer(pointer).map(text).unwrap_or_default();
+        if !cell_matches(&cell(column)?, &expected) {
+            return Err(altered(column));
+        }
+    }
+    let changes: Value = serde_json::from_str(&cell("changes")?).map_err(|_| altered("changes"))?;
+    if Some(&changes) != value.get("changes") {
+        return Err(altered("changes"));
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use auditlog_db::chain::canonical_json;
-use auditlog_db::models::{Actor, Change, EntityRef, EventDraft};
+use auditlog_db::models::{Actor, Change, EntityRef, EventDraft, PRODUCT_NAMESPACES};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
@@ -140,7 +140,12 @@ fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
     /// `<module>.<verb>`, lower snake case segments of at most 64 characters, e.g. `booking.created`.
-    #[schema(example = "booking.updated", pattern = r"^[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}$")]
+    /// The modules `auditlog`, `auth`, `integrity`, `token` and `user` are the product's own records:
+    /// posting them is refused (422).
+    #[schema(
+        example = "booking.updated",
+        pattern = r"^(?!(auditlog|auth|integrity|token|user)\.)[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}$"
+    )]
     pub action: String,
     /// When it happened (RFC 3339); default: when the server received it. Not before 1970, and at
     /// most 5 minutes ahead of the server's clock.
@@ -404,6 +409,13 @@ fn validate(
 
     let action = input.action;
     let (module, verb) = match action.split_once('.') {
+        Some((m, _)) if PRODUCT_NAMESPACES.contains(&m) => {
+            c.fail(
+                "action",
+                "the namespaces auditlog, auth, integrity, token and user are the product's own records and cannot be posted",
+            );
+            (String::new(), String::new())
+        }
         Some((m, v)) if is_snake_segment(m) && is_snake_segment(v) => (m.to_string(), v.to_string()),
         _ => {
             c.fail("action", "must be `<module>.<verb>` in lower snake case, e.g. `booking.created`");

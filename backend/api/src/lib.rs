@@ -5,6 +5,7 @@
 //! - [`auth`]: tokens and the authenticated-user extractor
 //! - [`filters`]: the one parser of event filters
 //! - [`ingest`]: validation of posted events
+//! - [`integrity`]: signed checkpoints, receipts, proofs and verification against the log
 //! - [`text`]: rules for text in requests, and the patterns that state them
 //! - [`json`]: JSON numbers read as the schemas read them
 //! - [`error`]: the one error type (problem+json)
@@ -18,6 +19,7 @@ pub mod error;
 pub mod export_check;
 pub mod filters;
 pub mod ingest;
+pub mod integrity;
 pub mod json;
 pub mod openapi;
 pub mod pdf;

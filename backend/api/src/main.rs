@@ -4,14 +4,17 @@ use std::process::ExitCode;
 
 use actix_web::HttpServer;
 use auditlog_api::auth::{hash_password, JwtKeys};
+use auditlog_api::config::write_new_key;
 use auditlog_api::config::Settings;
 use auditlog_api::state::AppState;
-use auditlog_api::{app, openapi, retention, seed};
-use auditlog_db::connection::{build_pool, run_migrations};
-use auditlog_db::integrity::verify_chain;
+use auditlog_api::{app, integrity, openapi, retention, seed};
+use auditlog_db::checkpoints::Notary;
+use auditlog_db::connection::{build_pool, grant_app_role, run_migrations, url_user};
 use auditlog_db::models::Role;
 use auditlog_db::queries::{tenants, users};
+use auditlog_db::Backend;
 use auditlog_db::DbPool;
+use auditlog_tlog::note::{Signer, Verifier};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -64,23 +67,46 @@ enum Command {
     },
     /// Migrate, seed the demo and serve, in development mode: the quickest way to try it out.
     Demo,
-    /// Recompute the hash chain of one tenant (or all) and report the first bad link.
+    /// Recompute the Merkle tree of one tenant (or all) from the stored events, check it against
+    /// every signed checkpoint in the log, and report the first bad seq (exit 1 if any).
     Verify {
         /// Tenant slug; default: every tenant.
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Write a new Ed25519 signing key (PKCS#8 PEM, as `openssl genpkey -algorithm ed25519`
+    /// writes it) for SIGNING_KEY_FILE; an existing file is never overwritten.
+    Keygen {
+        #[arg(long)]
+        output: std::path::PathBuf,
+    },
+    /// Print the verifier key of checkpoints (`<name>+<key id>+<key>`, c2sp.org/signed-note).
+    PublicKey,
     /// Move events past their tenant's retention period into archive files now.
     Archive {
         /// Tenant slug; default: every tenant with a retention setting.
         #[arg(long)]
         tenant: Option<String>,
     },
-    /// Check an archive file on its own: checksum-free chain and hash verification.
-    VerifyArchive { file: std::path::PathBuf },
+    /// Check an archive file offline: every event's content and link, and that they recompute the
+    /// root of the signed retention boundary the file carries (its signature, with the key).
+    VerifyArchive {
+        file: std::path::PathBuf,
+        /// A file holding the verifier key (`auditlog public-key`); without it the signature is
+        /// not checked.
+        #[arg(long)]
+        public_key: Option<std::path::PathBuf>,
+    },
     /// Prove offline that a CSV export is unaltered and complete, with the manifest downloaded for
-    /// the same filters (`GET /api/v1/events/export?format=manifest&…`).
-    VerifyExport { csv: std::path::PathBuf, manifest: std::path::PathBuf },
+    /// the same filters (`GET /api/v1/events/export?format=manifest&…`): every row is in the
+    /// signed checkpoint the manifest carries.
+    VerifyExport {
+        csv: std::path::PathBuf,
+        manifest: std::path::PathBuf,
+        /// A file holding the verifier key (`auditlog public-key`).
+        #[arg(long)]
+        public_key: std::path::PathBuf,
+    },
     /// Print the OpenAPI document as YAML (or write it to a file).
     Openapi {
         #[arg(long)]
@@ -88,14 +114,39 @@ enum Command {
     },
 }
 
+/// Migrates the database as its owner (`MIGRATION_DATABASE_URL`, else `DATABASE_URL`), gives
+/// the application's role its privileges, and opens the application's pool.
 fn pool(settings: &Settings) -> Result<DbPool, String> {
-    let pool = build_pool(&settings.database_url, settings.db_pool_size)?;
-    let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let owner_url = settings.migration_database_url.as_ref().unwrap_or(&settings.database_url);
+    let owner = build_pool(owner_url, 1)?;
+    let mut conn = owner.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
     let applied = run_migrations(&mut conn)?;
     if applied > 0 {
         log::info!("applied {applied} migration(s)");
     }
-    Ok(pool)
+    if settings.database_url.backend == Backend::Postgres {
+        let app = url_user(&settings.database_url.target);
+        match (app, url_user(&owner_url.target)) {
+            (Some(app), Some(owner)) if app != owner => grant_app_role(&mut conn, &app)?,
+            _ => log::warn!(
+                "the application connects as the schema's owner: an insider with its credentials is detected by \
+                 verification but not stopped (set MIGRATION_DATABASE_URL to the owner and DATABASE_URL to a second role)"
+            ),
+        }
+    }
+    drop(conn);
+    build_pool(&settings.database_url, settings.db_pool_size)
+}
+
+/// Builds the Merkle tree of tenants whose events predate it, signing their first checkpoint.
+fn build_trees(pool: &DbPool, notary: &Notary, settings: &Settings) -> Result<(), String> {
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    for (slug, size) in integrity::build_trees(&mut conn, notary, settings).map_err(|e| e.to_string())? {
+        println!(
+            "{slug}: built the Merkle tree of its {size} existing events and signed its first checkpoint"
+        );
+    }
+    Ok(())
 }
 
 fn seed_demo(pool: &DbPool) -> Result<(), String> {
@@ -123,8 +174,12 @@ fn serve(settings: Settings, pool: DbPool, show_demo_logins: bool) -> Result<(),
     if !settings.static_dir.join("index.html").is_file() {
         log::warn!("no dashboard build in {}: only the API is served", settings.static_dir.display());
     }
+    let notary = settings.notary()?;
+    build_trees(&pool, &notary, &settings)?;
+    // Whatever was stored while no server ran (seeding, a crash before signing) is signed now.
+    integrity::checkpoint_all(&pool, &notary).map_err(|e| e.to_string())?;
     let bind = settings.bind.clone();
-    let state = AppState::new(pool, keys, settings);
+    let state = AppState::new(pool, keys, notary, settings);
     schedule_maintenance(&state);
     let server = HttpServer::new(move || app::build(state.clone()))
         .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
@@ -171,27 +226,33 @@ fn progress_bar(total: u64, what: &str) -> ProgressBar {
 
 fn verify(settings: &Settings, slug: Option<&str>) -> Result<bool, String> {
     let pool = pool(settings)?;
+    let notary = settings.notary()?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let mut all_ok = true;
     for (tenant_id, slug) in tenant_ids(&mut conn, slug)? {
+        let tenant = tenants::get(&mut conn, tenant_id).map_err(|e| e.to_string())?;
         let bar = progress_bar(0, "events");
         bar.set_prefix(slug.clone());
-        let result = verify_chain(&mut conn, tenant_id, |checked, total| {
-            bar.set_length(total.max(0) as u64);
-            bar.set_position(checked.max(0) as u64);
-        })
-        .map_err(|e| e.to_string())?;
+        let result =
+            integrity::verify_tenant(&mut conn, &notary, settings, &tenant, "command", |checked, total| {
+                bar.set_length(total.max(0) as u64);
+                bar.set_position(checked.max(0) as u64);
+            })
+            .map_err(|e| e.to_string())?;
         bar.finish_and_clear();
         if result.ok {
             println!(
-                "{slug}: ok — {} events checked, head seq {} {}",
-                result.events_checked, result.head_seq, result.head_hash
+                "{slug}: ok — {} events checked, head seq {}, {} signed checkpoints matched (latest of {} events)",
+                result.events_checked,
+                result.head_seq,
+                result.checkpoints_checked,
+                result.checkpoint_size.unwrap_or(0)
             );
         } else {
             all_ok = false;
             println!(
-                "{slug}: BROKEN at seq {} — {} ({} events checked before it)",
-                result.first_bad_seq.unwrap_or_default(),
+                "{slug}: FAILED at seq {} — {} ({} events checked before it)",
+                result.first_bad_seq.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
                 result.reason.unwrap_or_default(),
                 result.events_checked
             );
@@ -202,13 +263,15 @@ fn verify(settings: &Settings, slug: Option<&str>) -> Result<bool, String> {
 
 fn archive(settings: &Settings, slug: Option<&str>) -> Result<(), String> {
     let pool = pool(settings)?;
+    let notary = settings.notary()?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     for (tenant_id, slug) in tenant_ids(&mut conn, slug)? {
         let bar = progress_bar(0, "events archived");
         bar.set_prefix(slug.clone());
-        let done =
-            retention::run_for_tenant(&mut conn, settings, tenant_id, |a| bar.inc(a.event_count as u64))
-                .map_err(|e| e.to_string())?;
+        let done = retention::run_for_tenant(&mut conn, &notary, settings, tenant_id, |a| {
+            bar.inc(a.event_count as u64)
+        })
+        .map_err(|e| e.to_string())?;
         bar.finish_and_clear();
         match done {
             None => println!("{slug}: keeps events forever (no retention setting)"),
@@ -232,7 +295,8 @@ fn archive(settings: &Settings, slug: Option<&str>) -> Result<(), String> {
 /// months it emptied.
 fn schedule_maintenance(state: &AppState) {
     const PARTITION_CHECK: std::time::Duration = std::time::Duration::from_secs(3600);
-    let (pool, settings) = (state.pool.clone(), state.settings.clone());
+    schedule_integrity(state);
+    let (pool, settings, notary) = (state.pool.clone(), state.settings.clone(), state.notary.clone());
     let prepare_partitions = move |pool: &DbPool| {
         let prepared = pool
             .get()
@@ -260,10 +324,9 @@ fn schedule_maintenance(state: &AppState) {
                 continue;
             }
             last_retention = std::time::Instant::now();
-            let run = pool
-                .get()
-                .map_err(|e| e.to_string())
-                .and_then(|mut conn| retention::run_all(&mut conn, &settings).map_err(|e| e.to_string()));
+            let run = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+                retention::run_all(&mut conn, &notary, &settings).map_err(|e| e.to_string())
+            });
             match run {
                 Ok(archives) if !archives.is_empty() => {
                     log::info!("retention: wrote {} archive file(s)", archives.len())
@@ -275,37 +338,104 @@ fn schedule_maintenance(state: &AppState) {
     });
 }
 
+/// Periodic checkpoints (every `CHECKPOINT_INTERVAL_SECONDS` for tenants that received events)
+/// and scheduled verification (every `VERIFY_INTERVAL_SECONDS`).
+fn schedule_integrity(state: &AppState) {
+    let (pool, settings, notary) = (state.pool.clone(), state.settings.clone(), state.notary.clone());
+    let every = std::time::Duration::from_secs(settings.checkpoint_interval_seconds.max(1));
+    std::thread::spawn(move || {
+        let mut last_verify = std::time::Instant::now();
+        loop {
+            std::thread::sleep(every);
+            if let Err(e) = integrity::checkpoint_all(&pool, &notary) {
+                log::error!("periodic checkpoints failed: {e}");
+            }
+            let interval = settings.verify_interval_seconds;
+            if interval > 0 && last_verify.elapsed() >= std::time::Duration::from_secs(interval) {
+                last_verify = std::time::Instant::now();
+                match integrity::verify_all(&pool, &notary, &settings) {
+                    Ok(0) => log::info!("integrity: every tenant verified"),
+                    Ok(failed) => log::error!("integrity: {failed} tenant(s) failed verification"),
+                    Err(e) => log::error!("scheduled verification failed: {e}"),
+                }
+            }
+        }
+    });
+}
+
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Verify { tenant } => {
             if verify(&Settings::from_env()?, tenant.as_deref())? {
                 Ok(())
             } else {
-                Err("the hash chain is broken".into())
+                Err("verification failed".into())
             }
         }
+        Command::Keygen { output } => {
+            let settings = Settings::from_env()?;
+            let signer = Signer::generate(&settings.log_name).map_err(|e| e.to_string())?;
+            write_new_key(&output, &signer.to_pem().map_err(|e| e.to_string())?)?;
+            println!(
+                "Wrote a new signing key to {}. Its verifier key:\n{}",
+                output.display(),
+                signer.verifier()
+            );
+            Ok(())
+        }
+        Command::PublicKey => {
+            println!("{}", Settings::from_env()?.signer()?.verifier());
+            Ok(())
+        }
         Command::Archive { tenant } => archive(&Settings::from_env()?, tenant.as_deref()),
-        Command::VerifyExport { csv, manifest } => {
+        Command::VerifyExport { csv, manifest, public_key } => {
             let read = |p: &std::path::Path| {
                 std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
             };
-            let proof = auditlog_api::export_check::verify(&read(&csv)?, &read(&manifest)?)?;
+            let key = Verifier::parse(&read(&public_key)?).map_err(|e| e.to_string())?;
+            let proof = auditlog_api::export_check::verify(&read(&csv)?, &read(&manifest)?, &key)?;
             println!(
-                "{}: ok — {} rows unaltered and complete for seq {}–{}; the range ends at hash {}",
+                "{}: ok — {} rows unaltered and complete for seq {}–{}, in the checkpoint of {} ({} events, root {}) signed by {}",
                 csv.display(),
                 proof.rows,
                 proof.first_seq,
                 proof.last_seq,
-                proof.last_hash
+                proof.checkpoint.origin,
+                proof.checkpoint.size,
+                proof.checkpoint.root_base64(),
+                key.name()
             );
             Ok(())
         }
-        Command::VerifyArchive { file } => {
+        Command::VerifyArchive { file, public_key } => {
+            let key = public_key
+                .map(|p| {
+                    std::fs::read_to_string(&p)
+                        .map_err(|e| format!("cannot read {}: {e}", p.display()))
+                        .and_then(|text| Verifier::parse(&text).map_err(|e| e.to_string()))
+                })
+                .transpose()?;
             let (sha256, size) = auditlog_db::archive::checksum(&file).map_err(|e| e.to_string())?;
-            let header = auditlog_db::archive::verify_file(&file).map_err(|e| e.to_string())?;
+            let proof = auditlog_db::archive::verify_file(&file, key.as_ref()).map_err(|e| e.to_string())?;
+            let header = &proof.header;
+            let signed = match (&proof.boundary, proof.signature_checked) {
+                (Some(b), true) => format!(
+                    "recompute the signed boundary of {} ({} events), signature checked",
+                    b.origin, b.size
+                ),
+                (Some(b), false) => format!(
+                    "recompute the boundary of {} ({} events); give --public-key to check its signature",
+                    b.origin, b.size
+                ),
+                (None, _) => "an archive written before signed checkpoints: its chain checked only".into(),
+            };
             println!(
-                "{}: ok — tenant {}, seq {}–{} ({} events), links to {}, ends at {}; {size} bytes, sha256 {sha256}",
-                file.display(), header.tenant, header.first_seq, header.last_seq, header.count, header.prev_hash, header.last_hash
+                "{}: ok — tenant {}, seq {}–{} ({} events) {signed}; {size} bytes, sha256 {sha256}",
+                file.display(),
+                header.tenant,
+                header.first_seq,
+                header.last_seq,
+                header.count
             );
             Ok(())
         }
@@ -322,7 +452,9 @@ fn run(cli: Cli) -> Result<(), String> {
             }
         }
         Command::Migrate => {
-            pool(&Settings::from_env()?)?;
+            let settings = Settings::from_env()?;
+            let pool = pool(&settings)?;
+            build_trees(&pool, &settings.notary()?, &settings)?;
             println!("Database is up to date.");
             Ok(())
         }

@@ -2,6 +2,7 @@
 //! archive as an `auditlog.archived` event. Shared by the server's schedule and `auditlog archive`.
 
 use auditlog_db::archive::{self, archive_expired};
+use auditlog_db::checkpoints::Notary;
 use auditlog_db::connection::DbConnection;
 use auditlog_db::models::{Actor, Archive};
 use auditlog_db::queries::tenants;
@@ -28,6 +29,7 @@ pub fn system_actor() -> Actor {
 /// Archives one tenant's expired events; `None` when it keeps events forever.
 pub fn run_for_tenant(
     conn: &mut DbConnection,
+    notary: &Notary,
     settings: &Settings,
     tenant_id: i64,
     mut progress: impl FnMut(&Archive),
@@ -36,7 +38,9 @@ pub fn run_for_tenant(
     let Some(days) = tenant.retention_days else { return Ok(None) };
     let cutoff = Utc::now().naive_utc() - TimeDelta::days(i64::from(days));
     let done =
-        archive_expired(conn, tenant_id, cutoff, &settings.archive_dir, EVENTS_PER_FILE, |a| progress(a))?;
+        archive_expired(conn, notary, tenant_id, cutoff, &settings.archive_dir, EVENTS_PER_FILE, |a| {
+            progress(a)
+        })?;
     for a in &done {
         AuditEvent::new("auditlog.archived", system_actor())
             .on("archive", a.id, Some(a.file_name.clone()))
@@ -51,10 +55,14 @@ pub fn run_for_tenant(
 }
 
 /// Every tenant with a retention setting.
-pub fn run_all(conn: &mut DbConnection, settings: &Settings) -> Result<Vec<Archive>, ApiError> {
+pub fn run_all(
+    conn: &mut DbConnection,
+    notary: &Notary,
+    settings: &Settings,
+) -> Result<Vec<Archive>, ApiError> {
     let mut all = Vec::new();
     for (tenant_id, _) in archive::tenants_with_retention(conn)? {
-        all.extend(run_for_tenant(conn, settings, tenant_id, |_| {})?.unwrap_or_default());
+        all.extend(run_for_tenant(conn, notary, settings, tenant_id, |_| {})?.unwrap_or_default());
     }
     // Closed months whose every event is now archived go as whole partitions (PostgreSQL).
     for name in auditlog_db::partitions::drop_emptied(conn)? {

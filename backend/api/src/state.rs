@@ -2,6 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
+use auditlog_db::checkpoints::Notary;
 use auditlog_db::connection::DbConnection;
 use auditlog_db::visibility::Viewer;
 use auditlog_db::DbPool;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub pool: DbPool,
     pub keys: Arc<JwtKeys>,
     pub settings: Arc<Settings>,
+    /// Signs checkpoints and keeps their logs.
+    pub notary: Arc<Notary>,
     /// Facet counts and the activity chart, computed once per distinct request.
     pub aggregates: Arc<Aggregates>,
     /// Estimated page totals, answered again for a short while.
@@ -29,9 +32,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(pool: DbPool, keys: JwtKeys, settings: Settings) -> Self {
+    pub fn new(pool: DbPool, keys: JwtKeys, notary: Notary, settings: Settings) -> Self {
         AppState {
             pool,
+            notary: Arc::new(notary),
             aggregates: Arc::new(Aggregates::new(settings.db_pool_size)),
             estimates: Arc::new(KeptEstimates::new(Duration::from_secs(settings.estimate_reuse_seconds))),
             keys: Arc::new(keys),

@@ -37,14 +37,21 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start(database_url: &str, port: u16) -> Server {
-    start_logging(database_url, port, "error", Stdio::null())
+fn start(db: &TestDatabase, database_url: &str, port: u16) -> Server {
+    start_logging(db, database_url, port, "error", Stdio::null())
 }
 
 /// The real binary on `port`, logging at `level` to `log`; returns once it is ready.
-fn start_logging(database_url: &str, port: u16, level: &str, log: impl Into<Stdio>) -> Server {
+fn start_logging(
+    db: &TestDatabase,
+    database_url: &str,
+    port: u16,
+    level: &str,
+    log: impl Into<Stdio>,
+) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_auditlog"))
         .arg("serve")
+        .envs(db.server_env())
         .env("DATABASE_URL", database_url)
         .env("BIND", format!("127.0.0.1:{port}"))
         .env("JWT_SECRET", SECRET)
@@ -97,7 +104,7 @@ fn setup(backend: Backend) -> (TestDatabase, auditlog_db::DbPool, auditlog_db::m
 fn run(backend: Backend) {
     let (db, pool, tenant, token) = setup(backend);
     let port = free_port();
-    let mut server = start(&db.url, port);
+    let mut server = start(&db, &db.url, port);
     let url = server.url.clone();
 
     let clients: Vec<_> = (0..CLIENTS)
@@ -148,7 +155,7 @@ fn run(backend: Backend) {
         std::thread::sleep(Duration::from_millis(150 + seed % 400));
         server.child.kill().expect("SIGKILL");
         server.child.wait().unwrap();
-        server = start(&db.url, port);
+        server = start(&db, &db.url, port);
     }
     let acknowledged: Vec<HashMap<usize, Vec<i64>>> =
         clients.into_iter().map(|c| c.join().unwrap()).collect();
@@ -199,7 +206,7 @@ fn acknowledged_events_survive_sigkill_on_postgres() {
 fn graceful_shutdown(backend: Backend) {
     let (db, pool, tenant, token) = setup(backend);
     let mut conn = pool.get().unwrap();
-    let mut server = start(&db.url, free_port());
+    let mut server = start(&db, &db.url, free_port());
     let clients: Vec<_> = (0..CLIENTS)
         .map(|client| {
             let (url, token) = (server.url.clone(), token.clone());
@@ -356,7 +363,7 @@ fn postgres_outage_answers_503_and_recovers_without_restart() {
     let (upstream, _) = through_relay(&db.url, 0);
     let relay = Relay::start(upstream);
     let (_, relayed_url) = through_relay(&db.url, relay.port);
-    let server = start(&relayed_url, free_port());
+    let server = start(&db, &relayed_url, free_port());
 
     // Two writers and a reader; a writer retries each batch with its idempotency key until 201.
     let stop = Arc::new(AtomicBool::new(false));
@@ -465,7 +472,7 @@ fn secrets_never_reach_the_log() {
     for level in ["info", "debug", "trace"] {
         let log_path = std::env::temp_dir().join(format!("auditlog-log-{level}-{}.txt", free_port()));
         let log = std::fs::File::create(&log_path).unwrap();
-        let mut server = start_logging(&db.url, free_port(), level, log);
+        let mut server = start_logging(&db, &db.url, free_port(), level, log);
         let url = server.url.clone();
         let api = |path: &str| format!("{url}/api/v1{path}");
         let bearer = |token: &str| format!("Bearer {token}");

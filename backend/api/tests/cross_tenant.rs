@@ -181,7 +181,7 @@ both_backends! {
         let deleted = send(&app, TestRequest::delete().uri("/api/v1/events").insert_header(("authorization", format!("Bearer {a_admin}"))).set_json(json!({"ids": [a_ids[3]], "reason": "ACME-SECRET reason"}))).await.expect(200);
         assert_eq!(deleted.body["deleted"], json!([a_ids[3]]));
         send(&app, TestRequest::put().uri("/api/v1/settings/retention").insert_header(("authorization", format!("Bearer {a_admin}"))).set_json(json!({"days": 30}))).await.expect(200);
-        let archives = auditlog_api::retention::run_for_tenant(&mut ctx.pool.get().unwrap(), &ctx.state.settings, ctx.acme_id, |_| {}).unwrap().unwrap();
+        let archives = auditlog_api::retention::run_for_tenant(&mut ctx.pool.get().unwrap(), &ctx.state.notary, &ctx.state.settings, ctx.acme_id, |_| {}).unwrap().unwrap();
         assert_eq!(archives.len(), 1, "tenant A has an archive");
         let a_archive_id = archives[0].id;
 
@@ -225,6 +225,8 @@ both_backends! {
         let principals = [("B admin", b_admin.clone()), ("B manager", b_manager.clone()), ("B member", b_member.clone()), ("B token", b_token.clone())];
 
         // ---- Service endpoints: nothing of any tenant.
+        let key = call(&app, &cov, "GET", "/api/v1/integrity/public-key", "/api/v1/integrity/public-key", "", None).await.expect(200);
+        assert_eq!(key.body.as_str().unwrap().trim(), ctx.state.notary.verifier().to_string());
         for path in ["/healthz", "/readyz"] {
             let reply = call(&app, &cov, "GET", path, path, "", None).await.expect(200);
             leak(&reply.body.to_string(), path);
@@ -341,6 +343,23 @@ both_backends! {
                 for reply in [users, tokens, archives, retention, verify] {
                     reply.problem(403);
                 }
+            }
+            // Checkpoints and proofs: only B's own log, whoever asks.
+            let status = call(&app, &cov, "GET", "/api/v1/integrity/status", "/api/v1/integrity/status", token, None).await;
+            if admin {
+                leak(&status.body.to_string(), who);
+                assert!(!status.body.to_string().contains("/acme"), "{who}: A's log in {}", status.body);
+            } else {
+                status.problem(403);
+            }
+            let latest = call(&app, &cov, "GET", "/api/v1/integrity/checkpoint", "/api/v1/integrity/checkpoint", token, None).await.expect(200);
+            assert_eq!(latest.body["origin"], "activity-log.test/globex", "{who}");
+            let list = call(&app, &cov, "GET", "/api/v1/integrity/checkpoints", "/api/v1/integrity/checkpoints?after=0", token, None).await.expect(200);
+            assert!(!list.body.to_string().contains("/acme"), "{who}: {}", list.body);
+            let consistency = call(&app, &cov, "GET", "/api/v1/integrity/consistency", "/api/v1/integrity/consistency?first=1", token, None).await.expect(200);
+            assert_eq!(consistency.body["checkpoint"]["origin"], "activity-log.test/globex", "{who}");
+            for id in &a_event_ids {
+                call(&app, &cov, "GET", "/api/v1/events/{id}/proof", &format!("/api/v1/events/{id}/proof"), token, None).await.problem(404);
             }
             let expected = if admin { 404 } else { 403 };
             for id in &a_user_ids {

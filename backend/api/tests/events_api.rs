@@ -41,7 +41,7 @@ where
          "entity": {"type": "invoice", "id": "7", "label": "INV-7"}, "related": [customer],
          "before": {"total": 120, "status": "sent"}},
         // 3: host-app staffer (no dashboard account) logs in, now
-        {"action": "auth.login", "ip": "10.0.0.1", "actor": {"id": "s9", "name": "Zed Staff", "email": "zed@acme.test"}},
+        {"action": "session.login", "ip": "10.0.0.1", "actor": {"id": "s9", "name": "Zed Staff", "email": "zed@acme.test"}},
         // 4: member updates customer c1, just now (before 3), with a described change
         {"action": "customer.updated", "occurred_at": ago(0, 0), "ip": "10.0.0.3",
          "actor": {"id": "u1", "name": "Mia Member"}, "description": "Changed the phone of Jane Doe",
@@ -260,7 +260,7 @@ both_backends! {
             ("q=BOK-10".into(), vec![0, 1]),
             ("q=zed@ACME".into(), vec![3]),
             ("q=2001:db8".into(), vec![2]),
-            ("q=auth.login".into(), vec![3]),
+            ("q=session.login".into(), vec![3]),
             (format!("q={}", ids[5]), vec![5]),
             ("q=100%25".into(), vec![]),
             ("range=today".into(), vec![3, 4]),
@@ -338,7 +338,7 @@ both_backends! {
         }
         // Default: newest first.
         let default = get(&app, &token, "/api/v1/events").await.body["items"][0]["action"].clone();
-        assert_eq!(default, "auth.login");
+        assert_eq!(default, "session.login");
     }
 
     async fn page_and_cursor_paging_agree(ctx: Ctx) {
@@ -493,11 +493,11 @@ both_backends! {
 
         let modules = get(&app, &token, "/api/v1/facets/modules").await.expect(200).body;
         assert_eq!(modules["items"], json!([
-            {"value": "auth", "count": 1}, {"value": "booking", "count": 2}, {"value": "customer", "count": 1},
-            {"value": "invoice", "count": 1}, {"value": "settings", "count": 1}
+            {"value": "booking", "count": 2}, {"value": "customer", "count": 1},
+            {"value": "invoice", "count": 1}, {"value": "session", "count": 1}, {"value": "settings", "count": 1}
         ]));
         let actions = get(&app, &token, "/api/v1/facets/actions").await.expect(200).body;
-        assert_eq!(actions["items"][1], json!({"action": "booking.created", "module": "booking", "verb": "created", "count": 1}));
+        assert_eq!(actions["items"][0], json!({"action": "booking.created", "module": "booking", "verb": "created", "count": 1}));
         // A member's facets only count their own events.
         let member = get(&app, &ctx.token(&ctx.member), "/api/v1/facets/modules").await.body;
         assert_eq!(member["items"], json!([{"value": "booking", "count": 1}, {"value": "customer", "count": 1}]));

@@ -249,6 +249,7 @@ both_backends! {
         let app = ctx.app().await;
         seed(&app, &ctx, 60).await;
         let admin = ctx.token(&ctx.admin);
+        let key = ctx.state.notary.verifier().clone();
         let fetch = |token: String, query: &'static str| {
             let app = &app;
             async move {
@@ -263,23 +264,32 @@ both_backends! {
         };
         // A filtered export: the manifest covers the whole seq range, content only for exported rows.
         let (csv, manifest) = fetch(admin.clone(), "module=invoice&bom=1").await;
-        let proof = auditlog_api::export_check::verify(&csv, &manifest).expect("a faithful export verifies");
+        let proof = auditlog_api::export_check::verify(&csv, &manifest, &key).expect("a faithful export verifies");
         assert_eq!(proof.rows, 20);
         assert_eq!((proof.first_seq, proof.last_seq), (2, 59));
         // A member's export: others' events appear only as hashes.
         let (member_csv, member_manifest) = fetch(ctx.token(&ctx.member), "").await;
-        assert_eq!(auditlog_api::export_check::verify(&member_csv, &member_manifest).unwrap().rows, 20);
+        assert_eq!(auditlog_api::export_check::verify(&member_csv, &member_manifest, &key).unwrap().rows, 20);
         assert!(!member_manifest.contains("Person 1"), "no content of events the member may not see");
 
         // Any alteration is caught: an edited cell, a dropped row, a forged manifest line.
         let edited = csv.replacen("Event number 4,", "Event number 5,", 1);
-        assert!(auditlog_api::export_check::verify(&edited, &manifest).unwrap_err().contains("description"));
+        assert!(auditlog_api::export_check::verify(&edited, &manifest, &key).unwrap_err().contains("description"));
         let mut rows: Vec<&str> = csv.lines().collect();
         rows.remove(3);
         let dropped = rows.join("\n");
-        assert!(auditlog_api::export_check::verify(&dropped, &manifest).unwrap_err().contains("lacks"));
-        let forged = manifest.replacen("Person 1", "Person 9", 1);
-        assert!(auditlog_api::export_check::verify(&csv, &forged).unwrap_err().contains("hash"));
+        assert!(auditlog_api::export_check::verify(&dropped, &manifest, &key).unwrap_err().contains("lacks"));
+        // A leaf edited, a hash of an event not exported changed, or another key: caught.
+        let forged = manifest.replacen("\\\"action\\\":\\\"invoice.", "\\\"action\\\":\\\"invoicf.", 1);
+        assert_ne!(forged, manifest);
+        assert!(auditlog_api::export_check::verify(&csv, &forged, &key).unwrap_err().contains("does not hash"));
+        let hidden = manifest.lines().find(|l| l.contains("\"seq\"") && !l.contains("\"leaf\"")).unwrap();
+        let hash = serde_json::from_str::<Value>(hidden).unwrap()["hash"].as_str().unwrap().to_string();
+        let flipped = format!("{}{}", if hash.starts_with('0') { '1' } else { '0' }, &hash[1..]);
+        let forged = manifest.replacen(&hash, &flipped, 1);
+        assert!(auditlog_api::export_check::verify(&csv, &forged, &key).unwrap_err().contains("signed root"));
+        let other = auditlog_tlog::note::Signer::generate(LOG_NAME).unwrap().verifier();
+        assert!(auditlog_api::export_check::verify(&csv, &manifest, &other).unwrap_err().contains("checkpoint"));
 
         // A deleted entry inside the range keeps the proof valid.
         let ids = get(&app, &admin, "/api/v1/events?module=booking&per_page=10").await.ids();
@@ -287,7 +297,7 @@ both_backends! {
         test::call_service(&app, req.to_request()).await;
         let (csv, manifest) = fetch(admin.clone(), "module=invoice").await;
         assert!(manifest.contains("\"deleted\":true"));
-        assert_eq!(auditlog_api::export_check::verify(&csv, &manifest).unwrap().rows, 20);
+        assert_eq!(auditlog_api::export_check::verify(&csv, &manifest, &key).unwrap().rows, 20);
     }
 }
 

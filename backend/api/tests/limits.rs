@@ -316,10 +316,12 @@ impl Drop for Server {
     }
 }
 
-fn start(database_url: &str) -> Server {
+fn start(db: &TestDatabase) -> Server {
+    let database_url = &db.url;
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(env!("CARGO_BIN_EXE_auditlog"))
         .arg("serve")
+        .envs(db.server_env())
         .env("DATABASE_URL", database_url)
         .env("BIND", format!("127.0.0.1:{port}"))
         .env("JWT_SECRET", SECRET)
@@ -360,7 +362,7 @@ fn setup(backend: auditlog_db::Backend) -> (TestDatabase, auditlog_db::DbPool, i
     )
     .unwrap();
     let token = auditlog_api::auth::JwtKeys::new(SECRET.as_bytes(), 3600).issue(&admin).unwrap();
-    let server = start(&db.url);
+    let server = start(&db);
     (db, pool, tenant.id, token, server)
 }
 

@@ -7,8 +7,13 @@
 //! transaction, its rows are removed: a crash leaves either a stray file that the next run
 //! rewrites identically, or a finished archive — never a lost or doubled event.
 //!
-//! File format: the first line is a header object (`format`, `tenant`, `first_seq`, `last_seq`,
-//! `count`, `prev_hash`, `last_hash`); every other line is one stored event row as JSON.
+//! File format (`activity-log-archive/2`): the first line is a header object (`format`, `tenant`,
+//! `first_seq`, `last_seq`, `count`, `prev_hash`, `last_hash`, `prefix`, `checkpoint`); every other
+//! line is one stored event row as JSON. `checkpoint` is the signed retention boundary: the tree
+//! of the first `last_seq` events and its root. `prefix` holds the hashes (base64) of the complete
+//! subtrees of the events before `first_seq`, so that they and the file's own events recompute
+//! that root: anyone with the public key checks the file offline (`auditlog verify-archive`).
+//! Files of format 1 (before the tree) carry only the chain.
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
@@ -22,15 +27,23 @@ use flate2::Compression;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::chain::event_hash;
+use auditlog_tlog::merkle::{self, Frontier, NodeId};
+use auditlog_tlog::note::Verifier;
+use auditlog_tlog::{Checkpoint, Hash};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+
+use crate::checkpoints::{CheckpointKind, Notary};
 use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::models::{Archive, EventRow};
 use crate::queries::deletion::{close_guard, open_guard};
-use crate::queries::tenants;
+use crate::queries::{tenants, tree};
 use crate::schema::{archives, event_related, events, tenants as tenants_table};
 
-pub const FORMAT: &str = "activity-log-archive/1";
+pub const FORMAT: &str = "activity-log-archive/2";
+/// Files written before the tree existed.
+pub const LEGACY_FORMAT: &str = "activity-log-archive/1";
 const READ_BATCH: i64 = 5000;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -44,6 +57,12 @@ pub struct ArchiveHeader {
     pub prev_hash: String,
     /// Hash of the last event.
     pub last_hash: String,
+    /// Base64 hashes of the complete subtrees of the events before `first_seq` (format 2).
+    #[serde(default)]
+    pub prefix: Vec<String>,
+    /// The signed retention boundary at `last_seq` (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
 }
 
 fn io(e: std::io::Error) -> StoreError {
@@ -59,6 +78,7 @@ pub fn tenant_dir(root: &Path, slug: &str) -> PathBuf {
 /// `max_per_file` events per file. `progress` hears each finished archive.
 pub fn archive_expired(
     conn: &mut DbConnection,
+    notary: &Notary,
     tenant_id: i64,
     cutoff: NaiveDateTime,
     root: &Path,
@@ -66,7 +86,7 @@ pub fn archive_expired(
     mut progress: impl FnMut(&Archive),
 ) -> StoreResult<Vec<Archive>> {
     let mut done = Vec::new();
-    while let Some(archive) = archive_next(conn, tenant_id, cutoff, root, max_per_file, false)? {
+    while let Some(archive) = archive_next(conn, notary, tenant_id, cutoff, root, max_per_file, false)? {
         progress(&archive);
         done.push(archive);
     }
@@ -75,14 +95,22 @@ pub fn archive_expired(
 
 /// Archives the next batch. With `crash_before_removal` the file is written and the transaction
 /// then rolled back, as a crash at that moment would leave things (for tests of recovery).
+#[allow(clippy::too_many_arguments)]
 pub fn archive_next(
     conn: &mut DbConnection,
+    notary: &Notary,
     tenant_id: i64,
     cutoff: NaiveDateTime,
     root: &Path,
     max_per_file: i64,
     crash_before_removal: bool,
 ) -> StoreResult<Option<Archive>> {
+    // The log gets a checkpoint of everything stored first, after checking that the stored tree
+    // extends the log: the boundary below is then checked against it.
+    let tenant = tenants::get(conn, tenant_id)?;
+    if tenant.head_seq > 0 {
+        notary.cover(conn, &tenant, tenant.head_seq as u64, None, CheckpointKind::Periodic)?;
+    }
     let result = conn.transaction(|conn| {
         // The tenant lock keeps ingest and other archivers away while the prefix moves.
         diesel::update(tenants_table::table.find(tenant_id))
@@ -105,37 +133,26 @@ pub fn archive_next(
         fs::create_dir_all(&dir).map_err(io)?;
         let file_name = format!("{}_{first_seq:012}-{last_seq:012}.jsonl.gz", tenant.slug);
         let path = dir.join(&file_name);
-        let (count, last_hash, first_at, last_at) =
-            write_file(conn, tenant_id, &tenant.slug, first_seq, last_seq, &tenant.chain_base_hash, &path)?;
+        let boundary = sign_boundary(conn, notary, &tenant, first_seq, last_seq)?;
+        let (count, last_hash, first_at, last_at) = write_file(
+            conn,
+            tenant_id,
+            &tenant.slug,
+            first_seq,
+            last_seq,
+            &tenant.chain_base_hash,
+            &boundary,
+            &path,
+        )?;
         let (sha256, size) = checksum(&path)?;
         if crash_before_removal {
             return Err(StoreError::Conflict("simulated crash before removal".into()));
         }
-
-        let ids = events::table
-            .filter(events::tenant_id.eq(tenant_id))
-            .filter(events::seq.between(first_seq, last_seq))
-            .select(events::id);
-        diesel::delete(
-            event_related::table
-                .filter(event_related::tenant_id.eq(tenant_id))
-                .filter(event_related::event_id.eq_any(ids)),
-        )
-        .execute(conn)?;
-        open_guard(conn, "retention")?;
-        let removed = diesel::delete(
-            events::table
-                .filter(events::tenant_id.eq(tenant_id))
-                .filter(events::seq.between(first_seq, last_seq)),
-        )
-        .execute(conn)?;
-        close_guard(conn, "retention")?;
-        if removed as i64 != count {
-            return Err(StoreError::Corrupt(format!("archived {count} events but removed {removed}")));
-        }
-        diesel::update(tenants_table::table.find(tenant_id))
-            .set((tenants_table::chain_base_seq.eq(last_seq), tenants_table::chain_base_hash.eq(&last_hash)))
-            .execute(conn)?;
+        // Roots and proofs of later sizes need the archived prefix's right edge: its leaves.
+        let edge: Vec<NodeId> =
+            merkle::decompose(0, last_seq as u64).into_iter().filter(|id| id.level == 0).collect();
+        let leaves = tree::nodes(conn, tenant_id, &edge)?;
+        tree::store(conn, tenant_id, &edge.into_iter().zip(leaves).collect::<Vec<_>>())?;
         diesel::insert_into(archives::table)
             .values((
                 archives::tenant_id.eq(tenant_id),
@@ -152,6 +169,10 @@ pub fn archive_next(
                 archives::created_at.eq(chrono::Utc::now().naive_utc()),
             ))
             .execute(conn)?;
+        let removed = remove_prefix(conn, tenant_id, base, last_seq, &last_hash)?;
+        if removed != count {
+            return Err(StoreError::Corrupt(format!("archived {count} events but removed {removed}")));
+        }
         let archive = archives::table
             .filter(archives::tenant_id.eq(tenant_id))
             .filter(archives::first_seq.eq(first_seq))
@@ -160,6 +181,115 @@ pub fn archive_next(
         Ok(Some(archive))
     });
     result
+}
+
+/// What a file's header carries of the tree.
+struct Boundary {
+    prefix: Vec<String>,
+    note: String,
+}
+
+/// Recomputes the root of the first `last` leaves from the stored right edge before `first` and
+/// the leaves of `first..=last` themselves, checks it against the latest logged checkpoint with a
+/// consistency proof, and signs it as the retention boundary.
+fn sign_boundary(
+    conn: &mut DbConnection,
+    notary: &Notary,
+    tenant: &crate::models::Tenant,
+    first: i64,
+    last: i64,
+) -> StoreResult<Boundary> {
+    let prefix = tree::nodes(conn, tenant.id, &merkle::decompose(0, first as u64 - 1))?;
+    let mut frontier = Frontier::new(first as u64 - 1, &prefix)
+        .ok_or_else(|| StoreError::Corrupt("the archived prefix's right edge is incomplete".into()))?;
+    let mut after = first - 1;
+    loop {
+        let rows: Vec<(i64, i64, String, i32)> = events::table
+            .filter(events::tenant_id.eq(tenant.id))
+            .filter(events::seq.gt(after))
+            .filter(events::seq.le(last))
+            .order(events::seq.asc())
+            .limit(READ_BATCH)
+            .select((events::seq, events::id, events::hash, events::leaf_version))
+            .load(conn)?;
+        let Some(tail) = rows.last() else { break };
+        after = tail.0;
+        for (seq, id, hash, version) in rows {
+            let leaf = if version == crate::leaf::LEGACY_FORMAT {
+                Some(merkle::leaf_hash(&crate::leaf::legacy_leaf_bytes(id, seq, &hash)))
+            } else {
+                crate::leaf::decode_hash(&hash)
+            };
+            frontier.push(leaf.ok_or_else(|| StoreError::Corrupt(format!("event seq {seq} has no hash")))?);
+        }
+    }
+    if frontier.size() != last as u64 {
+        return Err(StoreError::Corrupt(format!("seq {first}..{last} has a gap: the chain is broken")));
+    }
+    let root = frontier.root();
+    let latest = notary
+        .latest(&tenant.slug)?
+        .ok_or_else(|| StoreError::Corrupt("no checkpoint is logged to archive against".into()))?;
+    let proof = tree::consistency_proof(conn, tenant.id, last as u64, latest.size())?;
+    merkle::verify_consistency(last as u64, latest.size(), &root, &latest.checkpoint.root, &proof).map_err(
+        |e| {
+            StoreError::Corrupt(format!(
+                "refusing to archive: the events up to seq {last} are not the ones signed at {} ({e})",
+                latest.signed_at
+            ))
+        },
+    )?;
+    let logged = notary.sign_boundary(&tenant.slug, last as u64, root)?;
+    Ok(Boundary { prefix: prefix.iter().map(|h| BASE64.encode(h)).collect(), note: logged.note })
+}
+
+/// Removes the archived events `base+1..=last` and moves the tenant's base: on PostgreSQL through
+/// the owner's function (the application's role may not delete events), on SQLite through the
+/// guarded door. Returns how many events went.
+fn remove_prefix(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    base: i64,
+    last: i64,
+    last_hash: &str,
+) -> StoreResult<i64> {
+    if let DbConnection::Pg(pg) = conn {
+        #[derive(QueryableByName)]
+        struct Removed {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            removed: i64,
+        }
+        let done: Removed = diesel::sql_query("SELECT auditlog_retain($1, $2, $3) AS removed")
+            .bind::<diesel::sql_types::BigInt, _>(tenant_id)
+            .bind::<diesel::sql_types::BigInt, _>(last)
+            .bind::<diesel::sql_types::Text, _>(last_hash)
+            .get_result(pg)?;
+        return Ok(done.removed);
+    }
+    let ids = events::table
+        .filter(events::tenant_id.eq(tenant_id))
+        .filter(events::seq.gt(base))
+        .filter(events::seq.le(last))
+        .select(events::id);
+    diesel::delete(
+        event_related::table
+            .filter(event_related::tenant_id.eq(tenant_id))
+            .filter(event_related::event_id.eq_any(ids)),
+    )
+    .execute(conn)?;
+    open_guard(conn, "retention")?;
+    let removed = diesel::delete(
+        events::table
+            .filter(events::tenant_id.eq(tenant_id))
+            .filter(events::seq.gt(base))
+            .filter(events::seq.le(last)),
+    )
+    .execute(conn)?;
+    close_guard(conn, "retention")?;
+    diesel::update(tenants_table::table.find(tenant_id))
+        .set((tenants_table::chain_base_seq.eq(last), tenants_table::chain_base_hash.eq(last_hash)))
+        .execute(conn)?;
+    Ok(removed as i64)
 }
 
 /// Streams rows `first..=last` into a gzip file (via a temporary name, synced, then renamed).
@@ -171,6 +301,7 @@ fn write_file(
     first: i64,
     last: i64,
     prev_hash: &str,
+    boundary: &Boundary,
     path: &Path,
 ) -> StoreResult<(i64, String, NaiveDateTime, NaiveDateTime)> {
     let last_row: EventRow = events::table
@@ -186,6 +317,8 @@ fn write_file(
         count: last - first + 1,
         prev_hash: prev_hash.into(),
         last_hash: last_row.hash.clone(),
+        prefix: boundary.prefix.clone(),
+        checkpoint: Some(boundary.note.clone()),
     };
     let temp = path.with_extension("gz.partial");
     let file = File::create(&temp).map_err(io)?;
@@ -244,27 +377,91 @@ pub fn checksum(path: &Path) -> StoreResult<(String, u64)> {
     Ok((hex::encode(hasher.finalize()), size))
 }
 
-/// Checks an archive file on its own: header, seq continuity, links and hashes. Returns the
-/// header and the rows' count.
-pub fn verify_file(path: &Path) -> StoreResult<ArchiveHeader> {
+/// Every event row of an archive file, in order (check the file with [`verify_file`] first).
+pub fn read_rows(path: &Path) -> StoreResult<Vec<EventRow>> {
+    let reader = BufReader::new(GzDecoder::new(File::open(path).map_err(io)?));
+    reader
+        .lines()
+        .skip(1)
+        .map(|line| {
+            serde_json::from_str(&line.map_err(io)?).map_err(|e| StoreError::Corrupt(format!("bad row: {e}")))
+        })
+        .collect()
+}
+
+/// The leaf hashes of archived leaves (level-0 node ids), read from the tenant's archive files.
+pub fn read_leaves(
+    conn: &mut DbConnection,
+    root: &Path,
+    tenant: &crate::models::Tenant,
+    leaves: &[NodeId],
+) -> StoreResult<Vec<Hash>> {
+    let mut found = Vec::with_capacity(leaves.len());
+    for id in leaves {
+        let seq = id.index as i64 + 1;
+        let name: String = archives::table
+            .filter(archives::tenant_id.eq(tenant.id))
+            .filter(archives::first_seq.le(seq))
+            .filter(archives::last_seq.ge(seq))
+            .select(archives::file_name)
+            .first(conn)?;
+        let rows = read_rows(&tenant_dir(root, &tenant.slug).join(&name))?;
+        let row = rows
+            .iter()
+            .find(|r| r.seq == seq)
+            .ok_or_else(|| StoreError::Corrupt(format!("{name} lacks seq {seq}")))?;
+        found.push(
+            row.tree_leaf().ok_or_else(|| StoreError::Corrupt(format!("{name}: seq {seq} has no hash")))?,
+        );
+    }
+    Ok(found)
+}
+
+/// What an archive file proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveProof {
+    pub header: ArchiveHeader,
+    /// The signed boundary the file's events recompute to (format 2), and whether its signature
+    /// was checked (a public key was given).
+    pub boundary: Option<Checkpoint>,
+    pub signature_checked: bool,
+}
+
+/// Checks an archive file on its own: every row's position, link and content, and (format 2)
+/// that the stored prefix and the rows recompute the root of the signed boundary, whose
+/// signature is checked when `verifier` is given.
+pub fn verify_file(path: &Path, verifier: Option<&Verifier>) -> StoreResult<ArchiveProof> {
     let reader = BufReader::new(GzDecoder::new(File::open(path).map_err(io)?));
     let mut lines = reader.lines();
     let corrupt = |m: String| StoreError::Corrupt(m);
     let header: ArchiveHeader =
         serde_json::from_str(&lines.next().ok_or_else(|| corrupt("empty archive".into()))?.map_err(io)?)
             .map_err(|e| corrupt(format!("bad header: {e}")))?;
-    if header.format != FORMAT {
-        return Err(corrupt(format!("unknown archive format {:?}", header.format)));
-    }
+    let tree = match header.format.as_str() {
+        FORMAT => {
+            let prefix: Vec<Hash> = header
+                .prefix
+                .iter()
+                .map(|h| BASE64.decode(h).ok().and_then(|b| b.try_into().ok()))
+                .collect::<Option<_>>()
+                .ok_or_else(|| corrupt("the header's prefix hashes are not hashes".into()))?;
+            Some(
+                Frontier::new(header.first_seq as u64 - 1, &prefix)
+                    .ok_or_else(|| corrupt("the header's prefix does not fit its first seq".into()))?,
+            )
+        }
+        LEGACY_FORMAT => None,
+        other => return Err(corrupt(format!("unknown archive format {other:?}"))),
+    };
+    let mut frontier = tree.clone();
     let (mut expected, mut prev, mut count) = (header.first_seq, header.prev_hash.clone(), 0i64);
     for line in lines {
         let row: EventRow =
             serde_json::from_str(&line.map_err(io)?).map_err(|e| corrupt(format!("bad row: {e}")))?;
-        if row.seq != expected || row.prev_hash != prev {
-            return Err(corrupt(format!("the chain breaks at seq {expected}")));
-        }
-        if row.deleted_at.is_none() && event_hash(&prev, &row.chain_input()) != row.hash {
-            return Err(corrupt(format!("event seq {} does not match its hash", row.seq)));
+        crate::integrity::check_content(&row, expected, &prev)
+            .map_err(|(seq, reason)| corrupt(format!("seq {seq}: {reason}")))?;
+        if let Some(frontier) = frontier.as_mut() {
+            frontier.push(row.tree_leaf().ok_or_else(|| corrupt(format!("seq {}: no hash", row.seq)))?);
         }
         prev = row.hash;
         expected += 1;
@@ -273,7 +470,25 @@ pub fn verify_file(path: &Path) -> StoreResult<ArchiveHeader> {
     if count != header.count || expected - 1 != header.last_seq || prev != header.last_hash {
         return Err(corrupt("the archive is incomplete".into()));
     }
-    Ok(header)
+    let Some(frontier) = frontier else {
+        return Ok(ArchiveProof { header, boundary: None, signature_checked: false });
+    };
+    let note = header
+        .checkpoint
+        .as_deref()
+        .ok_or_else(|| corrupt("the archive carries no signed boundary".into()))?;
+    let boundary = match verifier {
+        Some(verifier) => Checkpoint::open(note, verifier),
+        None => auditlog_tlog::note::split(note).and_then(|(text, _)| Checkpoint::parse(text)),
+    }
+    .map_err(|e| corrupt(format!("the archive's boundary checkpoint: {e}")))?;
+    if !boundary.origin.ends_with("/archived") || boundary.size != header.last_seq as u64 {
+        return Err(corrupt("the archive's checkpoint is not the retention boundary at its last seq".into()));
+    }
+    if boundary.root != frontier.root() {
+        return Err(corrupt("the archive's events do not recompute the signed boundary's root".into()));
+    }
+    Ok(ArchiveProof { header, boundary: Some(boundary), signature_checked: verifier.is_some() })
 }
 
 pub fn list(conn: &mut DbConnection, tenant_id: i64) -> StoreResult<Vec<Archive>> {

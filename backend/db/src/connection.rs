@@ -154,6 +154,56 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
     applied.map_err(|e| format!("migration failed: {e}"))
 }
 
+/// The user a PostgreSQL URL connects as, if it names one.
+pub fn url_user(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let (credentials, _) = authority.rsplit_once('@')?;
+    let user = credentials.split(':').next()?;
+    (!user.is_empty()).then(|| user.to_string())
+}
+
+/// The same PostgreSQL URL, connecting as `user` (without a password; give one in the URL).
+pub fn url_with_user(url: &str, user: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let cut = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(cut);
+    let host = authority.rsplit_once('@').map(|(_, host)| host).unwrap_or(authority);
+    format!("{scheme}://{user}@{host}{tail}")
+}
+
+/// Gives the application's role what it needs on the schema `owner` migrated, and nothing more
+/// (PostgreSQL): it reads everything; it inserts events, tree nodes, verifications and archives
+/// but never updates or deletes them; it cannot open the guarded doors (`mutation_guard`) and
+/// tombstones or archives only through the owner's functions; of a tenant it may update only
+/// its head, name, time zone and retention setting. Run by `migrate` and at start.
+pub fn grant_app_role(owner: &mut DbConnection, role: &str) -> Result<(), String> {
+    let DbConnection::Pg(pg) = owner else { return Ok(()) };
+    if role.is_empty() || !role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(format!("the application's database role {role:?} must be letters, digits, '_' or '-'"));
+    }
+    #[derive(QueryableByName)]
+    struct Schema {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let schema: Schema = diesel::sql_query("SELECT current_schema()::text AS name")
+        .get_result(pg)
+        .map_err(|e| e.to_string())?;
+    let (schema, role) = (format!("\"{}\"", schema.name.replace('"', "\"\"")), format!("\"{role}\""));
+    pg.batch_execute(&format!(
+        "GRANT USAGE ON SCHEMA {schema} TO {role};
+         GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role};
+         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role};
+         REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA {schema} FROM {role};
+         REVOKE ALL ON mutation_guard FROM {role};
+         GRANT INSERT ON events, event_related, merkle_nodes, verifications, archives, tenants TO {role};
+         GRANT INSERT, UPDATE, DELETE ON users, idempotency_keys, revoked_tokens, api_tokens, login_throttle TO {role};
+         GRANT UPDATE (head_seq, head_hash, tree_size, name, timezone, retention_days) ON tenants TO {role};"
+    ))
+    .map_err(|e| format!("cannot grant the application's role its privileges: {e}"))
+}
+
 impl DbConnection {
     /// Runs `work` in one transaction: all of it is committed, or none of it.
     pub fn atomically<T, E>(&mut self, work: impl FnOnce(&mut Self) -> Result<T, E>) -> Result<T, E>
@@ -191,6 +241,14 @@ impl DbConnection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_name_their_user() {
+        assert_eq!(url_user("postgres://app:pw@db:5432/x?sslmode=require").as_deref(), Some("app"));
+        assert_eq!(url_user("postgres://db/x"), None);
+        assert_eq!(url_with_user("postgres://owner:pw@db:5432/x?a=b", "app"), "postgres://app@db:5432/x?a=b");
+        assert_eq!(url_with_user("postgres://db/x", "app"), "postgres://app@db/x");
+    }
 
     #[test]
     fn backend_is_chosen_from_the_scheme() {

@@ -1,15 +1,29 @@
-//! Verifying a tenant's hash chain: every live event must follow its predecessor by one `seq`,
-//! link to its hash, and hash to what it stores; the last must be the head the tenant recorded.
+//! Verifying a tenant's events against the checkpoint log, not against the database's word.
+//!
+//! The tree is recomputed from the stored events in `seq` order and its root compared, at every
+//! size the log holds a signed checkpoint for, with the signed root; the retention boundary must
+//! be the signed one. Along the way every row is checked on its own: its content gives its leaf
+//! hash (format 1: its chain link), it links to its predecessor, its derived columns (module, verb,
+//! keyword text, related-record rows) follow from hashed fields, stored tree nodes match, and a
+//! tombstone is blank and named by a later deletion record, which names only tombstones.
 
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use auditlog_tlog::merkle::{Frontier, NodeId};
+use auditlog_tlog::Hash;
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::chain::event_hash;
+use crate::chain::{event_hash, GENESIS_HASH};
+use crate::checkpoints::LoggedCheckpoint;
 use crate::connection::DbConnection;
 use crate::error::StoreResult;
 use crate::models::EventRow;
-use crate::queries::tenants;
-use crate::schema::events;
+use crate::queries::ingest::{related_rows, search_text};
+use crate::queries::{tenants, tree};
+use crate::schema::{archives, event_related, events, merkle_nodes};
 
 const BATCH: i64 = 5000;
 
@@ -17,86 +31,494 @@ const BATCH: i64 = 5000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verification {
     pub ok: bool,
+    /// Live events whose content was checked.
     pub events_checked: i64,
-    /// The tenant's recorded chain head.
+    /// The tenant's recorded head: last seq and its hash.
     pub head_seq: i64,
     pub head_hash: String,
-    /// The first seq whose link is wrong (or missing).
+    /// The first seq that cannot be vouched for (for a root that differs from its checkpoint, the
+    /// first seq after the previous matching checkpoint).
     pub first_bad_seq: Option<i64>,
     pub reason: Option<String>,
+    /// Signed tree checkpoints whose root was recomputed and matched.
+    pub checkpoints_checked: i64,
+    /// The largest checkpointed size, if any.
+    pub checkpoint_size: Option<i64>,
+    /// Seq of the last archived event (the signed retention boundary); 0 when nothing is archived.
+    pub boundary_seq: i64,
 }
 
-/// Recomputes `tenant_id`'s chain from its checkpoint. `progress` hears (checked, total).
+/// What verification needs from the log: every line, with the origins it belongs to.
+pub struct LogEvidence<'a> {
+    pub lines: &'a [Result<LoggedCheckpoint, String>],
+    pub origin: &'a str,
+    pub boundary_origin: &'a str,
+    /// Where archive files are, to check that the archived prefix was written out.
+    pub archive_dir: Option<&'a Path>,
+}
+
+struct Failure {
+    seq: Option<i64>,
+    reason: String,
+}
+
+fn fail<T>(seq: impl Into<Option<i64>>, reason: impl Into<String>) -> Result<T, Failure> {
+    Err(Failure { seq: seq.into(), reason: reason.into() })
+}
+
+/// A row's deletion bookkeeping.
+struct DeletionRecord {
+    seq: i64,
+    actor_id: String,
+    recorded_at: NaiveDateTime,
+    exact_time: bool,
+    ids: Vec<i64>,
+}
+
+/// Checks `tenant_id`'s stored events on their own, without a checkpoint log: contents, links,
+/// derived columns, stored nodes and deletion records — what a crash or a bug could break. Only
+/// [`verify_tree`] with the log detects a consistent rewrite.
 pub fn verify_chain(
     conn: &mut DbConnection,
     tenant_id: i64,
+    progress: impl FnMut(i64, i64),
+) -> StoreResult<Verification> {
+    let evidence = LogEvidence { lines: &[], origin: "", boundary_origin: "", archive_dir: None };
+    verify_tree(conn, tenant_id, &evidence, progress)
+}
+
+/// Recomputes `tenant_id`'s tree and checks it against the log. `progress` hears (checked, total).
+pub fn verify_tree(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    log: &LogEvidence<'_>,
     mut progress: impl FnMut(i64, i64),
 ) -> StoreResult<Verification> {
     let tenant = tenants::get(conn, tenant_id)?;
-    let total = tenant.head_seq - tenant.chain_base_seq;
-    let mut expected_seq = tenant.chain_base_seq + 1;
-    let mut prev = tenant.chain_base_hash.clone();
-    let mut checked = 0i64;
-    let bad = |seq: i64, reason: String, checked: i64| Verification {
+    let mut result = Verification {
         ok: false,
-        events_checked: checked,
+        events_checked: 0,
         head_seq: tenant.head_seq,
         head_hash: tenant.head_hash.clone(),
-        first_bad_seq: Some(seq),
-        reason: Some(reason),
+        first_bad_seq: None,
+        reason: None,
+        checkpoints_checked: 0,
+        checkpoint_size: None,
+        boundary_seq: tenant.chain_base_seq,
     };
-    let mut after = tenant.chain_base_seq;
+    match check(conn, &tenant, log, &mut result, &mut progress)? {
+        Ok(()) => result.ok = true,
+        Err(failure) => {
+            result.first_bad_seq = failure.seq;
+            result.reason = Some(failure.reason);
+        }
+    }
+    Ok(result)
+}
+
+fn check(
+    conn: &mut DbConnection,
+    tenant: &crate::models::Tenant,
+    log: &LogEvidence<'_>,
+    result: &mut Verification,
+    progress: &mut impl FnMut(i64, i64),
+) -> StoreResult<Result<(), Failure>> {
+    // The log: every line signed, of this tenant, tree sizes never shrinking, one root per size.
+    let mut tree_points: Vec<&LoggedCheckpoint> = Vec::new();
+    let mut boundaries: Vec<&LoggedCheckpoint> = Vec::new();
+    for line in log.lines {
+        let logged = match line {
+            Ok(logged) => logged,
+            Err(e) => return Ok(fail(None, format!("the checkpoint log does not verify: {e}"))),
+        };
+        if logged.checkpoint.origin == log.origin {
+            if let Some(last) = tree_points.last() {
+                if last.size() > logged.size()
+                    || (last.size() == logged.size() && last.checkpoint.root != logged.checkpoint.root)
+                {
+                    return Ok(fail(
+                        logged.size() as i64,
+                        format!(
+                            "the checkpoint log forks: two signed trees disagree at {} events",
+                            logged.size()
+                        ),
+                    ));
+                }
+            }
+            tree_points.push(logged);
+        } else if logged.checkpoint.origin == log.boundary_origin {
+            boundaries.push(logged);
+        } else {
+            return Ok(fail(
+                None,
+                format!("the checkpoint log holds a checkpoint of another log: {}", logged.checkpoint.origin),
+            ));
+        }
+    }
+    result.checkpoint_size = tree_points.last().map(|c| c.size() as i64);
+
+    // The retention boundary: the database's must be a signed one (a retention run that failed
+    // after signing leaves a later boundary unused), its archives present, and the stored nodes
+    // of the prefix must give the signed root.
+    let base = tenant.chain_base_seq;
+    let boundary = boundaries.iter().rev().find(|b| b.size() as i64 == base).copied();
+    if base > 0 && boundary.is_none() {
+        return Ok(fail(
+            1,
+            format!("the events up to seq {base} are gone from the database, but no signed retention boundary says so"),
+        ));
+    }
+    let mut frontier = Frontier::default();
+    if let Some(boundary) = boundary {
+        if let Err(failure) = check_archives(conn, tenant, base, log.archive_dir)? {
+            return Ok(Err(failure));
+        }
+        frontier = match tree::frontier(conn, tenant.id, base as u64) {
+            Ok(frontier) => frontier,
+            Err(e) => return Ok(fail(base, format!("the archived prefix's tree nodes are unreadable: {e}"))),
+        };
+        if frontier.root() != boundary.checkpoint.root {
+            return Ok(fail(
+                base,
+                "the archived prefix's stored tree nodes differ from the signed retention boundary",
+            ));
+        }
+    }
+    let mut pending = tree_points.iter().filter(|c| c.size() as i64 > base).peekable();
+    let mut last_good = base;
+
+    let total = tenant.head_seq - base;
+    let mut expected = base + 1;
+    let mut prev = if base > 0 { tenant.chain_base_hash.clone() } else { GENESIS_HASH.to_string() };
+    let mut tombstones: HashMap<i64, (i64, String, NaiveDateTime)> = HashMap::new();
+    let mut records: Vec<DeletionRecord> = Vec::new();
     loop {
         let rows: Vec<EventRow> = events::table
-            .filter(events::tenant_id.eq(tenant_id))
-            .filter(events::seq.gt(after))
+            .filter(events::tenant_id.eq(tenant.id))
+            .filter(events::seq.ge(expected))
             .order(events::seq.asc())
             .limit(BATCH)
             .select(EventRow::as_select())
             .load(conn)?;
         let Some(last) = rows.last() else { break };
-        after = last.seq;
+        let (first_seq, last_seq) = (rows[0].seq, last.seq);
+        let texts: HashMap<i64, String> = events::table
+            .filter(events::tenant_id.eq(tenant.id))
+            .filter(events::seq.between(first_seq, last_seq))
+            .select((events::seq, events::search_text))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect();
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut related: HashMap<i64, BTreeSet<(String, String)>> = HashMap::new();
+        for (event_id, entity_type, entity_id) in event_related::table
+            .filter(event_related::tenant_id.eq(tenant.id))
+            .filter(event_related::event_id.eq_any(&ids))
+            .select((event_related::event_id, event_related::entity_type, event_related::entity_id))
+            .load::<(i64, String, String)>(conn)?
+        {
+            related.entry(event_id).or_default().insert((entity_type, entity_id));
+        }
+        let mut completed: Vec<(NodeId, Hash)> = Vec::new();
         for row in &rows {
-            if row.seq != expected_seq {
-                let reason = if row.seq > expected_seq {
-                    format!("event seq {expected_seq} is missing")
-                } else {
-                    format!("event seq {} appears out of order", row.seq)
-                };
-                return Ok(bad(expected_seq.min(row.seq), reason, checked));
+            if let Err(failure) =
+                check_row(row, expected, &prev, texts.get(&row.seq), related.remove(&row.id))
+            {
+                return Ok(Err(failure));
             }
-            if row.prev_hash != prev {
-                return Ok(bad(row.seq, "prev_hash does not link to the previous event".into(), checked));
+            if row.deleted_at.is_some() {
+                tombstones.insert(
+                    row.id,
+                    (row.seq, row.deleted_by.clone().unwrap_or_default(), row.deleted_at.unwrap_or_default()),
+                );
+            } else {
+                result.events_checked += 1;
+                if row.action == "auditlog.deleted" {
+                    records.push(DeletionRecord {
+                        seq: row.seq,
+                        actor_id: row.actor_id.clone(),
+                        recorded_at: row.recorded_at,
+                        exact_time: row.leaf_version == crate::leaf::LEAF_FORMAT,
+                        ids: named_ids(&row.metadata),
+                    });
+                }
             }
-            // A tombstone's payload is gone by design; its stored hash still carries the chain.
-            if row.deleted_at.is_none() && event_hash(&prev, &row.chain_input()) != row.hash {
-                return Ok(bad(row.seq, "the event's content does not match its hash".into(), checked));
+            let Some(leaf) = row.tree_leaf() else {
+                return Ok(fail(row.seq, "the event's hash is not a hash"));
+            };
+            completed.extend(frontier.push(leaf));
+            while let Some(point) = pending.next_if(|c| c.size() as i64 == row.seq) {
+                if frontier.root() != point.checkpoint.root {
+                    return Ok(fail(
+                        last_good + 1,
+                        format!(
+                            "the events up to seq {} do not match the checkpoint signed at {}: an event from seq {} on was changed, inserted, removed or reordered",
+                            row.seq, point.signed_at.to_rfc3339(), last_good + 1
+                        ),
+                    ));
+                }
+                result.checkpoints_checked += 1;
+                last_good = row.seq;
             }
             prev = row.hash.clone();
-            expected_seq += 1;
-            checked += 1;
+            expected += 1;
         }
-        progress(checked, total);
+        if let Err(failure) = check_nodes(conn, tenant.id, &completed)? {
+            return Ok(Err(failure));
+        }
+        progress(expected - 1 - base, total);
     }
-    let last_seq = expected_seq - 1;
+
+    let last_seq = expected - 1;
+    if let Some(point) = pending.next() {
+        return Ok(fail(
+            last_seq + 1,
+            format!(
+                "events up to seq {} were signed at {}, but the database ends at seq {last_seq}",
+                point.size(),
+                point.signed_at.to_rfc3339()
+            ),
+        ));
+    }
     if last_seq != tenant.head_seq {
         let reason = if last_seq < tenant.head_seq {
             format!("events after seq {last_seq} are missing (the head is seq {})", tenant.head_seq)
         } else {
             format!("events beyond the recorded head (seq {}) were inserted", tenant.head_seq)
         };
-        return Ok(bad(last_seq.min(tenant.head_seq) + 1, reason, checked));
+        return Ok(fail(last_seq.min(tenant.head_seq) + 1, reason));
     }
     if prev != tenant.head_hash {
-        return Ok(bad(last_seq, "the last event's hash differs from the recorded head".into(), checked));
+        return Ok(fail(last_seq, "the last event's hash differs from the recorded head"));
     }
-    progress(checked, total);
-    Ok(Verification {
-        ok: true,
-        events_checked: checked,
-        head_seq: tenant.head_seq,
-        head_hash: tenant.head_hash,
-        first_bad_seq: None,
-        reason: None,
-    })
+    if tenant.tree_size != tenant.head_seq {
+        return Ok(fail(tenant.tree_size.min(tenant.head_seq) + 1, "the tree is not built up to the head"));
+    }
+    if let Err(failure) = check_deletions(&tombstones, &records) {
+        return Ok(Err(failure));
+    }
+    // Named ids that are not tombstones must be events archived since, not live ones.
+    let mut stray: Vec<(i64, i64)> = records
+        .iter()
+        .flat_map(|r| r.ids.iter().filter(|id| !tombstones.contains_key(id)).map(move |id| (r.seq, *id)))
+        .collect();
+    stray.sort_unstable();
+    for chunk in stray.chunks(1000) {
+        let ids: Vec<i64> = chunk.iter().map(|(_, id)| *id).collect();
+        let live: BTreeSet<i64> = events::table
+            .filter(events::tenant_id.eq(tenant.id))
+            .filter(events::id.eq_any(&ids))
+            .select(events::id)
+            .load::<i64>(conn)?
+            .into_iter()
+            .collect();
+        if let Some((seq, id)) = chunk.iter().find(|(_, id)| live.contains(id)) {
+            return Ok(fail(
+                *seq,
+                format!("the deletion record at seq {seq} names event {id}, which is not deleted"),
+            ));
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// One row on its own: position, link, content (a tombstone: blank), then derived columns.
+fn check_row(
+    row: &EventRow,
+    expected: i64,
+    prev: &str,
+    search: Option<&String>,
+    related: Option<BTreeSet<(String, String)>>,
+) -> Result<(), Failure> {
+    check_content(row, expected, prev).map_err(|(seq, reason)| Failure { seq: Some(seq), reason })?;
+    let text = search.map(String::as_str).unwrap_or_default();
+    if row.deleted_at.is_some() {
+        if !text.is_empty() || related.is_some() {
+            return fail(row.seq, "a deleted entry (tombstone) still carries content");
+        }
+        return Ok(());
+    }
+    let ip = Some(row.ip.as_str()).filter(|ip| !ip.is_empty());
+    let expected_text = search_text(
+        &row.description,
+        row.entity_label.as_deref(),
+        row.entity_id.as_deref(),
+        &row.actor_name,
+        row.actor_email.as_deref(),
+        &row.action,
+        ip,
+    );
+    if text != expected_text {
+        return fail(row.seq, "the event's keyword text does not follow from its content");
+    }
+    let expected_related: BTreeSet<(String, String)> = related_rows(row.tenant_id, row.id, &row.related)
+        .into_iter()
+        .map(|r| (r.entity_type, r.entity_id))
+        .collect();
+    if related.unwrap_or_default() != expected_related {
+        return fail(row.seq, "the event's related-record rows do not follow from its content");
+    }
+    Ok(())
+}
+
+/// What a row says of itself, wherever it is kept (the table or an archive file): its position,
+/// its link to `prev`, its content against its hash (format 1: against its chain link), module and
+/// verb from the action, and a tombstone's blankness. The seq and reason of the first problem.
+pub(crate) fn check_content(row: &EventRow, expected: i64, prev: &str) -> Result<(), (i64, String)> {
+    if row.seq != expected {
+        return Err(if row.seq > expected {
+            (expected, format!("event seq {expected} is missing"))
+        } else {
+            (row.seq, format!("event seq {} appears out of order", row.seq))
+        });
+    }
+    let bad = |reason: &str| Err((row.seq, reason.to_string()));
+    if row.prev_hash != prev {
+        return bad("the event's link (prev_hash) does not lead to the previous event");
+    }
+    let deleted = row.deleted_at.is_some();
+    match row.leaf_bytes() {
+        Err(e) => return Err((row.seq, format!("the event's content cannot be encoded: {e}"))),
+        Ok(Some(bytes)) => {
+            if row.tree_leaf() != Some(auditlog_tlog::merkle::leaf_hash(&bytes)) {
+                return bad("the event's content does not match its hash");
+            }
+            if row.leaf_version == crate::leaf::LEGACY_FORMAT
+                && !deleted
+                && event_hash(prev, &row.chain_input()) != row.hash
+            {
+                return bad("the event's content does not match its hash");
+            }
+        }
+        Ok(None) => {}
+    }
+    if deleted {
+        let blank = row.external_id.is_none()
+            && row.actor_id.is_empty()
+            && row.actor_name.is_empty()
+            && row.actor_email.is_none()
+            && row.actor_role.is_none()
+            && row.entity_type.is_none()
+            && row.entity_id.is_none()
+            && row.entity_label.is_none()
+            && row.description.is_empty()
+            && row.changes == "[]"
+            && row.related == "[]"
+            && row.metadata == "{}"
+            && row.ip.is_empty()
+            && row.user_agent.is_none()
+            && row.salt.is_none();
+        if !blank {
+            return bad("a deleted entry (tombstone) still carries content");
+        }
+        return Ok(());
+    }
+    if row.action.split_once('.') != Some((row.module.as_str(), row.verb.as_str())) {
+        return bad("the event's module or verb does not follow from its action");
+    }
+    Ok(())
+}
+
+/// The stored interior nodes the batch completed must be the recomputed ones.
+fn check_nodes(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    completed: &[(NodeId, Hash)],
+) -> StoreResult<Result<(), Failure>> {
+    let mut by_level: HashMap<u32, Vec<(u64, Hash)>> = HashMap::new();
+    for (id, hash) in completed {
+        by_level.entry(id.level).or_default().push((id.index, *hash));
+    }
+    for (level, nodes) in by_level {
+        let (lo, hi) = (nodes[0].0 as i64, nodes[nodes.len() - 1].0 as i64);
+        let stored: HashMap<i64, Vec<u8>> = merkle_nodes::table
+            .filter(merkle_nodes::tenant_id.eq(tenant_id))
+            .filter(merkle_nodes::level.eq(level as i32))
+            .filter(merkle_nodes::idx.between(lo, hi))
+            .select((merkle_nodes::idx, merkle_nodes::hash))
+            .load::<(i64, Vec<u8>)>(conn)?
+            .into_iter()
+            .collect();
+        for (index, hash) in nodes {
+            if stored.get(&(index as i64)).map(Vec::as_slice) != Some(&hash[..]) {
+                let first_seq = (index << level) as i64 + 1;
+                return Ok(fail(
+                    first_seq,
+                    format!("the stored tree node at level {level} index {index} is wrong or missing"),
+                ));
+            }
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// Archives must cover seq 1 to the boundary without a gap, and their files must be there.
+fn check_archives(
+    conn: &mut DbConnection,
+    tenant: &crate::models::Tenant,
+    base: i64,
+    dir: Option<&Path>,
+) -> StoreResult<Result<(), Failure>> {
+    let files: Vec<(i64, i64, String, i64)> = archives::table
+        .filter(archives::tenant_id.eq(tenant.id))
+        .order(archives::first_seq.asc())
+        .select((archives::first_seq, archives::last_seq, archives::file_name, archives::size_bytes))
+        .load(conn)?;
+    let mut next = 1;
+    for (first, last, name, size) in files {
+        if first != next {
+            return Ok(fail(next, format!("no archive holds the events from seq {next}")));
+        }
+        if let Some(dir) = dir {
+            let path = crate::archive::tenant_dir(dir, &tenant.slug).join(&name);
+            if std::fs::metadata(&path).map(|m| m.len() as i64).ok() != Some(size) {
+                return Ok(fail(first, format!("the archive file {name} is missing or changed size")));
+            }
+        }
+        next = last + 1;
+    }
+    if next != base + 1 {
+        return Ok(fail(
+            next,
+            format!("events from seq {next} to the boundary {base} were removed without an archive"),
+        ));
+    }
+    Ok(Ok(()))
+}
+
+fn named_ids(metadata: &str) -> Vec<i64> {
+    serde_json::from_str::<serde_json::Value>(metadata)
+        .ok()
+        .and_then(|m| m.get("ids").and_then(|ids| ids.as_array().cloned()))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(serde_json::Value::as_i64)
+        .collect()
+}
+
+/// Every tombstone is named by a later deletion record of the same actor (at the same time, for
+/// records of format 2).
+fn check_deletions(
+    tombstones: &HashMap<i64, (i64, String, NaiveDateTime)>,
+    records: &[DeletionRecord],
+) -> Result<(), Failure> {
+    let mut named: HashMap<i64, &DeletionRecord> = HashMap::new();
+    for record in records {
+        for id in &record.ids {
+            named.entry(*id).or_insert(record);
+        }
+    }
+    let mut unnamed: Vec<(i64, i64)> = Vec::new();
+    for (id, (seq, by, at)) in tombstones {
+        let matches = named
+            .get(id)
+            .is_some_and(|r| r.seq > *seq && r.actor_id == *by && (!r.exact_time || r.recorded_at == *at));
+        if !matches {
+            unnamed.push((*seq, *id));
+        }
+    }
+    if let Some((seq, id)) = unnamed.into_iter().min() {
+        return fail(seq, format!("event {id} was deleted without a deletion record naming it"));
+    }
+    Ok(())
 }

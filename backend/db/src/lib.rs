@@ -12,9 +12,11 @@
 pub mod archive;
 pub mod budget;
 pub mod chain;
+pub mod checkpoints;
 pub mod connection;
 pub mod error;
 pub mod integrity;
+pub mod leaf;
 pub mod manifest;
 pub mod models;
 pub mod partitions;

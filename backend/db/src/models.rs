@@ -10,7 +10,12 @@ use serde_json::{Map, Value};
 
 use crate::chain::ChainInput;
 use crate::error::StoreError;
+use crate::leaf::LeafInput;
 use crate::schema::{event_related, events, tenants, users};
+
+/// Action namespaces the product writes itself: clients may not post them, and their events are
+/// never deleted.
+pub const PRODUCT_NAMESPACES: [&str; 5] = ["auditlog", "auth", "integrity", "token", "user"];
 
 /// A dashboard user's role (SPEC §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -64,6 +69,9 @@ pub struct Tenant {
     /// Seq and hash of the last archived event: where the live chain starts.
     pub chain_base_seq: i64,
     pub chain_base_hash: String,
+    /// How many leaves of the tenant's Merkle tree have their nodes stored (equal to `head_seq`
+    /// once built).
+    pub tree_size: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -175,11 +183,25 @@ pub struct EventRow {
     pub hash: String,
     pub deleted_at: Option<NaiveDateTime>,
     pub deleted_by: Option<String>,
+    /// 2 for events stored with the tree ([`crate::leaf`]), 1 for older ones.
+    #[serde(default = "legacy_format")]
+    pub leaf_version: i32,
+    /// Who posted it: `user:<id>`, `token:<id>` or `system`.
+    #[serde(default)]
+    pub submitted_by: Option<String>,
+    /// Hex of the personal-data salt (format 2; gone with a tombstone).
+    #[serde(default)]
+    pub salt: Option<String>,
+}
+
+fn legacy_format() -> i32 {
+    crate::leaf::LEGACY_FORMAT
 }
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = events, treat_none_as_default_value = false)]
 pub struct NewEventRow {
+    pub id: i64,
     pub tenant_id: i64,
     pub seq: i64,
     pub external_id: Option<String>,
@@ -206,6 +228,9 @@ pub struct NewEventRow {
     pub search_text: String,
     pub prev_hash: String,
     pub hash: String,
+    pub leaf_version: i32,
+    pub submitted_by: Option<String>,
+    pub salt: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -315,6 +340,72 @@ macro_rules! chain_input {
 }
 chain_input!(NewEventRow);
 chain_input!(EventRow);
+
+/// The fields a format-2 leaf covers, identical for a row about to be stored and a stored one.
+macro_rules! leaf_input {
+    ($row:ty) => {
+        impl $row {
+            pub fn leaf_input(&self) -> LeafInput<'_> {
+                LeafInput {
+                    id: self.id,
+                    tenant_id: self.tenant_id,
+                    seq: self.seq,
+                    prev_hash: &self.prev_hash,
+                    external_id: self.external_id.as_deref(),
+                    occurred_at: self.occurred_at,
+                    recorded_at: self.recorded_at,
+                    actor_id: &self.actor_id,
+                    actor_type: &self.actor_type,
+                    actor_name: &self.actor_name,
+                    actor_email: self.actor_email.as_deref(),
+                    actor_role: self.actor_role.as_deref(),
+                    admin_private: self.admin_private,
+                    action: &self.action,
+                    entity_type: self.entity_type.as_deref(),
+                    entity_id: self.entity_id.as_deref(),
+                    entity_label: self.entity_label.as_deref(),
+                    description: &self.description,
+                    changes: &self.changes,
+                    related: &self.related,
+                    metadata: &self.metadata,
+                    ip: &self.ip,
+                    user_agent: self.user_agent.as_deref(),
+                    submitted_by: self.submitted_by.as_deref().unwrap_or_default(),
+                    salt: self.salt.as_deref().unwrap_or_default(),
+                }
+            }
+        }
+    };
+}
+leaf_input!(NewEventRow);
+leaf_input!(EventRow);
+
+impl EventRow {
+    /// The leaf bytes its stored content gives: format 2 from the row, format 1 from its chain
+    /// hash; `None` for a format-2 tombstone, whose content is gone.
+    pub fn leaf_bytes(&self) -> Result<Option<Vec<u8>>, String> {
+        match self.leaf_version {
+            crate::leaf::LEGACY_FORMAT => {
+                Ok(Some(crate::leaf::legacy_leaf_bytes(self.id, self.seq, &self.hash)))
+            }
+            crate::leaf::LEAF_FORMAT if self.deleted_at.is_some() => Ok(None),
+            crate::leaf::LEAF_FORMAT => crate::leaf::leaf_bytes(&self.leaf_input()).map(Some),
+            other => Err(format!("unknown leaf format {other}")),
+        }
+    }
+
+    /// The leaf hash the row stands for in the tree: `hash` itself for format 2, the hash of its
+    /// format-1 leaf otherwise.
+    pub fn tree_leaf(&self) -> Option<auditlog_tlog::Hash> {
+        if self.leaf_version == crate::leaf::LEGACY_FORMAT {
+            Some(auditlog_tlog::merkle::leaf_hash(&crate::leaf::legacy_leaf_bytes(
+                self.id, self.seq, &self.hash,
+            )))
+        } else {
+            crate::leaf::decode_hash(&self.hash)
+        }
+    }
+}
 
 /// What an integrator token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -62,20 +62,17 @@ pub fn drop_emptied(conn: &mut DbConnection) -> StoreResult<Vec<String>> {
             continue;
         }
         let DbConnection::Pg(pg) = &mut *conn else { unreachable!() };
-        let name = partition.name.clone();
-        let gone = pg.transaction::<_, diesel::result::Error, _>(|pg| {
-            // No event can arrive in a closed month (recorded_at is the ingest clock); the lock
-            // keeps readers out while the empty table goes.
-            diesel::sql_query(format!("LOCK TABLE \"{name}\" IN ACCESS EXCLUSIVE MODE")).execute(pg)?;
-            let rows = diesel::sql_query(format!("SELECT 1 FROM \"{name}\" LIMIT 1")).execute(pg)?;
-            if rows > 0 {
-                return Ok(false);
-            }
-            diesel::sql_query(format!("ALTER TABLE events DETACH PARTITION \"{name}\"")).execute(pg)?;
-            diesel::sql_query(format!("DROP TABLE \"{name}\"")).execute(pg)?;
-            Ok(true)
-        })?;
-        if gone {
+        // The owner's function locks the month, checks it holds no event (none can arrive in a
+        // closed month: recorded_at is the ingest clock) and drops it.
+        #[derive(QueryableByName)]
+        struct Gone {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            gone: bool,
+        }
+        let gone: Gone = diesel::sql_query("SELECT events_drop_emptied_partition($1) AS gone")
+            .bind::<Text, _>(&partition.name)
+            .get_result(pg)?;
+        if gone.gone {
             dropped.push(partition.name);
         }
     }

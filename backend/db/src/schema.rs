@@ -13,6 +13,7 @@ diesel::table! {
         retention_days -> Nullable<Integer>,
         chain_base_seq -> BigInt,
         chain_base_hash -> Text,
+        tree_size -> BigInt,
     }
 }
 
@@ -62,6 +63,9 @@ diesel::table! {
         hash -> Text,
         deleted_at -> Nullable<Timestamp>,
         deleted_by -> Nullable<Text>,
+        leaf_version -> Integer,
+        submitted_by -> Nullable<Text>,
+        salt -> Nullable<Text>,
     }
 }
 
@@ -164,6 +168,33 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Complete subtrees of each tenant's Merkle tree, level 1 and up (and the leaves a retention
+    /// boundary needs): the node (level, idx) covers leaves `[idx·2^level, (idx+1)·2^level)`.
+    merkle_nodes (tenant_id, level, idx) {
+        tenant_id -> BigInt,
+        level -> Integer,
+        idx -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    verifications (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        started_at -> Timestamp,
+        finished_at -> Timestamp,
+        tree_size -> BigInt,
+        ok -> Bool,
+        events_checked -> BigInt,
+        checkpoints_checked -> BigInt,
+        first_bad_seq -> Nullable<BigInt>,
+        reason -> Nullable<Text>,
+        trigger -> Text,
+    }
+}
+
+diesel::table! {
     mutation_guard (mode) {
         mode -> Text,
     }
@@ -181,5 +212,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     archives,
     facet_counts,
     slot_counts,
+    merkle_nodes,
+    verifications,
     mutation_guard
 );

@@ -26,8 +26,15 @@ fn unique_name() -> String {
     )
 }
 
+/// The role tests run the application as on PostgreSQL: it has only what `grant_app_role` gives,
+/// while migrations and tampering run as the superuser of `TEST_POSTGRES_URL`.
+pub const TEST_APP_ROLE: &str = "auditlog_test_app";
+
 pub struct TestDatabase {
+    /// Where the application connects: on PostgreSQL as [`TEST_APP_ROLE`].
     pub url: String,
+    /// Where migrations run and an insider with every right connects (the same file on SQLite).
+    pub owner_url: String,
     pub backend: Backend,
     cleanup: String,
 }
@@ -39,7 +46,8 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let path =
                     std::env::temp_dir().join(format!("auditlog-{name}.db")).to_string_lossy().to_string();
-                TestDatabase { url: format!("sqlite://{path}"), backend, cleanup: path }
+                let url = format!("sqlite://{path}");
+                TestDatabase { owner_url: url.clone(), url, backend, cleanup: path }
             }
             Backend::Postgres => {
                 let base = postgres_url();
@@ -49,25 +57,60 @@ impl TestDatabase {
                 static EXTENSIONS: std::sync::Once = std::sync::Once::new();
                 EXTENSIONS.call_once(|| {
                     let _ = conn.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public");
+                    let _ = conn.batch_execute(&format!(
+                        "DO $$ BEGIN CREATE ROLE {TEST_APP_ROLE} LOGIN; \
+                         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+                    ));
                 });
                 conn.batch_execute(&format!("CREATE SCHEMA {name}")).expect("create test schema");
                 let separator = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{separator}options=-csearch_path%3D{name}");
-                TestDatabase { url, backend, cleanup: name }
+                let owner_url = format!("{base}{separator}options=-csearch_path%3D{name}");
+                let url = crate::connection::url_with_user(&owner_url, TEST_APP_ROLE);
+                TestDatabase { url, owner_url, backend, cleanup: name }
             }
         }
     }
 
-    /// A pool on this database with every migration applied.
+    /// The application's pool on this database, every migration applied (by the owner, who
+    /// then grants the application's role its privileges).
     pub fn migrated_pool(&self, size: u32) -> DbPool {
-        let pool = build_pool(&DatabaseUrl::parse(&self.url).expect("test URL"), size).expect("test pool");
-        run_migrations(&mut pool.get().expect("test connection")).expect("migrations");
-        pool
+        let owner = self.owner_pool(1);
+        let mut conn = owner.get().expect("owner connection");
+        run_migrations(&mut conn).expect("migrations");
+        crate::connection::grant_app_role(&mut conn, TEST_APP_ROLE).expect("grants");
+        build_pool(&DatabaseUrl::parse(&self.url).expect("test URL"), size).expect("test pool")
+    }
+
+    /// What a server process of the real binary needs on this database besides `DATABASE_URL`:
+    /// the owner's URL for migrations, a signing key of its own and a checkpoint folder (kept for
+    /// the database's lifetime, so a restarted server continues the same log).
+    pub fn server_env(&self) -> Vec<(&'static str, String)> {
+        let dir = std::env::temp_dir().join(format!("auditlog-{}-integrity", self.cleanup));
+        let key = dir.join("signing-key.pem");
+        if !key.exists() {
+            std::fs::create_dir_all(&dir).expect("integrity folder");
+            let signer = auditlog_tlog::note::Signer::generate("activity-log.test").expect("key");
+            std::fs::write(&key, signer.to_pem().expect("pem")).expect("key file");
+        }
+        vec![
+            ("MIGRATION_DATABASE_URL", self.owner_url.clone()),
+            ("SIGNING_KEY_FILE", key.to_string_lossy().into_owned()),
+            ("CHECKPOINT_DIR", dir.join("checkpoints").to_string_lossy().into_owned()),
+            ("LOG_NAME", "activity-log.test".into()),
+        ]
+    }
+
+    /// A pool with every right on this database: the schema's owner on PostgreSQL.
+    pub fn owner_pool(&self, size: u32) -> DbPool {
+        build_pool(&DatabaseUrl::parse(&self.owner_url).expect("test URL"), size).expect("owner pool")
     }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(
+            std::env::temp_dir().join(format!("auditlog-{}-integrity", self.cleanup)),
+        );
         match self.backend {
             Backend::Sqlite => {
                 for suffix in ["", "-wal", "-shm"] {

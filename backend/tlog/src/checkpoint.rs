@@ -27,11 +27,16 @@ impl Checkpoint {
         let mut lines = text.split_terminator('\n');
         let origin = lines.next().filter(|o| !o.is_empty()).ok_or_else(|| bad("no origin line"))?;
         let size = lines.next().ok_or_else(|| bad("no size line"))?;
-        if size.is_empty() || (size.len() > 1 && size.starts_with('0')) || !size.bytes().all(|b| b.is_ascii_digit()) {
+        if size.is_empty()
+            || (size.len() > 1 && size.starts_with('0'))
+            || !size.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(bad("the size is not a decimal number"));
         }
         let size = size.parse().map_err(|_| bad("the size is too large"))?;
-        let root = BASE64.decode(lines.next().ok_or_else(|| bad("no root line"))?).map_err(|_| bad("the root is not base64"))?;
+        let root = BASE64
+            .decode(lines.next().ok_or_else(|| bad("no root line"))?)
+            .map_err(|_| bad("the root is not base64"))?;
         let root: Hash = root.try_into().map_err(|_| bad("the root is not 32 bytes"))?;
         Ok(Checkpoint { origin: origin.into(), size, root })
     }

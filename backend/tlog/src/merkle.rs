@@ -341,6 +341,26 @@ impl Frontier {
         completed
     }
 
+    /// Appends a whole complete subtree of `level` (its hash); `None` when the tree's size is
+    /// not a multiple of its width, where no such subtree can start.
+    pub fn push_node(&mut self, level: u32, hash: Hash) -> Option<()> {
+        if level >= 64 || self.size % (1u64 << level) != 0 {
+            return None;
+        }
+        let (mut level_now, mut hash) = (level, hash);
+        while let Some(&(top, left)) = self.nodes.last() {
+            if top != level_now {
+                break;
+            }
+            self.nodes.pop();
+            hash = node_hash(&left, &hash);
+            level_now += 1;
+        }
+        self.nodes.push((level_now, hash));
+        self.size += 1u64 << level;
+        Some(())
+    }
+
     /// The tree's root.
     pub fn root(&self) -> Hash {
         fold(&self.nodes.iter().map(|(_, h)| *h).collect::<Vec<_>>())
@@ -386,7 +406,11 @@ impl MemoryTree {
     pub fn nodes(&self, ids: &[NodeId]) -> Vec<Hash> {
         ids.iter()
             .map(|id| {
-                self.levels.get(id.level as usize).and_then(|l| l.get(id.index as usize)).copied().unwrap_or_default()
+                self.levels
+                    .get(id.level as usize)
+                    .and_then(|l| l.get(id.index as usize))
+                    .copied()
+                    .unwrap_or_default()
             })
             .collect()
     }
@@ -488,6 +512,27 @@ mod tests {
                 assert_eq!(frontier.root(), tree.root(size + 1));
             }
         }
+    }
+
+    /// A range of leaves between two stretches of complete subtrees gives the root: what an
+    /// export manifest carries.
+    #[test]
+    fn subtrees_around_a_range_give_the_root() {
+        let (tree, leaves) = tree(45);
+        for first in 1..=45u64 {
+            for last in first..=45u64 {
+                let prefix = tree.nodes(&decompose(0, first - 1));
+                let mut frontier = Frontier::new(first - 1, &prefix).unwrap();
+                for leaf in &leaves[(first - 1) as usize..last as usize] {
+                    frontier.push(*leaf);
+                }
+                for id in decompose(last, 45) {
+                    frontier.push_node(id.level, tree.nodes(&[id])[0]).unwrap();
+                }
+                assert_eq!(frontier.root(), tree.root(45), "{first}..{last}");
+            }
+        }
+        assert!(Frontier::new(3, &tree.nodes(&decompose(0, 3))).unwrap().push_node(1, [0; 32]).is_none());
     }
 
     fn hex(h: &Hash) -> String {

@@ -109,7 +109,9 @@ impl Signer {
 
 fn check_text(text: &str) -> Result<(), NoteError> {
     if !text.ends_with('\n') || text.contains("\n\n") || text.starts_with('\n') {
-        return Err(NoteError::Malformed("the text must be non-empty lines, each ending in a newline".into()));
+        return Err(NoteError::Malformed(
+            "the text must be non-empty lines, each ending in a newline".into(),
+        ));
     }
     Ok(())
 }
@@ -170,17 +172,23 @@ impl Verifier {
             if name != self.name {
                 continue;
             }
-            let blob = BASE64.decode(blob).map_err(|_| NoteError::Malformed("a signature is not base64".into()))?;
+            let blob =
+                BASE64.decode(blob).map_err(|_| NoteError::Malformed("a signature is not base64".into()))?;
             if blob.len() < 4 || u32::from_be_bytes([blob[0], blob[1], blob[2], blob[3]]) != self.id {
                 continue;
             }
             seen = true;
-            let signature = Signature::from_slice(&blob[4..]).map_err(|_| NoteError::BadSignature(self.to_string()))?;
+            let signature =
+                Signature::from_slice(&blob[4..]).map_err(|_| NoteError::BadSignature(self.to_string()))?;
             if self.key.verify(text.as_bytes(), &signature).is_ok() {
                 return Ok(text);
             }
         }
-        Err(if seen { NoteError::BadSignature(self.to_string()) } else { NoteError::NotSigned(self.to_string()) })
+        Err(if seen {
+            NoteError::BadSignature(self.to_string())
+        } else {
+            NoteError::NotSigned(self.to_string())
+        })
     }
 }
 
@@ -194,7 +202,9 @@ impl std::fmt::Display for Verifier {
 
 /// A note's text (with its final newline) and its signature block.
 pub fn split(note: &str) -> Result<(&str, &str), NoteError> {
-    let at = note.rfind("\n\n").ok_or_else(|| NoteError::Malformed("no blank line before the signatures".into()))?;
+    let at = note
+        .rfind("\n\n")
+        .ok_or_else(|| NoteError::Malformed("no blank line before the signatures".into()))?;
     let (text, signatures) = (&note[..=at], &note[at + 2..]);
     check_text(text)?;
     if signatures.is_empty() || !signatures.ends_with('\n') {
@@ -226,7 +236,8 @@ mod tests {
     /// The example verifier key of the signed-note specification (c2sp.org/signed-note).
     #[test]
     fn key_ids_follow_the_specification() {
-        let verifier = Verifier::parse("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").unwrap();
+        let verifier =
+            Verifier::parse("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").unwrap();
         assert_eq!(verifier.key_id(), 0xc74f20a3);
         let note = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n\n\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
         assert!(verifier.verify(note).unwrap().starts_with("If you think"));

@@ -177,9 +177,11 @@ pub async fn login(
             state
                 .db(move |conn| {
                     throttle::clear(conn, &account_key)?;
+                    let request = request.by(format!("user:{}", logged_user.id));
                     AuditEvent::new("auth.login", user_actor(&logged_user))
                         .meta("method", "password")
                         .record(conn, tenant_id, &request)
+                        .map(|_| ())
                 })
                 .await?;
             Ok(HttpResponse::Ok().json(LoginResponse {
@@ -235,13 +237,14 @@ pub async fn logout(
     let Principal::User { user, claims } = caller.principal else {
         return Err(ApiError::Forbidden("API tokens are revoked with DELETE /tokens/{id}".into()));
     };
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
+    let request =
+        RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(format!("user:{}", user.id));
     let tenant_id = caller.tenant.id;
     state
         .db(move |conn| {
             let expires = DateTime::from_timestamp(claims.exp, 0).unwrap_or_default().naive_utc();
             sessions::revoke(conn, tenant_id, &claims.jti, expires, Utc::now().naive_utc())?;
-            AuditEvent::new("auth.logout", user_actor(&user)).record(conn, tenant_id, &request)
+            AuditEvent::new("auth.logout", user_actor(&user)).record(conn, tenant_id, &request).map(|_| ())
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -291,13 +294,15 @@ pub async fn change_password(
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
         .map_err(ApiError::internal)?;
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
+    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
     let tenant_id = caller.tenant.id;
     state
         .db(move |conn| {
             let changes = UserChanges { password_hash: Some(new_hash), ..Default::default() };
             users::update(conn, tenant_id, user.id, &changes)?;
-            AuditEvent::new("auth.password_changed", user_actor(&user)).record(conn, tenant_id, &request)
+            AuditEvent::new("auth.password_changed", user_actor(&user))
+                .record(conn, tenant_id, &request)
+                .map(|_| ())
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -2,7 +2,7 @@ use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use auditlog_db::models::{Change, EntityRef, Event};
 use auditlog_db::queries::events::{self as event_queries, EventPage, ListRequest, Paging};
-use auditlog_db::queries::ingest::{store_events, IdempotencyKey, IngestOutcome};
+use auditlog_db::queries::ingest::{store_submitted, IdempotencyKey};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use futures_util::StreamExt;
@@ -15,6 +15,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::filters::{list_request, EventFilterParams, FilterContext, ListParams};
 use crate::ingest::{parse_body, IngestBody};
+use crate::integrity::Receipt;
 use crate::state::AppState;
 use crate::text;
 use crate::totals::KeptEstimates;
@@ -202,12 +203,9 @@ pub struct IngestResponse {
     pub accepted: usize,
     /// Events already stored under the same `external_id`.
     pub duplicates: usize,
-}
-
-impl From<IngestOutcome> for IngestResponse {
-    fn from(o: IngestOutcome) -> Self {
-        IngestResponse { ids: o.ids, accepted: o.accepted, duplicates: o.duplicates }
-    }
+    /// A signed checkpoint whose tree holds every posted event, and each one's leaf index: keep
+    /// it to demand proofs later (docs/INTEGRITY.md).
+    pub receipt: Receipt,
 }
 
 /// Answers one page of the events `caller` may see (list and record history).
@@ -318,20 +316,34 @@ pub async fn ingest(
     let now = Utc::now();
     let parsed = parse_body(&body, &caller.actor(), now, state.settings.max_batch_events)?;
     let idempotency = key.map(|key| IdempotencyKey { key, request_hash: parsed.request_hash.clone() });
-    let tenant_id = caller.tenant.id;
+    let (tenant_id, submitter) = (caller.tenant.id, caller.submitter());
     let (outcome, replayed) = state
         .db(move |conn| {
-            Ok(store_events(conn, tenant_id, idempotency.as_ref(), &parsed.drafts, now.naive_utc())?)
+            Ok(store_submitted(
+                conn,
+                tenant_id,
+                &submitter,
+                idempotency.as_ref(),
+                &parsed.drafts,
+                now.naive_utc(),
+            )?)
         })
         .await?;
     if outcome.accepted > 0 {
         state.announce_events();
     }
+    // The checkpoint is logged (and synced) before the events are acknowledged.
+    let receipt = crate::integrity::routes::receipt(&state, &caller, &outcome.seqs, outcome.tree).await?;
     let mut response = HttpResponse::Created();
     if replayed {
         response.insert_header(("Idempotent-Replayed", "true"));
     }
-    Ok(response.json(IngestResponse::from(outcome)))
+    Ok(response.json(IngestResponse {
+        ids: outcome.ids,
+        accepted: outcome.accepted,
+        duplicates: outcome.duplicates,
+        receipt,
+    }))
 }
 
 /// Search events: every filter combines with the others; newest first by default.
@@ -415,16 +427,18 @@ pub struct DeleteEventsResponse {
     pub deletion_event_id: Option<i64>,
 }
 
-/// Delete events (admins): each payload is removed, a tombstone with `seq`, `hash` and
-/// `prev_hash` stays so the chain still verifies, and one `auditlog.deleted` event records who
-/// deleted which ids and why. All or nothing: an unknown id (or another tenant's) is a 422.
+/// Delete events (admins): first one `auditlog.deleted` event records who deleted which ids and
+/// why, then each payload is removed; a tombstone with id, `seq`, `hash` and `prev_hash` stays,
+/// so the event's leaf stays in the signed tree, and takes the record's time and actor. All or
+/// nothing: an unknown id (or another tenant's), or one of the product's own records (`auditlog.*`,
+/// `auth.*`, `integrity.*`, `token.*`, `user.*`), is a 422.
 #[utoipa::path(operation_id = "deleteEvents", tag = "events", security(("bearer" = [])),
     request_body = DeleteEventsRequest,
     responses(
         (status = 200, body = DeleteEventsResponse),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing reason, too many ids, or ids not found", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing reason, too many ids, ids not found, or a record of the product's own", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/events")]
@@ -451,32 +465,44 @@ pub async fn delete_events(
     let reason = reason.trim().to_string();
     ids.sort_unstable();
     ids.dedup();
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
+    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
     let (tenant_id, actor) = (caller.tenant.id, caller.actor());
     let response = state
         .db(move |conn| {
             conn.atomically(|conn| {
-                let now = Utc::now().naive_utc();
-                let done = auditlog_db::queries::deletion::tombstone(conn, tenant_id, &ids, &actor.id, now)
-                    .map_err(|e| match e {
+                let plan = auditlog_db::queries::deletion::plan(conn, tenant_id, &ids).map_err(|e| match e {
                     auditlog_db::StoreError::NotFound => ApiError::validation(
                         "some ids are not events of this tenant; nothing was deleted",
                         vec![FieldError::new("/ids", "unknown event id in the list")],
                     ),
                     other => other.into(),
                 })?;
+                if !plan.protected.is_empty() {
+                    return Err(ApiError::validation(
+                        format!(
+                            "events {:?} are the product's own records (sign-ins, deletions, exports, accounts), which are never deleted; nothing was deleted",
+                            plan.protected
+                        ),
+                        vec![FieldError::new("/ids", "names a record of the product's own")],
+                    ));
+                }
                 let mut deletion_event_id = None;
-                if !done.deleted.is_empty() {
-                    AuditEvent::new("auditlog.deleted", actor.clone())
-                        .meta("ids", done.deleted.clone())
-                        .meta("count", done.deleted.len())
+                if !plan.live.is_empty() {
+                    // The record comes first: a tombstone is only ever made for a record naming it.
+                    let record = AuditEvent::new("auditlog.deleted", actor.clone())
+                        .meta("ids", plan.live.clone())
+                        .meta("count", plan.live.len())
                         .meta("reason", reason.clone())
                         .record(conn, tenant_id, &request)?;
-                    deletion_event_id = auditlog_db::queries::events::latest_id(conn, tenant_id)?;
+                    let blanked = auditlog_db::queries::deletion::tombstone(conn, tenant_id, record)?;
+                    if blanked != plan.live.len() {
+                        return Err(ApiError::internal(format!("{blanked} of {} events were deleted", plan.live.len())));
+                    }
+                    deletion_event_id = Some(record);
                 }
                 Ok(DeleteEventsResponse {
-                    deleted: done.deleted,
-                    already_deleted: done.already_deleted,
+                    deleted: plan.live,
+                    already_deleted: plan.already_deleted,
                     deletion_event_id,
                 })
             })

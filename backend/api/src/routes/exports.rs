@@ -3,6 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use auditlog_db::checkpoints::CheckpointKind;
 use auditlog_db::models::Event;
 use auditlog_db::queries::events::{self as event_queries, EventFilter, ListRequest, Paging, Sort};
 use auditlog_db::visibility::Viewer;
@@ -214,6 +215,7 @@ impl Job {
             .meta("rows", rows)
             .meta("completed", completed)
             .record(conn, self.tenant_id, &self.request)
+            .map(|_| ())
     }
 
     fn filename(&self, extension: &str) -> String {
@@ -276,7 +278,7 @@ pub async fn export(
         sort: sort_of(params.sort, params.order),
         tz: filter_params.zone(&ctx)?,
         tenant_id: caller.tenant.id,
-        request: RequestMeta::from_request(&req, &state.settings.trusted_proxies),
+        request: RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter()),
         query: req.query_string().to_string(),
         caller,
         format: params.format,
@@ -374,12 +376,20 @@ fn manifest_response(job: Job) -> HttpResponse {
         // The manifest describes the CSV export with the same filters: drop `format` (and `bom`).
         let filters: Vec<&str> =
             job.query.split('&').filter(|p| !p.starts_with("format=") && !p.starts_with("bom=")).collect();
+        // A checkpoint holding every event up to the export's end (signed now if none does yet).
+        let through = job.filter.through_seq.unwrap_or(0).max(0) as u64;
+        let checkpoint = if through == 0 {
+            None
+        } else {
+            Some(job.state.notary.cover(conn, &job.caller.tenant, through, None, CheckpointKind::Periodic)?)
+        };
         let lines = auditlog_db::manifest::write(
             conn,
             &job.viewer,
             &job.filter,
             &job.caller.tenant.slug,
             &filters.join("&"),
+            checkpoint.as_ref(),
             |line| emit(Bytes::from(line + "\n")),
         )?;
         Ok(lines as u64)

@@ -6,7 +6,6 @@ pub mod events;
 pub mod exports;
 pub mod facets;
 pub mod health;
-pub mod integrity;
 pub mod retention;
 pub mod stats;
 pub mod stream;
@@ -27,7 +26,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(tokens::list)
         .service(tokens::create)
         .service(tokens::revoke)
-        .service(integrity::verify)
+        .service(crate::integrity::routes::verify)
+        .service(crate::integrity::routes::status)
+        .service(crate::integrity::routes::public_key)
+        .service(crate::integrity::routes::latest_checkpoint)
+        .service(crate::integrity::routes::checkpoints)
+        .service(crate::integrity::routes::consistency)
         .service(retention::get_retention)
         .service(retention::set_retention)
         .service(retention::list_archives)
@@ -38,6 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(stats::timeline)
         .service(events::list)
         .service(events::delete_events)
+        .service(crate::integrity::routes::inclusion)
         .service(events::get)
         .service(entities::history)
         .service(facets::actors)

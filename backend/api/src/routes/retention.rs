@@ -86,7 +86,7 @@ pub async fn get_retention(caller: Caller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(RetentionSetting { days: caller.tenant.retention_days }))
 }
 
-/// Change the retention setting. Logged as `settings.retention_changed`; expired events are
+/// Change the retention setting. Logged as `auditlog.retention_changed`; expired events are
 /// archived by the next scheduled run (or `auditlog archive`).
 #[utoipa::path(operation_id = "setRetention", tag = "retention", security(("bearer" = [])), request_body = RetentionSetting, responses(
     (status = 200, body = RetentionSetting),
@@ -110,12 +110,12 @@ pub async fn set_retention(
         ));
     }
     let (tenant_id, before, actor) = (caller.tenant.id, caller.tenant.retention_days, caller.actor());
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
+    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
     state
         .db(move |conn| {
             archive::set_retention(conn, tenant_id, days)?;
             if before != days {
-                AuditEvent::new("settings.retention_changed", actor)
+                AuditEvent::new("auditlog.retention_changed", actor)
                     .on("settings", "retention", Some("Retention".into()))
                     .changes(vec![auditlog_db::models::Change {
                         field: "retention_days".into(),

@@ -158,7 +158,7 @@ pub async fn create(
     let now = Utc::now().naive_utc();
     let expires_at = body.expires_in_days.map(|d| now + TimeDelta::days(d));
     let (secret, secret_hash) = new_api_secret();
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
+    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
     let tenant_id = caller.tenant.id;
     let actor = caller.actor();
     let token = state
@@ -204,7 +204,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let id = id.into_inner();
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
+    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
     let tenant_id = caller.tenant.id;
     let actor = caller.actor();
     state

@@ -176,7 +176,7 @@ pub async fn create(
         .map_err(|e| ApiError::internal(e.to_string()))?
         .map_err(ApiError::internal)?;
     let new_role = role(&body.role);
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
+    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
     let tenant_id = caller.tenant.id;
     let actor = caller.actor();
     let user = state
@@ -229,7 +229,7 @@ pub async fn update(
         password_hash: None,
     };
     ApiError::check_fields(errors)?;
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
+    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
     let tenant_id = caller.tenant.id;
     let actor = caller.actor();
     let after = state

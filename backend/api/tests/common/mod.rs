@@ -19,6 +19,8 @@ use auditlog_db::{Backend, DatabaseUrl, DbPool};
 use serde_json::Value;
 
 pub const SECRET: &[u8] = b"test-secret-that-is-long-enough-for-hs256";
+/// The deployment name of test servers: their key's name and origins' first part.
+pub const LOG_NAME: &str = "activity-log.test";
 
 pub use auditlog_db::testing::TestDatabase;
 
@@ -32,6 +34,12 @@ pub fn unique_dir(what: &str) -> PathBuf {
 pub fn settings(url: &str) -> Settings {
     Settings {
         database_url: DatabaseUrl::parse(url).unwrap(),
+        migration_database_url: None,
+        signing_key_file: None,
+        log_name: LOG_NAME.into(),
+        checkpoint_dir: unique_dir("checkpoints"),
+        checkpoint_interval_seconds: 60,
+        verify_interval_seconds: 0,
         bind: "127.0.0.1:0".into(),
         static_dir: PathBuf::from("/nonexistent"),
         data_dir: std::env::temp_dir(),
@@ -89,7 +97,9 @@ impl Ctx {
         let other_admin = user(globex.id, "admin@globex.test", "Gus Globex", Role::Admin, "a1");
         drop(conn);
         let keys = JwtKeys::new(SECRET, settings.token_ttl_seconds);
-        let state = AppState::new(pool.clone(), keys, settings);
+        let signer = auditlog_tlog::note::Signer::generate(LOG_NAME).unwrap();
+        let notary = auditlog_db::checkpoints::Notary::new(signer, settings.checkpoint_dir.clone());
+        let state = AppState::new(pool.clone(), keys, notary, settings);
         Ctx { db, state, pool, acme_id: acme.id, admin, manager, member, other_admin }
     }
 

@@ -1,11 +1,17 @@
-//! Deleting events: the payload goes, a tombstone with `seq`, `hash` and `prev_hash` stays, so the
-//! chain still verifies. The only UPDATE the immutability triggers let through.
+//! Deleting events: the payload goes, a tombstone with id, `seq`, `hash` and `prev_hash` stays, so
+//! the event's leaf stays in the tree. A tombstone needs its deletion record: an `auditlog.deleted`
+//! event stored first, naming the ids; the tombstones take its time and actor. On PostgreSQL the
+//! blanking runs in a function owned by the schema's owner (the application's role may not
+//! UPDATE events); on SQLite through the guarded door.
+
+use std::collections::BTreeSet;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
+use crate::models::PRODUCT_NAMESPACES;
 use crate::schema::{event_related, events, mutation_guard};
 
 /// Opens one of the guarded doors for the rest of the current transaction.
@@ -18,70 +24,113 @@ pub(crate) fn close_guard(conn: &mut DbConnection, mode: &str) -> QueryResult<()
     diesel::delete(mutation_guard::table.filter(mutation_guard::mode.eq(mode))).execute(conn).map(|_| ())
 }
 
-/// What a deletion found.
+/// What a deletion request would do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tombstoned {
-    /// Ids whose payload was removed now.
-    pub deleted: Vec<i64>,
-    /// Ids that already were tombstones.
+pub struct DeletionPlan {
+    /// Ids whose payload would be removed.
+    pub live: Vec<i64>,
+    /// Ids that already are tombstones.
     pub already_deleted: Vec<i64>,
+    /// Ids of the product's own records, which are never deleted.
+    pub protected: Vec<i64>,
 }
 
-/// Blanks the payload of `ids` (all of `tenant_id`), inside the caller's transaction. Unknown ids
-/// make the whole call fail with `NotFound` and change nothing.
-pub fn tombstone(
-    conn: &mut DbConnection,
-    tenant_id: i64,
-    ids: &[i64],
-    deleted_by: &str,
-    now: NaiveDateTime,
-) -> StoreResult<Tombstoned> {
+/// Sorts `ids` (all of `tenant_id`, else `NotFound`) by what deleting them would do. Takes the
+/// tenant's lock: call it inside the deleting transaction.
+pub fn plan(conn: &mut DbConnection, tenant_id: i64, ids: &[i64]) -> StoreResult<DeletionPlan> {
     crate::queries::tenants::lock(conn, tenant_id)?;
-    let found: Vec<(i64, Option<NaiveDateTime>)> = events::table
+    let found: Vec<(i64, Option<NaiveDateTime>, String)> = events::table
         .filter(events::tenant_id.eq(tenant_id))
         .filter(events::id.eq_any(ids))
-        .select((events::id, events::deleted_at))
+        .select((events::id, events::deleted_at, events::module))
         .load(conn)?;
-    if found.len() != ids.iter().collect::<std::collections::BTreeSet<_>>().len() {
+    if found.len() != ids.iter().collect::<BTreeSet<_>>().len() {
         return Err(StoreError::NotFound);
     }
-    let (already, live): (Vec<_>, Vec<_>) = found.into_iter().partition(|(_, at)| at.is_some());
-    let mut live: Vec<i64> = live.into_iter().map(|(id, _)| id).collect();
-    live.sort_unstable();
-    if !live.is_empty() {
-        open_guard(conn, "tombstone")?;
-        diesel::update(
-            events::table.filter(events::tenant_id.eq(tenant_id)).filter(events::id.eq_any(&live)),
-        )
-        .set((
-            events::external_id.eq(None::<String>),
-            events::actor_id.eq(""),
-            events::actor_name.eq(""),
-            events::actor_email.eq(None::<String>),
-            events::actor_role.eq(None::<String>),
-            events::entity_type.eq(None::<String>),
-            events::entity_id.eq(None::<String>),
-            events::entity_label.eq(None::<String>),
-            events::description.eq(""),
-            events::changes.eq("[]"),
-            events::related.eq("[]"),
-            events::metadata.eq("{}"),
-            events::ip.eq(""),
-            events::user_agent.eq(None::<String>),
-            events::search_text.eq(""),
-            events::deleted_at.eq(now),
-            events::deleted_by.eq(deleted_by),
-        ))
-        .execute(conn)?;
-        close_guard(conn, "tombstone")?;
-        diesel::delete(
-            event_related::table
-                .filter(event_related::tenant_id.eq(tenant_id))
-                .filter(event_related::event_id.eq_any(&live)),
-        )
-        .execute(conn)?;
+    let mut plan = DeletionPlan { live: Vec::new(), already_deleted: Vec::new(), protected: Vec::new() };
+    for (id, deleted_at, module) in found {
+        if deleted_at.is_some() {
+            plan.already_deleted.push(id);
+        } else if PRODUCT_NAMESPACES.contains(&module.as_str()) {
+            plan.protected.push(id);
+        } else {
+            plan.live.push(id);
+        }
     }
-    let mut already_deleted: Vec<i64> = already.into_iter().map(|(id, _)| id).collect();
-    already_deleted.sort_unstable();
-    Ok(Tombstoned { deleted: live, already_deleted })
+    plan.live.sort_unstable();
+    plan.already_deleted.sort_unstable();
+    plan.protected.sort_unstable();
+    Ok(plan)
+}
+
+/// Blanks the events named by the deletion record `record_id` (an `auditlog.deleted` event of the
+/// tenant, stored before them in this transaction); returns how many were blanked.
+pub fn tombstone(conn: &mut DbConnection, tenant_id: i64, record_id: i64) -> StoreResult<usize> {
+    if let DbConnection::Pg(pg) = conn {
+        #[derive(QueryableByName)]
+        struct Blanked {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            blanked: i32,
+        }
+        let done: Blanked = diesel::sql_query("SELECT auditlog_tombstone($1, $2) AS blanked")
+            .bind::<diesel::sql_types::BigInt, _>(tenant_id)
+            .bind::<diesel::sql_types::BigInt, _>(record_id)
+            .get_result(pg)?;
+        return Ok(done.blanked as usize);
+    }
+    // SQLite: the same steps as the PostgreSQL function.
+    let (seq, recorded_at, actor_id, metadata): (i64, NaiveDateTime, String, String) = events::table
+        .filter(events::tenant_id.eq(tenant_id))
+        .filter(events::id.eq(record_id))
+        .filter(events::action.eq("auditlog.deleted"))
+        .filter(events::deleted_at.is_null())
+        .select((events::seq, events::recorded_at, events::actor_id, events::metadata))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| StoreError::Conflict(format!("event {record_id} is not a deletion record")))?;
+    let named: Vec<i64> = serde_json::from_str::<serde_json::Value>(&metadata)
+        .ok()
+        .and_then(|m| m.get("ids").and_then(|ids| ids.as_array().cloned()))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(serde_json::Value::as_i64)
+        .collect();
+    open_guard(conn, "tombstone")?;
+    let blanked = diesel::update(
+        events::table
+            .filter(events::tenant_id.eq(tenant_id))
+            .filter(events::id.eq_any(&named))
+            .filter(events::seq.lt(seq))
+            .filter(events::deleted_at.is_null())
+            .filter(events::module.ne_all(PRODUCT_NAMESPACES)),
+    )
+    .set((
+        events::external_id.eq(None::<String>),
+        events::actor_id.eq(""),
+        events::actor_name.eq(""),
+        events::actor_email.eq(None::<String>),
+        events::actor_role.eq(None::<String>),
+        events::entity_type.eq(None::<String>),
+        events::entity_id.eq(None::<String>),
+        events::entity_label.eq(None::<String>),
+        events::description.eq(""),
+        events::changes.eq("[]"),
+        events::related.eq("[]"),
+        events::metadata.eq("{}"),
+        events::ip.eq(""),
+        events::user_agent.eq(None::<String>),
+        events::search_text.eq(""),
+        events::salt.eq(None::<String>),
+        events::deleted_at.eq(recorded_at),
+        events::deleted_by.eq(&actor_id),
+    ))
+    .execute(conn)?;
+    close_guard(conn, "tombstone")?;
+    diesel::delete(
+        event_related::table
+            .filter(event_related::tenant_id.eq(tenant_id))
+            .filter(event_related::event_id.eq_any(&named)),
+    )
+    .execute(conn)?;
+    Ok(blanked)
 }

@@ -463,14 +463,18 @@ pub fn list_planned(
 
 /// One visible event; another tenant's or an invisible one is simply not found.
 pub fn get(conn: &mut DbConnection, viewer: &Viewer, id: i64) -> StoreResult<Event> {
-    let row: EventRow = events::table
+    Event::try_from(get_row(conn, viewer, id)?)
+}
+
+/// The stored row of an event `viewer` may see.
+pub fn get_row(conn: &mut DbConnection, viewer: &Viewer, id: i64) -> StoreResult<EventRow> {
+    events::table
         .filter(visible_to(viewer))
         .filter(events::id.eq(id))
         .select(EventRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or(StoreError::NotFound)?;
-    Event::try_from(row)
+        .ok_or(StoreError::NotFound)
 }
 
 /// Visible events matching `filter` with `seq` above `after`, in `seq` order: what a live tail

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::events::SEARCH_SEPARATOR;
-use crate::chain::{event_hash, stored_json};
+use crate::chain::stored_json;
 use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::models::{EventDraft, NewEventRelated, NewEventRow, Role};
@@ -33,13 +33,43 @@ pub struct IngestOutcome {
     pub accepted: usize,
     /// Events already stored under the same `external_id`.
     pub duplicates: usize,
+    /// The seq of every event of the request, as `ids` (absent from responses stored before the
+    /// tree existed).
+    #[serde(default)]
+    pub seqs: Vec<i64>,
+    /// The tree after this request, when it stored anything (not kept for replays).
+    #[serde(skip)]
+    pub tree: Option<TreeHead>,
 }
 
-/// Stores `drafts` all together or not at all. A repeated `Idempotency-Key` with the same request
-/// returns the first outcome and `true`; with a different request it is a conflict.
+/// A tenant's tree: how many leaves, and their root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeHead {
+    pub size: u64,
+    pub root: auditlog_tlog::Hash,
+}
+
+/// Who posts events: `user:<id>`, `token:<id>`, or the server itself.
+pub const SYSTEM_SUBMITTER: &str = "system";
+
+/// Stores events the server records itself ([`SYSTEM_SUBMITTER`]); see [`store_submitted`].
 pub fn store_events(
     conn: &mut DbConnection,
     tenant_id: i64,
+    idempotency: Option<&IdempotencyKey>,
+    drafts: &[EventDraft],
+    recorded_at: NaiveDateTime,
+) -> StoreResult<(IngestOutcome, bool)> {
+    store_submitted(conn, tenant_id, SYSTEM_SUBMITTER, idempotency, drafts, recorded_at)
+}
+
+/// Stores `drafts` all together or not at all, as posted by `submitter`, appending them to the
+/// tenant's tree. A repeated `Idempotency-Key` with the same request returns the first outcome
+/// and `true`; with a different request it is a conflict.
+pub fn store_submitted(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    submitter: &str,
     idempotency: Option<&IdempotencyKey>,
     drafts: &[EventDraft],
     recorded_at: NaiveDateTime,
@@ -68,13 +98,16 @@ pub fn store_events(
                         "this Idempotency-Key was already used with a different request body".into(),
                     ));
                 }
-                let outcome = serde_json::from_str(&response)
+                let mut outcome: IngestOutcome = serde_json::from_str(&response)
                     .map_err(|e| StoreError::Corrupt(format!("stored idempotent response: {e}")))?;
+                if outcome.seqs.len() != outcome.ids.len() {
+                    outcome.seqs = seqs_of(conn, tenant_id, &outcome.ids)?;
+                }
                 return Ok((outcome, true));
             }
         }
 
-        let outcome = insert_new(conn, tenant_id, drafts, recorded_at)?;
+        let outcome = insert_new(conn, tenant_id, submitter, drafts, recorded_at)?;
 
         if let Some(idem) = idempotency {
             diesel::insert_into(idempotency_keys::table)
@@ -98,9 +131,50 @@ enum Slot {
     New(usize),
 }
 
+/// The seq of each id (of events stored before seqs were kept with idempotent responses).
+fn seqs_of(conn: &mut DbConnection, tenant_id: i64, ids: &[i64]) -> StoreResult<Vec<i64>> {
+    let by_id: HashMap<i64, i64> = events::table
+        .filter(events::tenant_id.eq(tenant_id))
+        .filter(events::id.eq_any(ids))
+        .select((events::id, events::seq))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    ids.iter().map(|id| by_id.get(id).copied().ok_or(StoreError::NotFound)).collect()
+}
+
+/// Ids for `count` new events, taken under the tenant's lock: from the table's sequence on
+/// PostgreSQL, after the highest ever given on SQLite (whose write lock is database-wide).
+fn allocate_ids(conn: &mut DbConnection, count: usize) -> StoreResult<Vec<i64>> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    match conn {
+        DbConnection::Pg(pg) => {
+            let ids: Vec<Id> = diesel::sql_query(
+                "SELECT nextval(pg_get_serial_sequence('events', 'id')) AS id FROM generate_series(1, $1)",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(count as i64)
+            .load(pg)?;
+            Ok(ids.into_iter().map(|i| i.id).collect())
+        }
+        DbConnection::Sqlite(lite) => {
+            let last: Id = diesel::sql_query(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), \
+                        COALESCE((SELECT MAX(id) FROM events), 0)) AS id",
+            )
+            .get_result(lite)?;
+            Ok((1..=count as i64).map(|i| last.id + i).collect())
+        }
+    }
+}
+
 fn insert_new(
     conn: &mut DbConnection,
     tenant_id: i64,
+    submitter: &str,
     drafts: &[EventDraft],
     recorded_at: NaiveDateTime,
 ) -> StoreResult<IngestOutcome> {
@@ -129,9 +203,19 @@ fn insert_new(
         .into_iter()
         .collect();
 
-    let (mut seq, mut prev_hash): (i64, String) =
-        tenants::table.find(tenant_id).select((tenants::head_seq, tenants::head_hash)).first(conn)?;
-    let first_seq = seq + 1;
+    let (mut seq, mut prev_hash, tree_size): (i64, String, i64) = tenants::table
+        .find(tenant_id)
+        .select((tenants::head_seq, tenants::head_hash, tenants::tree_size))
+        .first(conn)?;
+    if tree_size != seq {
+        return Err(StoreError::Conflict(
+            "this tenant's Merkle tree is not built yet: run `auditlog migrate` first".into(),
+        ));
+    }
+    let new_count = count_new(drafts, &known);
+    let mut ids = allocate_ids(conn, new_count)?.into_iter();
+    let mut frontier = super::tree::frontier(conn, tenant_id, seq as u64)?;
+    let mut nodes = Vec::new();
 
     let mut slots = Vec::with_capacity(drafts.len());
     let mut rows: Vec<NewEventRow> = Vec::with_capacity(drafts.len());
@@ -153,59 +237,70 @@ fn insert_new(
             None => draft.actor.role.as_deref() == Some(Role::Admin.as_str()),
         };
         seq += 1;
-        let row = new_row(tenant_id, seq, draft, recorded_at, admin_private, prev_hash);
+        let id = ids.next().ok_or_else(|| StoreError::Corrupt("fewer ids than new events".into()))?;
+        let row = new_row(id, tenant_id, seq, submitter, draft, recorded_at, admin_private, prev_hash)?;
+        let leaf = crate::leaf::decode_hash(&row.hash).unwrap_or_default();
+        nodes.extend(frontier.push(leaf));
         prev_hash = row.hash.clone();
         slots.push(Slot::New(rows.len()));
         rows.push(row);
     }
 
-    let mut new_ids = Vec::with_capacity(rows.len());
+    let new_ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let mut tree = None;
     if !rows.is_empty() {
         insert_rows(conn, &rows)?;
-        let by_seq: HashMap<i64, i64> = events::table
-            .filter(events::tenant_id.eq(tenant_id))
-            .filter(events::seq.between(first_seq, seq))
-            .select((events::seq, events::id))
-            .load::<(i64, i64)>(conn)?
-            .into_iter()
-            .collect();
-        for row in &rows {
-            let id = by_seq.get(&row.seq).copied().ok_or_else(|| {
-                StoreError::Corrupt(format!("event seq {} vanished during ingest", row.seq))
-            })?;
-            new_ids.push(id);
-        }
+        super::tree::store(conn, tenant_id, &nodes)?;
         let related: Vec<NewEventRelated> =
-            rows.iter().zip(&new_ids).flat_map(|(row, id)| related_rows(tenant_id, *id, row)).collect();
+            rows.iter().flat_map(|row| related_rows(tenant_id, row.id, &row.related)).collect();
         insert_related(conn, &related)?;
         diesel::update(tenants::table.find(tenant_id))
-            .set((tenants::head_seq.eq(seq), tenants::head_hash.eq(&prev_hash)))
+            .set((tenants::head_seq.eq(seq), tenants::head_hash.eq(&prev_hash), tenants::tree_size.eq(seq)))
             .execute(conn)?;
+        tree = Some(TreeHead { size: seq as u64, root: frontier.root() });
     }
     for (ext, index) in new_external {
         known.insert(ext, new_ids[index]);
     }
 
-    let ids = slots
+    let (ids, seqs): (Vec<i64>, Vec<i64>) = slots
         .iter()
         .map(|slot| match slot {
-            Slot::Existing(id) => *id,
-            Slot::New(index) => new_ids[*index],
+            Slot::Existing(id) => (*id, 0),
+            Slot::New(index) => (new_ids[*index], rows[*index].seq),
         })
-        .collect::<Vec<_>>();
-    Ok(IngestOutcome { accepted: rows.len(), duplicates: drafts.len() - rows.len(), ids })
+        .unzip();
+    let seqs = if seqs.contains(&0) { seqs_of(conn, tenant_id, &ids)? } else { seqs };
+    Ok(IngestOutcome { accepted: rows.len(), duplicates: drafts.len() - rows.len(), ids, seqs, tree })
 }
 
+/// How many drafts are new: not stored under their external id, and not repeating an earlier
+/// draft's external id.
+fn count_new(drafts: &[EventDraft], known: &HashMap<String, i64>) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    drafts
+        .iter()
+        .filter(|d| match &d.external_id {
+            Some(ext) => !known.contains_key(ext) && seen.insert(ext.as_str()),
+            None => true,
+        })
+        .count()
+}
+
+#[allow(clippy::too_many_arguments)]
 fn new_row(
+    id: i64,
     tenant_id: i64,
     seq: i64,
+    submitter: &str,
     draft: &EventDraft,
     recorded_at: NaiveDateTime,
     admin_private: bool,
     prev_hash: String,
-) -> NewEventRow {
+) -> StoreResult<NewEventRow> {
     let entity = draft.entity.as_ref();
     let mut row = NewEventRow {
+        id,
         tenant_id,
         seq,
         external_id: draft.external_id.clone(),
@@ -229,12 +324,16 @@ fn new_row(
         metadata: stored_json(&draft.metadata, "{}"),
         ip: draft.ip.clone().unwrap_or_default(),
         user_agent: draft.user_agent.clone(),
-        search_text: search_text(draft),
+        search_text: draft_search_text(draft),
         prev_hash,
         hash: String::new(),
+        leaf_version: crate::leaf::LEAF_FORMAT,
+        submitted_by: Some(submitter.to_string()),
+        salt: Some(crate::leaf::new_salt()),
     };
-    row.hash = event_hash(&row.prev_hash, &row.chain_input());
-    row
+    let leaf = crate::leaf::leaf_bytes(&row.leaf_input()).map_err(StoreError::Corrupt)?;
+    row.hash = hex::encode(auditlog_tlog::merkle::leaf_hash(&leaf));
+    Ok(row)
 }
 
 /// Both backends keep microseconds; the hash must cover exactly what is stored.
@@ -245,24 +344,38 @@ fn to_micros(t: NaiveDateTime) -> NaiveDateTime {
 }
 
 /// Lower-cased text the keyword filter searches: description, record label and id, actor name
-/// and e-mail, action and IP.
-fn search_text(draft: &EventDraft) -> String {
-    let entity = draft.entity.as_ref();
-    let parts = [
-        Some(draft.description.as_str()),
-        entity.and_then(|e| e.label.as_deref()),
-        entity.map(|e| e.id.as_str()),
-        Some(draft.actor.name.as_str()),
-        draft.actor.email.as_deref(),
-        Some(draft.action.as_str()),
-        draft.ip.as_deref(),
-    ];
+/// and e-mail, action and IP. Derived from hashed fields only, so verification recomputes it.
+pub fn search_text(
+    description: &str,
+    entity_label: Option<&str>,
+    entity_id: Option<&str>,
+    actor_name: &str,
+    actor_email: Option<&str>,
+    action: &str,
+    ip: Option<&str>,
+) -> String {
+    let parts = [Some(description), entity_label, entity_id, Some(actor_name), actor_email, Some(action), ip];
     let joined = parts.into_iter().flatten().collect::<Vec<_>>().join(&SEARCH_SEPARATOR.to_string());
     joined.to_lowercase()
 }
 
-fn related_rows(tenant_id: i64, event_id: i64, row: &NewEventRow) -> Vec<NewEventRelated> {
-    let related: Vec<crate::models::EntityRef> = serde_json::from_str(&row.related).unwrap_or_default();
+fn draft_search_text(draft: &EventDraft) -> String {
+    let entity = draft.entity.as_ref();
+    search_text(
+        &draft.description,
+        entity.and_then(|e| e.label.as_deref()),
+        entity.map(|e| e.id.as_str()),
+        &draft.actor.name,
+        draft.actor.email.as_deref(),
+        &draft.action,
+        draft.ip.as_deref(),
+    )
+}
+
+/// The `event_related` rows of an event with this stored `related` JSON: derived from a hashed
+/// field, so verification recomputes them.
+pub fn related_rows(tenant_id: i64, event_id: i64, related: &str) -> Vec<NewEventRelated> {
+    let related: Vec<crate::models::EntityRef> = serde_json::from_str(related).unwrap_or_default();
     let mut seen = std::collections::HashSet::new();
     related
         .into_iter()

@@ -9,7 +9,9 @@ pub mod sessions;
 pub mod slots;
 pub mod tenants;
 pub mod throttle;
+pub mod tree;
 pub mod users;
+pub mod verifications;
 
 diesel::define_sql_function! {
     /// SQL `lower()`, the same on both backends for the ASCII and Unicode text we store.

@@ -1,0 +1,13 @@
+ALTER FUNCTION kept_counts_keep() SECURITY INVOKER RESET search_path;
+DROP FUNCTION events_drop_emptied_partition(TEXT);
+ALTER FUNCTION events_add_partition(DATE) RESET search_path;
+ALTER FUNCTION events_prepare_partitions(INTEGER) SECURITY INVOKER RESET search_path;
+DROP FUNCTION auditlog_retain(BIGINT, BIGINT, TEXT);
+DROP FUNCTION auditlog_tombstone(BIGINT, BIGINT);
+DROP TABLE verifications;
+DROP TABLE merkle_nodes;
+DROP FUNCTION merkle_nodes_guard();
+ALTER TABLE tenants DROP COLUMN tree_size;
+ALTER TABLE events DROP COLUMN salt;
+ALTER TABLE events DROP COLUMN submitted_by;
+ALTER TABLE events DROP COLUMN leaf_version;

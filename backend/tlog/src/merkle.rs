@@ -80,7 +80,7 @@ pub fn decompose(start: u64, end: u64) -> Vec<NodeId> {
     while at < end {
         let mut level = 0u32;
         // Grow while the node stays aligned at `at` and inside the range.
-        while level < 63 && at % (1u64 << (level + 1)) == 0 && at + (1u64 << (level + 1)) <= end {
+        while level < 63 && at.is_multiple_of(1u64 << (level + 1)) && at + (1u64 << (level + 1)) <= end {
             level += 1;
         }
         nodes.push(NodeId::new(level, at >> level));
@@ -344,7 +344,7 @@ impl Frontier {
     /// Appends a whole complete subtree of `level` (its hash); `None` when the tree's size is
     /// not a multiple of its width, where no such subtree can start.
     pub fn push_node(&mut self, level: u32, hash: Hash) -> Option<()> {
-        if level >= 64 || self.size % (1u64 << level) != 0 {
+        if level >= 64 || !self.size.is_multiple_of(1u64 << level) {
             return None;
         }
         let (mut level_now, mut hash) = (level, hash);

@@ -20,7 +20,7 @@ WORKDIR /app
 COPY --from=server /src/target/release/auditlog /usr/local/bin/auditlog
 COPY --from=dashboard /src/frontend/dist /app/frontend/dist
 ENV BIND=0.0.0.0:8080 STATIC_DIR=/app/frontend/dist DATA_DIR=/app/data RUST_LOG=info
-RUN mkdir -p /app/data && chown auditlog /app/data
+RUN mkdir -p /app/data /var/lib/auditlog/integrity && chown auditlog /app/data /var/lib/auditlog/integrity
 USER auditlog
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s CMD curl -fsS http://127.0.0.1:8080/readyz || exit 1

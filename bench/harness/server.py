@@ -53,7 +53,17 @@ class RssSampler(threading.Thread):
         return max(self.samples)
 
 
+def ensure_signing_key(binary, workdir):
+    """The checkpoint signing key of the benchmark's servers, made once per work folder."""
+    path = os.path.join(workdir, "signing-key.pem")
+    if not os.path.exists(path):
+        subprocess.run([binary, "keygen", "--output", path], cwd=workdir, check=True, capture_output=True,
+                       env=base_env("sqlite://unused.db", workdir))
+    return path
+
+
 def command(binary, args, database_url, workdir, nice=0, check=True):
+    ensure_signing_key(binary, workdir)
     env = base_env(database_url, workdir)
     prefix = ["nice", "-n", str(nice)] if nice else []
     result = subprocess.run(prefix + [binary] + args, env=env, cwd=workdir, capture_output=True, text=True)
@@ -69,6 +79,7 @@ def base_env(database_url, workdir):
     env.update(DATABASE_URL=database_url, RUST_LOG="warn", STATIC_DIR="/nonexistent", ARCHIVE_INTERVAL_SECONDS="0",
                DATA_DIR=workdir, ARCHIVE_DIR=os.path.join(workdir, "archives"),
                JWT_SECRET="bench-" + secrets.token_hex(32),
+               SIGNING_KEY_FILE=os.path.join(workdir, "signing-key.pem"),
                # Every page total estimated afresh: the figures are what a first visit costs, not
                # what paging on costs once the server keeps the estimate (30 s by default).
                ESTIMATE_REUSE_SECONDS="0")
@@ -85,6 +96,7 @@ class Server:
         self.log_path = os.path.join(workdir, f"{name}.log")
 
     def __enter__(self):
+        ensure_signing_key(self.binary, self.workdir)
         env = base_env(self.database_url, self.workdir)
         env["BIND"] = f"127.0.0.1:{self.port}"
         self.log = open(self.log_path, "w")

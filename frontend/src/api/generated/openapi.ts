@@ -155,9 +155,11 @@ export interface paths {
          */
         post: operations["ingestEvents"];
         /**
-         * Delete events (admins): each payload is removed, a tombstone with `seq`, `hash` and
-         *     `prev_hash` stays so the chain still verifies, and one `auditlog.deleted` event records who
-         *     deleted which ids and why. All or nothing: an unknown id (or another tenant's) is a 422.
+         * Delete events (admins): first one `auditlog.deleted` event records who deleted which ids and
+         *     why, then each payload is removed; a tombstone with id, `seq`, `hash` and `prev_hash` stays,
+         *     so the event's leaf stays in the signed tree, and takes the record's time and actor. All or
+         *     nothing: an unknown id (or another tenant's), or one of the product's own records (`auditlog.*`,
+         *     `auth.*`, `integrity.*`, `token.*`, `user.*`), is a 422.
          */
         delete: operations["deleteEvents"];
         options?: never;
@@ -217,6 +219,27 @@ export interface paths {
         };
         /** One event with everything stored about it. */
         get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{id}/proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prove that an event is in a signed checkpoint (RFC 9162 §2.1.3.1). Any RFC 9162 verifier
+         *     checks it with the checkpoint's root; the checkpoint's signature with the public key. The
+         *     event must be visible to the caller, as for `GET /events/{id}`.
+         */
+        get: operations["getInclusionProof"];
         put?: never;
         post?: never;
         delete?: never;
@@ -294,6 +317,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integrity/checkpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The latest signed checkpoint of the caller's tenant. One is signed for every ingest request
+         *     and at least once a minute while events arrive.
+         */
+        get: operations["getCheckpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrity/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed checkpoints of the caller's tenant, oldest first. */
+        get: operations["listCheckpoints"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrity/consistency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prove that the history up to an older checkpoint (a receipt's) is unchanged in a later signed
+         *     one (RFC 9162 §2.1.4.1).
+         */
+        get: operations["getConsistencyProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrity/public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The verifier key of checkpoints, as c2sp.org/signed-note writes it:
+         *     `<name>+<key id>+<base64 of 0x01 ‖ Ed25519 public key>`. Public: compare it with the key
+         *     published out of band before trusting a proof.
+         */
+        get: operations["getPublicKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrity/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest signed checkpoint and the last verification, for "verified 3 h ago". */
+        get: operations["integrityStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integrity/verify": {
         parameters: {
             query?: never;
@@ -302,8 +420,12 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Recompute the tenant's hash chain and name the first bad link, if any. Detects edited fields,
-         *     deleted, reordered and inserted rows made directly in the database.
+         * Recompute the tenant's Merkle tree from the stored events and check it against every signed
+         *     checkpoint in the log (not against what the database says of itself); name the first bad seq.
+         * @description Detects edited fields (derived ones too), deleted, inserted and reordered events, a whole
+         *     database rebuilt consistently (by someone without the signing key), a retention boundary moved
+         *     without a signed one, and deleted entries without their deletion record. Each run is stored
+         *     (`GET /integrity/status`); a failure is also recorded as an `integrity.failed` event.
          */
         get: operations["verifyIntegrity"];
         put?: never;
@@ -324,7 +446,7 @@ export interface paths {
         /** The tenant's retention setting. */
         get: operations["getRetention"];
         /**
-         * Change the retention setting. Logged as `settings.retention_changed`; expired events are
+         * Change the retention setting. Logged as `auditlog.retention_changed`; expired events are
          *     archived by the next scheduled run (or `auditlog archive`).
          */
         put: operations["setRetention"];
@@ -598,6 +720,51 @@ export interface components {
             /** @description Previous value (any JSON); absent for a created record. */
             old?: unknown;
         };
+        CheckpointList: {
+            /** @description Oldest first. */
+            items: components["schemas"]["CheckpointOut"][];
+            /**
+             * Format: int64
+             * @description Pass as `after` for the next page; null on the last.
+             */
+            next_after?: number | null;
+        };
+        /** @description A signed checkpoint: the tenant's tree had `tree_size` events with this root. */
+        CheckpointOut: {
+            /**
+             * @description The checkpoint as a c2sp.org signed note: check it with the public key
+             *     (`GET /integrity/public-key`). `origin`, `tree_size` and `root_hash` repeat its text.
+             */
+            note: string;
+            /** @description The log's name: `<deployment>/<tenant slug>` (`…/archived` for a retention boundary). */
+            origin: string;
+            /** @description The tree's root hash, standard base64. */
+            root_hash: string;
+            /**
+             * Format: date-time
+             * @description When the server signed it (its word; not part of the signed text).
+             */
+            signed_at: string;
+            /**
+             * Format: int64
+             * @description Events in the tree (the last one is seq `tree_size`).
+             */
+            tree_size: number;
+        };
+        /**
+         * @description An RFC 9162 consistency proof: the tree of `first` events is a prefix of the signed tree of
+         *     `second`.
+         */
+        ConsistencyProofOut: {
+            /** @description The signed checkpoint of `second` events. */
+            checkpoint: components["schemas"]["CheckpointOut"];
+            /** Format: int64 */
+            first: number;
+            /** @description Standard base64 hashes (RFC 9162 §2.1.4); empty when `first` equals `second`. */
+            proof: string[];
+            /** Format: int64 */
+            second: number;
+        };
         CreatedToken: {
             /** @description Send as `Authorization: Bearer <secret>`. Shown only now: only a hash is kept. */
             secret: string;
@@ -653,6 +820,8 @@ export interface components {
         EventInput: {
             /**
              * @description `<module>.<verb>`, lower snake case segments of at most 64 characters, e.g. `booking.created`.
+             *     The modules `auditlog`, `auth`, `integrity`, `token` and `user` are the product's own records:
+             *     posting them is refused (422).
              * @example booking.updated
              */
             action: string;
@@ -794,6 +963,32 @@ export interface components {
         };
         /** @description An id in the host application: 1 to 128 characters on one line, or an integer (stored as text). */
         HostId: string | number;
+        /** @description An RFC 9162 inclusion proof: the event's leaf is in the signed tree. */
+        InclusionProofOut: {
+            /** @description The signed checkpoint of `tree_size` events. */
+            checkpoint: components["schemas"]["CheckpointOut"];
+            /**
+             * @description The leaf bytes (canonical JSON, docs/INTEGRITY.md) that hash to `leaf_hash`; null for a
+             *     deleted entry of leaf format 2, whose content is gone.
+             */
+            leaf?: string | null;
+            /** @description SHA-256(0x00 ‖ leaf), standard base64. */
+            leaf_hash: string;
+            /**
+             * Format: int64
+             * @description The event's place in the tree: `seq − 1`.
+             */
+            leaf_index: number;
+            /** @description Sibling hashes from the leaf up, standard base64 (RFC 9162 §2.1.3). */
+            proof: string[];
+            /**
+             * @description The salt of the event's personal-data digests (hex), to check them against the served
+             *     values; null when gone.
+             */
+            salt?: string | null;
+            /** Format: int64 */
+            tree_size: number;
+        };
         /** @description The body of `POST /events`: one event, or a batch. */
         IngestBody: components["schemas"]["EventInput"] | components["schemas"]["EventBatch"];
         /** @description What `POST /events` stored. */
@@ -804,6 +999,16 @@ export interface components {
             duplicates: number;
             /** @description The id of each posted event, in request order; a duplicate gets the id stored first. */
             ids: number[];
+            /**
+             * @description A signed checkpoint whose tree holds every posted event, and each one's leaf index: keep
+             *     it to demand proofs later (docs/INTEGRITY.md).
+             */
+            receipt: components["schemas"]["Receipt"];
+        };
+        /** @description Where the tenant's tamper evidence stands. */
+        IntegrityStatus: {
+            last_verification?: components["schemas"]["VerificationRunOut"] | null;
+            latest_checkpoint?: components["schemas"]["CheckpointOut"] | null;
         };
         /** @description An IPv4 or IPv6 address. */
         IpAddress: string;
@@ -888,6 +1093,17 @@ export interface components {
          * @enum {string}
          */
         RangePreset: "today" | "yesterday" | "this_week" | "last_7_days" | "last_30_days" | "this_month" | "last_month";
+        /**
+         * @description What an integrator keeps of an ingest: a signed checkpoint whose tree includes the batch, and
+         *     where each event is in it. With it, `GET /integrity/consistency?first=<tree_size>&second=…`
+         *     proves later that the history it covers was not changed, and `GET /events/{id}/proof` that
+         *     an event is in it.
+         */
+        Receipt: {
+            checkpoint: components["schemas"]["CheckpointOut"];
+            /** @description The leaf index (`seq − 1`) of each posted event, in request order. */
+            leaf_indexes: number[];
+        };
         /** @description How long events stay live. */
         RetentionSetting: {
             /**
@@ -1077,35 +1293,74 @@ export interface components {
             /** @description The module name. */
             value: string;
         };
-        /** @description The result of recomputing the chain. */
+        /** @description The result of verifying the stored events against the checkpoint log. */
         VerificationOut: {
             /** Format: date-time */
             checked_at: string;
             /**
              * Format: int64
-             * @description Seq of the last archived event, where the live chain starts (0: nothing archived).
+             * @description Seq of the last archived event (the signed retention boundary; 0: nothing archived).
              */
             checkpoint_seq: number;
             /**
              * Format: int64
-             * @description Live events checked (archived ones are vouched for by the checkpoint).
+             * @description Events covered by the latest signed checkpoint.
+             */
+            checkpoint_size?: number | null;
+            /**
+             * Format: int64
+             * @description Signed checkpoints whose root was recomputed and matched.
+             */
+            checkpoints_checked: number;
+            /**
+             * Format: int64
+             * @description Live events whose content was checked (archived ones are vouched for by the signed
+             *     retention boundary and their archive files).
              */
             events_checked: number;
             /**
              * Format: int64
-             * @description The first seq whose link is broken or missing.
+             * @description The first seq that cannot be vouched for; when the tree differs from a checkpoint, the first
+             *     seq after the previous checkpoint that matched.
              */
             first_bad_seq?: number | null;
             head_hash: string;
             /**
              * Format: int64
-             * @description The tenant's recorded chain head.
+             * @description The tenant's recorded head: its last seq and that event's hash.
              */
             head_seq: number;
-            /** @description `true` when every event links to its predecessor and matches its hash. */
+            /**
+             * @description `true` when every event matches its hash and links to its predecessor, the tree
+             *     recomputed from them has the signed root at every checkpointed size, the retention boundary
+             *     is the signed one, and every deleted entry is named by a deletion record (and vice versa).
+             */
             ok: boolean;
             /** @description What is wrong there. */
             reason?: string | null;
+        };
+        /** @description A stored verification run. */
+        VerificationRunOut: {
+            /**
+             * Format: date-time
+             * @description When it finished.
+             */
+            checked_at: string;
+            /** Format: int64 */
+            checkpoints_checked: number;
+            /** Format: int64 */
+            events_checked: number;
+            /** Format: int64 */
+            first_bad_seq?: number | null;
+            ok: boolean;
+            reason?: string | null;
+            /**
+             * Format: int64
+             * @description The tenant's events at the time (its head seq).
+             */
+            tree_size: number;
+            /** @description What started it: `request`, `schedule` or `command`. */
+            trigger: string;
         };
     };
     responses: never;
@@ -1955,7 +2210,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing reason, too many ids, or ids not found */
+            /** @description Missing reason, too many ids, ids not found, or a record of the product's own */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2287,6 +2542,79 @@ export interface operations {
             };
         };
     };
+    getInclusionProof: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The size of a signed checkpoint (from a receipt or `GET /integrity/checkpoints`); default:
+                 *     the latest.
+                 */
+                tree_size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Event id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InclusionProofOut"];
+                };
+            };
+            /** @description Invalid parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such visible event, no checkpoint of that size, or the event is newer than it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listActionFacets: {
         parameters: {
             query?: never;
@@ -2456,6 +2784,328 @@ export interface operations {
             };
         };
     };
+    getCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing signed yet (no events) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCheckpoints: {
+        parameters: {
+            query?: {
+                /** @description Only checkpoints of more events than this (default 0). */
+                after?: number;
+                /** @description At most this many (1 to 100, default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointList"];
+                };
+            };
+            /** @description Invalid parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConsistencyProof: {
+        parameters: {
+            query: {
+                /** @description The older tree size (e.g. a receipt's `tree_size`), 1 to `second`. */
+                first: number;
+                /** @description The size of a signed checkpoint; default: the latest. */
+                second?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsistencyProofOut"];
+                };
+            };
+            /** @description Invalid parameter, or `first` above `second` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No checkpoint of that size */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The older part of the tree was archived */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPublicKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verifier key, one line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    integrityStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrityStatus"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     verifyIntegrity: {
         parameters: {
             query?: never;
@@ -2482,6 +3132,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not signed in */
             401: {
                 headers: {
                     [name: string]: unknown;

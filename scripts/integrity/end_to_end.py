@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""End to end, as an integrator and an auditor would: against the real server, with nothing but
+the public key and what the server handed out, check a receipt, an inclusion proof, a consistency
+proof and a CSV export offline; then tamper with each and see the check fail.
+
+    end_to_end.py BINARY
+
+starts `BINARY serve` on a fresh SQLite file (development mode: the key is generated), and uses
+`verify.py` (beside this file) and `BINARY verify-export`. Prints one line per check and a closing
+`N passed, N failed` line; exits 1 if any check failed.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VERIFY = os.path.join(HERE, "verify.py")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    def __init__(self, base):
+        self.base, self.token = base, None
+
+    def call(self, method, path, body=None, raw=False):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("content-type", "application/json")
+        if self.token:
+            request.add_header("authorization", f"Bearer {self.token}")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            payload = response.read()
+            return payload if raw else json.loads(payload)
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    work = tempfile.mkdtemp(prefix="auditlog-integrity-")
+    port = free_port()
+    env = dict(os.environ, DATA_DIR=work, DATABASE_URL=f"sqlite://{work}/e2e.db", AUDITLOG_DEV="1",
+               ARCHIVE_DIR=os.path.join(work, "archives"), ARCHIVE_INTERVAL_SECONDS="0",
+               STATIC_DIR=os.path.join(work, "none"), BIND=f"127.0.0.1:{port}", RUST_LOG="warn",
+               LOG_NAME="e2e.activity-log.test")
+    subprocess.run([binary, "create-user", "--tenant", "acme", "--email", "admin@acme.test", "--name", "Ada",
+                    "--password", "correct horse battery", "--role", "admin"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    server = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = []
+
+    def check(name, ok, detail=""):
+        results.append(ok)
+        print(f"{'ok  ' if ok else 'FAIL'} {name}{'' if ok else ': ' + detail}")
+
+    def verify(*args):
+        done = subprocess.run([sys.executable, VERIFY, *args], capture_output=True, text=True)
+        return done.returncode == 0, (done.stdout + done.stderr).strip()
+
+    def path(name, content):
+        p = os.path.join(work, name)
+        with open(p, "w" if isinstance(content, str) else "wb") as f:
+            f.write(content)
+        return p
+
+    try:
+        client = Client(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client.call("GET", "/readyz")
+                break
+            except (OSError, urllib.error.URLError):
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the server did not become ready")
+                time.sleep(0.2)
+        client.token = client.call("POST", "/api/v1/auth/login",
+                                   {"email": "admin@acme.test", "password": "correct horse battery"})["access_token"]
+        key = path("log.key", client.call("GET", "/api/v1/integrity/public-key", raw=True).decode())
+
+        first = client.call("POST", "/api/v1/events", {"events": [
+            {"action": "booking.created", "actor": {"id": "104", "name": "Tom Fischer"},
+             "entity": {"type": "booking", "id": str(n), "label": f"BOK-{n}"}, "ip": "203.0.113.7"}
+            for n in range(5)]})
+        receipt = path("receipt.json", json.dumps(first))
+        ok, out = verify("receipt", "--key", key, receipt)
+        check("a receipt verifies with the public key", ok, out)
+        for n in range(4):
+            client.call("POST", "/api/v1/events", {"action": "invoice.sent", "entity": {"type": "invoice", "id": str(n)}})
+        size = first["receipt"]["checkpoint"]["tree_size"]
+        event_id = first["ids"][2]
+        proof = path("proof.json", json.dumps(client.call("GET", f"/api/v1/events/{event_id}/proof?tree_size={size}")))
+        ok, out = verify("inclusion", "--key", key, proof)
+        check("an inclusion proof verifies against the receipt's checkpoint", ok, out)
+        consistency = path("consistency.json", json.dumps(client.call("GET", f"/api/v1/integrity/consistency?first={size}")))
+        ok, out = verify("consistency", "--key", key, "--old", receipt, consistency)
+        check("the receipt's history is a prefix of the latest checkpoint", ok, out)
+
+        # Tampered inputs fail.
+        forged = json.loads(open(proof).read())
+        forged["leaf"] = forged["leaf"].replace("booking.created", "booking.deleted")
+        ok, _ = verify("inclusion", "--key", key, path("forged-proof.json", json.dumps(forged)))
+        check("an edited leaf fails", not ok)
+        other = json.loads(open(consistency).read())
+        other["proof"][0] = ("A" if other["proof"][0][0] != "A" else "B") + other["proof"][0][1:]
+        ok, _ = verify("consistency", "--key", key, "--old", receipt, path("forged-consistency.json", json.dumps(other)))
+        check("an edited consistency proof fails", not ok)
+
+        # An export and its manifest, checked offline.
+        csv = client.call("GET", "/api/v1/events/export?format=csv&module=booking", raw=True)
+        through = client.call("GET", "/api/v1/integrity/checkpoint")["tree_size"]
+        manifest = client.call("GET", f"/api/v1/events/export?format=manifest&module=booking&through_seq={through}", raw=True)
+        csv_path, manifest_path = path("export.csv", csv), path("export.manifest.jsonl", manifest)
+        done = subprocess.run([binary, "verify-export", csv_path, manifest_path, "--public-key", key],
+                              env=env, capture_output=True, text=True)
+        check("a CSV export verifies offline", done.returncode == 0, done.stdout + done.stderr)
+        edited = path("edited.csv", csv.replace(b"BOK-3", b"BOK-9"))
+        done = subprocess.run([binary, "verify-export", edited, manifest_path, "--public-key", key],
+                              env=env, capture_output=True, text=True)
+        check("an edited CSV row fails", done.returncode != 0, done.stdout)
+    finally:
+        server.terminate()
+        server.wait()
+    failed = results.count(False)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -21,8 +21,8 @@ FILTERED = {"listEvents", "getRecordHistory", "exportEvents", "streamEvents", "g
 PROTECTED_USERS = {int(i) for i in os.environ.get("CONTRACT_PROTECTED_USER_IDS", "").split(",") if i}
 # A user made for the fuzzer to change instead.
 SPARE_USER = int(os.environ.get("CONTRACT_SPARE_USER_ID", "0"))
-# Stored events: ids 1 to this.
-LAST_EVENT = int(os.environ.get("CONTRACT_LAST_EVENT_ID", "5000"))
+# Events of the host application, which may be deleted (the product's own records may not).
+DELETABLE = [int(i) for i in os.environ.get("CONTRACT_DELETABLE_IDS", "").split(",") if i] or [1]
 
 
 def _is_valid_case(case) -> bool:
@@ -142,9 +142,10 @@ def map_case(context, case):
     elif operation_id == "createUser" and isinstance(case.body, dict):
         _new_user(case.body)
     elif operation_id == "deleteEvents" and isinstance(case.body, dict) and isinstance(case.body.get("ids"), list):
-        # All ids must be events of the tenant, else nothing is deleted (422): use stored ones.
+        # All ids must be the tenant's events and none the product's own records, else nothing is
+        # deleted (422): use stored events of the host application.
         ids = [int(i) for i in case.body["ids"] if isinstance(i, (int, float)) and not isinstance(i, bool)]
-        case.body["ids"] = [1 + abs(i) % LAST_EVENT for i in ids] or [1]
+        case.body["ids"] = [DELETABLE[abs(i) % len(DELETABLE)] for i in ids] or DELETABLE[:1]
     elif operation_id == "updateUser" and isinstance(case.path_parameters, dict):
         # The accounts the passes sign in with stay as they are: the spare user takes their place.
         if case.path_parameters.get("id") in PROTECTED_USERS:

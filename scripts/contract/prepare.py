@@ -4,7 +4,8 @@ Usage: prepare.py BASE_URL ADMIN_EMAIL ADMIN_PASSWORD MEMBER_EMAIL MEMBER_PASSWO
 
 Checks that both demo accounts sign in, names them as protected (the fuzzer must not deactivate
 or demote the accounts it signs in with), adds a spare user for it to change instead, and names
-the last event id (the fresh database holds events 1 to that one).
+the events the fuzzer may delete (the host application's; the product's own records are never
+deleted).
 """
 
 import json
@@ -34,10 +35,11 @@ def main():
         {"email": "spare@acme.example", "name": "Spare User", "password": "spare-user-pass", "role": "member"},
         token=token,
     )
-    newest = call(base, "GET", "/api/v1/events?per_page=10", token=token)["items"]
+    # The host application's events (the product's own records are never deleted).
+    deletable = call(base, "GET", "/api/v1/events?module=booking&per_page=100", token=token)["items"]
     print(f"CONTRACT_PROTECTED_USER_IDS={admin['user']['id']},{member['user']['id']}")
     print(f"CONTRACT_SPARE_USER_ID={spare['id']}")
-    print(f"CONTRACT_LAST_EVENT_ID={max(e['id'] for e in newest)}")
+    print(f"CONTRACT_DELETABLE_IDS={','.join(str(e['id']) for e in deletable)}")
 
 
 if __name__ == "__main__":

@@ -170,8 +170,25 @@ fn check_csv(csv_text: &str, proven: &HashMap<i64, Proven>) -> Result<usize, Str
         let altered = |name: &str| format!("seq {seq}: `{name}` was altered");
         if event.line.legacy.is_some() {
             check_legacy(&cell, &event.value, &altered)?;
+        } else if event.line.deleted {
+            check_plain(&cell, &event.value, &altered)?;
+            for name in [
+                "actor_id",
+                "actor_name",
+                "actor_email",
+                "entity_id",
+                "entity_label",
+                "description",
+                "ip",
+                "user_agent",
+            ] {
+                if !cell(name)?.is_empty() {
+                    return Err(format!("seq {seq}: a deleted entry's `{name}` holds content"));
+                }
+            }
         } else {
-            check_leaf(&cell, event, &altered)?;
+            check_plain(&cell, &event.value, &altered)?;
+            check_personal(&cell, event, &altered)?;
         }
         let expected_hash = if event.line.legacy.is_some() {
             event.value.get("chain_hash").and_then(Value::as_str).map(String::from)
@@ -192,19 +209,15 @@ fn check_csv(csv_text: &str, proven: &HashMap<i64, Proven>) -> Result<usize, Str
 
 type Cell<'a> = dyn Fn(&str) -> Result<String, String> + 'a;
 
-/// A row of leaf format 2: plain fields against the leaf, personal ones against their digests.
-fn check_leaf(cell: &Cell<'_>, event: &Proven, altered: &dyn Fn(&str) -> String) -> Result<(), String> {
-    let leaf = &event.value;
+/// The plain fields of a row of leaf format 2 against the leaf.
+fn check_plain(cell: &Cell<'_>, leaf: &Value, altered: &dyn Fn(&str) -> String) -> Result<(), String> {
     let plain = [
         ("id", "/id"),
         ("occurred_at", "/occurred_at"),
         ("recorded_at", "/recorded_at"),
-        ("actor_id", "/actor/id"),
         ("actor_role", "/actor/role"),
         ("actor_type", "/actor/type"),
         ("action", "/action"),
-        ("entity_type", "/entity/type"),
-        ("entity_id", "/entity/id"),
     ];
     for (column, pointer) in plain {
         let expected = leaf.pointer(pointer).map(text).unwrap_or_default();
@@ -216,6 +229,17 @@ fn check_leaf(cell: &Cell<'_>, event: &Proven, altered: &dyn Fn(&str) -> String)
     if Some((cell("module")?.as_str(), cell("verb")?.as_str())) != action.split_once('.') {
         return Err(altered("module"));
     }
+    Ok(())
+}
+
+/// The record type and the personal fields of a live row of leaf format 2: the type against the
+/// leaf, the others against their salted digests.
+fn check_personal(cell: &Cell<'_>, event: &Proven, altered: &dyn Fn(&str) -> String) -> Result<(), String> {
+    let leaf = &event.value;
+    let entity_type = leaf.pointer("/entity/type").map(text).unwrap_or_default();
+    if !cell_matches(&cell("entity_type")?, &entity_type) {
+        return Err(altered("entity_type"));
+    }
     let salt = event
         .line
         .salt
@@ -223,7 +247,16 @@ fn check_leaf(cell: &Cell<'_>, event: &Proven, altered: &dyn Fn(&str) -> String)
         .and_then(|s| hex::decode(s).ok())
         .ok_or("an exported event has no salt")?;
     let digest_of = |name: &str, json: &str| personal_digest(&salt, name, json.as_bytes());
-    for name in ["actor_name", "actor_email", "entity_label", "description", "ip", "user_agent"] {
+    for name in [
+        "actor_id",
+        "actor_name",
+        "actor_email",
+        "entity_id",
+        "entity_label",
+        "description",
+        "ip",
+        "user_agent",
+    ] {
         let value = unneutralised(&cell(name)?).to_string();
         let wanted = leaf["personal"][name].as_str().unwrap_or_default();
         let as_text = serde_json::to_string(&value).unwrap_or_default();

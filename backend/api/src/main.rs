@@ -73,6 +73,10 @@ enum Command {
         /// Tenant slug; default: every tenant.
         #[arg(long)]
         tenant: Option<String>,
+        /// A file holding the verifier key (`auditlog public-key`): an auditor needs no signing key.
+        /// Default: the key of SIGNING_KEY_FILE.
+        #[arg(long)]
+        public_key: Option<std::path::PathBuf>,
     },
     /// Write a new Ed25519 signing key (PKCS#8 PEM, as `openssl genpkey -algorithm ed25519`
     /// writes it) for SIGNING_KEY_FILE; an existing file is never overwritten.
@@ -224,21 +228,37 @@ fn progress_bar(total: u64, what: &str) -> ProgressBar {
     bar
 }
 
-fn verify(settings: &Settings, slug: Option<&str>) -> Result<bool, String> {
+fn verify(
+    settings: &Settings,
+    slug: Option<&str>,
+    public_key: Option<&std::path::Path>,
+) -> Result<bool, String> {
     let pool = pool(settings)?;
-    let notary = settings.notary()?;
+    let key = match public_key {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            .and_then(|text| Verifier::parse(&text).map_err(|e| e.to_string()))?,
+        None => settings.signer()?.verifier(),
+    };
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let mut all_ok = true;
     for (tenant_id, slug) in tenant_ids(&mut conn, slug)? {
         let tenant = tenants::get(&mut conn, tenant_id).map_err(|e| e.to_string())?;
         let bar = progress_bar(0, "events");
         bar.set_prefix(slug.clone());
-        let result =
-            integrity::verify_tenant(&mut conn, &notary, settings, &tenant, "command", |checked, total| {
+        let result = integrity::verify_tenant(
+            &mut conn,
+            &key,
+            &settings.checkpoint_dir,
+            settings,
+            &tenant,
+            "command",
+            |checked, total| {
                 bar.set_length(total.max(0) as u64);
                 bar.set_position(checked.max(0) as u64);
-            })
-            .map_err(|e| e.to_string())?;
+            },
+        )
+        .map_err(|e| e.to_string())?;
         bar.finish_and_clear();
         if result.ok {
             println!(
@@ -343,21 +363,17 @@ fn schedule_maintenance(state: &AppState) {
 fn schedule_integrity(state: &AppState) {
     let (pool, settings, notary) = (state.pool.clone(), state.settings.clone(), state.notary.clone());
     let every = std::time::Duration::from_secs(settings.checkpoint_interval_seconds.max(1));
-    std::thread::spawn(move || {
-        let mut last_verify = std::time::Instant::now();
-        loop {
-            std::thread::sleep(every);
-            if let Err(e) = integrity::checkpoint_all(&pool, &notary) {
-                log::error!("periodic checkpoints failed: {e}");
-            }
-            let interval = settings.verify_interval_seconds;
-            if interval > 0 && last_verify.elapsed() >= std::time::Duration::from_secs(interval) {
-                last_verify = std::time::Instant::now();
-                match integrity::verify_all(&pool, &notary, &settings) {
-                    Ok(0) => log::info!("integrity: every tenant verified"),
-                    Ok(failed) => log::error!("integrity: {failed} tenant(s) failed verification"),
-                    Err(e) => log::error!("scheduled verification failed: {e}"),
-                }
+    std::thread::spawn(move || loop {
+        std::thread::sleep(every);
+        if let Err(e) = integrity::checkpoint_all(&pool, &notary) {
+            log::error!("periodic checkpoints failed: {e}");
+        }
+        if settings.verify_interval_seconds > 0 {
+            match integrity::verify_due(&pool, &notary, &settings) {
+                Ok((0, _)) => {}
+                Ok((verified, 0)) => log::info!("integrity: {verified} tenant(s) verified"),
+                Ok((_, failed)) => log::error!("integrity: {failed} tenant(s) failed verification"),
+                Err(e) => log::error!("scheduled verification failed: {e}"),
             }
         }
     });
@@ -365,8 +381,8 @@ fn schedule_integrity(state: &AppState) {
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Verify { tenant } => {
-            if verify(&Settings::from_env()?, tenant.as_deref())? {
+        Command::Verify { tenant, public_key } => {
+            if verify(&Settings::from_env()?, tenant.as_deref(), public_key.as_deref())? {
                 Ok(())
             } else {
                 Err("verification failed".into())

@@ -35,7 +35,7 @@ use crate::routes;
         (name = "events", description = "Ingest and search events"),
         (name = "facets", description = "Values for the dashboard's filter pickers"),
         (name = "stats", description = "Counts for the activity chart"),
-        (name = "integrity", description = "Hash-chain verification (admins)"),
+        (name = "integrity", description = "Tamper evidence: signed checkpoints of each tenant's Merkle tree, receipts, inclusion and consistency proofs (RFC 9162), and verification against the checkpoint log (docs/INTEGRITY.md)"),
         (name = "retention", description = "Retention policy and archives (admins)"),
         (name = "service", description = "Health and readiness"),
     )

@@ -275,8 +275,21 @@ both_backends! {
             ("an added related record", sql(format!("INSERT INTO event_related (tenant_id, entity_type, entity_id, event_id) VALUES ({t}, 'customer', 'c666', {id2})")), Some(2), "related-record rows"),
             ("a changed tree node", sql(format!("UPDATE merkle_nodes SET hash = (SELECT hash FROM merkle_nodes WHERE tenant_id = {t} AND level = 1 AND idx = 1) WHERE tenant_id = {t} AND level = 1 AND idx = 0")), Some(1), "tree node"),
             ("a moved head", sql(format!("UPDATE tenants SET head_hash = 'x' WHERE id = {t}")), Some(25), "recorded head"),
-            ("a tombstone without its record", sql(format!(
-                "UPDATE events SET actor_id = '', actor_name = '', actor_email = NULL, actor_role = NULL, entity_type = NULL, entity_id = NULL, entity_label = NULL, description = '', changes = '[]', related = '[]', metadata = '{{}}', ip = '', user_agent = NULL, search_text = '', salt = NULL, deleted_at = recorded_at, deleted_by = 'a1' WHERE tenant_id = {t} AND seq = 3; DELETE FROM event_related WHERE tenant_id = {t} AND event_id = (SELECT id FROM events WHERE tenant_id = {t} AND seq = 3)")), Some(3), "without a deletion record"),
+            ("a tombstone without its record", Box::new(|conn: &mut DbConnection| {
+                // Blanked as the product blanks, digests kept, so that the leaf still recomputes.
+                let row: EventRow = events::table.filter(events::tenant_id.eq(t)).filter(events::seq.eq(3)).select(EventRow::as_select()).first(conn).unwrap();
+                let kept = auditlog_db::leaf::digests_json(&row.leaf_input()).unwrap();
+                tamper(conn, &format!(
+                    "UPDATE events SET external_id = NULL, actor_id = '', actor_name = '', actor_email = NULL, entity_id = NULL, entity_label = NULL, description = '', changes = '[]', related = '[]', metadata = '{{}}', ip = '', user_agent = NULL, search_text = '', salt = '{kept}', deleted_at = recorded_at, deleted_by = 'a1' WHERE tenant_id = {t} AND seq = 3; DELETE FROM event_related WHERE tenant_id = {t} AND event_id = {}", row.id));
+            }), Some(3), "without a deletion record"),
+            ("a tombstone that lost its digests", sql(format!(
+                "UPDATE events SET external_id = NULL, actor_id = '', actor_name = '', actor_email = NULL, entity_id = NULL, entity_label = NULL, description = '', changes = '[]', related = '[]', metadata = '{{}}', ip = '', user_agent = NULL, search_text = '', salt = NULL, deleted_at = recorded_at, deleted_by = 'a1' WHERE tenant_id = {t} AND seq = 3; DELETE FROM event_related WHERE tenant_id = {t} AND event_id = (SELECT id FROM events WHERE tenant_id = {t} AND seq = 3)")), Some(3), "lost the digests"),
+            ("a tombstone's kept field changed", Box::new(|conn: &mut DbConnection| {
+                let row: EventRow = events::table.filter(events::tenant_id.eq(t)).filter(events::seq.eq(4)).select(EventRow::as_select()).first(conn).unwrap();
+                let kept = auditlog_db::leaf::digests_json(&row.leaf_input()).unwrap();
+                tamper(conn, &format!(
+                    "UPDATE events SET external_id = NULL, actor_id = '', actor_name = '', actor_email = NULL, entity_id = NULL, entity_label = NULL, description = '', changes = '[]', related = '[]', metadata = '{{}}', ip = '', user_agent = NULL, search_text = '', salt = '{kept}', deleted_at = recorded_at, deleted_by = 'a1', action = 'booking.viewed', verb = 'viewed' WHERE tenant_id = {t} AND seq = 4; DELETE FROM event_related WHERE tenant_id = {t} AND event_id = {}", row.id));
+            }), Some(4), "content does not match"),
             ("a tombstone that rewrites instead of blanking", sql(format!(
                 "UPDATE events SET actor_name = 'Someone Else', deleted_at = recorded_at, deleted_by = 'a1' WHERE tenant_id = {t} AND seq = 4")), Some(4), "carries content"),
             ("a removed prefix with the base moved", sql(format!(
@@ -295,10 +308,11 @@ both_backends! {
                 record.metadata = format!("{{\"ids\":[{victim_id}]}}");
                 let (at, by) = (rows[9].recorded_at, rows[9].actor_id.clone());
                 let victim = &mut rows[1];
+                let kept = auditlog_db::leaf::digests_json(&victim.leaf_input()).unwrap();
                 victim.deleted_at = Some(at);
                 victim.deleted_by = Some(by);
-                (victim.actor_id, victim.actor_name, victim.actor_email, victim.entity_type, victim.entity_id, victim.entity_label) = (String::new(), String::new(), None, None, None, None);
-                (victim.description, victim.changes, victim.related, victim.metadata, victim.ip, victim.user_agent, victim.salt) = (String::new(), "[]".into(), "[]".into(), "{}".into(), String::new(), None, None);
+                (victim.actor_id, victim.actor_name, victim.actor_email, victim.entity_id, victim.entity_label) = (String::new(), String::new(), None, None, None);
+                (victim.description, victim.changes, victim.related, victim.metadata, victim.ip, victim.user_agent, victim.salt) = (String::new(), "[]".into(), "[]".into(), "{}".into(), String::new(), None, Some(kept));
             })), Some(1), "do not match the checkpoint"),
         ];
         for (name, attack, bad_seq, why) in cases {
@@ -367,7 +381,7 @@ both_backends! {
                 ("DELETE FROM merkle_nodes".to_string(), "permission denied"),
                 (format!("UPDATE tenants SET chain_base_seq = 5 WHERE id = {t}"), "permission denied"),
                 ("ALTER TABLE events DISABLE TRIGGER USER".to_string(), "must be owner"),
-                (format!("SELECT auditlog_tombstone({t}, {id})"), "is not a deletion record"),
+                (format!("SELECT auditlog_tombstone({t}, {id}, '[]')"), "is not a deletion record"),
                 (format!("SELECT auditlog_retain({t}, 5, 'x')"), "no archive"),
             ] {
                 let error = conn.batch_execute(&sql).expect_err(&sql).to_string();
@@ -447,7 +461,7 @@ both_backends! {
         }
         // Bad requests: a size nobody signed, an event beyond it, another tenant's event.
         get(&app, &admin, &format!("/api/v1/events/{}/proof?tree_size=9", ids[0])).await.problem(404);
-        get(&app, &admin, "/api/v1/integrity/consistency?first=9&second=8").await.problem(400);
+        get(&app, &admin, "/api/v1/integrity/consistency?first=9&second=8").await.problem(404);
         get(&app, &admin, "/api/v1/integrity/consistency?first=0").await.problem(400);
         get(&app, &admin, &format!("/api/v1/events/{}/proof?tree_size=abc", ids[0])).await.problem(400);
         let newest = ingest(&app, &admin, 500, 1).await["ids"][0].clone();
@@ -512,9 +526,10 @@ both_backends! {
 
         let check = get(&app, &admin, "/api/v1/integrity/verify").await.body;
         assert_eq!(check["ok"], true, "{check}");
-        // The leaf stays: its proof holds, without the content.
+        // The leaf stays, and still recomputes from what the tombstone kept: its proof holds.
         let after = get(&app, &admin, &format!("/api/v1/events/{}/proof?tree_size={}", ids[0], before["tree_size"])).await.expect(200).body;
-        assert_eq!((after["leaf_hash"].clone(), after["proof"].clone(), after["leaf"].clone()), (before["leaf_hash"].clone(), before["proof"].clone(), Value::Null));
+        assert_eq!((after["leaf_hash"].clone(), after["proof"].clone(), after["leaf"].clone()), (before["leaf_hash"].clone(), before["proof"].clone(), before["leaf"].clone()));
+        assert!(!after["leaf"].as_str().unwrap().contains("Private") && after["salt"].is_null(), "{after}");
         let tomb = get(&app, &admin, &format!("/api/v1/events/{}", ids[0])).await.expect(200).body;
         assert_eq!(tomb["deleted_by"], "a1");
         assert!(!tomb.to_string().contains("Private Person"));

@@ -482,7 +482,9 @@ pub fn verify_file(path: &Path, verifier: Option<&Verifier>) -> StoreResult<Arch
         None => auditlog_tlog::note::split(note).and_then(|(text, _)| Checkpoint::parse(text)),
     }
     .map_err(|e| corrupt(format!("the archive's boundary checkpoint: {e}")))?;
-    if !boundary.origin.ends_with("/archived") || boundary.size != header.last_seq as u64 {
+    if !boundary.origin.ends_with(&format!("/{}/archived", header.tenant))
+        || boundary.size != header.last_seq as u64
+    {
         return Err(corrupt("the archive's checkpoint is not the retention boundary at its last seq".into()));
     }
     if boundary.root != frontier.root() {

@@ -281,6 +281,8 @@ impl Notary {
         checkpoint: Checkpoint,
         kind: CheckpointKind,
     ) -> StoreResult<LoggedCheckpoint> {
+        // A new log's name must survive a crash as well as its first line.
+        let new_file = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
         let note = checkpoint.sign(&self.signer).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let logged = LoggedCheckpoint { kind, signed_at: Utc::now(), note, checkpoint };
         let line = LogLine { kind, signed_at: logged.signed_at, note: logged.note.clone() };
@@ -288,6 +290,9 @@ impl Notary {
         text.push('\n');
         file.write_all(text.as_bytes()).map_err(|e| io(path, e))?;
         file.sync_data().map_err(|e| io(path, e))?;
+        if new_file {
+            File::open(&self.dir).and_then(|d| d.sync_all()).map_err(|e| io(&self.dir, e))?;
+        }
         self.refresh(slug, index)?;
         Ok(logged)
     }

@@ -239,7 +239,7 @@ fn check(
                         actor_id: row.actor_id.clone(),
                         recorded_at: row.recorded_at,
                         exact_time: row.leaf_version == crate::leaf::LEAF_FORMAT,
-                        ids: named_ids(&row.metadata),
+                        ids: crate::queries::deletion::named_ids(&row.metadata),
                     });
                 }
             }
@@ -377,6 +377,29 @@ pub(crate) fn check_content(row: &EventRow, expected: i64, prev: &str) -> Result
         return bad("the event's link (prev_hash) does not lead to the previous event");
     }
     let deleted = row.deleted_at.is_some();
+    if deleted {
+        // A tombstone keeps its leaf's plain fields; its personal data is gone, only the digests
+        // of it remain (format 2), which its leaf is recomputed from below.
+        let blank = row.external_id.is_none()
+            && row.actor_id.is_empty()
+            && row.actor_name.is_empty()
+            && row.actor_email.is_none()
+            && row.entity_id.is_none()
+            && row.entity_label.is_none()
+            && row.description.is_empty()
+            && row.changes == "[]"
+            && row.related == "[]"
+            && row.metadata == "{}"
+            && row.ip.is_empty()
+            && row.user_agent.is_none();
+        if !blank {
+            return bad("a deleted entry (tombstone) still carries content");
+        }
+        let kept_digests = row.salt.as_deref().is_some_and(|s| s.starts_with('{'));
+        if row.leaf_version == crate::leaf::LEAF_FORMAT && !kept_digests {
+            return bad("a deleted entry (tombstone) has lost the digests its leaf is made of");
+        }
+    }
     match row.leaf_bytes() {
         Err(e) => return Err((row.seq, format!("the event's content cannot be encoded: {e}"))),
         Ok(Some(bytes)) => {
@@ -391,27 +414,6 @@ pub(crate) fn check_content(row: &EventRow, expected: i64, prev: &str) -> Result
             }
         }
         Ok(None) => {}
-    }
-    if deleted {
-        let blank = row.external_id.is_none()
-            && row.actor_id.is_empty()
-            && row.actor_name.is_empty()
-            && row.actor_email.is_none()
-            && row.actor_role.is_none()
-            && row.entity_type.is_none()
-            && row.entity_id.is_none()
-            && row.entity_label.is_none()
-            && row.description.is_empty()
-            && row.changes == "[]"
-            && row.related == "[]"
-            && row.metadata == "{}"
-            && row.ip.is_empty()
-            && row.user_agent.is_none()
-            && row.salt.is_none();
-        if !blank {
-            return bad("a deleted entry (tombstone) still carries content");
-        }
-        return Ok(());
     }
     if row.action.split_once('.') != Some((row.module.as_str(), row.verb.as_str())) {
         return bad("the event's module or verb does not follow from its action");
@@ -484,16 +486,6 @@ fn check_archives(
         ));
     }
     Ok(Ok(()))
-}
-
-fn named_ids(metadata: &str) -> Vec<i64> {
-    serde_json::from_str::<serde_json::Value>(metadata)
-        .ok()
-        .and_then(|m| m.get("ids").and_then(|ids| ids.as_array().cloned()))
-        .unwrap_or_default()
-        .iter()
-        .filter_map(serde_json::Value::as_i64)
-        .collect()
 }
 
 /// Every tombstone is named by a later deletion record of the same actor (at the same time, for

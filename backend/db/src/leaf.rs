@@ -3,14 +3,16 @@
 //! **Format 2** (every event stored since the tree exists) is canonical JSON — keys sorted by byte
 //! order, no insignificant white space, strings escaped as `serde_json` does, timestamps UTC with
 //! six fractional digits — with these members:
-//! `action, actor{id,role,type}, admin_private, entity{id,type}|null, external_id, id, occurred_at,
-//! personal{…}, prev, recorded_at, seq, submitter, tenant, v` (= 2).
-//! Personal data — `actor_email, actor_name, changes, description, entity_label, ip, metadata,
-//! related, user_agent` — is not in the leaf itself: `personal` maps each name to
+//! `action, actor{role,type}, admin_private, entity{type}|null, id, occurred_at, personal{…},
+//! prev, recorded_at, seq, submitter, tenant, v` (= 2).
+//! Whatever may identify a person — [`PERSONAL_FIELDS`]: the actor's id, name and e-mail, the
+//! record's id and label, the host's event id, description, changes, related records, metadata,
+//! IP and user agent — is not in the leaf itself: `personal` maps each name to
 //! `hex(SHA-256(salt ‖ name ‖ 0x00 ‖ canonical JSON of the value))`, with a random 16-byte salt
-//! kept beside the event. Erasing a value together with its salt (after keeping the digest) later
-//! leaves every proof intact. `prev` is the previous event's `hash`, so the leaves also form a
-//! chain that a sequential check can follow.
+//! kept beside the event. A tombstone keeps the digests and loses the values and the salt, so its
+//! leaf still recomputes from what it kept; erasing a person's data later works the same way.
+//! `prev` is the previous event's `hash`, so the leaves also form a chain that a sequential check
+//! can follow.
 //!
 //! **Format 1** is the leaf of an event stored before the tree existed: `{"chain_hash", "id",
 //! "seq", "v": 1}`, committing to the event's hash-chain link ([`crate::chain`]), which in turn
@@ -57,9 +59,27 @@ pub struct LeafInput<'a> {
     pub ip: &'a str,
     pub user_agent: Option<&'a str>,
     pub submitted_by: &'a str,
-    /// Hex of the personal-data salt.
-    pub salt: &'a str,
+    /// Hex of the personal-data salt, while the values are there.
+    pub salt: Option<&'a str>,
+    /// The personal-data digests kept once the values and salt are gone (a JSON object).
+    pub digests: Option<&'a str>,
 }
+
+/// The personal fields, by name, in the order of the leaf's `personal` object.
+pub const PERSONAL_FIELDS: [&str; 12] = [
+    "actor_email",
+    "actor_id",
+    "actor_name",
+    "changes",
+    "description",
+    "entity_id",
+    "entity_label",
+    "external_id",
+    "ip",
+    "metadata",
+    "related",
+    "user_agent",
+];
 
 fn string(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
@@ -81,24 +101,64 @@ fn key(out: &mut Vec<u8>, name: &str, first: bool) {
     out.extend_from_slice(b"\":");
 }
 
-/// The personal fields of an event, by name, each as the canonical JSON its digest covers.
-pub fn personal_values(input: &LeafInput<'_>) -> [(&'static str, Vec<u8>); 9] {
+/// The personal fields of an event, in [`PERSONAL_FIELDS`] order, each as the canonical JSON its
+/// digest covers.
+pub fn personal_values(input: &LeafInput<'_>) -> [Vec<u8>; 12] {
     let text = |s: Option<&str>| {
         let mut out = Vec::new();
         optional(&mut out, s);
         out
     };
     [
-        ("actor_email", text(input.actor_email)),
-        ("actor_name", text(Some(input.actor_name))),
-        ("changes", input.changes.as_bytes().to_vec()),
-        ("description", text(Some(input.description))),
-        ("entity_label", text(input.entity_label)),
-        ("ip", text(Some(input.ip).filter(|ip| !ip.is_empty()))),
-        ("metadata", input.metadata.as_bytes().to_vec()),
-        ("related", input.related.as_bytes().to_vec()),
-        ("user_agent", text(input.user_agent)),
+        text(input.actor_email),
+        text(Some(input.actor_id)),
+        text(Some(input.actor_name)),
+        input.changes.as_bytes().to_vec(),
+        text(Some(input.description)),
+        text(input.entity_id),
+        text(input.entity_label),
+        text(input.external_id),
+        text(Some(input.ip).filter(|ip| !ip.is_empty())),
+        input.metadata.as_bytes().to_vec(),
+        input.related.as_bytes().to_vec(),
+        text(input.user_agent),
     ]
+}
+
+/// The digests of an event's personal data: from its values and salt while they are there, else
+/// the ones kept with its tombstone. In [`PERSONAL_FIELDS`] order.
+pub fn personal_digests(input: &LeafInput<'_>) -> Result<Vec<String>, String> {
+    if let Some(salt) = input.salt {
+        let salt =
+            hex::decode(salt).ok().filter(|s| s.len() == SALT_BYTES).ok_or("the salt is not 16 bytes")?;
+        return Ok(PERSONAL_FIELDS
+            .iter()
+            .zip(personal_values(input))
+            .map(|(name, value)| personal_digest(&salt, name, &value))
+            .collect());
+    }
+    let kept: serde_json::Map<String, serde_json::Value> = input
+        .digests
+        .and_then(|d| serde_json::from_str(d).ok())
+        .ok_or("neither the personal data's salt nor its digests are there")?;
+    PERSONAL_FIELDS
+        .iter()
+        .map(|name| {
+            kept.get(*name)
+                .and_then(|d| d.as_str())
+                .filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+                .map(String::from)
+                .ok_or_else(|| format!("the kept digest of `{name}` is missing"))
+        })
+        .collect()
+}
+
+/// The digests as the JSON object a tombstone keeps.
+pub fn digests_json(input: &LeafInput<'_>) -> Result<String, String> {
+    let digests = personal_digests(input)?;
+    let map: serde_json::Map<String, serde_json::Value> =
+        PERSONAL_FIELDS.iter().zip(digests).map(|(n, d)| (n.to_string(), d.into())).collect();
+    Ok(serde_json::Value::Object(map).to_string())
 }
 
 /// `hex(SHA-256(salt ‖ name ‖ 0x00 ‖ value))`.
@@ -118,19 +178,16 @@ pub fn new_salt() -> String {
     hex::encode(salt)
 }
 
-/// The format-2 leaf bytes, or why they cannot be made (a salt that is not 16 bytes of hex).
+/// The format-2 leaf bytes, or why they cannot be made (no salt and no kept digests, a bad salt).
 pub fn leaf_bytes(input: &LeafInput<'_>) -> Result<Vec<u8>, String> {
-    let salt =
-        hex::decode(input.salt).ok().filter(|s| s.len() == SALT_BYTES).ok_or("the salt is not 16 bytes")?;
-    let mut out = Vec::with_capacity(1024);
+    let digests = personal_digests(input)?;
+    let mut out = Vec::with_capacity(1536);
     out.push(b'{');
     key(&mut out, "action", true);
     string(&mut out, input.action);
     key(&mut out, "actor", false);
     out.push(b'{');
-    key(&mut out, "id", true);
-    string(&mut out, input.actor_id);
-    key(&mut out, "role", false);
+    key(&mut out, "role", true);
     optional(&mut out, input.actor_role);
     key(&mut out, "type", false);
     string(&mut out, input.actor_type);
@@ -138,28 +195,24 @@ pub fn leaf_bytes(input: &LeafInput<'_>) -> Result<Vec<u8>, String> {
     key(&mut out, "admin_private", false);
     out.extend_from_slice(if input.admin_private { b"true" } else { b"false" });
     key(&mut out, "entity", false);
-    match (input.entity_type, input.entity_id) {
-        (Some(entity_type), Some(id)) => {
+    match input.entity_type {
+        Some(entity_type) => {
             out.push(b'{');
-            key(&mut out, "id", true);
-            string(&mut out, id);
-            key(&mut out, "type", false);
+            key(&mut out, "type", true);
             string(&mut out, entity_type);
             out.push(b'}');
         }
-        _ => out.extend_from_slice(b"null"),
+        None => out.extend_from_slice(b"null"),
     }
-    key(&mut out, "external_id", false);
-    optional(&mut out, input.external_id);
     key(&mut out, "id", false);
     out.extend_from_slice(input.id.to_string().as_bytes());
     key(&mut out, "occurred_at", false);
     string(&mut out, &canonical_time(input.occurred_at));
     key(&mut out, "personal", false);
     out.push(b'{');
-    for (i, (name, value)) in personal_values(input).iter().enumerate() {
+    for (i, (name, digest)) in PERSONAL_FIELDS.iter().zip(&digests).enumerate() {
         key(&mut out, name, i == 0);
-        string(&mut out, &personal_digest(&salt, name, value));
+        string(&mut out, digest);
     }
     out.push(b'}');
     key(&mut out, "prev", false);
@@ -225,7 +278,8 @@ mod tests {
             ip: "",
             user_agent: Some("UA"),
             submitted_by: "token:4",
-            salt,
+            salt: Some(salt),
+            digests: None,
         }
     }
 
@@ -239,18 +293,20 @@ mod tests {
         let digest = |name: &str, value: &str| personal_digest(&salt_bytes, name, value.as_bytes());
         let expected = json!({
             "action": "booking.created",
-            "actor": {"id": "7", "role": null, "type": "user"},
+            "actor": {"role": null, "type": "user"},
             "admin_private": true,
-            "entity": {"id": "9", "type": "booking"},
-            "external_id": "ext\\1",
+            "entity": {"type": "booking"},
             "id": 99,
             "occurred_at": "2026-01-02T03:04:05.100000Z",
             "personal": {
                 "actor_email": digest("actor_email", "\"z@x\""),
+                "actor_id": digest("actor_id", "\"7\""),
                 "actor_name": digest("actor_name", "\"Zoë \\\"Z\\\"\""),
                 "changes": digest("changes", &changes),
                 "description": digest("description", "\"tab\\there\""),
+                "entity_id": digest("entity_id", "\"9\""),
                 "entity_label": digest("entity_label", "null"),
+                "external_id": digest("external_id", "\"ext\\\\1\""),
                 "ip": digest("ip", "null"),
                 "metadata": digest("metadata", "{\"a\":1}"),
                 "related": digest("related", "[]"),
@@ -263,13 +319,28 @@ mod tests {
             "tenant": 3,
             "v": 2
         });
-        assert_eq!(String::from_utf8(leaf).unwrap(), canonical_json(&expected));
+        assert_eq!(String::from_utf8(leaf.clone()).unwrap(), canonical_json(&expected));
         let other_salt = "ff0102030405060708090a0b0c0d0e0f";
-        assert_ne!(
-            leaf_bytes(&input(other_salt, &changes)).unwrap(),
-            leaf_bytes(&input(salt, &changes)).unwrap()
-        );
+        assert_ne!(leaf_bytes(&input(other_salt, &changes)).unwrap(), leaf);
         assert!(leaf_bytes(&input("00", &changes)).is_err());
+        // A tombstone: values and salt gone, digests kept, the same leaf.
+        let kept = digests_json(&input(salt, &changes)).unwrap();
+        let tomb = LeafInput {
+            actor_id: "",
+            actor_name: "",
+            actor_email: None,
+            entity_id: None,
+            external_id: None,
+            description: "",
+            changes: "[]",
+            metadata: "{}",
+            user_agent: None,
+            salt: None,
+            digests: Some(&kept),
+            ..input(salt, &changes)
+        };
+        assert_eq!(leaf_bytes(&tomb).unwrap(), leaf);
+        assert!(leaf_bytes(&LeafInput { digests: None, ..tomb }).is_err());
         let legacy: Value = serde_json::from_slice(&legacy_leaf_bytes(5, 6, "cd")).unwrap();
         assert_eq!(legacy, json!({"chain_hash": "cd", "id": 5, "seq": 6, "v": 1}));
     }

@@ -147,8 +147,9 @@ pub fn write(
                 .tree_leaf()
                 .ok_or_else(|| StoreError::Corrupt(format!("event seq {} has no hash", row.seq)))?;
             let deleted = row.deleted_at.is_some();
-            let shown = chosen.contains(&row.seq) && !deleted;
             let legacy = row.leaf_version == crate::leaf::LEGACY_FORMAT;
+            // A deleted entry is exported as a blank row; its leaf (format 2) still proves it.
+            let shown = chosen.contains(&row.seq) && !(deleted && legacy);
             let line = ManifestLine {
                 seq: row.seq,
                 hash: hex::encode(hash),

@@ -189,7 +189,8 @@ pub struct EventRow {
     /// Who posted it: `user:<id>`, `token:<id>` or `system`.
     #[serde(default)]
     pub submitted_by: Option<String>,
-    /// Hex of the personal-data salt (format 2; gone with a tombstone).
+    /// Format 2: the salt of the personal-data digests (hex) while the values are there; a
+    /// tombstone keeps the digests themselves here (a JSON object), to recompute its leaf.
     #[serde(default)]
     pub salt: Option<String>,
 }
@@ -371,7 +372,8 @@ macro_rules! leaf_input {
                     ip: &self.ip,
                     user_agent: self.user_agent.as_deref(),
                     submitted_by: self.submitted_by.as_deref().unwrap_or_default(),
-                    salt: self.salt.as_deref().unwrap_or_default(),
+                    salt: self.salt.as_deref().filter(|s| !s.starts_with('{')),
+                    digests: self.salt.as_deref().filter(|s| s.starts_with('{')),
                 }
             }
         }
@@ -381,14 +383,13 @@ leaf_input!(NewEventRow);
 leaf_input!(EventRow);
 
 impl EventRow {
-    /// The leaf bytes its stored content gives: format 2 from the row, format 1 from its chain
-    /// hash; `None` for a format-2 tombstone, whose content is gone.
+    /// The leaf bytes its stored content gives: format 2 from the row (a tombstone's from its kept
+    /// fields and digests), format 1 from its chain hash. (`Option` for callers that show none.)
     pub fn leaf_bytes(&self) -> Result<Option<Vec<u8>>, String> {
         match self.leaf_version {
             crate::leaf::LEGACY_FORMAT => {
                 Ok(Some(crate::leaf::legacy_leaf_bytes(self.id, self.seq, &self.hash)))
             }
-            crate::leaf::LEAF_FORMAT if self.deleted_at.is_some() => Ok(None),
             crate::leaf::LEAF_FORMAT => crate::leaf::leaf_bytes(&self.leaf_input()).map(Some),
             other => Err(format!("unknown leaf format {other}")),
         }

@@ -32,6 +32,13 @@ export type CreatedToken = Schemas['CreatedToken'];
 export type RetentionSetting = Schemas['RetentionSetting'];
 export type Archive = Schemas['ArchiveOut'];
 export type Verification = Schemas['VerificationOut'];
+/** A signed checkpoint: the tenant's tree had `tree_size` events with this root. */
+export type Checkpoint = Schemas['CheckpointOut'];
+/** An RFC 9162 inclusion proof of an event in a signed checkpoint. */
+export type InclusionProof = Schemas['InclusionProofOut'];
+export type IntegrityStatus = Schemas['IntegrityStatus'];
+/** A verification run the server stored (on request, on schedule or from the command line). */
+export type VerificationRun = Schemas['VerificationRunOut'];
 /** An IANA zone name the server knows (the schema lists them all). */
 export type TimeZone = Schemas['TimeZone'];
 
@@ -60,6 +67,19 @@ export const api = {
   timeline: (query: TimelineQuery, signal?: AbortSignal) =>
     unwrap(client.GET('/api/v1/stats/timeline', { params: { query }, signal })),
   verifyIntegrity: () => unwrap(client.GET('/api/v1/integrity/verify')),
+  /** The latest signed checkpoint; a 404 ApiError when nothing is signed yet. */
+  latestCheckpoint: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/integrity/checkpoint', { signal })),
+  /** The proof that the event is in the checkpoint of `treeSize` events (default: the latest). */
+  inclusionProof: (id: number, treeSize?: number) =>
+    unwrap(
+      client.GET('/api/v1/events/{id}/proof', {
+        params: { path: { id }, query: treeSize === undefined ? {} : { tree_size: treeSize } },
+      }),
+    ),
+  /** The checkpoints' verifier key, as the server writes it (`<name>+<key id>+<key>`, one line). */
+  publicKey: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/integrity/public-key', { parseAs: 'text', signal })),
+  /** The latest signed checkpoint and the last stored verification run (admins). */
+  integrityStatus: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/integrity/status', { signal })),
   /** The live tail's raw `text/event-stream` body. */
   streamEvents: async (query: StreamQuery, signal: AbortSignal) => {
     const { response } = await send(client.GET('/api/v1/events/stream', { params: { query }, parseAs: 'stream', signal }));

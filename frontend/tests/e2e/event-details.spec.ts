@@ -20,8 +20,8 @@ test.describe('Event details and record history', () => {
     }
     await expect(modal.root.getByTestId('detail-actor')).toContainText(updated.actor.name);
 
-    await modal.root.getByRole('button', { name: 'Verify the chain' }).click();
-    await expect(modal.root.getByText(/^Intact: the chain up to this entry/)).toBeVisible();
+    await modal.root.getByRole('button', { name: 'Verify the log' }).click();
+    await expect(modal.root.getByText(/^Verified: the tree recomputed from the stored entries/)).toBeVisible();
 
     await modal.close();
     await expect(page).not.toHaveURL(/event=/);

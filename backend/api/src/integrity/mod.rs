@@ -7,12 +7,15 @@
 
 pub mod routes;
 
-use auditlog_db::checkpoints::{CheckpointKind, LoggedCheckpoint, Notary};
+use std::path::Path;
+
+use auditlog_db::checkpoints::{read_log, CheckpointKind, LoggedCheckpoint, Notary};
 use auditlog_db::connection::DbConnection;
 use auditlog_db::integrity::{verify_tree, LogEvidence, Verification};
 use auditlog_db::models::{Actor, Tenant};
 use auditlog_db::queries::{tenants, verifications};
 use auditlog_db::DbPool;
+use auditlog_tlog::note::Verifier;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -115,18 +118,21 @@ fn integrity_actor() -> Actor {
     }
 }
 
-/// Verifies one tenant against its checkpoint log and stores the run; a failure is logged at
-/// `error` level and recorded as an `integrity.failed` event. `trigger` says what started it.
+/// Verifies one tenant against its checkpoint log in `log_dir`, with the public key `key` alone,
+/// and stores the run; a failure is logged at `error` level and recorded as an `integrity.failed`
+/// event. `trigger` says what started it.
 pub fn verify_tenant(
     conn: &mut DbConnection,
-    notary: &Notary,
+    key: &Verifier,
+    log_dir: &Path,
     settings: &Settings,
     tenant: &Tenant,
     trigger: &str,
     progress: impl FnMut(i64, i64),
 ) -> Result<Verification, ApiError> {
-    let lines = notary.read_all(&tenant.slug)?;
-    let (origin, boundary_origin) = (notary.origin(&tenant.slug), notary.boundary_origin(&tenant.slug));
+    let lines = read_log(&log_dir.join(format!("{}.log", tenant.slug)), key)?;
+    let origin = format!("{}/{}", key.name(), tenant.slug);
+    let boundary_origin = format!("{origin}/archived");
     let evidence = LogEvidence {
         lines: &lines,
         origin: &origin,
@@ -177,16 +183,34 @@ pub fn checkpoint_all(pool: &DbPool, notary: &Notary) -> Result<usize, ApiError>
     Ok(signed)
 }
 
-/// Verifies every tenant (the scheduled check).
-pub fn verify_all(pool: &DbPool, notary: &Notary, settings: &Settings) -> Result<usize, ApiError> {
+/// Verifies every tenant whose last verification is older than `VERIFY_INTERVAL_SECONDS` (or
+/// that was never verified): the scheduled check, which restarts do not postpone. Returns how
+/// many were verified and how many failed.
+pub fn verify_due(pool: &DbPool, notary: &Notary, settings: &Settings) -> Result<(usize, usize), ApiError> {
     let mut conn = pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let mut failed = 0;
+    let due_before =
+        Utc::now().naive_utc() - chrono::TimeDelta::seconds(settings.verify_interval_seconds as i64);
+    let (mut verified, mut failed) = (0, 0);
     for tenant in tenants::all(&mut conn)? {
-        if !verify_tenant(&mut conn, notary, settings, &tenant, "schedule", |_, _| {})?.ok {
+        if verifications::latest(&mut conn, tenant.id)?.is_some_and(|run| run.finished_at > due_before) {
+            continue;
+        }
+        verified += 1;
+        if !verify_tenant(
+            &mut conn,
+            notary.verifier(),
+            notary.dir(),
+            settings,
+            &tenant,
+            "schedule",
+            |_, _| {},
+        )?
+        .ok
+        {
             failed += 1;
         }
     }
-    Ok(failed)
+    Ok((verified, failed))
 }
 
 /// Builds the tree of every tenant whose events predate it, and signs its first checkpoint (and

@@ -35,8 +35,11 @@ const MAX_CHECKPOINTS: usize = 100;
 pub async fn verify(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let (tenant, notary, settings) = (caller.tenant.clone(), state.notary.clone(), state.settings.clone());
-    let result =
-        state.db(move |conn| verify_tenant(conn, &notary, &settings, &tenant, "request", |_, _| {})).await?;
+    let result = state
+        .db(move |conn| {
+            verify_tenant(conn, notary.verifier(), notary.dir(), &settings, &tenant, "request", |_, _| {})
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(VerificationOut::new(result, Utc::now())))
 }
 
@@ -272,7 +275,7 @@ pub async fn inclusion(
         tree_size: size as i64,
         leaf_hash: BASE64.encode(hash),
         leaf: leaf.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
-        salt: row.salt.clone(),
+        salt: row.salt.clone().filter(|s| !s.starts_with('{')),
         proof: proof.iter().map(|h| BASE64.encode(h)).collect(),
         checkpoint: CheckpointOut::from(&checkpoint),
     }))
@@ -282,7 +285,7 @@ pub async fn inclusion(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ConsistencyParams {
-    /// The older tree size (e.g. a receipt's `tree_size`), 1 to `second`.
+    /// The older tree size (e.g. a receipt's `tree_size`), 1 to `second` (above it: 404).
     #[param(minimum = 1)]
     pub first: i64,
     /// The size of a signed checkpoint; default: the latest.
@@ -306,9 +309,9 @@ pub struct ConsistencyProofOut {
 /// one (RFC 9162 §2.1.4.1).
 #[utoipa::path(operation_id = "getConsistencyProof", tag = "integrity", security(("bearer" = [])), params(ConsistencyParams), responses(
     (status = 200, body = ConsistencyProofOut),
-    (status = 400, description = "Invalid parameter, or `first` above `second`", body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No checkpoint of that size", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No checkpoint of that size, or `first` above it", body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "The older part of the tree was archived", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/integrity/consistency")]
@@ -324,7 +327,9 @@ pub async fn consistency(
     let checkpoint = checkpoint_for(&state, &caller.tenant.slug, params.second, "second")?;
     let (first, second) = (params.first as u64, checkpoint.size());
     if first > second {
-        return Err(ApiError::bad_parameter("first", "must not be above `second`"));
+        return Err(ApiError::NotFound(format!(
+            "the checkpoint of {second} events does not hold {first}: ask for a later `second`"
+        )));
     }
     let tenant_id = caller.tenant.id;
     let proof = state

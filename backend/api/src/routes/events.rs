@@ -110,9 +110,12 @@ pub struct EventOut {
     pub metadata: Map<String, Value>,
     /// The host application's id for the event, if it gave one.
     pub external_id: Option<String>,
-    /// SHA-256 of `prev_hash` and the event's canonical bytes (hex).
+    /// The event's Merkle leaf hash, SHA-256(0x00 ‖ leaf bytes), hex (docs/INTEGRITY.md). For an
+    /// event stored before the tree existed (leaf format 1), its hash-chain link, to which its
+    /// leaf commits; `GET /events/{id}/proof` gives the leaf hash of either.
     pub hash: String,
-    /// The hash of the tenant's previous event (64 zeros for the first).
+    /// The `hash` of the tenant's previous event (64 zeros for the first); it is part of the leaf,
+    /// so the events also form a chain that a sequential check follows.
     pub prev_hash: String,
     /// Set on a deleted entry (a tombstone, shown to admins only): when its payload was removed.
     pub deleted_at: Option<DateTime<Utc>>,

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 
 use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
-use crate::models::PRODUCT_NAMESPACES;
+use crate::models::{EventRow, PRODUCT_NAMESPACES};
 use crate::schema::{event_related, events, mutation_guard};
 
 /// Opens one of the guarded doors for the rest of the current transaction.
@@ -63,74 +63,111 @@ pub fn plan(conn: &mut DbConnection, tenant_id: i64, ids: &[i64]) -> StoreResult
     Ok(plan)
 }
 
+/// The personal-data digests of the live events `ids`, as the tombstones will keep them:
+/// `[{"id", "digests"}]`.
+fn kept_digests(conn: &mut DbConnection, tenant_id: i64, ids: &[i64]) -> StoreResult<Vec<(i64, String)>> {
+    let rows: Vec<EventRow> = events::table
+        .filter(events::tenant_id.eq(tenant_id))
+        .filter(events::id.eq_any(ids))
+        .filter(events::deleted_at.is_null())
+        .filter(events::leaf_version.eq(crate::leaf::LEAF_FORMAT))
+        .select(EventRow::as_select())
+        .load(conn)?;
+    rows.iter()
+        .map(|row| {
+            crate::leaf::digests_json(&row.leaf_input()).map(|d| (row.id, d)).map_err(StoreError::Corrupt)
+        })
+        .collect()
+}
+
 /// Blanks the events named by the deletion record `record_id` (an `auditlog.deleted` event of the
-/// tenant, stored before them in this transaction); returns how many were blanked.
+/// tenant, stored before them in this transaction); returns how many were blanked. Each keeps the
+/// digests of its personal data, so that its leaf still recomputes.
 pub fn tombstone(conn: &mut DbConnection, tenant_id: i64, record_id: i64) -> StoreResult<usize> {
+    let metadata: Option<String> = events::table
+        .filter(events::tenant_id.eq(tenant_id))
+        .filter(events::id.eq(record_id))
+        .select(events::metadata)
+        .first(conn)
+        .optional()?;
+    let named = named_ids(metadata.as_deref().unwrap_or("{}"));
+    let digests = kept_digests(conn, tenant_id, &named)?;
     if let DbConnection::Pg(pg) = conn {
+        let list: Vec<serde_json::Value> =
+            digests.iter().map(|(id, d)| serde_json::json!({"id": id, "digests": d})).collect();
         #[derive(QueryableByName)]
         struct Blanked {
             #[diesel(sql_type = diesel::sql_types::Integer)]
             blanked: i32,
         }
-        let done: Blanked = diesel::sql_query("SELECT auditlog_tombstone($1, $2) AS blanked")
+        let done: Blanked = diesel::sql_query("SELECT auditlog_tombstone($1, $2, $3) AS blanked")
             .bind::<diesel::sql_types::BigInt, _>(tenant_id)
             .bind::<diesel::sql_types::BigInt, _>(record_id)
+            .bind::<diesel::sql_types::Text, _>(serde_json::Value::Array(list).to_string())
             .get_result(pg)?;
         return Ok(done.blanked as usize);
     }
     // SQLite: the same steps as the PostgreSQL function.
-    let (seq, recorded_at, actor_id, metadata): (i64, NaiveDateTime, String, String) = events::table
+    let (seq, recorded_at, actor_id): (i64, NaiveDateTime, String) = events::table
         .filter(events::tenant_id.eq(tenant_id))
         .filter(events::id.eq(record_id))
         .filter(events::action.eq("auditlog.deleted"))
         .filter(events::deleted_at.is_null())
-        .select((events::seq, events::recorded_at, events::actor_id, events::metadata))
+        .select((events::seq, events::recorded_at, events::actor_id))
         .first(conn)
         .optional()?
         .ok_or_else(|| StoreError::Conflict(format!("event {record_id} is not a deletion record")))?;
-    let named: Vec<i64> = serde_json::from_str::<serde_json::Value>(&metadata)
+    open_guard(conn, "tombstone")?;
+    let mut blanked = Vec::new();
+    for (id, kept) in &digests {
+        let done = diesel::update(
+            events::table
+                .filter(events::tenant_id.eq(tenant_id))
+                .filter(events::id.eq(id))
+                .filter(events::seq.lt(seq))
+                .filter(events::deleted_at.is_null())
+                .filter(events::module.ne_all(PRODUCT_NAMESPACES)),
+        )
+        .set((
+            events::external_id.eq(None::<String>),
+            events::actor_id.eq(""),
+            events::actor_name.eq(""),
+            events::actor_email.eq(None::<String>),
+            events::entity_id.eq(None::<String>),
+            events::entity_label.eq(None::<String>),
+            events::description.eq(""),
+            events::changes.eq("[]"),
+            events::related.eq("[]"),
+            events::metadata.eq("{}"),
+            events::ip.eq(""),
+            events::user_agent.eq(None::<String>),
+            events::search_text.eq(""),
+            events::salt.eq(kept),
+            events::deleted_at.eq(recorded_at),
+            events::deleted_by.eq(&actor_id),
+        ))
+        .execute(conn)?;
+        if done == 1 {
+            blanked.push(*id);
+        }
+    }
+    close_guard(conn, "tombstone")?;
+    diesel::delete(
+        event_related::table
+            .filter(event_related::tenant_id.eq(tenant_id))
+            .filter(event_related::event_id.eq_any(&blanked)),
+    )
+    .execute(conn)?;
+    Ok(blanked.len())
+}
+
+/// The ids a deletion record names (`metadata.ids`).
+pub fn named_ids(metadata: &str) -> Vec<i64> {
+    serde_json::from_str::<serde_json::Value>(metadata)
         .ok()
         .and_then(|m| m.get("ids").and_then(|ids| ids.as_array().cloned()))
         .unwrap_or_default()
         .iter()
         .filter_map(serde_json::Value::as_i64)
-        .collect();
-    open_guard(conn, "tombstone")?;
-    let blanked = diesel::update(
-        events::table
-            .filter(events::tenant_id.eq(tenant_id))
-            .filter(events::id.eq_any(&named))
-            .filter(events::seq.lt(seq))
-            .filter(events::deleted_at.is_null())
-            .filter(events::module.ne_all(PRODUCT_NAMESPACES)),
-    )
-    .set((
-        events::external_id.eq(None::<String>),
-        events::actor_id.eq(""),
-        events::actor_name.eq(""),
-        events::actor_email.eq(None::<String>),
-        events::actor_role.eq(None::<String>),
-        events::entity_type.eq(None::<String>),
-        events::entity_id.eq(None::<String>),
-        events::entity_label.eq(None::<String>),
-        events::description.eq(""),
-        events::changes.eq("[]"),
-        events::related.eq("[]"),
-        events::metadata.eq("{}"),
-        events::ip.eq(""),
-        events::user_agent.eq(None::<String>),
-        events::search_text.eq(""),
-        events::salt.eq(None::<String>),
-        events::deleted_at.eq(recorded_at),
-        events::deleted_by.eq(&actor_id),
-    ))
-    .execute(conn)?;
-    close_guard(conn, "tombstone")?;
-    diesel::delete(
-        event_related::table
-            .filter(event_related::tenant_id.eq(tenant_id))
-            .filter(event_related::event_id.eq_any(&named)),
-    )
-    .execute(conn)?;
-    Ok(blanked)
+        .collect()
 }

@@ -42,7 +42,8 @@ function EventDetails({ event }: { event: AuditEvent }) {
       {event.deleted_at && (
         <div className="alert alert--error" role="note" style={{ marginBottom: 16 }}>
           The details of this entry were deleted on {formatDateTime(event.deleted_at, zone, true)}
-          {event.deleted_by && <> by actor {event.deleted_by}</>}. A tombstone keeps the integrity chain intact.
+          {event.deleted_by && <> by actor {event.deleted_by}</>}. A tombstone keeps its place in the log: its hash stays in the
+          signed tree.
         </div>
       )}
       <dl className="details">

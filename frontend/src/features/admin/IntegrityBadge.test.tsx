@@ -1,12 +1,18 @@
-import { screen } from '@testing-library/react';
+import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
+import type { IntegrityStatus, Verification, VerificationRun } from '../../api';
 import { problem, renderWithProviders, stubApi } from '../../test/renderWithProviders';
 import { IntegrityBadge } from './IntegrityBadge';
 
-const verified = {
+const HOUR = 3_600_000;
+const hoursAgo = (h: number) => new Date(Date.now() - h * HOUR).toISOString();
+
+const verified: Verification = {
   ok: true,
   events_checked: 5001,
+  checkpoints_checked: 12,
+  checkpoint_size: 5001,
   head_seq: 5001,
   head_hash: 'a'.repeat(64),
   first_bad_seq: null,
@@ -15,39 +21,108 @@ const verified = {
   checked_at: '2026-11-20T12:00:00Z',
 };
 
+const storedRun: VerificationRun = {
+  ok: true,
+  checked_at: hoursAgo(3),
+  tree_size: 4990,
+  events_checked: 4990,
+  checkpoints_checked: 11,
+  first_bad_seq: null,
+  reason: null,
+  trigger: 'schedule',
+};
+
+const statusOf = (last_verification: VerificationRun | null = null): IntegrityStatus => ({
+  last_verification,
+  latest_checkpoint: null,
+});
+
+const badge = () => screen.getByTestId('integrity-status');
+const pathsOf = (requests: URL[], path: string) => requests.filter((u) => u.pathname === path);
+
 describe('IntegrityBadge', () => {
-  it('says "not yet checked" and verifies nothing until asked', async () => {
-    const requests = stubApi({ '/api/v1/integrity/verify': () => verified });
+  it('says "not yet checked" when no run is stored, and verifies nothing until asked', async () => {
+    const requests = stubApi({
+      '/api/v1/integrity/status': () => statusOf(),
+      '/api/v1/integrity/verify': () => verified,
+    });
     renderWithProviders(<IntegrityBadge />);
-    expect(screen.getByTestId('integrity-status')).toHaveTextContent('Integrity not yet checked');
-    expect(requests).toHaveLength(0);
+    expect(await screen.findByText('Integrity not yet checked')).toBeInTheDocument();
+    expect(pathsOf(requests, '/api/v1/integrity/verify')).toHaveLength(0);
   });
 
-  it('shows "verified" with the time and the number of events checked', async () => {
-    stubApi({ '/api/v1/integrity/verify': () => verified });
+  it('shows the stored last verification and how long ago it ran', async () => {
+    stubApi({ '/api/v1/integrity/status': () => statusOf(storedRun) });
     renderWithProviders(<IntegrityBadge />);
-    await userEvent.setup().click(screen.getByRole('button', { name: 'Verify now' }));
-    expect(await screen.findByText('Integrity verified')).toBeInTheDocument();
-    // The business zone (Europe/London) is UTC in November.
-    expect(screen.getByTestId('integrity-status')).toHaveTextContent('5,001 events · 20 Nov 2026, 12:00:00');
+    expect(await screen.findByText('Integrity verified · 3 h ago')).toBeInTheDocument();
+    expect(badge()).toHaveTextContent('4,990 events · 11 checkpoints matched');
+    // The exact time is at hand, in the business zone.
+    expect(screen.getByText('Integrity verified · 3 h ago')).toHaveAttribute('title', expect.stringMatching(/^Checked /));
   });
 
-  it('names the first bad sequence and the reason of a broken chain', async () => {
+  it('shows a stored broken run with its first bad sequence and reason', async () => {
     stubApi({
-      '/api/v1/integrity/verify': () => ({ ...verified, ok: false, first_bad_seq: 42, reason: 'hash mismatch' }),
+      '/api/v1/integrity/status': () =>
+        statusOf({ ...storedRun, ok: false, first_bad_seq: 17, reason: 'root differs', checked_at: hoursAgo(50) }),
+    });
+    renderWithProviders(<IntegrityBadge />);
+    expect(await screen.findByText('Broken at seq 17 · 2 d ago')).toBeInTheDocument();
+    expect(badge()).toHaveTextContent('root differs');
+  });
+
+  it('"Verify now" runs the verification, then fetches the stored status again', async () => {
+    let run: VerificationRun | null = null;
+    const requests = stubApi({
+      '/api/v1/integrity/status': () => statusOf(run),
+      '/api/v1/integrity/verify': () => {
+        const checked_at = new Date().toISOString();
+        run = { ...storedRun, checked_at, trigger: 'request', events_checked: 5001, checkpoints_checked: 12 };
+        return { ...verified, checked_at };
+      },
+    });
+    renderWithProviders(<IntegrityBadge />);
+    expect(await screen.findByText('Integrity not yet checked')).toBeInTheDocument();
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Verify now' }));
+    expect(await screen.findByText('Integrity verified · just now')).toBeInTheDocument();
+    expect(badge()).toHaveTextContent('5,001 events · 12 checkpoints matched');
+    await waitFor(() => expect(pathsOf(requests, '/api/v1/integrity/status')).toHaveLength(2));
+    expect(pathsOf(requests, '/api/v1/integrity/verify')).toHaveLength(1);
+  });
+
+  it("prefers this session's check to an older stored run", async () => {
+    stubApi({
+      '/api/v1/integrity/status': () => statusOf({ ...storedRun, checked_at: hoursAgo(30) }),
+      '/api/v1/integrity/verify': () => ({
+        ...verified,
+        ok: false,
+        first_bad_seq: 42,
+        reason: 'hash mismatch',
+        checked_at: hoursAgo(0),
+      }),
     });
     const { queryClient } = renderWithProviders(<IntegrityBadge />);
+    expect(await screen.findByText('Integrity verified · 1 d ago')).toBeInTheDocument();
     await userEvent.setup().click(screen.getByRole('button', { name: 'Verify now' }));
-    expect(await screen.findByText('Broken at seq 42')).toBeInTheDocument();
-    expect(screen.getByTestId('integrity-status')).toHaveTextContent('hash mismatch');
+    expect(await screen.findByText('Broken at seq 42 · just now')).toBeInTheDocument();
+    expect(badge()).toHaveTextContent('hash mismatch');
     // Kept in the query cache for every other view of it.
     expect(queryClient.getQueryData(['admin', 'integrity'])).toMatchObject({ first_bad_seq: 42 });
   });
 
   it('says when verification itself failed', async () => {
-    stubApi({ '/api/v1/integrity/verify': () => problem(403, 'Forbidden', 'admins only') });
+    stubApi({
+      '/api/v1/integrity/status': () => statusOf(),
+      '/api/v1/integrity/verify': () => problem(403, 'Forbidden', 'admins only'),
+    });
     renderWithProviders(<IntegrityBadge />);
     await userEvent.setup().click(screen.getByRole('button', { name: 'Verify now' }));
     expect(await screen.findByText(/Verification failed: admins only/)).toBeInTheDocument();
+  });
+
+  it('says when the stored status could not be loaded, rather than "not yet checked"', async () => {
+    stubApi({ '/api/v1/integrity/status': () => problem(503, 'Service Unavailable', 'database unavailable') });
+    renderWithProviders(<IntegrityBadge />);
+    expect(await screen.findByText('Integrity status unavailable')).toHaveAttribute('title', 'database unavailable');
+    expect(badge()).not.toHaveTextContent('not yet checked');
   });
 });

@@ -1,35 +1,78 @@
 import { Link } from 'react-router';
-import type { Verification } from '../../api';
 import { Badge } from '../../components/Badge';
 import { Button } from '../../components/Button';
+import { countOf } from '../../components/countOf';
 import { errorMessage } from '../../components/errorMessage';
+import { timeAgo } from '../../components/timeAgo';
+import { useNow } from '../../components/useNow';
 import { formatDateTime, useTimeZone } from '../timezone/timeZone';
-import { useIntegrityCheck } from './queries';
+import { newestVerification, useIntegrityCheck, useIntegrityStatus, type VerificationSummary } from './queries';
 
-/** "Verified", "Broken at seq N" or "not yet checked", as a badge. */
-export function IntegrityStatusBadge({ result }: { result: Verification | undefined }) {
+/**
+ * "Integrity verified", "Broken at seq N" or "Integrity not yet checked", as a badge; with `now`,
+ * followed by how long ago the verification ran ("Integrity verified · 3 h ago").
+ */
+export function IntegrityStatusBadge({
+  result,
+  now,
+  zone,
+}: {
+  result: VerificationSummary | undefined;
+  now?: number;
+  zone?: string;
+}) {
   if (!result) return <Badge tone="slate">Integrity not yet checked</Badge>;
-  if (result.ok) return <Badge tone="green">Integrity verified</Badge>;
-  return <Badge tone="red">Broken at seq {result.first_bad_seq ?? '?'}</Badge>;
+  const ago = now === undefined ? '' : ` · ${timeAgo(result.checked_at, now)}`;
+  const title = zone ? `Checked ${formatDateTime(result.checked_at, zone, true)}` : undefined;
+  if (result.ok) {
+    return (
+      <Badge tone="green" title={title}>
+        Integrity verified{ago}
+      </Badge>
+    );
+  }
+  return (
+    <Badge tone="red" title={title}>
+      Broken at seq {result.first_bad_seq ?? '?'}
+      {ago}
+    </Badge>
+  );
 }
 
-/** The header's view of the last chain verification, with a "Verify now" action (admins only). */
+/**
+ * The header's view of the last verification of the log, with a "Verify now" action (admins
+ * only): this session's check, or else the last run the server stored (on request, daily or from
+ * the command line), whichever is newer.
+ */
 export function IntegrityBadge() {
   const { zone } = useTimeZone();
+  const now = useNow();
   const check = useIntegrityCheck();
-  const result = check.data;
+  const status = useIntegrityStatus();
+  const result = newestVerification(check.data, status.data?.last_verification);
+  const loading = !result && status.isPending;
+  const unavailable = !result && status.isError;
+
   let detail = null;
   if (result?.ok) {
-    detail = `${result.events_checked.toLocaleString('en-GB')} events · ${formatDateTime(result.checked_at, zone)}`;
+    detail = `${countOf(result.events_checked, 'event')} · ${countOf(result.checkpoints_checked, 'checkpoint')} matched`;
   } else if (result) {
-    detail = result.reason ?? 'The hash chain does not recompute.';
+    detail = result.reason ?? 'The log does not match its signed checkpoints.';
   }
 
   return (
     <div className="integrity-status" data-testid="integrity-status">
       <span aria-live="polite" className="integrity-status__text">
         <Link to="/admin/integrity" className="integrity-status__link">
-          <IntegrityStatusBadge result={result} />
+          {loading ? (
+            <Badge tone="slate">Integrity…</Badge>
+          ) : unavailable ? (
+            <Badge tone="slate" title={errorMessage(status.error)}>
+              Integrity status unavailable
+            </Badge>
+          ) : (
+            <IntegrityStatusBadge result={result} now={now} zone={zone} />
+          )}
         </Link>
         {detail && <small className="muted">{detail}</small>}
         {check.isError && (

@@ -50,6 +50,17 @@ describe('ProofCheck', () => {
         `checked in this browser with the public key ${ORIGIN}+${signer.keyId}.`,
     );
     expect(screen.queryByRole('button')).not.toBeInTheDocument();
+    expect(status).not.toHaveTextContent('deleted');
+  });
+
+  it('says that only the place in the log is proven for a deleted entry', async () => {
+    renderCheck(async () => ({ ...(await log.proofOf(2)), leaf: null }));
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Check the proof' }));
+    const status = await screen.findByRole('status');
+    expect(status).toHaveTextContent(`Proven: included in checkpoint 5 (${ORIGIN})`);
+    expect(status).toHaveTextContent(
+      'Its content was deleted: its place in the log (its leaf hash) is proven, not what it recorded.',
+    );
   });
 
   it('says why a proof fails, and can check again', async () => {

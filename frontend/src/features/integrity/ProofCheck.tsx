@@ -53,6 +53,9 @@ function EventProofCheck({ event, fetchProof, fetchKey, timeZone }: ProofCheckPr
               {result.keyName}+{result.keyId}
             </span>
             .
+            {result.contentDeleted && (
+              <> Its content was deleted: its place in the log (its leaf hash) is proven, not what it recorded.</>
+            )}
           </Alert>
         ) : (
           <Alert>Not proven: {result.reason}</Alert>

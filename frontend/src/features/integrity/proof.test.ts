@@ -267,6 +267,7 @@ describe('checkEventProof', () => {
           origin: ORIGIN,
           keyName: ORIGIN,
           keyId: signer.keyId,
+          contentDeleted: false,
         });
       }
     }
@@ -275,6 +276,47 @@ describe('checkEventProof', () => {
   it('proves events recorded with format 1 leaves, which do not name the action', async () => {
     const log = await buildLog(5, signer, { leafOf: leafV1 });
     expect(await check(await log.proofOf(2), { ...eventAt(2), action: 'anything' })).toMatchObject({ ok: true, treeSize: 5 });
+  });
+
+  it("proves a deleted entry's place in the log from its leaf hash alone", async () => {
+    const log = await buildLog(5, signer);
+    for (let index = 0; index < 5; index++) {
+      const proof = { ...(await log.proofOf(index)), leaf: null };
+      const event = { ...eventAt(index), hash: toHex(log.leafHashes[index]) };
+      expect(await check(proof, event), `event ${index}`).toMatchObject({ ok: true, treeSize: 5, contentDeleted: true });
+    }
+    // The leaf may also be left out altogether; without the entry's hash, only the position is checked.
+    const withoutLeaf: Record<string, unknown> = { ...(await log.proofOf(2)) };
+    delete withoutLeaf.leaf;
+    expect(await check(withoutLeaf)).toMatchObject({ ok: true, contentDeleted: true });
+  });
+
+  it("fails on a deleted entry's proof whose leaf hash is not the entry's or not in the signed tree", async () => {
+    const log = await buildLog(5, signer);
+    const proof = { ...(await log.proofOf(2)), leaf: null };
+    // The entry's hash is compared with the proven leaf hash (in either case of hex).
+    expect(await check(proof, { ...eventAt(2), hash: toHex(log.leafHashes[2]).toUpperCase() })).toMatchObject({ ok: true });
+    expectFailure(
+      await check(proof, { ...eventAt(2), hash: toHex(log.leafHashes[3]) }),
+      "The proof's leaf hash is not this entry's hash.",
+    );
+    // Another leaf's hash, or a leaf hash that is no leaf of the tree, does not lead to the signed root.
+    expectFailure(
+      await check({ ...proof, leaf_hash: toBase64(log.leafHashes[3]) }),
+      'The proof does not lead to the signed root.',
+    );
+    const forged = flipByte(proof.leaf_hash, 5);
+    expectFailure(
+      await check({ ...proof, leaf_hash: forged }, { ...eventAt(2), hash: toHex(fromBase64(forged)) }),
+      'The proof does not lead to the signed root.',
+    );
+    // Nor does the right leaf hash at another position.
+    expectFailure(
+      await check({ ...proof, leaf_index: 1 }),
+      'The proof places the event at position 1, not at 2 as its sequence says.',
+    );
+    expectFailure(await check({ ...proof, leaf_hash: 'not base64' }), "The server's proof response is malformed.");
+    expectFailure(await check({ ...proof, leaf: 7 }), "The server's proof response is malformed.");
   });
 
   it('fails on a key that is not a verifier key', async () => {

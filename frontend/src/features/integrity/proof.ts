@@ -52,7 +52,8 @@ export interface EventProof {
   leaf_index: number;
   tree_size: number;
   leaf_hash: string;
-  leaf: string;
+  /** The leaf bytes; null (or absent) for a deleted entry, whose content is gone. */
+  leaf?: string | null;
   proof: string[];
   checkpoint: { note: string; origin: string; tree_size: number; root_hash: string; signed_at: string };
 }
@@ -62,6 +63,11 @@ export interface ProvenEvent {
   id: number;
   seq: number;
   action: string;
+  /**
+   * The entry hash shown for it (hex). When the proof has no leaf (a deleted entry), the proven
+   * leaf hash must be this hash, which for such entries is their leaf hash.
+   */
+  hash?: string;
 }
 
 export type ProofResult =
@@ -75,6 +81,11 @@ export type ProofResult =
       /** The verifier key that signed the checkpoint, as `keyName+keyId`. */
       keyName: string;
       keyId: string;
+      /**
+       * The entry was deleted and the proof carries no leaf: its leaf hash is proven to be in the
+       * signed tree at its position, but not what the entry said.
+       */
+      contentDeleted: boolean;
     }
   | { ok: false; reason: string };
 
@@ -296,6 +307,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /** The proof response if it has the expected shape, else null. */
 function asEventProof(value: unknown): EventProof | null {
   if (!isRecord(value) || !isRecord(value.checkpoint)) return null;
@@ -304,7 +319,7 @@ function asEventProof(value: unknown): EventProof | null {
     typeof leaf_index === 'number' &&
     typeof tree_size === 'number' &&
     typeof leaf_hash === 'string' &&
-    typeof leaf === 'string' &&
+    (leaf == null || typeof leaf === 'string') &&
     Array.isArray(proof) &&
     proof.every((p) => typeof p === 'string') &&
     typeof c.note === 'string' &&
@@ -336,8 +351,9 @@ function readLeaf(leaf: string): { id: unknown; seq: unknown; action?: unknown }
 /**
  * Checks an event's inclusion proof against the log's public key, step by step: the key, the
  * checkpoint's signature, the checkpoint against the response's unsigned copies of it, the leaf
- * against its hash and against the event shown, the leaf's position, and the path to the signed
- * root. Never throws: every failure is a result with a reason.
+ * against its hash and against the event shown (for a deleted entry, which has no leaf any more,
+ * the leaf hash against the entry's hash), the leaf's position, and the path to the signed root.
+ * Never throws: every failure is a result with a reason.
  */
 export async function checkEventProof({
   proof: response,
@@ -383,18 +399,25 @@ async function check(response: unknown, verifierKey: string, event: ProvenEvent)
   if (disagreement) return fail(`The server's response disagrees with the checkpoint it signed (${disagreement}).`);
 
   const leafHash = hashFromBase64(proof.leaf_hash);
-  if (!leafHash || !equalBytes(await hashLeaf(utf8(proof.leaf)), leafHash)) {
-    return fail("The proof's leaf does not match its hash.");
-  }
+  if (!leafHash) return fail("The server's proof response is malformed.");
 
-  const leaf = readLeaf(proof.leaf);
-  if (typeof leaf === 'string') return fail(leaf);
-  if (leaf.id !== event.id) return fail(`The proof is for another event (#${String(leaf.id)}), not #${event.id}.`);
-  if (leaf.seq !== event.seq) {
-    return fail(`The proof's leaf has sequence ${String(leaf.seq)}, but this event has sequence ${event.seq}.`);
-  }
-  if ('action' in leaf && leaf.action !== event.action) {
-    return fail(`The proof's leaf records the action ${String(leaf.action)}, but this event shows ${event.action}.`);
+  // A deleted entry's leaf is gone: only its hash, at the entry's position, can be proven.
+  const contentDeleted = proof.leaf == null;
+  if (proof.leaf == null) {
+    if (event.hash !== undefined && toHex(leafHash) !== event.hash.toLowerCase()) {
+      return fail("The proof's leaf hash is not this entry's hash.");
+    }
+  } else {
+    if (!equalBytes(await hashLeaf(utf8(proof.leaf)), leafHash)) return fail("The proof's leaf does not match its hash.");
+    const leaf = readLeaf(proof.leaf);
+    if (typeof leaf === 'string') return fail(leaf);
+    if (leaf.id !== event.id) return fail(`The proof is for another event (#${String(leaf.id)}), not #${event.id}.`);
+    if (leaf.seq !== event.seq) {
+      return fail(`The proof's leaf has sequence ${String(leaf.seq)}, but this event has sequence ${event.seq}.`);
+    }
+    if ('action' in leaf && leaf.action !== event.action) {
+      return fail(`The proof's leaf records the action ${String(leaf.action)}, but this event shows ${event.action}.`);
+    }
   }
   if (proof.leaf_index !== event.seq - 1) {
     return fail(`The proof places the event at position ${proof.leaf_index}, not at ${event.seq - 1} as its sequence says.`);
@@ -414,5 +437,6 @@ async function check(response: unknown, verifierKey: string, event: ProvenEvent)
     origin: signed.origin,
     keyName: key.name,
     keyId: formatKeyId(key.keyId),
+    contentDeleted,
   };
 }

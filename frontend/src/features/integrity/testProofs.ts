@@ -151,7 +151,7 @@ export interface TestLog {
   leafHashes: Uint8Array[];
   root: Uint8Array;
   /** The proof response for the event at `index`, with the checkpoint signed by the log's signer. */
-  proofOf: (index: number) => Promise<EventProof>;
+  proofOf: (index: number) => Promise<EventProof & { leaf: string }>;
 }
 
 /** A log of `size` events (`eventAt(0)`…), format 2 leaves unless told otherwise, signed by `signer`. */

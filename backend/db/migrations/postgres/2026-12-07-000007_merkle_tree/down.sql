@@ -3,7 +3,7 @@ DROP FUNCTION events_drop_emptied_partition(TEXT);
 ALTER FUNCTION events_add_partition(DATE) RESET search_path;
 ALTER FUNCTION events_prepare_partitions(INTEGER) SECURITY INVOKER RESET search_path;
 DROP FUNCTION auditlog_retain(BIGINT, BIGINT, TEXT);
-DROP FUNCTION auditlog_tombstone(BIGINT, BIGINT);
+DROP FUNCTION auditlog_tombstone(BIGINT, BIGINT, TEXT);
 DROP TABLE verifications;
 DROP TABLE merkle_nodes;
 DROP FUNCTION merkle_nodes_guard();

@@ -8,6 +8,8 @@
 -- migrate` builds them for events stored before this migration).
 ALTER TABLE events ADD COLUMN leaf_version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE events ADD COLUMN submitted_by TEXT;
+-- The key to the personal data's digests in the leaf: the salt (hex) while the values are there,
+-- the digests themselves (a JSON object) once a tombstone removed values and salt.
 ALTER TABLE events ADD COLUMN salt TEXT;
 ALTER TABLE tenants ADD COLUMN tree_size BIGINT NOT NULL DEFAULT 0;
 
@@ -52,13 +54,14 @@ CREATE TRIGGER merkle_nodes_no_truncate BEFORE TRUNCATE ON merkle_nodes
 --
 -- A tombstone needs its deletion record: an `auditlog.deleted` event, stored before, naming the
 -- ids in `metadata.ids`. Only events before it (by seq), not yet deleted and not the product's own
--- records are blanked; each keeps id, seq, hash and prev_hash, and takes the record's time and
--- actor as `deleted_at` and `deleted_by`. Returns how many were blanked.
-CREATE FUNCTION auditlog_tombstone(p_tenant BIGINT, p_record BIGINT) RETURNS INTEGER
+-- records are blanked: their personal data and its salt go, the digests of that data (computed by
+-- the caller, `p_digests`: `[{"id", "digests"}]`) stay so that the leaf still recomputes, and the
+-- record's time and actor become `deleted_at` and `deleted_by`. Returns how many were blanked.
+CREATE FUNCTION auditlog_tombstone(p_tenant BIGINT, p_record BIGINT, p_digests TEXT) RETURNS INTEGER
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
     rec RECORD;
-    blanked INTEGER;
+    blanked BIGINT[];
 BEGIN
     SELECT id, seq, recorded_at, actor_id, metadata INTO rec FROM events
     WHERE tenant_id = p_tenant AND id = p_record AND action = 'auditlog.deleted' AND deleted_at IS NULL;
@@ -68,18 +71,22 @@ BEGIN
     INSERT INTO mutation_guard (mode) VALUES ('tombstone');
     WITH named AS (
         SELECT DISTINCT value::BIGINT AS id FROM jsonb_array_elements_text(rec.metadata::jsonb -> 'ids')
+    ), digests AS (
+        SELECT d.id, d.digests FROM jsonb_to_recordset(p_digests::jsonb) AS d (id BIGINT, digests TEXT)
+    ), done AS (
+        UPDATE events e SET external_id = NULL, actor_id = '', actor_name = '', actor_email = NULL,
+            entity_id = NULL, entity_label = NULL, description = '', changes = '[]', related = '[]',
+            metadata = '{}', ip = '', user_agent = NULL, search_text = '',
+            salt = d.digests, deleted_at = rec.recorded_at, deleted_by = rec.actor_id
+        FROM digests d
+        WHERE e.tenant_id = p_tenant AND e.id = d.id AND e.id IN (SELECT id FROM named) AND e.seq < rec.seq
+          AND e.deleted_at IS NULL AND e.module NOT IN ('auditlog', 'auth', 'integrity', 'token', 'user')
+        RETURNING e.id
     )
-    UPDATE events SET external_id = NULL, actor_id = '', actor_name = '', actor_email = NULL,
-        actor_role = NULL, entity_type = NULL, entity_id = NULL, entity_label = NULL, description = '',
-        changes = '[]', related = '[]', metadata = '{}', ip = '', user_agent = NULL, search_text = '',
-        salt = NULL, deleted_at = rec.recorded_at, deleted_by = rec.actor_id
-    WHERE tenant_id = p_tenant AND id IN (SELECT id FROM named) AND seq < rec.seq AND deleted_at IS NULL
-      AND split_part(action, '.', 1) NOT IN ('auditlog', 'auth', 'integrity', 'user', 'token');
-    GET DIAGNOSTICS blanked = ROW_COUNT;
+    SELECT array_agg(id) INTO blanked FROM done;
     DELETE FROM mutation_guard WHERE mode = 'tombstone';
-    DELETE FROM event_related WHERE tenant_id = p_tenant AND event_id IN (
-        SELECT value::BIGINT FROM jsonb_array_elements_text(rec.metadata::jsonb -> 'ids'));
-    RETURN blanked;
+    DELETE FROM event_related WHERE tenant_id = p_tenant AND event_id = ANY (blanked);
+    RETURN coalesce(array_length(blanked, 1), 0);
 END
 $$;
 
@@ -92,8 +99,12 @@ DECLARE
     removed BIGINT;
 BEGIN
     SELECT chain_base_seq INTO base FROM tenants WHERE id = p_tenant FOR UPDATE;
-    IF NOT EXISTS (SELECT 1 FROM archives WHERE tenant_id = p_tenant AND first_seq = base + 1 AND last_seq = p_last_seq) THEN
+    IF NOT EXISTS (SELECT 1 FROM archives WHERE tenant_id = p_tenant AND first_seq = base + 1 AND last_seq = p_last_seq
+                   AND last_hash = p_last_hash) THEN
         RAISE EXCEPTION 'no archive of seq % to % for tenant %', base + 1, p_last_seq, p_tenant;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM events WHERE tenant_id = p_tenant AND seq = p_last_seq AND hash = p_last_hash) THEN
+        RAISE EXCEPTION 'seq % of tenant % does not have the hash %', p_last_seq, p_tenant, p_last_hash;
     END IF;
     DELETE FROM event_related WHERE tenant_id = p_tenant AND event_id IN (
         SELECT id FROM events WHERE tenant_id = p_tenant AND seq > base AND seq <= p_last_seq);

@@ -2,6 +2,8 @@
 -- through the guarded doors from the application, and verification is the defence.
 ALTER TABLE events ADD COLUMN leaf_version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE events ADD COLUMN submitted_by TEXT;
+-- The key to the personal data's digests in the leaf: the salt (hex) while the values are there,
+-- the digests themselves (a JSON object) once a tombstone removed values and salt.
 ALTER TABLE events ADD COLUMN salt TEXT;
 ALTER TABLE tenants ADD COLUMN tree_size BIGINT NOT NULL DEFAULT 0;
 

@@ -909,7 +909,11 @@ export interface components {
             entity?: components["schemas"]["EntityOut"] | null;
             /** @description The host application's id for the event, if it gave one. */
             external_id?: string | null;
-            /** @description SHA-256 of `prev_hash` and the event's canonical bytes (hex). */
+            /**
+             * @description The event's Merkle leaf hash, SHA-256(0x00 ‖ leaf bytes), hex (docs/INTEGRITY.md). For an
+             *     event stored before the tree existed (leaf format 1), its hash-chain link, to which its
+             *     leaf commits; `GET /events/{id}/proof` gives the leaf hash of either.
+             */
             hash: string;
             /**
              * Format: int64
@@ -927,7 +931,10 @@ export interface components {
              * @description When it happened (UTC).
              */
             occurred_at: string;
-            /** @description The hash of the tenant's previous event (64 zeros for the first). */
+            /**
+             * @description The `hash` of the tenant's previous event (64 zeros for the first); it is part of the leaf,
+             *     so the events also form a chain that a sequential check follows.
+             */
             prev_hash: string;
             /**
              * Format: date-time
@@ -2911,7 +2918,7 @@ export interface operations {
     getConsistencyProof: {
         parameters: {
             query: {
-                /** @description The older tree size (e.g. a receipt's `tree_size`), 1 to `second`. */
+                /** @description The older tree size (e.g. a receipt's `tree_size`), 1 to `second` (above it: 404). */
                 first: number;
                 /** @description The size of a signed checkpoint; default: the latest. */
                 second?: number;
@@ -2930,7 +2937,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsistencyProofOut"];
                 };
             };
-            /** @description Invalid parameter, or `first` above `second` */
+            /** @description Invalid parameter */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2948,7 +2955,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No checkpoint of that size */
+            /** @description No checkpoint of that size, or `first` above it */
             404: {
                 headers: {
                     [name: string]: unknown;

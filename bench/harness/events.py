@@ -210,10 +210,11 @@ class EventGenerator:
                 [{"field": "owner", "old": "Kenji Watanabe", "new": "Marcus Reed"}], {})
 
     def _auth(self):
+        # The host application's own sign-ins (the product's `auth.*` records are its own, never posted).
         roll = self.rng.randrange(100)
-        action = ("auth.login" if roll < 55 else "auth.logout" if roll < 85
-                  else "auth.login_failed" if roll < 98 else "auth.password_changed")
-        metadata = {"reason": "wrong_password"} if action == "auth.login_failed" else {"method": "password"}
+        action = ("session.login" if roll < 55 else "session.logout" if roll < 85
+                  else "session.login_failed" if roll < 98 else "session.password_changed")
+        metadata = {"reason": "wrong_password"} if action == "session.login_failed" else {"method": "password"}
         return action, None, [], [], metadata
 
     def _user(self):
@@ -221,8 +222,8 @@ class EventGenerator:
         entity = self._ref("user", ident, name)
         if self.rng.random() < 0.5:
             new_role = "senior_technician" if role == "technician" else "team_lead"
-            return "user.role_changed", entity, [], [{"field": "role", "old": role, "new": new_role}], {}
-        return "user.updated", entity, [], [{"field": "working_hours", "old": "08:00-16:00", "new": "09:00-17:30"}], {}
+            return "staff.role_changed", entity, [], [{"field": "role", "old": role, "new": new_role}], {}
+        return "staff.updated", entity, [], [{"field": "working_hours", "old": "08:00-16:00", "new": "09:00-17:30"}], {}
 
     def _settings(self):
         field, old, new = self.rng.choice([("invoice_due_days", 30, 14),

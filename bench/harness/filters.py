@@ -97,7 +97,7 @@ def resolve_range(preset, now):
 
 
 # Data from `auditlog seed-bench`: actors u0 (the busiest; activity is skewed) … u199 (rare),
-# modules booking/customer/invoice/quote/auth/user/settings, booking 12000 and customer 5000
+# modules booking/customer/invoice/quote/session/staff/settings, booking 12000 and customer 5000
 # are the first records of each kind. `bok-12345` is one booking among millions of events: a
 # keyword that matches almost nothing, the worst case for a LIKE scan.
 COMBOS = [

@@ -247,6 +247,9 @@ def summary_rows(res):
 
 
 # -- the document --------------------------------------------------------------------------------
+INTEGRITY_BEGIN, INTEGRITY_END = "<!-- integrity:begin -->", "<!-- integrity:end -->"
+
+
 def previous_why(path):
     try:
         with open(path, encoding="utf-8") as f:
@@ -255,6 +258,17 @@ def previous_why(path):
         return None
     m = re.search(re.escape(WHY_BEGIN) + r"\n(.*?)\n?" + re.escape(WHY_END), text, re.S)
     return m.group(1).strip("\n") if m else None
+
+
+def previous_integrity(path):
+    """The section bench/integrity wrote (kept as it is: the two runners measure apart)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return None
+    m = re.search(re.escape(INTEGRITY_BEGIN) + r".*?" + re.escape(INTEGRITY_END), text, re.S)
+    return m.group(0) if m else None
 
 
 def combo_table(res):
@@ -364,6 +378,9 @@ def render(results, meta, args, output_path, chart_name):
         lines += ["## Harness problems", "", "The runner found answers it could not reconcile (it exits non-zero):", ""]
         lines += [f"- {p}" for p in problems] + [""]
     lines += ["## Why the misses", "", WHY_BEGIN, why, WHY_END, ""]
+    integrity = previous_integrity(output_path)
+    if integrity:
+        lines += [integrity, ""]
     lines += method_notes(meta)
     return "\n".join(lines)
 

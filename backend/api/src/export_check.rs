@@ -24,6 +24,10 @@ use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+/// The CSV's columns of personal data (leaf format 2 holds their digests; `changes` is apart).
+const PERSONAL_COLUMNS: [&str; 8] =
+    ["actor_id", "actor_name", "actor_email", "entity_id", "entity_label", "description", "ip", "user_agent"];
+
 /// What a successful check established.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ExportProof {
@@ -172,16 +176,7 @@ fn check_csv(csv_text: &str, proven: &HashMap<i64, Proven>) -> Result<usize, Str
             check_legacy(&cell, &event.value, &altered)?;
         } else if event.line.deleted {
             check_plain(&cell, &event.value, &altered)?;
-            for name in [
-                "actor_id",
-                "actor_name",
-                "actor_email",
-                "entity_id",
-                "entity_label",
-                "description",
-                "ip",
-                "user_agent",
-            ] {
+            for name in PERSONAL_COLUMNS {
                 if !cell(name)?.is_empty() {
                     return Err(format!("seq {seq}: a deleted entry's `{name}` holds content"));
                 }
@@ -209,6 +204,22 @@ fn check_csv(csv_text: &str, proven: &HashMap<i64, Proven>) -> Result<usize, Str
 
 type Cell<'a> = dyn Fn(&str) -> Result<String, String> + 'a;
 
+/// Each `(column, JSON pointer)`: the cell holds the value the pointer finds in `value`.
+fn same_cells(
+    cell: &Cell<'_>,
+    value: &Value,
+    pairs: &[(&str, &str)],
+    altered: &dyn Fn(&str) -> String,
+) -> Result<(), String> {
+    for (column, pointer) in pairs {
+        let expected = value.pointer(pointer).map(text).unwrap_or_default();
+        if !cell_matches(&cell(column)?, &expected) {
+            return Err(altered(column));
+        }
+    }
+    Ok(())
+}
+
 /// The plain fields of a row of leaf format 2 against the leaf.
 fn check_plain(cell: &Cell<'_>, leaf: &Value, altered: &dyn Fn(&str) -> String) -> Result<(), String> {
     let plain = [
@@ -219,12 +230,7 @@ fn check_plain(cell: &Cell<'_>, leaf: &Value, altered: &dyn Fn(&str) -> String) 
         ("actor_type", "/actor/type"),
         ("action", "/action"),
     ];
-    for (column, pointer) in plain {
-        let expected = leaf.pointer(pointer).map(text).unwrap_or_default();
-        if !cell_matches(&cell(column)?, &expected) {
-            return Err(altered(column));
-        }
-    }
+    same_cells(cell, leaf, &plain, altered)?;
     let action = text(&leaf["action"]);
     if Some((cell("module")?.as_str(), cell("verb")?.as_str())) != action.split_once('.') {
         return Err(altered("module"));
@@ -247,16 +253,7 @@ fn check_personal(cell: &Cell<'_>, event: &Proven, altered: &dyn Fn(&str) -> Str
         .and_then(|s| hex::decode(s).ok())
         .ok_or("an exported event has no salt")?;
     let digest_of = |name: &str, json: &str| personal_digest(&salt, name, json.as_bytes());
-    for name in [
-        "actor_id",
-        "actor_name",
-        "actor_email",
-        "entity_id",
-        "entity_label",
-        "description",
-        "ip",
-        "user_agent",
-    ] {
+    for name in PERSONAL_COLUMNS {
         let value = unneutralised(&cell(name)?).to_string();
         let wanted = leaf["personal"][name].as_str().unwrap_or_default();
         let as_text = serde_json::to_string(&value).unwrap_or_default();
@@ -294,12 +291,7 @@ fn check_legacy(cell: &Cell<'_>, value: &Value, altered: &dyn Fn(&str) -> String
         ("ip", "/ip"),
         ("user_agent", "/user_agent"),
     ];
-    for (column, pointer) in checks {
-        let expected = value.pointer(pointer).map(text).unwrap_or_default();
-        if !cell_matches(&cell(column)?, &expected) {
-            return Err(altered(column));
-        }
-    }
+    same_cells(cell, value, &checks, altered)?;
     let changes: Value = serde_json::from_str(&cell("changes")?).map_err(|_| altered("changes"))?;
     if Some(&changes) != value.get("changes") {
         return Err(altered("changes"));

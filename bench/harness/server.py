@@ -1,6 +1,7 @@
 """The server side: building, seeding, starting `auditlog serve`, talking HTTP to it and watching
 its memory."""
 
+import hashlib
 import http.client
 import json
 import os
@@ -80,6 +81,9 @@ def base_env(database_url, workdir):
                DATA_DIR=workdir, ARCHIVE_DIR=os.path.join(workdir, "archives"),
                JWT_SECRET="bench-" + secrets.token_hex(32),
                SIGNING_KEY_FILE=os.path.join(workdir, "signing-key.pem"),
+               # A checkpoint log per database: each one's tenants have trees of their own.
+               CHECKPOINT_DIR=os.path.join(workdir, "checkpoints",
+                                           hashlib.sha256(database_url.encode()).hexdigest()[:16]),
                # Every page total estimated afresh: the figures are what a first visit costs, not
                # what paging on costs once the server keeps the estimate (30 s by default).
                ESTIMATE_REUSE_SECONDS="0")

@@ -15,8 +15,8 @@ Formats
 * Signed note: the text, an empty line, then signature lines
   ``— <name> <base64(key id || Ed25519 signature)>`` (U+2014 EM DASH).
 * Checkpoint (c2sp.org/tlog-checkpoint): a signed note whose text is exactly
-  three lines: origin (e.g. ``auditlog.local/acme``, or
-  ``auditlog.local/acme/archived`` for a retention boundary), tree size in
+  three lines: origin (e.g. ``activity-log.local/acme``, or
+  ``activity-log.local/acme/archived`` for a retention boundary), tree size in
   decimal, base64 root hash.
 * Merkle trees, inclusion and consistency proofs: RFC 9162 section 2.1.
 

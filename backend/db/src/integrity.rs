@@ -219,11 +219,16 @@ fn check(
         {
             related.entry(event_id).or_default().insert((entity_type, entity_id));
         }
+        // Each row checks on its own against the stored hash before it — the bulk of the work,
+        // spread over the cores; the first failure in seq order is the one reported.
+        let previous: Vec<&str> =
+            std::iter::once(prev.as_str()).chain(rows.iter().map(|r| r.hash.as_str())).collect();
+        let checks = in_parallel(&rows, |i, row| {
+            check_row(row, expected + i as i64, previous[i], texts.get(&row.seq), related.get(&row.id))
+        });
         let mut completed: Vec<(NodeId, Hash)> = Vec::new();
-        for row in &rows {
-            if let Err(failure) =
-                check_row(row, expected, &prev, texts.get(&row.seq), related.remove(&row.id))
-            {
+        for (row, check) in rows.iter().zip(checks) {
+            if let Err(failure) = check {
                 return Ok(Err(failure));
             }
             if row.deleted_at.is_some() {
@@ -322,13 +327,38 @@ fn check(
     Ok(Ok(()))
 }
 
+/// `check` of every item, on as many threads as there are cores (up to four), in item order.
+fn in_parallel<T: Sync, R: Send>(items: &[T], check: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4);
+    if threads < 2 || items.len() < 64 {
+        return items.iter().enumerate().map(|(i, item)| check(i, item)).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let check = &check;
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .enumerate()
+            .map(|(n, part)| {
+                scope.spawn(move || {
+                    part.iter().enumerate().map(|(i, item)| check(n * chunk + i, item)).collect::<Vec<R>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
+}
+
 /// One row on its own: position, link, content (a tombstone: blank), then derived columns.
 fn check_row(
     row: &EventRow,
     expected: i64,
     prev: &str,
     search: Option<&String>,
-    related: Option<BTreeSet<(String, String)>>,
+    related: Option<&BTreeSet<(String, String)>>,
 ) -> Result<(), Failure> {
     check_content(row, expected, prev).map_err(|(seq, reason)| Failure { seq: Some(seq), reason })?;
     let text = search.map(String::as_str).unwrap_or_default();
@@ -355,7 +385,7 @@ fn check_row(
         .into_iter()
         .map(|r| (r.entity_type, r.entity_id))
         .collect();
-    if related.unwrap_or_default() != expected_related {
+    if related.cloned().unwrap_or_default() != expected_related {
         return fail(row.seq, "the event's related-record rows do not follow from its content");
     }
     Ok(())

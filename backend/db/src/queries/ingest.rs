@@ -250,7 +250,7 @@ fn insert_new(
     let mut tree = None;
     if !rows.is_empty() {
         insert_rows(conn, &rows)?;
-        super::tree::store(conn, tenant_id, &nodes)?;
+        super::tree::store_new(conn, tenant_id, &nodes)?;
         let related: Vec<NewEventRelated> =
             rows.iter().flat_map(|row| related_rows(tenant_id, row.id, &row.related)).collect();
         insert_related(conn, &related)?;

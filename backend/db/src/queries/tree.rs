@@ -27,7 +27,7 @@ struct StoredNode {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = merkle_nodes)]
+#[diesel(table_name = merkle_nodes, treat_none_as_default_value = false)]
 struct NewNode {
     tenant_id: i64,
     level: i32,
@@ -118,7 +118,28 @@ pub fn consistency_proof(
     merkle::consistency_proof(first, second, fetch(conn, tenant_id))
 }
 
-/// Stores nodes (interior ones as leaves are appended; leaves a retention boundary keeps). A node
+/// Stores the interior nodes new leaves completed, which no one stored before: one binary `COPY`
+/// on PostgreSQL (a node already there, which nothing but tampering puts there, fails the
+/// append), multi-row INSERTs on SQLite.
+pub fn store_new(conn: &mut DbConnection, tenant_id: i64, nodes: &[(NodeId, Hash)]) -> QueryResult<()> {
+    let DbConnection::Pg(pg) = conn else { return store(conn, tenant_id, nodes) };
+    if nodes.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<NewNode> = nodes
+        .iter()
+        .map(|(id, hash)| NewNode {
+            tenant_id,
+            level: id.level as i32,
+            idx: id.index as i64,
+            hash: hash.to_vec(),
+        })
+        .collect();
+    diesel::copy_from(merkle_nodes::table).from_insertable(rows.as_slice()).execute(pg)?;
+    Ok(())
+}
+
+/// Stores nodes (leaves a retention boundary keeps, a tree built for existing events). A node
 /// already stored is left as it is (the same position always has the same hash).
 pub fn store(conn: &mut DbConnection, tenant_id: i64, nodes: &[(NodeId, Hash)]) -> QueryResult<()> {
     let rows: Vec<NewNode> = nodes

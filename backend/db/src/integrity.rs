@@ -223,7 +223,7 @@ fn check(
         // spread over the cores; the first failure in seq order is the one reported.
         let previous: Vec<&str> =
             std::iter::once(prev.as_str()).chain(rows.iter().map(|r| r.hash.as_str())).collect();
-        let checks = in_parallel(&rows, |i, row| {
+        let checks = crate::parallel::in_parallel(&rows, |i, row| {
             check_row(row, expected + i as i64, previous[i], texts.get(&row.seq), related.get(&row.id))
         });
         let mut completed: Vec<(NodeId, Hash)> = Vec::new();
@@ -325,31 +325,6 @@ fn check(
         }
     }
     Ok(Ok(()))
-}
-
-/// `check` of every item, on as many threads as there are cores (up to four), in item order.
-fn in_parallel<T: Sync, R: Send>(items: &[T], check: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4);
-    if threads < 2 || items.len() < 64 {
-        return items.iter().enumerate().map(|(i, item)| check(i, item)).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let check = &check;
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .enumerate()
-            .map(|(n, part)| {
-                scope.spawn(move || {
-                    part.iter().enumerate().map(|(i, item)| check(n * chunk + i, item)).collect::<Vec<R>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
-    })
 }
 
 /// One row on its own: position, link, content (a tombstone: blank), then derived columns.

@@ -180,7 +180,11 @@ pub fn new_salt() -> String {
 
 /// The format-2 leaf bytes, or why they cannot be made (no salt and no kept digests, a bad salt).
 pub fn leaf_bytes(input: &LeafInput<'_>) -> Result<Vec<u8>, String> {
-    let digests = personal_digests(input)?;
+    Ok(leaf_bytes_with(input, &personal_digests(input)?))
+}
+
+/// The format-2 leaf bytes with the personal digests already made ([`personal_digests`]).
+pub fn leaf_bytes_with(input: &LeafInput<'_>, digests: &[String]) -> Vec<u8> {
     let mut out = Vec::with_capacity(1536);
     out.push(b'{');
     key(&mut out, "action", true);
@@ -210,7 +214,7 @@ pub fn leaf_bytes(input: &LeafInput<'_>) -> Result<Vec<u8>, String> {
     string(&mut out, &canonical_time(input.occurred_at));
     key(&mut out, "personal", false);
     out.push(b'{');
-    for (i, (name, digest)) in PERSONAL_FIELDS.iter().zip(&digests).enumerate() {
+    for (i, (name, digest)) in PERSONAL_FIELDS.iter().zip(digests).enumerate() {
         key(&mut out, name, i == 0);
         string(&mut out, digest);
     }
@@ -228,7 +232,7 @@ pub fn leaf_bytes(input: &LeafInput<'_>) -> Result<Vec<u8>, String> {
     key(&mut out, "v", false);
     out.extend_from_slice(LEAF_FORMAT.to_string().as_bytes());
     out.push(b'}');
-    Ok(out)
+    out
 }
 
 /// The format-1 leaf bytes of an event stored before the tree existed.

@@ -19,6 +19,7 @@ pub mod integrity;
 pub mod leaf;
 pub mod manifest;
 pub mod models;
+pub mod parallel;
 pub mod partitions;
 pub mod queries;
 pub mod schema;

@@ -238,12 +238,22 @@ fn insert_new(
         };
         seq += 1;
         let id = ids.next().ok_or_else(|| StoreError::Corrupt("fewer ids than new events".into()))?;
-        let row = new_row(id, tenant_id, seq, submitter, draft, recorded_at, admin_private, prev_hash)?;
-        let leaf = crate::leaf::decode_hash(&row.hash).unwrap_or_default();
+        slots.push(Slot::New(rows.len()));
+        rows.push(new_row(id, tenant_id, seq, submitter, draft, recorded_at, admin_private));
+    }
+    // The personal digests stand alone per event (most of the hashing): on every core. The leaves
+    // then follow one another, each naming the hash before it.
+    let digests =
+        crate::parallel::in_parallel(&rows, |_, row| crate::leaf::personal_digests(&row.leaf_input()));
+    for (row, digests) in rows.iter_mut().zip(digests) {
+        row.prev_hash = prev_hash;
+        let leaf = auditlog_tlog::merkle::leaf_hash(&crate::leaf::leaf_bytes_with(
+            &row.leaf_input(),
+            &digests.map_err(StoreError::Corrupt)?,
+        ));
+        row.hash = hex::encode(leaf);
         nodes.extend(frontier.push(leaf));
         prev_hash = row.hash.clone();
-        slots.push(Slot::New(rows.len()));
-        rows.push(row);
     }
 
     let new_ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
@@ -287,7 +297,8 @@ fn count_new(drafts: &[EventDraft], known: &HashMap<String, i64>) -> usize {
         .count()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The row of a new event, its salt drawn; `prev_hash` and `hash` are set once its place in the
+/// chain is known.
 fn new_row(
     id: i64,
     tenant_id: i64,
@@ -296,10 +307,9 @@ fn new_row(
     draft: &EventDraft,
     recorded_at: NaiveDateTime,
     admin_private: bool,
-    prev_hash: String,
-) -> StoreResult<NewEventRow> {
+) -> NewEventRow {
     let entity = draft.entity.as_ref();
-    let mut row = NewEventRow {
+    NewEventRow {
         id,
         tenant_id,
         seq,
@@ -325,15 +335,12 @@ fn new_row(
         ip: draft.ip.clone().unwrap_or_default(),
         user_agent: draft.user_agent.clone(),
         search_text: draft_search_text(draft),
-        prev_hash,
+        prev_hash: String::new(),
         hash: String::new(),
         leaf_version: crate::leaf::LEAF_FORMAT,
         submitted_by: Some(submitter.to_string()),
         salt: Some(crate::leaf::new_salt()),
-    };
-    let leaf = crate::leaf::leaf_bytes(&row.leaf_input()).map_err(StoreError::Corrupt)?;
-    row.hash = hex::encode(auditlog_tlog::merkle::leaf_hash(&leaf));
-    Ok(row)
+    }
 }
 
 /// Both backends keep microseconds; the hash must cover exactly what is stored.

@@ -6,6 +6,7 @@ DROP FUNCTION auditlog_retain(BIGINT, BIGINT, TEXT);
 DROP FUNCTION auditlog_tombstone(BIGINT, BIGINT, TEXT);
 DROP TABLE verifications;
 DROP TABLE merkle_nodes;
+DROP INDEX event_related_event;
 DROP FUNCTION merkle_nodes_guard();
 ALTER TABLE tenants DROP COLUMN tree_size;
 ALTER TABLE events DROP COLUMN salt;

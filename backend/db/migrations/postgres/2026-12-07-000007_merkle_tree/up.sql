@@ -13,6 +13,10 @@ ALTER TABLE events ADD COLUMN submitted_by TEXT;
 ALTER TABLE events ADD COLUMN salt TEXT;
 ALTER TABLE tenants ADD COLUMN tree_size BIGINT NOT NULL DEFAULT 0;
 
+-- An event's related-record rows, by event: verification compares them with the event's
+-- `related`, and tombstones and retention remove them.
+CREATE INDEX event_related_event ON event_related (tenant_id, event_id);
+
 CREATE TABLE merkle_nodes (
     tenant_id BIGINT NOT NULL REFERENCES tenants (id),
     level INTEGER NOT NULL,

@@ -77,6 +77,10 @@ pub struct Claims {
     pub exp: i64,
     /// Unique token id, the handle for revocation.
     pub jti: String,
+    /// The user's session epoch at issue time: a password change or a deactivation moves the
+    /// stored one, and voids every token of an earlier epoch.
+    #[serde(default)]
+    pub epoch: i32,
 }
 
 pub struct JwtKeys {
@@ -113,6 +117,7 @@ impl JwtKeys {
             iat: now,
             exp: now + self.ttl_seconds,
             jti: uuid::Uuid::new_v4().to_string(),
+            epoch: user.session_epoch,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::internal(format!("cannot sign token: {e}")))
@@ -272,34 +277,68 @@ async fn authenticate(state: &AppState, token: String) -> Result<Caller, ApiErro
         return state
             .db(move |conn| {
                 let (token, tenant) = api_tokens::with_tenant(conn, tenant_id, id).map_err(|_| invalid())?;
-                let now = Utc::now().naive_utc();
                 if !constant_time_eq(&secret_hash(&secret), &token.secret_hash) {
                     return Err(invalid());
                 }
-                if !token.is_live(now) {
-                    return Err(ApiError::Unauthorized("this API token is revoked or expired".into()));
+                let now = Utc::now().naive_utc();
+                let caller = token_caller(token, tenant, now)?;
+                if let Principal::Token(token) = &caller.principal {
+                    api_tokens::touch(conn, token, now)?;
                 }
-                api_tokens::touch(conn, &token, now)?;
-                Ok(Caller { tenant, principal: Principal::Token(token) })
+                Ok(caller)
             })
             .await;
     }
     let claims = state.keys.verify(&token)?;
+    state.db(move |conn| user_caller(conn, claims)).await
+}
+
+/// The caller of an API token as stored now, or why it may no longer call.
+fn token_caller(token: ApiToken, tenant: Tenant, now: chrono::NaiveDateTime) -> Result<Caller, ApiError> {
+    if !token.is_live(now) {
+        return Err(ApiError::Unauthorized("this API token is revoked or expired".into()));
+    }
+    Ok(Caller { tenant, principal: Principal::Token(token) })
+}
+
+/// The caller of a session as stored now, or why the session no longer holds: signed out,
+/// expired, the account deactivated, or its epoch moved (a password change, a deactivation).
+fn user_caller(conn: &mut auditlog_db::DbConnection, claims: Claims) -> Result<Caller, ApiError> {
     let user_id: i64 =
         claims.sub.parse().map_err(|_| ApiError::Unauthorized("invalid access token subject".into()))?;
-    state
-        .db(move |conn| {
-            let (user, tenant, signed_out) = users::signed_in(conn, claims.tenant, user_id, &claims.jti)?
-                .ok_or_else(|| ApiError::Unauthorized("the token's user does not exist".into()))?;
-            if signed_out {
-                return Err(ApiError::Unauthorized("this session has been signed out".into()));
+    let (user, tenant, signed_out) = users::signed_in(conn, claims.tenant, user_id, &claims.jti)?
+        .ok_or_else(|| ApiError::Unauthorized("the token's user does not exist".into()))?;
+    if signed_out {
+        return Err(ApiError::Unauthorized("this session has been signed out".into()));
+    }
+    if !user.active {
+        return Err(ApiError::Unauthorized("this account is deactivated".into()));
+    }
+    if claims.epoch != user.session_epoch {
+        return Err(ApiError::Unauthorized(
+            "this session has ended: the password was changed or the account deactivated since; sign in again".into(),
+        ));
+    }
+    if claims.exp + LEEWAY_SECONDS as i64 <= Utc::now().timestamp() {
+        return Err(ApiError::Unauthorized("this session has expired; sign in again".into()));
+    }
+    Ok(Caller { tenant, principal: Principal::User { user, claims } })
+}
+
+impl Caller {
+    /// The caller as the database says now: for a long-lived request (a stream), which must stop
+    /// as soon as a sign-out, a revocation, a deactivation, an expiry or a password change ends
+    /// what the request started with. A changed role or scope is the caller's to compare.
+    pub fn recheck(&self, conn: &mut auditlog_db::DbConnection) -> Result<Caller, ApiError> {
+        match &self.principal {
+            Principal::User { claims, .. } => user_caller(conn, claims.clone()),
+            Principal::Token(token) => {
+                let (token, tenant) = api_tokens::with_tenant(conn, self.tenant.id, token.id)
+                    .map_err(|_| ApiError::Unauthorized("this API token no longer exists".into()))?;
+                token_caller(token, tenant, Utc::now().naive_utc())
             }
-            if !user.active {
-                return Err(ApiError::Unauthorized("this account is deactivated".into()));
-            }
-            Ok(Caller { tenant, principal: Principal::User { user, claims } })
-        })
-        .await
+        }
+    }
 }
 
 impl FromRequest for Caller {

@@ -50,6 +50,10 @@ pub struct Settings {
     /// Seconds an estimated page total is answered again to the same reader for the same filters;
     /// 0 estimates every time.
     pub estimate_reuse_seconds: u64,
+    /// Live streams (`/events/stream`) one user or API token may hold open at once, per process.
+    pub max_streams_per_user: usize,
+    /// Live streams one tenant may hold open at once, per process.
+    pub max_streams_per_tenant: usize,
     pub dev_mode: bool,
     /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -96,6 +100,8 @@ impl Settings {
             archive_dir: PathBuf::from(var("ARCHIVE_DIR").unwrap_or_else(|| "data/archives".into())),
             archive_interval_seconds: number("ARCHIVE_INTERVAL_SECONDS", 3600)?,
             estimate_reuse_seconds: number("ESTIMATE_REUSE_SECONDS", 30)?,
+            max_streams_per_user: number("MAX_STREAMS_PER_USER", 5)?,
+            max_streams_per_tenant: number("MAX_STREAMS_PER_TENANT", 100)?,
             dev_mode: matches!(var("AUDITLOG_DEV").as_deref(), Some("1" | "true" | "yes")),
             trusted_proxies: parse_proxies(&var("TRUSTED_PROXIES").unwrap_or_default())?,
             cors_allowed_origins: parse_origins(&var("CORS_ALLOWED_ORIGINS").unwrap_or_default())?,

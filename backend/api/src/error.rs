@@ -65,9 +65,9 @@ pub enum ApiError {
     RequestTimeout(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
-    /// Rate limited; retry after this many seconds.
-    #[error("too many requests, retry after {retry_after}s")]
-    TooManyRequests { retry_after: u64 },
+    /// Rate limited; retry after this many seconds. `detail` says which limit.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
     /// The database cannot be reached; the client should retry.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -86,6 +86,14 @@ impl ApiError {
         ApiError::BadRequest {
             detail: format!("query parameter `{name}`: {message}"),
             errors: vec![FieldError::new(name, message)],
+        }
+    }
+
+    /// Too many attempts at guessing a password; the next one is allowed in `retry_after` seconds.
+    pub fn throttled(retry_after: u64) -> Self {
+        ApiError::TooManyRequests {
+            detail: format!("too many attempts; retry in {retry_after} seconds"),
+            retry_after,
         }
     }
 
@@ -148,9 +156,7 @@ impl ApiError {
             ApiError::Internal(_) => {
                 ("an unexpected error occurred; it has been logged".to_string(), Vec::new())
             }
-            ApiError::TooManyRequests { retry_after } => {
-                (format!("too many failed attempts; retry in {retry_after} seconds"), Vec::new())
-            }
+            ApiError::TooManyRequests { detail, .. } => (detail.clone(), Vec::new()),
             ApiError::MethodNotAllowed { method, allowed } => {
                 (format!("{method} is not allowed here; use {}", allowed.join(", ")), Vec::new())
             }
@@ -206,7 +212,7 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
             }
-            ApiError::TooManyRequests { retry_after } => {
+            ApiError::TooManyRequests { retry_after, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             ApiError::MethodNotAllowed { allowed, .. } => {

@@ -29,6 +29,71 @@ pub struct AppState {
     pub estimates: Arc<KeptEstimates>,
     /// Bumped whenever this process stores events, so live tails look without waiting.
     events_stored: Arc<watch::Sender<u64>>,
+    /// Live streams open now, per caller and per tenant.
+    pub streams: Arc<StreamSlots>,
+}
+
+/// Counts the live streams open in this process, per caller and per tenant, so that one of
+/// either cannot hold every worker and connection.
+#[derive(Default)]
+pub struct StreamSlots {
+    open: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+}
+
+/// One open stream; its counts are given back when it is dropped (the stream ended or the client
+/// went away).
+pub struct StreamSlot {
+    slots: Arc<StreamSlots>,
+    keys: [String; 2],
+}
+
+impl StreamSlots {
+    /// A slot for a stream of `caller` in `tenant_id`, or 429 when either has its limit open.
+    pub fn open(
+        self: &Arc<Self>,
+        tenant_id: i64,
+        caller: &str,
+        per_caller: usize,
+        per_tenant: usize,
+    ) -> Result<StreamSlot, ApiError> {
+        let keys = [format!("caller:{tenant_id}:{caller}"), format!("tenant:{tenant_id}")];
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let count = |key: &str| open.get(key).copied().unwrap_or(0);
+        let refused = if count(&keys[0]) >= per_caller {
+            Some(format!("you have {per_caller} live streams open already: close one first"))
+        } else if count(&keys[1]) >= per_tenant {
+            Some(format!("this tenant has {per_tenant} live streams open already: close one first"))
+        } else {
+            None
+        };
+        if let Some(detail) = refused {
+            return Err(ApiError::TooManyRequests { detail, retry_after: 10 });
+        }
+        for key in &keys {
+            *open.entry(key.clone()).or_insert(0) += 1;
+        }
+        Ok(StreamSlot { slots: self.clone(), keys })
+    }
+
+    /// Streams open now for `caller` of `tenant_id`.
+    pub fn open_for(&self, tenant_id: i64, caller: &str) -> usize {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.get(&format!("caller:{tenant_id}:{caller}")).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.slots.open.lock().unwrap_or_else(|e| e.into_inner());
+        for key in &self.keys {
+            if let Some(count) = open.get_mut(key) {
+                *count -= 1;
+                if *count == 0 {
+                    open.remove(key);
+                }
+            }
+        }
+    }
 }
 
 impl AppState {
@@ -41,6 +106,7 @@ impl AppState {
             keys: Arc::new(keys),
             settings: Arc::new(settings),
             events_stored: Arc::new(watch::channel(0).0),
+            streams: Arc::default(),
         }
     }
 

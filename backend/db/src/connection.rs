@@ -198,7 +198,7 @@ pub fn grant_app_role(owner: &mut DbConnection, role: &str) -> Result<(), String
          REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA {schema} FROM {role};
          REVOKE ALL ON mutation_guard FROM {role};
          GRANT INSERT ON events, event_related, merkle_nodes, verifications, archives, tenants TO {role};
-         GRANT INSERT, UPDATE, DELETE ON users, idempotency_keys, revoked_tokens, api_tokens, login_throttle TO {role};
+         GRANT INSERT, UPDATE, DELETE ON users, idempotency_keys, revoked_tokens, api_tokens, login_throttle, sign_in_addresses TO {role};
          GRANT UPDATE (head_seq, head_hash, tree_size, name, timezone, retention_days) ON tenants TO {role};"
     ))
     .map_err(|e| format!("cannot grant the application's role its privileges: {e}"))

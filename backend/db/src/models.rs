@@ -87,6 +87,8 @@ pub struct User {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Moves on a password change or a deactivation: access tokens of earlier epochs are void.
+    pub session_epoch: i32,
 }
 
 impl User {

@@ -29,6 +29,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        session_epoch -> Integer,
     }
 }
 
@@ -79,12 +80,13 @@ diesel::table! {
 }
 
 diesel::table! {
-    idempotency_keys (tenant_id, idempotency_key) {
+    idempotency_keys (tenant_id, submitted_by, idempotency_key) {
         tenant_id -> BigInt,
         idempotency_key -> Text,
         request_hash -> Text,
         response -> Text,
         created_at -> Timestamp,
+        submitted_by -> Text,
     }
 }
 
@@ -115,8 +117,19 @@ diesel::table! {
 diesel::table! {
     login_throttle (throttle_key) {
         throttle_key -> Text,
-        failures -> Integer,
-        window_started_at -> Timestamp,
+        attempts -> Integer,
+        first_at -> Timestamp,
+        last_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    sign_in_addresses (tenant_id, user_id, ip) {
+        tenant_id -> BigInt,
+        user_id -> BigInt,
+        ip -> Text,
+        last_success_at -> Timestamp,
     }
 }
 
@@ -209,6 +222,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     revoked_tokens,
     api_tokens,
     login_throttle,
+    sign_in_addresses,
     archives,
     facet_counts,
     slot_counts,

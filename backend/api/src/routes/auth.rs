@@ -102,21 +102,82 @@ pub struct LoginResponse {
     pub user: UserInfo,
 }
 
-/// Failed sign-ins allowed per account, and per IP, in one window before answering 429.
-const ACCOUNT_FAILURE_LIMIT: i32 = 5;
-const IP_FAILURE_LIMIT: i32 = 20;
-const FAILURE_WINDOW: TimeDelta = TimeDelta::minutes(15);
+/// Sign-in attempts per account: 5, then a wait doubling from 1 minute up to an hour after each
+/// further one; forgotten after a day without attempts or at a successful sign-in.
+pub const ACCOUNT_POLICY: throttle::Policy = throttle::Policy {
+    free: 5,
+    base_delay: TimeDelta::minutes(1),
+    max_delay: TimeDelta::hours(1),
+    forget_after: TimeDelta::hours(24),
+};
+/// Failed sign-ins per IP (whatever the account): 20, then a wait doubling from 1 minute up to
+/// 15 minutes; forgotten after an hour without failures.
+pub const IP_POLICY: throttle::Policy = throttle::Policy {
+    free: 20,
+    base_delay: TimeDelta::minutes(1),
+    max_delay: TimeDelta::minutes(15),
+    forget_after: TimeDelta::hours(1),
+};
+
+/// The throttle keys of one guess: the IP's, and one per account it is tried against.
+struct Guess {
+    ip: String,
+    accounts: Vec<String>,
+}
+
+impl Guess {
+    /// Reserves every key, or none: the first blocked key releases the others and answers 429.
+    fn reserve(&self, conn: &mut auditlog_db::DbConnection) -> Result<(), ApiError> {
+        let now = Utc::now().naive_utc();
+        let keys =
+            std::iter::once((&self.ip, &IP_POLICY)).chain(self.accounts.iter().map(|k| (k, &ACCOUNT_POLICY)));
+        let mut reserved = Vec::new();
+        for (key, policy) in keys {
+            match throttle::reserve(conn, key, policy, now)? {
+                throttle::Reserved::Yes => reserved.push(key),
+                throttle::Reserved::Blocked(until) => {
+                    for key in reserved {
+                        throttle::release(conn, key)?;
+                    }
+                    return Err(ApiError::throttled((until - now).num_seconds().max(1) as u64));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The throttle key of an account: its own streak from an address it signed in from before
+/// (strangers' failures cannot lock it out there), else the account's.
+fn account_key(
+    conn: &mut auditlog_db::DbConnection,
+    user: &User,
+    ip: Option<&str>,
+) -> Result<String, ApiError> {
+    let now = Utc::now().naive_utc();
+    Ok(match ip {
+        Some(ip) if throttle::is_known_address(conn, user.tenant_id, user.id, ip, now)? => {
+            format!("account:{}@{ip}", user.id)
+        }
+        _ => format!("account:{}", user.id),
+    })
+}
 
 /// Exchange e-mail and password for an access token.
 ///
-/// Logged as `auth.login`, or `auth.login_failed` (with the e-mail tried) in the tenant of the
-/// account. After 5 failures for one account, or 20 from one IP, within 15 minutes, sign-in answers
-/// 429 with `Retry-After` until the window ends.
+/// Logged as `auth.login`, or `auth.login_failed` (with the e-mail tried) in the tenant of each
+/// account the e-mail names. Every attempt is counted before the password is checked, so parallel
+/// guesses never exceed the limits: 5 attempts per account, then a wait that doubles from 1 minute
+/// up to 1 hour after each further one (a success ends the streak; an address the account signed
+/// in from before has a streak of its own, so strangers cannot lock its owner out); 20 failures
+/// per IP, then a wait doubling from 1 to 15 minutes. Beyond a limit sign-in answers 429 with
+/// `Retry-After`. When the e-mail has accounts in several tenants, the password is checked against
+/// each, and only a caller whose password matched more than one hears of the ambiguity (422).
 #[utoipa::path(operation_id = "login", tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
     (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
-    (status = 422, description = "The e-mail has accounts in several tenants and no tenant was given", body = Problem, content_type = "application/problem+json"),
-    (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json",
+    (status = 422, description = "The password is right for accounts in several tenants and no tenant was given", body = Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json",
         headers(("Retry-After" = String, description = "Seconds until sign-in is allowed again"))),
 ))]
 #[post("/auth/login")]
@@ -135,81 +196,104 @@ pub async fn login(
         ));
     }
     let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies);
-    let account_key = format!("account:{email}");
-    let ip_key = format!("ip:{}", request.ip.as_deref().unwrap_or("unknown"));
+    let ip = request.ip.clone();
 
-    let (keys, lookup) = ((account_key.clone(), ip_key.clone()), email.clone());
-    let candidates = state
+    let lookup = email.clone();
+    let (candidates, guess) = state
         .db(move |conn| {
-            let now = Utc::now().naive_utc();
-            let blocks = [
-                throttle::blocked_until(conn, &keys.0, ACCOUNT_FAILURE_LIMIT, FAILURE_WINDOW, now)?,
-                throttle::blocked_until(conn, &keys.1, IP_FAILURE_LIMIT, FAILURE_WINDOW, now)?,
-            ];
-            if let Some(until) = blocks.into_iter().flatten().max() {
-                return Err(ApiError::TooManyRequests {
-                    retry_after: (until - now).num_seconds().max(1) as u64,
-                });
-            }
-            Ok(users::find_active_by_email(conn, &lookup)?)
+            let candidates: Vec<(User, Tenant)> = users::find_active_by_email(conn, &lookup)?
+                .into_iter()
+                .filter(|(_, t)| tenant.as_deref().is_none_or(|slug| t.slug == slug))
+                .collect();
+            let accounts = if candidates.is_empty() {
+                // An unknown address throttles exactly as a known one, so 429s tell nothing.
+                vec![format!("email:{lookup}")]
+            } else {
+                candidates
+                    .iter()
+                    .map(|(user, _)| account_key(conn, user, ip.as_deref()))
+                    .collect::<Result<_, _>>()?
+            };
+            let guess = Guess { ip: format!("ip:{}", ip.as_deref().unwrap_or("unknown")), accounts };
+            guess.reserve(conn)?;
+            Ok((candidates, guess))
         })
         .await?;
-    let candidates: Vec<_> =
-        candidates.into_iter().filter(|(_, t)| tenant.as_deref().is_none_or(|slug| t.slug == slug)).collect();
-    if candidates.len() > 1 {
+
+    // Check the password against every candidate (or a dummy hash when there is none, so both
+    // cases take as long) before saying anything about them.
+    let hashes: Vec<String> = if candidates.is_empty() {
+        vec![dummy_hash().to_string()]
+    } else {
+        candidates.iter().map(|(u, _)| u.password_hash.clone()).collect()
+    };
+    let verified =
+        web::block(move || hashes.iter().map(|hash| verify_password(&password, hash)).collect::<Vec<_>>())
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+    let matched: Vec<usize> = (0..candidates.len()).filter(|i| verified[*i]).collect();
+
+    if matched.len() > 1 {
+        // Proven, but ambiguous: nobody failed, so every attempt is given back.
+        state
+            .db(move |conn| {
+                throttle::release(conn, &guess.ip)?;
+                for key in &guess.accounts {
+                    throttle::release(conn, key)?;
+                }
+                Ok(())
+            })
+            .await?;
         return Err(ApiError::validation(
-            "this e-mail has accounts in several tenants: add `tenant` (the tenant's slug)",
+            "this e-mail and password open accounts in several tenants: add `tenant` (the tenant's slug)",
             vec![FieldError::new("/tenant", "required: the e-mail has accounts in several tenants")],
         ));
     }
-    // Verify against a dummy hash when there is no such account, so both cases take as long.
-    let hash =
-        candidates.first().map(|(u, _)| u.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_string());
-    let verified = web::block(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let account = candidates.into_iter().next();
-
-    match account {
-        Some((user, tenant)) if verified => {
-            let access_token = state.keys.issue(&user)?;
-            let (logged_user, tenant_id) = (user.clone(), tenant.id);
-            state
-                .db(move |conn| {
-                    throttle::clear(conn, &account_key)?;
-                    let request = request.by(format!("user:{}", logged_user.id));
-                    AuditEvent::new("auth.login", user_actor(&logged_user))
-                        .meta("method", "password")
-                        .record(conn, tenant_id, &request)
-                        .map(|_| ())
-                })
-                .await?;
-            Ok(HttpResponse::Ok().json(LoginResponse {
-                access_token,
-                token_type: "Bearer",
-                expires_in: state.keys.ttl_seconds(),
-                user: UserInfo::new(&user, &tenant),
-            }))
-        }
-        account => {
-            state
-                .db(move |conn| {
-                    let now = Utc::now().naive_utc();
-                    throttle::record_failure(conn, &account_key, FAILURE_WINDOW, now)?;
-                    throttle::record_failure(conn, &ip_key, FAILURE_WINDOW, now)?;
-                    // Only an existing account has a tenant whose trail can hold the attempt.
-                    if let Some((user, tenant)) = account {
-                        AuditEvent::new("auth.login_failed", user_actor(&user))
-                            .meta("email", email)
-                            .meta("reason", "wrong_password")
-                            .record(conn, tenant.id, &request)?;
+    if let [index] = matched[..] {
+        let (user, tenant) = candidates[index].clone();
+        let access_token = state.keys.issue(&user)?;
+        let (logged_user, tenant_id) = (user.clone(), tenant.id);
+        state
+            .db(move |conn| {
+                let now = Utc::now().naive_utc();
+                throttle::release(conn, &guess.ip)?;
+                for (i, key) in guess.accounts.iter().enumerate() {
+                    if i == index {
+                        throttle::succeeded(conn, key)?;
+                    } else {
+                        throttle::release(conn, key)?;
                     }
-                    Ok(())
-                })
-                .await?;
-            Err(ApiError::Unauthorized("wrong e-mail or password".into()))
-        }
+                }
+                if let Some(ip) = &request.ip {
+                    throttle::remember_address(conn, tenant_id, logged_user.id, ip, now)?;
+                }
+                let request = request.by(format!("user:{}", logged_user.id));
+                AuditEvent::new("auth.login", user_actor(&logged_user))
+                    .meta("method", "password")
+                    .record(conn, tenant_id, &request)
+                    .map(|_| ())
+            })
+            .await?;
+        return Ok(HttpResponse::Ok().json(LoginResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: state.keys.ttl_seconds(),
+            user: UserInfo::new(&user, &tenant),
+        }));
     }
+    // A failure: the reserved attempts stay counted; each account's trail holds it.
+    state
+        .db(move |conn| {
+            for (user, tenant) in &candidates {
+                AuditEvent::new("auth.login_failed", user_actor(user))
+                    .meta("email", email.clone())
+                    .meta("reason", "wrong_password")
+                    .record(conn, tenant.id, &request)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Err(ApiError::Unauthorized("wrong e-mail or password".into()))
 }
 
 /// The signed-in user.
@@ -261,10 +345,18 @@ pub struct PasswordChange {
 }
 
 /// Change the signed-in user's password. Logged as `auth.password_changed`.
+///
+/// Every other session of the user ends; this one is re-issued: the answer carries a new access
+/// token to use from now on (the one this request came with stops working). A wrong
+/// `current_password` is logged as `auth.password_change_failed` and throttled as sign-in is:
+/// 5 attempts, then a wait doubling from 1 minute up to 1 hour after each further one (429 with
+/// `Retry-After`).
 #[utoipa::path(operation_id = "changePassword", tag = "auth", security(("bearer" = [])), request_body = PasswordChange, responses(
-    (status = 204, description = "Changed"),
+    (status = 200, description = "Changed; the new access token replaces this session's", body = LoginResponse),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "Current password wrong, or the new one too weak", body = Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many wrong current passwords", body = Problem, content_type = "application/problem+json",
+        headers(("Retry-After" = String, description = "Seconds until the next attempt is allowed"))),
 ))]
 #[post("/auth/password")]
 pub async fn change_password(
@@ -275,11 +367,40 @@ pub async fn change_password(
 ) -> Result<HttpResponse, ApiError> {
     let user = caller.user()?.clone();
     let PasswordChange { current_password, new_password } = body.into_inner();
+    let key = format!("password:{}", user.id);
+    let reserve_key = key.clone();
+    state
+        .db(move |conn| {
+            let now = Utc::now().naive_utc();
+            match throttle::reserve(conn, &reserve_key, &ACCOUNT_POLICY, now)? {
+                throttle::Reserved::Yes => Ok(()),
+                throttle::Reserved::Blocked(until) => {
+                    Err(ApiError::throttled((until - now).num_seconds().max(1) as u64))
+                }
+            }
+        })
+        .await?;
     // Every problem at once: the current password and the new one are checked independently.
     let (hash, current) = (user.password_hash.clone(), current_password.clone());
     let verified = web::block(move || verify_password(&current, &hash))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let tenant_id = caller.tenant.id;
+    if !verified {
+        let (failed_user, failed_request) = (user.clone(), request.clone());
+        state
+            .db(move |conn| {
+                AuditEvent::new("auth.password_change_failed", user_actor(&failed_user))
+                    .meta("reason", "wrong_password")
+                    .record(conn, tenant_id, &failed_request)
+                    .map(|_| ())
+            })
+            .await?;
+    } else {
+        let key = key.clone();
+        state.db(move |conn| Ok(throttle::succeeded(conn, &key)?)).await?;
+    }
     let mut errors = Vec::new();
     if !verified {
         errors.push(FieldError::new("/current_password", "not correct"));
@@ -294,16 +415,18 @@ pub async fn change_password(
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
         .map_err(ApiError::internal)?;
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
-    let tenant_id = caller.tenant.id;
-    state
+    let changed = state
         .db(move |conn| {
             let changes = UserChanges { password_hash: Some(new_hash), ..Default::default() };
-            users::update(conn, tenant_id, user.id, &changes)?;
-            AuditEvent::new("auth.password_changed", user_actor(&user))
-                .record(conn, tenant_id, &request)
-                .map(|_| ())
+            let (_, after) = users::update(conn, tenant_id, user.id, &changes)?;
+            AuditEvent::new("auth.password_changed", user_actor(&user)).record(conn, tenant_id, &request)?;
+            Ok(after)
         })
         .await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(HttpResponse::Ok().json(LoginResponse {
+        access_token: state.keys.issue(&changed)?,
+        token_type: "Bearer",
+        expires_in: state.keys.ttl_seconds(),
+        user: UserInfo::new(&changed, &caller.tenant),
+    }))
 }

@@ -265,7 +265,8 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
 /// Record one event, or a batch of up to 1000 (`{"events": [...]}`) all together or not at all.
 ///
 /// Safe to retry: with the same `Idempotency-Key` header the first response is returned and
-/// nothing is stored twice (the same key with a different body is a 409); an event whose
+/// nothing is stored twice (the same key with a different body is a 409). Keys are the caller's
+/// own: another user or API token using the same key makes an independent request. An event whose
 /// `external_id` is already stored is counted as a duplicate and answered with its first id.
 /// Admins and API tokens with `events:write` may post; an event that names no actor is
 /// recorded with the caller as actor (for a token: type `api`, id `token:<id>`).
@@ -274,7 +275,7 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
     security(("bearer" = [])),
     request_body(content = IngestBody, description = "One event, or `{\"events\": [...]}`"),
     params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = r"^[ -~]*[!-~][ -~]*$",
-        description = "1 to 255 printable ASCII characters; a retry with the same key and body stores nothing new and gets the first response.")),
+        description = "1 to 255 printable ASCII characters; a retry by the same caller with the same key and body stores nothing new and gets the first response.")),
     responses(
         (status = 201, body = IngestResponse, headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored response of an earlier request"))),
         (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),

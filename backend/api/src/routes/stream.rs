@@ -20,11 +20,15 @@ use crate::auth::{Caller, Principal};
 use crate::error::{ApiError, Problem};
 use crate::filters::{parse_filtered, EventFilterParams};
 use crate::routes::events::{filter_context, EventOut};
-use crate::state::AppState;
+use crate::state::{AppState, StreamSlot};
 
 const BATCH: i64 = 100;
 const POLL: Duration = Duration::from_secs(1);
 const HEARTBEAT: Duration = Duration::from_secs(15);
+/// An idle stream checks its caller this often; one sending events, before each event once this
+/// long has passed since the last check (and always after reading new events).
+const IDLE_RECHECK: Duration = Duration::from_secs(5);
+const SEND_RECHECK: Duration = Duration::from_secs(1);
 /// A stream ends after this long (or when the session token expires); clients reconnect with
 /// `Last-Event-ID`.
 const MAX_STREAM: Duration = Duration::from_secs(3600);
@@ -56,6 +60,8 @@ pub struct StreamEvent {
 #[allow(dead_code)]
 pub enum StreamEventType {
     Activity,
+    /// The last event of a stream that no longer holds; `data` is a problem document.
+    Error,
 }
 
 /// `data`: the event as JSON, an `EventOut`.
@@ -92,23 +98,38 @@ fn resume_after(req: &HttpRequest, param: Option<i64>) -> Result<Option<i64>, Ap
 
 struct Tail {
     state: AppState,
+    /// Who opened the stream, as authenticated then; checked again while it runs.
+    caller: Caller,
     viewer: Viewer,
     filter: EventFilter,
     last_seq: i64,
     pending: VecDeque<Event>,
     wake: tokio::sync::watch::Receiver<u64>,
     last_sent: Instant,
+    /// When the caller was last found to still hold.
+    checked: Instant,
     ends: Instant,
     started: bool,
+    finished: bool,
+    /// Counts this stream against the caller's and the tenant's limits until it is dropped.
+    _slot: StreamSlot,
 }
 
 impl Tail {
     async fn next_chunk(&mut self) -> Option<Result<Bytes, ApiError>> {
+        if self.finished {
+            return None;
+        }
         if !self.started {
             self.started = true;
             return Some(Ok(Bytes::from_static(b"retry: 3000\n: connected\n\n")));
         }
         loop {
+            if !self.pending.is_empty() && self.checked.elapsed() >= SEND_RECHECK {
+                if let Err(e) = self.recheck().await {
+                    return Some(Ok(self.end(e)));
+                }
+            }
             if let Some(event) = self.pending.pop_front() {
                 self.last_seq = event.seq;
                 self.last_sent = Instant::now();
@@ -128,12 +149,22 @@ impl Tail {
                 .await
             {
                 Ok(events) if !events.is_empty() => {
+                    // Checked after the read: nothing read is sent unless the caller still held
+                    // once it was read.
+                    if let Err(e) = self.recheck().await {
+                        return Some(Ok(self.end(e)));
+                    }
                     self.pending.extend(events);
                     continue;
                 }
                 Ok(_) => {}
                 // A database hiccup ends the stream; the client reconnects and resumes.
-                Err(e) => return Some(Err(e)),
+                Err(e) => return Some(Ok(self.end(e))),
+            }
+            if self.checked.elapsed() >= IDLE_RECHECK {
+                if let Err(e) = self.recheck().await {
+                    return Some(Ok(self.end(e)));
+                }
             }
             if self.last_sent.elapsed() >= HEARTBEAT {
                 self.last_sent = Instant::now();
@@ -142,11 +173,44 @@ impl Tail {
             let _ = tokio::time::timeout(POLL, self.wake.changed()).await;
         }
     }
+
+    /// Whether the caller still holds as the stream started: the session or token still valid,
+    /// the account active, and the same view of the events (role, actor id, scope).
+    async fn recheck(&mut self) -> Result<(), ApiError> {
+        let caller = self.caller.clone();
+        let now = self.state.db(move |conn| caller.recheck(conn)).await?;
+        let viewer = now.viewer()?;
+        if viewer.role != self.viewer.role || viewer.actor_id != self.viewer.actor_id {
+            return Err(ApiError::Forbidden(
+                "your role or actor id changed since this stream started: connect again".into(),
+            ));
+        }
+        self.checked = Instant::now();
+        Ok(())
+    }
+
+    /// The stream's last message: `event: error` with the problem as `data`.
+    fn end(&mut self, error: ApiError) -> Bytes {
+        self.finished = true;
+        self.pending.clear();
+        if let ApiError::Internal(detail) | ApiError::Unavailable(detail) = &error {
+            log::warn!("live stream ended: {detail}");
+        }
+        let problem = serde_json::to_string(&error.problem()).unwrap_or_default();
+        Bytes::from(format!("event: error\ndata: {problem}\n\n"))
+    }
 }
 
 /// Live tail of new events, as `text/event-stream`: each event is `id: <seq>`, `event: activity`,
 /// `data: <Event JSON>`; a comment line every 15 s keeps the connection alive. Starts with events
 /// stored after the request (or after `Last-Event-ID`).
+///
+/// The caller is checked again while the stream runs (every 5 s, after every read of new events,
+/// and before sending once a second has passed since the last check): when the session is signed
+/// out or expires, the password changes, the account is deactivated, the API token is revoked, or
+/// the caller's role, actor id or scope changes, the stream ends with `event: error` whose `data`
+/// is a problem document (as JSON). A user or API token may hold `MAX_STREAMS_PER_USER` streams
+/// open (default 5), a tenant `MAX_STREAMS_PER_TENANT` (default 100); beyond, 429.
 #[utoipa::path(operation_id = "streamEvents", tag = "events", security(("bearer" = [])),
     params(EventFilterParams, StreamParams,
         ("Last-Event-ID" = Option<i64>, Header, nullable = false, minimum = 0, description = "Resume after this `seq`")),
@@ -154,6 +218,8 @@ impl Tail {
         (status = 200, description = "Server-Sent Events; each event's `data` is an Event as JSON", content_type = "text/event-stream", body = StreamEvent),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many live streams open for this caller or tenant", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait before trying again"))),
     )
 )]
 #[get("/events/stream")]
@@ -171,6 +237,12 @@ pub async fn stream(
         ),
         Principal::Token(_) => MAX_STREAM,
     };
+    let slot = state.streams.open(
+        caller.tenant.id,
+        &caller.submitter(),
+        state.settings.max_streams_per_user,
+        state.settings.max_streams_per_tenant,
+    )?;
     let tail = Tail {
         viewer: caller.viewer()?,
         filter,
@@ -178,9 +250,13 @@ pub async fn stream(
         pending: VecDeque::new(),
         wake: state.watch_events(),
         last_sent: Instant::now(),
+        checked: Instant::now(),
         ends: Instant::now() + lifetime,
         started: false,
+        finished: false,
+        _slot: slot,
         state: state.get_ref().clone(),
+        caller,
     };
     let body =
         futures_util::stream::unfold(

@@ -51,6 +51,8 @@ pub fn settings(url: &str) -> Settings {
         archive_dir: unique_dir("archives"),
         archive_interval_seconds: 0,
         estimate_reuse_seconds: 30,
+        max_streams_per_user: 5,
+        max_streams_per_tenant: 100,
         dev_mode: false,
         trusted_proxies: Vec::new(),
         cors_allowed_origins: Vec::new(),
@@ -112,6 +114,84 @@ impl Ctx {
     ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
         test::init_service(auditlog_api::app::build(self.state.clone())).await
     }
+
+    /// The app behind a real HTTP server on a free local port, with several workers, for tests that
+    /// need real concurrency from client threads. Stops when the handle is dropped.
+    pub async fn serve(&self) -> Served {
+        let state = self.state.clone();
+        let server = actix_web::HttpServer::new(move || auditlog_api::app::build(state.clone()))
+            .workers(4)
+            .bind(("127.0.0.1", 0))
+            .expect("bind a free port");
+        let url = format!("http://{}", server.addrs()[0]);
+        let server = server.run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        // The server starts once this runtime polls it: wait here (not blocking the runtime) until
+        // it answers, so that blocking clients can be used from then on.
+        let ready = format!("{url}/readyz");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while ureq::get(&ready).timeout(std::time::Duration::from_millis(200)).call().is_err() {
+            assert!(std::time::Instant::now() < deadline, "the test server did not start");
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Served { url, handle }
+    }
+}
+
+/// A running server; see [`Ctx::serve`].
+pub struct Served {
+    pub url: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        // Not awaited: the workers stop on their own once told.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// Runs `count` blocking client calls at once on their own threads, released together.
+pub async fn at_once<T: Send + 'static>(
+    count: usize,
+    call: impl Fn(usize) -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    let call = std::sync::Arc::new(call);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(count));
+    let threads: Vec<_> = (0..count)
+        .map(|i| {
+            let (call, barrier) = (call.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                call(i)
+            })
+        })
+        .collect();
+    actix_web::rt::task::spawn_blocking(move || {
+        threads.into_iter().map(|t| t.join().expect("client thread")).collect()
+    })
+    .await
+    .expect("client threads")
+}
+
+/// A blocking JSON call with ureq: the status and the body (JSON, or Null).
+pub fn call(method: &str, url: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+    let mut request = ureq::request(method, url).timeout(std::time::Duration::from_secs(60));
+    if let Some(token) = token {
+        request = request.set("authorization", &format!("Bearer {token}"));
+    }
+    let result = match body {
+        Some(body) => request.send_json(body.clone()),
+        None => request.call(),
+    };
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = response.status();
+    (status, response.into_json().unwrap_or(Value::Null))
 }
 
 /// The token with one character of its signature or secret changed: the third from the end, so

@@ -64,8 +64,8 @@ pub fn store_events(
 }
 
 /// Stores `drafts` all together or not at all, as posted by `submitter`, appending them to the
-/// tenant's tree. A repeated `Idempotency-Key` with the same request returns the first outcome
-/// and `true`; with a different request it is a conflict.
+/// tenant's tree. A repeated `Idempotency-Key` of the same submitter with the same request returns
+/// the first outcome and `true`; with a different request it is a conflict.
 pub fn store_submitted(
     conn: &mut DbConnection,
     tenant_id: i64,
@@ -88,6 +88,8 @@ pub fn store_submitted(
         if let Some(idem) = idempotency {
             let earlier: Option<(String, String)> = idempotency_keys::table
                 .filter(idempotency_keys::tenant_id.eq(tenant_id))
+                // A key is the caller's own: another user or token reusing it is a new request.
+                .filter(idempotency_keys::submitted_by.eq(submitter))
                 .filter(idempotency_keys::idempotency_key.eq(&idem.key))
                 .select((idempotency_keys::request_hash, idempotency_keys::response))
                 .first(conn)
@@ -113,6 +115,7 @@ pub fn store_submitted(
             diesel::insert_into(idempotency_keys::table)
                 .values((
                     idempotency_keys::tenant_id.eq(tenant_id),
+                    idempotency_keys::submitted_by.eq(submitter),
                     idempotency_keys::idempotency_key.eq(&idem.key),
                     idempotency_keys::request_hash.eq(&idem.request_hash),
                     idempotency_keys::response.eq(serde_json::to_string(&outcome).unwrap_or_default()),

@@ -178,6 +178,11 @@ pub fn update(
         if let Some(hash) = &changes.password_hash {
             diesel::update(target).set(users::password_hash.eq(hash)).execute(conn)?;
         }
+        // A new password or a deactivation ends every session issued before, for good: a token
+        // of an earlier epoch never works again, not even after a re-activation.
+        if changes.password_hash.is_some() || (before.active && changes.active == Some(false)) {
+            diesel::update(target).set(users::session_epoch.eq(users::session_epoch + 1)).execute(conn)?;
+        }
         diesel::update(target).set(users::updated_at.eq(now)).execute(conn)?;
         let after = get(conn, tenant_id, id)?;
         Ok((before, after))

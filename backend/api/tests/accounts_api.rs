@@ -285,5 +285,4 @@ both_backends! {
         assert_eq!(trail(&app, &ctx, "token.created").await.len(), 2);
         assert_eq!(trail(&app, &ctx, "token.revoked").await.len(), 1, "revoking twice logs once");
     }
-
 }

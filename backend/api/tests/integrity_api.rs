@@ -499,6 +499,16 @@ both_backends! {
             .set_json(json!({"ids": [own[0], login["ids"][0]], "reason": "cover tracks"}));
         assert_eq!(send(&app, delete).await.problem(422).pointers(), ["/ids"]);
         assert_eq!(get(&app, &admin, &format!("/api/v1/events/{}", login["ids"][0])).await.body["deleted_at"], Value::Null);
+        // Nor is a deletion record: its reason and ids stay.
+        let delete = |ids: Value| TestRequest::delete().uri("/api/v1/events").insert_header(("authorization", format!("Bearer {admin}")))
+            .set_json(json!({"ids": ids, "reason": "data-subject request"}));
+        send(&app, delete(json!([posted["ids"][0]]))).await.expect(200);
+        let record = get(&app, &admin, "/api/v1/events?action=auditlog.deleted").await.ids();
+        assert_eq!(record.len(), 1);
+        assert_eq!(send(&app, delete(json!([record[0]]))).await.problem(422).pointers(), ["/ids"]);
+        let kept = get(&app, &admin, &format!("/api/v1/events/{}", record[0])).await.expect(200).body;
+        assert_eq!(kept["deleted_at"], Value::Null);
+        assert_eq!(kept["metadata"]["reason"], "data-subject request", "{kept}");
     }
 
     async fn deleting_keeps_every_leaf_and_is_bound_to_its_record(ctx: Ctx) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """End to end, as an integrator and an auditor would: against the real server, with nothing but
 the public key and what the server handed out, check a receipt, an inclusion proof, a consistency
-proof and a CSV export offline; then tamper with each and see the check fail.
+proof, a CSV export and its manifest offline (an admin's, and a member's that must say nothing of
+the events the member cannot see); then tamper with each and see the check fail.
 
     end_to_end.py BINARY
 
@@ -56,6 +57,9 @@ def main():
     subprocess.run([binary, "create-user", "--tenant", "acme", "--email", "admin@acme.test", "--name", "Ada",
                     "--password", "correct horse battery", "--role", "admin"], env=env, check=True,
                    stdout=subprocess.DEVNULL)
+    subprocess.run([binary, "create-user", "--tenant", "acme", "--email", "tom@acme.test", "--name", "Tom",
+                    "--password", "correct horse battery", "--role", "member", "--actor-id", "104"], env=env,
+                   check=True, stdout=subprocess.DEVNULL)
     server = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results = []
 
@@ -128,6 +132,40 @@ def main():
         done = subprocess.run([binary, "verify-export", edited, manifest_path, "--public-key", key],
                               env=env, capture_output=True, text=True)
         check("an edited CSV row fails", done.returncode != 0, done.stdout)
+        ok, out = verify("manifest", "--key", key, manifest_path)
+        check("verify.py proves the manifest's events in the signed checkpoint", ok, out)
+
+        # A member's export: a line for each of the member's own events and nothing about the
+        # others' (invoices, by the admin, lie between them).
+        client.call("POST", "/api/v1/events", {"action": "booking.updated", "actor": {"id": "104", "name": "Tom Fischer"},
+                                               "entity": {"type": "booking", "id": "1", "label": "BOK-1"}})
+        member = Client(client.base)
+        member.token = member.call("POST", "/api/v1/auth/login",
+                                   {"email": "tom@acme.test", "password": "correct horse battery"})["access_token"]
+        # Both cover the same events: those of the latest checkpoint (the sign-in came after it).
+        through = client.call("GET", "/api/v1/integrity/checkpoint")["tree_size"]
+        csv = member.call("GET", f"/api/v1/events/export?format=csv&through_seq={through}", raw=True)
+        manifest = member.call("GET", f"/api/v1/events/export?format=manifest&through_seq={through}", raw=True)
+        csv_path, manifest_path = path("member.csv", csv), path("member.manifest.jsonl", manifest)
+        lines = [json.loads(line) for line in manifest.decode().splitlines()]
+        rows = csv.decode().splitlines()[1:]
+        seqs = sorted(int(row.split(",")[1]) for row in rows)
+        listed = [line["seq"] for line in lines[1:] if "seq" in line]
+        check("a member's manifest has a line per exported row and no other seq",
+              listed == seqs and lines[0]["exported"] == len(seqs) == 6 and seqs[-1] > 6 and lines[-1].get("end") is True
+              and not {"first_seq", "last_seq", "prefix", "suffix"} & set(lines[0]), f"{listed} vs {seqs}")
+        done = subprocess.run([binary, "verify-export", csv_path, manifest_path, "--public-key", key],
+                              env=env, capture_output=True, text=True)
+        check("a member's CSV export verifies offline", done.returncode == 0, done.stdout + done.stderr)
+        ok, out = verify("manifest", "--key", key, manifest_path)
+        check("verify.py proves the member's manifest", ok, out)
+        at = next(i for i, line in enumerate(lines) if line.get("gap"))
+        lines[at]["gap"][0] = ("A" if lines[at]["gap"][0][0] != "A" else "B") + lines[at]["gap"][0][1:]
+        forged = path("forged.manifest.jsonl", "".join(json.dumps(line) + "\n" for line in lines))
+        done = subprocess.run([binary, "verify-export", csv_path, forged, "--public-key", key],
+                              env=env, capture_output=True, text=True)
+        ok, _ = verify("manifest", "--key", key, forged)
+        check("an edited proof node of a manifest fails both verifiers", done.returncode != 0 and not ok, done.stdout)
     finally:
         server.terminate()
         server.wait()

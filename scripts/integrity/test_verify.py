@@ -176,6 +176,66 @@ def receipt_doc(signer: Signer, hashes: list[bytes], indexes: list[int]) -> dict
     }
 
 
+def path_ranges(m: int, lo: int, hi: int) -> list[tuple[int, int]]:
+    """The leaf ranges of PATH(m, D[lo:hi]) (2.1.3.1), bottom first."""
+    if hi - lo == 1:
+        return []
+    k = _split(hi - lo)
+    if m < lo + k:
+        return path_ranges(m, lo, lo + k) + [(lo + k, hi)]
+    return path_ranges(m, lo + k, hi) + [(lo, lo + k)]
+
+
+def complete_parts(lo: int, hi: int) -> list[tuple[int, int]]:
+    """[lo, hi) cut as MTH splits it until every part is a complete subtree."""
+    n = hi - lo
+    if n & (n - 1) == 0:
+        return [(lo, hi)]
+    k = _split(n)
+    return complete_parts(lo, lo + k) + complete_parts(lo + k, hi)
+
+
+def multi_proof(indexes: list[int], size: int) -> list[tuple[int, int]]:
+    """A multi-leaf proof's ranges, built from each leaf's PATH (apart from verify.py's
+    recursion): every sibling range holding no proven leaf, cut into complete subtrees."""
+    if not indexes:
+        return complete_parts(0, size) if size else []
+    ranges = set()
+    for m in indexes:
+        for lo, hi in path_ranges(m, 0, size):
+            if not any(lo <= i < hi for i in indexes):
+                ranges.update(complete_parts(lo, hi))
+    return sorted(ranges)
+
+
+MANIFEST_KEY_NAME = "auditlog.local"
+
+
+def manifest_leaf(i: int) -> str:
+    return json.dumps({"seq": i + 1, "action": "booking.updated", "personal": {"actor_id": f"{i:064x}"}})
+
+
+def manifest_text(signer: Signer, size: int, indexes: list[int], hashes: list[bytes] | None = None) -> str:
+    """A format-3 manifest of the leaves `indexes` of a tree of `size`."""
+    data = [manifest_leaf(i) for i in range(size)]
+    hashes = hashes or [verify.leaf_hash(d.encode("utf-8")) for d in data]
+    origin = f"{MANIFEST_KEY_NAME}/acme"
+    header = {"format": "activity-log-manifest/3", "tenant_id": 1, "tenant": "acme", "exported": len(indexes),
+              "generated_at": "2026-01-01T00:00:00Z", "filters": "", "checkpoint": signer.sign(checkpoint_text(origin, hashes))}
+    nodes = multi_proof(indexes, size)
+    lines = [header]
+    previous = -1
+    for i in indexes + [None]:
+        end = size if i is None else i
+        gap = [b64(mth(hashes[lo:hi])) for lo, hi in nodes if previous < lo and hi <= end]
+        if i is None:
+            lines.append({"end": True, "gap": gap})
+        else:
+            lines.append({"seq": i + 1, "hash": hashes[i].hex(), "leaf": data[i], "salt": "00" * 16, "gap": gap})
+            previous = i
+    return "".join(json.dumps(line) + "\n" for line in lines)
+
+
 # --- Merkle algorithms ------------------------------------------------------------
 
 
@@ -634,6 +694,107 @@ class ReceiptTest(unittest.TestCase):
 # --- command line ------------------------------------------------------------------------
 
 
+class ManifestTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.signer = Signer(MANIFEST_KEY_NAME)
+
+    def check(self, text: str, key: verify.VerifierKey | None = None) -> verify.ManifestResult:
+        return verify.check_manifest(text, key or self.signer.key)
+
+    def test_every_subset_of_small_trees(self) -> None:
+        for size in range(0, 10):
+            data = [manifest_leaf(i) for i in range(size)]
+            hashes = [verify.leaf_hash(d.encode("utf-8")) for d in data]
+            for mask in range(1 << size):
+                indexes = [i for i in range(size) if mask >> i & 1]
+                self.assertEqual(verify.multi_proof_ranges(indexes, size), multi_proof(indexes, size))
+                if size == 0:
+                    continue
+                result = self.check(manifest_text(self.signer, size, indexes, hashes))
+                self.assertEqual(result.seqs, [i + 1 for i in indexes])
+                self.assertEqual(result.checkpoint.tree_size, size)
+
+    def test_gaps_depend_on_their_neighbours_alone(self) -> None:
+        size, indexes = 23, [2, 3, 9, 16, 17, 21]
+        nodes = verify.multi_proof_ranges(indexes, size)
+        gaps = []
+        for after, before in zip([None] + indexes, indexes + [None]):
+            gaps.extend(verify.gap_ranges(after, before, size))
+        self.assertEqual(gaps, nodes)
+
+    def tampered(self, change) -> str:
+        lines = [json.loads(line) for line in manifest_text(self.signer, 21, [1, 2, 7, 12, 19]).splitlines()]
+        change(lines)
+        return "".join(json.dumps(line) + "\n" for line in lines)
+
+    def assertRejected(self, change, reason: str) -> None:
+        with self.assertRaises(verify.VerificationError) as caught:
+            self.check(self.tampered(change))
+        self.assertIn(reason, str(caught.exception))
+
+    def test_tampering_fails(self) -> None:
+        self.check(self.tampered(lambda lines: None))
+
+        def flip_node(lines):
+            lines[3]["gap"][0] = flip_b64(lines[3]["gap"][0])
+
+        def move_node(lines):
+            lines[4]["gap"].insert(0, lines[3]["gap"].pop())
+
+        def add_node(lines):
+            lines[4]["gap"].append(lines[4]["gap"][0])
+
+        def drop_node(lines):
+            lines[-1]["gap"].pop()
+
+        def swap_lines(lines):
+            lines[2], lines[3] = lines[3], lines[2]
+
+        def edit_leaf(lines):
+            lines[2]["leaf"] = lines[2]["leaf"].replace("updated", "deleted")
+
+        def edit_leaf_and_hash(lines):
+            lines[2]["leaf"] = lines[2]["leaf"].replace("updated", "deleted")
+            lines[2]["hash"] = verify.leaf_hash(lines[2]["leaf"].encode()).hex()
+
+        def another_seq(lines):
+            lines[2]["seq"] = 4
+
+        def count(lines):
+            lines[0]["exported"] = 4
+
+        self.assertRejected(flip_node, "signed root")
+        self.assertRejected(move_node, "gap")
+        self.assertRejected(add_node, "gap")
+        self.assertRejected(drop_node, "gap")
+        self.assertRejected(swap_lines, "out of order")
+        self.assertRejected(edit_leaf, "does not hash")
+        self.assertRejected(edit_leaf_and_hash, "signed root")
+        self.assertRejected(another_seq, "gap")
+        self.assertRejected(lambda lines: lines.pop(3), "gap")
+        self.assertRejected(lambda lines: lines.pop(), "cut short")
+        self.assertRejected(count, "header says")
+        with self.assertRaises(verify.VerificationError):
+            self.check(self.tampered(lambda lines: None), Signer(MANIFEST_KEY_NAME).key)
+        with self.assertRaises(verify.VerificationError):
+            self.check(self.tampered(lambda lines: lines[0].update(tenant="globex")))
+
+    def test_multi_inclusion_rejections(self) -> None:
+        data = [manifest_leaf(i) for i in range(13)]
+        hashes = [verify.leaf_hash(d.encode("utf-8")) for d in data]
+        root = mth(hashes)
+        indexes = [0, 5, 6, 12]
+        proof = [mth(hashes[lo:hi]) for lo, hi in multi_proof(indexes, 13)]
+        leaves = [(i, hashes[i]) for i in indexes]
+        self.assertTrue(verify.verify_multi_inclusion(13, leaves, proof, root))
+        self.assertFalse(verify.verify_multi_inclusion(13, leaves, proof[:-1], root))
+        self.assertFalse(verify.verify_multi_inclusion(13, leaves, proof + [root], root))
+        self.assertFalse(verify.verify_multi_inclusion(13, leaves[::-1], proof, root))
+        self.assertFalse(verify.verify_multi_inclusion(13, [(1, hashes[0])] + leaves[1:], proof, root))
+        self.assertFalse(verify.verify_multi_inclusion(14, leaves, proof, mth(hashes + [hashes[0]])))
+        self.assertTrue(verify.verify_multi_inclusion(0, [], [], verify.EMPTY_TREE_ROOT))
+
+
 class CommandLineTest(unittest.TestCase):
     def setUp(self) -> None:
         self.signer = Signer()
@@ -702,6 +863,16 @@ class CommandLineTest(unittest.TestCase):
         self.assertIn("leaf_indexes=10,11", out)
         doc["receipt"]["leaf_indexes"] = [12]
         self.assertFailed("receipt", "--key", self.key, self.write("bad.json", doc))
+
+    def test_manifest(self) -> None:
+        signer = Signer(MANIFEST_KEY_NAME)
+        key = self.write("manifest.key", signer.key_text + "\n")
+        text = manifest_text(signer, 12, [3, 4, 10])
+        out = self.assertOk("manifest", "--key", key, self.write("m.jsonl", text))
+        self.assertIn("events=3 origin=auditlog.local/acme tree_size=12", out)
+        lines = text.splitlines()
+        self.assertFailed("manifest", "--key", key, self.write("cut.jsonl", "\n".join(lines[:-1])))
+        self.assertFailed("manifest", "--key", self.key, self.write("m2.jsonl", text))
 
     def test_script_entry_point(self) -> None:
         note = self.write("cp.note", self.signer.sign(checkpoint_text(ORIGIN, self.hashes)))

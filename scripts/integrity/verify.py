@@ -19,6 +19,14 @@ Formats
   ``activity-log.local/acme/archived`` for a retention boundary), tree size in
   decimal, base64 root hash.
 * Merkle trees, inclusion and consistency proofs: RFC 9162 section 2.1.
+* Export manifests (``activity-log-manifest/3``, JSON Lines): a header
+  ``{"format", "tenant", "exported", "checkpoint", ...}``, one line per
+  exported event ``{"seq", "hash", "leaf", "gap", ...}`` and a closing
+  ``{"end": true, "gap"}``. The lines' leaves and the gaps' nodes form a
+  multi-leaf inclusion proof: RFC 9162's recursion over the tree, where every
+  range holding no exported leaf that is a complete subtree is one node of the
+  proof, left to right; each line's ``gap`` holds the nodes between the
+  previous exported leaf and its own, the end line those after the last.
 
 The tree size and root hash are always taken from the signed note text. The
 JSON fields ``origin``, ``tree_size`` and ``root_hash`` beside the note are
@@ -33,6 +41,7 @@ Usage
     verify.py inclusion   --key log.key proof.json
     verify.py consistency --key log.key --old receipt.json consistency.json
     verify.py receipt     --key log.key receipt.json
+    verify.py manifest    --key log.key export.manifest.jsonl
 
 ``--old`` accepts a receipt JSON (from ``POST /api/v1/events``), any JSON
 object with a ``checkpoint`` member, a checkpoint JSON object, or a bare
@@ -47,6 +56,9 @@ Inputs come from:
   ``{"leaf_index", "tree_size", "leaf_hash", "leaf", "proof", "checkpoint"}``
 * ``GET /api/v1/integrity/consistency?first=M&second=N`` -> consistency JSON
   ``{"first", "second", "proof", "checkpoint"}``
+* ``GET /api/v1/events/export?format=manifest&...`` -> export manifest
+  (the ``manifest`` command proves its events in the signed tree; comparing
+  the CSV's rows with the leaves is ``auditlog verify-export``'s part)
 
 On success a single line starting with ``ok`` is printed and the exit status
 is 0. On failure ``FAILED: <reason>`` is printed to stderr and the exit status
@@ -200,6 +212,87 @@ def verify_consistency(
     return fr == first_root and sr == second_root and sn == 0
 
 
+def _split(n: int) -> int:
+    """RFC 9162 2.1.1: the largest power of two smaller than n (n > 1)."""
+    k = 1
+    while k << 1 < n:
+        k <<= 1
+    return k
+
+
+def _is_complete(n: int) -> bool:
+    return n > 0 and n & (n - 1) == 0
+
+
+def multi_proof_ranges(indexes: Sequence[int], tree_size: int) -> list[tuple[int, int]]:
+    """The leaf ranges [start, end) of a multi-leaf inclusion proof, left to right.
+
+    RFC 9162's recursion over [0, tree_size): a range that holds none of the
+    (strictly increasing) ``indexes`` and is a complete subtree is a node of
+    the proof; a range that holds none and is not complete is split further.
+    """
+    out: list[tuple[int, int]] = []
+
+    def walk(lo: int, hi: int, leaves: Sequence[int]) -> None:
+        if not leaves:
+            if _is_complete(hi - lo):
+                out.append((lo, hi))
+                return
+        elif hi - lo == 1:
+            return
+        mid = lo + _split(hi - lo)
+        at = sum(1 for i in leaves if i < mid)
+        walk(lo, mid, leaves[:at])
+        walk(mid, hi, leaves[at:])
+
+    if tree_size > 0:
+        walk(0, tree_size, list(indexes))
+    return out
+
+
+def gap_ranges(after: int | None, before: int | None, tree_size: int) -> list[tuple[int, int]]:
+    """The proof's ranges between two consecutive proven leaves (None: the tree's
+    start or end). They depend on these two leaves and the size alone."""
+    leaves = [i for i in (after, before) if i is not None]
+    return [
+        (start, end)
+        for start, end in multi_proof_ranges(leaves, tree_size)
+        if (after is None or start > after) and (before is None or end <= before)
+    ]
+
+
+def verify_multi_inclusion(
+    tree_size: int,
+    leaves: Sequence[tuple[int, bytes]],
+    proof: Sequence[bytes],
+    root: bytes,
+) -> bool:
+    """Verify a multi-leaf inclusion proof: ``leaves`` are (index, leaf hash),
+    strictly increasing; every proof node must be used, exactly once."""
+    indexes = [i for i, _ in leaves]
+    if any(a >= b for a, b in zip(indexes, indexes[1:])):
+        return False
+    if any(i < 0 or i >= tree_size for i in indexes):
+        return False
+    if tree_size == 0:
+        return not proof and root == EMPTY_TREE_ROOT
+    nodes = iter(proof)
+
+    def fold(lo: int, hi: int, part: Sequence[tuple[int, bytes]]) -> bytes | None:
+        if not part and _is_complete(hi - lo):
+            return next(nodes, None)
+        if hi - lo == 1:
+            return part[0][1]
+        mid = lo + _split(hi - lo)
+        at = sum(1 for i, _ in part if i < mid)
+        left = fold(lo, mid, part[:at])
+        right = fold(mid, hi, part[at:]) if left is not None else None
+        return None if right is None else node_hash(left, right)
+
+    computed = fold(0, tree_size, list(leaves))
+    return computed is not None and next(nodes, None) is None and computed == root
+
+
 # ---------------------------------------------------------------------------
 # Signed notes (c2sp.org/signed-note) and checkpoints (c2sp.org/tlog-checkpoint)
 # ---------------------------------------------------------------------------
@@ -223,6 +316,12 @@ def _b64hash(value: Any, what: str) -> bytes:
     if len(raw) != HASH_SIZE:
         raise VerificationError(f"{what}: expected a {HASH_SIZE}-byte hash, got {len(raw)} bytes")
     return raw
+
+
+def _hexhash(value: Any, what: str) -> bytes:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise VerificationError(f"{what}: expected a hex SHA-256 hash")
+    return bytes.fromhex(value)
 
 
 def _b64(raw: bytes) -> str:
@@ -554,6 +653,83 @@ def check_receipt(doc: Any, key: VerifierKey, origin: str | None = None) -> tupl
     return checkpoint, indexes
 
 
+MANIFEST_FORMAT = "activity-log-manifest/3"
+
+
+@dataclass(frozen=True)
+class ManifestResult:
+    checkpoint: Checkpoint
+    seqs: list[int]
+
+
+def check_manifest(text: str, key: VerifierKey, origin: str | None = None) -> ManifestResult:
+    """Verify an export manifest (format 3): its checkpoint's signature, each
+    line's leaf against its hash, and that the lines' leaves and the gaps'
+    nodes recompute the signed root. The origin must be ``<key name>/<tenant>``
+    (or ``origin`` when given)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise VerificationError("the manifest is empty")
+    try:
+        values = [json.loads(line) for line in lines]
+    except json.JSONDecodeError as err:
+        raise VerificationError(f"manifest: invalid JSON: {err}") from None
+    header, body = values[0], values[1:]
+    if _field(header, "format", "manifest header") != MANIFEST_FORMAT:
+        raise VerificationError(f"unknown manifest format {header.get('format')!r}")
+    tenant = _field(header, "tenant", "manifest header")
+    note = _field(header, "checkpoint", "manifest header")
+    if not isinstance(tenant, str) or not isinstance(note, str):
+        raise VerificationError("manifest header: 'tenant' and 'checkpoint' must be strings")
+    checkpoint = verify_checkpoint(note, key, origin or f"{key.name}/{tenant}")
+    size = checkpoint.tree_size
+    if not body or not isinstance(body[-1], dict) or body[-1].get("end") is not True:
+        raise VerificationError("the manifest has no end line: it was cut short")
+    leaves: list[tuple[int, bytes]] = []
+    proof: list[bytes] = []
+    previous: int | None = None
+    for n, line in enumerate(body):
+        last = n == len(body) - 1
+        where = "end line" if last else f"manifest line {n + 1}"
+        if last:
+            here = None
+        else:
+            seq = _uint(line, "seq", where)
+            if seq < 1 or seq > size:
+                raise VerificationError(f"seq {seq} is not in the checkpoint of {size} events")
+            here = seq - 1
+            if previous is not None and here <= previous:
+                raise VerificationError(f"seq {seq} is out of order or repeated")
+        gap = _hash_list(_field(line, "gap", where), f"{where} gap")
+        if len(gap) != len(gap_ranges(previous, here, size)):
+            raise VerificationError(f"{where}: the gap does not hold the proof's nodes there")
+        proof.extend(gap)
+        if here is None:
+            break
+        digest = _hexhash(_field(line, "hash", where), f"{where} hash")
+        leaf = line.get("leaf")
+        if leaf is not None:
+            if not isinstance(leaf, str) or leaf_hash(leaf.encode("utf-8")) != digest:
+                raise VerificationError(f"seq {here + 1}: the leaf does not hash to its hash")
+            try:
+                leaf_seq = json.loads(leaf).get("seq")
+            except (json.JSONDecodeError, AttributeError):
+                raise VerificationError(f"seq {here + 1}: the leaf is not a JSON object") from None
+            if leaf_seq != here + 1:
+                raise VerificationError(f"seq {here + 1}: the leaf is another event's")
+        elif line.get("deleted") is not True:
+            raise VerificationError(f"seq {here + 1}: an exported event without its leaf")
+        leaves.append((here, digest))
+        previous = here
+    if not verify_multi_inclusion(size, leaves, proof, checkpoint.root_hash):
+        raise VerificationError("the manifest's hashes do not recompute the signed root")
+    if header.get("exported") != len(leaves):
+        raise VerificationError(
+            f"the manifest holds {len(leaves)} events, its header says {header.get('exported')!r}"
+        )
+    return ManifestResult(checkpoint=checkpoint, seqs=[i + 1 for i, _ in leaves])
+
+
 # ---------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------
@@ -603,10 +779,20 @@ def cmd_receipt(args: argparse.Namespace) -> str:
     return f"ok receipt {_describe(checkpoint)} leaf_indexes={','.join(map(str, indexes))}"
 
 
+def cmd_manifest(args: argparse.Namespace) -> str:
+    key = load_verifier_key(args.key)
+    try:
+        text = Path(args.manifest).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise VerificationError(f"{args.manifest}: not valid UTF-8") from None
+    result = check_manifest(text, key, args.origin)
+    return f"ok manifest events={len(result.seqs)} {_describe(result.checkpoint)}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="verify.py",
-        description="Verify Activity Log checkpoints, receipts and Merkle proofs offline.",
+        description="Verify Activity Log checkpoints, receipts, Merkle proofs and export manifests offline.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -630,6 +816,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("proof", help="consistency proof JSON file")
     add("receipt", "verify an ingestion receipt JSON", cmd_receipt).add_argument(
         "receipt", help="receipt JSON file"
+    )
+    add("manifest", "verify an export manifest's events in its signed checkpoint", cmd_manifest).add_argument(
+        "manifest", help="export manifest (JSON Lines) file"
     )
     return parser
 

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::test::{self, TestRequest};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use chrono::{Duration as Days, SecondsFormat, Utc};
 use common::*;
 use serde_json::{json, Value};
@@ -250,61 +252,238 @@ both_backends! {
         seed(&app, &ctx, 60).await;
         let admin = ctx.token(&ctx.admin);
         let key = ctx.state.notary.verifier().clone();
-        let fetch = |token: String, query: &'static str| {
-            let app = &app;
-            async move {
-                let (_, csv_headers, csv) = download(app, &token, &format!("/api/v1/events/export?format=csv&{query}")).await;
-                let through = csv_headers.get("x-through-seq").unwrap().to_str().unwrap().to_string();
-                let (status, headers, manifest) =
-                    download(app, &token, &format!("/api/v1/events/export?format=manifest&through_seq={through}&{query}")).await;
-                assert_eq!(status, 200);
-                assert_eq!(headers.get("content-type").unwrap(), "application/x-ndjson");
-                (String::from_utf8(csv).unwrap(), String::from_utf8(manifest).unwrap())
-            }
-        };
-        // A filtered export: the manifest covers the whole seq range, content only for exported rows.
-        let (csv, manifest) = fetch(admin.clone(), "module=invoice&bom=1").await;
-        let proof = auditlog_api::export_check::verify(&csv, &manifest, &key).expect("a faithful export verifies");
+        let check = |csv: &str, manifest: &str| auditlog_api::export_check::verify(csv, manifest, &key);
+        // A filtered export: a line per exported row, proven against the signed root.
+        let (csv, manifest) = export_pair(&app, &admin, "module=invoice&bom=1").await;
+        let proof = check(&csv, &manifest).expect("a faithful export verifies");
         assert_eq!(proof.rows, 20);
         assert_eq!((proof.first_seq, proof.last_seq), (2, 59));
-        // A member's export: others' events appear only as hashes.
-        let (member_csv, member_manifest) = fetch(ctx.token(&ctx.member), "").await;
-        assert_eq!(auditlog_api::export_check::verify(&member_csv, &member_manifest, &key).unwrap().rows, 20);
+        let parsed = Manifest::parse(&manifest);
+        assert_eq!(parsed.header["format"], "activity-log-manifest/3");
+        assert_eq!(parsed.seqs(), (0..20).map(|i| 2 + 3 * i).collect::<Vec<i64>>());
+        // Nothing exported: the end line's nodes alone recompute the root.
+        let (empty_csv, empty_manifest) = export_pair(&app, &admin, "module=nothing").await;
+        assert_eq!(check(&empty_csv, &empty_manifest).unwrap().rows, 0);
+        assert_eq!(Manifest::parse(&empty_manifest).lines.len(), 1);
+        // A member's export.
+        let (member_csv, member_manifest) = export_pair(&app, &ctx.token(&ctx.member), "").await;
+        assert_eq!(check(&member_csv, &member_manifest).unwrap().rows, 20);
         assert!(!member_manifest.contains("Person 1"), "no content of events the member may not see");
 
-        // Any alteration is caught: an edited cell, a dropped row, a forged manifest line.
+        // Any alteration is caught: an edited cell, a dropped row.
         let edited = csv.replacen("Event number 4,", "Event number 5,", 1);
-        assert!(auditlog_api::export_check::verify(&edited, &manifest, &key).unwrap_err().contains("description"));
+        assert!(check(&edited, &manifest).unwrap_err().contains("description"));
         let mut rows: Vec<&str> = csv.lines().collect();
         rows.remove(3);
-        let dropped = rows.join("\n");
-        assert!(auditlog_api::export_check::verify(&dropped, &manifest, &key).unwrap_err().contains("lacks"));
-        // A leaf edited, a hash of an event not exported changed, or another key: caught.
+        assert!(check(&rows.join("\n"), &manifest).unwrap_err().contains("lacks"));
+        // A leaf edited, a line dropped, two lines swapped, a gap's hash changed, a gap's node moved
+        // to the next gap, the end line cut, or another key.
         let forged = manifest.replacen("\\\"action\\\":\\\"invoice.", "\\\"action\\\":\\\"invoicf.", 1);
         assert_ne!(forged, manifest);
-        assert!(auditlog_api::export_check::verify(&csv, &forged, &key).unwrap_err().contains("does not hash"));
-        let hidden = manifest.lines().find(|l| l.contains("\"seq\"") && !l.contains("\"leaf\"")).unwrap();
-        let hash = serde_json::from_str::<Value>(hidden).unwrap()["hash"].as_str().unwrap().to_string();
-        let flipped = format!("{}{}", if hash.starts_with('0') { '1' } else { '0' }, &hash[1..]);
-        let forged = manifest.replacen(&hash, &flipped, 1);
-        assert!(auditlog_api::export_check::verify(&csv, &forged, &key).unwrap_err().contains("signed root"));
+        assert!(check(&csv, &forged).unwrap_err().contains("does not hash"));
+        let mut lines = parsed.lines.clone();
+        lines.remove(5);
+        assert!(check(&csv, &parsed.with_lines(&lines)).is_err(), "a manifest line dropped");
+        let mut lines = parsed.lines.clone();
+        lines.swap(4, 5);
+        let swapped = check(&csv, &parsed.with_lines(&lines)).unwrap_err();
+        assert!(swapped.contains("gap") || swapped.contains("out of order"), "{swapped}");
+        let (at, node) = parsed.first_gap_node();
+        let flipped = format!("{}{}", if node.starts_with('A') { 'B' } else { 'A' }, &node[1..]);
+        let mut lines = parsed.lines.clone();
+        lines[at]["gap"][0] = json!(flipped);
+        assert!(check(&csv, &parsed.with_lines(&lines)).unwrap_err().contains("signed root"));
+        let mut lines = parsed.lines.clone();
+        let moved = lines[at]["gap"].as_array_mut().unwrap().remove(0);
+        lines[at + 1]["gap"].as_array_mut().unwrap().insert(0, moved);
+        assert!(check(&csv, &parsed.with_lines(&lines)).unwrap_err().contains("gap"));
+        let mut lines = parsed.lines.clone();
+        lines[at]["gap"].as_array_mut().unwrap().push(json!(node));
+        assert!(check(&csv, &parsed.with_lines(&lines)).unwrap_err().contains("gap"));
+        let mut lines = parsed.lines.clone();
+        lines.pop();
+        assert!(check(&csv, &parsed.with_lines(&lines)).unwrap_err().contains("cut short"));
         let other = auditlog_tlog::note::Signer::generate(LOG_NAME).unwrap().verifier();
         assert!(auditlog_api::export_check::verify(&csv, &manifest, &other).unwrap_err().contains("checkpoint"));
 
-        // A deleted entry inside the range keeps the proof valid.
+        // A deleted entry between the exported rows changes nothing they prove.
         let ids = get(&app, &admin, "/api/v1/events?module=booking&per_page=10").await.ids();
         let req = TestRequest::delete().uri("/api/v1/events").insert_header(("authorization", format!("Bearer {admin}"))).set_json(json!({"ids": [ids[4]], "reason": "test"}));
         test::call_service(&app, req.to_request()).await;
-        let (csv, manifest) = fetch(admin.clone(), "module=invoice").await;
-        assert!(manifest.contains("\"deleted\":true"));
-        assert_eq!(auditlog_api::export_check::verify(&csv, &manifest, &key).unwrap().rows, 20);
+        let (csv, manifest) = export_pair(&app, &admin, "module=invoice").await;
+        assert!(!manifest.contains("\"deleted\""), "only exported events have lines");
+        assert_eq!(check(&csv, &manifest).unwrap().rows, 20);
         // An admin's export that holds the deleted entry itself (a blank row) proves too.
-        let (csv, manifest) = fetch(admin.clone(), "module=booking").await;
-        let proof = auditlog_api::export_check::verify(&csv, &manifest, &key).expect("an export with a deleted entry");
+        let (csv, manifest) = export_pair(&app, &admin, "module=booking").await;
+        assert!(manifest.contains("\"deleted\":true"));
+        let proof = check(&csv, &manifest).expect("an export with a deleted entry");
         assert_eq!(proof.rows, 20);
         let filled = csv.replacen(",,,,", ",x,,,", 1);
-        assert!(auditlog_api::export_check::verify(&filled, &manifest, &key).is_err(), "content put into a deleted row");
+        assert!(check(&filled, &manifest).is_err(), "content put into a deleted row");
     }
+
+    async fn manifests_and_proofs_answer_only_for_visible_events(ctx: Ctx) {
+        let app = ctx.app().await;
+        let admin = ctx.token(&ctx.admin);
+        // The member's own events (u1) between others' (s2), admin-private ones (x7, an admin by
+        // role) and, later, a deleted one of the member's.
+        let actors = ["u1", "s2", "x7", "s2", "u1", "x7", "x7", "s2", "s2", "u1", "x7", "u1", "s2", "u1", "x7", "x7", "x7", "u1"];
+        let events: Vec<Value> = actors
+            .iter()
+            .enumerate()
+            .map(|(i, actor)| {
+                let role = if *actor == "x7" { json!("admin") } else { json!(null) };
+                json!({"action": "booking.updated", "actor": {"id": actor, "name": format!("Name of {actor}"), "role": role},
+                       "entity": {"type": "booking", "id": format!("{i}"), "label": format!("Label {i} only")},
+                       "description": format!("Event {i}")})
+            })
+            .collect();
+        let ids = post(&app, &admin, "/api/v1/events", &json!({"events": events})).await.expect(201).ids();
+        let req = TestRequest::delete().uri("/api/v1/events").insert_header(("authorization", format!("Bearer {admin}"))).set_json(json!({"ids": [ids[9]], "reason": "test"}));
+        assert_eq!(test::call_service(&app, req.to_request()).await.status(), 200);
+        post(&app, &admin, "/api/v1/events", &json!({"action": "booking.updated", "actor": {"id": "s2", "name": "Name of s2"}})).await.expect(201);
+        let key = ctx.state.notary.verifier().clone();
+        for (who, user) in [("member", &ctx.member), ("manager", &ctx.manager), ("admin", &ctx.admin)] {
+            let token = ctx.token(user);
+            // Every event and what the role sees, through the list (read before exporting: each
+            // export is an event itself, after the export's end).
+            let all = get(&app, &admin, "/api/v1/events?per_page=100").await.expect(200).body;
+            let hash_of: std::collections::HashMap<i64, String> = all["items"].as_array().unwrap().iter()
+                .map(|e| (e["seq"].as_i64().unwrap(), e["hash"].as_str().unwrap().to_string()))
+                .collect();
+            let listed = get(&app, &token, "/api/v1/events?per_page=100").await.expect(200).body;
+            let mut visible: Vec<i64> = listed["items"].as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+            visible.sort_unstable();
+            let hidden: Vec<i64> = (1..=hash_of.len() as i64).filter(|s| !visible.contains(s)).collect();
+            let (csv, manifest) = export_pair(&app, &token, "").await;
+            let parsed = Manifest::parse(&manifest);
+            let size = parsed.checkpoint_size();
+            if who != "admin" {
+                assert!(hidden.len() >= 8, "{who}: the fixture hides events between the visible ones: {hidden:?}");
+            }
+            // Exactly a line per exported row, the header's count says so, nothing of any other seq.
+            let rows = csv_rows(&csv).1;
+            let mut exported: Vec<i64> = rows.iter().map(|r| r[1].parse().unwrap()).collect();
+            exported.sort_unstable();
+            assert_eq!(exported, visible, "{who}: the CSV holds what the role sees");
+            assert_eq!(parsed.seqs(), visible, "{who}: a line per exported row, no other seq");
+            assert_eq!(parsed.header["exported"], json!(visible.len()), "{who}");
+            let keys: Vec<&str> = parsed.header.as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(keys, ["checkpoint", "exported", "filters", "format", "generated_at", "tenant", "tenant_id"], "{who}");
+            for line in &parsed.lines {
+                let allowed = ["seq", "hash", "leaf", "salt", "legacy", "prev_hash", "deleted", "gap", "end"];
+                assert!(line.as_object().unwrap().keys().all(|k| allowed.contains(&k.as_str())), "{who}: {line}");
+                if let Some(seq) = line["seq"].as_i64() {
+                    assert_eq!(line["hash"].as_str(), hash_of.get(&seq).map(String::as_str), "{who}: its own hash");
+                }
+            }
+            // The gaps hold opaque hashes only, as many as the exported rows' places and the
+            // checkpoint's size call for.
+            let mut previous = None;
+            for line in &parsed.lines {
+                let here = line["seq"].as_i64().map(|s| s as u64 - 1);
+                let gap = line["gap"].as_array().unwrap();
+                assert_eq!(gap.len(), auditlog_tlog::merkle::multi_inclusion_gap(previous, here, size).len(), "{who}");
+                for node in gap {
+                    assert_eq!(BASE64.decode(node.as_str().unwrap()).unwrap().len(), 32, "{who}: {node}");
+                }
+                previous = here;
+            }
+            for seq in &hidden {
+                assert!(!manifest.contains(&hash_of[seq]) || visible.contains(&(seq + 1)), "{who}: the hash of seq {seq} appears outside the leaf that follows it");
+                let label = format!("Label {} only", seq - 1);
+                assert!(!manifest.contains(&label) && !csv.contains(&label), "{who}: content of seq {seq}");
+            }
+            let proof = auditlog_api::export_check::verify(&csv, &manifest, &key).unwrap_or_else(|e| panic!("{who}: {e}"));
+            assert_eq!(proof.rows, visible.len(), "{who}");
+            // Tampering fails for every role: a row edited, a row dropped, two lines swapped.
+            let edited = csv.replacen("Event ", "Evend ", 1);
+            assert!(auditlog_api::export_check::verify(&edited, &manifest, &key).is_err(), "{who}: edited");
+            let mut lines: Vec<&str> = csv.lines().collect();
+            lines.remove(1);
+            assert!(auditlog_api::export_check::verify(&lines.join("\n"), &manifest, &key).is_err(), "{who}: dropped");
+            let mut swapped = parsed.lines.clone();
+            swapped.swap(0, 1);
+            assert!(auditlog_api::export_check::verify(&csv, &parsed.with_lines(&swapped), &key).is_err(), "{who}: swapped");
+        }
+        // A proof, like the event itself, only for whoever may see the event.
+        let member = ctx.token(&ctx.member);
+        let manager = ctx.token(&ctx.manager);
+        for (token, id, status) in [
+            (&member, ids[0], 200), (&member, ids[1], 404), (&member, ids[2], 404), (&member, ids[9], 404),
+            (&manager, ids[1], 200), (&manager, ids[2], 404), (&manager, ids[9], 404),
+            (&admin, ids[2], 200), (&admin, ids[9], 200),
+        ] {
+            let reply = get(&app, token, &format!("/api/v1/events/{id}/proof")).await;
+            assert_eq!(reply.status.as_u16(), status, "proof of {id}: {}", reply.body);
+            if status == 404 {
+                assert!(!reply.body.to_string().contains("seq"), "a 404 says nothing of the event: {}", reply.body);
+            }
+        }
+        // Counts answer for the visible events only: the member's own, the fixture's five left
+        // and the member's two exports.
+        assert_eq!(get(&app, &member, "/api/v1/events?per_page=100").await.ids().len(), 7);
+        let actors = get(&app, &member, "/api/v1/facets/actors").await.expect(200).body;
+        assert_eq!(actors["items"].as_array().unwrap().iter().map(|a| (a["id"].clone(), a["count"].clone())).collect::<Vec<_>>(), [(json!("u1"), json!(7))]);
+        assert_eq!(get(&app, &member, "/api/v1/stats/timeline?range=today&tz=UTC").await.expect(200).body["total"], 7);
+    }
+}
+
+/// A manifest split into its header and its other lines (event lines, then the end line).
+struct Manifest {
+    header: Value,
+    lines: Vec<Value>,
+}
+
+impl Manifest {
+    fn parse(text: &str) -> Self {
+        let mut values = text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap());
+        let header = values.next().unwrap();
+        let lines: Vec<Value> = values.collect();
+        assert_eq!(lines.last().unwrap()["end"], true, "the last line ends the manifest");
+        Manifest { header, lines }
+    }
+
+    fn seqs(&self) -> Vec<i64> {
+        self.lines.iter().filter_map(|l| l["seq"].as_i64()).collect()
+    }
+
+    fn checkpoint_size(&self) -> u64 {
+        self.header["checkpoint"].as_str().unwrap().lines().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// The first event line with a proof node in its gap (not the last event line), and the node.
+    fn first_gap_node(&self) -> (usize, String) {
+        let at = (0..self.lines.len() - 2)
+            .find(|i| !self.lines[*i]["gap"].as_array().unwrap().is_empty())
+            .unwrap();
+        (at, self.lines[at]["gap"][0].as_str().unwrap().to_string())
+    }
+
+    fn with_lines(&self, lines: &[Value]) -> String {
+        std::iter::once(&self.header).chain(lines).map(|l| l.to_string() + "\n").collect()
+    }
+}
+
+/// A CSV export and its manifest for the same filters and `X-Through-Seq`.
+async fn export_pair<S, B>(app: &S, token: &str, query: &str) -> (String, String)
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: MessageBody,
+{
+    let (_, csv_headers, csv) =
+        download(app, token, &format!("/api/v1/events/export?format=csv&{query}")).await;
+    let through = csv_headers.get("x-through-seq").unwrap().to_str().unwrap().to_string();
+    let (status, headers, manifest) =
+        download(app, token, &format!("/api/v1/events/export?format=manifest&through_seq={through}&{query}"))
+            .await;
+    assert_eq!(status, 200);
+    assert_eq!(headers.get("content-type").unwrap(), "application/x-ndjson");
+    (String::from_utf8(csv).unwrap(), String::from_utf8(manifest).unwrap())
 }
 
 /// The next chunk of a streaming body, or `None` after a few seconds without one.

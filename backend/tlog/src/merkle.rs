@@ -68,6 +68,8 @@ pub enum ProofError {
     WrongLength,
     #[error("the proof does not lead to the expected root")]
     RootMismatch,
+    #[error("the leaf indexes are not strictly increasing")]
+    IndexesOutOfOrder,
 }
 
 /// The complete subtrees whose hashes, folded from the right, give the hash of leaves
@@ -299,6 +301,112 @@ pub fn verify_consistency(
     Ok(())
 }
 
+/// The complete subtrees of a multi-leaf inclusion proof: with the leaves `indexes` (strictly
+/// increasing, each below `size`) they recompute the root of the tree of `size` leaves.
+///
+/// Run RFC 9162's recursion over `[0, size)`; every range it meets that holds none of the leaves
+/// and is a complete subtree is a proof node (a right-edge range that is not complete is split
+/// further). The nodes are listed left to right and tile, with the leaves, the whole tree. `None`
+/// when the indexes are out of order or out of range.
+pub fn multi_inclusion_nodes(indexes: &[u64], size: u64) -> Option<Vec<NodeId>> {
+    fn walk(lo: u64, hi: u64, leaves: &[u64], out: &mut Vec<NodeId>) {
+        let n = hi - lo;
+        if leaves.is_empty() {
+            if n.is_power_of_two() {
+                // Ranges of the recursion start at a multiple of their width: an aligned node.
+                let level = n.trailing_zeros();
+                out.push(NodeId::new(level, lo >> level));
+                return;
+            }
+        } else if n == 1 {
+            return;
+        }
+        let mid = lo + split_point(n);
+        let at = leaves.partition_point(|&i| i < mid);
+        walk(lo, mid, &leaves[..at], out);
+        walk(mid, hi, &leaves[at..], out);
+    }
+    if indexes.windows(2).any(|w| w[0] >= w[1]) || indexes.last().is_some_and(|&i| i >= size) {
+        return None;
+    }
+    let mut out = Vec::new();
+    if size > 0 {
+        walk(0, size, indexes, &mut out);
+    }
+    Some(out)
+}
+
+/// The nodes of a multi-leaf inclusion proof that lie between two consecutive proven leaves
+/// `after` and `before` (`None`: the tree's start, or its end). They depend on these two leaves
+/// and the size alone, never on the other proven leaves, so a proof can be written, and checked,
+/// a leaf at a time: the gaps between consecutive leaves, concatenated, are
+/// [`multi_inclusion_nodes`].
+pub fn multi_inclusion_gap(after: Option<u64>, before: Option<u64>, size: u64) -> Vec<NodeId> {
+    let leaves: Vec<u64> = after.into_iter().chain(before).collect();
+    multi_inclusion_nodes(&leaves, size)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|id| after.is_none_or(|a| id.start() > a) && before.is_none_or(|b| id.end() <= b))
+        .collect()
+}
+
+/// A multi-leaf inclusion proof: the hashes of [`multi_inclusion_nodes`], in its order.
+pub fn multi_inclusion_proof<E>(
+    indexes: &[u64],
+    size: u64,
+    fetch: impl FnOnce(&[NodeId]) -> Result<Vec<Hash>, E>,
+) -> Result<Option<Vec<Hash>>, E> {
+    match multi_inclusion_nodes(indexes, size) {
+        Some(ids) if ids.is_empty() => Ok(Some(Vec::new())),
+        Some(ids) => fetch(&ids).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Checks a multi-leaf inclusion proof: `leaves` (index, leaf hash), strictly increasing, and the
+/// proof's nodes recompute `root` of the tree of `size` leaves, each node used exactly once.
+pub fn verify_multi_inclusion(
+    size: u64,
+    leaves: &[(u64, Hash)],
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), ProofError> {
+    fn fold<'a>(
+        lo: u64,
+        hi: u64,
+        leaves: &[(u64, Hash)],
+        proof: &mut impl Iterator<Item = &'a Hash>,
+    ) -> Result<Hash, ProofError> {
+        let n = hi - lo;
+        if leaves.is_empty() && n.is_power_of_two() {
+            return proof.next().copied().ok_or(ProofError::WrongLength);
+        }
+        if n == 1 {
+            return Ok(leaves[0].1);
+        }
+        let mid = lo + split_point(n);
+        let at = leaves.partition_point(|(i, _)| *i < mid);
+        let left = fold(lo, mid, &leaves[..at], proof)?;
+        let right = fold(mid, hi, &leaves[at..], proof)?;
+        Ok(node_hash(&left, &right))
+    }
+    if leaves.windows(2).any(|w| w[0].0 >= w[1].0) {
+        return Err(ProofError::IndexesOutOfOrder);
+    }
+    if let Some(&(index, _)) = leaves.iter().find(|(i, _)| *i >= size) {
+        return Err(ProofError::IndexOutOfRange { index, size });
+    }
+    let mut nodes = proof.iter();
+    let computed = if size == 0 { empty_root() } else { fold(0, size, leaves, &mut nodes)? };
+    if nodes.next().is_some() {
+        return Err(ProofError::WrongLength);
+    }
+    if computed != *root {
+        return Err(ProofError::RootMismatch);
+    }
+    Ok(())
+}
+
 /// The right edge of a growing tree: the complete subtrees of [`decompose`]`(0, size)`. Appending
 /// a leaf completes the subtrees it closes, which is all a writer has to store.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -440,6 +548,14 @@ impl MemoryTree {
             Err(never) => match never {},
         }
     }
+
+    /// `None` when the indexes are out of order or out of range.
+    pub fn multi_inclusion_proof(&self, indexes: &[u64], size: u64) -> Option<Vec<Hash>> {
+        match multi_inclusion_proof(indexes, size, self.fetch()) {
+            Ok(proof) => proof,
+            Err(never) => match never {},
+        }
+    }
 }
 
 #[cfg(test)]
@@ -533,6 +649,68 @@ mod tests {
             }
         }
         assert!(Frontier::new(3, &tree.nodes(&decompose(0, 3))).unwrap().push_node(1, [0; 32]).is_none());
+    }
+
+    /// Every subset of the leaves of small trees: the proof's nodes and the leaves tile the tree
+    /// left to right, the gaps between consecutive leaves make up the proof, and it verifies.
+    #[test]
+    fn multi_inclusion_proofs_of_every_subset() {
+        let (tree, leaves) = tree(11);
+        for size in 0..=11u64 {
+            let root = tree.root(size);
+            for mask in 0u32..(1 << size) {
+                let set: Vec<u64> = (0..size).filter(|i| mask & (1 << i) != 0).collect();
+                let ids = multi_inclusion_nodes(&set, size).unwrap();
+                let mut tiles: Vec<(u64, u64)> = ids.iter().map(|id| (id.start(), id.end())).collect();
+                tiles.extend(set.iter().map(|&i| (i, i + 1)));
+                tiles.sort_unstable();
+                let mut at = 0;
+                for (start, end) in tiles {
+                    assert_eq!(start, at, "size {size} set {set:?}");
+                    at = end;
+                }
+                assert_eq!(at, size);
+                let mut gaps = Vec::new();
+                let mut prev = None;
+                for &i in &set {
+                    gaps.extend(multi_inclusion_gap(prev, Some(i), size));
+                    prev = Some(i);
+                }
+                gaps.extend(multi_inclusion_gap(prev, None, size));
+                assert_eq!(gaps, ids, "size {size} set {set:?}");
+                let proof = tree.multi_inclusion_proof(&set, size).unwrap();
+                let proven: Vec<(u64, Hash)> = set.iter().map(|&i| (i, leaves[i as usize])).collect();
+                verify_multi_inclusion(size, &proven, &proof, &root).unwrap();
+                if !proof.is_empty() {
+                    let mut short = proof.clone();
+                    short.pop();
+                    assert_eq!(
+                        verify_multi_inclusion(size, &proven, &short, &root),
+                        Err(ProofError::WrongLength)
+                    );
+                }
+                let mut long = proof.clone();
+                long.push(root);
+                assert!(verify_multi_inclusion(size, &proven, &long, &root).is_err());
+            }
+        }
+        // A single leaf's proof is its inclusion proof, the right siblings cut into complete subtrees.
+        assert_eq!(
+            multi_inclusion_nodes(&[5], 7).unwrap(),
+            [NodeId::new(2, 0), NodeId::new(0, 4), NodeId::new(0, 6)]
+        );
+        assert_eq!(multi_inclusion_nodes(&[0], 7).unwrap(), decompose(1, 7));
+        assert!(multi_inclusion_nodes(&[3, 3], 7).is_none());
+        assert!(multi_inclusion_nodes(&[4, 2], 7).is_none());
+        assert!(multi_inclusion_nodes(&[7], 7).is_none());
+        let root = tree.root(7);
+        let proven = [(4, leaves[4]), (2, leaves[2])];
+        assert_eq!(verify_multi_inclusion(7, &proven, &[], &root), Err(ProofError::IndexesOutOfOrder));
+        assert!(matches!(
+            verify_multi_inclusion(7, &[(7, leaves[7])], &[], &root),
+            Err(ProofError::IndexOutOfRange { .. })
+        ));
+        verify_multi_inclusion(0, &[], &[], &empty_root()).unwrap();
     }
 
     fn hex(h: &Hash) -> String {

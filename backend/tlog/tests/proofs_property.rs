@@ -223,3 +223,125 @@ proptest! {
         prop_assert_eq!(consistency(m, n, &first_root, &second_root, &long), REJECT);
     }
 }
+
+/// (leaf index, leaf hash) of the chosen leaves, by index.
+fn chosen(hashes: &[Hash], size: usize, picks: &[bool]) -> Vec<(u64, Hash)> {
+    (0..size).filter(|&i| picks[i % picks.len()]).map(|i| (i as u64, hashes[i])).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A multi-leaf inclusion proof of a random subset of a random tree: every node is the RFC 9162
+    /// hash of its range, the proof recomputes the reference root, and any change fails.
+    #[test]
+    fn multi_inclusion_proofs_verify_and_tampering_fails(
+        data in leaf_data(1),
+        size_pick in any::<Index>(),
+        picks in prop::collection::vec(any::<bool>(), 1..64),
+        a in any::<Index>(),
+        b in any::<Index>(),
+        byte in any::<Index>(),
+        bit in 0u8..8,
+    ) {
+        let (tree, hashes) = build(&data);
+        let len = hashes.len();
+        let size = 1 + size_pick.index(len);
+        let n = size as u64;
+        let leaves = chosen(&hashes, size, &picks);
+        let indexes: Vec<u64> = leaves.iter().map(|(i, _)| *i).collect();
+        let root = tree.root(n);
+        prop_assert_eq!(root, rfc9162::mth(&hashes[..size]));
+        let ids = merkle::multi_inclusion_nodes(&indexes, n).unwrap();
+        let proof = tree.multi_inclusion_proof(&indexes, n).unwrap();
+        prop_assert_eq!(ids.len(), proof.len());
+        for (id, hash) in ids.iter().zip(&proof) {
+            prop_assert!(id.end() <= n);
+            prop_assert_eq!(*hash, rfc9162::mth(&hashes[id.start() as usize..id.end() as usize]));
+        }
+        let verify = |size: u64, leaves: &[(u64, Hash)], proof: &[Hash], root: &Hash| {
+            merkle::verify_multi_inclusion(size, leaves, proof, root).is_ok()
+        };
+        prop_assert!(verify(n, &leaves, &proof, &root));
+
+        if !proof.is_empty() {
+            // A node removed, or changed in one bit.
+            let k = a.index(proof.len());
+            let mut removed = proof.clone();
+            removed.remove(k);
+            prop_assert!(!verify(n, &leaves, &removed, &root), "node {} removed", k);
+            let mut flipped = proof.clone();
+            flipped[k] = flip(&flipped[k], byte, bit);
+            prop_assert!(!verify(n, &leaves, &flipped, &root), "node {} flipped", k);
+            // Two different nodes swapped.
+            let j = b.index(proof.len());
+            if proof[j] != proof[k] {
+                let mut swapped = proof.clone();
+                swapped.swap(j, k);
+                prop_assert!(!verify(n, &leaves, &swapped, &root), "nodes {} and {} swapped", j, k);
+            }
+        }
+        // A node added, anywhere.
+        let mut added = proof.clone();
+        added.insert(a.index(proof.len() + 1), hashes[b.index(len)]);
+        prop_assert!(!verify(n, &leaves, &added, &root), "a node added");
+        if !leaves.is_empty() {
+            // A leaf changed, or proven at an index it is not at.
+            let k = a.index(leaves.len());
+            let mut changed = leaves.clone();
+            changed[k].1 = flip(&changed[k].1, byte, bit);
+            prop_assert!(!verify(n, &changed, &proof, &root), "leaf {} changed", k);
+            let free: Vec<u64> = (0..n).filter(|i| !indexes.contains(i)).collect();
+            if !free.is_empty() {
+                let mut moved = leaves.clone();
+                moved[k].0 = free[b.index(free.len())];
+                moved.sort_by_key(|(i, _)| *i);
+                prop_assert!(!verify(n, &moved, &proof, &root), "leaf {} moved to {}", k, moved[k].0);
+            }
+            // One leaf left out of the set.
+            let mut fewer = leaves.clone();
+            fewer.remove(k);
+            prop_assert!(!verify(n, &fewer, &proof, &root), "leaf {} left out", k);
+        }
+        // Another size, with the root of that size (every leaf still inside it). (With this root a
+        // wrong size can fold to it, as for RFC 9162 proofs: size and root come from one tree head.)
+        let least = indexes.last().map_or(1, |i| i + 1);
+        if (len as u64) > least {
+            let mut n2 = least + b.index(len - least as usize) as u64;
+            if n2 >= n {
+                n2 += 1;
+            }
+            if n2 <= len as u64 {
+                prop_assert!(!verify(n2, &leaves, &proof, &tree.root(n2)), "size {}", n2);
+            }
+        }
+    }
+}
+
+/// A single leaf's multi-leaf proof is its RFC 9162 inclusion proof, siblings left to right, the
+/// ones on the right edge cut into complete subtrees: folding them gives the reference path.
+#[test]
+fn a_single_leaf_multi_proof_is_its_inclusion_path() {
+    let data: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 3]).collect();
+    let (tree, hashes) = build(&data);
+    for n in 1..=hashes.len() {
+        for m in 0..n {
+            let ids = merkle::multi_inclusion_nodes(&[m as u64], n as u64).unwrap();
+            let reference = rfc9162::path(m, &hashes[..n]);
+            // Each sibling of the path is one range; group the nodes by sibling range.
+            let ranges = merkle::inclusion_ranges(m as u64, n as u64);
+            let mut covered = 0;
+            for ((start, end), sibling) in ranges.iter().zip(&reference) {
+                let parts: Vec<_> =
+                    ids.iter().filter(|id| id.start() >= *start && id.end() <= *end).collect();
+                covered += parts.len();
+                assert_eq!(rfc9162::mth(&hashes[*start as usize..*end as usize]), *sibling);
+                let hashes_of: Vec<Hash> = tree.nodes(&parts.iter().map(|id| **id).collect::<Vec<_>>());
+                let folded =
+                    hashes_of.iter().rev().copied().reduce(|right, left| rfc9162::node_hash(&left, &right));
+                assert_eq!(folded, Some(*sibling), "leaf {m} of {n}");
+            }
+            assert_eq!(covered, ids.len(), "every node belongs to one sibling: leaf {m} of {n}");
+        }
+    }
+}

@@ -511,6 +511,27 @@ both_backends! {
         assert_eq!(kept["metadata"]["reason"], "data-subject request", "{kept}");
     }
 
+    async fn a_tampered_right_edge_is_never_signed(ctx: Ctx) {
+        let app = ctx.app().await;
+        let admin = ctx.token(&ctx.admin);
+        // Each request's receipt is signed for the tree it grew from the latest checkpoint.
+        for (from, count) in [(0, 10), (10, 10), (20, 5)] {
+            let receipt = ingest(&app, &admin, from, count).await;
+            assert_eq!(receipt["receipt"]["checkpoint"]["tree_size"], (from + count) as i64, "{receipt}");
+        }
+        // The stored right edge of the 25-leaf tree is leaves 0-15, 16-23 and 24: forge 16-23.
+        let owner = ctx.db.owner_pool(1);
+        let t = ctx.acme_id;
+        tamper(&mut owner.get().unwrap(), &format!(
+            "UPDATE merkle_nodes SET hash = (SELECT hash FROM merkle_nodes WHERE tenant_id = {t} AND level = 3 AND idx = 0) WHERE tenant_id = {t} AND level = 3 AND idx = 2"));
+        // The next ingest grows its tree from the forged edge: its root does not extend the
+        // signed one, so nothing is signed.
+        let reply = post(&app, &admin, "/api/v1/events", &json!({"action": "booking.updated", "description": "after the forgery"})).await;
+        assert_ne!(reply.status.as_u16(), 201, "{}", reply.body);
+        let latest = get(&app, &admin, "/api/v1/integrity/checkpoint").await.expect(200).body;
+        assert_eq!(latest["tree_size"], 25, "{latest}");
+    }
+
     async fn deleting_keeps_every_leaf_and_is_bound_to_its_record(ctx: Ctx) {
         let app = ctx.app().await;
         let admin = ctx.token(&ctx.admin);

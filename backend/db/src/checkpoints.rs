@@ -228,6 +228,21 @@ impl Notary {
         root: Option<Hash>,
         kind: CheckpointKind,
     ) -> StoreResult<LoggedCheckpoint> {
+        self.cover_grown(conn, tenant, size, root, None, kind)
+    }
+
+    /// As [`Notary::cover`], for a tree of `size` leaves and `root` known to have been grown from
+    /// the tree `extends` (size, root) by appending leaves: when the latest checkpoint is exactly
+    /// that tree, it is extended by construction and no consistency proof is read.
+    pub fn cover_grown(
+        &self,
+        conn: &mut DbConnection,
+        tenant: &Tenant,
+        size: u64,
+        root: Option<Hash>,
+        extends: Option<(u64, Hash)>,
+        kind: CheckpointKind,
+    ) -> StoreResult<LoggedCheckpoint> {
         let index = self.index(&tenant.slug);
         let mut index = index.lock().unwrap_or_else(|e| e.into_inner());
         let path = self.log_path(&tenant.slug);
@@ -240,11 +255,14 @@ impl Notary {
         if let Some(latest) = latest.as_ref().filter(|l| l.size() >= size) {
             return Ok(latest.clone());
         }
+        // Only a root computed by the grower itself comes with what it was grown from.
+        let grown_from_latest = root.is_some()
+            && latest.as_ref().is_some_and(|l| extends == Some((l.checkpoint.size, l.checkpoint.root)));
         let root = match root {
             Some(root) => root,
             None => tree::root(conn, tenant.id, size)?,
         };
-        if let Some(latest) = &latest {
+        if let Some(latest) = latest.as_ref().filter(|_| !grown_from_latest) {
             let old = &latest.checkpoint;
             let proof = tree::consistency_proof(conn, tenant.id, old.size, size)?;
             verify_consistency(old.size, size, &old.root, &root, &proof).map_err(|e| {

@@ -359,16 +359,26 @@ pub async fn receipt(
     tree: Option<auditlog_db::queries::ingest::TreeHead>,
 ) -> Result<super::Receipt, ApiError> {
     let needed = seqs.iter().copied().max().unwrap_or(0).max(1) as u64;
-    let (notary, tenant_id) = (state.notary.clone(), caller.tenant.id);
+    let (notary, tenant) = (state.notary.clone(), caller.tenant.clone());
     let logged = state
         .db(move |conn| {
-            let tenant = tenants::get(conn, tenant_id)?;
-            // A fresh batch signs its own tree; a replay is covered by any later checkpoint.
-            let (size, root) = match tree {
-                Some(head) => (head.size, Some(head.root)),
-                None => (needed.max(tenant.head_seq as u64), None),
-            };
-            Ok(notary.cover(conn, &tenant, size, root, CheckpointKind::Ingest)?)
+            // A fresh batch signs its own tree, grown from the one it extended; a replay is
+            // covered by any later checkpoint.
+            Ok(match tree {
+                Some(head) => notary.cover_grown(
+                    conn,
+                    &tenant,
+                    head.size,
+                    Some(head.root),
+                    head.extends,
+                    CheckpointKind::Ingest,
+                )?,
+                None => {
+                    let tenant = tenants::get(conn, tenant.id)?;
+                    let size = needed.max(tenant.head_seq as u64);
+                    notary.cover(conn, &tenant, size, None, CheckpointKind::Ingest)?
+                }
+            })
         })
         .await?;
     Ok(super::Receipt {

@@ -47,6 +47,10 @@ pub struct IngestOutcome {
 pub struct TreeHead {
     pub size: u64,
     pub root: auditlog_tlog::Hash,
+    /// The tree this one was grown from by appending leaves (size and root, the root computed
+    /// from the stored right edge that was extended): a checkpoint of exactly that tree is
+    /// extended by this one without a consistency proof.
+    pub extends: Option<(u64, auditlog_tlog::Hash)>,
 }
 
 /// Who posts events: `user:<id>`, `token:<id>`, or the server itself.
@@ -218,6 +222,7 @@ fn insert_new(
     let new_count = count_new(drafts, &known);
     let mut ids = allocate_ids(conn, new_count)?.into_iter();
     let mut frontier = super::tree::frontier(conn, tenant_id, seq as u64)?;
+    let extends = (seq > 0).then(|| (seq as u64, frontier.root()));
     let mut nodes = Vec::new();
 
     let mut slots = Vec::with_capacity(drafts.len());
@@ -270,7 +275,7 @@ fn insert_new(
         diesel::update(tenants::table.find(tenant_id))
             .set((tenants::head_seq.eq(seq), tenants::head_hash.eq(&prev_hash), tenants::tree_size.eq(seq)))
             .execute(conn)?;
-        tree = Some(TreeHead { size: seq as u64, root: frontier.root() });
+        tree = Some(TreeHead { size: seq as u64, root: frontier.root(), extends });
     }
     for (ext, index) in new_external {
         known.insert(ext, new_ids[index]);

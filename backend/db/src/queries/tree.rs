@@ -225,8 +225,11 @@ pub fn build(
                 tenant.chain_base_seq
             )));
         }
-        let boundary = (tenant.chain_base_seq > 0)
-            .then(|| super::ingest::TreeHead { size: frontier.size(), root: frontier.root() });
+        let boundary = (tenant.chain_base_seq > 0).then(|| super::ingest::TreeHead {
+            size: frontier.size(),
+            root: frontier.root(),
+            extends: None,
+        });
         let mut after = tenant.chain_base_seq;
         loop {
             let rows: Vec<(i64, i64, String, i32)> = events::table
@@ -278,7 +281,7 @@ pub fn build(
             .set(tenants::tree_size.eq(tenant.head_seq))
             .execute(conn)?;
         Ok(Some(Built {
-            head: super::ingest::TreeHead { size: frontier.size(), root: frontier.root() },
+            head: super::ingest::TreeHead { size: frontier.size(), root: frontier.root(), extends: None },
             boundary,
         }))
     })

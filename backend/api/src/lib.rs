@@ -7,6 +7,7 @@
 //! - [`ingest`]: validation of posted events
 //! - [`integrity`]: signed checkpoints, receipts, proofs and verification against the log
 //! - [`text`]: rules for text in requests, and the patterns that state them
+//! - [`formula`]: CSV cells kept from running as spreadsheet formulas, and read back
 //! - [`json`]: JSON numbers read as the schemas read them
 //! - [`error`]: the one error type (problem+json)
 
@@ -18,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod export_check;
 pub mod filters;
+pub mod formula;
 pub mod ingest;
 pub mod integrity;
 pub mod json;

@@ -114,17 +114,44 @@ both_backends! {
     async fn csv_cells_cannot_run_as_formulas(ctx: Ctx) {
         let app = ctx.app().await;
         let token = ctx.token(&ctx.admin);
-        let hostile = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "=cmd|' /C calc'!A0"];
-        let events: Vec<Value> = hostile.iter().map(|d| json!({"action": "a.b", "description": d, "actor": {"id": "=1", "name": "@evil"}})).collect();
+        // (stored, exported): formulas behind invisible characters or in full-width forms too.
+        let cells = [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1+1", "'+1+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+            ("\u{FF1D}1+1", "'\u{FF1D}1+1"),
+            ("\u{FF0B}1", "'\u{FF0B}1"),
+            ("\u{FF0D}1", "'\u{FF0D}1"),
+            ("\u{FF20}SUM(A1)", "'\u{FF20}SUM(A1)"),
+            ("\u{202E}=1", "'\u{202E}=1"),
+            ("\u{2066}@x", "'\u{2066}@x"),
+            ("\u{200B} =1", "'\u{200B} =1"),
+            ("\u{FEFF}-1", "'\u{FEFF}-1"),
+            ("\u{061C}+1", "'\u{061C}+1"),
+            ("\u{200E}\u{A0}\u{3000}=1", "'\u{200E}\u{A0}\u{3000}=1"),
+            // An apostrophe of its own before a formula gets one more: one is always the export's.
+            ("'=1", "''=1"),
+            // Safe first visible characters stay as they are.
+            ("\u{202E}txt", "\u{202E}txt"),
+            ("'plain", "'plain"),
+            ("1-2", "1-2"),
+        ];
+        let events: Vec<Value> = cells
+            .iter()
+            .map(|(d, _)| json!({"action": "a.b", "description": d, "actor": {"id": "=1", "name": "\u{200B}@evil"}}))
+            .collect();
         post(&app, &token, "/api/v1/events", &json!({"events": events})).await.expect(201);
         let (_, _, body) = download(&app, &token, "/api/v1/events/export?format=csv&bom=1&sort=occurred_at&order=asc").await;
         assert!(body.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM for Excel");
         let (columns, rows) = csv_rows(std::str::from_utf8(&body).unwrap());
         let at = |name: &str| columns.iter().position(|c| c == name).unwrap();
-        for (row, original) in rows.iter().zip(hostile) {
-            assert_eq!(row[at("description")], format!("'{original}"), "description");
+        assert_eq!(rows.len(), cells.len());
+        for (row, (stored, exported)) in rows.iter().zip(cells) {
+            assert_eq!(row[at("description")], exported, "description {stored:?}");
             assert_eq!(row[at("actor_id")], "'=1");
-            assert_eq!(row[at("actor_name")], "'@evil");
+            assert_eq!(row[at("actor_name")], "'\u{200B}@evil");
         }
     }
 
@@ -304,6 +331,31 @@ both_backends! {
         assert_eq!(proof.rows, 20);
         let filled = csv.replacen(",,,,", ",x,,,", 1);
         assert!(auditlog_api::export_check::verify(&filled, &manifest, &key).is_err(), "content put into a deleted row");
+
+        // Cells neutralised against formulas, in every kind of column, are read back by the
+        // export's own rule: the export proves, and an apostrophe added to a safe cell does not.
+        let formulas = ["\u{FF1D}1+1", "\u{202E}=1", "\u{200B} @x", "'=1", "''+1", "-1"];
+        let events: Vec<Value> = formulas
+            .iter()
+            .map(|f| {
+                json!({
+                    "action": "sheet.exported",
+                    "actor": {"id": f, "name": f, "email": "=x@example.com", "role": f},
+                    "entity": {"type": "sheet", "id": f, "label": f},
+                    "description": f,
+                    "user_agent": f,
+                    "changes": [{"field": "note", "old": f, "new": null}]
+                })
+            })
+            .collect();
+        post(&app, &admin, "/api/v1/events", &json!({"events": events})).await.expect(201);
+        let (csv, manifest) = fetch(admin.clone(), "module=sheet").await;
+        assert!(csv.contains(",'\u{FF1D}1+1,") && csv.contains(",''=1,") && csv.contains(",'''+1,"), "{csv}");
+        let proof = auditlog_api::export_check::verify(&csv, &manifest, &key).expect("neutralised cells verify");
+        assert_eq!(proof.rows, formulas.len());
+        let quoted = csv.replacen(",sheet,", ",'sheet,", 1);
+        assert_ne!(quoted, csv);
+        assert!(auditlog_api::export_check::verify(&quoted, &manifest, &key).unwrap_err().contains("module"));
     }
 }
 

@@ -9,6 +9,7 @@ use actix_web::body::MessageBody;
 use actix_web::test::{self, TestRequest};
 use chrono::{Duration as Days, SecondsFormat, Utc};
 use common::*;
+use diesel::prelude::*;
 use serde_json::{json, Value};
 
 fn ago(days: i64) -> String {
@@ -356,6 +357,31 @@ both_backends! {
         let quoted = csv.replacen(",sheet,", ",'sheet,", 1);
         assert_ne!(quoted, csv);
         assert!(auditlog_api::export_check::verify(&quoted, &manifest, &key).unwrap_err().contains("module"));
+    }
+
+    async fn an_export_survives_any_stored_slug(ctx: Ctx) {
+        let app = ctx.app().await;
+        seed(&app, &ctx, 3).await;
+        let admin = ctx.token(&ctx.admin);
+        // A slug stored before the slug rule, as only SQL can write it now: a quote, a newline,
+        // non-ASCII and path separators.
+        let owner = ctx.db.owner_pool(1);
+        let mut conn = owner.get().unwrap();
+        diesel::update(auditlog_db::schema::tenants::table.find(ctx.acme_id))
+            .set(auditlog_db::schema::tenants::slug.eq("ac\"me\n\u{FC}\\x/y"))
+            .execute(&mut conn)
+            .unwrap();
+        for format in ["csv", "pdf"] {
+            let (status, headers, body) = download(&app, &admin, &format!("/api/v1/events/export?format={format}")).await;
+            assert_eq!(status, 200, "{format}: {}", String::from_utf8_lossy(&body));
+            let disposition = headers.get("content-disposition").unwrap().to_str().unwrap();
+            assert!(disposition.starts_with("attachment; filename=\"activity-log_ac_me___x_y_"), "{disposition}");
+            assert!(disposition.contains("\"; filename*=UTF-8''activity-log_ac%22me_%C3%BC_x_y_"), "{disposition}");
+            assert!(disposition.ends_with(&format!(".{format}")), "{disposition}");
+            assert_eq!(disposition.matches('"').count(), 2, "{disposition}");
+        }
+        let (_, _, body) = download(&app, &admin, "/api/v1/events/export?format=csv").await;
+        assert_eq!(csv_rows(std::str::from_utf8(&body).unwrap()).1.len(), 3 + 2, "the events and both exports");
     }
 }
 

@@ -288,8 +288,8 @@ pub async fn export(
     Ok(response)
 }
 
-fn attachment(name: &str) -> (header::HeaderName, String) {
-    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))
+fn attachment(name: &str) -> (header::HeaderName, header::HeaderValue) {
+    (header::CONTENT_DISPOSITION, crate::download::attachment(name))
 }
 
 /// A response body fed from a blocking job. Two chunks in flight at most: memory stays flat, and a

@@ -120,8 +120,17 @@ def main():
         ok, _ = verify("consistency", "--key", key, "--old", receipt, path("forged-consistency.json", json.dumps(other)))
         check("an edited consistency proof fails", not ok)
 
+        # Cells a spreadsheet would run as formulas (also behind invisible characters, in full-width
+        # forms, or after an apostrophe of their own) are exported with a leading ' and still verify.
+        client.call("POST", "/api/v1/events", {"action": "booking.noted", "actor": {"id": "'=1", "name": "\u200b@x"},
+                                               "entity": {"type": "booking", "id": "f", "label": "\uff1dHYPERLINK(\"x\")"},
+                                               "description": "\u202e=1+1", "user_agent": "\u2066-1"})
+
         # An export and its manifest, checked offline.
         csv = client.call("GET", "/api/v1/events/export?format=csv&module=booking", raw=True)
+        cells = ["''=1", "'\u200b@x", "'\uff1dHYPERLINK(\"\"x\"\")", "'\u202e=1+1", "'\u2066-1"]
+        text = csv.decode()
+        check("formula cells are exported with a leading apostrophe", all(c in text for c in cells), text)
         through = client.call("GET", "/api/v1/integrity/checkpoint")["tree_size"]
         manifest = client.call("GET", f"/api/v1/events/export?format=manifest&module=booking&through_seq={through}", raw=True)
         csv_path, manifest_path = path("export.csv", csv), path("export.manifest.jsonl", manifest)

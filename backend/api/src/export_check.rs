@@ -10,7 +10,7 @@
 //!    range seq by seq without a gap, and the suffix recompute it.
 //! 4. Every CSV row matches the leaf of its seq, field by field: plain fields against the leaf,
 //!    personal data against its salted digest (cells that the export neutralised against formula
-//!    injection are read back without the leading `'`).
+//!    injection are read back without the leading `'`, by the export's own rule: `formula`).
 //! 5. Every exported line of the manifest appears in the CSV exactly once.
 
 use std::collections::HashMap;
@@ -25,6 +25,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+use crate::formula::unneutralise;
 
 /// The CSV's columns of personal data (leaf format 2 holds their digests; `changes` is apart).
 const PERSONAL_COLUMNS: [&str; 8] =
@@ -41,17 +43,17 @@ pub struct ExportProof {
     pub checkpoint: Checkpoint,
 }
 
-fn cell_matches(cell: &str, value: &str) -> bool {
-    cell == value
-        || (cell.strip_prefix('\'') == Some(value) && value.starts_with(['=', '+', '-', '@', '\t', '\r']))
+/// The values a cell may stand for: the value the export's rule wrote it for (the rule of
+/// [`crate::formula`], shared with the export), and the cell as it is, for exports written before
+/// the rule last changed (it then left some cells without an apostrophe, or gave none to a value
+/// that starts with its own apostrophe).
+fn readings(cell: &str) -> impl Iterator<Item = &str> {
+    let value = unneutralise(cell);
+    std::iter::once(value).chain((value != cell).then_some(cell))
 }
 
-/// A cell read back as it was before neutralising.
-fn unneutralised(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
-        _ => cell,
-    }
+fn cell_matches(cell: &str, value: &str) -> bool {
+    readings(cell).any(|reading| reading == value)
 }
 
 fn text(value: &Value) -> String {
@@ -429,21 +431,24 @@ fn check_personal(
     let salt = salt.and_then(|s| hex::decode(s).ok()).ok_or("an exported event has no salt")?;
     let digest_of = |name: &str, json: &str| personal_digest(&salt, name, json.as_bytes());
     for name in PERSONAL_COLUMNS {
-        let value = unneutralised(&cell(name)?).to_string();
+        let cell = cell(name)?;
         let wanted = leaf["personal"][name].as_str().unwrap_or_default();
-        let as_text = serde_json::to_string(&value).unwrap_or_default();
         // An empty cell is an absent value (null) or an empty text.
-        let ok =
-            digest_of(name, &as_text) == wanted || (value.is_empty() && digest_of(name, "null") == wanted);
+        let ok = readings(&cell).any(|value| {
+            digest_of(name, &serde_json::to_string(value).unwrap_or_default()) == wanted
+                || (value.is_empty() && digest_of(name, "null") == wanted)
+        });
         if !ok {
             return Err(altered(name));
         }
     }
-    let changes: Value =
-        serde_json::from_str(unneutralised(&cell("changes")?)).map_err(|_| altered("changes"))?;
-    if digest_of("changes", &canonical_json(&changes))
-        != leaf["personal"]["changes"].as_str().unwrap_or_default()
-    {
+    let cell = cell("changes")?;
+    let wanted = leaf["personal"]["changes"].as_str().unwrap_or_default();
+    let ok = readings(&cell).any(|text| {
+        serde_json::from_str::<Value>(text)
+            .is_ok_and(|changes| digest_of("changes", &canonical_json(&changes)) == wanted)
+    });
+    if !ok {
         return Err(altered("changes"));
     }
     Ok(())

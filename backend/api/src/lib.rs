@@ -7,6 +7,8 @@
 //! - [`ingest`]: validation of posted events
 //! - [`integrity`]: signed checkpoints, receipts, proofs and verification against the log
 //! - [`text`]: rules for text in requests, and the patterns that state them
+//! - [`formula`]: CSV cells kept from running as spreadsheet formulas, and read back
+//! - [`download`]: the `Content-Disposition` of downloads
 //! - [`json`]: JSON numbers read as the schemas read them
 //! - [`error`]: the one error type (problem+json)
 
@@ -15,9 +17,11 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod download;
 pub mod error;
 pub mod export_check;
 pub mod filters;
+pub mod formula;
 pub mod ingest;
 pub mod integrity;
 pub mod json;

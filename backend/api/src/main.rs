@@ -14,6 +14,7 @@ use auditlog_db::models::Role;
 use auditlog_db::queries::{tenants, users};
 use auditlog_db::Backend;
 use auditlog_db::DbPool;
+use auditlog_db::TenantSlug;
 use auditlog_tlog::note::{Signer, Verifier};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -33,9 +34,10 @@ enum Command {
     Migrate,
     /// Create a dashboard user (and the tenant, if it does not exist yet).
     CreateUser {
-        /// Tenant slug, e.g. `acme`.
+        /// Tenant slug, e.g. `acme`: 1 to 63 lowercase letters, digits and hyphens, the first a
+        /// letter or digit.
         #[arg(long)]
-        tenant: String,
+        tenant: TenantSlug,
         #[arg(long)]
         email: String,
         #[arg(long)]
@@ -511,7 +513,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let pool = pool(&Settings::from_env()?)?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             let tenant =
-                tenants::ensure(&mut conn, &tenant, &tenant, &timezone).map_err(|e| e.to_string())?;
+                tenants::ensure(&mut conn, &tenant, tenant.as_str(), &timezone).map_err(|e| e.to_string())?;
             let hash = hash_password(&password)?;
             let email = email.trim().to_lowercase();
             let user = users::create(

@@ -5,6 +5,7 @@ use auditlog_db::connection::DbConnection;
 use auditlog_db::models::{Actor, EntityRef, EventDraft, Role};
 use auditlog_db::queries::ingest::store_events;
 use auditlog_db::queries::{tenants, users};
+use auditlog_db::TenantSlug;
 use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc, Weekday};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -590,7 +591,8 @@ fn timeline(rng: &mut StdRng, count: usize, now: DateTime<Utc>, days: i64) -> Ve
 /// Creates the demo tenant, its users and events. Returns how many events were added.
 pub fn seed_demo(conn: &mut DbConnection) -> Result<usize, String> {
     let err = |e: auditlog_db::StoreError| e.to_string();
-    let tenant = tenants::ensure(conn, DEMO_TENANT, "Acme Field Services", "Europe/London").map_err(err)?;
+    let slug = TenantSlug::parse(DEMO_TENANT).map_err(|e| e.to_string())?;
+    let tenant = tenants::ensure(conn, &slug, "Acme Field Services", "Europe/London").map_err(err)?;
     for (email, password, name, role, actor_id) in DEMO_USERS {
         if users::find_by_email(conn, tenant.id, email).map_err(err)?.is_none() {
             let hash = hash_password(password)?;
@@ -634,7 +636,8 @@ pub fn seed_bench(
     let mut stored = 0;
     auditlog_db::queries::ingest::bulk_load(conn, |conn| {
         for t in 0..tenant_count {
-            let slug = format!("bench-{}", t + 1);
+            let slug = TenantSlug::parse(&format!("bench-{}", t + 1))
+                .map_err(|e| auditlog_db::StoreError::Conflict(e.to_string()))?;
             let tenant = tenants::ensure(conn, &slug, &format!("Benchmark tenant {}", t + 1), "UTC")?;
             let share = events / tenant_count + usize::from(t < events % tenant_count);
             let mut generator = Generator::new();

@@ -286,3 +286,59 @@ both_backends! {
         assert_eq!(trail(&app, &ctx, "token.revoked").await.len(), 1, "revoking twice logs once");
     }
 }
+
+/// `auditlog create-user --tenant SLUG` on `db`: whether it succeeded, what it wrote to stderr,
+/// and the tenants the database then holds.
+fn create_user(db: &TestDatabase, slug: &str) -> (bool, String, Vec<String>) {
+    let done = std::process::Command::new(env!("CARGO_BIN_EXE_auditlog"))
+        .args(["create-user", &format!("--tenant={slug}"), "--email", "ada@example.com", "--name", "Ada"])
+        .args(["--password", "correct horse battery", "--role", "admin"])
+        .envs(db.server_env())
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run auditlog");
+    let mut conn = db.owner_pool(1).get().unwrap();
+    let slugs = auditlog_db::queries::tenants::all(&mut conn).unwrap().into_iter().map(|t| t.slug).collect();
+    (done.status.success(), String::from_utf8_lossy(&done.stderr).into_owned(), slugs)
+}
+
+/// Slugs name folders and files and go into headers: the command creates no tenant whose slug
+/// breaks the rule, and says what the rule is.
+fn create_user_takes_only_valid_slugs(backend: auditlog_db::Backend) {
+    let db = TestDatabase::new(backend);
+    drop(db.migrated_pool(1));
+    for bad in [
+        "../../evil",
+        "..",
+        "a/b",
+        "Acme",
+        "a\"b",
+        "a\nb",
+        "",
+        "-acme",
+        "ac me",
+        "caf\u{E9}",
+        "x".repeat(64).as_str(),
+    ] {
+        let (ok, stderr, slugs) = create_user(&db, bad);
+        assert!(!ok, "{bad:?} was taken");
+        assert!(stderr.contains("^[a-z0-9][a-z0-9-]{0,62}$"), "{bad:?}: {stderr}");
+        assert!(slugs.is_empty(), "{bad:?}: {slugs:?}");
+    }
+    let (ok, stderr, slugs) = create_user(&db, "acme-2");
+    assert!(ok, "{stderr}");
+    assert_eq!(slugs, ["acme-2"]);
+}
+
+mod create_user_refuses_bad_slugs {
+    #[test]
+    fn sqlite() {
+        super::create_user_takes_only_valid_slugs(auditlog_db::Backend::Sqlite)
+    }
+
+    #[test]
+    fn postgres() {
+        super::create_user_takes_only_valid_slugs(auditlog_db::Backend::Postgres)
+    }
+}

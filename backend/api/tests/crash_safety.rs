@@ -86,7 +86,8 @@ fn setup(backend: Backend) -> (TestDatabase, auditlog_db::DbPool, auditlog_db::m
     let db = TestDatabase::new(backend);
     let pool = db.migrated_pool(2);
     let mut conn = pool.get().unwrap();
-    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let tenant =
+        tenants::ensure(&mut conn, &auditlog_db::TenantSlug::parse("acme").unwrap(), "Acme", "UTC").unwrap();
     let hash = hash_password("correct horse battery").unwrap();
     let user = users::NewUser {
         tenant_id: tenant.id,

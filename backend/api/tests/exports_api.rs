@@ -11,6 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use chrono::{Duration as Days, SecondsFormat, Utc};
 use common::*;
+use diesel::prelude::*;
 use serde_json::{json, Value};
 
 fn ago(days: i64) -> String {
@@ -116,17 +117,44 @@ both_backends! {
     async fn csv_cells_cannot_run_as_formulas(ctx: Ctx) {
         let app = ctx.app().await;
         let token = ctx.token(&ctx.admin);
-        let hostile = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "=cmd|' /C calc'!A0"];
-        let events: Vec<Value> = hostile.iter().map(|d| json!({"action": "a.b", "description": d, "actor": {"id": "=1", "name": "@evil"}})).collect();
+        // (stored, exported): formulas behind invisible characters or in full-width forms too.
+        let cells = [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1+1", "'+1+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+            ("\u{FF1D}1+1", "'\u{FF1D}1+1"),
+            ("\u{FF0B}1", "'\u{FF0B}1"),
+            ("\u{FF0D}1", "'\u{FF0D}1"),
+            ("\u{FF20}SUM(A1)", "'\u{FF20}SUM(A1)"),
+            ("\u{202E}=1", "'\u{202E}=1"),
+            ("\u{2066}@x", "'\u{2066}@x"),
+            ("\u{200B} =1", "'\u{200B} =1"),
+            ("\u{FEFF}-1", "'\u{FEFF}-1"),
+            ("\u{061C}+1", "'\u{061C}+1"),
+            ("\u{200E}\u{A0}\u{3000}=1", "'\u{200E}\u{A0}\u{3000}=1"),
+            // An apostrophe of its own before a formula gets one more: one is always the export's.
+            ("'=1", "''=1"),
+            // Safe first visible characters stay as they are.
+            ("\u{202E}txt", "\u{202E}txt"),
+            ("'plain", "'plain"),
+            ("1-2", "1-2"),
+        ];
+        let events: Vec<Value> = cells
+            .iter()
+            .map(|(d, _)| json!({"action": "a.b", "description": d, "actor": {"id": "=1", "name": "\u{200B}@evil"}}))
+            .collect();
         post(&app, &token, "/api/v1/events", &json!({"events": events})).await.expect(201);
         let (_, _, body) = download(&app, &token, "/api/v1/events/export?format=csv&bom=1&sort=occurred_at&order=asc").await;
         assert!(body.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM for Excel");
         let (columns, rows) = csv_rows(std::str::from_utf8(&body).unwrap());
         let at = |name: &str| columns.iter().position(|c| c == name).unwrap();
-        for (row, original) in rows.iter().zip(hostile) {
-            assert_eq!(row[at("description")], format!("'{original}"), "description");
+        assert_eq!(rows.len(), cells.len());
+        for (row, (stored, exported)) in rows.iter().zip(cells) {
+            assert_eq!(row[at("description")], exported, "description {stored:?}");
             assert_eq!(row[at("actor_id")], "'=1");
-            assert_eq!(row[at("actor_name")], "'@evil");
+            assert_eq!(row[at("actor_name")], "'\u{200B}@evil");
         }
     }
 
@@ -320,6 +348,56 @@ both_backends! {
         assert_eq!(proof.rows, 20);
         let filled = csv.replacen(",,,,", ",x,,,", 1);
         assert!(check(&filled, &manifest).is_err(), "content put into a deleted row");
+
+        // Cells neutralised against formulas, in every kind of column, are read back by the
+        // export's own rule: the export proves, and an apostrophe added to a safe cell does not.
+        let formulas = ["\u{FF1D}1+1", "\u{202E}=1", "\u{200B} @x", "'=1", "''+1", "-1"];
+        let events: Vec<Value> = formulas
+            .iter()
+            .map(|f| {
+                json!({
+                    "action": "sheet.exported",
+                    "actor": {"id": f, "name": f, "email": "=x@example.com", "role": f},
+                    "entity": {"type": "sheet", "id": f, "label": f},
+                    "description": f,
+                    "user_agent": f,
+                    "changes": [{"field": "note", "old": f, "new": null}]
+                })
+            })
+            .collect();
+        post(&app, &admin, "/api/v1/events", &json!({"events": events})).await.expect(201);
+        let (csv, manifest) = export_pair(&app, &admin, "module=sheet").await;
+        assert!(csv.contains(",'\u{FF1D}1+1,") && csv.contains(",''=1,") && csv.contains(",'''+1,"), "{csv}");
+        let proof = check(&csv, &manifest).expect("neutralised cells verify");
+        assert_eq!(proof.rows, formulas.len());
+        let quoted = csv.replacen(",sheet,", ",'sheet,", 1);
+        assert_ne!(quoted, csv);
+        assert!(check(&quoted, &manifest).unwrap_err().contains("module"));
+    }
+
+    async fn an_export_survives_any_stored_slug(ctx: Ctx) {
+        let app = ctx.app().await;
+        seed(&app, &ctx, 3).await;
+        let admin = ctx.token(&ctx.admin);
+        // A slug stored before the slug rule, as only SQL can write it now: a quote, a newline,
+        // non-ASCII and path separators.
+        let owner = ctx.db.owner_pool(1);
+        let mut conn = owner.get().unwrap();
+        diesel::update(auditlog_db::schema::tenants::table.find(ctx.acme_id))
+            .set(auditlog_db::schema::tenants::slug.eq("ac\"me\n\u{FC}\\x/y"))
+            .execute(&mut conn)
+            .unwrap();
+        for format in ["csv", "pdf"] {
+            let (status, headers, body) = download(&app, &admin, &format!("/api/v1/events/export?format={format}")).await;
+            assert_eq!(status, 200, "{format}: {}", String::from_utf8_lossy(&body));
+            let disposition = headers.get("content-disposition").unwrap().to_str().unwrap();
+            assert!(disposition.starts_with("attachment; filename=\"activity-log_ac_me___x_y_"), "{disposition}");
+            assert!(disposition.contains("\"; filename*=UTF-8''activity-log_ac%22me_%C3%BC_x_y_"), "{disposition}");
+            assert!(disposition.ends_with(&format!(".{format}")), "{disposition}");
+            assert_eq!(disposition.matches('"').count(), 2, "{disposition}");
+        }
+        let (_, _, body) = download(&app, &admin, "/api/v1/events/export?format=csv").await;
+        assert_eq!(csv_rows(std::str::from_utf8(&body).unwrap()).1.len(), 3 + 2, "the events and both exports");
     }
 
     async fn manifests_and_proofs_answer_only_for_visible_events(ctx: Ctx) {

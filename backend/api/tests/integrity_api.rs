@@ -618,7 +618,7 @@ both_backends! {
         assert_eq!(archives.len(), 1);
         let a = &archives[0];
         assert_eq!((a.first_seq, a.last_seq, a.event_count), (1, 30, 30), "exactly the expired prefix");
-        let path = auditlog_db::archive::tenant_dir(&dir, "acme").join(&a.file_name);
+        let path = auditlog_db::archive::tenant_dir(&dir, &auditlog_db::TenantSlug::parse("acme").unwrap()).join(&a.file_name);
         assert_eq!(checksum(&path).unwrap().0, a.sha256);
         // The file proves itself with the public key: its events recompute the signed boundary.
         let key = ctx.state.notary.verifier().clone();
@@ -732,5 +732,80 @@ both_backends! {
         tamper(&mut conn, &format!("UPDATE events SET description = 'new past' WHERE tenant_id = {t} AND seq = 5"));
         let result = get(&app, &admin, "/api/v1/integrity/verify").await.body;
         assert_eq!((result["ok"].as_bool(), result["first_bad_seq"].as_i64()), (Some(false), Some(5)), "{result}");
+    }
+
+    async fn archive_files_are_read_and_written_inside_the_archive_folder_only(ctx: Ctx) {
+        let app = ctx.app().await;
+        let admin = ctx.token(&ctx.admin);
+        seed(&ctx, 10, 40);
+        seed(&ctx, 2, 0);
+        let settings = &ctx.state.settings;
+        let mut conn = ctx.pool.get().unwrap();
+        auditlog_db::archive::set_retention(&mut conn, ctx.acme_id, Some(30)).unwrap();
+        let archives = auditlog_api::retention::run_for_tenant(&mut conn, &ctx.state.notary, settings, ctx.acme_id, |_| {}).unwrap().unwrap();
+        let a = &archives[0];
+        let uri = format!("/api/v1/archives/{}", a.id);
+        let request = || TestRequest::get().uri(&uri).insert_header(("authorization", format!("Bearer {admin}"))).to_request();
+        let response = test::call_service(&app, request()).await;
+        assert_eq!(response.status(), 200);
+        let name = &a.file_name;
+        assert_eq!(response.headers().get("content-disposition").unwrap(), format!("attachment; filename=\"{name}\"; filename*=UTF-8''{name}").as_str());
+
+        // A file outside the folder, and archive rows edited to name it: by a relative path, an
+        // absolute one, and a link inside the folder that leads out.
+        let dir = settings.archive_dir.clone();
+        let outside = dir.with_extension("secret");
+        std::fs::write(&outside, "not an archive").unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join("acme").join("link.jsonl.gz")).unwrap();
+        let owner = ctx.db.owner_pool(1);
+        let mut owner_conn = owner.get().unwrap();
+        let set_name = |conn: &mut DbConnection, name: &str| {
+            diesel::update(auditlog_db::schema::archives::table.find(a.id))
+                .set(auditlog_db::schema::archives::file_name.eq(name))
+                .execute(conn)
+                .unwrap();
+        };
+        let relative = format!("../../{}", outside.file_name().unwrap().to_str().unwrap());
+        for hostile in [relative.as_str(), outside.to_str().unwrap(), "link.jsonl.gz", "..", "."] {
+            set_name(&mut owner_conn, hostile);
+            let reply = send(&app, TestRequest::get().uri(&uri).insert_header(("authorization", format!("Bearer {admin}")))).await.problem(409);
+            let body = reply.body.to_string();
+            assert!(!body.contains("not an archive") && !body.contains("secret") && !body.contains("/tmp"), "{hostile}: {body}");
+            let verified = get(&app, &admin, "/api/v1/integrity/verify").await.body;
+            assert_eq!(verified["ok"], false, "{hostile}");
+            assert!(verified["reason"].as_str().unwrap().contains("outside the archive folder"), "{hostile}: {verified}");
+        }
+        set_name(&mut owner_conn, name);
+        assert_eq!(test::call_service(&app, request()).await.status(), 200);
+        assert_eq!(get(&app, &admin, "/api/v1/integrity/verify").await.body["ok"], true);
+
+        // Writing: a tenant folder that is a link out of ARCHIVE_DIR is refused, nothing is written.
+        let globex = ctx.other_admin.tenant_id;
+        let drafts: Vec<EventDraft> = (0..5).map(draft).collect();
+        store_events(&mut conn, globex, None, &drafts, Utc::now().naive_utc() - TimeDelta::days(40)).unwrap();
+        store_events(&mut conn, globex, None, &drafts[..1], Utc::now().naive_utc()).unwrap();
+        auditlog_db::archive::set_retention(&mut conn, globex, Some(30)).unwrap();
+        let elsewhere = dir.with_extension("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.join("globex")).unwrap();
+        assert!(auditlog_api::retention::run_for_tenant(&mut conn, &ctx.state.notary, settings, globex, |_| {}).is_err());
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0, "nothing written through the link");
+        std::fs::remove_file(dir.join("globex")).unwrap();
+
+        // A slug stored before the rule that would lead out of the folder: that tenant is not
+        // archived (the scheduled run goes on with the others), and nothing is written.
+        let escaped = format!("../{}-escaped", dir.file_name().unwrap().to_str().unwrap());
+        diesel::update(tenants::table.find(globex)).set(tenants::slug.eq(&escaped)).execute(&mut owner_conn).unwrap();
+        let refused = auditlog_api::retention::run_for_tenant(&mut conn, &ctx.state.notary, settings, globex, |_| {}).unwrap_err();
+        assert!(refused.to_string().contains("^[a-z0-9][a-z0-9-]{0,62}$"), "{refused}");
+        assert!(auditlog_api::retention::run_all(&mut conn, &ctx.state.notary, settings).unwrap().is_empty());
+        let escaped_path = dir.join(&escaped);
+        assert!(!escaped_path.exists(), "{} was written", escaped_path.display());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "only acme's folder");
+        for path in [outside, elsewhere.clone()] {
+            let _ = std::fs::remove_file(&path);
+        }
+        let _ = std::fs::remove_dir_all(&elsewhere);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -347,7 +347,13 @@ fn setup(backend: auditlog_db::Backend) -> (TestDatabase, auditlog_db::DbPool, i
     let db = TestDatabase::new(backend);
     let pool = db.migrated_pool(2);
     let mut conn = pool.get().unwrap();
-    let tenant = auditlog_db::queries::tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let tenant = auditlog_db::queries::tenants::ensure(
+        &mut conn,
+        &auditlog_db::TenantSlug::parse("acme").unwrap(),
+        "Acme",
+        "UTC",
+    )
+    .unwrap();
     let hash = auditlog_api::auth::hash_password("correct horse battery").unwrap();
     let admin = auditlog_db::queries::users::create(
         &mut conn,

@@ -40,6 +40,7 @@ use crate::models::{Archive, EventRow};
 use crate::queries::deletion::{close_guard, open_guard};
 use crate::queries::{tenants, tree};
 use crate::schema::{archives, event_related, events, tenants as tenants_table};
+use crate::slug::TenantSlug;
 
 pub const FORMAT: &str = "activity-log-archive/2";
 /// Files written before the tree existed.
@@ -69,9 +70,93 @@ fn io(e: std::io::Error) -> StoreError {
     StoreError::Corrupt(format!("archive file: {e}"))
 }
 
-/// The folder of a tenant's archives.
-pub fn tenant_dir(root: &Path, slug: &str) -> PathBuf {
-    root.join(slug)
+/// The folder of a tenant's archives: `root/<slug>`, from a slug that follows the rule.
+pub fn tenant_dir(root: &Path, slug: &TenantSlug) -> PathBuf {
+    root.join(slug.as_str())
+}
+
+/// Why a recorded archive file is not read.
+#[derive(Debug)]
+pub enum ArchivePathError {
+    /// The recorded name, the tenant's slug or a link on the way leads out of the tenant's
+    /// archive folder. The text says how, for the log only: it names paths.
+    Outside(String),
+    /// The file or a folder on the way cannot be resolved (usually: it is missing).
+    Unreadable(std::io::Error),
+}
+
+impl std::fmt::Display for ArchivePathError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ArchivePathError::Outside(how) => write!(f, "archive file outside the archive folder: {how}"),
+            ArchivePathError::Unreadable(e) => write!(f, "archive file unreadable: {e}"),
+        }
+    }
+}
+
+impl From<ArchivePathError> for StoreError {
+    fn from(error: ArchivePathError) -> Self {
+        StoreError::Corrupt(error.to_string())
+    }
+}
+
+/// One ordinary path component: not empty, no separator, not `.` or `..`, no NUL.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
+/// The file an archive row names, `root/<slug>/<file_name>` with every link resolved, provided it
+/// is a file inside the tenant's folder and that folder inside `root` (both resolved too). The
+/// slug may predate the rule of [`crate::slug`]: a stored one is taken as it is when it is a plain
+/// name. A row that leads elsewhere is refused and logged at `error`: the database was edited by
+/// hand or by an attacker, and serving or trusting the file could expose any file of the host.
+pub fn recorded_path(root: &Path, slug: &str, file_name: &str) -> Result<PathBuf, ArchivePathError> {
+    let outside = |how: String| {
+        log::error!("refusing archive file {file_name:?} of tenant {slug:?}: {how}");
+        Err(ArchivePathError::Outside(how))
+    };
+    if !is_plain_name(slug) || !is_plain_name(file_name) {
+        return outside("the slug or the file name is not a plain file name".into());
+    }
+    let root = fs::canonicalize(root).map_err(ArchivePathError::Unreadable)?;
+    let dir = fs::canonicalize(root.join(slug)).map_err(ArchivePathError::Unreadable)?;
+    let path = fs::canonicalize(dir.join(file_name)).map_err(ArchivePathError::Unreadable)?;
+    if dir == root || !dir.starts_with(&root) {
+        return outside(format!(
+            "the tenant's folder resolves to {}, outside {}",
+            dir.display(),
+            root.display()
+        ));
+    }
+    if !path.starts_with(&dir) {
+        return outside(format!("the file resolves to {}, outside {}", path.display(), dir.display()));
+    }
+    if !path.is_file() {
+        return outside(format!("{} is not a file", path.display()));
+    }
+    Ok(path)
+}
+
+/// The folder new archives of `slug` go to, created if missing and resolved through links; refused
+/// unless it is inside the resolved `root`.
+fn writable_dir(root: &Path, slug: &TenantSlug) -> StoreResult<PathBuf> {
+    fs::create_dir_all(root).map_err(io)?;
+    let root = fs::canonicalize(root).map_err(io)?;
+    let dir = tenant_dir(&root, slug);
+    fs::create_dir_all(&dir).map_err(io)?;
+    let resolved = fs::canonicalize(&dir).map_err(io)?;
+    if resolved == root || !resolved.starts_with(&root) {
+        log::error!(
+            "refusing to archive tenant {slug}: its folder {} resolves to {}, outside {}",
+            dir.display(),
+            resolved.display(),
+            root.display()
+        );
+        return Err(StoreError::Corrupt(format!(
+            "the archive folder of tenant {slug} leads out of ARCHIVE_DIR"
+        )));
+    }
+    Ok(resolved)
 }
 
 /// Archives, one file per call, until nothing older than `cutoff` is left; at most
@@ -108,6 +193,10 @@ pub fn archive_next(
     // The log gets a checkpoint of everything stored first, after checking that the stored tree
     // extends the log: the boundary below is then checked against it.
     let tenant = tenants::get(conn, tenant_id)?;
+    // A slug stored before the rule existed could name a folder anywhere: such a tenant is not
+    // archived until it is renamed.
+    let slug = TenantSlug::parse(&tenant.slug)
+        .map_err(|e| StoreError::Conflict(format!("tenant {} cannot be archived: {e}", tenant.id)))?;
     if tenant.head_seq > 0 {
         notary.cover(conn, &tenant, tenant.head_seq as u64, None, CheckpointKind::Periodic)?;
     }
@@ -129,9 +218,9 @@ pub fn archive_next(
             return Ok(None);
         }
         let first_seq = base + 1;
-        let dir = tenant_dir(root, &tenant.slug);
-        fs::create_dir_all(&dir).map_err(io)?;
-        let file_name = format!("{}_{first_seq:012}-{last_seq:012}.jsonl.gz", tenant.slug);
+        let dir = writable_dir(root, &slug)?;
+        // Built from the checked slug and numbers only: always a plain name.
+        let file_name = format!("{slug}_{first_seq:012}-{last_seq:012}.jsonl.gz");
         let path = dir.join(&file_name);
         let boundary = sign_boundary(conn, notary, &tenant, first_seq, last_seq)?;
         let (count, last_hash, first_at, last_at) = write_file(
@@ -321,7 +410,12 @@ fn write_file(
         checkpoint: Some(boundary.note.clone()),
     };
     let temp = path.with_extension("gz.partial");
-    let file = File::create(&temp).map_err(io)?;
+    // A fresh file, never through a link left in its place (`create_new` does not follow one).
+    match fs::remove_file(&temp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+        _ => {}
+    }
+    let file = fs::OpenOptions::new().write(true).create_new(true).open(&temp).map_err(io)?;
     let mut out = GzEncoder::new(BufWriter::new(file), Compression::default());
     serde_json::to_writer(&mut out, &header).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     out.write_all(b"\n").map_err(io)?;
@@ -405,7 +499,7 @@ pub fn read_leaves(
             .filter(archives::last_seq.ge(seq))
             .select(archives::file_name)
             .first(conn)?;
-        let rows = read_rows(&tenant_dir(root, &tenant.slug).join(&name))?;
+        let rows = read_rows(&recorded_path(root, &tenant.slug, &name)?)?;
         let row = rows
             .iter()
             .find(|r| r.seq == seq)

@@ -477,8 +477,17 @@ fn check_archives(
             return Ok(fail(next, format!("no archive holds the events from seq {next}")));
         }
         if let Some(dir) = dir {
-            let path = crate::archive::tenant_dir(dir, &tenant.slug).join(&name);
-            if std::fs::metadata(&path).map(|m| m.len() as i64).ok() != Some(size) {
+            let path = match crate::archive::recorded_path(dir, &tenant.slug, &name) {
+                Ok(path) => Some(path),
+                Err(crate::archive::ArchivePathError::Outside(_)) => {
+                    return Ok(fail(
+                        first,
+                        format!("the archive of seq {first}–{last} is recorded outside the archive folder"),
+                    ));
+                }
+                Err(crate::archive::ArchivePathError::Unreadable(_)) => None,
+            };
+            if path.and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len() as i64) != Some(size) {
                 return Ok(fail(first, format!("the archive file {name} is missing or changed size")));
             }
         }

@@ -7,6 +7,7 @@
 //! - [`chain`]: the tamper-evidence hash chain; [`integrity`] verifies it
 //! - [`budget`]: queries that give up when they take too long
 //! - [`archive`]: retention, moving expired events into compressed archive files
+//! - [`slug`]: the rule every new tenant's slug follows
 //! - [`partitions`]: PostgreSQL's monthly partitions of `events`
 
 pub mod archive;
@@ -23,8 +24,10 @@ pub mod parallel;
 pub mod partitions;
 pub mod queries;
 pub mod schema;
+pub mod slug;
 pub mod testing;
 pub mod visibility;
 
 pub use connection::{Backend, DatabaseUrl, DbConnection, DbPool};
 pub use error::{StoreError, StoreResult};
+pub use slug::TenantSlug;

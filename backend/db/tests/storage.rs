@@ -189,8 +189,20 @@ fn concurrent_writers_keep_the_chain_intact(backend: Backend) {
     const PER_BATCH: usize = 25;
     let db = TestDatabase::new(backend);
     let pool = db.migrated_pool(WRITERS as u32);
-    let tenant = tenants::ensure(&mut pool.get().unwrap(), "acme", "Acme", "UTC").unwrap();
-    let other = tenants::ensure(&mut pool.get().unwrap(), "other", "Other", "UTC").unwrap();
+    let tenant = tenants::ensure(
+        &mut pool.get().unwrap(),
+        &auditlog_db::TenantSlug::parse("acme").unwrap(),
+        "Acme",
+        "UTC",
+    )
+    .unwrap();
+    let other = tenants::ensure(
+        &mut pool.get().unwrap(),
+        &auditlog_db::TenantSlug::parse("other").unwrap(),
+        "Other",
+        "UTC",
+    )
+    .unwrap();
     std::thread::scope(|scope| {
         for writer in 0..WRITERS {
             let pool = pool.clone();
@@ -255,7 +267,10 @@ fn acme_with_300_events(backend: Backend) -> Acme300 {
     let db = TestDatabase::new(backend);
     let pool = db.migrated_pool(1);
     let mut conn = pool.get().unwrap();
-    let tenant_id = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap().id;
+    let tenant_id =
+        tenants::ensure(&mut conn, &auditlog_db::TenantSlug::parse("acme").unwrap(), "Acme", "UTC")
+            .unwrap()
+            .id;
     let drafts: Vec<EventDraft> = (0..300)
         .map(|i| {
             let mut d = draft(i, i % 3);
@@ -322,8 +337,13 @@ fn kept_counts_follow_every_write(backend: Backend) {
     let db = TestDatabase::new(backend);
     let pool = db.migrated_pool(1);
     let mut conn = pool.get().unwrap();
-    let acme = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap().id;
-    let globex = tenants::ensure(&mut conn, "globex", "Globex", "UTC").unwrap().id;
+    let acme = tenants::ensure(&mut conn, &auditlog_db::TenantSlug::parse("acme").unwrap(), "Acme", "UTC")
+        .unwrap()
+        .id;
+    let globex =
+        tenants::ensure(&mut conn, &auditlog_db::TenantSlug::parse("globex").unwrap(), "Globex", "UTC")
+            .unwrap()
+            .id;
     let drafts = |n: usize| -> Vec<EventDraft> {
         (0..n)
             .map(|i| {
@@ -445,7 +465,10 @@ fn date_ranges_add_up_from_slots(backend: Backend) {
     let db = TestDatabase::new(backend);
     let pool = db.migrated_pool(1);
     let mut conn = pool.get().unwrap();
-    let tenant_id = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap().id;
+    let tenant_id =
+        tenants::ensure(&mut conn, &auditlog_db::TenantSlug::parse("acme").unwrap(), "Acme", "UTC")
+            .unwrap()
+            .id;
     // 400 events 3 min 7 s apart, back from the start of the current slot: several per slot,
     // some exactly on a slot's start; every fifth by an admin, ten deleted.
     let now = Utc::now().naive_utc();
@@ -606,7 +629,8 @@ fn budgets_stop_slow_queries(backend: Backend) {
     let db = TestDatabase::new(backend);
     let pool = db.migrated_pool(1);
     let mut conn = pool.get().unwrap();
-    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let tenant =
+        tenants::ensure(&mut conn, &auditlog_db::TenantSlug::parse("acme").unwrap(), "Acme", "UTC").unwrap();
     let drafts: Vec<EventDraft> = (0..200).map(|i| draft(i, 0)).collect();
     store_events(&mut conn, tenant.id, None, &drafts, Utc::now().naive_utc()).unwrap();
     // Slow: on SQLite any query that examines rows once its time is up (a full scan for a
@@ -654,7 +678,8 @@ fn keyword_lists_keep_every_sort_order(backend: Backend) {
     let db = TestDatabase::new(backend);
     let pool = db.migrated_pool(1);
     let mut conn = pool.get().unwrap();
-    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let tenant =
+        tenants::ensure(&mut conn, &auditlog_db::TenantSlug::parse("acme").unwrap(), "Acme", "UTC").unwrap();
     let drafts: Vec<EventDraft> = (0..40)
         .map(|i| {
             let mut d = draft(i, i % 4);
@@ -705,7 +730,8 @@ fn estimated_totals_follow_a_date_filter(backend: Backend) {
     let db = TestDatabase::new(backend);
     let pool = db.migrated_pool(1);
     let mut conn = pool.get().unwrap();
-    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let tenant =
+        tenants::ensure(&mut conn, &auditlog_db::TenantSlug::parse("acme").unwrap(), "Acme", "UTC").unwrap();
     // 40 days of 600 events, oldest first, as a host application sends them (whole seconds: the
     // stored times keep microseconds, a bound with nanoseconds would miss the first one).
     let start = Utc::now().naive_utc().with_nanosecond(0).unwrap() - chrono::Duration::days(40);
@@ -753,7 +779,8 @@ fn keyword_search_matches_substrings_and_forgets_tombstones(backend: Backend) {
     let db = TestDatabase::new(backend);
     let pool = db.migrated_pool(1);
     let mut conn = pool.get().unwrap();
-    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let tenant =
+        tenants::ensure(&mut conn, &auditlog_db::TenantSlug::parse("acme").unwrap(), "Acme", "UTC").unwrap();
     let mut drafts: Vec<EventDraft> = (0..30).map(|i| draft(i, i % 3)).collect();
     for (i, text) in ["Quote \"this\" please", "Café Ünïcode", "100% done", "it's o'clock"].iter().enumerate()
     {
@@ -806,7 +833,8 @@ fn postgres_bulk_load_rebuilds_every_index() {
     // Bulk loads and partition upkeep are the schema owner's work.
     let pool = db.owner_pool(1);
     let mut conn = pool.get().unwrap();
-    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let tenant =
+        tenants::ensure(&mut conn, &auditlog_db::TenantSlug::parse("acme").unwrap(), "Acme", "UTC").unwrap();
     let before = indexes(&mut conn);
     assert!(before.iter().any(|i| i.definition.contains("gin_trgm_ops")), "{before:?}");
 
@@ -825,7 +853,8 @@ fn postgres_bulk_load_rebuilds_every_index() {
     // Bulk loads and partition upkeep are the schema owner's work.
     let pool = db.owner_pool(1);
     let mut conn = pool.get().unwrap();
-    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let tenant =
+        tenants::ensure(&mut conn, &auditlog_db::TenantSlug::parse("acme").unwrap(), "Acme", "UTC").unwrap();
     let before = indexes(&mut conn);
 
     let drafts: Vec<EventDraft> = (0..500).map(|i| draft(i, i % 3)).collect();
@@ -867,7 +896,8 @@ fn postgres_partitions_events_by_month() {
     }
     assert_eq!(partitions::prepare(&mut conn).unwrap(), 0, "nothing more to create");
 
-    let tenant = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
+    let tenant =
+        tenants::ensure(&mut conn, &auditlog_db::TenantSlug::parse("acme").unwrap(), "Acme", "UTC").unwrap();
     let old = NaiveDate::from_ymd_opt(2020, 1, 15).unwrap().and_hms_opt(12, 0, 0).unwrap();
     diesel::sql_query("SELECT events_add_partition('2020-01-01')").execute(&mut conn).unwrap();
     diesel::sql_query("SELECT events_add_partition('2020-02-01')").execute(&mut conn).unwrap();

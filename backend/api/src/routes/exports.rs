@@ -17,6 +17,7 @@ use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::filters::{parse_filtered, sort_of, EventFilterParams, OrderParam, SortParam};
+use crate::formula::neutralise;
 use crate::pdf::{render, PdfReport, PdfRow};
 use crate::routes::events::filter_context;
 use crate::state::AppState;
@@ -73,15 +74,6 @@ fn parse_ids(text: &str) -> Result<Vec<i64>, ApiError> {
         return Err(ApiError::bad_parameter("ids", format!("give 1 to {MAX_SELECTED_IDS} event ids")));
     }
     Ok(ids)
-}
-
-/// A cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) gets a leading
-/// apostrophe, so it is shown as text.
-pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
-        _ => cell.into(),
-    }
 }
 
 const CSV_COLUMNS: [&str; 22] = [
@@ -234,8 +226,10 @@ impl Job {
 
 /// Export the events matching the list filters, or the `ids` given.
 ///
-/// CSV is RFC 4180, UTF-8, streamed with no row limit, formula-injection safe (cells starting with
-/// `=`, `+`, `-`, `@`, tab or CR get a leading `'`). PDF is limited to `PDF_MAX_ROWS` rows
+/// CSV is RFC 4180, UTF-8, streamed with no row limit, formula-injection safe: a cell starting
+/// with tab or CR, or whose first visible character (after whitespace and invisible format
+/// characters) is `=`, `+`, `-`, `@` or a full-width `＝`, `＋`, `－`, `＠`, gets a leading `'`, and so
+/// does such a cell preceded by apostrophes of its own. PDF is limited to `PDF_MAX_ROWS` rows
 /// (20 000 by default; 422 beyond, use CSV). The export is logged as `auditlog.exported` with the filters, format and row count.
 #[utoipa::path(operation_id = "exportEvents", tag = "events", security(("bearer" = [])),
     params(EventFilterParams, ExportParams),
@@ -294,8 +288,8 @@ pub async fn export(
     Ok(response)
 }
 
-fn attachment(name: &str) -> (header::HeaderName, String) {
-    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))
+fn attachment(name: &str) -> (header::HeaderName, header::HeaderValue) {
+    (header::CONTENT_DISPOSITION, crate::download::attachment(name))
 }
 
 /// A response body fed from a blocking job. Two chunks in flight at most: memory stays flat, and a
@@ -473,15 +467,6 @@ async fn pdf_response(job: Job) -> Result<HttpResponse, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formula_cells_are_neutralised() {
-        for cell in ["=1+1", "+SUM(A1)", "-2", "@cmd", "\tx", "\rx"] {
-            assert_eq!(neutralise(cell), format!("'{cell}"));
-        }
-        assert_eq!(neutralise("plain"), "plain");
-        assert_eq!(neutralise(""), "");
-    }
 
     #[test]
     fn selected_ids_are_checked() {

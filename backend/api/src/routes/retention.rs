@@ -1,9 +1,9 @@
 //! Retention policy and archives (admins).
 
 use actix_files::NamedFile;
-use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
+use actix_web::http::header;
 use actix_web::{get, put, web, HttpRequest, HttpResponse};
-use auditlog_db::archive;
+use auditlog_db::archive::{self, ArchivePathError};
 use auditlog_db::models::Archive;
 use auditlog_db::StoreError;
 use chrono::{DateTime, Utc};
@@ -151,6 +151,7 @@ pub async fn list_archives(state: web::Data<AppState>, caller: Caller) -> Result
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "The archive's record names a file outside the archive folder: it is not served", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/archives/{id}")]
 pub async fn download_archive(
@@ -169,17 +170,23 @@ pub async fn download_archive(
             })
         })
         .await?;
-    let path = archive::tenant_dir(&state.settings.archive_dir, &caller.tenant.slug).join(&found.file_name);
+    // Only a file inside the tenant's archive folder is served, whatever the row says
+    // (`recorded_path` logs a refusal).
+    let path = archive::recorded_path(&state.settings.archive_dir, &caller.tenant.slug, &found.file_name)
+        .map_err(|e| match e {
+            ArchivePathError::Outside(_) => ApiError::Conflict(format!(
+                "archive {id} is not served: its record names a file outside the archive folder; \
+                 the incident is logged"
+            )),
+            ArchivePathError::Unreadable(e) => ApiError::internal(format!("archive {id} is unreadable: {e}")),
+        })?;
     let file = NamedFile::open(&path)
-        .map_err(|e| {
-            ApiError::internal(format!("archive {} is recorded but unreadable: {e}", found.file_name))
-        })?
+        .map_err(|e| ApiError::internal(format!("archive {id} is recorded but unreadable: {e}")))?
         .set_content_type("application/gzip".parse().unwrap_or(mime_guess_fallback()))
-        .set_content_disposition(ContentDisposition {
-            disposition: DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename(found.file_name.clone())],
-        });
-    Ok(file.into_response(&req))
+        .disable_content_disposition();
+    let mut response = file.into_response(&req);
+    response.headers_mut().insert(header::CONTENT_DISPOSITION, crate::download::attachment(&found.file_name));
+    Ok(response)
 }
 
 fn mime_guess_fallback() -> actix_web::mime::Mime {

@@ -82,8 +82,16 @@ impl Ctx {
         adjust(&mut settings);
         let pool = db.migrated_pool(settings.db_pool_size);
         let mut conn = pool.get().expect("connection");
-        let acme = tenants::ensure(&mut conn, "acme", "Acme", "UTC").unwrap();
-        let globex = tenants::ensure(&mut conn, "globex", "Globex", "America/New_York").unwrap();
+        let acme =
+            tenants::ensure(&mut conn, &auditlog_db::TenantSlug::parse("acme").unwrap(), "Acme", "UTC")
+                .unwrap();
+        let globex = tenants::ensure(
+            &mut conn,
+            &auditlog_db::TenantSlug::parse("globex").unwrap(),
+            "Globex",
+            "America/New_York",
+        )
+        .unwrap();
         // A cheap hash keeps tests fast; real hashing is covered by the login test.
         let hash = auditlog_api::auth::hash_password("correct horse battery").unwrap();
         let mut user = |tenant_id: i64, email: &str, name: &str, role: Role, actor: &str| {

@@ -5,6 +5,7 @@ use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::models::Tenant;
 use crate::schema::tenants;
+use crate::slug::TenantSlug;
 
 pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> StoreResult<Option<Tenant>> {
     Ok(tenants::table.filter(tenants::slug.eq(slug)).select(Tenant::as_select()).first(conn).optional()?)
@@ -29,7 +30,9 @@ pub fn get(conn: &mut DbConnection, id: i64) -> StoreResult<Tenant> {
 }
 
 /// Returns the tenant with `slug`, creating it (with `name` and business `timezone`) if missing.
-pub fn ensure(conn: &mut DbConnection, slug: &str, name: &str, timezone: &str) -> StoreResult<Tenant> {
+/// The slug's type makes every new tenant follow the rule of [`crate::slug`].
+pub fn ensure(conn: &mut DbConnection, slug: &TenantSlug, name: &str, timezone: &str) -> StoreResult<Tenant> {
+    let slug = slug.as_str();
     if let Some(tenant) = find_by_slug(conn, slug)? {
         return Ok(tenant);
     }

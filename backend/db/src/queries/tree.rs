@@ -208,7 +208,7 @@ pub fn build(
             .select(archives::file_name)
             .load(conn)?;
         for name in files {
-            let path = crate::archive::tenant_dir(archive_dir, &tenant.slug).join(&name);
+            let path = crate::archive::recorded_path(archive_dir, &tenant.slug, &name)?;
             crate::archive::verify_file(&path, None)?;
             for row in crate::archive::read_rows(&path)? {
                 let leaf = row

@@ -176,8 +176,10 @@ export interface paths {
         };
         /**
          * Export the events matching the list filters, or the `ids` given.
-         * @description CSV is RFC 4180, UTF-8, streamed with no row limit, formula-injection safe (cells starting with
-         *     `=`, `+`, `-`, `@`, tab or CR get a leading `'`). PDF is limited to `PDF_MAX_ROWS` rows
+         * @description CSV is RFC 4180, UTF-8, streamed with no row limit, formula-injection safe: a cell starting
+         *     with tab or CR, or whose first visible character (after whitespace and invisible format
+         *     characters) is `=`, `+`, `-`, `@` or a full-width `＝`, `＋`, `－`, `＠`, gets a leading `'`, and so
+         *     does such a cell preceded by apostrophes of its own. PDF is limited to `PDF_MAX_ROWS` rows
          *     (20 000 by default; 422 beyond, use CSV). The export is logged as `auditlog.exported` with the filters, format and row count.
          */
         get: operations["exportEvents"];
@@ -1489,6 +1491,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The archive's record names a file outside the archive folder: it is not served */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -21,11 +21,24 @@ const bearerToken: Middleware = {
     return request;
   },
   onResponse({ response, request }) {
-    // A rejected login is a wrong password, not an expired session.
-    if (response.status === 401 && request.headers.has('Authorization')) authHooks.onUnauthorized();
+    if (response.status === 401) credentialsRefused(request.headers.get('Authorization'));
     return response;
   },
 };
+
+/**
+ * Reacts to the server refusing the credentials a request was sent with (`authorization`, its
+ * header): the session is over, unless it has moved on to another token since the request left
+ * (a password change re-issues it, another tab signed in again). Answers whether it signed out.
+ */
+export function credentialsRefused(authorization: string | null): boolean {
+  // A rejected login is a wrong password, not an expired session.
+  if (!authorization) return false;
+  const current = authHooks.getToken();
+  if (current !== null && authorization !== `Bearer ${current}`) return false;
+  authHooks.onUnauthorized();
+  return true;
+}
 
 export const client = createClient<paths>({
   baseUrl: window.location.origin,
@@ -49,7 +62,7 @@ export async function send<T>(call: Promise<Outcome<T>>): Promise<{ data: T; res
     throw networkError(cause);
   }
   const { data, error, response } = outcome;
-  if (!response.ok) throw toApiError(response.status, response.statusText, error);
+  if (!response.ok) throw toApiError(response.status, response.statusText, error, response.headers);
   return { data: data as T, response };
 }
 

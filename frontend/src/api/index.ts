@@ -1,5 +1,6 @@
+import type { Middleware } from 'openapi-fetch';
 import type { components, paths } from './generated/openapi';
-import { client, send, unwrap } from './client';
+import { client, credentialsRefused, send, unwrap } from './client';
 
 type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never;
 
@@ -46,6 +47,18 @@ export type TimeZone = Schemas['TimeZone'];
  * server's database does not know is refused with a 400 naming `tz`. */
 export const asTimeZone = (zone: string) => zone as TimeZone;
 
+/** An open live tail (`GET /events/stream`). */
+export interface LiveStream {
+  /** The raw `text/event-stream` body. */
+  body: NonNullable<Response['body']>;
+  /**
+   * For a stream that ended with a 401 problem: signs out as a 401 answer does, unless the session
+   * has a new token since the stream opened (then connecting again uses it). Answers whether it
+   * signed out.
+   */
+  refused: () => boolean;
+}
+
 /** The file a download response carries, named as the server suggests or by `fallback`. */
 function attachment(data: unknown, response: Response, fallback: string) {
   const disposition = response.headers.get('Content-Disposition') ?? '';
@@ -80,11 +93,19 @@ export const api = {
   publicKey: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/integrity/public-key', { parseAs: 'text', signal })),
   /** The latest signed checkpoint and the last stored verification run (admins). */
   integrityStatus: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/integrity/status', { signal })),
-  /** The live tail's raw `text/event-stream` body. */
-  streamEvents: async (query: StreamQuery, signal: AbortSignal) => {
-    const { response } = await send(client.GET('/api/v1/events/stream', { params: { query }, parseAs: 'stream', signal }));
+  /** The live tail; a 429 ApiError when the user has too many streams open. */
+  streamEvents: async (query: StreamQuery, signal: AbortSignal): Promise<LiveStream> => {
+    let authorization: string | null = null;
+    const sentWith: Middleware = {
+      onRequest({ request }) {
+        authorization = request.headers.get('Authorization');
+      },
+    };
+    const { response } = await send(
+      client.GET('/api/v1/events/stream', { params: { query }, parseAs: 'stream', signal, middleware: [sentWith] }),
+    );
     if (!response.body) throw new Error('The live stream has no body');
-    return response.body;
+    return { body: response.body, refused: () => credentialsRefused(authorization) };
   },
   getEvent: (id: number, signal?: AbortSignal) => unwrap(client.GET('/api/v1/events/{id}', { params: { path: { id } }, signal })),
   entityHistory: (type: string, id: string, query: HistoryQuery, signal?: AbortSignal) =>
@@ -112,5 +133,5 @@ export const api = {
   },
 };
 
-export { ApiError } from './errors';
+export { ApiError, toApiError } from './errors';
 export { configureAuth } from './client';

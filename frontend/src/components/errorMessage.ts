@@ -20,3 +20,18 @@ export function formErrorMessage(error: unknown, fields: string[]): string {
   }
   return errorMessage(error);
 }
+
+/** `seconds` as a wait a person can read, rounded up: "45 seconds", "2 minutes", "1 hour". */
+export function waitInWords(seconds: number): string {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (seconds < 60) return plural(Math.max(1, Math.ceil(seconds)), 'second');
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 60) return plural(minutes, 'minute');
+  return plural(Math.ceil(minutes / 60), 'hour');
+}
+
+/** The sentence for a throttled password check (a 429 to sign-in or to a password change). */
+export function tooManyAttemptsMessage(error: ApiError): string {
+  if (error.retryAfter === null) return 'Too many attempts. Wait a moment and try again.';
+  return `Too many attempts. Try again in ${waitInWords(error.retryAfter)}.`;
+}

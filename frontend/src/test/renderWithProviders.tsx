@@ -5,6 +5,7 @@ import { createMemoryRouter, RouterProvider, type RouteObject } from 'react-rout
 import { AuthProvider } from '../features/auth/AuthProvider';
 import { sessionStore } from '../features/auth/sessionStore';
 import { TimeZoneProvider } from '../features/timezone/TimeZoneProvider';
+import type { AuditEvent } from '../api';
 import { demoUser } from './fixtures';
 
 /** A fresh query client per test, so no test sees another's cache. */
@@ -68,3 +69,34 @@ export function jsonResponse(status: number, body?: unknown) {
     headers: { 'Content-Type': 'application/json' },
   });
 }
+
+/** A 429 problem with `Retry-After` (seconds), as the API answers too many attempts or streams. */
+export function tooManyRequests(detail: string, retryAfter: number) {
+  return new Response(JSON.stringify({ type: 'about:blank', title: 'Too many requests', status: 429, detail }), {
+    status: 429,
+    headers: { 'Content-Type': 'application/problem+json', 'Retry-After': String(retryAfter) },
+  });
+}
+
+/**
+ * A `text/event-stream` answer to `request` that sends `messages` (see `sse`) and then ends, or with
+ * `open` stays open until the request is aborted, as the live tail does.
+ */
+export function eventStream(request: Request, messages: string[], { open = false } = {}) {
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      messages.forEach((message) => controller.enqueue(encoder.encode(message)));
+      if (!open) controller.close();
+      else request.signal.addEventListener('abort', () => controller.error(new DOMException('Aborted', 'AbortError')));
+    },
+  });
+  return new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
+}
+
+/** The live stream's messages: a new activity, and the problem that ends a stream. */
+export const sse = {
+  activity: (event: AuditEvent) => `id: ${event.seq}\nevent: activity\ndata: ${JSON.stringify(event)}\n\n`,
+  error: (status: number, title: string, detail: string) =>
+    `event: error\ndata: ${JSON.stringify({ type: 'about:blank', title, status, detail })}\n\n`,
+};

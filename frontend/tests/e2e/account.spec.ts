@@ -58,9 +58,7 @@ test.describe('signed in as someone else than the demo admin', () => {
       await expect(dialog.getByLabel('Current password')).toHaveAttribute('aria-invalid', 'true');
 
       await header.submitPasswordChange(user.password, newPassword);
-      await expect(dialog.getByRole('status')).toHaveText(
-        'Your password was changed. Use the new one the next time you sign in.',
-      );
+      await expect(dialog.getByRole('status')).toHaveText('Your password was changed. Your other sessions were signed out.');
       await dialog.getByRole('button', { name: 'Done' }).click();
       await header.logout();
 

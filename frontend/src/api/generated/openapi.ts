@@ -49,9 +49,14 @@ export interface paths {
         put?: never;
         /**
          * Exchange e-mail and password for an access token.
-         * @description Logged as `auth.login`, or `auth.login_failed` (with the e-mail tried) in the tenant of the
-         *     account. After 5 failures for one account, or 20 from one IP, within 15 minutes, sign-in answers
-         *     429 with `Retry-After` until the window ends.
+         * @description Logged as `auth.login`, or `auth.login_failed` (with the e-mail tried) in the tenant of each
+         *     account the e-mail names. Every attempt is counted before the password is checked, so parallel
+         *     guesses never exceed the limits: 5 attempts per account, then a wait that doubles from 1 minute
+         *     up to 1 hour after each further one (a success ends the streak; an address the account signed
+         *     in from before has a streak of its own, so strangers cannot lock its owner out); 20 failures
+         *     per IP, then a wait doubling from 1 to 15 minutes. Beyond a limit sign-in answers 429 with
+         *     `Retry-After`. When the e-mail has accounts in several tenants, the password is checked against
+         *     each, and only a caller whose password matched more than one hears of the ambiguity (422).
          */
         post: operations["login"];
         delete?: never;
@@ -103,7 +108,14 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change the signed-in user's password. Logged as `auth.password_changed`. */
+        /**
+         * Change the signed-in user's password. Logged as `auth.password_changed`.
+         * @description Every other session of the user ends; this one is re-issued: the answer carries a new access
+         *     token to use from now on (the one this request came with stops working). A wrong
+         *     `current_password` is logged as `auth.password_change_failed` and throttled as sign-in is:
+         *     5 attempts, then a wait doubling from 1 minute up to 1 hour after each further one (429 with
+         *     `Retry-After`).
+         */
         post: operations["changePassword"];
         delete?: never;
         options?: never;
@@ -148,7 +160,8 @@ export interface paths {
         /**
          * Record one event, or a batch of up to 1000 (`{"events": [...]}`) all together or not at all.
          * @description Safe to retry: with the same `Idempotency-Key` header the first response is returned and
-         *     nothing is stored twice (the same key with a different body is a 409); an event whose
+         *     nothing is stored twice (the same key with a different body is a 409). Keys are the caller's
+         *     own: another user or API token using the same key makes an independent request. An event whose
          *     `external_id` is already stored is counted as a duplicate and answered with its first id.
          *     Admins and API tokens with `events:write` may post; an event that names no actor is
          *     recorded with the caller as actor (for a token: type `api`, id `token:<id>`).
@@ -202,6 +215,12 @@ export interface paths {
          * Live tail of new events, as `text/event-stream`: each event is `id: <seq>`, `event: activity`,
          *     `data: <Event JSON>`; a comment line every 15 s keeps the connection alive. Starts with events
          *     stored after the request (or after `Last-Event-ID`).
+         * @description The caller is checked again while the stream runs (every 5 s, after every read of new events,
+         *     and before sending once a second has passed since the last check): when the session is signed
+         *     out or expires, the password changes, the account is deactivated, the API token is revoked, or
+         *     the caller's role, actor id or scope changes, the stream ends with `event: error` whose `data`
+         *     is a problem document (as JSON). A user or API token may hold `MAX_STREAMS_PER_USER` streams
+         *     open (default 5), a tenant `MAX_STREAMS_PER_TENANT` (default 100); beyond, 429.
          */
         get: operations["streamEvents"];
         put?: never;
@@ -1154,7 +1173,7 @@ export interface components {
          * @description The type of every event of the stream.
          * @enum {string}
          */
-        StreamEventType: "activity";
+        StreamEventType: "activity" | "error";
         /** @description A tenant (company account). */
         TenantInfo: {
             /**
@@ -1584,7 +1603,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The e-mail has accounts in several tenants and no tenant was given */
+            /** @description The password is right for accounts in several tenants and no tenant was given */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1593,7 +1612,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many failed attempts */
+            /** @description Too many attempts */
             429: {
                 headers: {
                     /** @description Seconds until sign-in is allowed again */
@@ -1753,12 +1772,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Changed */
-            204: {
+            /** @description Changed; the new access token replaces this session's */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
             };
             /** @description Malformed request */
             400: {
@@ -1798,6 +1819,17 @@ export interface operations {
             /** @description Current password wrong, or the new one too weak */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many wrong current passwords */
+            429: {
+                headers: {
+                    /** @description Seconds until the next attempt is allowed */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2050,7 +2082,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description 1 to 255 printable ASCII characters; a retry with the same key and body stores nothing new and gets the first response. */
+                /** @description 1 to 255 printable ASCII characters; a retry by the same caller with the same key and body stores nothing new and gets the first response. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2468,6 +2500,17 @@ export interface operations {
             };
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many live streams open for this caller or tenant */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {

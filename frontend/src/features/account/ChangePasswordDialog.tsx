@@ -1,11 +1,12 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api } from '../../api';
+import { api, ApiError } from '../../api';
 import { Button } from '../../components/Button';
-import { fieldErrorOf, formErrorMessage } from '../../components/errorMessage';
+import { fieldErrorOf, formErrorMessage, tooManyAttemptsMessage } from '../../components/errorMessage';
 import { TextField } from '../../components/Field';
 import { Modal } from '../../components/Modal';
 import { Alert } from '../../components/States';
+import { sessionStore } from '../auth/sessionStore';
 
 const FIELDS = ['current_password', 'new_password'];
 
@@ -19,12 +20,21 @@ function validate(current: string, next: string, repeat: string): Record<string,
   return errors;
 }
 
+function changeErrorMessage(error: unknown): string {
+  if (error instanceof ApiError && error.status === 429) return tooManyAttemptsMessage(error);
+  return formErrorMessage(error, FIELDS);
+}
+
 export function ChangePasswordDialog({ onClose }: { onClose: () => void }) {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [repeat, setRepeat] = useState('');
   const [checked, setChecked] = useState(false);
-  const change = useMutation({ mutationFn: () => api.changePassword({ current_password: current, new_password: next }) });
+  const change = useMutation({
+    mutationFn: () => api.changePassword({ current_password: current, new_password: next }),
+    // The token this session had stopped working with the change: the answer carries its successor.
+    onSuccess: (session) => sessionStore.signIn(session),
+  });
   const local = checked ? validate(current, next, repeat) : {};
   const errorFor = (field: string) => local[field] ?? fieldErrorOf(change.error, field);
 
@@ -38,7 +48,7 @@ export function ChangePasswordDialog({ onClose }: { onClose: () => void }) {
     <Modal title="Change password" onClose={onClose}>
       {change.isSuccess ? (
         <div className="stack">
-          <Alert tone="info">Your password was changed. Use the new one the next time you sign in.</Alert>
+          <Alert tone="info">Your password was changed. Your other sessions were signed out.</Alert>
           <div className="row" style={{ justifyContent: 'flex-end' }}>
             <Button variant="primary" onClick={onClose}>
               Done
@@ -47,7 +57,7 @@ export function ChangePasswordDialog({ onClose }: { onClose: () => void }) {
         </div>
       ) : (
         <form className="stack" onSubmit={onSubmit} noValidate aria-label="Change password">
-          {change.isError && <Alert>{formErrorMessage(change.error, FIELDS)}</Alert>}
+          {change.isError && <Alert>{changeErrorMessage(change.error)}</Alert>}
           <TextField
             label="Current password"
             type="password"

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { makeEvent, makePage } from '../../test/fixtures';
-import { renderWithProviders, stubApi } from '../../test/renderWithProviders';
+import { eventStream, problem, renderWithProviders, sse, stubApi, tooManyRequests } from '../../test/renderWithProviders';
 import { ActivityPage } from './ActivityPage';
 
 const facets = {
@@ -162,5 +162,43 @@ describe('ActivityPage', () => {
     expect(Object.fromEntries(timeline.searchParams)).toEqual({ module: 'booking', tz: 'Europe/London', bucket: 'day' });
     await userEvent.click(within(chart).getByRole('button', { name: '2026-11-20: 3 activities. Show this day' }));
     await waitFor(() => expect(router.state.location.search).toBe('?from=2026-11-20&to=2026-11-20&module=booking'));
+  });
+
+  it('says live updates are paused, without blocking the page, when too many streams are open', async () => {
+    const requests = stubApi({
+      ...facets,
+      '/api/v1/events': () => makePage([makeEvent(1)], 1),
+      '/api/v1/events/stream': () => tooManyRequests('you have 5 live streams open already: close one first', 10),
+    });
+    renderWithProviders(<ActivityPage />);
+    await screen.findByRole('link', { name: 'BOK-1001' });
+    await userEvent.click(screen.getByRole('button', { name: 'Live' }));
+    await waitFor(() =>
+      expect(screen.getByTestId('live-status')).toHaveTextContent(
+        'Live updates paused: too many open tabs. Trying again shortly…',
+      ),
+    );
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'BOK-1001' })).toBeInTheDocument();
+    expect(requests.filter((u) => u.pathname === '/api/v1/events/stream')).toHaveLength(1);
+  });
+
+  it('shows why live updates stopped when reconnecting after a role change is refused', async () => {
+    let streams = 0;
+    stubApi({
+      ...facets,
+      '/api/v1/events': () => makePage([makeEvent(1)], 1),
+      '/api/v1/events/stream': (_url, request) =>
+        ++streams === 1
+          ? eventStream(request, [sse.error(403, 'Forbidden', 'your role or actor id changed since this stream started')])
+          : problem(403, 'Forbidden', 'members see their own activity only'),
+    });
+    renderWithProviders(<ActivityPage />);
+    await screen.findByRole('link', { name: 'BOK-1001' });
+    await userEvent.click(screen.getByRole('button', { name: 'Live' }));
+    await waitFor(() =>
+      expect(screen.getByTestId('live-status')).toHaveTextContent('Live updates stopped: members see their own activity only'),
+    );
+    expect(streams).toBe(2);
   });
 });

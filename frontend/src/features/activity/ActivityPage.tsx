@@ -22,7 +22,7 @@ import {
   toStreamQuery,
   type Scope,
 } from './filterSchema';
-import { useLiveTail, type LiveStatus } from './liveTail';
+import { useLiveTail, type LiveStatus, type LiveTail } from './liveTail';
 import { useEvents } from './queries';
 import { useActivityView } from './useActivityView';
 
@@ -191,7 +191,7 @@ export function ActivityPage() {
         )}
         <LiveToggle
           on={live.on}
-          status={live.status}
+          tail={live.tail}
           paused={live.on && !showsNewestFirst(view)}
           newCount={live.freshIds.size}
           onToggle={() => {
@@ -238,7 +238,7 @@ function useLiveUpdates(view: ReturnType<typeof useActivityView>['view'], zone: 
   const refresh = useRef<number | undefined>(undefined);
   const streamQuery = useMemo(() => (on && showsNewestFirst(view) ? toStreamQuery(view, zone) : null), [on, view, zone]);
 
-  const status = useLiveTail(streamQuery, (event) => {
+  const tail = useLiveTail(streamQuery, (event) => {
     setFreshIds((prev) => new Set(prev).add(event.id));
     // A burst of events costs one refetch of the list and the chart.
     if (refresh.current === undefined) {
@@ -257,7 +257,7 @@ function useLiveUpdates(view: ReturnType<typeof useActivityView>['view'], zone: 
       setOn(next);
       setFreshIds(new Set());
     },
-    status,
+    tail,
     freshIds,
   };
 }
@@ -267,10 +267,16 @@ const LIVE_LABELS: Record<LiveStatus, string> = {
   connecting: 'Connecting…',
   live: 'Watching for new activity',
   reconnecting: 'Connection lost, reconnecting…',
+  throttled: 'Live updates paused: too many open tabs. Trying again shortly…',
+  stopped: 'Live updates stopped',
 };
 
-function LiveToggle(props: { on: boolean; status: LiveStatus; paused: boolean; newCount: number; onToggle: () => void }) {
-  const { on, status, paused, newCount, onToggle } = props;
+function liveLabel({ status, problem }: LiveTail): string {
+  return status === 'stopped' && problem ? `${LIVE_LABELS.stopped}: ${problem}` : LIVE_LABELS[status];
+}
+
+function LiveToggle(props: { on: boolean; tail: LiveTail; paused: boolean; newCount: number; onToggle: () => void }) {
+  const { on, tail, paused, newCount, onToggle } = props;
   return (
     <span className="row">
       <Button size="small" aria-pressed={on} onClick={onToggle} className={on ? 'live-toggle live-toggle--on' : 'live-toggle'}>
@@ -278,7 +284,7 @@ function LiveToggle(props: { on: boolean; status: LiveStatus; paused: boolean; n
         Live
       </Button>
       <span className="muted" role="status" data-testid="live-status">
-        {on && (paused ? 'Paused: live updates show on the first page, newest first' : LIVE_LABELS[status])}
+        {on && (paused ? 'Paused: live updates show on the first page, newest first' : liveLabel(tail))}
         {on && newCount > 0 && ` · ${newCount} new`}
       </span>
     </span>

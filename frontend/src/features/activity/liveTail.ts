@@ -1,5 +1,5 @@
 import { useEffect, useEffectEvent, useState } from 'react';
-import { api, type AuditEvent, type StreamQuery } from '../../api';
+import { api, ApiError, toApiError, type AuditEvent, type LiveStream, type StreamQuery } from '../../api';
 
 export interface ServerSentEvent {
   id: string | null;
@@ -30,16 +30,47 @@ export function parseEventStream(buffer: string): { events: ServerSentEvent[]; r
   return { events, rest };
 }
 
-export type LiveStatus = 'off' | 'connecting' | 'live' | 'reconnecting';
+export type LiveStatus = 'off' | 'connecting' | 'live' | 'reconnecting' | 'throttled' | 'stopped';
 
+export interface LiveTail {
+  status: LiveStatus;
+  /** Why the tail stopped (`stopped`), as the server explained it. */
+  problem: string | null;
+}
+
+const OFF: LiveTail = { status: 'off', problem: null };
+
+/** The wait before connecting again after a dropped stream. */
 const RETRY_MS = 3000;
+/** After a 429 (too many streams open): the first wait, doubled on each further 429 up to the last. */
+const THROTTLED_MS = 5000;
+const THROTTLED_MAX_MS = 120_000;
+/** A 403 this soon after the one that made the tail reconnect means reconnecting does not help. */
+const FORBIDDEN_AGAIN_MS = 60_000;
+
+/** The problem an `event: error` carries (a 500 when its data is not a problem document). */
+function streamProblem(data: string): ApiError {
+  let problem: unknown = null;
+  try {
+    problem = JSON.parse(data);
+  } catch {
+    // Not JSON: reported as a server failure below.
+  }
+  const status = (problem as { status?: unknown } | null)?.status;
+  return toApiError(typeof status === 'number' ? status : 500, 'The live stream failed', problem);
+}
 
 /**
  * Follows GET /events/stream with the given filters while `query` is set, calling `onEvent` for
  * each new activity; reconnects after a drop and resumes after the last event it saw.
+ *
+ * The server ends a stream with an `error` event when the caller no longer holds: a 401 (signed
+ * out, expired, password changed, deactivated) signs out as any 401 does; a 403 (role or actor id
+ * changed) reconnects once to get the new view, and stops with the server's detail when that fails
+ * too. Too many streams open (429) pauses the tail and tries again later, waiting longer each time.
  */
-export function useLiveTail(query: StreamQuery | null, onEvent: (event: AuditEvent) => void): LiveStatus {
-  const [status, setStatus] = useState<LiveStatus>('off');
+export function useLiveTail(query: StreamQuery | null, onEvent: (event: AuditEvent) => void): LiveTail {
+  const [tail, setTail] = useState<LiveTail>(OFF);
   const deliver = useEffectEvent(onEvent);
   const queryKey = query ? JSON.stringify(query) : null;
 
@@ -49,18 +80,29 @@ export function useLiveTail(query: StreamQuery | null, onEvent: (event: AuditEve
     const controller = new AbortController();
     let lastId: string | null = null;
     let timer: number | undefined;
+    let throttled = 0;
+    let forbiddenAt = -Infinity;
 
-    const connect = async (attempt: number) => {
-      setStatus(attempt === 0 ? 'connecting' : 'reconnecting');
+    const stop = (error: ApiError) => setTail({ status: 'stopped', problem: error.userMessage });
+    const retry = (status: LiveStatus, ms: number) => {
+      setTail({ status, problem: null });
+      timer = window.setTimeout(() => connect(true), ms);
+    };
+
+    const connect = async (again: boolean) => {
+      setTail({ status: again ? 'reconnecting' : 'connecting', problem: null });
+      let stream: LiveStream | null = null;
+      let ended: unknown = null;
       try {
-        const body = await api.streamEvents(
+        stream = await api.streamEvents(
           lastId ? { ...streamQuery, last_event_id: Number(lastId) } : streamQuery,
           controller.signal,
         );
-        setStatus('live');
-        const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+        throttled = 0;
+        setTail({ status: 'live', problem: null });
+        const reader = stream.body.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
-        for (;;) {
+        while (ended === null) {
           const { value, done } = await reader.read();
           if (done) break;
           const parsed = parseEventStream(buffer + value);
@@ -68,24 +110,47 @@ export function useLiveTail(query: StreamQuery | null, onEvent: (event: AuditEve
           for (const message of parsed.events) {
             if (message.id) lastId = message.id;
             if (message.event === 'activity') deliver(JSON.parse(message.data) as AuditEvent);
+            else if (message.event === 'error') ended = streamProblem(message.data);
           }
         }
-      } catch {
-        // Dropped or refused: retried below unless the effect was cleaned up.
+        if (ended !== null) void reader.cancel();
+      } catch (error) {
+        // Refused or dropped: decided below unless the effect was cleaned up.
+        ended = error;
       }
-      if (!controller.signal.aborted) {
-        setStatus('reconnecting');
-        timer = window.setTimeout(() => connect(attempt + 1), RETRY_MS);
+      if (controller.signal.aborted) return;
+
+      // A connection refused with a 401 answer (no stream) was handled as any 401 answer is.
+      if (!(ended instanceof ApiError)) {
+        retry('reconnecting', RETRY_MS);
+      } else if (ended.status === 401 && stream) {
+        // Signed out: the page goes away. Still signed in: the session has a new token, follow with it.
+        if (stream.refused()) stop(ended);
+        else connect(true);
+      } else if (ended.status === 403) {
+        // The role or actor id changed: a new stream shows the new view, unless it is refused too.
+        if (!stream || Date.now() - forbiddenAt < FORBIDDEN_AGAIN_MS) {
+          stop(ended);
+        } else {
+          forbiddenAt = Date.now();
+          connect(true);
+        }
+      } else if (ended.status === 429) {
+        throttled += 1;
+        const backoff = Math.min(THROTTLED_MS * 2 ** (throttled - 1), THROTTLED_MAX_MS);
+        retry('throttled', Math.max(backoff, (ended.retryAfter ?? 0) * 1000));
+      } else {
+        retry('reconnecting', RETRY_MS);
       }
     };
-    connect(0);
+    connect(false);
 
     return () => {
       controller.abort();
       window.clearTimeout(timer);
-      setStatus('off');
+      setTail(OFF);
     };
   }, [queryKey]);
 
-  return queryKey === null ? 'off' : status;
+  return queryKey === null ? OFF : tail;
 }

@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { createMemoryRouter, RouterProvider } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import { demoUser } from '../../test/fixtures';
-import { createTestQueryClient, problem, stubApi } from '../../test/renderWithProviders';
+import { createTestQueryClient, problem, stubApi, tooManyRequests } from '../../test/renderWithProviders';
 import { AuthProvider } from './AuthProvider';
 import { LoginPage } from './LoginPage';
 import { sessionStore } from './sessionStore';
@@ -63,6 +63,15 @@ describe('LoginPage', () => {
     renderLogin();
     await submit('admin@acme.example', 'nope');
     expect(await screen.findByRole('alert')).toHaveTextContent('Incorrect email or password.');
+    expect(localStorage.getItem('auditlog.session')).toBeNull();
+    expect(screen.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+  });
+
+  it('says when to try again after too many attempts, from Retry-After', async () => {
+    stubApi({ '/api/v1/auth/login': () => tooManyRequests('too many attempts; retry in 90 seconds', 90) });
+    renderLogin();
+    await submit('admin@acme.example', 'secret');
+    expect(await screen.findByRole('alert')).toHaveTextContent('Too many attempts. Try again in 2 minutes.');
     expect(localStorage.getItem('auditlog.session')).toBeNull();
     expect(screen.getByRole('button', { name: 'Sign in' })).toBeEnabled();
   });

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { ApiError } from '../../api';
 import { Button } from '../../components/Button';
+import { tooManyAttemptsMessage } from '../../components/errorMessage';
 import { TextField } from '../../components/Field';
 import { Alert } from '../../components/States';
 import { useAuth } from './authContext';
@@ -19,7 +20,7 @@ function loginErrorMessage(error: unknown): string {
   if (!(error instanceof ApiError)) return error instanceof Error ? error.message : 'Something went wrong. Please try again.';
   if (error.status === 401) return 'Incorrect email or password.';
   if (asksForTenant(error)) return 'This email has accounts in several companies. Enter the company (tenant) to sign in to.';
-  if (error.status === 429) return error.detail ?? 'Too many attempts. Wait a moment and try again.';
+  if (error.status === 429) return tooManyAttemptsMessage(error);
   return error.userMessage;
 }
 

@@ -7,8 +7,9 @@
 //! - [`ingest`]: validation of posted events
 //! - [`integrity`]: signed checkpoints, receipts, proofs and verification against the log
 //! - [`text`]: rules for text in requests, and the patterns that state them
-//! - [`json`]: JSON numbers read as the schemas read them
+//! - [`json`]: JSON request bodies: problems with pointers, numbers as the schemas read them
 //! - [`error`]: the one error type (problem+json)
+//! - [`wording`]: library error texts turned into the product's sentences
 
 pub mod aggregates;
 pub mod app;
@@ -29,3 +30,4 @@ pub mod seed;
 pub mod state;
 pub mod text;
 pub mod totals;
+pub mod wording;

@@ -222,6 +222,8 @@ pub fn parse_body(
     now: DateTime<Utc>,
     max_batch: usize,
 ) -> Result<ParsedIngest, ApiError> {
+    // Strict: a key repeated anywhere in the body is refused (422 at its pointer), so that the
+    // event stored is the only one any JSON parser can read from the body.
     let value: Value = crate::json::parse(body)?;
     let request_hash = {
         use sha2::{Digest, Sha256};

@@ -1,11 +1,15 @@
 //! JSON request bodies, read the one way every endpoint reads them:
 //!
+//! - strictly: a key repeated within an object is refused ([`parse`]), so that no two JSON
+//!   parsers (ours, and whatever reads the stored event or the client's own copy) can take two
+//!   different documents from one body — serde_json alone keeps the last of the repeated members;
 //! - with every failure said in the product's words ([`crate::wording`]) and located by a JSON
 //!   Pointer ([`from_value`], the [`StrictJson`] extractor);
 //! - with JSON numbers as the OpenAPI document's schemas read them: for JSON Schema `70.0` is
 //!   the integer 70 (JSON has one kind of number), so an integer field of a request body takes it
 //!   too. serde alone refuses a number written with a fraction where it expects an integer.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
@@ -15,9 +19,10 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
-use serde_json::{Number, Value};
+use serde_json::map::Entry;
+use serde_json::{Map, Number, Value};
 
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
@@ -29,16 +34,26 @@ pub const MAX_JSON_DEPTH: usize = 127;
 /// Why a body is not a JSON document this API reads.
 #[derive(Debug)]
 pub enum BodyError {
+    /// A key appears twice in one object; `pointer` is the JSON Pointer of the repeated member.
+    Duplicate { pointer: String, key: String },
     /// Arrays and objects nest deeper than [`MAX_JSON_DEPTH`]: JSON, but too deep to take.
     TooDeep { line: usize, column: usize },
     /// Not JSON at all.
     Syntax(serde_json::Error),
 }
 
-/// Parses a body into a JSON value (`serde_json::from_slice::<Value>`, its recursion limit
-/// included), telling a body nested too deep from one that is not JSON.
+/// Parses a body into a JSON value, refusing a key that appears twice in one object (at any
+/// depth). Otherwise exactly `serde_json::from_slice::<Value>`, its recursion limit included.
 pub fn parse(body: &[u8]) -> Result<Value, BodyError> {
-    serde_json::from_slice(body).map_err(|error| {
+    let duplicate = RefCell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = Strict { path: &Path::Root, duplicate: &duplicate }
+        .deserialize(&mut deserializer)
+        .and_then(|value| deserializer.end().map(|()| value));
+    value.map_err(|error| {
+        if let Some((pointer, key)) = duplicate.into_inner() {
+            return BodyError::Duplicate { pointer, key };
+        }
         // serde_json names no error kinds but its categories; the limit is told by its message.
         if wording::without_position(&error).starts_with("recursion limit exceeded") {
             return BodyError::TooDeep { line: error.line(), column: error.column() };
@@ -50,6 +65,10 @@ pub fn parse(body: &[u8]) -> Result<Value, BodyError> {
 impl From<BodyError> for ApiError {
     fn from(error: BodyError) -> Self {
         match error {
+            BodyError::Duplicate { pointer, key } => {
+                let message = wording::repeated_key(&key);
+                ApiError::validation(format!("{pointer}: {message}"), vec![FieldError::new(pointer, message)])
+            }
             BodyError::TooDeep { line, column } => ApiError::validation(
                 format!(
                     "the body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep \
@@ -129,6 +148,114 @@ pub fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
+/// Where a value lies in the document being parsed, for the pointer of a repeated key. Built on
+/// the stack as the parser descends, and turned into text only when a key repeats.
+enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    fn pointer(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Key(parent, key) => format!("{}/{}", parent.pointer(), escape(key)),
+            Path::Index(parent, index) => format!("{}/{index}", parent.pointer()),
+        }
+    }
+}
+
+/// serde_json's `Value` visitor, plus the refusal of a repeated key (reported through
+/// `duplicate`, as serde's error type carries only text).
+#[derive(Clone, Copy)]
+struct Strict<'a> {
+    path: &'a Path<'a>,
+    duplicate: &'a RefCell<Option<(String, String)>>,
+}
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(value).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::String(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(value))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        self.deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        loop {
+            let path = Path::Index(self.path, items.len());
+            match seq.next_element_seed(Strict { path: &path, duplicate: self.duplicate })? {
+                Some(item) => items.push(item),
+                None => return Ok(Value::Array(items)),
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = Path::Key(self.path, &key);
+            let value = map.next_value_seed(Strict { path: &path, duplicate: self.duplicate })?;
+            match members.entry(key) {
+                Entry::Vacant(entry) => {
+                    entry.insert(value);
+                }
+                Entry::Occupied(entry) => {
+                    let pointer = Path::Key(self.path, entry.key()).pointer();
+                    *self.duplicate.borrow_mut() = Some((pointer, entry.key().clone()));
+                    return Err(de::Error::custom("a key appears twice in one object"));
+                }
+            }
+        }
+        Ok(Value::Object(members))
+    }
+}
+
 /// Reads a request body of at most `limit` bytes (`declared` is its Content-Length, refused up
 /// front when over the limit). A stalled body ends in a timed-out chunk
 /// (`app::BODY_IDLE_TIMEOUT`): 408.
@@ -157,8 +284,8 @@ pub fn content_length(req: &HttpRequest) -> Option<usize> {
     req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
 }
 
-/// A JSON request body read into `T`: `web::Json` with problems that name the member
-/// ([`from_value`]), and a body that must be an object. Content type, size limit (`MAX_BODY_BYTES`) and
+/// A JSON request body read into `T`: `web::Json` with a strict parse ([`parse`]) and problems
+/// that name the member ([`from_value`]). Content type, size limit (`MAX_BODY_BYTES`) and
 /// compressed bodies are taken as `web::Json` takes them.
 #[derive(Debug)]
 pub struct StrictJson<T>(pub T);
@@ -305,6 +432,46 @@ mod tests {
         );
     }
 
+    fn duplicate(body: &str) -> (String, String) {
+        match parse(body.as_bytes()) {
+            Err(BodyError::Duplicate { pointer, key }) => (pointer, key),
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_is_refused_at_any_depth() {
+        assert_eq!(duplicate(r#"{"a": 1, "a": 1}"#), ("/a".into(), "a".into()));
+        assert_eq!(duplicate(r#"{"a": 1, "b": {"c": [], "c": null}}"#), ("/b/c".into(), "c".into()));
+        assert_eq!(
+            duplicate(r#"{"events": [{}, {"x": [0, {"a/b~": 1, "a/b~": 2}]}]}"#),
+            ("/events/1/x/1/a~1b~0".into(), "a/b~".into())
+        );
+        // Keys are compared as decoded: an escape is the same key.
+        assert_eq!(duplicate(r#"[{"k": 1, "\u006b": 2}]"#), ("/0/k".into(), "k".into()));
+        // The same key in sibling objects is no repetition.
+        assert!(parse(br#"[{"a": 1}, {"a": 2}, {"b": {"a": 3}, "a": 4}]"#).is_ok());
+    }
+
+    #[test]
+    fn without_repeated_keys_the_value_is_serde_jsons() {
+        for body in [
+            "null",
+            "true",
+            r#""text \u00e9 \ud83d\ude00""#,
+            "-12",
+            "18446744073709551615",
+            "18446744073709551616",
+            "1.5e300",
+            "-0.0",
+            r#"{"b": [1, {"c": {}}], "a": "", "": []}"#,
+            " [ ] ",
+        ] {
+            let strict = parse(body.as_bytes()).unwrap();
+            assert_eq!(strict, serde_json::from_str::<Value>(body).unwrap(), "{body}");
+        }
+    }
+
     #[test]
     fn nesting_is_limited_as_serde_json_limits_it() {
         let nested = |levels: usize| format!("{}{}", "[".repeat(levels), "]".repeat(levels));
@@ -415,7 +582,10 @@ mod tests {
                 .unwrap_err();
         let problem = field_error("", error);
         assert_eq!(problem.pointer, "/list/0/kind");
-        assert_eq!(problem.message, "appears more than once; give each name once");
+        assert_eq!(
+            problem.message,
+            "the key \"kind\" appears more than once in its object; give each key once"
+        );
         let error = serde_path_to_error::deserialize::<_, Outer>(json!({"list": []})).unwrap_err();
         assert_eq!(field_error("/events/2", error).pointer, "/events/2/name");
     }

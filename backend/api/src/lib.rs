@@ -7,7 +7,8 @@
 //! - [`ingest`]: validation of posted events
 //! - [`integrity`]: signed checkpoints, receipts, proofs and verification against the log
 //! - [`text`]: rules for text in requests, and the patterns that state them
-//! - [`json`]: JSON request bodies: problems with pointers, numbers as the schemas read them
+//! - [`json`]: JSON request bodies: strict parsing, problems with pointers, numbers as the
+//!   schemas read them
 //! - [`error`]: the one error type (problem+json)
 //! - [`wording`]: library error texts turned into the product's sentences
 

@@ -114,7 +114,7 @@ impl Flaw {
                 format!("is not a known {noun}; the {noun}s are {}", known.join(", "))
             }
             Flaw::Missing { .. } => "is required".into(),
-            Flaw::Duplicate { .. } => "appears more than once; give each name once".into(),
+            Flaw::Duplicate { name } => repeated_key(name),
             Flaw::NotAllowed { allowed } if allowed.is_empty() => "is not an accepted value".into(),
             Flaw::NotAllowed { allowed } => format!("must be one of {}", backticked(allowed)),
             Flaw::WrongType { must_be: Some(want), sent: Some(sent) } => {
@@ -137,6 +137,12 @@ impl Flaw {
             Flaw::Unreadable => "has a value that cannot be read".into(),
         }
     }
+}
+
+/// What is wrong with a member whose key appears twice in its object, however it was found.
+pub fn repeated_key(key: &str) -> String {
+    let key = serde_json::to_string(key).unwrap_or_default();
+    format!("the key {key} appears more than once in its object; give each key once")
 }
 
 /// The text between the first pair of backticks, and what follows it.
@@ -263,7 +269,11 @@ mod tests {
             ),
             ("unknown field `x`, there are no fields", Some("x"), "is not a known field; this takes none"),
             ("missing field `email`", Some("email"), "is required"),
-            ("duplicate field `email`", Some("email"), "appears more than once; give each name once"),
+            (
+                "duplicate field `email`",
+                Some("email"),
+                "the key \"email\" appears more than once in its object; give each key once",
+            ),
             (
                 "unknown variant `boss`, expected one of `admin`, `manager`, `member`",
                 None,

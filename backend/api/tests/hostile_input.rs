@@ -5,7 +5,7 @@
 //!
 //! Properties: nothing panics; every rejection is a 4xx problem with a `detail` (and a pointer
 //! where the code names the field) in the product's own words, never a library's; valid
-//! generated input is accepted as given.
+//! generated input is accepted as given. A key repeated within a JSON object is refused.
 //! `PROPTEST_CASES` sets the number of generated cases (default 256: the event properties run
 //! half as many, the HTTP tests an eighth).
 
@@ -1378,7 +1378,7 @@ both_backends! {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Problem texts
+// Problem texts, and repeated JSON keys
 
 both_backends! {
     async fn problem_texts_are_the_products_own_words(ctx: Ctx) {
@@ -1578,5 +1578,89 @@ both_backends! {
             }
         }
         assert!(checked > 200, "{checked} problems checked");
+    }
+
+    async fn repeated_json_keys_are_refused_and_nothing_is_stored(ctx: Ctx) {
+        let app = ctx.app().await;
+        let token = ctx.token(&ctx.admin);
+        let json = "application/json";
+        let ok = r#"{"action": "a.b"}"#;
+        // (body, the pointer of the repeated member, its key)
+        let events = [
+            (r#"{"action": "booking.created", "action": "booking.deleted"}"#.to_string(), "/action", "action"),
+            (format!(r#"{{"events": [{ok}, {ok}, {ok}, {{"action": "a.b", "actor": {{"id": "1", "name": "Ann", "name": "Bob"}}}}]}}"#), "/events/3/actor/name", "name"),
+            (format!(r#"{{"events": [{ok}], "events": [{ok}, {ok}]}}"#), "/events", "events"),
+            (r#"{"action": "a.b", "metadata": {"x": {"y": [1, {"z": 1, "z": 2}]}}}"#.to_string(), "/metadata/x/y/1/z", "z"),
+            (r#"{"action": "a.b", "metadata": {"a/b": 1, "a\/b": 2}}"#.to_string(), "/metadata/a~1b", "a/b"),
+            (r#"{"action": "a.b", "changes": [{"field": "f", "old": {"k": 1, "k": 2}, "new": 1}]}"#.to_string(), "/changes/0/old/k", "k"),
+            (r#"{"action": "a.b", "changes": [{"field": "f", "new": {"v": [{"k": 1, "k": 1}]}}]}"#.to_string(), "/changes/0/new/v/0/k", "k"),
+            (r#"{"action": "a.b", "changes": [{"field": "f", "new": 1, "new": 2}]}"#.to_string(), "/changes/0/new", "new"),
+            (r#"{"action": "a.b", "before": {"s": 1}, "after": {"s": 2, "s": 3}}"#.to_string(), "/after/s", "s"),
+            (r#"{"action": "a.b", "before": {"s": 1, "s": 1}}"#.to_string(), "/before/s", "s"),
+            (r#"{"action": "a.b", "entity": {"type": "t", "id": "1", "id": "2"}}"#.to_string(), "/entity/id", "id"),
+            (r#"{"action": "a.b", "related": [{"type": "t", "id": "1"}, {"type": "t", "type": "u", "id": "2"}]}"#.to_string(), "/related/1/type", "type"),
+        ];
+        let before = head(&ctx);
+        for (body, pointer, key) in &events {
+            let reply = send(&app, raw("POST", "/api/v1/events", &token, json, body.as_bytes()).insert_header(("idempotency-key", "dup"))).await.problem(422);
+            assert_eq!(reply.pointers(), [pointer.to_string()], "{body}: {}", reply.body);
+            let message = reply.body["errors"][0]["message"].as_str().unwrap();
+            assert!(message.contains(&format!("\"{key}\"")) && message.contains("more than once"), "{body}: {message}");
+            assert!(reply.body["detail"].as_str().unwrap().starts_with(pointer), "{body}: {}", reply.body);
+            assert_own_words(&reply, body, Echo::Checked);
+        }
+        assert_eq!(head(&ctx), before, "nothing stored");
+        // The Idempotency-Key was not used up by the refusals.
+        let reply = send(&app, raw("POST", "/api/v1/events", &token, json, ok.as_bytes()).insert_header(("idempotency-key", "dup"))).await.expect(201);
+        assert!(reply.headers.get("idempotent-replayed").is_none());
+
+        // Without a repetition the body is taken as before: the same key in sibling and nested
+        // objects, keys differing in case or only in escapes that decode differently.
+        let body = json!({"events": [
+            {"action": "a.b", "metadata": {"k": 1, "K": 2, "nested": {"k": 3, "list": [{"k": 4}, {"k": 5}]}}},
+            {"action": "a.b", "before": {"k": 1}, "after": {"k": 2}, "metadata": {"k": {"k": {"k": null}}}},
+        ]});
+        let before = head(&ctx);
+        let ids = send(&app, raw("POST", "/api/v1/events", &token, json, body.to_string().as_bytes())).await.expect(201).ids();
+        assert_eq!(head(&ctx).0, before.0 + 2);
+        let first = get(&app, &token, &format!("/api/v1/events/{}", ids[0])).await.expect(200).body;
+        assert_eq!(first["metadata"], body["events"][0]["metadata"]);
+        let second = get(&app, &token, &format!("/api/v1/events/{}", ids[1])).await.expect(200).body;
+        assert_eq!(second["metadata"], body["events"][1]["metadata"]);
+        assert_eq!(second["changes"], json!([{"field": "k", "old": 1, "new": 2}]));
+
+        // Every other JSON body: the repeated member is named, and nothing changes.
+        let users_before = get(&app, &token, "/api/v1/users").await.expect(200).body;
+        let tokens_before = get(&app, &token, "/api/v1/tokens").await.expect(200).body;
+        let retention_before = get(&app, &token, "/api/v1/settings/retention").await.expect(200).body;
+        let member = ctx.member.id;
+        let others = [
+            ("POST", "/api/v1/auth/login".to_string(), r#"{"email": "admin@acme.test", "password": "wrong", "password": "correct horse battery"}"#, "/password"),
+            ("POST", "/api/v1/auth/login".to_string(), r#"{"email": "nobody@acme.test", "email": "admin@acme.test", "password": "correct horse battery"}"#, "/email"),
+            ("POST", "/api/v1/auth/password".to_string(), r#"{"current_password": "correct horse battery", "new_password": "a new long password", "new_password": "another long password"}"#, "/new_password"),
+            ("POST", "/api/v1/users".to_string(), r#"{"email": "dup@acme.test", "name": "A", "name": "B", "password": "0123456789ab", "role": "member"}"#, "/name"),
+            ("PATCH", format!("/api/v1/users/{member}"), r#"{"role": "member", "role": "admin"}"#, "/role"),
+            ("POST", "/api/v1/tokens".to_string(), r#"{"name": "t", "scopes": ["events:read"], "scopes": ["events:write"]}"#, "/scopes"),
+            ("PUT", "/api/v1/settings/retention".to_string(), r#"{"days": 30, "days": null}"#, "/days"),
+            ("DELETE", "/api/v1/events".to_string(), r#"{"ids": [1], "reason": "a", "reason": "b"}"#, "/reason"),
+        ];
+        let before = head(&ctx);
+        for (method, uri, body, pointer) in others {
+            let reply = send(&app, raw(method, &uri, &token, json, body.as_bytes())).await.problem(422);
+            assert_eq!(reply.pointers(), [pointer.to_string()], "{method} {uri} {body}: {}", reply.body);
+            let key = pointer.trim_start_matches('/');
+            let message = reply.body["errors"][0]["message"].as_str().unwrap();
+            assert!(message.contains(&format!("\"{key}\"")) && message.contains("more than once"), "{body}: {message}");
+            assert!(reply.body["detail"].as_str().unwrap().starts_with(pointer), "{body}: {}", reply.body);
+            assert_own_words(&reply, body, Echo::Checked);
+        }
+        assert_eq!(head(&ctx), before, "nothing stored, not even an audit record");
+        assert_eq!(get(&app, &token, "/api/v1/users").await.expect(200).body, users_before);
+        assert_eq!(get(&app, &token, "/api/v1/tokens").await.expect(200).body, tokens_before);
+        assert_eq!(get(&app, &token, "/api/v1/settings/retention").await.expect(200).body, retention_before);
+        // The admin's password is unchanged, and signing in without a repetition works.
+        let login = json!({"email": "admin@acme.test", "password": "correct horse battery"});
+        send(&app, raw("POST", "/api/v1/auth/login", "", json, login.to_string().as_bytes())).await.expect(200);
+        verify_ok(&ctx);
     }
 }

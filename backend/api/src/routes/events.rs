@@ -261,7 +261,7 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
         (status = 409, description = "Idempotency-Key reused with another body", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body or batch too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid events, or JSON nested more than 127 levels deep; `errors` names each event index and field; nothing was stored", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid events, a key repeated within an object, or JSON nested more than 127 levels deep; `errors` names each event index and field; nothing was stored", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/events")]

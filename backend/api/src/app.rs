@@ -11,7 +11,7 @@ use actix_web::{web, App, HttpRequest};
 use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::{json_error, path_error, ApiError};
+use crate::error::{json_error, path_error, query_error, ApiError};
 use crate::openapi::ApiDoc;
 use crate::routes;
 use crate::state::AppState;
@@ -45,6 +45,7 @@ pub fn build(
         .app_data(web::Data::new(state))
         .app_data(web::JsonConfig::default().limit(json_limit).error_handler(json_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
         .service(routes::health::healthz)
         .service(routes::health::readyz)
         .service(scope("/api/v1").configure(routes::configure))

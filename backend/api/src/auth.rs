@@ -124,9 +124,19 @@ impl JwtKeys {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| ApiError::Unauthorized(format!("invalid access token: {e}")))
+        use jsonwebtoken::errors::ErrorKind;
+        decode::<Claims>(token, &self.decoding, &self.validation).map(|data| data.claims).map_err(|e| {
+            // The library's reason is for the log; the client is told which case it is in words.
+            log::debug!("access token refused: {e}");
+            ApiError::Unauthorized(
+                match e.kind() {
+                    ErrorKind::ExpiredSignature => "the access token has expired; sign in again",
+                    ErrorKind::InvalidSignature => "the access token's signature is not valid; sign in again",
+                    _ => "the access token is not valid; sign in again",
+                }
+                .into(),
+            )
+        })
     }
 }
 

@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, FieldError};
 use crate::text::{self, component};
+use crate::wording::Flaw;
 
 /// Page sizes the list accepts.
 pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
@@ -86,19 +87,30 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let deserializer = serde_html_form::Deserializer::from_bytes(query.as_bytes());
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();
-        let message = e.into_inner().to_string();
+        let error = e.into_inner();
+        log::debug!("query string refused at {path:?}: {error}");
+        let flaw = Flaw::parse(&error.to_string());
         // The path is the parameter's name; `actor_id[2]` is still `actor_id`.
         let name = path.split('[').next().unwrap_or_default();
-        match name {
-            "" | "." | "?" => ApiError::BadRequest {
-                detail: format!("invalid query string: {message}"),
-                errors: vec![FieldError::new("query", message)],
-            },
-            name if message.starts_with("unknown field") => ApiError::BadRequest {
-                detail: format!("unknown query parameter `{name}`: {message}"),
-                errors: vec![FieldError::new(name, message)],
-            },
-            name => ApiError::bad_parameter(name, message),
+        let whole = |message: &str| ApiError::BadRequest {
+            detail: format!("the query string {message}"),
+            errors: vec![FieldError::new("query", message)],
+        };
+        match &flaw {
+            // Reported at the query string's level by serde: the flaw names the parameter.
+            Flaw::Missing { name } => ApiError::bad_parameter(name, flaw.message("parameter")),
+            Flaw::Unknown { name, .. } if name.is_empty() => whole("has a parameter without a name"),
+            // serde lists the fields of the one struct it fills, which may be only part of what
+            // the endpoint takes (see `parse_filtered`): no list.
+            Flaw::Unknown { name, .. } => {
+                let message = "is not a parameter of this endpoint";
+                ApiError::BadRequest {
+                    detail: format!("unknown query parameter `{name}`: {message}"),
+                    errors: vec![FieldError::new(name.as_str(), message)],
+                }
+            }
+            _ if matches!(name, "" | "." | "?") => whole(&flaw.message("parameter")),
+            _ => ApiError::bad_parameter(name, flaw.message("parameter")),
         }
     })
 }
@@ -382,7 +394,7 @@ fn parse_bound(name: &str, text: &str, tz: Tz) -> Result<(NaiveDateTime, bool), 
     }
     Err(ApiError::bad_parameter(
         name,
-        "expected an RFC 3339 timestamp (2026-11-21T09:30:00Z) or a date (2026-11-21)",
+        "must be an RFC 3339 timestamp (2026-11-21T09:30:00Z) or a date (2026-11-21)",
     ))
 }
 

@@ -20,8 +20,7 @@ const MAX_METADATA_BYTES: usize = 16 * 1024;
 const MAX_CHANGES: usize = 500;
 const MAX_RELATED: usize = 50;
 const MAX_REPORTED_ERRORS: usize = 50;
-/// The deepest nesting of arrays and objects a body may have (serde_json's recursion limit).
-pub const MAX_JSON_DEPTH: usize = 127;
+pub use crate::json::MAX_JSON_DEPTH;
 
 // The schemas below say exactly what `validate` accepts (rules about the whole event, or about
 // the time of the request, are in the descriptions).
@@ -129,9 +128,13 @@ fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error
         Value::String(s) => Ok(s),
         Value::Number(n) => match crate::json::integer_value(&n) {
             Some(i) if range.contains(&i) => Ok(i.to_string()),
-            _ => Err(serde::de::Error::custom("expected a string or an integer")),
+            _ => Err(serde::de::Error::custom(format!(
+                "must be a string, or an integer from {} to {}",
+                i64::MIN,
+                u64::MAX
+            ))),
         },
-        _ => Err(serde::de::Error::custom("expected a string or an integer")),
+        _ => Err(serde::de::Error::custom("must be a string or an integer")),
     }
 }
 
@@ -219,22 +222,9 @@ pub fn parse_body(
     now: DateTime<Utc>,
     max_batch: usize,
 ) -> Result<ParsedIngest, ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        // serde_json's recursion limit: the body is JSON, just nested too deep to take.
-        if e.to_string().starts_with("recursion limit exceeded") {
-            ApiError::validation(
-                format!(
-                    "the body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep (at line {}, column {}); \
-                     nothing was stored",
-                    e.line(),
-                    e.column()
-                ),
-                Vec::new(),
-            )
-        } else {
-            ApiError::bad_request(format!("request body is not valid JSON: {e}"))
-        }
-    })?;
+    // Strict: a key repeated anywhere in the body is refused (422 at its pointer), so that the
+    // event stored is the only one any JSON parser can read from the body.
+    let value: Value = crate::json::parse(body)?;
     let request_hash = {
         use sha2::{Digest, Sha256};
         hex::encode(Sha256::digest(canonical_json(&value).as_bytes()))
@@ -242,23 +232,30 @@ pub fn parse_body(
     let (items, batch) = match value {
         Value::Object(mut map) if map.contains_key("events") => {
             if let Some(other) = map.keys().find(|k| *k != "events") {
+                let pointer = format!("/{}", crate::json::escape(other));
+                let message = "is not allowed next to `events`";
                 return Err(ApiError::validation(
-                    format!("unknown field `{other}` next to `events`"),
-                    vec![FieldError::new(format!("/{other}"), "unknown field")],
+                    format!("{pointer}: {message}"),
+                    vec![FieldError::new(pointer, message)],
                 ));
             }
             match map.remove("events") {
                 Some(Value::Array(items)) => (items, true),
                 _ => {
                     return Err(ApiError::validation(
-                        "`events` must be an array of events",
-                        vec![FieldError::new("/events", "expected an array")],
+                        "/events: must be an array of events",
+                        vec![FieldError::new("/events", "must be an array of events")],
                     ))
                 }
             }
         }
         Value::Object(map) => (vec![Value::Object(map)], false),
-        _ => return Err(ApiError::validation("expected an event object or {\"events\": [...]}", Vec::new())),
+        _ => {
+            return Err(ApiError::validation(
+                "the body must be an event object or {\"events\": [...]}",
+                Vec::new(),
+            ))
+        }
     };
     if items.is_empty() {
         return Err(ApiError::validation(
@@ -279,16 +276,7 @@ pub fn parse_body(
         let prefix = if batch { format!("/events/{index}") } else { String::new() };
         let input: Result<EventInput, _> = serde_path_to_error::deserialize(item);
         match input {
-            Err(e) => {
-                let mut pointer = json_pointer(&prefix, &e.path().to_string());
-                let message = e.into_inner().to_string();
-                // A missing field is reported at its parent: point at the field itself.
-                if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.split('`').next())
-                {
-                    pointer = format!("{}/{field}", pointer.trim_end_matches('/'));
-                }
-                errors.push(FieldError::new(pointer, message));
-            }
+            Err(e) => errors.push(crate::json::field_error(&prefix, e)),
             Ok(input) => match validate(input, caller, now, &prefix) {
                 Ok(draft) => drafts.push(draft),
                 Err(mut errs) => errors.append(&mut errs),
@@ -314,26 +302,6 @@ pub fn parse_body(
         return Err(ApiError::validation(detail, errors));
     }
     Ok(ParsedIngest { drafts, request_hash })
-}
-
-fn json_pointer(prefix: &str, serde_path: &str) -> String {
-    let mut pointer = prefix.to_string();
-    if serde_path != "." {
-        for segment in serde_path.split('.') {
-            let segment = segment.trim_end_matches(']');
-            for part in segment.split('[') {
-                if !part.is_empty() {
-                    pointer.push('/');
-                    pointer.push_str(&part.replace('~', "~0").replace('/', "~1"));
-                }
-            }
-        }
-    }
-    if pointer.is_empty() {
-        "/".into()
-    } else {
-        pointer
-    }
 }
 
 fn is_snake_segment(s: &str) -> bool {
@@ -436,7 +404,7 @@ fn validate(
             }
             Some(t) => t.with_timezone(&Utc),
             None => {
-                c.fail("occurred_at", "expected an RFC 3339 timestamp such as 2026-11-21T09:30:00Z");
+                c.fail("occurred_at", "must be an RFC 3339 timestamp such as 2026-11-21T09:30:00Z");
                 now
             }
         },
@@ -674,7 +642,7 @@ mod tests {
                 "/events/3/description"
             ]
         );
-        assert!(errs[3].1.contains("unknown field `colour`"), "{}", errs[3].1);
+        assert!(errs[3].1.starts_with("is not a known field; the fields are action, "), "{}", errs[3].1);
     }
 
     #[test]

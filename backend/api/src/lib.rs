@@ -9,8 +9,10 @@
 //! - [`text`]: rules for text in requests, and the patterns that state them
 //! - [`formula`]: CSV cells kept from running as spreadsheet formulas, and read back
 //! - [`download`]: the `Content-Disposition` of downloads
-//! - [`json`]: JSON numbers read as the schemas read them
+//! - [`json`]: JSON request bodies: strict parsing, problems with pointers, numbers as the
+//!   schemas read them
 //! - [`error`]: the one error type (problem+json)
+//! - [`wording`]: library error texts turned into the product's sentences
 
 pub mod aggregates;
 pub mod app;
@@ -33,3 +35,4 @@ pub mod seed;
 pub mod state;
 pub mod text;
 pub mod totals;
+pub mod wording;

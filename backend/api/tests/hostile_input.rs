@@ -4,7 +4,8 @@
 //! app on SQLite and PostgreSQL; and SQL-injection strings in every filter and sort parameter.
 //!
 //! Properties: nothing panics; every rejection is a 4xx problem with a `detail` (and a pointer
-//! where the code names the field); valid generated input is accepted as given.
+//! where the code names the field) in the product's own words, never a library's; valid
+//! generated input is accepted as given. A key repeated within a JSON object is refused.
 //! `PROPTEST_CASES` sets the number of generated cases (default 256: the event properties run
 //! half as many, the HTTP tests an eighth).
 
@@ -67,6 +68,113 @@ fn assert_clear_rejection(error: &ApiError, input: &dyn std::fmt::Debug) {
     for e in &problem.errors {
         assert!(!e.pointer.is_empty() && !e.message.trim().is_empty(), "{input:?}: {e:?}");
     }
+    let pointers: Vec<&str> = problem.errors.iter().map(|e| e.pointer.as_str()).collect();
+    for text in std::iter::once(&problem.detail).chain(problem.errors.iter().map(|e| &e.message)) {
+        if let Some(found) = library_wording(text, &pointers, Echo::Stripped) {
+            panic!("{input:?}: {found:?} in the problem text {text:?}");
+        }
+    }
+}
+
+/// What the client sent that a problem text may repeat (a pointer's keys, a quoted value, a
+/// parameter's name in backticks): left out of the check when the input is generated, since it
+/// can hold anything; checked as well when the input is written out in the test.
+#[derive(Clone, Copy, PartialEq)]
+enum Echo {
+    Stripped,
+    Checked,
+}
+
+/// Phrases only a library writes: serde's and serde_json's messages, `str::parse`'s, actix's,
+/// jsonwebtoken's error kinds, database drivers' names, Rust's debug output.
+const LIBRARY_PHRASES: [&str; 40] = [
+    "invalid type",
+    "invalid value",
+    "invalid length",
+    "unknown variant",
+    "unknown field",
+    "missing field",
+    "duplicate field",
+    "at line",
+    "line 1 column",
+    "EOF while",
+    "trailing characters",
+    "recursion limit",
+    "key must be a string",
+    "can not parse",
+    "invalid digit",
+    "target type",
+    "float literal",
+    "provided string",
+    "unsupported value",
+    "could not read input",
+    "did not match any variant",
+    "InvalidSignature",
+    "InvalidToken",
+    "ExpiredSignature",
+    "Base64",
+    "Json(",
+    "Utf8(",
+    "Error(",
+    "Kind",
+    "serde",
+    "diesel",
+    "Diesel",
+    "jsonwebtoken",
+    "actix",
+    "Payload",
+    "deserializ",
+    "Deserializ",
+    "DatabaseError",
+    "os error",
+    "Some(",
+];
+
+/// Words only a library (or Rust itself) writes, in any case: serde's `expected …`.
+const LIBRARY_WORDS: [&str; 4] = ["expected", "struct", "enum", "variant"];
+
+/// Rust's type names, as written.
+const RUST_TYPES: [&str; 17] = [
+    "String", "Option", "Vec", "Value", "Map", "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64",
+    "isize", "f32", "f64",
+];
+
+/// The library wording in a problem text, if any. With [`Echo::Stripped`] the pointers, and
+/// quoted and backticked segments, are left out first.
+fn library_wording(text: &str, pointers: &[&str], echo: Echo) -> Option<String> {
+    let mut text = text.to_string();
+    if echo == Echo::Stripped {
+        for pointer in pointers {
+            text = text.replace(pointer, " ");
+        }
+        for quote in ['"', '`'] {
+            let parts: Vec<&str> = text.split(quote).collect();
+            text = parts.iter().step_by(2).copied().collect::<Vec<_>>().join(" ");
+        }
+    }
+    if let Some(phrase) = LIBRARY_PHRASES.iter().find(|p| text.contains(**p)) {
+        return Some(phrase.to_string());
+    }
+    if text.contains("::") {
+        return Some("::".into());
+    }
+    let mut words = text.split(|c: char| !c.is_alphanumeric() && c != '_');
+    let library =
+        |w: &&str| LIBRARY_WORDS.iter().any(|l| l.eq_ignore_ascii_case(w)) || RUST_TYPES.contains(w);
+    if let Some(word) = words.find(library) {
+        return Some(word.to_string());
+    }
+    // A Rust type name in backticks (`ActorInput`, `RoleSchema`), as serde writes `expected struct X`.
+    let backticked = text.split('`').skip(1).step_by(2);
+    for name in backticked {
+        let camel = name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && name.chars().any(|c| c.is_ascii_lowercase())
+            && name.chars().all(|c| c.is_ascii_alphanumeric());
+        if camel {
+            return Some(format!("`{name}`"));
+        }
+    }
+    None
 }
 
 fn caller() -> Actor {
@@ -950,7 +1058,59 @@ fn assert_sane(reply: &Reply, what: &str) {
             "{what}: {}",
             reply.body
         );
+        assert_own_words(reply, what, Echo::Stripped);
     }
+}
+
+/// The problem's `detail` and every `errors[].message` are free of library wording.
+fn assert_own_words(reply: &Reply, what: &str, echo: Echo) {
+    let pointers = reply.pointers();
+    let pointers: Vec<&str> = pointers.iter().map(String::as_str).collect();
+    let messages = reply.body["errors"].as_array().cloned().unwrap_or_default();
+    let texts = std::iter::once(&reply.body["detail"]).chain(messages.iter().map(|e| &e["message"]));
+    for text in texts {
+        let text = text.as_str().unwrap_or_else(|| panic!("{what}: no text in {}", reply.body));
+        if let Some(found) = library_wording(text, &pointers, echo) {
+            panic!("{what}: {found:?} in the problem text {text:?}\n{}", reply.body);
+        }
+    }
+}
+
+/// A request with a raw body of the given content type.
+fn raw(method: &str, uri: &str, token: &str, content_type: &str, body: &[u8]) -> TestRequest {
+    let req = match method {
+        "POST" => TestRequest::post(),
+        "PUT" => TestRequest::put(),
+        "PATCH" => TestRequest::patch(),
+        "DELETE" => TestRequest::delete(),
+        _ => TestRequest::get(),
+    };
+    let req =
+        req.uri(uri).insert_header(("content-type", content_type.to_string())).set_payload(body.to_vec());
+    // Each from its own address, so that the per-IP sign-in limit stays out of the way.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let req =
+        req.peer_addr(format!("10.{}.{}.{}:5000", n >> 16 & 255, n >> 8 & 255, n & 255).parse().unwrap());
+    if token.is_empty() {
+        req
+    } else {
+        req.insert_header(("authorization", format!("Bearer {token}")))
+    }
+}
+
+/// A dashboard access token for `user` with the given expiry, signed with `secret`.
+fn access_token(user: &auditlog_db::models::User, exp: i64, secret: &[u8]) -> String {
+    let claims = auditlog_api::auth::Claims {
+        sub: user.id.to_string(),
+        tenant: user.tenant_id,
+        role: user.role(),
+        iat: exp - 3600,
+        exp,
+        jti: "test".into(),
+    };
+    let key = jsonwebtoken::EncodingKey::from_secret(secret);
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &key).unwrap()
 }
 
 both_backends! {
@@ -1213,6 +1373,294 @@ both_backends! {
         send(&app, login.set_json(json!({"email": "admin@acme.test", "password": "' OR 1=1 --"}))).await.problem(401);
         let login = TestRequest::post().uri("/api/v1/auth/login").peer_addr("203.0.113.9:5000".parse().unwrap());
         send(&app, login.set_json(json!({"email": "admin@acme.test", "password": "correct horse battery"}))).await.expect(200);
+        verify_ok(&ctx);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Problem texts, and repeated JSON keys
+
+both_backends! {
+    async fn problem_texts_are_the_products_own_words(ctx: Ctx) {
+        let app = ctx.app().await;
+        let token = ctx.token(&ctx.admin);
+        let user = ctx.member.id;
+        let json = "application/json";
+        // Every endpoint that reads a JSON body.
+        let bodies = [
+            ("POST", "/api/v1/events".to_string()),
+            ("POST", "/api/v1/auth/login".to_string()),
+            ("POST", "/api/v1/auth/password".to_string()),
+            ("POST", "/api/v1/users".to_string()),
+            ("PATCH", format!("/api/v1/users/{user}")),
+            ("POST", "/api/v1/tokens".to_string()),
+            ("PUT", "/api/v1/settings/retention".to_string()),
+            ("DELETE", "/api/v1/events".to_string()),
+        ];
+        let not_json: [&[u8]; 14] = [
+            b"",
+            b"   ",
+            b"{",
+            b"{\"a\": tru}",
+            b"{} []",
+            b"{\"a\": 1,}",
+            b"[1, 2",
+            b"{1: 2}",
+            b"{\"a\": \"\\u00\"}",
+            b"{\"a\": \"\\q\"}",
+            b"{\"a\": \"\x01\"}",
+            b"{\"a\": 1e400}",
+            b"{\"a\": 01}",
+            b"\xff\xfe{}",
+        ];
+        let mut checked = 0;
+        let mut check = |reply: Reply, what: String| {
+            let status = reply.status.as_u16();
+            assert!((400..500).contains(&status), "{what}: {status} {}", reply.body);
+            let reply = reply.problem(status);
+            assert_own_words(&reply, &what, Echo::Checked);
+            checked += 1;
+            reply
+        };
+        for (method, uri) in &bodies {
+            for body in not_json {
+                let reply = send(&app, raw(method, uri, &token, json, body)).await;
+                let what = format!("{method} {uri} {:?}", String::from_utf8_lossy(body));
+                let reply = check(reply, what.clone());
+                // `web::Json` (sign-in, password change) reads into the type as it parses, so a
+                // member it does not take may be refused (422) before the broken JSON after it.
+                let typed_as_parsed = uri.starts_with("/api/v1/auth/");
+                assert!(reply.status == 400 || (typed_as_parsed && reply.status == 422), "{what}: {}", reply.body);
+            }
+            // Where the JSON breaks off is told in our words.
+            let reply = check(send(&app, raw(method, uri, &token, json, b"[\n  trux\n]")).await, format!("{method} {uri}"));
+            assert_eq!(reply.body["detail"], "the request body is not valid JSON (line 2, column 6)", "{method} {uri}");
+            // Not JSON at all, by its content type.
+            let reply = check(send(&app, raw(method, uri, &token, "text/plain", b"{}")).await, format!("{method} {uri} text/plain"));
+            assert_eq!(reply.status, 415);
+            // Shapes that are JSON but not what the endpoint takes.
+            for body in ["[]", "[1]", "\"text\"", "5", "null", "true", "{\"a\": {\"b\": [1, {\"c\": null}]}}"] {
+                check(send(&app, raw(method, uri, &token, json, body.as_bytes())).await, format!("{method} {uri} {body}"));
+            }
+        }
+
+        // Wrong types, unknown values and fields, missing fields: the member is named.
+        let login = "/api/v1/auth/login";
+        let cases: Vec<(&str, String, Value, &str)> = vec![
+            ("POST", "/api/v1/events".into(), json!({"action": 5}), "/action"),
+            ("POST", "/api/v1/events".into(), json!({"action": "a.b", "actor": "x"}), "/actor"),
+            ("POST", "/api/v1/events".into(), json!({"action": "a.b", "actor": {"name": "n"}}), "/actor/id"),
+            ("POST", "/api/v1/events".into(), json!({"action": "a.b", "actor": {"id": "1", "type": 3}}), "/actor/type"),
+            ("POST", "/api/v1/events".into(), json!({"action": "a.b", "related": {}}), "/related"),
+            ("POST", "/api/v1/events".into(), json!({"action": "a.b", "metadata": []}), "/metadata"),
+            ("POST", "/api/v1/events".into(), json!({"action": "a.b", "changes": [{"field": 1, "new": 2}]}), "/changes/0/field"),
+            ("POST", "/api/v1/events".into(), json!({"action": "a.b", "entity": {"type": "t", "id": 1.5}}), "/entity/id"),
+            ("POST", "/api/v1/events".into(), json!({"action": "a.b", "entity": {"type": "t", "id": 1e30}}), "/entity/id"),
+            ("POST", "/api/v1/events".into(), json!({"action": "a.b", "colour": "red"}), "/colour"),
+            ("POST", "/api/v1/events".into(), json!({"events": [{"action": "a.b"}], "extra": 1}), "/extra"),
+            ("POST", "/api/v1/events".into(), json!({"events": [{"action": "a.b"}, {"actor": {"id": "1"}}]}), "/events/1/action"),
+            ("POST", "/api/v1/events".into(), json!({"events": {}}), "/events"),
+            ("POST", login.into(), json!({"email": "a@b.c"}), "/password"),
+            ("POST", login.into(), json!({"email": "a@b.c", "password": "x", "remember": true}), "/remember"),
+            ("POST", "/api/v1/auth/password".into(), json!({"current_password": "x"}), "/new_password"),
+            ("POST", "/api/v1/users".into(), json!({"email": "x@acme.test", "name": "N", "password": "0123456789ab", "role": "boss"}), "/role"),
+            ("POST", "/api/v1/users".into(), json!({"email": "x@acme.test", "name": "N", "password": "0123456789ab", "role": 7}), "/role"),
+            ("POST", "/api/v1/users".into(), json!({"email": "x@acme.test", "name": "N", "password": "0123456789ab", "role": "member", "colour": 1}), "/colour"),
+            ("POST", "/api/v1/users".into(), json!({"email": "x@acme.test"}), "/name"),
+            ("PATCH", format!("/api/v1/users/{user}"), json!({"role": "owner"}), "/role"),
+            ("PATCH", format!("/api/v1/users/{user}"), json!({"active": "yes"}), "/active"),
+            ("PATCH", format!("/api/v1/users/{user}"), json!({"nickname": "x"}), "/nickname"),
+            ("POST", "/api/v1/tokens".into(), json!({"name": "t", "scopes": ["events:delete"]}), "/scopes/0"),
+            ("POST", "/api/v1/tokens".into(), json!({"name": "t", "scopes": "events:read"}), "/scopes"),
+            ("POST", "/api/v1/tokens".into(), json!({"name": "t", "scopes": ["events:read"], "expires_in_days": "10"}), "/expires_in_days"),
+            ("POST", "/api/v1/tokens".into(), json!({"name": "t", "scopes": ["events:read"], "expires_in_days": 1.5}), "/expires_in_days"),
+            ("POST", "/api/v1/tokens".into(), json!({"name": "t", "scopes": ["events:read"], "expires_in_days": 1e300}), "/expires_in_days"),
+            ("POST", "/api/v1/tokens".into(), json!({"scopes": ["events:read"]}), "/name"),
+            ("PUT", "/api/v1/settings/retention".into(), json!({"days": "forever"}), "/days"),
+            ("PUT", "/api/v1/settings/retention".into(), json!({"days": true}), "/days"),
+            ("PUT", "/api/v1/settings/retention".into(), json!({"days": 3e9}), "/days"),
+            ("PUT", "/api/v1/settings/retention".into(), json!({"day": 3}), "/day"),
+            ("DELETE", "/api/v1/events".into(), json!({"ids": "1", "reason": "r"}), "/ids"),
+            ("DELETE", "/api/v1/events".into(), json!({"ids": [1.5], "reason": "r"}), "/ids"),
+            ("DELETE", "/api/v1/events".into(), json!({"ids": [1], "reason": "r", "force": true}), "/force"),
+            ("DELETE", "/api/v1/events".into(), json!({"ids": [1]}), "/reason"),
+        ];
+        for (method, uri, body, pointer) in cases {
+            let what = format!("{method} {uri} {body}");
+            let reply = check(send(&app, raw(method, &uri, &token, json, body.to_string().as_bytes())).await, what.clone());
+            assert_eq!(reply.status, 422, "{what}: {}", reply.body);
+            assert!(reply.pointers().iter().any(|p| p == pointer), "{what}: {pointer} not named: {}", reply.body);
+            assert!(reply.body["detail"].as_str().unwrap().contains(pointer), "{what}: {}", reply.body);
+        }
+        // The accepted values are listed, in our words.
+        let reply = send(&app, raw("POST", "/api/v1/users", &token, json, json!({"email": "x@acme.test", "name": "N", "password": "0123456789ab", "role": "boss"}).to_string().as_bytes())).await;
+        assert_eq!(reply.body["errors"][0]["message"], "must be one of `admin`, `manager`, `member`", "{}", reply.body);
+        // The sign-in body's types are told with their position.
+        let reply = check(send(&app, raw("POST", login, "", json, br#"{"email": 5, "password": "x"}"#)).await, "login email 5".into());
+        assert_eq!(reply.status, 422);
+        assert!(reply.body["detail"].as_str().unwrap().contains("must be a string, not a number (line 1, column 11)"), "{}", reply.body);
+
+        // Query strings: bad numbers, unknown values and parameters, repeated ones.
+        let queries = [
+            ("/api/v1/events?page=abc", Some("page")),
+            ("/api/v1/events?page=-1", Some("page")),
+            ("/api/v1/events?page=99999999999", Some("page")),
+            ("/api/v1/events?page=1.5", Some("page")),
+            ("/api/v1/events?per_page=x", Some("per_page")),
+            ("/api/v1/events?page=1&page=2", Some("page")),
+            ("/api/v1/events?sort=name", Some("sort")),
+            ("/api/v1/events?order=up", Some("order")),
+            ("/api/v1/events?range=someday", Some("range")),
+            ("/api/v1/events?scope=everyone", Some("scope")),
+            ("/api/v1/events?colour=red", Some("colour")),
+            ("/api/v1/events?from=yesterday", Some("from")),
+            ("/api/v1/events?cursor=!!!", Some("cursor")),
+            ("/api/v1/events?tz=Mars%2FOlympus", Some("tz")),
+            ("/api/v1/entities/booking/1/history?page=x", Some("page")),
+            ("/api/v1/facets/actors?limit=abc", Some("limit")),
+            ("/api/v1/facets/actors?limit=1&limit=2", Some("limit")),
+            ("/api/v1/integrity/checkpoints?after=x", Some("after")),
+            ("/api/v1/integrity/checkpoints?limit=-5", Some("limit")),
+            ("/api/v1/integrity/consistency?first=abc", Some("first")),
+            ("/api/v1/integrity/consistency", Some("first")),
+            ("/api/v1/events/1/proof?tree_size=big", Some("tree_size")),
+            ("/api/v1/events/export", Some("format")),
+            ("/api/v1/events/export?format=docx", Some("format")),
+            ("/api/v1/events/export?format=csv&bom=300", Some("bom")),
+            ("/api/v1/events/export?format=csv&through_seq=x", Some("through_seq")),
+            ("/api/v1/stats/timeline?bucket=minute", Some("bucket")),
+            ("/api/v1/events/stream?last_event_id=x", Some("last_event_id")),
+        ];
+        for (uri, name) in queries {
+            let reply = check(get(&app, &token, uri).await, format!("GET {uri}"));
+            assert_eq!(reply.status, 400, "{uri}: {}", reply.body);
+            if let Some(name) = name {
+                assert_eq!(reply.pointers(), [name.to_string()], "{uri}: {}", reply.body);
+                assert!(reply.body["detail"].as_str().unwrap().contains(name), "{uri}: {}", reply.body);
+            }
+        }
+
+        // Path ids that are not integers: the parameter is named.
+        for (method, uri) in [
+            ("GET", "/api/v1/events/abc"),
+            ("GET", "/api/v1/events/99999999999999999999"),
+            ("GET", "/api/v1/events/1.5/proof"),
+            ("PATCH", "/api/v1/users/abc"),
+            ("DELETE", "/api/v1/tokens/abc"),
+            ("GET", "/api/v1/archives/-"),
+        ] {
+            let body: &[u8] = if method == "PATCH" { b"{}" } else { b"" };
+            let reply = check(send(&app, raw(method, uri, &token, json, body)).await, format!("{method} {uri}"));
+            assert_eq!(reply.status, 400, "{method} {uri}: {}", reply.body);
+            assert!(reply.body["detail"].as_str().unwrap().contains("`id`"), "{method} {uri}: {}", reply.body);
+        }
+
+        // Access tokens: a bad signature, malformed ones, an expired one, one of another secret.
+        let now = Utc::now().timestamp();
+        let expired = access_token(&ctx.admin, now - 3600, SECRET);
+        let foreign = access_token(&ctx.admin, now + 3600, b"another-secret-that-is-long-enough-too");
+        let tokens = [
+            (tampered(&token), "signature"),
+            (foreign, "signature"),
+            (expired, "expired"),
+            ("abc.def".to_string(), "not valid"),
+            ("not-a-jwt".to_string(), "not valid"),
+            ("a.b.c".to_string(), "not valid"),
+            ("eyJhbGciOiJIUzI1NiJ9.e30.AAAA".to_string(), "not valid"),
+            (format!("{}.", token.rsplit_once('.').unwrap().0), "not valid"),
+            ("alt_1_2_zz".to_string(), "API token"),
+        ];
+        for (bad, says) in tokens {
+            for uri in ["/api/v1/auth/me", "/api/v1/events"] {
+                let reply = check(get(&app, &bad, uri).await, format!("token {bad:?} on {uri}"));
+                assert_eq!(reply.status, 401, "{bad}: {}", reply.body);
+                assert!(reply.body["detail"].as_str().unwrap().contains(says), "{bad}: {}", reply.body);
+            }
+        }
+        assert!(checked > 200, "{checked} problems checked");
+    }
+
+    async fn repeated_json_keys_are_refused_and_nothing_is_stored(ctx: Ctx) {
+        let app = ctx.app().await;
+        let token = ctx.token(&ctx.admin);
+        let json = "application/json";
+        let ok = r#"{"action": "a.b"}"#;
+        // (body, the pointer of the repeated member, its key)
+        let events = [
+            (r#"{"action": "booking.created", "action": "booking.deleted"}"#.to_string(), "/action", "action"),
+            (format!(r#"{{"events": [{ok}, {ok}, {ok}, {{"action": "a.b", "actor": {{"id": "1", "name": "Ann", "name": "Bob"}}}}]}}"#), "/events/3/actor/name", "name"),
+            (format!(r#"{{"events": [{ok}], "events": [{ok}, {ok}]}}"#), "/events", "events"),
+            (r#"{"action": "a.b", "metadata": {"x": {"y": [1, {"z": 1, "z": 2}]}}}"#.to_string(), "/metadata/x/y/1/z", "z"),
+            (r#"{"action": "a.b", "metadata": {"a/b": 1, "a\/b": 2}}"#.to_string(), "/metadata/a~1b", "a/b"),
+            (r#"{"action": "a.b", "changes": [{"field": "f", "old": {"k": 1, "k": 2}, "new": 1}]}"#.to_string(), "/changes/0/old/k", "k"),
+            (r#"{"action": "a.b", "changes": [{"field": "f", "new": {"v": [{"k": 1, "k": 1}]}}]}"#.to_string(), "/changes/0/new/v/0/k", "k"),
+            (r#"{"action": "a.b", "changes": [{"field": "f", "new": 1, "new": 2}]}"#.to_string(), "/changes/0/new", "new"),
+            (r#"{"action": "a.b", "before": {"s": 1}, "after": {"s": 2, "s": 3}}"#.to_string(), "/after/s", "s"),
+            (r#"{"action": "a.b", "before": {"s": 1, "s": 1}}"#.to_string(), "/before/s", "s"),
+            (r#"{"action": "a.b", "entity": {"type": "t", "id": "1", "id": "2"}}"#.to_string(), "/entity/id", "id"),
+            (r#"{"action": "a.b", "related": [{"type": "t", "id": "1"}, {"type": "t", "type": "u", "id": "2"}]}"#.to_string(), "/related/1/type", "type"),
+        ];
+        let before = head(&ctx);
+        for (body, pointer, key) in &events {
+            let reply = send(&app, raw("POST", "/api/v1/events", &token, json, body.as_bytes()).insert_header(("idempotency-key", "dup"))).await.problem(422);
+            assert_eq!(reply.pointers(), [pointer.to_string()], "{body}: {}", reply.body);
+            let message = reply.body["errors"][0]["message"].as_str().unwrap();
+            assert!(message.contains(&format!("\"{key}\"")) && message.contains("more than once"), "{body}: {message}");
+            assert!(reply.body["detail"].as_str().unwrap().starts_with(pointer), "{body}: {}", reply.body);
+            assert_own_words(&reply, body, Echo::Checked);
+        }
+        assert_eq!(head(&ctx), before, "nothing stored");
+        // The Idempotency-Key was not used up by the refusals.
+        let reply = send(&app, raw("POST", "/api/v1/events", &token, json, ok.as_bytes()).insert_header(("idempotency-key", "dup"))).await.expect(201);
+        assert!(reply.headers.get("idempotent-replayed").is_none());
+
+        // Without a repetition the body is taken as before: the same key in sibling and nested
+        // objects, keys differing in case or only in escapes that decode differently.
+        let body = json!({"events": [
+            {"action": "a.b", "metadata": {"k": 1, "K": 2, "nested": {"k": 3, "list": [{"k": 4}, {"k": 5}]}}},
+            {"action": "a.b", "before": {"k": 1}, "after": {"k": 2}, "metadata": {"k": {"k": {"k": null}}}},
+        ]});
+        let before = head(&ctx);
+        let ids = send(&app, raw("POST", "/api/v1/events", &token, json, body.to_string().as_bytes())).await.expect(201).ids();
+        assert_eq!(head(&ctx).0, before.0 + 2);
+        let first = get(&app, &token, &format!("/api/v1/events/{}", ids[0])).await.expect(200).body;
+        assert_eq!(first["metadata"], body["events"][0]["metadata"]);
+        let second = get(&app, &token, &format!("/api/v1/events/{}", ids[1])).await.expect(200).body;
+        assert_eq!(second["metadata"], body["events"][1]["metadata"]);
+        assert_eq!(second["changes"], json!([{"field": "k", "old": 1, "new": 2}]));
+
+        // Every other JSON body: the repeated member is named, and nothing changes.
+        let users_before = get(&app, &token, "/api/v1/users").await.expect(200).body;
+        let tokens_before = get(&app, &token, "/api/v1/tokens").await.expect(200).body;
+        let retention_before = get(&app, &token, "/api/v1/settings/retention").await.expect(200).body;
+        let member = ctx.member.id;
+        let others = [
+            ("POST", "/api/v1/auth/login".to_string(), r#"{"email": "admin@acme.test", "password": "wrong", "password": "correct horse battery"}"#, "/password"),
+            ("POST", "/api/v1/auth/login".to_string(), r#"{"email": "nobody@acme.test", "email": "admin@acme.test", "password": "correct horse battery"}"#, "/email"),
+            ("POST", "/api/v1/auth/password".to_string(), r#"{"current_password": "correct horse battery", "new_password": "a new long password", "new_password": "another long password"}"#, "/new_password"),
+            ("POST", "/api/v1/users".to_string(), r#"{"email": "dup@acme.test", "name": "A", "name": "B", "password": "0123456789ab", "role": "member"}"#, "/name"),
+            ("PATCH", format!("/api/v1/users/{member}"), r#"{"role": "member", "role": "admin"}"#, "/role"),
+            ("POST", "/api/v1/tokens".to_string(), r#"{"name": "t", "scopes": ["events:read"], "scopes": ["events:write"]}"#, "/scopes"),
+            ("PUT", "/api/v1/settings/retention".to_string(), r#"{"days": 30, "days": null}"#, "/days"),
+            ("DELETE", "/api/v1/events".to_string(), r#"{"ids": [1], "reason": "a", "reason": "b"}"#, "/reason"),
+        ];
+        let before = head(&ctx);
+        for (method, uri, body, pointer) in others {
+            let reply = send(&app, raw(method, &uri, &token, json, body.as_bytes())).await.problem(422);
+            assert_eq!(reply.pointers(), [pointer.to_string()], "{method} {uri} {body}: {}", reply.body);
+            let key = pointer.trim_start_matches('/');
+            let message = reply.body["errors"][0]["message"].as_str().unwrap();
+            assert!(message.contains(&format!("\"{key}\"")) && message.contains("more than once"), "{body}: {message}");
+            assert!(reply.body["detail"].as_str().unwrap().starts_with(pointer), "{body}: {}", reply.body);
+            assert_own_words(&reply, body, Echo::Checked);
+        }
+        assert_eq!(head(&ctx), before, "nothing stored, not even an audit record");
+        assert_eq!(get(&app, &token, "/api/v1/users").await.expect(200).body, users_before);
+        assert_eq!(get(&app, &token, "/api/v1/tokens").await.expect(200).body, tokens_before);
+        assert_eq!(get(&app, &token, "/api/v1/settings/retention").await.expect(200).body, retention_before);
+        // The admin's password is unchanged, and signing in without a repetition works.
+        let login = json!({"email": "admin@acme.test", "password": "correct horse battery"});
+        send(&app, raw("POST", "/api/v1/auth/login", "", json, login.to_string().as_bytes())).await.expect(200);
         verify_ok(&ctx);
     }
 }

@@ -5,7 +5,6 @@ use auditlog_db::queries::events::{self as event_queries, EventPage, ListRequest
 use auditlog_db::queries::ingest::{store_submitted, IdempotencyKey};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -16,6 +15,7 @@ use crate::error::{ApiError, FieldError, Problem};
 use crate::filters::{list_request, EventFilterParams, FilterContext, ListParams};
 use crate::ingest::{parse_body, IngestBody};
 use crate::integrity::Receipt;
+use crate::json::StrictJson;
 use crate::state::AppState;
 use crate::text;
 use crate::totals::KeptEstimates;
@@ -239,29 +239,6 @@ pub fn filter_context(caller: &Caller) -> FilterContext {
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
-/// Reads the body up to the configured limit.
-async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
-    let too_large = || ApiError::PayloadTooLarge(format!("the request body exceeds {limit} bytes"));
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut body = Vec::with_capacity(declared.unwrap_or(4096).min(limit));
-    // A stalled body ends in a timed-out chunk (`app::BODY_IDLE_TIMEOUT`): 408.
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::from_payload(&e))?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
 /// Record one event, or a batch of up to 1000 (`{"events": [...]}`) all together or not at all.
 ///
 /// Safe to retry: with the same `Idempotency-Key` header the first response is returned and
@@ -285,7 +262,7 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
         (status = 409, description = "Idempotency-Key reused with another body", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body or batch too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid events, or JSON nested more than 127 levels deep; `errors` names each event index and field; nothing was stored", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid events, a key repeated within an object, or JSON nested more than 127 levels deep; `errors` names each event index and field; nothing was stored", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/events")]
@@ -316,7 +293,9 @@ pub async fn ingest(
             }
         }
     };
-    let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
+    let body =
+        crate::json::read_body(payload, crate::json::content_length(&req), state.settings.max_body_bytes)
+            .await?;
     let now = Utc::now();
     let parsed = parse_body(&body, &caller.actor(), now, state.settings.max_batch_events)?;
     let idempotency = key.map(|key| IdempotencyKey { key, request_hash: parsed.request_hash.clone() });
@@ -450,7 +429,7 @@ pub async fn delete_events(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    body: web::Json<DeleteEventsRequest>,
+    body: StrictJson<DeleteEventsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let DeleteEventsRequest { mut ids, reason } = body.into_inner();

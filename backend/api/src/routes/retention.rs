@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError, Problem};
+use crate::json::StrictJson;
 use crate::state::AppState;
 
 /// How long events stay live.
@@ -99,7 +100,7 @@ pub async fn set_retention(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    body: web::Json<RetentionSetting>,
+    body: StrictJson<RetentionSetting>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let days = body.into_inner().days;

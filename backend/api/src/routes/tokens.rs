@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::{api_token_text, new_api_secret, Caller};
 use crate::error::{ApiError, FieldError, Problem};
+use crate::json::StrictJson;
 use crate::state::AppState;
 use crate::text;
 
@@ -134,7 +135,7 @@ pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    body: web::Json<NewTokenRequest>,
+    body: StrictJson<NewTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let admin = caller.require_admin()?.clone();
     let body = body.into_inner();

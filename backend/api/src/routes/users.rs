@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::{hash_password, password_problem, Caller};
 use crate::error::{ApiError, FieldError, Problem};
+use crate::json::StrictJson;
 use crate::routes::auth::RoleSchema;
 use crate::state::AppState;
 use crate::text;
@@ -152,7 +153,7 @@ pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    body: web::Json<NewUserRequest>,
+    body: StrictJson<NewUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let admin = caller.require_admin()?.clone();
     let body = body.into_inner();
@@ -215,7 +216,7 @@ pub async fn update(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<i64>,
-    body: web::Json<UserPatch>,
+    body: StrictJson<UserPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let id = id.into_inner();

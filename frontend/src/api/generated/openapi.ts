@@ -2166,7 +2166,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid events, or JSON nested more than 127 levels deep; `errors` names each event index and field; nothing was stored */
+            /** @description Invalid events, a key repeated within an object, or JSON nested more than 127 levels deep; `errors` names each event index and field; nothing was stored */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -11,6 +11,7 @@ use crate::auth::{
     dummy_hash, hash_password, password_problem, user_actor, verify_password, Caller, Principal,
 };
 use crate::error::{ApiError, FieldError, Problem};
+use crate::json::StrictJson;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -184,7 +185,7 @@ fn account_key(
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: StrictJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password, tenant } = body.into_inner();
     let email = email.trim().to_lowercase();
@@ -363,7 +364,7 @@ pub async fn change_password(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    body: web::Json<PasswordChange>,
+    body: StrictJson<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let user = caller.user()?.clone();
     let PasswordChange { current_password, new_password } = body.into_inner();

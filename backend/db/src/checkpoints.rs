@@ -121,7 +121,7 @@ impl Notary {
     }
 
     pub fn log_path(&self, slug: &str) -> PathBuf {
-        self.dir.join(format!("{slug}.log"))
+        self.dir.join(log_file_name(slug))
     }
 
     fn index(&self, slug: &str) -> Arc<Mutex<LogIndex>> {
@@ -320,6 +320,11 @@ impl Notary {
     pub fn read_all(&self, slug: &str) -> StoreResult<Vec<Result<LoggedCheckpoint, String>>> {
         read_log(&self.log_path(slug), &self.verifier)
     }
+}
+
+/// The name of a tenant's checkpoint log in its folder, safe for any stored slug.
+pub fn log_file_name(slug: &str) -> String {
+    format!("{}.log", crate::slug::file_stem(slug))
 }
 
 /// Reads a checkpoint log file with a verifier key: each line's checkpoint, or why it is bad.

@@ -24,6 +24,17 @@ pub fn is_valid(text: &str) -> bool {
         && bytes.iter().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-'))
 }
 
+/// A file name stem for a stored slug: the slug itself when it follows the rule, else `tenant-`
+/// and the hex of its bytes, so that a slug stored before the rule (`../x`, `a/b`) can never
+/// name a path outside the folder it is used in.
+pub fn file_stem(slug: &str) -> String {
+    if is_valid(slug) {
+        slug.to_string()
+    } else {
+        format!("tenant-{}", hex::encode(slug.as_bytes()))
+    }
+}
+
 /// A slug that follows the rule: only this type can create a tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TenantSlug(String);
@@ -77,6 +88,20 @@ impl std::error::Error for InvalidSlug {}
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn file_stems_stay_in_their_folder() {
+        assert_eq!(super::file_stem("acme-2"), "acme-2");
+        for bad in ["../x", "a/b", "..", "", "A", "x\u{0}y"] {
+            let stem = super::file_stem(bad);
+            assert!(
+                super::is_valid(&stem) || stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+                "{stem}"
+            );
+            assert!(stem.starts_with("tenant-") && !stem.contains(['/', '.']), "{stem}");
+        }
+        assert_ne!(super::file_stem("a/b"), super::file_stem("a\\b"));
+    }
+
     use super::*;
 
     #[test]

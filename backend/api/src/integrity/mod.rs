@@ -130,7 +130,7 @@ pub fn verify_tenant(
     trigger: &str,
     progress: impl FnMut(i64, i64),
 ) -> Result<Verification, ApiError> {
-    let lines = read_log(&log_dir.join(format!("{}.log", tenant.slug)), key)?;
+    let lines = read_log(&log_dir.join(auditlog_db::checkpoints::log_file_name(&tenant.slug)), key)?;
     let origin = format!("{}/{}", key.name(), tenant.slug);
     let boundary_origin = format!("{origin}/archived");
     let evidence = LogEvidence {

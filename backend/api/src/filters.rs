@@ -71,13 +71,19 @@ component!(
 );
 
 component!(
-    /// Every time zone the server knows (the `chrono-tz` database), as `Tz::from_str` takes them.
-    /// (`TimeZone` is chrono's trait.)
+    /// A zone of the `chrono-tz` database, as `Tz::from_str` takes them. (`TimeZone` is chrono's
+    /// trait.) A plain string, not an enum of the ~600 names: client generators turn an enum into
+    /// one identifier per name, and names such as `GMT0`, `GMT+0` and `GMT-0` collide there. The
+    /// server still accepts only the database's names ([`EventFilterParams::zone`]).
     TimeZoneName = "TimeZone",
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .description(Some("An IANA time zone name, e.g. `Europe/London`."))
-        .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+        .description(Some(
+            "An IANA time zone name, exactly as the tz database spells it (case-sensitive): \
+             `Europe/London`, `America/New_York`, `Asia/Kolkata`, `UTC`. Any other value is \
+             refused with 400.",
+        ))
+        .examples(["Europe/London", "America/New_York", "UTC"])
         .build()
 );
 
@@ -408,7 +414,7 @@ impl EventFilterParams {
     /// The filter part, resolved against `ctx`.
     /// The time zone the request's dates are in: `tz`, else the tenant's.
     pub fn zone(&self, ctx: &FilterContext) -> Result<Tz, ApiError> {
-        // Exactly a name of the `TimeZone` list: no trimming, and empty is not a zone.
+        // Exactly a name of the tz database: no trimming, and empty is not a zone.
         match &self.tz {
             Some(name) => name
                 .parse::<Tz>()

@@ -7,13 +7,17 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{scope, AppExt};
 
 use crate::routes;
+use crate::text::component;
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Activity Log API",
         description = "Audit trail service: host applications post events, the dashboard and auditors read them.\n\nErrors are RFC 9457 `application/problem+json` documents.",
-        license(name = "MIT"),
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    servers(
+        (url = "/", description = "The server that serves this document (at `/openapi.json`): each installation is self-hosted, so paths are relative to its own address"),
     ),
     modifiers(&BearerAuth),
     components(schemas(
@@ -60,6 +64,39 @@ impl Modify for BearerAuth {
     }
 }
 
+component!(
+    /// A file's bytes (a PDF export, a gzip archive), for `inline(BinaryFile)` in a response's
+    /// content: utoipa writes a `Vec<u8>` body as an array of integers, which client generators
+    /// take for JSON.
+    BinaryFile = "BinaryFile",
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary)))
+        .build()
+);
+
+/// What a response with `status` means, where its handler says nothing more specific. OpenAPI
+/// requires a description on every response.
+fn standard_description(status: &str) -> &'static str {
+    match status {
+        "200" => "Success",
+        "201" => "Created",
+        "204" => "Done; no content",
+        "400" => "Malformed request",
+        "401" => "Not signed in, or the session or token is no longer valid",
+        "403" => "Not allowed for the caller",
+        "404" => "Not found",
+        "409" => "In conflict with the current state",
+        "413" => "Body too large",
+        "415" => "Body is not JSON",
+        "422" => "Invalid content",
+        "429" => "Too many requests; retry later",
+        "500" => "Unexpected error (logged)",
+        "503" => "Database unavailable; retry later",
+        _ => "See the operation's description",
+    }
+}
+
 /// Failures any operation can answer, added where a handler does not document them itself:
 /// 400 for a malformed request, 401 where a token is needed, 413/415/422 where there is a body,
 /// 500 and 503 everywhere. All are problem documents.
@@ -82,28 +119,60 @@ impl Modify for CommonResponses {
                 .into_iter()
                 .flatten()
             {
-                let mut common = vec![
-                    ("400", "Malformed request"),
-                    ("500", "Unexpected error (logged)"),
-                    ("503", "Database unavailable; retry later"),
-                ];
+                let mut common = vec!["400", "500", "503"];
                 if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
-                    common.push(("401", "Missing, invalid, expired or revoked token"));
+                    common.push("401");
                 }
                 if operation.request_body.is_some() {
-                    common.extend([
-                        ("413", "Body too large"),
-                        ("415", "Body is not JSON"),
-                        ("422", "Invalid content"),
-                    ]);
+                    common.extend(["413", "415", "422"]);
                 }
-                for (status, description) in common {
+                for status in common {
                     operation
                         .responses
                         .responses
                         .entry(status.to_string())
-                        .or_insert_with(|| problem(description).into());
+                        .or_insert_with(|| problem(standard_description(status)).into());
                 }
+            }
+        }
+    }
+}
+
+/// Every response gets a description (OpenAPI requires one): where a handler documents a status
+/// without saying more (`(status = 401, body = Problem, …)`), the standard one for that status.
+struct ResponseDescriptions;
+
+impl Modify for ResponseDescriptions {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
+                .into_iter()
+                .flatten()
+            {
+                for (status, response) in &mut operation.responses.responses {
+                    if let utoipa::openapi::RefOr::T(response) = response {
+                        if response.description.trim().is_empty() {
+                            response.description = standard_description(status).to_string();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An operation that needs no token (sign-in, health) says so with an empty `security` list:
+/// leaving it out would read as "whatever the document's default is".
+struct PublicOperations;
+
+impl Modify for PublicOperations {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
+                .into_iter()
+                .flatten()
+            {
+                operation.security.get_or_insert_with(Vec::new);
             }
         }
     }
@@ -159,6 +228,8 @@ pub fn document() -> OpenApiDoc {
 /// Adds what can only be added once every handler's path is in the document.
 pub fn complete(mut doc: OpenApiDoc) -> OpenApiDoc {
     CommonResponses.modify(&mut doc);
+    ResponseDescriptions.modify(&mut doc);
+    PublicOperations.modify(&mut doc);
     EmptyQueryValues.modify(&mut doc);
     doc
 }

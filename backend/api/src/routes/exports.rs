@@ -236,7 +236,7 @@ impl Job {
     responses(
         (status = 200, description = "The file, as an attachment", headers(("X-Through-Seq" = i64, description = "The last seq the export may contain")), content(
             (String = "text/csv"),
-            (Vec<u8> = "application/pdf"),
+            (inline(crate::openapi::BinaryFile) = "application/pdf"),
             (String = "application/x-ndjson"),
         )),
         (status = 400, body = Problem, content_type = "application/problem+json"),

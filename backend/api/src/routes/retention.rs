@@ -148,7 +148,7 @@ pub async fn list_archives(state: web::Data<AppState>, caller: Caller) -> Result
 /// Download an archive file (gzip-compressed JSON Lines: a header line, then one event per line).
 #[utoipa::path(operation_id = "downloadArchive", tag = "retention", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Archive id")), responses(
-    (status = 200, description = "The archive file", content_type = "application/gzip", body = Vec<u8>),
+    (status = 200, description = "The archive file", content_type = "application/gzip", body = inline(crate::openapi::BinaryFile)),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),

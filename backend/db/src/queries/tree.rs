@@ -118,6 +118,19 @@ pub fn consistency_proof(
     merkle::consistency_proof(first, second, fetch(conn, tenant_id))
 }
 
+/// The rows of `nodes` of a tenant's tree.
+fn node_rows(tenant_id: i64, nodes: &[(NodeId, Hash)]) -> Vec<NewNode> {
+    nodes
+        .iter()
+        .map(|(id, hash)| NewNode {
+            tenant_id,
+            level: id.level as i32,
+            idx: id.index as i64,
+            hash: hash.to_vec(),
+        })
+        .collect()
+}
+
 /// Stores the interior nodes new leaves completed, which no one stored before: one binary `COPY`
 /// on PostgreSQL (a node already there, which nothing but tampering puts there, fails the
 /// append), multi-row INSERTs on SQLite.
@@ -126,15 +139,7 @@ pub fn store_new(conn: &mut DbConnection, tenant_id: i64, nodes: &[(NodeId, Hash
     if nodes.is_empty() {
         return Ok(());
     }
-    let rows: Vec<NewNode> = nodes
-        .iter()
-        .map(|(id, hash)| NewNode {
-            tenant_id,
-            level: id.level as i32,
-            idx: id.index as i64,
-            hash: hash.to_vec(),
-        })
-        .collect();
+    let rows = node_rows(tenant_id, nodes);
     diesel::copy_from(merkle_nodes::table).from_insertable(rows.as_slice()).execute(pg)?;
     Ok(())
 }
@@ -142,15 +147,7 @@ pub fn store_new(conn: &mut DbConnection, tenant_id: i64, nodes: &[(NodeId, Hash
 /// Stores nodes (leaves a retention boundary keeps, a tree built for existing events). A node
 /// already stored is left as it is (the same position always has the same hash).
 pub fn store(conn: &mut DbConnection, tenant_id: i64, nodes: &[(NodeId, Hash)]) -> QueryResult<()> {
-    let rows: Vec<NewNode> = nodes
-        .iter()
-        .map(|(id, hash)| NewNode {
-            tenant_id,
-            level: id.level as i32,
-            idx: id.index as i64,
-            hash: hash.to_vec(),
-        })
-        .collect();
+    let rows = node_rows(tenant_id, nodes);
     match conn {
         DbConnection::Pg(c) => {
             for chunk in rows.chunks(NODE_CHUNK) {

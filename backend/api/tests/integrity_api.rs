@@ -273,7 +273,9 @@ both_backends! {
             ("edited keyword text", sql(format!("UPDATE events SET search_text = 'innocent' WHERE tenant_id = {t} AND seq = 7")), Some(7), "keyword text"),
             ("a removed related record", sql(format!("DELETE FROM event_related WHERE tenant_id = {t} AND event_id = {id8}")), Some(8), "related-record rows"),
             ("an added related record", sql(format!("INSERT INTO event_related (tenant_id, entity_type, entity_id, event_id) VALUES ({t}, 'customer', 'c666', {id2})")), Some(2), "related-record rows"),
-            ("a changed tree node", sql(format!("UPDATE merkle_nodes SET hash = (SELECT hash FROM merkle_nodes WHERE tenant_id = {t} AND level = 1 AND idx = 1) WHERE tenant_id = {t} AND level = 1 AND idx = 0")), Some(1), "tree node"),
+            ("a changed tree node", sql(format!("UPDATE merkle_nodes SET hash = (SELECT hash FROM merkle_nodes WHERE tenant_id = {t} AND level = 3 AND idx = 1) WHERE tenant_id = {t} AND level = 3 AND idx = 0")), Some(1), "tree node"),
+            // Levels 1 and 2 are hashed from leaves, but a row of theirs that is there must be right.
+            ("a wrong low tree node added", sql(format!("INSERT INTO merkle_nodes (tenant_id, level, idx, hash) SELECT {t}, 2, 1, hash FROM merkle_nodes WHERE tenant_id = {t} AND level = 3 AND idx = 0")), Some(5), "tree node"),
             ("a moved head", sql(format!("UPDATE tenants SET head_hash = 'x' WHERE id = {t}")), Some(25), "recorded head"),
             ("a tombstone without its record", Box::new(|conn: &mut DbConnection| {
                 // Blanked as the product blanks, digests kept, so that the leaf still recomputes.

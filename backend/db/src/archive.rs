@@ -237,9 +237,9 @@ pub fn archive_next(
         if crash_before_removal {
             return Err(StoreError::Conflict("simulated crash before removal".into()));
         }
-        // Roots and proofs of later sizes need the archived prefix's right edge: its leaves.
-        let edge: Vec<NodeId> =
-            merkle::decompose(0, last_seq as u64).into_iter().filter(|id| id.level == 0).collect();
+        // Roots and proofs of later sizes need the archived prefix's right edge: the part of it
+        // that is hashed from leaves, which are about to go.
+        let edge = tree::archived_edge(last_seq as u64);
         let leaves = tree::nodes(conn, tenant_id, &edge)?;
         tree::store(conn, tenant_id, &edge.into_iter().zip(leaves).collect::<Vec<_>>())?;
         diesel::insert_into(archives::table)
@@ -483,30 +483,34 @@ pub fn read_rows(path: &Path) -> StoreResult<Vec<EventRow>> {
         .collect()
 }
 
-/// The leaf hashes of archived leaves (level-0 node ids), read from the tenant's archive files.
-pub fn read_leaves(
+/// The hashes of complete subtrees of archived leaves (low ones: each is hashed from its leaves),
+/// read from the tenant's archive files.
+pub fn read_nodes(
     conn: &mut DbConnection,
     root: &Path,
     tenant: &crate::models::Tenant,
-    leaves: &[NodeId],
+    nodes: &[NodeId],
 ) -> StoreResult<Vec<Hash>> {
-    let mut found = Vec::with_capacity(leaves.len());
-    for id in leaves {
-        let seq = id.index as i64 + 1;
+    let mut found = Vec::with_capacity(nodes.len());
+    for id in nodes {
+        let (first, last) = (id.start() as i64 + 1, id.end() as i64);
         let name: String = archives::table
             .filter(archives::tenant_id.eq(tenant.id))
-            .filter(archives::first_seq.le(seq))
-            .filter(archives::last_seq.ge(seq))
+            .filter(archives::first_seq.le(first))
+            .filter(archives::last_seq.ge(last))
             .select(archives::file_name)
             .first(conn)?;
         let rows = read_rows(&recorded_path(root, &tenant.slug, &name)?)?;
-        let row = rows
-            .iter()
-            .find(|r| r.seq == seq)
-            .ok_or_else(|| StoreError::Corrupt(format!("{name} lacks seq {seq}")))?;
-        found.push(
-            row.tree_leaf().ok_or_else(|| StoreError::Corrupt(format!("{name}: seq {seq} has no hash")))?,
-        );
+        let leaves = (first..=last)
+            .map(|seq| {
+                let row = rows
+                    .iter()
+                    .find(|r| r.seq == seq)
+                    .ok_or_else(|| StoreError::Corrupt(format!("{name} lacks seq {seq}")))?;
+                row.tree_leaf().ok_or_else(|| StoreError::Corrupt(format!("{name}: seq {seq} has no hash")))
+            })
+            .collect::<StoreResult<Vec<Hash>>>()?;
+        found.push(merkle::subtree_hash(&leaves));
     }
     Ok(found)
 }

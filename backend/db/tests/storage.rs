@@ -246,6 +246,35 @@ fn concurrent_writers_keep_the_chain_intact(backend: Backend) {
         // The stored tree is the tree of the stored events, and the events check on their own.
         let stored = auditlog_db::queries::tree::root(&mut conn, tenant_id, expected as u64).unwrap();
         assert_eq!(stored, tree.root(expected as u64));
+        // Levels 1 and 2 are hashed from leaves, never stored; every root, inclusion and
+        // consistency proof read from the store is the one of the tree in memory.
+        let low: i64 = auditlog_db::schema::merkle_nodes::table
+            .filter(auditlog_db::schema::merkle_nodes::tenant_id.eq(tenant_id))
+            .filter(auditlog_db::schema::merkle_nodes::level.lt(3))
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(low, 0);
+        let in_memory = |ids: &[auditlog_tlog::merkle::NodeId]| Ok::<_, ()>(tree.nodes(ids));
+        for size in 1..=expected as u64 {
+            assert_eq!(
+                auditlog_db::queries::tree::root(&mut conn, tenant_id, size).unwrap(),
+                tree.root(size)
+            );
+            for index in [0, size / 3, size / 2, size - 1] {
+                let proof =
+                    auditlog_db::queries::tree::inclusion_proof(&mut conn, tenant_id, index, size).unwrap();
+                assert_eq!(
+                    Ok(proof),
+                    auditlog_tlog::merkle::inclusion_proof(index, size, in_memory),
+                    "{index} in {size}"
+                );
+                let proof =
+                    auditlog_db::queries::tree::consistency_proof(&mut conn, tenant_id, index + 1, size)
+                        .unwrap();
+                assert_eq!(Ok(proof), auditlog_tlog::merkle::consistency_proof(index + 1, size, in_memory));
+            }
+        }
         let check = auditlog_db::integrity::verify_chain(&mut conn, tenant_id, |_, _| {}).unwrap();
         assert!(check.ok, "{check:?}");
     }

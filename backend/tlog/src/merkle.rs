@@ -29,6 +29,16 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
     hasher.finalize().into()
 }
 
+/// The hash of a complete subtree from its leaf hashes (a power of two of them, in order).
+pub fn subtree_hash(leaves: &[Hash]) -> Hash {
+    debug_assert!(leaves.len().is_power_of_two());
+    let mut level = leaves.to_vec();
+    while level.len() > 1 {
+        level = level.chunks(2).map(|pair| node_hash(&pair[0], &pair[1])).collect();
+    }
+    level[0]
+}
+
 /// The root of the empty tree: `SHA-256()` of nothing.
 pub fn empty_root() -> Hash {
     Sha256::digest([]).into()

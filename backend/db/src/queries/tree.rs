@@ -1,6 +1,7 @@
 //! A tenant's Merkle tree as stored: leaves are the events' hashes (by `seq − 1`), interior nodes
-//! of level 1 and up are rows of `merkle_nodes`. Roots and proofs read O(log n) nodes in two
-//! queries; appending stores the nodes the new leaves complete.
+//! of level [`LOWEST_STORED_LEVEL`] and up are rows of `merkle_nodes`, the two levels between are
+//! hashed again from their leaves. Roots and proofs read O(log n) nodes in two queries; appending
+//! stores the nodes the new leaves complete.
 
 use std::collections::HashMap;
 
@@ -35,40 +36,110 @@ struct NewNode {
     hash: Vec<u8>,
 }
 
-/// The hashes of complete subtrees of `tenant_id`'s tree, in the order asked. Leaves come from
-/// the events (or, once archived, from the few stored with a retention boundary).
-pub fn nodes(conn: &mut DbConnection, tenant_id: i64, ids: &[NodeId]) -> StoreResult<Vec<Hash>> {
-    let mut found: HashMap<NodeId, Hash> = HashMap::with_capacity(ids.len());
-    let seqs: Vec<i64> = ids.iter().filter(|id| id.level == 0).map(|id| id.index as i64 + 1).collect();
-    if !seqs.is_empty() {
-        let rows: Vec<(i64, i64, String, i32)> = events::table
-            .filter(events::tenant_id.eq(tenant_id))
-            .filter(events::seq.eq_any(&seqs))
-            .select((events::seq, events::id, events::hash, events::leaf_version))
-            .load(conn)?;
-        for (seq, id, hash, version) in rows {
-            let leaf = if version == crate::leaf::LEGACY_FORMAT {
-                Some(merkle::leaf_hash(&crate::leaf::legacy_leaf_bytes(id, seq, &hash)))
-            } else {
-                crate::leaf::decode_hash(&hash)
-            };
-            if let Some(leaf) = leaf {
-                found.insert(NodeId::new(0, seq as u64 - 1), leaf);
-            }
+/// The lowest level of interior nodes kept as rows. Nodes below it (levels 1 and 2) are hashed
+/// again from their at most 4 leaves whenever they are read: that stores a quarter of the rows an
+/// append completes, and a proof reads at most 7 more leaves, next to the one it reads anyway.
+/// (Rows of those levels stored before are still read where their leaves are gone.)
+pub const LOWEST_STORED_LEVEL: u32 = 3;
+
+/// Whether an interior node an append completes is kept as a row (see [`LOWEST_STORED_LEVEL`]).
+pub fn is_stored(id: &NodeId) -> bool {
+    id.level >= LOWEST_STORED_LEVEL
+}
+
+/// The leaf hashes of the events with these seqs (1-based), by leaf index.
+fn event_leaves(conn: &mut DbConnection, tenant_id: i64, seqs: &[i64]) -> StoreResult<HashMap<u64, Hash>> {
+    let mut found = HashMap::with_capacity(seqs.len());
+    if seqs.is_empty() {
+        return Ok(found);
+    }
+    let rows: Vec<(i64, i64, String, i32)> = events::table
+        .filter(events::tenant_id.eq(tenant_id))
+        .filter(events::seq.eq_any(seqs))
+        .select((events::seq, events::id, events::hash, events::leaf_version))
+        .load(conn)?;
+    for (seq, id, hash, version) in rows {
+        let leaf = if version == crate::leaf::LEGACY_FORMAT {
+            Some(merkle::leaf_hash(&crate::leaf::legacy_leaf_bytes(id, seq, &hash)))
+        } else {
+            crate::leaf::decode_hash(&hash)
+        };
+        if let Some(leaf) = leaf {
+            found.insert(seq as u64 - 1, leaf);
         }
     }
-    let stored: Vec<&NodeId> = ids.iter().filter(|id| id.level > 0 || !found.contains_key(id)).collect();
-    if !stored.is_empty() {
+    Ok(found)
+}
+
+/// The hash of the low subtree `id` (below [`LOWEST_STORED_LEVEL`]): from its leaves, from
+/// stored rows of its own or of its parts where leaves are gone (an archived prefix's edge),
+/// `None` when neither has it.
+fn compose(id: NodeId, leaves: &HashMap<u64, Hash>, rows: &HashMap<NodeId, Hash>) -> Option<Hash> {
+    if id.level == 0 {
+        return leaves.get(&id.index).or_else(|| rows.get(&id)).copied();
+    }
+    let left = compose(NodeId::new(id.level - 1, id.index * 2), leaves, rows);
+    let right = compose(NodeId::new(id.level - 1, id.index * 2 + 1), leaves, rows);
+    match (left, right) {
+        (Some(left), Some(right)) => Some(merkle::node_hash(&left, &right)),
+        _ => rows.get(&id).copied(),
+    }
+}
+
+/// `id` and every node below it.
+fn with_parts(id: NodeId) -> impl Iterator<Item = NodeId> {
+    (0..=id.level).flat_map(move |down| {
+        let level = id.level - down;
+        (id.index << down..(id.index + 1) << down).map(move |index| NodeId::new(level, index))
+    })
+}
+
+/// The hashes of complete subtrees of `tenant_id`'s tree, in the order asked, in at most two
+/// queries. Leaves come from the events, and so do the nodes below [`LOWEST_STORED_LEVEL`];
+/// the rest are rows of `merkle_nodes`, which also hold what an archived prefix's right edge
+/// needs once its events are gone.
+pub fn nodes(conn: &mut DbConnection, tenant_id: i64, ids: &[NodeId]) -> StoreResult<Vec<Hash>> {
+    let mut seqs: Vec<i64> = ids
+        .iter()
+        .filter(|id| !is_stored(id))
+        .flat_map(|id| id.start() as i64 + 1..=id.end() as i64)
+        .collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    let leaves = event_leaves(conn, tenant_id, &seqs)?;
+    let none = HashMap::new();
+    let mut found: HashMap<NodeId, Hash> = HashMap::with_capacity(ids.len());
+    for id in ids.iter().filter(|id| !is_stored(id)) {
+        if let Some(hash) = compose(*id, &leaves, &none) {
+            found.insert(*id, hash);
+        }
+    }
+    // Stored nodes, and for a low node whose leaves are not all there, its stored parts.
+    let mut wanted: Vec<NodeId> = ids
+        .iter()
+        .filter(|id| !found.contains_key(id))
+        .flat_map(|id| if is_stored(id) { vec![*id] } else { with_parts(*id).collect() })
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    if !wanted.is_empty() {
         // Integers only: the list is written into the statement.
-        let pairs: Vec<String> = stored.iter().map(|id| format!("({}, {})", id.level, id.index)).collect();
-        let rows: Vec<StoredNode> = diesel::sql_query(format!(
+        let pairs: Vec<String> = wanted.iter().map(|id| format!("({}, {})", id.level, id.index)).collect();
+        let rows: HashMap<NodeId, Hash> = diesel::sql_query(format!(
             "SELECT level, idx, hash FROM merkle_nodes WHERE tenant_id = {tenant_id} AND (level, idx) IN ({})",
             pairs.join(", ")
         ))
-        .load(conn)?;
-        for row in rows {
-            if let Ok(hash) = row.hash.try_into() {
-                found.insert(NodeId::new(row.level as u32, row.idx as u64), hash);
+        .load::<StoredNode>(conn)?
+        .into_iter()
+        .filter_map(|row| Some((NodeId::new(row.level as u32, row.idx as u64), row.hash.try_into().ok()?)))
+        .collect();
+        for id in ids {
+            if found.contains_key(id) {
+                continue;
+            }
+            let hash = if is_stored(id) { rows.get(id).copied() } else { compose(*id, &leaves, &rows) };
+            if let Some(hash) = hash {
+                found.insert(*id, hash);
             }
         }
     }
@@ -131,15 +202,16 @@ fn node_rows(tenant_id: i64, nodes: &[(NodeId, Hash)]) -> Vec<NewNode> {
         .collect()
 }
 
-/// Stores the interior nodes new leaves completed, which no one stored before: one binary `COPY`
-/// on PostgreSQL (a node already there, which nothing but tampering puts there, fails the
-/// append), multi-row INSERTs on SQLite.
+/// Stores those of the interior nodes new leaves completed that are kept ([`is_stored`]), which
+/// no one stored before: one binary `COPY` on PostgreSQL (a node already there, which nothing but
+/// tampering puts there, fails the append), multi-row INSERTs on SQLite.
 pub fn store_new(conn: &mut DbConnection, tenant_id: i64, nodes: &[(NodeId, Hash)]) -> QueryResult<()> {
-    let DbConnection::Pg(pg) = conn else { return store(conn, tenant_id, nodes) };
-    if nodes.is_empty() {
+    let kept: Vec<(NodeId, Hash)> = nodes.iter().filter(|(id, _)| is_stored(id)).copied().collect();
+    let DbConnection::Pg(pg) = conn else { return store(conn, tenant_id, &kept) };
+    if kept.is_empty() {
         return Ok(());
     }
-    let rows = node_rows(tenant_id, nodes);
+    let rows = node_rows(tenant_id, &kept);
     diesel::copy_from(merkle_nodes::table).from_insertable(rows.as_slice()).execute(pg)?;
     Ok(())
 }
@@ -161,6 +233,13 @@ pub fn store(conn: &mut DbConnection, tenant_id: i64, nodes: &[(NodeId, Hash)]) 
         }
     }
     Ok(())
+}
+
+/// The nodes of the right edge of an archived prefix of `size` leaves that are not stored
+/// ([`is_stored`]): roots and proofs of later sizes need them once the prefix's events are gone,
+/// so archiving keeps them as rows.
+pub fn archived_edge(size: u64) -> Vec<NodeId> {
+    merkle::decompose(0, size).into_iter().filter(|id| !is_stored(id)).collect()
 }
 
 /// What building a tree for existing events found.
@@ -192,7 +271,7 @@ pub fn build(
         let mut frontier = Frontier::default();
         let mut pending: Vec<(NodeId, Hash)> = Vec::new();
         let mut push = |conn: &mut DbConnection, frontier: &mut Frontier, leaf: Hash| -> StoreResult<()> {
-            pending.extend(frontier.push(leaf));
+            pending.extend(frontier.push(leaf).into_iter().filter(|(id, _)| is_stored(id)));
             if pending.len() >= NODE_CHUNK * 10 {
                 store(conn, tenant_id, &pending)?;
                 pending.clear();
@@ -267,10 +346,9 @@ pub fn build(
             )));
         }
         if let Some(boundary) = boundary {
-            let edge: Vec<NodeId> =
-                merkle::decompose(0, boundary.size).into_iter().filter(|id| id.level == 0).collect();
+            let edge = archived_edge(boundary.size);
             if !edge.is_empty() {
-                let leaves = crate::archive::read_leaves(conn, archive_dir, &tenant, &edge)?;
+                let leaves = crate::archive::read_nodes(conn, archive_dir, &tenant, &edge)?;
                 store(conn, tenant_id, &edge.into_iter().zip(leaves).collect::<Vec<_>>())?;
             }
         }

@@ -38,6 +38,37 @@ fn ids(reply: &Reply) -> BTreeSet<i64> {
 }
 
 both_backends! {
+    // A stored role that is none of the three (a superuser dropped the check) is an error
+    // wherever the user is read, never read as some default role.
+    async fn an_unknown_stored_role_is_an_error_not_a_default(ctx: Ctx) {
+        use diesel::connection::SimpleConnection;
+        let app = ctx.app().await;
+        let token = ctx.token(&ctx.manager);
+        assert_eq!(get(&app, &token, "/api/v1/auth/me").await.expect(200).body["role"], "manager");
+        let owner = ctx.db.owner_pool(1);
+        let mut conn = owner.get().unwrap();
+        let id = ctx.manager.id;
+        conn.batch_execute(&match conn.backend() {
+            auditlog_db::Backend::Postgres => format!(
+                "ALTER TABLE users DROP CONSTRAINT users_role_check; UPDATE users SET role = 'owner' WHERE id = {id}"
+            ),
+            auditlog_db::Backend::Sqlite => format!(
+                "PRAGMA ignore_check_constraints = ON; UPDATE users SET role = 'owner' WHERE id = {id}; \
+                 PRAGMA ignore_check_constraints = OFF"
+            ),
+        })
+        .unwrap();
+        for reply in [
+            get(&app, &token, "/api/v1/auth/me").await,
+            get(&app, &token, "/api/v1/events").await,
+            get(&app, &ctx.token(&ctx.admin), "/api/v1/users").await,
+            send(&app, login_request(&ctx.manager.email, "correct horse battery")).await,
+        ] {
+            let reply = reply.problem(500);
+            assert!(!reply.body.to_string().contains("owner"), "no internals: {}", reply.body);
+        }
+    }
+
     async fn every_read_path_applies_the_visibility_rule(ctx: Ctx) {
         let app = ctx.app().await;
         // Own events of each role, another staffer's, an admin-private one (by role claim), all on

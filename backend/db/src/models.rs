@@ -54,6 +54,13 @@ impl FromStr for Role {
     }
 }
 
+impl TryFrom<String> for Role {
+    type Error = String;
+    fn try_from(stored: String) -> Result<Self, String> {
+        stored.parse()
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = tenants)]
 pub struct Tenant {
@@ -82,7 +89,10 @@ pub struct User {
     pub email: String,
     pub name: String,
     pub password_hash: String,
-    pub role: String,
+    /// Read through [`Role`]'s `TryFrom<String>`: a stored value that is not a role fails the
+    /// query instead of reading as some default.
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     pub actor_id: String,
     pub active: bool,
     pub created_at: NaiveDateTime,
@@ -92,9 +102,8 @@ pub struct User {
 }
 
 impl User {
-    /// The stored role; the CHECK constraint keeps it one of the three.
     pub fn role(&self) -> Role {
-        self.role.parse().unwrap_or(Role::Member)
+        self.role
     }
 }
 

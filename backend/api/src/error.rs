@@ -133,6 +133,26 @@ impl ApiError {
         ApiError::Internal(detail.into())
     }
 
+    /// One error of every kind, for the document's list of problem types.
+    pub fn every_kind() -> Vec<ApiError> {
+        let d = String::new;
+        vec![
+            ApiError::BadRequest { detail: d(), errors: Vec::new() },
+            ApiError::Validation { detail: d(), errors: Vec::new() },
+            ApiError::Unauthorized(d()),
+            ApiError::Forbidden(d()),
+            ApiError::NotFound(d()),
+            ApiError::MethodNotAllowed { method: d(), allowed: Vec::new() },
+            ApiError::RequestTimeout(d()),
+            ApiError::Conflict(d()),
+            ApiError::PayloadTooLarge(d()),
+            ApiError::UnsupportedMediaType(d()),
+            ApiError::TooManyRequests { detail: d(), retry_after: 0 },
+            ApiError::Internal(d()),
+            ApiError::Unavailable(d()),
+        ]
+    }
+
     fn kind(&self) -> (&'static str, &'static str) {
         match self {
             ApiError::BadRequest { .. } => ("bad-request", "Bad request"),
@@ -327,4 +347,34 @@ pub fn query_error(
         None => ApiError::bad_request(format!("a query parameter {}", flaw.message("parameter"))),
     }
     .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_lists_each_kind_once() {
+        let kinds = ApiError::every_kind();
+        let slugs: std::collections::BTreeSet<&str> = kinds.iter().map(|e| e.kind().0).collect();
+        assert_eq!(slugs.len(), kinds.len());
+        for error in &kinds {
+            // A new variant stops this from compiling: add it to `every_kind` too.
+            match error {
+                ApiError::BadRequest { .. }
+                | ApiError::Validation { .. }
+                | ApiError::Unauthorized(_)
+                | ApiError::Forbidden(_)
+                | ApiError::NotFound(_)
+                | ApiError::MethodNotAllowed { .. }
+                | ApiError::RequestTimeout(_)
+                | ApiError::Conflict(_)
+                | ApiError::PayloadTooLarge(_)
+                | ApiError::UnsupportedMediaType(_)
+                | ApiError::TooManyRequests { .. }
+                | ApiError::Internal(_)
+                | ApiError::Unavailable(_) => {}
+            }
+        }
+    }
 }

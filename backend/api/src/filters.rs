@@ -1,7 +1,10 @@
 //! The one parser of event filters, shared by every endpoint that reads events.
 
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 
+use actix_web::{FromRequest, HttpRequest};
 use auditlog_db::models::EntityRef;
 use auditlog_db::queries::events::{Cursor, EventFilter, ListRequest, Paging, Sort, SortKey, SortOrder};
 use chrono::{
@@ -14,6 +17,7 @@ use serde::Deserialize;
 use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, Object, ObjectBuilder, SchemaFormat, Type};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::text::{self, component};
 use crate::wording::Flaw;
@@ -157,6 +161,7 @@ pub enum SortParam {
     Ip,
 }
 
+/// The sort direction: `asc` or `desc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderParam {
@@ -301,8 +306,65 @@ pub fn sort_of(sort: Option<SortParam>, order: Option<OrderParam>) -> Sort {
 /// A list request (list and history endpoints): filters, sort and paging from one query string.
 pub fn list_request(query: &str, ctx: &FilterContext) -> Result<ListRequest, ApiError> {
     let (filter, mut list): (EventFilterParams, ListParams) = parse_filtered(query)?;
-    list.cursor_mode = query.split('&').any(|pair| pair == "cursor" || pair.starts_with("cursor="));
+    list.cursor_mode = cursor_mode(query);
     list.request(filter.filter(ctx)?)
+}
+
+/// Whether the query asks for cursor mode: `cursor` sent at all, even empty.
+fn cursor_mode(query: &str) -> bool {
+    query.split('&').any(|pair| pair == "cursor" || pair.starts_with("cursor="))
+}
+
+/// The time frame for relative dates: now, in the tenant's business zone.
+pub fn filter_context(caller: &Caller) -> FilterContext {
+    FilterContext { now: Utc::now(), default_tz: caller.tenant.timezone.parse::<Tz>().unwrap_or(Tz::UTC) }
+}
+
+/// What every filtered read (list, history, export, timeline, stream) starts from: the signed-in
+/// caller, the shared filters resolved for them (relative dates against now, in their tenant's
+/// zone unless `tz` says otherwise), the zone, and the operation's own query parameters `P`. A
+/// query key that neither the filters nor `P` know is a 400.
+pub struct Filtered<P> {
+    pub caller: Caller,
+    pub filter: EventFilter,
+    pub tz: Tz,
+    pub params: P,
+    /// When the filters were resolved (what `range=24h` counted back from).
+    pub now: DateTime<Utc>,
+    /// The query string as sent.
+    pub query: String,
+}
+
+impl<P: DeserializeOwned + 'static> FromRequest for Filtered<P> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        let query = req.query_string().to_string();
+        Box::pin(async move {
+            let caller = caller.await?;
+            let (filter_params, params): (EventFilterParams, P) = parse_filtered(&query)?;
+            let ctx = filter_context(&caller);
+            Ok(Filtered {
+                filter: filter_params.filter(&ctx)?,
+                tz: filter_params.zone(&ctx)?,
+                now: ctx.now,
+                caller,
+                params,
+                query,
+            })
+        })
+    }
+}
+
+impl Filtered<ListParams> {
+    /// The list request of the list and history endpoints.
+    pub fn list_request(self) -> Result<(Caller, ListRequest), ApiError> {
+        let mut list = self.params;
+        list.cursor_mode = cursor_mode(&self.query);
+        Ok((self.caller, list.request(self.filter)?))
+    }
 }
 
 /// Where relative dates are resolved.

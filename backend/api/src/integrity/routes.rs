@@ -19,9 +19,10 @@ use crate::state::AppState;
 /// The most checkpoints one page lists.
 const MAX_CHECKPOINTS: usize = 100;
 
-/// Recompute the tenant's Merkle tree from the stored events and check it against every signed
-/// checkpoint in the log (not against what the database says of itself); name the first bad seq.
+/// Verify the tenant's history against every signed checkpoint.
 ///
+/// Recomputes the tenant's Merkle tree from the stored events and checks it against every signed
+/// checkpoint in the log (not against what the database says of itself), naming the first bad seq.
 /// Detects edited fields (derived ones too), deleted, inserted and reordered events, a whole
 /// database rebuilt consistently (by someone without the signing key), a retention boundary moved
 /// without a signed one, and deleted entries without their deletion record. Each run is stored
@@ -68,7 +69,10 @@ pub struct IntegrityStatus {
     pub last_verification: Option<VerificationRunOut>,
 }
 
-/// The latest signed checkpoint and the last verification, for "verified 3 h ago".
+/// The latest checkpoint and the last verification.
+///
+/// What the dashboard's integrity badge shows ("verified 3 h ago"): the latest signed checkpoint of
+/// the caller's tenant and the outcome of the last verification run, whoever started it.
 #[utoipa::path(operation_id = "integrityStatus", tag = "integrity", security(("bearer" = [])), responses(
     (status = 200, body = IntegrityStatus),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -95,9 +99,11 @@ pub async fn status(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
     }))
 }
 
-/// The verifier key of checkpoints, as c2sp.org/signed-note writes it:
-/// `<name>+<key id>+<base64 of 0x01 ‖ Ed25519 public key>`. Public: compare it with the key
-/// published out of band before trusting a proof.
+/// The public key that signs checkpoints.
+///
+/// The verifier key as c2sp.org/signed-note writes it: `<name>+<key id>+<base64 of 0x01 ‖ Ed25519
+/// public key>`. Public, no sign-in needed: compare it with the key published out of band before
+/// trusting a proof.
 #[utoipa::path(operation_id = "getPublicKey", tag = "integrity", security(()), responses(
     (status = 200, description = "The verifier key, one line", body = String, content_type = "text/plain"),
 ))]
@@ -108,8 +114,11 @@ pub async fn public_key(state: web::Data<AppState>) -> HttpResponse {
         .body(format!("{}\n", state.notary.verifier()))
 }
 
-/// The latest signed checkpoint of the caller's tenant. One is signed for every ingest request
-/// and at least once a minute while events arrive.
+/// The latest signed checkpoint.
+///
+/// The newest checkpoint of the caller's tenant, as a signed note (c2sp.org/tlog-checkpoint) and
+/// its parsed fields. A checkpoint is signed for every ingest request and regularly while events
+/// arrive.
 #[utoipa::path(operation_id = "getCheckpoint", tag = "integrity", security(("bearer" = [])), responses(
     (status = 200, body = CheckpointOut),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -135,6 +144,7 @@ pub struct CheckpointParams {
     pub limit: Option<usize>,
 }
 
+/// A page of signed checkpoints, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CheckpointList {
     /// Oldest first.
@@ -143,7 +153,10 @@ pub struct CheckpointList {
     pub next_after: Option<i64>,
 }
 
-/// The signed checkpoints of the caller's tenant, oldest first.
+/// The tenant's signed checkpoints, oldest first.
+///
+/// Every checkpoint in the tenant's log, paged with `after` and `limit`. Any of them can be the older side of a
+/// consistency proof (`GET /integrity/consistency`).
 #[utoipa::path(operation_id = "listCheckpoints", tag = "integrity", security(("bearer" = [])), params(CheckpointParams), responses(
     (status = 200, body = CheckpointList),
     (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
@@ -222,9 +235,12 @@ pub struct InclusionProofOut {
     pub checkpoint: CheckpointOut,
 }
 
-/// Prove that an event is in a signed checkpoint (RFC 9162 §2.1.3.1). Any RFC 9162 verifier
-/// checks it with the checkpoint's root; the checkpoint's signature with the public key. The
-/// event must be visible to the caller, as for `GET /events/{id}`.
+/// Prove that an event is in a signed checkpoint.
+///
+/// An RFC 9162 §2.1.3.1 inclusion proof of the event's leaf in the tree of a signed checkpoint (the
+/// latest, or the one of `tree_size`). Any RFC 9162 verifier checks it with the checkpoint's root,
+/// and the checkpoint's signature with the public key. The event must be visible to the caller, as
+/// for `GET /events/{id}`.
 #[utoipa::path(operation_id = "getInclusionProof", tag = "integrity", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Event id"), InclusionParams),
     responses(
@@ -305,8 +321,10 @@ pub struct ConsistencyProofOut {
     pub checkpoint: CheckpointOut,
 }
 
-/// Prove that the history up to an older checkpoint (a receipt's) is unchanged in a later signed
-/// one (RFC 9162 §2.1.4.1).
+/// Prove that an older checkpoint's history is unchanged.
+///
+/// An RFC 9162 §2.1.4.1 consistency proof that the tree of an older checkpoint (a receipt's, say) is
+/// a prefix of a later signed one: nothing it covered was changed, removed or reordered since.
 #[utoipa::path(operation_id = "getConsistencyProof", tag = "integrity", security(("bearer" = [])), params(ConsistencyParams), responses(
     (status = 200, body = ConsistencyProofOut),
     (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),

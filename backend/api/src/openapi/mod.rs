@@ -114,25 +114,20 @@ impl Modify for CommonResponses {
                 )
                 .build()
         };
-        for item in openapi.paths.paths.values_mut() {
-            for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
-                .into_iter()
-                .flatten()
-            {
-                let mut common = vec!["400", "500", "503"];
-                if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
-                    common.push("401");
-                }
-                if operation.request_body.is_some() {
-                    common.extend(["413", "415", "422"]);
-                }
-                for status in common {
-                    operation
-                        .responses
-                        .responses
-                        .entry(status.to_string())
-                        .or_insert_with(|| problem(standard_description(status)).into());
-                }
+        for operation in operations(openapi) {
+            let mut common = vec!["400", "500", "503"];
+            if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                common.push("401");
+            }
+            if operation.request_body.is_some() {
+                common.extend(["413", "415", "422"]);
+            }
+            for status in common {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| problem(standard_description(status)).into());
             }
         }
     }
@@ -144,16 +139,11 @@ struct ResponseDescriptions;
 
 impl Modify for ResponseDescriptions {
     fn modify(&self, openapi: &mut OpenApiDoc) {
-        for item in openapi.paths.paths.values_mut() {
-            for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
-                .into_iter()
-                .flatten()
-            {
-                for (status, response) in &mut operation.responses.responses {
-                    if let utoipa::openapi::RefOr::T(response) = response {
-                        if response.description.trim().is_empty() {
-                            response.description = standard_description(status).to_string();
-                        }
+        for operation in operations(openapi) {
+            for (status, response) in &mut operation.responses.responses {
+                if let utoipa::openapi::RefOr::T(response) = response {
+                    if response.description.trim().is_empty() {
+                        response.description = standard_description(status).to_string();
                     }
                 }
             }
@@ -167,13 +157,8 @@ struct PublicOperations;
 
 impl Modify for PublicOperations {
     fn modify(&self, openapi: &mut OpenApiDoc) {
-        for item in openapi.paths.paths.values_mut() {
-            for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
-                .into_iter()
-                .flatten()
-            {
-                operation.security.get_or_insert_with(Vec::new);
-            }
+        for operation in operations(openapi) {
+            operation.security.get_or_insert_with(Vec::new);
         }
     }
 }
@@ -188,25 +173,120 @@ impl Modify for EmptyQueryValues {
     fn modify(&self, openapi: &mut OpenApiDoc) {
         use utoipa::openapi::path::ParameterIn;
         use utoipa::openapi::Required;
-        for item in openapi.paths.paths.values_mut() {
-            for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
-                .into_iter()
-                .flatten()
+        for operation in operations(openapi) {
+            let parameters = operation.parameters.iter_mut().flatten();
+            for parameter in parameters.filter_map(|p| match p {
+                utoipa::openapi::RefOr::T(parameter) => Some(parameter),
+                utoipa::openapi::RefOr::Ref(_) => None,
+            }) {
+                if parameter.parameter_in == ParameterIn::Query
+                    && parameter.required == Required::False
+                    && parameter.name != "cursor"
+                {
+                    parameter
+                        .extensions
+                        .get_or_insert_with(Default::default)
+                        .insert("allowEmptyValue".into(), true.into());
+                }
+            }
+        }
+    }
+}
+
+/// The `type` of a problem document lists every problem type, and the headers that come with
+/// some statuses are documented wherever those statuses are: `WWW-Authenticate` with 401,
+/// `Retry-After` with 429 and 503.
+struct ProblemTypes;
+
+impl Modify for ProblemTypes {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::schema::{Schema, Type};
+        use utoipa::openapi::{ObjectBuilder, RefOr};
+        let kinds: Vec<String> = crate::error::ApiError::every_kind()
+            .iter()
+            .map(|error| {
+                let problem = error.problem();
+                format!("- `{}` ({}, {})", problem.problem_type, problem.status, problem.title)
+            })
+            .collect();
+        let described = format!(
+            "A URI naming the kind of problem, stable for clients to match on. One of:\n\n{}",
+            kinds.join("\n")
+        );
+        if let Some(components) = openapi.components.as_mut() {
+            if let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") {
+                if let Some(RefOr::T(Schema::Object(field))) = problem.properties.get_mut("type") {
+                    field.description = Some(described);
+                }
+            }
+        }
+        let header = |description: &str| {
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .description(Some(description))
+                .build()
+        };
+        for operation in operations(openapi) {
+            for (status, response) in &mut operation.responses.responses {
+                let RefOr::T(response) = response else { continue };
+                let (name, description) = match status.as_str() {
+                    "401" => ("WWW-Authenticate", "`Bearer`: how to authenticate"),
+                    "429" | "503" => ("Retry-After", "Seconds to wait before trying again"),
+                    _ => continue,
+                };
+                response.headers.entry(name.to_string()).or_insert_with(|| RefOr::T(header(description)));
+            }
+        }
+    }
+}
+
+/// Every operation of the document.
+fn operations(openapi: &mut OpenApiDoc) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    openapi.paths.paths.values_mut().flat_map(|item| {
+        [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
+            .into_iter()
+            .flatten()
+    })
+}
+
+/// An example request body and main response for each operation, taken from the demo tenant
+/// (`examples.json`, by operation id: `request` for the JSON body, `response` for the first
+/// successful JSON response, `responses` by media type for the others). `scripts/openapi-check`
+/// holds every example to its schema.
+struct Examples;
+
+impl Modify for Examples {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use serde_json::Value;
+        use utoipa::openapi::RefOr;
+        let examples: serde_json::Map<String, Value> =
+            serde_json::from_str(include_str!("examples.json")).expect("examples.json is a JSON object");
+        for operation in operations(openapi) {
+            let Some(example) = operation.operation_id.as_ref().and_then(|id| examples.get(id)) else {
+                continue;
+            };
+            if let (Some(RefOr::T(body)), Some(request)) =
+                (operation.request_body.as_mut(), example.get("request"))
             {
-                let parameters = operation.parameters.iter_mut().flatten();
-                for parameter in parameters.filter_map(|p| match p {
-                    utoipa::openapi::RefOr::T(parameter) => Some(parameter),
-                    utoipa::openapi::RefOr::Ref(_) => None,
-                }) {
-                    if parameter.parameter_in == ParameterIn::Query
-                        && parameter.required == Required::False
-                        && parameter.name != "cursor"
-                    {
-                        parameter
-                            .extensions
-                            .get_or_insert_with(Default::default)
-                            .insert("allowEmptyValue".into(), true.into());
-                    }
+                if let Some(RefOr::T(content)) = body.content.get_mut("application/json") {
+                    content.example = Some(request.clone());
+                }
+            }
+            let Some(success) =
+                operation.responses.responses.iter_mut().find(|(status, _)| status.starts_with('2'))
+            else {
+                continue;
+            };
+            let RefOr::T(success) = success.1 else { continue };
+            for (media_type, content) in success.content.iter_mut() {
+                let RefOr::T(content) = content else { continue };
+                let value = match media_type.as_str() {
+                    "application/json" => example.get("response"),
+                    other => example.get("responses").and_then(|r| r.get(other)),
+                };
+                if let Some(value) = value {
+                    content.example = Some(value.clone());
                 }
             }
         }
@@ -231,6 +311,8 @@ pub fn complete(mut doc: OpenApiDoc) -> OpenApiDoc {
     ResponseDescriptions.modify(&mut doc);
     PublicOperations.modify(&mut doc);
     EmptyQueryValues.modify(&mut doc);
+    Examples.modify(&mut doc);
+    ProblemTypes.modify(&mut doc);
     doc
 }
 

@@ -14,6 +14,7 @@ use crate::error::{ApiError, FieldError, Problem};
 use crate::json::StrictJson;
 use crate::state::AppState;
 
+/// E-mail and password of a dashboard user.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
@@ -92,6 +93,7 @@ impl UserInfo {
     }
 }
 
+/// An access token and the user it signs in.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LoginResponse {
     /// Send as `Authorization: Bearer <access_token>`.
@@ -298,6 +300,8 @@ pub async fn login(
 }
 
 /// The signed-in user.
+///
+/// The caller's own account: name, e-mail, role and actor id. An API token has no user: 403.
 #[utoipa::path(operation_id = "getCurrentUser", tag = "auth", security(("bearer" = [])), responses(
     (status = 200, body = UserInfo),
     (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -308,7 +312,10 @@ pub async fn me(caller: Caller) -> Result<web::Json<UserInfo>, ApiError> {
     Ok(web::Json(UserInfo::new(caller.user()?, &caller.tenant)))
 }
 
-/// Sign out: the access token is revoked for good (also across restarts). Logged as `auth.logout`.
+/// Sign out.
+///
+/// Revokes the access token the request carries, for good (also across restarts); other sessions
+/// of the same user stay signed in. Logged as `auth.logout`.
 #[utoipa::path(operation_id = "logout", tag = "auth", security(("bearer" = [])), responses(
     (status = 204, description = "Signed out"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -335,6 +342,7 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The current password and the new one.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {

@@ -1,13 +1,14 @@
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 
-use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::filters::{list_request, record_ref, EventFilterParams, ListParams};
-use crate::routes::events::{filter_context, page_response, EventListResponse};
+use crate::filters::{record_ref, EventFilterParams, Filtered, ListParams};
+use crate::routes::events::{page_response, EventListResponse};
 use crate::state::AppState;
 
-/// A record's timeline: its own events and those that list it in `related` (so a customer's
-/// history includes its bookings' and invoices' events). Same filters and paging as `/events`.
+/// A record's timeline.
+///
+/// The record's own events and those that list it in `related`, so a customer's history includes
+/// its bookings' and invoices' events. Same filters, visibility and paging as `GET /events`.
 #[utoipa::path(operation_id = "getRecordHistory", 
     tag = "events",
     security(("bearer" = [])),
@@ -26,12 +27,11 @@ use crate::state::AppState;
 #[get("/entities/{type}/{id}/history")]
 pub async fn history(
     state: web::Data<AppState>,
-    caller: Caller,
     path: web::Path<(String, String)>,
-    req: HttpRequest,
+    filtered: Filtered<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (entity_type, id) = path.into_inner();
-    let mut request = list_request(req.query_string(), &filter_context(&caller))?;
+    let (caller, mut request) = filtered.list_request()?;
     request.filter.record = Some(record_ref(&entity_type, &id)?);
     page_response(&state, &caller, request).await
 }

@@ -4,7 +4,6 @@ use auditlog_db::models::{Change, EntityRef, Event};
 use auditlog_db::queries::events::{self as event_queries, EventPage, ListRequest, Paging};
 use auditlog_db::queries::ingest::{store_submitted, IdempotencyKey};
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -12,7 +11,7 @@ use utoipa::ToSchema;
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::filters::{list_request, EventFilterParams, FilterContext, ListParams};
+use crate::filters::{EventFilterParams, Filtered, ListParams};
 use crate::ingest::{parse_body, IngestBody};
 use crate::integrity::Receipt;
 use crate::json::StrictJson;
@@ -168,14 +167,13 @@ pub struct EventListResponse {
     pub per_page: u32,
     /// Matching events across all pages, in page mode; null in cursor mode.
     pub total: Option<i64>,
-    /// `true` when `total` is an estimate: more than 10 000 events match, or counting them takes
-    /// longer than 5 ms. Filters on nothing but actors, module, verb and action, or on nothing but
-    /// dates, are counted exactly at any size (such counts are kept as events are written). The
-    /// estimate is the share of matches in a sample of 10 000 events spread evenly over the
-    /// tenant's, and never less than the events up to and on this page. An estimate is answered
-    /// again to the same caller for the same filters for 30 seconds (the server's
+    /// `true` when `total` is an estimate, which it may be for large results (many matches, or a
+    /// count that would be slow). Filters on nothing but actors, module, verb and action, or on
+    /// nothing but dates, are counted exactly at any size (such counts are kept as events are
+    /// written). An estimate is never less than the events up to and on this page, and is answered
+    /// again to the same caller for the same filters for a while (the server's
     /// `ESTIMATE_REUSE_SECONDS`), so paging shows one total; an exact total is always current, and
-    /// the last page's is always exact.
+    /// the last page's is always exact. docs/SCALING.md says how estimates are made.
     pub total_is_estimate: bool,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
@@ -232,21 +230,18 @@ pub async fn page_response(
     Ok(HttpResponse::Ok().json(EventListResponse::new(page, &request)))
 }
 
-/// The time frame for relative dates: now, in the tenant's business zone.
-pub fn filter_context(caller: &Caller) -> FilterContext {
-    FilterContext { now: Utc::now(), default_tz: caller.tenant.timezone.parse::<Tz>().unwrap_or(Tz::UTC) }
-}
-
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
-/// Record one event, or a batch of up to 1000 (`{"events": [...]}`) all together or not at all.
+/// Record one event or a batch.
 ///
+/// Records one event, or a batch of up to 1000 (`{"events": [...]}`), all together or not at all.
 /// Safe to retry: with the same `Idempotency-Key` header the first response is returned and
-/// nothing is stored twice (the same key with a different body is a 409). Keys are the caller's
-/// own: another user or API token using the same key makes an independent request. An event whose
-/// `external_id` is already stored is counted as a duplicate and answered with its first id.
-/// Admins and API tokens with `events:write` may post; an event that names no actor is
-/// recorded with the caller as actor (for a token: type `api`, id `token:<id>`).
+/// nothing is stored twice (the same key with a different body is a 409; a replay carries
+/// `Idempotent-Replayed: true`). Keys are the caller's own: another user or API token using the
+/// same key makes an independent request. An event whose `external_id` is already stored is
+/// counted as a duplicate and answered with its first id. Admins and API tokens with
+/// `events:write` may post; an event that names no actor is recorded with the caller as actor (for
+/// a token: type `api`, id `token:<id>`). The answer carries a signed receipt.
 #[utoipa::path(operation_id = "ingestEvents", 
     tag = "events",
     security(("bearer" = [])),
@@ -346,14 +341,17 @@ pub async fn ingest(
 #[get("/events")]
 pub async fn list(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    filtered: Filtered<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = list_request(req.query_string(), &filter_context(&caller))?;
+    let (caller, request) = filtered.list_request()?;
     page_response(&state, &caller, request).await
 }
 
-/// One event with everything stored about it.
+/// One event.
+///
+/// One event with everything stored about it: actor, record, changes, related records, request
+/// context, and its place in the tenant's tree (`seq`, `hash`). An event the caller may not see is
+/// a 404, as an unknown id is.
 #[utoipa::path(operation_id = "getEvent", 
     tag = "events",
     security(("bearer" = [])),
@@ -400,6 +398,7 @@ pub struct DeleteEventsRequest {
     pub reason: String,
 }
 
+/// What a deletion did: the events it blanked now, those already blanked, and its record.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeleteEventsResponse {
     /// Ids whose payload was removed now.
@@ -410,11 +409,13 @@ pub struct DeleteEventsResponse {
     pub deletion_event_id: Option<i64>,
 }
 
-/// Delete events (admins): first one `auditlog.deleted` event records who deleted which ids and
-/// why, then each payload is removed; a tombstone with id, `seq`, `hash` and `prev_hash` stays,
-/// so the event's leaf stays in the signed tree, and takes the record's time and actor. All or
-/// nothing: an unknown id (or another tenant's), or one of the product's own records (`auditlog.*`,
-/// `auth.*`, `integrity.*`, `token.*`, `user.*`), is a 422.
+/// Delete events (admins).
+///
+/// First one `auditlog.deleted` event records who deleted which ids and why, then each payload is
+/// removed; a tombstone with id, `seq`, `hash` and `prev_hash` stays, so the event's leaf stays in
+/// the signed tree, and takes the record's time and actor. All or nothing: an unknown id (or
+/// another tenant's), or one of the product's own records (`auditlog.*`, `auth.*`, `integrity.*`,
+/// `token.*`, `user.*`), is a 422.
 #[utoipa::path(operation_id = "deleteEvents", tag = "events", security(("bearer" = [])),
     request_body = DeleteEventsRequest,
     responses(

@@ -16,16 +16,16 @@ use utoipa::{IntoParams, ToSchema};
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::filters::{parse_filtered, sort_of, EventFilterParams, OrderParam, SortParam};
+use crate::filters::{sort_of, EventFilterParams, Filtered, OrderParam, SortParam};
 use crate::formula::neutralise;
 use crate::pdf::{render, PdfReport, PdfRow};
-use crate::routes::events::filter_context;
 use crate::state::AppState;
 
 /// Rows fetched per database round trip while exporting.
 const EXPORT_PAGE: u32 = 1000;
 const MAX_SELECTED_IDS: usize = 1000;
 
+/// The export's format: `csv`, `pdf`, or `manifest` (the proof of a CSV export).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
@@ -234,7 +234,10 @@ impl Job {
 #[utoipa::path(operation_id = "exportEvents", tag = "events", security(("bearer" = [])),
     params(EventFilterParams, ExportParams),
     responses(
-        (status = 200, description = "The file, as an attachment", headers(("X-Through-Seq" = i64, description = "The last seq the export may contain")), content(
+        (status = 200, description = "The file, as an attachment", headers(
+            ("X-Through-Seq" = i64, description = "The last seq the export may contain"),
+            ("Content-Disposition" = String, description = "`attachment` with a file name naming the tenant and the time of the export"),
+        ), content(
             (String = "text/csv"),
             (inline(crate::openapi::BinaryFile) = "application/pdf"),
             (String = "application/x-ndjson"),
@@ -248,12 +251,10 @@ impl Job {
 #[get("/events/export")]
 pub async fn export(
     state: web::Data<AppState>,
-    caller: Caller,
+    filtered: Filtered<ExportParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (filter_params, params): (EventFilterParams, ExportParams) = parse_filtered(req.query_string())?;
-    let ctx = filter_context(&caller);
-    let mut filter = filter_params.filter(&ctx)?;
+    let Filtered { caller, mut filter, tz, params, query, .. } = filtered;
     if let Some(ids) = &params.ids {
         filter.ids = parse_ids(ids)?;
     }
@@ -270,10 +271,10 @@ pub async fn export(
         viewer: caller.viewer()?,
         filter,
         sort: sort_of(params.sort, params.order),
-        tz: filter_params.zone(&ctx)?,
+        tz,
         tenant_id: caller.tenant.id,
         request: RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter()),
-        query: req.query_string().to_string(),
+        query,
         caller,
         format: params.format,
     };

@@ -34,12 +34,14 @@ pub struct ActorFacetOut {
     pub count: i64,
 }
 
+/// Actors of the visible events matching the search, with their counts.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActorFacetList {
     /// Most active first.
     pub items: Vec<ActorFacetOut>,
 }
 
+/// A value and how many visible events have it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ValueFacetOut {
     /// The module name.
@@ -48,12 +50,14 @@ pub struct ValueFacetOut {
     pub count: i64,
 }
 
+/// Modules of the visible events, with their counts.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ModuleFacetList {
     /// Alphabetical.
     pub items: Vec<ValueFacetOut>,
 }
 
+/// An action and how many visible events have it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActionFacetOut {
     /// Action key, `<module>.<verb>`.
@@ -66,6 +70,7 @@ pub struct ActionFacetOut {
     pub count: i64,
 }
 
+/// Actions of the visible events, with their counts.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActionFacetList {
     /// Alphabetical.
@@ -75,11 +80,10 @@ pub struct ActionFacetList {
 /// Actors of the events the caller may see, for search-as-you-type.
 ///
 /// The counts are kept as events are written (and deleted, and archived), so an answer is a
-/// lookup, current, whatever the number of events. Should one still take 100 ms or more, it is
-/// reused as the activity chart's are (twenty times that, 5 to 60 seconds, then served for up to
-/// 10 minutes while computed again; a reused answer carries `Age`).
+/// lookup, current, whatever the number of events. Should one still be slow, it may be reused
+/// for a short while, as the activity chart's are; a reused answer carries `Age` (seconds).
 #[utoipa::path(operation_id = "listActorFacets", tag = "facets", security(("bearer" = [])), params(ActorFacetParams), responses(
-    (status = 200, body = ActorFacetList),
+    (status = 200, body = ActorFacetList, headers(("Age" = String, description = "Present when the answer is reused: its age in seconds"))),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -120,11 +124,10 @@ pub async fn actors(
 /// Modules of the events the caller may see.
 ///
 /// The counts are kept as events are written (and deleted, and archived), so an answer is a
-/// lookup, current, whatever the number of events. Should one still take 100 ms or more, it is
-/// reused as the activity chart's are (twenty times that, 5 to 60 seconds, then served for up to
-/// 10 minutes while computed again; a reused answer carries `Age`).
+/// lookup, current, whatever the number of events. Should one still be slow, it may be reused
+/// for a short while, as the activity chart's are; a reused answer carries `Age` (seconds).
 #[utoipa::path(operation_id = "listModuleFacets", tag = "facets", security(("bearer" = [])), responses(
-    (status = 200, body = ModuleFacetList),
+    (status = 200, body = ModuleFacetList, headers(("Age" = String, description = "Present when the answer is reused: its age in seconds"))),
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/facets/modules")]
@@ -142,11 +145,10 @@ pub async fn modules(state: web::Data<AppState>, caller: Caller) -> Result<HttpR
 /// Actions of the events the caller may see.
 ///
 /// The counts are kept as events are written (and deleted, and archived), so an answer is a
-/// lookup, current, whatever the number of events. Should one still take 100 ms or more, it is
-/// reused as the activity chart's are (twenty times that, 5 to 60 seconds, then served for up to
-/// 10 minutes while computed again; a reused answer carries `Age`).
+/// lookup, current, whatever the number of events. Should one still be slow, it may be reused
+/// for a short while, as the activity chart's are; a reused answer carries `Age` (seconds).
 #[utoipa::path(operation_id = "listActionFacets", tag = "facets", security(("bearer" = [])), responses(
-    (status = 200, body = ActionFacetList),
+    (status = 200, body = ActionFacetList, headers(("Age" = String, description = "Present when the answer is reused: its age in seconds"))),
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/facets/actions")]

@@ -5,20 +5,25 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
+/// The health or readiness of the server.
 #[derive(Serialize, ToSchema)]
 pub struct HealthResponse {
     /// `ok` when alive; `ready` when the database answers.
     pub status: &'static str,
 }
 
-/// Liveness: the process is up.
+/// Liveness.
+///
+/// Answers 200 while the process is up, whatever the database does. No sign-in needed.
 #[utoipa::path(operation_id = "healthz", tag = "service", responses((status = 200, body = HealthResponse)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(HealthResponse { status: "ok" })
 }
 
-/// Readiness: the database answers a query.
+/// Readiness.
+///
+/// Answers 200 when the database answers a query, 503 when it does not. No sign-in needed.
 #[utoipa::path(operation_id = "readyz", tag = "service", responses(
     (status = 200, body = HealthResponse),
     (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json"),

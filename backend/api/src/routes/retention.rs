@@ -69,13 +69,17 @@ impl From<Archive> for ArchiveOut {
     }
 }
 
+/// The tenant's archive files, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ArchiveList {
     /// Newest first.
     pub items: Vec<ArchiveOut>,
 }
 
-/// The tenant's retention setting.
+/// The retention setting.
+///
+/// How many days the tenant keeps events in the database (`null`: for ever). Older events are
+/// archived to files, which stay listed under `GET /archives`.
 #[utoipa::path(operation_id = "getRetention", tag = "retention", security(("bearer" = [])), responses(
     (status = 200, body = RetentionSetting),
     (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -87,8 +91,10 @@ pub async fn get_retention(caller: Caller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(RetentionSetting { days: caller.tenant.retention_days }))
 }
 
-/// Change the retention setting. Logged as `auditlog.retention_changed`; expired events are
-/// archived by the next scheduled run (or `auditlog archive`).
+/// Change the retention setting.
+///
+/// Sets how many days events are kept (`null`: for ever). Logged as `auditlog.retention_changed`;
+/// expired events are archived by the next scheduled run (or `auditlog archive`).
 #[utoipa::path(operation_id = "setRetention", tag = "retention", security(("bearer" = [])), request_body = RetentionSetting, responses(
     (status = 200, body = RetentionSetting),
     (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -132,6 +138,9 @@ pub async fn set_retention(
 }
 
 /// The tenant's archive files.
+///
+/// Every archive file retention wrote for the tenant, newest first, with the seq range and times it
+/// holds, its size and its SHA-256.
 #[utoipa::path(operation_id = "listArchives", tag = "retention", security(("bearer" = [])), responses(
     (status = 200, body = ArchiveList),
     (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -145,10 +154,14 @@ pub async fn list_archives(state: web::Data<AppState>, caller: Caller) -> Result
     Ok(HttpResponse::Ok().json(ArchiveList { items: items.into_iter().map(Into::into).collect() }))
 }
 
-/// Download an archive file (gzip-compressed JSON Lines: a header line, then one event per line).
+/// Download an archive file.
+///
+/// The file as written: gzip-compressed JSON Lines, a header line, then one event per line. It
+/// checks on its own against the signed boundary it records (`auditlog verify-archive`).
 #[utoipa::path(operation_id = "downloadArchive", tag = "retention", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Archive id")), responses(
-    (status = 200, description = "The archive file", content_type = "application/gzip", body = inline(crate::openapi::BinaryFile)),
+    (status = 200, description = "The archive file", content_type = "application/gzip", body = inline(crate::openapi::BinaryFile),
+        headers(("Content-Disposition" = String, description = "`attachment` with the file's name"))),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),

@@ -1,20 +1,19 @@
 //! `GET /stats/timeline`: event counts per hour or day in a time zone, for the activity chart.
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use auditlog_db::queries::events as event_queries;
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::filters::{parse_filtered, EventFilterParams};
-use crate::routes::events::filter_context;
+use crate::filters::{EventFilterParams, Filtered};
 use crate::state::AppState;
 
 const MAX_BUCKETS: usize = 2000;
 
+/// The width of a timeline bucket: an hour or a day in the caller's time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Bucket {
@@ -42,6 +41,7 @@ pub struct TimelineBucket {
     pub count: i64,
 }
 
+/// Event counts per bucket over a time range.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineResponse {
     pub bucket: Bucket,
@@ -130,19 +130,17 @@ pub fn assemble(
     Ok(buckets)
 }
 
-/// Event counts per hour or day, with the list's filters and visibility. Without `from`/`to`/
-/// `range` the last 30 days (day buckets) or 48 hours (hour buckets) are counted. With no filter
-/// but dates, the counts come from per-15-minute counts kept as events are written (an admin's or
-/// a manager's view), so the chart costs the same for any number of events.
+/// Event counts per hour or day.
 ///
-/// An answer that took 100 ms or more to compute (a large tenant) is reused for the same request
-/// and visibility for twenty times that, between 5 and 60 seconds; after that, for up to 10
-/// minutes, it is still answered at once while a new one is computed for the next caller. A
-/// reused answer carries an `Age` header (seconds); quicker answers are always current.
+/// Counts with the list's filters and visibility. Without `from`/`to`/`range` the last 30 days
+/// (day buckets) or 48 hours (hour buckets) are counted. With no filter but dates, the counts come
+/// from counts kept as events are written, so the chart costs the same for any number of events.
+/// For a large tenant an answer may be reused for a short while; a reused answer carries an `Age`
+/// header (seconds), and a fresh one is computed in the background for the next caller.
 #[utoipa::path(operation_id = "getTimeline", tag = "stats", security(("bearer" = [])),
     params(EventFilterParams, TimelineParams),
     responses(
-        (status = 200, body = TimelineResponse),
+        (status = 200, body = TimelineResponse, headers(("Age" = String, description = "Present when the answer is reused: its age in seconds"))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Too many buckets", body = Problem, content_type = "application/problem+json"),
@@ -151,15 +149,11 @@ pub fn assemble(
 #[get("/stats/timeline")]
 pub async fn timeline(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    filtered: Filtered<TimelineParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (filter_params, params): (EventFilterParams, TimelineParams) = parse_filtered(req.query_string())?;
-    let ctx = filter_context(&caller);
-    let tz = filter_params.zone(&ctx)?;
+    let Filtered { caller, mut filter, tz, params, now, query } = filtered;
     let bucket = params.bucket.unwrap_or(Bucket::Day);
-    let mut filter = filter_params.filter(&ctx)?;
-    let now = ctx.now.naive_utc();
+    let now = now.naive_utc();
     let until = filter.until.unwrap_or(now + TimeDelta::microseconds(1));
     let from = filter.from.unwrap_or_else(|| match bucket {
         Bucket::Day => until - TimeDelta::days(30),
@@ -170,7 +164,7 @@ pub async fn timeline(
     assemble(&[], from, until, tz, bucket)?;
     // The query as sent names the answer: relative ranges and the default span are resolved
     // against the clock, which a reused answer may trail by its `Age`.
-    let what = format!("timeline\u{1f}{}", req.query_string());
+    let what = format!("timeline\u{1f}{query}");
     state
         .aggregate(caller.viewer()?, &what, move |conn, viewer| {
             let slots = event_queries::count_per_slot(conn, viewer, &filter)?;

@@ -18,8 +18,8 @@ use chrono::Utc;
 
 use crate::auth::{Caller, Principal};
 use crate::error::{ApiError, Problem};
-use crate::filters::{parse_filtered, EventFilterParams};
-use crate::routes::events::{filter_context, EventOut};
+use crate::filters::{EventFilterParams, Filtered};
+use crate::routes::events::EventOut;
 use crate::state::{AppState, StreamSlot};
 
 const BATCH: i64 = 100;
@@ -201,16 +201,16 @@ impl Tail {
     }
 }
 
-/// Live tail of new events, as `text/event-stream`: each event is `id: <seq>`, `event: activity`,
-/// `data: <Event JSON>`; a comment line every 15 s keeps the connection alive. Starts with events
-/// stored after the request (or after `Last-Event-ID`).
+/// Live tail of new events.
 ///
-/// The caller is checked again while the stream runs (every 5 s, after every read of new events,
-/// and before sending once a second has passed since the last check): when the session is signed
-/// out or expires, the password changes, the account is deactivated, the API token is revoked, or
-/// the caller's role, actor id or scope changes, the stream ends with `event: error` whose `data`
-/// is a problem document (as JSON). A user or API token may hold `MAX_STREAMS_PER_USER` streams
-/// open (default 5), a tenant `MAX_STREAMS_PER_TENANT` (default 100); beyond, 429.
+/// A `text/event-stream`: each event is `id: <seq>`, `event: activity`, `data: <Event JSON>`; a
+/// comment line now and then keeps the connection alive. Starts with events stored after the
+/// request (or after `Last-Event-ID`). The caller is checked again while the stream runs (every
+/// few seconds, and before sending): when the session is signed out or expires, the password
+/// changes, the account is deactivated, the API token is revoked, or the caller's role, actor id or
+/// scope changes, the stream ends with `event: error` whose `data` is a problem document (as JSON).
+/// A user or API token may hold a few streams open at once, a tenant a configured number
+/// (`MAX_STREAMS_PER_USER`, `MAX_STREAMS_PER_TENANT`); beyond, 429.
 #[utoipa::path(operation_id = "streamEvents", tag = "events", security(("bearer" = [])),
     params(EventFilterParams, StreamParams,
         ("Last-Event-ID" = Option<i64>, Header, nullable = false, minimum = 0, description = "Resume after this `seq`")),
@@ -225,11 +225,10 @@ impl Tail {
 #[get("/events/stream")]
 pub async fn stream(
     state: web::Data<AppState>,
-    caller: Caller,
+    filtered: Filtered<StreamParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (filter_params, params): (EventFilterParams, StreamParams) = parse_filtered(req.query_string())?;
-    let filter = filter_params.filter(&filter_context(&caller))?;
+    let Filtered { caller, filter, params, .. } = filtered;
     let resume = resume_after(&req, params.last_event_id)?;
     let lifetime = match &caller.principal {
         Principal::User { claims, .. } => Duration::from_secs(

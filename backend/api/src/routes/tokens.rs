@@ -78,12 +78,14 @@ impl From<&ApiToken> for TokenOut {
     }
 }
 
+/// The tenant's API tokens, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenList {
     /// Newest first, revoked ones included.
     pub items: Vec<TokenOut>,
 }
 
+/// A new API token's name, scopes and optional expiry.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenRequest {
@@ -102,6 +104,7 @@ pub struct NewTokenRequest {
     pub expires_in_days: Option<i64>,
 }
 
+/// A new API token, with its secret: shown in this response only.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedToken {
     pub token: TokenOut,
@@ -109,7 +112,10 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
-/// Every API token of the tenant.
+/// The tenant's API tokens.
+///
+/// Every API token of the tenant, newest first, revoked ones included, with its scopes and when it
+/// was last used. Secrets are never shown again after creation.
 #[utoipa::path(operation_id = "listTokens", tag = "tokens", security(("bearer" = [])), responses(
     (status = 200, body = TokenList),
     (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -123,7 +129,10 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
     Ok(HttpResponse::Ok().json(TokenList { items: items.iter().map(TokenOut::from).collect() }))
 }
 
-/// Create an API token; the secret is in this response only. Logged as `token.created`.
+/// Create an API token.
+///
+/// Creates a token with the given name and scopes; its secret is in this response only. Logged as
+/// `token.created`.
 #[utoipa::path(operation_id = "createToken", tag = "tokens", security(("bearer" = [])), request_body = NewTokenRequest, responses(
     (status = 201, body = CreatedToken),
     (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -188,7 +197,10 @@ pub async fn create(
     Ok(HttpResponse::Created().json(CreatedToken { token: TokenOut::from(&token), secret }))
 }
 
-/// Revoke an API token for good. Logged as `token.revoked`.
+/// Revoke an API token.
+///
+/// Revokes the token for good: requests and open streams using it are refused from then on. Logged
+/// as `token.revoked`.
 #[utoipa::path(operation_id = "revokeToken", tag = "tokens", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Token id")), responses(
     (status = 204, description = "Revoked (or already was)"),

@@ -50,12 +50,14 @@ impl From<&User> for UserOut {
     }
 }
 
+/// The tenant's dashboard users.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserList {
     /// By name.
     pub items: Vec<UserOut>,
 }
 
+/// A new dashboard user: name, e-mail, role, initial password and actor id.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
@@ -84,6 +86,7 @@ pub struct NewUserRequest {
     pub actor_id: Option<String>,
 }
 
+/// The fields of a user to change; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
@@ -126,7 +129,9 @@ fn user_ref(user: &User) -> (&'static str, i64, Option<String>) {
     ("user", user.id, Some(user.name.clone()))
 }
 
-/// Every user of the tenant.
+/// The tenant's users.
+///
+/// Every dashboard user of the tenant, deactivated ones included, with role and actor id.
 #[utoipa::path(operation_id = "listUsers", tag = "users", security(("bearer" = [])), responses(
     (status = 200, body = UserList),
     (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -140,7 +145,10 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
     Ok(HttpResponse::Ok().json(UserList { items: items.iter().map(UserOut::from).collect() }))
 }
 
-/// Create a user. Logged as `user.created`.
+/// Create a user.
+///
+/// Creates a dashboard user with a role and an initial password. The e-mail must not be in use in
+/// the tenant (409). Logged as `user.created`.
 #[utoipa::path(operation_id = "createUser", tag = "users", security(("bearer" = [])), request_body = NewUserRequest, responses(
     (status = 201, body = UserOut),
     (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -199,8 +207,11 @@ pub async fn create(
     Ok(HttpResponse::Created().json(UserOut::from(&user)))
 }
 
-/// Change a user's name, role, actor id or active flag. The tenant's last active admin cannot be
-/// demoted or deactivated (409). Logged as `user.role_changed`, `user.deactivated` or `user.updated`.
+/// Change a user.
+///
+/// Changes a user's name, role, actor id or active flag. The tenant's last active admin cannot be
+/// demoted or deactivated (409); deactivation ends every session of the user. Logged as
+/// `user.role_changed`, `user.deactivated` or `user.updated`.
 #[utoipa::path(operation_id = "updateUser", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id")), request_body = UserPatch, responses(
     (status = 200, body = UserOut),

@@ -11,7 +11,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's archive files. */
+        /**
+         * The tenant's archive files.
+         * @description Every archive file retention wrote for the tenant, newest first, with the seq range and times it
+         *     holds, its size and its SHA-256.
+         */
         get: operations["listArchives"];
         put?: never;
         post?: never;
@@ -28,7 +32,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download an archive file (gzip-compressed JSON Lines: a header line, then one event per line). */
+        /**
+         * Download an archive file.
+         * @description The file as written: gzip-compressed JSON Lines, a header line, then one event per line. It
+         *     checks on its own against the signed boundary it records (`auditlog verify-archive`).
+         */
         get: operations["downloadArchive"];
         put?: never;
         post?: never;
@@ -74,7 +82,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign out: the access token is revoked for good (also across restarts). Logged as `auth.logout`. */
+        /**
+         * Sign out.
+         * @description Revokes the access token the request carries, for good (also across restarts); other sessions
+         *     of the same user stay signed in. Logged as `auth.logout`.
+         */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -89,7 +101,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in user. */
+        /**
+         * The signed-in user.
+         * @description The caller's own account: name, e-mail, role and actor id. An API token has no user: 403.
+         */
         get: operations["getCurrentUser"];
         put?: never;
         post?: never;
@@ -131,8 +146,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A record's timeline: its own events and those that list it in `related` (so a customer's
-         *     history includes its bookings' and invoices' events). Same filters and paging as `/events`.
+         * A record's timeline.
+         * @description The record's own events and those that list it in `related`, so a customer's history includes
+         *     its bookings' and invoices' events. Same filters, visibility and paging as `GET /events`.
          */
         get: operations["getRecordHistory"];
         put?: never;
@@ -158,21 +174,24 @@ export interface paths {
         get: operations["listEvents"];
         put?: never;
         /**
-         * Record one event, or a batch of up to 1000 (`{"events": [...]}`) all together or not at all.
-         * @description Safe to retry: with the same `Idempotency-Key` header the first response is returned and
-         *     nothing is stored twice (the same key with a different body is a 409). Keys are the caller's
-         *     own: another user or API token using the same key makes an independent request. An event whose
-         *     `external_id` is already stored is counted as a duplicate and answered with its first id.
-         *     Admins and API tokens with `events:write` may post; an event that names no actor is
-         *     recorded with the caller as actor (for a token: type `api`, id `token:<id>`).
+         * Record one event or a batch.
+         * @description Records one event, or a batch of up to 1000 (`{"events": [...]}`), all together or not at all.
+         *     Safe to retry: with the same `Idempotency-Key` header the first response is returned and
+         *     nothing is stored twice (the same key with a different body is a 409; a replay carries
+         *     `Idempotent-Replayed: true`). Keys are the caller's own: another user or API token using the
+         *     same key makes an independent request. An event whose `external_id` is already stored is
+         *     counted as a duplicate and answered with its first id. Admins and API tokens with
+         *     `events:write` may post; an event that names no actor is recorded with the caller as actor (for
+         *     a token: type `api`, id `token:<id>`). The answer carries a signed receipt.
          */
         post: operations["ingestEvents"];
         /**
-         * Delete events (admins): first one `auditlog.deleted` event records who deleted which ids and
-         *     why, then each payload is removed; a tombstone with id, `seq`, `hash` and `prev_hash` stays,
-         *     so the event's leaf stays in the signed tree, and takes the record's time and actor. All or
-         *     nothing: an unknown id (or another tenant's), or one of the product's own records (`auditlog.*`,
-         *     `auth.*`, `integrity.*`, `token.*`, `user.*`), is a 422.
+         * Delete events (admins).
+         * @description First one `auditlog.deleted` event records who deleted which ids and why, then each payload is
+         *     removed; a tombstone with id, `seq`, `hash` and `prev_hash` stays, so the event's leaf stays in
+         *     the signed tree, and takes the record's time and actor. All or nothing: an unknown id (or
+         *     another tenant's), or one of the product's own records (`auditlog.*`, `auth.*`, `integrity.*`,
+         *     `token.*`, `user.*`), is a 422.
          */
         delete: operations["deleteEvents"];
         options?: never;
@@ -212,15 +231,15 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Live tail of new events, as `text/event-stream`: each event is `id: <seq>`, `event: activity`,
-         *     `data: <Event JSON>`; a comment line every 15 s keeps the connection alive. Starts with events
-         *     stored after the request (or after `Last-Event-ID`).
-         * @description The caller is checked again while the stream runs (every 5 s, after every read of new events,
-         *     and before sending once a second has passed since the last check): when the session is signed
-         *     out or expires, the password changes, the account is deactivated, the API token is revoked, or
-         *     the caller's role, actor id or scope changes, the stream ends with `event: error` whose `data`
-         *     is a problem document (as JSON). A user or API token may hold `MAX_STREAMS_PER_USER` streams
-         *     open (default 5), a tenant `MAX_STREAMS_PER_TENANT` (default 100); beyond, 429.
+         * Live tail of new events.
+         * @description A `text/event-stream`: each event is `id: <seq>`, `event: activity`, `data: <Event JSON>`; a
+         *     comment line now and then keeps the connection alive. Starts with events stored after the
+         *     request (or after `Last-Event-ID`). The caller is checked again while the stream runs (every
+         *     few seconds, and before sending): when the session is signed out or expires, the password
+         *     changes, the account is deactivated, the API token is revoked, or the caller's role, actor id or
+         *     scope changes, the stream ends with `event: error` whose `data` is a problem document (as JSON).
+         *     A user or API token may hold a few streams open at once, a tenant a configured number
+         *     (`MAX_STREAMS_PER_USER`, `MAX_STREAMS_PER_TENANT`); beyond, 429.
          */
         get: operations["streamEvents"];
         put?: never;
@@ -238,7 +257,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One event with everything stored about it. */
+        /**
+         * One event.
+         * @description One event with everything stored about it: actor, record, changes, related records, request
+         *     context, and its place in the tenant's tree (`seq`, `hash`). An event the caller may not see is
+         *     a 404, as an unknown id is.
+         */
         get: operations["getEvent"];
         put?: never;
         post?: never;
@@ -256,9 +280,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Prove that an event is in a signed checkpoint (RFC 9162 §2.1.3.1). Any RFC 9162 verifier
-         *     checks it with the checkpoint's root; the checkpoint's signature with the public key. The
-         *     event must be visible to the caller, as for `GET /events/{id}`.
+         * Prove that an event is in a signed checkpoint.
+         * @description An RFC 9162 §2.1.3.1 inclusion proof of the event's leaf in the tree of a signed checkpoint (the
+         *     latest, or the one of `tree_size`). Any RFC 9162 verifier checks it with the checkpoint's root,
+         *     and the checkpoint's signature with the public key. The event must be visible to the caller, as
+         *     for `GET /events/{id}`.
          */
         get: operations["getInclusionProof"];
         put?: never;
@@ -279,9 +305,8 @@ export interface paths {
         /**
          * Actions of the events the caller may see.
          * @description The counts are kept as events are written (and deleted, and archived), so an answer is a
-         *     lookup, current, whatever the number of events. Should one still take 100 ms or more, it is
-         *     reused as the activity chart's are (twenty times that, 5 to 60 seconds, then served for up to
-         *     10 minutes while computed again; a reused answer carries `Age`).
+         *     lookup, current, whatever the number of events. Should one still be slow, it may be reused
+         *     for a short while, as the activity chart's are; a reused answer carries `Age` (seconds).
          */
         get: operations["listActionFacets"];
         put?: never;
@@ -302,9 +327,8 @@ export interface paths {
         /**
          * Actors of the events the caller may see, for search-as-you-type.
          * @description The counts are kept as events are written (and deleted, and archived), so an answer is a
-         *     lookup, current, whatever the number of events. Should one still take 100 ms or more, it is
-         *     reused as the activity chart's are (twenty times that, 5 to 60 seconds, then served for up to
-         *     10 minutes while computed again; a reused answer carries `Age`).
+         *     lookup, current, whatever the number of events. Should one still be slow, it may be reused
+         *     for a short while, as the activity chart's are; a reused answer carries `Age` (seconds).
          */
         get: operations["listActorFacets"];
         put?: never;
@@ -325,9 +349,8 @@ export interface paths {
         /**
          * Modules of the events the caller may see.
          * @description The counts are kept as events are written (and deleted, and archived), so an answer is a
-         *     lookup, current, whatever the number of events. Should one still take 100 ms or more, it is
-         *     reused as the activity chart's are (twenty times that, 5 to 60 seconds, then served for up to
-         *     10 minutes while computed again; a reused answer carries `Age`).
+         *     lookup, current, whatever the number of events. Should one still be slow, it may be reused
+         *     for a short while, as the activity chart's are; a reused answer carries `Age` (seconds).
          */
         get: operations["listModuleFacets"];
         put?: never;
@@ -346,8 +369,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The latest signed checkpoint of the caller's tenant. One is signed for every ingest request
-         *     and at least once a minute while events arrive.
+         * The latest signed checkpoint.
+         * @description The newest checkpoint of the caller's tenant, as a signed note (c2sp.org/tlog-checkpoint) and
+         *     its parsed fields. A checkpoint is signed for every ingest request and regularly while events
+         *     arrive.
          */
         get: operations["getCheckpoint"];
         put?: never;
@@ -365,7 +390,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed checkpoints of the caller's tenant, oldest first. */
+        /**
+         * The tenant's signed checkpoints, oldest first.
+         * @description Every checkpoint in the tenant's log, paged with `after` and `limit`. Any of them can be the older side of a
+         *     consistency proof (`GET /integrity/consistency`).
+         */
         get: operations["listCheckpoints"];
         put?: never;
         post?: never;
@@ -383,8 +412,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Prove that the history up to an older checkpoint (a receipt's) is unchanged in a later signed
-         *     one (RFC 9162 §2.1.4.1).
+         * Prove that an older checkpoint's history is unchanged.
+         * @description An RFC 9162 §2.1.4.1 consistency proof that the tree of an older checkpoint (a receipt's, say) is
+         *     a prefix of a later signed one: nothing it covered was changed, removed or reordered since.
          */
         get: operations["getConsistencyProof"];
         put?: never;
@@ -403,9 +433,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The verifier key of checkpoints, as c2sp.org/signed-note writes it:
-         *     `<name>+<key id>+<base64 of 0x01 ‖ Ed25519 public key>`. Public: compare it with the key
-         *     published out of band before trusting a proof.
+         * The public key that signs checkpoints.
+         * @description The verifier key as c2sp.org/signed-note writes it: `<name>+<key id>+<base64 of 0x01 ‖ Ed25519
+         *     public key>`. Public, no sign-in needed: compare it with the key published out of band before
+         *     trusting a proof.
          */
         get: operations["getPublicKey"];
         put?: never;
@@ -423,7 +454,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The latest signed checkpoint and the last verification, for "verified 3 h ago". */
+        /**
+         * The latest checkpoint and the last verification.
+         * @description What the dashboard's integrity badge shows ("verified 3 h ago"): the latest signed checkpoint of
+         *     the caller's tenant and the outcome of the last verification run, whoever started it.
+         */
         get: operations["integrityStatus"];
         put?: never;
         post?: never;
@@ -441,9 +476,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Recompute the tenant's Merkle tree from the stored events and check it against every signed
-         *     checkpoint in the log (not against what the database says of itself); name the first bad seq.
-         * @description Detects edited fields (derived ones too), deleted, inserted and reordered events, a whole
+         * Verify the tenant's history against every signed checkpoint.
+         * @description Recomputes the tenant's Merkle tree from the stored events and checks it against every signed
+         *     checkpoint in the log (not against what the database says of itself), naming the first bad seq.
+         *     Detects edited fields (derived ones too), deleted, inserted and reordered events, a whole
          *     database rebuilt consistently (by someone without the signing key), a retention boundary moved
          *     without a signed one, and deleted entries without their deletion record. Each run is stored
          *     (`GET /integrity/status`); a failure is also recorded as an `integrity.failed` event.
@@ -464,11 +500,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's retention setting. */
+        /**
+         * The retention setting.
+         * @description How many days the tenant keeps events in the database (`null`: for ever). Older events are
+         *     archived to files, which stay listed under `GET /archives`.
+         */
         get: operations["getRetention"];
         /**
-         * Change the retention setting. Logged as `auditlog.retention_changed`; expired events are
-         *     archived by the next scheduled run (or `auditlog archive`).
+         * Change the retention setting.
+         * @description Sets how many days events are kept (`null`: for ever). Logged as `auditlog.retention_changed`;
+         *     expired events are archived by the next scheduled run (or `auditlog archive`).
          */
         put: operations["setRetention"];
         post?: never;
@@ -486,14 +527,12 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Event counts per hour or day, with the list's filters and visibility. Without `from`/`to`/
-         *     `range` the last 30 days (day buckets) or 48 hours (hour buckets) are counted. With no filter
-         *     but dates, the counts come from per-15-minute counts kept as events are written (an admin's or
-         *     a manager's view), so the chart costs the same for any number of events.
-         * @description An answer that took 100 ms or more to compute (a large tenant) is reused for the same request
-         *     and visibility for twenty times that, between 5 and 60 seconds; after that, for up to 10
-         *     minutes, it is still answered at once while a new one is computed for the next caller. A
-         *     reused answer carries an `Age` header (seconds); quicker answers are always current.
+         * Event counts per hour or day.
+         * @description Counts with the list's filters and visibility. Without `from`/`to`/`range` the last 30 days
+         *     (day buckets) or 48 hours (hour buckets) are counted. With no filter but dates, the counts come
+         *     from counts kept as events are written, so the chart costs the same for any number of events.
+         *     For a large tenant an answer may be reused for a short while; a reused answer carries an `Age`
+         *     header (seconds), and a fresh one is computed in the background for the next caller.
          */
         get: operations["getTimeline"];
         put?: never;
@@ -511,10 +550,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every API token of the tenant. */
+        /**
+         * The tenant's API tokens.
+         * @description Every API token of the tenant, newest first, revoked ones included, with its scopes and when it
+         *     was last used. Secrets are never shown again after creation.
+         */
         get: operations["listTokens"];
         put?: never;
-        /** Create an API token; the secret is in this response only. Logged as `token.created`. */
+        /**
+         * Create an API token.
+         * @description Creates a token with the given name and scopes; its secret is in this response only. Logged as
+         *     `token.created`.
+         */
         post: operations["createToken"];
         delete?: never;
         options?: never;
@@ -532,7 +579,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API token for good. Logged as `token.revoked`. */
+        /**
+         * Revoke an API token.
+         * @description Revokes the token for good: requests and open streams using it are refused from then on. Logged
+         *     as `token.revoked`.
+         */
         delete: operations["revokeToken"];
         options?: never;
         head?: never;
@@ -546,10 +597,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every user of the tenant. */
+        /**
+         * The tenant's users.
+         * @description Every dashboard user of the tenant, deactivated ones included, with role and actor id.
+         */
         get: operations["listUsers"];
         put?: never;
-        /** Create a user. Logged as `user.created`. */
+        /**
+         * Create a user.
+         * @description Creates a dashboard user with a role and an initial password. The e-mail must not be in use in
+         *     the tenant (409). Logged as `user.created`.
+         */
         post: operations["createUser"];
         delete?: never;
         options?: never;
@@ -571,8 +629,10 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change a user's name, role, actor id or active flag. The tenant's last active admin cannot be
-         *     demoted or deactivated (409). Logged as `user.role_changed`, `user.deactivated` or `user.updated`.
+         * Change a user.
+         * @description Changes a user's name, role, actor id or active flag. The tenant's last active admin cannot be
+         *     demoted or deactivated (409); deactivation ends every session of the user. Logged as
+         *     `user.role_changed`, `user.deactivated` or `user.updated`.
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -584,7 +644,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process is up. */
+        /**
+         * Liveness.
+         * @description Answers 200 while the process is up, whatever the database does. No sign-in needed.
+         */
         get: operations["healthz"];
         put?: never;
         post?: never;
@@ -601,7 +664,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers a query. */
+        /**
+         * Readiness.
+         * @description Answers 200 when the database answers a query, 503 when it does not. No sign-in needed.
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -615,10 +681,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Actions of the visible events, with their counts. */
         ActionFacetList: {
             /** @description Alphabetical. */
             items: components["schemas"]["ActionFacetOut"][];
         };
+        /** @description An action and how many visible events have it. */
         ActionFacetOut: {
             /** @description Action key, `<module>.<verb>`. */
             action: string;
@@ -632,6 +700,7 @@ export interface components {
             /** @description The verb part of the action. */
             verb: string;
         };
+        /** @description Actors of the visible events matching the search, with their counts. */
         ActorFacetList: {
             /** @description Most active first. */
             items: components["schemas"]["ActorFacetOut"][];
@@ -683,6 +752,7 @@ export interface components {
          * @enum {string}
          */
         ActorTypeInput: "user" | "system" | "api";
+        /** @description The tenant's archive files, newest first. */
         ArchiveList: {
             /** @description Newest first. */
             items: components["schemas"]["ArchiveOut"][];
@@ -721,7 +791,10 @@ export interface components {
             /** Format: int64 */
             size_bytes: number;
         };
-        /** @enum {string} */
+        /**
+         * @description The width of a timeline bucket: an hour or a day in the caller's time zone.
+         * @enum {string}
+         */
         Bucket: "hour" | "day";
         /** @description One changed field. Give `old`, `new` or both. */
         ChangeInput: {
@@ -741,6 +814,7 @@ export interface components {
             /** @description Previous value (any JSON); absent for a created record. */
             old?: unknown;
         };
+        /** @description A page of signed checkpoints, oldest first. */
         CheckpointList: {
             /** @description Oldest first. */
             items: components["schemas"]["CheckpointOut"][];
@@ -786,6 +860,7 @@ export interface components {
             /** Format: int64 */
             second: number;
         };
+        /** @description A new API token, with its secret: shown in this response only. */
         CreatedToken: {
             /** @description Send as `Authorization: Bearer <secret>`. Shown only now: only a hash is kept. */
             secret: string;
@@ -803,6 +878,7 @@ export interface components {
              */
             reason: string;
         };
+        /** @description What a deletion did: the events it blanked now, those already blanked, and its record. */
         DeleteEventsResponse: {
             /** @description Ids that already were deleted entries. */
             already_deleted: number[];
@@ -900,14 +976,13 @@ export interface components {
              */
             total?: number | null;
             /**
-             * @description `true` when `total` is an estimate: more than 10 000 events match, or counting them takes
-             *     longer than 5 ms. Filters on nothing but actors, module, verb and action, or on nothing but
-             *     dates, are counted exactly at any size (such counts are kept as events are written). The
-             *     estimate is the share of matches in a sample of 10 000 events spread evenly over the
-             *     tenant's, and never less than the events up to and on this page. An estimate is answered
-             *     again to the same caller for the same filters for 30 seconds (the server's
+             * @description `true` when `total` is an estimate, which it may be for large results (many matches, or a
+             *     count that would be slow). Filters on nothing but actors, module, verb and action, or on
+             *     nothing but dates, are counted exactly at any size (such counts are kept as events are
+             *     written). An estimate is never less than the events up to and on this page, and is answered
+             *     again to the same caller for the same filters for a while (the server's
              *     `ESTIMATE_REUSE_SECONDS`), so paging shows one total; an exact total is always current, and
-             *     the last page's is always exact.
+             *     the last page's is always exact. docs/SCALING.md says how estimates are made.
              */
             total_is_estimate: boolean;
         };
@@ -974,7 +1049,10 @@ export interface components {
             /** @description Second segment of the action. */
             verb: string;
         };
-        /** @enum {string} */
+        /**
+         * @description The export's format: `csv`, `pdf`, or `manifest` (the proof of a CSV export).
+         * @enum {string}
+         */
         ExportFormat: "csv" | "pdf" | "manifest";
         /** @description One invalid input. */
         FieldError: {
@@ -985,6 +1063,7 @@ export interface components {
         };
         /** @description A text filter: at most 128 characters, no control characters. */
         FilterText: string;
+        /** @description The health or readiness of the server. */
         HealthResponse: {
             /** @description `ok` when alive; `ready` when the database answers. */
             status: string;
@@ -1040,6 +1119,7 @@ export interface components {
         };
         /** @description An IPv4 or IPv6 address. */
         IpAddress: string;
+        /** @description E-mail and password of a dashboard user. */
         LoginRequest: {
             /**
              * @description The account's e-mail (case-insensitive).
@@ -1051,6 +1131,7 @@ export interface components {
             /** @description Tenant slug; needed only when the e-mail has accounts in several tenants. */
             tenant?: string | null;
         };
+        /** @description An access token and the user it signs in. */
         LoginResponse: {
             /** @description Send as `Authorization: Bearer <access_token>`. */
             access_token: string;
@@ -1063,10 +1144,12 @@ export interface components {
             token_type: string;
             user: components["schemas"]["UserInfo"];
         };
+        /** @description Modules of the visible events, with their counts. */
         ModuleFacetList: {
             /** @description Alphabetical. */
             items: components["schemas"]["ValueFacetOut"][];
         };
+        /** @description A new API token's name, scopes and optional expiry. */
         NewTokenRequest: {
             /**
              * Format: int64
@@ -1078,6 +1161,7 @@ export interface components {
             /** @description At least one scope. */
             scopes: components["schemas"]["ScopeSchema"][];
         };
+        /** @description A new dashboard user: name, e-mail, role, initial password and actor id. */
         NewUserRequest: {
             /**
              * @description The user's id in the host application, so events posted with that `actor.id` are theirs
@@ -1092,8 +1176,12 @@ export interface components {
             password: string;
             role: components["schemas"]["RoleSchema"];
         };
-        /** @enum {string} */
+        /**
+         * @description The sort direction: `asc` or `desc`.
+         * @enum {string}
+         */
         OrderParam: "asc" | "desc";
+        /** @description The current password and the new one. */
         PasswordChange: {
             /** @description The password in use now. */
             current_password: string;
@@ -1113,7 +1201,23 @@ export interface components {
             status: number;
             /** @description Short summary of the kind of problem. */
             title: string;
-            /** @description A URI naming the kind of problem, stable for clients to match on. */
+            /**
+             * @description A URI naming the kind of problem, stable for clients to match on. One of:
+             *
+             *     - `urn:activity-log:problem:bad-request` (400, Bad request)
+             *     - `urn:activity-log:problem:validation-failed` (422, Validation failed)
+             *     - `urn:activity-log:problem:unauthorized` (401, Unauthorized)
+             *     - `urn:activity-log:problem:forbidden` (403, Forbidden)
+             *     - `urn:activity-log:problem:not-found` (404, Not found)
+             *     - `urn:activity-log:problem:method-not-allowed` (405, Method not allowed)
+             *     - `urn:activity-log:problem:request-timeout` (408, Request timeout)
+             *     - `urn:activity-log:problem:conflict` (409, Conflict)
+             *     - `urn:activity-log:problem:payload-too-large` (413, Payload too large)
+             *     - `urn:activity-log:problem:unsupported-media-type` (415, Unsupported media type)
+             *     - `urn:activity-log:problem:too-many-requests` (429, Too many requests)
+             *     - `urn:activity-log:problem:internal-error` (500, Internal server error)
+             *     - `urn:activity-log:problem:service-unavailable` (503, Service unavailable)
+             */
             type: string;
         };
         /**
@@ -1215,6 +1319,7 @@ export interface components {
              */
             start: string;
         };
+        /** @description Event counts per bucket over a time range. */
         TimelineResponse: {
             bucket: components["schemas"]["Bucket"];
             /** @description Every bucket of the range, empty ones included, oldest first. */
@@ -1227,6 +1332,7 @@ export interface components {
             /** @description The time zone buckets follow. */
             tz: string;
         };
+        /** @description The tenant's API tokens, newest first. */
         TokenList: {
             /** @description Newest first, revoked ones included. */
             items: components["schemas"]["TokenOut"][];
@@ -1280,6 +1386,7 @@ export interface components {
             role: components["schemas"]["RoleSchema"];
             tenant: components["schemas"]["TenantInfo"];
         };
+        /** @description The tenant's dashboard users. */
         UserList: {
             /** @description By name. */
             items: components["schemas"]["UserOut"][];
@@ -1305,6 +1412,7 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description The fields of a user to change; absent fields stay as they are. */
         UserPatch: {
             /** @description `false` deactivates (logged as `user.deactivated`), `true` reactivates. */
             active?: boolean | null;
@@ -1314,6 +1422,7 @@ export interface components {
             name?: string | null;
             role?: components["schemas"]["RoleSchema"] | null;
         };
+        /** @description A value and how many visible events have it. */
         ValueFacetOut: {
             /**
              * Format: int64
@@ -1416,6 +1525,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-12-07T03:00:00Z",
+                     *           "event_count": 120000,
+                     *           "file_name": "acme_000000000001-000000120000.jsonl.gz",
+                     *           "first_recorded_at": "2025-11-01T08:00:00Z",
+                     *           "first_seq": 1,
+                     *           "id": 3,
+                     *           "last_hash": "4aa86ca1cf59fe3697937cd7783a58a81b6b59ee9cdf6d087ce99b19ee86c6c2",
+                     *           "last_recorded_at": "2025-12-06T23:59:58Z",
+                     *           "last_seq": 120000,
+                     *           "prev_hash": "0000000000000000000000000000000000000000000000000000000000000000",
+                     *           "sha256": "9f2c4e0b7d1a6e3f5c8b2a4d6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f",
+                     *           "size_bytes": 18734521
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ArchiveList"];
                 };
             };
@@ -1431,6 +1560,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1458,6 +1589,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1481,6 +1614,8 @@ export interface operations {
             /** @description The archive file */
             200: {
                 headers: {
+                    /** @description `attachment` with the file's name */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1499,6 +1634,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1544,6 +1681,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1561,6 +1700,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "admin@acme.example",
+                 *       "password": "correct-horse-42"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LoginRequest"];
             };
         };
@@ -1571,6 +1716,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+                     *       "expires_in": 28800,
+                     *       "token_type": "Bearer",
+                     *       "user": {
+                     *         "actor_id": "101",
+                     *         "email": "admin@acme.example",
+                     *         "id": 1,
+                     *         "name": "Olivia Bennett",
+                     *         "role": "admin",
+                     *         "tenant": {
+                     *           "id": 1,
+                     *           "name": "Acme Field Services",
+                     *           "slug": "acme",
+                     *           "timezone": "Europe/London"
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["LoginResponse"];
                 };
             };
@@ -1586,6 +1751,8 @@ export interface operations {
             /** @description Wrong e-mail or password */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1642,6 +1809,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1678,6 +1847,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1696,6 +1867,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1719,6 +1892,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "actor_id": "101",
+                     *       "email": "admin@acme.example",
+                     *       "id": 1,
+                     *       "name": "Olivia Bennett",
+                     *       "role": "admin",
+                     *       "tenant": {
+                     *         "id": 1,
+                     *         "name": "Acme Field Services",
+                     *         "slug": "acme",
+                     *         "timezone": "Europe/London"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["UserInfo"];
                 };
             };
@@ -1734,6 +1922,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1761,6 +1951,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1778,6 +1970,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "current_password": "correct-horse-42",
+                 *       "new_password": "battery-staple-77"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PasswordChange"];
             };
         };
@@ -1788,6 +1986,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+                     *       "expires_in": 28800,
+                     *       "token_type": "Bearer",
+                     *       "user": {
+                     *         "actor_id": "101",
+                     *         "email": "admin@acme.example",
+                     *         "id": 1,
+                     *         "name": "Olivia Bennett",
+                     *         "role": "admin",
+                     *         "tenant": {
+                     *           "id": 1,
+                     *           "name": "Acme Field Services",
+                     *           "slug": "acme",
+                     *           "timezone": "Europe/London"
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["LoginResponse"];
                 };
             };
@@ -1803,6 +2021,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1859,6 +2079,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1942,6 +2164,63 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "action": "booking.updated",
+                     *           "actor": {
+                     *             "email": "dana@acme.example",
+                     *             "id": "u-17",
+                     *             "name": "Dana Reyes",
+                     *             "role": null,
+                     *             "type": "user"
+                     *           },
+                     *           "changes": [
+                     *             {
+                     *               "field": "status",
+                     *               "new": "confirmed",
+                     *               "old": "pending"
+                     *             }
+                     *           ],
+                     *           "deleted_at": null,
+                     *           "deleted_by": null,
+                     *           "description": "Dana Reyes updated booking Booking #4411",
+                     *           "entity": {
+                     *             "id": "b-4411",
+                     *             "label": "Booking #4411",
+                     *             "type": "booking"
+                     *           },
+                     *           "external_id": null,
+                     *           "hash": "4aa86ca1cf59fe3697937cd7783a58a81b6b59ee9cdf6d087ce99b19ee86c6c2",
+                     *           "id": 5002,
+                     *           "ip": null,
+                     *           "metadata": {
+                     *             "channel": "web"
+                     *           },
+                     *           "module": "booking",
+                     *           "occurred_at": "2026-12-07T05:56:47.371995Z",
+                     *           "prev_hash": "b440b52d1c6689787adb83d0a39d146e3ac142cfe658e216db691d3b29a4b84d",
+                     *           "recorded_at": "2026-12-07T05:56:47.371995Z",
+                     *           "related": [
+                     *             {
+                     *               "id": "c-208",
+                     *               "label": null,
+                     *               "type": "customer"
+                     *             }
+                     *           ],
+                     *           "seq": 5002,
+                     *           "user_agent": null,
+                     *           "verb": "updated"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJrIjoib2NjdXJyZWRfYXQiLCJvIjoiZGVzYyIsInQiOjE3OTY1OTA2NjQ0NjI2NzEsImkiOjQ5OTN9",
+                     *       "page": 1,
+                     *       "per_page": 10,
+                     *       "total": 5002,
+                     *       "total_is_estimate": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventListResponse"];
                 };
             };
@@ -1957,6 +2236,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1975,6 +2256,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2053,6 +2336,63 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "action": "booking.updated",
+                     *           "actor": {
+                     *             "email": "dana@acme.example",
+                     *             "id": "u-17",
+                     *             "name": "Dana Reyes",
+                     *             "role": null,
+                     *             "type": "user"
+                     *           },
+                     *           "changes": [
+                     *             {
+                     *               "field": "status",
+                     *               "new": "confirmed",
+                     *               "old": "pending"
+                     *             }
+                     *           ],
+                     *           "deleted_at": null,
+                     *           "deleted_by": null,
+                     *           "description": "Dana Reyes updated booking Booking #4411",
+                     *           "entity": {
+                     *             "id": "b-4411",
+                     *             "label": "Booking #4411",
+                     *             "type": "booking"
+                     *           },
+                     *           "external_id": null,
+                     *           "hash": "4aa86ca1cf59fe3697937cd7783a58a81b6b59ee9cdf6d087ce99b19ee86c6c2",
+                     *           "id": 5002,
+                     *           "ip": null,
+                     *           "metadata": {
+                     *             "channel": "web"
+                     *           },
+                     *           "module": "booking",
+                     *           "occurred_at": "2026-12-07T05:56:47.371995Z",
+                     *           "prev_hash": "b440b52d1c6689787adb83d0a39d146e3ac142cfe658e216db691d3b29a4b84d",
+                     *           "recorded_at": "2026-12-07T05:56:47.371995Z",
+                     *           "related": [
+                     *             {
+                     *               "id": "c-208",
+                     *               "label": null,
+                     *               "type": "customer"
+                     *             }
+                     *           ],
+                     *           "seq": 5002,
+                     *           "user_agent": null,
+                     *           "verb": "updated"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJrIjoib2NjdXJyZWRfYXQiLCJvIjoiZGVzYyIsInQiOjE3OTY1OTA2NjQ0NjI2NzEsImkiOjQ5OTN9",
+                     *       "page": 1,
+                     *       "per_page": 10,
+                     *       "total": 5002,
+                     *       "total_is_estimate": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventListResponse"];
                 };
             };
@@ -2068,6 +2408,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2086,6 +2428,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2107,6 +2451,39 @@ export interface operations {
         /** @description One event, or `{"events": [...]}` */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "action": "booking.updated",
+                 *       "actor": {
+                 *         "email": "dana@acme.example",
+                 *         "id": "u-17",
+                 *         "name": "Dana Reyes"
+                 *       },
+                 *       "changes": [
+                 *         {
+                 *           "field": "status",
+                 *           "new": "confirmed",
+                 *           "old": "pending"
+                 *         }
+                 *       ],
+                 *       "entity": {
+                 *         "id": "b-4411",
+                 *         "label": "Booking #4411",
+                 *         "type": "booking"
+                 *       },
+                 *       "external_id": "crm-evt-98231",
+                 *       "metadata": {
+                 *         "channel": "web"
+                 *       },
+                 *       "occurred_at": "2026-12-07T05:56:47Z",
+                 *       "related": [
+                 *         {
+                 *           "id": "c-208",
+                 *           "type": "customer"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["IngestBody"];
             };
         };
@@ -2119,6 +2496,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accepted": 1,
+                     *       "duplicates": 0,
+                     *       "ids": [
+                     *         5002
+                     *       ],
+                     *       "receipt": {
+                     *         "checkpoint": {
+                     *           "note": "activity-log.local/acme\n5002\nO+iDD1AujvDAw+wSpnpByA2VWOdhleEr8lPkNEaFbjM=\n\n— activity-log.local aieBs5nThKWGm7K+aAthllS1+9b/fw7QIj8ta/IT2Ec4H9bGSkFCegiWtTBIfxk/GcxKTLQaMEYv9NsgccHo1ERP8A0=\n",
+                     *           "origin": "activity-log.local/acme",
+                     *           "root_hash": "O+iDD1AujvDAw+wSpnpByA2VWOdhleEr8lPkNEaFbjM=",
+                     *           "signed_at": "2026-12-07T05:56:47.398468939Z",
+                     *           "tree_size": 5002
+                     *         },
+                     *         "leaf_indexes": [
+                     *           5001
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["IngestResponse"];
                 };
             };
@@ -2134,6 +2532,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2206,6 +2606,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2223,6 +2625,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ids": [
+                 *         5002
+                 *       ],
+                 *       "reason": "Customer asked for erasure (GDPR art. 17)"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DeleteEventsRequest"];
             };
         };
@@ -2233,6 +2643,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "already_deleted": [],
+                     *       "deleted": [
+                     *         5002
+                     *       ],
+                     *       "deletion_event_id": 5004
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeleteEventsResponse"];
                 };
             };
@@ -2248,6 +2667,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2302,6 +2723,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2383,11 +2806,18 @@ export interface operations {
             /** @description The file, as an attachment */
             200: {
                 headers: {
+                    /** @description `attachment` with a file name naming the tenant and the time of the export */
+                    "Content-Disposition"?: string;
                     /** @description The last seq the export may contain */
                     "X-Through-Seq"?: number;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example id,seq,occurred_at,occurred_at_local (Europe/London),recorded_at,actor_id,actor_name,actor_email,actor_role,actor_type,module,verb,action,entity_type,entity_id,entity_label,description,ip,user_agent,changes,hash,prev_hash
+                     *     4998,4998,2026-12-07T04:58:57.462671Z,2026-12-07 04:58:57 +00:00,2026-12-07T05:56:36.462671Z,106,Diego Alvarez,diego.alvarez@acme.example,technician,user,booking,deleted,booking.deleted,booking,12211,BOK-12211,Diego Alvarez deleted booking BOK-12211,86.52.59.180,"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148","[{""field"":""price"",""old"":480},{""field"":""service"",""old"":""Leak repair""},{""field"":""status"",""old"":""scheduled""},{""field"":""technician"",""old"":""Diego Alvarez""}]",8d9a4520216ea757a50182742cb619762723d0f42a25924ca42642055873636b,9c9f85656939f27376a597190ea24559b95908e7fb56e04d5e4bbdf847e9aa73
+                     *     4988,4988,2026-12-06T16:10:31.462671Z,2026-12-06 16:10:31 +00:00,2026-12-07T05:56:36.462671Z,103,Priya Shah,member@acme.example,member,user,booking,updated,booking.updated,booking,12207,BOK-12207,Priya Shah updated booking BOK-12207,86.52.59.180,FieldCRM-Android/4.12.0 (Pixel 8; Android 15),"[{""field"":""price"",""old"":400,""new"":410},{""field"":""technician"",""old"":""Tom Fischer"",""new"":""Diego Alvarez""}]",87761fd71c8f689925fcae198cbbdb53ee4def6fec8908112cc1a5b28f82aa69,1c46917a99c4a5151e49bb11c82e32ff3fa6e22de70e5a69ea836614f6c2aa29
+                     */
                     "text/csv": string;
                     "application/pdf": string;
                     "application/x-ndjson": string;
@@ -2405,6 +2835,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2441,6 +2873,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2511,6 +2945,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": "{\"id\":5002,\"seq\":5002,\"occurred_at\":\"2026-12-07T05:56:47.371995Z\",\"recorded_at\":\"2026-12-07T05:56:47.371995Z\",\"actor\":{\"id\":\"u-17\",\"name\":\"Dana Reyes\",\"email\":\"dana@acme.example\",\"role\":null,\"type\":\"user\"},\"action\":\"booking.updated\",\"module\":\"booking\",\"verb\":\"updated\",\"entity\":{\"type\":\"booking\",\"id\":\"b-4411\",\"label\":\"Booking #4411\"},\"related\":[{\"type\":\"customer\",\"id\":\"c-208\",\"label\":null}],\"description\":\"Dana Reyes updated booking Booking #4411\",\"changes\":[{\"field\":\"status\",\"old\":\"pending\",\"new\":\"confirmed\"}],\"ip\":null,\"user_agent\":null,\"metadata\":{\"channel\":\"web\"},\"external_id\":null,\"hash\":\"4aa86ca1cf59fe3697937cd7783a58a81b6b59ee9cdf6d087ce99b19ee86c6c2\",\"prev_hash\":\"b440b52d1c6689787adb83d0a39d146e3ac142cfe658e216db691d3b29a4b84d\",\"deleted_at\":null,\"deleted_by\":null}",
+                     *       "event": "activity",
+                     *       "id": "5002"
+                     *     }
+                     */
                     "text/event-stream": components["schemas"]["StreamEvent"];
                 };
             };
@@ -2526,6 +2967,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2555,6 +2998,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2581,6 +3026,54 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "action": "booking.updated",
+                     *       "actor": {
+                     *         "email": "dana@acme.example",
+                     *         "id": "u-17",
+                     *         "name": "Dana Reyes",
+                     *         "role": null,
+                     *         "type": "user"
+                     *       },
+                     *       "changes": [
+                     *         {
+                     *           "field": "status",
+                     *           "new": "confirmed",
+                     *           "old": "pending"
+                     *         }
+                     *       ],
+                     *       "deleted_at": null,
+                     *       "deleted_by": null,
+                     *       "description": "Dana Reyes updated booking Booking #4411",
+                     *       "entity": {
+                     *         "id": "b-4411",
+                     *         "label": "Booking #4411",
+                     *         "type": "booking"
+                     *       },
+                     *       "external_id": null,
+                     *       "hash": "4aa86ca1cf59fe3697937cd7783a58a81b6b59ee9cdf6d087ce99b19ee86c6c2",
+                     *       "id": 5002,
+                     *       "ip": null,
+                     *       "metadata": {
+                     *         "channel": "web"
+                     *       },
+                     *       "module": "booking",
+                     *       "occurred_at": "2026-12-07T05:56:47.371995Z",
+                     *       "prev_hash": "b440b52d1c6689787adb83d0a39d146e3ac142cfe658e216db691d3b29a4b84d",
+                     *       "recorded_at": "2026-12-07T05:56:47.371995Z",
+                     *       "related": [
+                     *         {
+                     *           "id": "c-208",
+                     *           "label": null,
+                     *           "type": "customer"
+                     *         }
+                     *       ],
+                     *       "seq": 5002,
+                     *       "user_agent": null,
+                     *       "verb": "updated"
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventOut"];
                 };
             };
@@ -2596,6 +3089,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2623,6 +3118,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2655,6 +3152,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "checkpoint": {
+                     *         "note": "activity-log.local/acme\n5002\nO+iDD1AujvDAw+wSpnpByA2VWOdhleEr8lPkNEaFbjM=\n\n— activity-log.local aieBs5nThKWGm7K+aAthllS1+9b/fw7QIj8ta/IT2Ec4H9bGSkFCegiWtTBIfxk/GcxKTLQaMEYv9NsgccHo1ERP8A0=\n",
+                     *         "origin": "activity-log.local/acme",
+                     *         "root_hash": "O+iDD1AujvDAw+wSpnpByA2VWOdhleEr8lPkNEaFbjM=",
+                     *         "signed_at": "2026-12-07T05:56:47.398468939Z",
+                     *         "tree_size": 5002
+                     *       },
+                     *       "leaf": "{\"action\":\"booking.updated\",\"actor\":{\"role\":null,\"type\":\"user\"},\"admin_private\":false,\"entity\":{\"type\":\"booking\"},\"id\":5002,\"occurred_at\":\"2026-12-07T05:56:47.371995Z\",\"personal\":{\"actor_email\":\"806ee0d7a4525c42cf45cd104aa9dcc25dda26ddeb5f7aa72b2397fe5434fc9f\",\"actor_id\":\"74f2d20c24a9e4c18cf9f85af07597cde4c71069b16d1a6a68d6a4ace28dc383\",\"actor_name\":\"e5e833fab2c847736b6a0a5131a2927ae50800b874c887246ef2d471d3d25eed\",\"changes\":\"d5ebdb095ab320c54be069cd235d9bce11be057d9fd92ceac08387e9e4889d69\",\"description\":\"4007d7e119dd1aa00ac6c8ae2d6c2ba1b2f80f5f9e3d08ddfa757ad6242290dd\",\"entity_id\":\"73f4af9ab8a0d25bfd2f6d4f485b786c5c1ca0eaf512935e8205559304724981\",\"entity_label\":\"99dd1c7f467b3e1448b64457f1fb5734c7a55ade2c8aa90d67b26e8d3dd0ab44\",\"external_id\":\"3f7e4e236865942d83485e23222ded9a48a8b900019e9ce98fd9a91f05ba9248\",\"ip\":\"e4de2537c8b18d9cf035a090824adf4b9730951917f4549dcd7652becf03973e\",\"metadata\":\"7427c057eed2f51bfb4f456cbcc07918980202addaa4d409a0f9efd411000e2a\",\"related\":\"2fa0697ded10498f1bbf635e938097b72906a03a825762d118ce2eff178758fa\",\"user_agent\":\"aa5823fc57f28944bec1e5d06c53dd1c35296857ba8e723ef1a8ce41f0deb32b\"},\"prev\":\"b440b52d1c6689787adb83d0a39d146e3ac142cfe658e216db691d3b29a4b84d\",\"recorded_at\":\"2026-12-07T05:56:47.371995Z\",\"seq\":5002,\"submitter\":\"user:1\",\"tenant\":1,\"v\":2}",
+                     *       "leaf_hash": "Sqhsoc9Z/jaXk3zXeDpYqBtrWe6c320IfOmbGe6GxsI=",
+                     *       "leaf_index": 5001,
+                     *       "proof": [
+                     *         "tEC1LRxmiXh624PQo50UbjrBQs/mWOIW22kdOymkuE0=",
+                     *         "8+iEkdXZ1tNjLSGqYfXMHSFdcPxd5FCjwRz7u+AooO0=",
+                     *         "5LgbxtUqOU/oQBnvY1lrUZO7HXVdG9TjLZbQUXlazIc=",
+                     *         "HdhXlRcKojIlcf3fmcBjqTuX/OURo5c4HvD+mp1uFc0=",
+                     *         "qKLSqsGWjUmdt69E18CWlpZfYj4Q8Ee9AdVTjuSop90=",
+                     *         "61S4ZGEsAiuM8bZVLCGybqW05RNuybiBx1azgRypYuw="
+                     *       ],
+                     *       "salt": "308fd20bf6eb1b37a4a72772a169eaed",
+                     *       "tree_size": 5002
+                     *     }
+                     */
                     "application/json": components["schemas"]["InclusionProofOut"];
                 };
             };
@@ -2670,6 +3191,8 @@ export interface operations {
             /** @description Not signed in */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2697,6 +3220,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2717,9 +3242,35 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description Present when the answer is reused: its age in seconds */
+                    Age?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "action": "auth.login",
+                     *           "count": 1016,
+                     *           "module": "auth",
+                     *           "verb": "login"
+                     *         },
+                     *         {
+                     *           "action": "auth.login_failed",
+                     *           "count": 260,
+                     *           "module": "auth",
+                     *           "verb": "login_failed"
+                     *         },
+                     *         {
+                     *           "action": "auth.logout",
+                     *           "count": 575,
+                     *           "module": "auth",
+                     *           "verb": "logout"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ActionFacetList"];
                 };
             };
@@ -2735,6 +3286,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2753,6 +3306,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2781,9 +3336,29 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description Present when the answer is reused: its age in seconds */
+                    Age?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "count": 1030,
+                     *           "email": "sara.lindqvist@acme.example",
+                     *           "id": "105",
+                     *           "name": "Sara Lindqvist"
+                     *         },
+                     *         {
+                     *           "count": 904,
+                     *           "email": "tom.fischer@acme.example",
+                     *           "id": "104",
+                     *           "name": "Tom Fischer"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ActorFacetList"];
                 };
             };
@@ -2799,6 +3374,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2817,6 +3394,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2837,9 +3416,29 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description Present when the answer is reused: its age in seconds */
+                    Age?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "count": 1879,
+                     *           "value": "auth"
+                     *         },
+                     *         {
+                     *           "count": 1113,
+                     *           "value": "booking"
+                     *         },
+                     *         {
+                     *           "count": 429,
+                     *           "value": "customer"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ModuleFacetList"];
                 };
             };
@@ -2855,6 +3454,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2873,6 +3474,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2896,6 +3499,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "note": "activity-log.local/acme\n5000\n8IXKpO+I06Z9OvteKWhbtAF5u+3AhuGyEoUV6prM1hE=\n\n— activity-log.local aieBs7s/8N+Bq8yIJmZwJozjBIUUyKVoF2yLs1S72/YEEO2kx6WXVFyx9+8D7OwNIPtGlTVTzBdIJc1mZ/Y7lSGCugg=\n",
+                     *       "origin": "activity-log.local/acme",
+                     *       "root_hash": "8IXKpO+I06Z9OvteKWhbtAF5u+3AhuGyEoUV6prM1hE=",
+                     *       "signed_at": "2026-12-07T05:56:38.241535198Z",
+                     *       "tree_size": 5000
+                     *     }
+                     */
                     "application/json": components["schemas"]["CheckpointOut"];
                 };
             };
@@ -2911,6 +3523,8 @@ export interface operations {
             /** @description Not signed in */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2938,6 +3552,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2966,6 +3582,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "note": "activity-log.local/acme\n5000\n8IXKpO+I06Z9OvteKWhbtAF5u+3AhuGyEoUV6prM1hE=\n\n— activity-log.local aieBs7s/8N+Bq8yIJmZwJozjBIUUyKVoF2yLs1S72/YEEO2kx6WXVFyx9+8D7OwNIPtGlTVTzBdIJc1mZ/Y7lSGCugg=\n",
+                     *           "origin": "activity-log.local/acme",
+                     *           "root_hash": "8IXKpO+I06Z9OvteKWhbtAF5u+3AhuGyEoUV6prM1hE=",
+                     *           "signed_at": "2026-12-07T05:56:38.241535198Z",
+                     *           "tree_size": 5000
+                     *         }
+                     *       ],
+                     *       "next_after": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["CheckpointList"];
                 };
             };
@@ -2981,6 +3611,8 @@ export interface operations {
             /** @description Not signed in */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2999,6 +3631,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3027,6 +3661,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "checkpoint": {
+                     *         "note": "activity-log.local/acme\n5002\nO+iDD1AujvDAw+wSpnpByA2VWOdhleEr8lPkNEaFbjM=\n\n— activity-log.local aieBs5nThKWGm7K+aAthllS1+9b/fw7QIj8ta/IT2Ec4H9bGSkFCegiWtTBIfxk/GcxKTLQaMEYv9NsgccHo1ERP8A0=\n",
+                     *         "origin": "activity-log.local/acme",
+                     *         "root_hash": "O+iDD1AujvDAw+wSpnpByA2VWOdhleEr8lPkNEaFbjM=",
+                     *         "signed_at": "2026-12-07T05:56:47.398468939Z",
+                     *         "tree_size": 5002
+                     *       },
+                     *       "first": 5000,
+                     *       "proof": [
+                     *         "8+iEkdXZ1tNjLSGqYfXMHSFdcPxd5FCjwRz7u+AooO0=",
+                     *         "mDQWTJLhGgrxbWJKYZMgTPTuCCuUsCpfcVi4REH2sXw=",
+                     *         "5LgbxtUqOU/oQBnvY1lrUZO7HXVdG9TjLZbQUXlazIc=",
+                     *         "HdhXlRcKojIlcf3fmcBjqTuX/OURo5c4HvD+mp1uFc0=",
+                     *         "qKLSqsGWjUmdt69E18CWlpZfYj4Q8Ee9AdVTjuSop90=",
+                     *         "61S4ZGEsAiuM8bZVLCGybqW05RNuybiBx1azgRypYuw="
+                     *       ],
+                     *       "second": 5002
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConsistencyProofOut"];
                 };
             };
@@ -3042,6 +3697,8 @@ export interface operations {
             /** @description Not signed in */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3078,6 +3735,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3101,6 +3760,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example activity-log.local+6a2781b3+ATrk0C5RgjNiRpYuZu+99HeXX54J2O1RMvsUpiOedfd6 */
                     "text/plain": string;
                 };
             };
@@ -3116,6 +3776,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3134,6 +3796,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3157,6 +3821,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "last_verification": {
+                     *         "checked_at": "2026-12-07T05:56:52.640492446Z",
+                     *         "checkpoints_checked": 2,
+                     *         "events_checked": 5002,
+                     *         "first_bad_seq": null,
+                     *         "ok": true,
+                     *         "reason": null,
+                     *         "tree_size": 5002,
+                     *         "trigger": "request"
+                     *       },
+                     *       "latest_checkpoint": {
+                     *         "note": "activity-log.local/acme\n5009\nGOTgQpIt+bdYiJDs5jBvgRt80+fyBq9zYwAnzcU1nuk=\n\n— activity-log.local aieBs7SE6az/aefPITBzU9lk8O6OQlmMcKa6JyoibVWhFewgaZewTxuSNnvexqZ9YJ8yzW8p5IAq6e4h0QHNnQ3znAI=\n",
+                     *         "origin": "activity-log.local/acme",
+                     *         "root_hash": "GOTgQpIt+bdYiJDs5jBvgRt80+fyBq9zYwAnzcU1nuk=",
+                     *         "signed_at": "2026-12-07T05:57:38.293402868Z",
+                     *         "tree_size": 5009
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["IntegrityStatus"];
                 };
             };
@@ -3172,6 +3857,8 @@ export interface operations {
             /** @description Not signed in */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3199,6 +3886,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3222,6 +3911,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "checked_at": "2026-12-07T05:56:52.640946189Z",
+                     *       "checkpoint_seq": 0,
+                     *       "checkpoint_size": 5002,
+                     *       "checkpoints_checked": 2,
+                     *       "events_checked": 5002,
+                     *       "first_bad_seq": null,
+                     *       "head_hash": "4aa86ca1cf59fe3697937cd7783a58a81b6b59ee9cdf6d087ce99b19ee86c6c2",
+                     *       "head_seq": 5002,
+                     *       "ok": true,
+                     *       "reason": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["VerificationOut"];
                 };
             };
@@ -3237,6 +3940,8 @@ export interface operations {
             /** @description Not signed in */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3264,6 +3969,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3287,6 +3994,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "days": 365
+                     *     }
+                     */
                     "application/json": components["schemas"]["RetentionSetting"];
                 };
             };
@@ -3302,6 +4014,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3329,6 +4043,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3346,6 +4062,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "days": 365
+                 *     }
+                 */
                 "application/json": components["schemas"]["RetentionSetting"];
             };
         };
@@ -3356,6 +4077,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "days": 365
+                     *     }
+                     */
                     "application/json": components["schemas"]["RetentionSetting"];
                 };
             };
@@ -3371,6 +4097,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3425,6 +4153,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3489,9 +4219,38 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description Present when the answer is reused: its age in seconds */
+                    Age?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "bucket": "day",
+                     *       "buckets": [
+                     *         {
+                     *           "count": 43,
+                     *           "end": "2026-12-06T00:00:00Z",
+                     *           "label": "2026-12-05",
+                     *           "start": "2026-12-05T00:00:00Z"
+                     *         },
+                     *         {
+                     *           "count": 30,
+                     *           "end": "2026-12-07T00:00:00Z",
+                     *           "label": "2026-12-06",
+                     *           "start": "2026-12-06T00:00:00Z"
+                     *         },
+                     *         {
+                     *           "count": 7,
+                     *           "end": "2026-12-08T00:00:00Z",
+                     *           "label": "2026-12-07",
+                     *           "start": "2026-12-07T00:00:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 2434,
+                     *       "tz": "Europe/London"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TimelineResponse"];
                 };
             };
@@ -3507,6 +4266,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3534,6 +4295,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3557,6 +4320,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-12-07T05:56:52.711323301Z",
+                     *           "created_by": 1,
+                     *           "expires_at": "2027-12-07T05:56:52.711323301Z",
+                     *           "id": 1,
+                     *           "last_used_at": null,
+                     *           "name": "CRM integration",
+                     *           "revoked_at": null,
+                     *           "scopes": [
+                     *             "events:write"
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["TokenList"];
                 };
             };
@@ -3572,6 +4353,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3599,6 +4382,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3616,6 +4401,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "expires_in_days": 365,
+                 *       "name": "CRM integration",
+                 *       "scopes": [
+                 *         "events:write"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewTokenRequest"];
             };
         };
@@ -3626,6 +4420,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "secret": "alt_1_1_fc76026920f8b2bc1005791c78f3e213a2587de57563a17c02808d7cf8c1792d",
+                     *       "token": {
+                     *         "created_at": "2026-12-07T05:56:52.711323301Z",
+                     *         "created_by": 1,
+                     *         "expires_at": "2027-12-07T05:56:52.711323301Z",
+                     *         "id": 1,
+                     *         "last_used_at": null,
+                     *         "name": "CRM integration",
+                     *         "revoked_at": null,
+                     *         "scopes": [
+                     *           "events:write"
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedToken"];
                 };
             };
@@ -3641,6 +4452,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3695,6 +4508,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3734,6 +4549,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3770,6 +4587,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3793,6 +4612,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "active": true,
+                     *           "actor_id": "102",
+                     *           "created_at": "2026-12-07T05:56:36.398091618Z",
+                     *           "email": "manager@acme.example",
+                     *           "id": 2,
+                     *           "name": "Marcus Reed",
+                     *           "role": "manager",
+                     *           "updated_at": "2026-12-07T05:56:36.398091618Z"
+                     *         },
+                     *         {
+                     *           "active": true,
+                     *           "actor_id": "101",
+                     *           "created_at": "2026-12-07T05:56:36.357717061Z",
+                     *           "email": "admin@acme.example",
+                     *           "id": 1,
+                     *           "name": "Olivia Bennett",
+                     *           "role": "admin",
+                     *           "updated_at": "2026-12-07T05:56:36.357717061Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["UserList"];
                 };
             };
@@ -3808,6 +4653,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3835,6 +4682,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3852,6 +4701,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "actor_id": "109",
+                 *       "email": "lee.park@acme.example",
+                 *       "name": "Lee Park",
+                 *       "password": "correct-horse-42",
+                 *       "role": "manager"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewUserRequest"];
             };
         };
@@ -3862,6 +4720,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "active": true,
+                     *       "actor_id": "109",
+                     *       "created_at": "2026-12-07T05:56:52.811169838Z",
+                     *       "email": "lee.park@acme.example",
+                     *       "id": 4,
+                     *       "name": "Lee Park",
+                     *       "role": "manager",
+                     *       "updated_at": "2026-12-07T05:56:52.811169838Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
@@ -3877,6 +4747,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3940,6 +4812,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3960,6 +4834,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "role": "admin"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UserPatch"];
             };
         };
@@ -3970,6 +4849,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "active": true,
+                     *       "actor_id": "109",
+                     *       "created_at": "2026-12-07T05:56:52.811169838Z",
+                     *       "email": "lee.park@acme.example",
+                     *       "id": 4,
+                     *       "name": "Lee Park",
+                     *       "role": "admin",
+                     *       "updated_at": "2026-12-07T05:56:52.811169838Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
@@ -3985,6 +4876,8 @@ export interface operations {
             /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4057,6 +4950,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4080,6 +4975,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
                     "application/json": components["schemas"]["HealthResponse"];
                 };
             };
@@ -4104,6 +5004,8 @@ export interface operations {
             /** @description Database unavailable; retry later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4127,6 +5029,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ready"
+                     *     }
+                     */
                     "application/json": components["schemas"]["HealthResponse"];
                 };
             };
@@ -4151,6 +5058,8 @@ export interface operations {
             /** @description The database is unreachable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -57,6 +57,7 @@ pub struct ExportParams {
     pub bom: Option<u8>,
     /// Only events up to this seq. Default: the chain head when the request arrives, returned in
     /// the `X-Through-Seq` header; pass it to the manifest request so both cover the same events.
+    /// A seq beyond the latest event covers up to the latest event (as the header then says).
     #[param(minimum = 0)]
     pub through_seq: Option<i64>,
 }
@@ -264,7 +265,8 @@ pub async fn export(
     if params.through_seq.is_some_and(|seq| seq < 0) {
         return Err(ApiError::bad_parameter("through_seq", "must be 0 or more"));
     }
-    let through_seq = params.through_seq.unwrap_or(caller.tenant.head_seq);
+    // Nothing lies beyond the head: a later seq covers what the head covers.
+    let through_seq = params.through_seq.unwrap_or(caller.tenant.head_seq).min(caller.tenant.head_seq);
     filter.through_seq = Some(through_seq);
     let job = Job {
         state: state.get_ref().clone(),

@@ -62,6 +62,21 @@ pub enum SortKey {
     Ip,
 }
 
+impl SortKey {
+    /// The column sorted on before `occurred_at` and `id` (each has an index on
+    /// `(tenant_id, column, occurred_at, id)`); none when sorting by time alone.
+    pub fn column(self) -> Option<&'static str> {
+        match self {
+            SortKey::OccurredAt => None,
+            SortKey::Actor => Some("actor_name"),
+            SortKey::Module => Some("module"),
+            SortKey::Verb => Some("verb"),
+            SortKey::Action => Some("action"),
+            SortKey::Ip => Some("ip"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum SortOrder {
@@ -328,43 +343,26 @@ fn fts_phrase(q: &str) -> String {
     format!("\"{}\"", q.replace('"', "\"\""))
 }
 
-/// The order of [`ordered`], written with SQLite's no-op `+` so that its planner does not read
-/// an index in that order (hoping to stop early) when a few rows are named: it fetches those
-/// and sorts them. (SQLite only: [`Lookup::Rows`] is not used on PostgreSQL.)
-fn sorted_apart(query: EventQuery<'_>, sort: Sort) -> EventQuery<'_> {
-    let columns: &[&str] = match sort.key {
-        SortKey::OccurredAt => &["occurred_at", "id"],
-        SortKey::Actor => &["actor_name", "occurred_at", "id"],
-        SortKey::Module => &["module", "occurred_at", "id"],
-        SortKey::Verb => &["verb", "occurred_at", "id"],
-        SortKey::Action => &["action", "occurred_at", "id"],
-        SortKey::Ip => &["ip", "occurred_at", "id"],
-    };
+/// `ORDER BY` of `sort`: its column, then `occurred_at` and `id`, each prefixed with `prefix`.
+fn order_clause(sort: Sort, prefix: &str) -> String {
     let direction = match sort.order {
         SortOrder::Asc => "ASC",
         SortOrder::Desc => "DESC",
     };
-    let clause: Vec<String> = columns.iter().map(|c| format!("+events.{c} {direction}")).collect();
-    query.order(sql::<Text>(&clause.join(", ")))
+    let columns = sort.key.column().into_iter().chain(["occurred_at", "id"]);
+    columns.map(|c| format!("{prefix}events.{c} {direction}")).collect::<Vec<_>>().join(", ")
 }
 
+/// The order of [`ordered`], written with SQLite's no-op `+` so that its planner does not read
+/// an index in that order (hoping to stop early) when a few rows are named: it fetches those
+/// and sorts them. (SQLite only: [`Lookup::Rows`] is not used on PostgreSQL.)
+fn sorted_apart(query: EventQuery<'_>, sort: Sort) -> EventQuery<'_> {
+    query.order(sql::<Text>(&order_clause(sort, "+")))
+}
+
+/// The order of `sort`, which the `(tenant_id, column, occurred_at, id)` indexes serve.
 fn ordered(query: EventQuery<'_>, sort: Sort) -> EventQuery<'_> {
-    macro_rules! order_by {
-        ($($col:expr),+) => {
-            match sort.order {
-                SortOrder::Asc => query.order(($($col.asc()),+)),
-                SortOrder::Desc => query.order(($($col.desc()),+)),
-            }
-        };
-    }
-    match sort.key {
-        SortKey::OccurredAt => order_by!(events::occurred_at, events::id),
-        SortKey::Actor => order_by!(events::actor_name, events::occurred_at, events::id),
-        SortKey::Module => order_by!(events::module, events::occurred_at, events::id),
-        SortKey::Verb => order_by!(events::verb, events::occurred_at, events::id),
-        SortKey::Action => order_by!(events::action, events::occurred_at, events::id),
-        SortKey::Ip => order_by!(events::ip, events::occurred_at, events::id),
-    }
+    query.order(sql::<Text>(&order_clause(sort, "")))
 }
 
 /// Rows strictly after `cursor` in the sort order, as one row-value comparison both backends
@@ -374,17 +372,9 @@ fn after_cursor<'a>(query: EventQuery<'a>, cursor: &Cursor) -> EventQuery<'a> {
         SortOrder::Asc => ">",
         SortOrder::Desc => "<",
     };
-    let column = match cursor.key {
-        SortKey::OccurredAt => None,
-        SortKey::Actor => Some("events.actor_name"),
-        SortKey::Module => Some("events.module"),
-        SortKey::Verb => Some("events.verb"),
-        SortKey::Action => Some("events.action"),
-        SortKey::Ip => Some("events.ip"),
-    };
-    match (column, &cursor.value) {
+    match (cursor.key.column(), &cursor.value) {
         (Some(column), Some(value)) => query.filter(
-            sql::<Bool>(&format!("({column}, events.occurred_at, events.id) {op} ("))
+            sql::<Bool>(&format!("(events.{column}, events.occurred_at, events.id) {op} ("))
                 .bind::<Text, _>(value.clone())
                 .sql(", ")
                 .bind::<Timestamp, _>(cursor.occurred_at())

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::{contains_pattern, lower, summed_counts};
 use crate::connection::DbConnection;
 use crate::error::StoreResult;
-use crate::queries::events::EventFilter;
+use crate::queries::events::filter::EventFilter;
 use crate::schema::facet_counts;
 use crate::visibility::{facets_visible_to, FacetPredicate, Viewer};
 

@@ -1,6 +1,8 @@
 //! Date ranges answered from `slot_counts` (events per 15-minute UTC slot, kept by triggers):
-//! the whole slots inside a range are added up, and only its partial slots at either end are
-//! counted from the events. Used by the activity chart and by page totals of date-only filters.
+//! the whole slots inside a range are added up here, and the filters of its partial slots at
+//! either end are handed back, for the caller to count from the events
+//! ([`crate::queries::events::count`]). Used by the activity chart and by page totals of
+//! date-only filters.
 
 use chrono::{DateTime, NaiveDateTime};
 use diesel::prelude::*;
@@ -8,7 +10,7 @@ use diesel::prelude::*;
 use super::summed_counts;
 use crate::connection::DbConnection;
 use crate::error::StoreResult;
-use crate::queries::events::{self, EventFilter};
+use crate::queries::events::filter::EventFilter;
 use crate::schema::slot_counts;
 use crate::visibility::{slots_visible_to, SlotPredicate, Viewer};
 
@@ -69,43 +71,47 @@ fn plan(viewer: &Viewer, filter: &EventFilter) -> Option<Plan> {
     Some(Plan { visible, first, end, ends })
 }
 
-/// The exact number of visible events in a date-only filter's range, or `None` when the slot
+/// What the slot counts say of a date-only filter's range: the kept part, and the filters of the
+/// partial slots at its ends, still to be read from the events.
+pub(crate) struct Kept<T> {
+    pub kept: T,
+    pub ends: Vec<EventFilter>,
+}
+
+/// The visible events in the whole slots of a date-only filter's range, or `None` when the slot
 /// counts cannot answer it.
-pub(crate) fn count_matching(
+pub(crate) fn total(
     conn: &mut DbConnection,
     viewer: &Viewer,
     filter: &EventFilter,
-) -> StoreResult<Option<i64>> {
+) -> StoreResult<Option<Kept<i64>>> {
     let Some(plan) = plan(viewer, filter) else { return Ok(None) };
-    let mut total: i64 = slot_counts::table
+    let kept: i64 = slot_counts::table
         .filter(plan.visible)
         .filter(slot_counts::slot.ge(plan.first))
         .filter(slot_counts::slot.lt(plan.end))
         .select(summed_counts())
         .first(conn)?;
-    for end in &plan.ends {
-        total += events::count(conn, viewer, end)?;
-    }
-    Ok(Some(total))
+    Ok(Some(Kept { kept, ends: plan.ends }))
 }
 
-/// Visible events per slot in a date-only filter's range, or `None` when the slot counts cannot
-/// answer it.
+/// `(slot, events)` pairs.
+pub(crate) type SlotCounts = Vec<(i64, i64)>;
+
+/// Visible events per whole slot of a date-only filter's range, or `None` when the slot counts
+/// cannot answer it.
 pub(crate) fn per_slot(
     conn: &mut DbConnection,
     viewer: &Viewer,
     filter: &EventFilter,
-) -> StoreResult<Option<Vec<(i64, i64)>>> {
+) -> StoreResult<Option<Kept<SlotCounts>>> {
     let Some(plan) = plan(viewer, filter) else { return Ok(None) };
-    let mut slots: Vec<(i64, i64)> = slot_counts::table
+    let kept: SlotCounts = slot_counts::table
         .filter(plan.visible)
         .filter(slot_counts::slot.ge(plan.first))
         .filter(slot_counts::slot.lt(plan.end))
         .group_by(slot_counts::slot)
         .select((slot_counts::slot, summed_counts()))
         .load(conn)?;
-    for end in &plan.ends {
-        slots.extend(events::events_per_slot(conn, viewer, end)?);
-    }
-    Ok(Some(slots))
+    Ok(Some(Kept { kept, ends: plan.ends }))
 }

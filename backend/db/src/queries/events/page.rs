@@ -1,0 +1,317 @@
+//! One page of events in a sort order, by page number or after a keyset cursor, and single
+//! events by id or seq.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, NaiveDateTime};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::count::{count_or_estimate_by, Counting, EXACT_COUNT_TIME};
+use super::filter::{keyword_plan, matching, matching_by, EventFilter, KeywordPlan, Lookup};
+use crate::connection::{DbConnection, MultiBackend};
+use crate::error::{StoreError, StoreResult};
+use crate::models::{Event, EventRow};
+use crate::schema::events;
+use crate::visibility::{visible_to, Viewer};
+
+type EventQuery<'a> = events::BoxedQuery<'a, MultiBackend>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SortKey {
+    #[default]
+    OccurredAt,
+    Actor,
+    Module,
+    Verb,
+    Action,
+    Ip,
+}
+
+impl SortKey {
+    /// The column sorted on before `occurred_at` and `id` (each has an index on
+    /// `(tenant_id, column, occurred_at, id)`); none when sorting by time alone.
+    pub fn column(self) -> Option<&'static str> {
+        match self {
+            SortKey::OccurredAt => None,
+            SortKey::Actor => Some("actor_name"),
+            SortKey::Module => Some("module"),
+            SortKey::Verb => Some("verb"),
+            SortKey::Action => Some("action"),
+            SortKey::Ip => Some("ip"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    Asc,
+    #[default]
+    Desc,
+}
+
+/// A sort column; ties are broken by `occurred_at`, then by `id`, in the same direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sort {
+    pub key: SortKey,
+    pub order: SortOrder,
+}
+
+/// Position after the last row of a page, for keyset paging.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(rename = "k")]
+    pub key: SortKey,
+    #[serde(rename = "o")]
+    pub order: SortOrder,
+    /// The sort column's value (absent when sorting by time).
+    #[serde(rename = "v", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// `occurred_at` in microseconds since the epoch.
+    #[serde(rename = "t")]
+    pub occurred_at_us: i64,
+    #[serde(rename = "i")]
+    pub id: i64,
+}
+
+impl Cursor {
+    fn after(row: &EventRow, sort: Sort) -> Self {
+        let value = match sort.key {
+            SortKey::OccurredAt => None,
+            SortKey::Actor => Some(row.actor_name.clone()),
+            SortKey::Module => Some(row.module.clone()),
+            SortKey::Verb => Some(row.verb.clone()),
+            SortKey::Action => Some(row.action.clone()),
+            SortKey::Ip => Some(row.ip.clone()),
+        };
+        Cursor {
+            key: sort.key,
+            order: sort.order,
+            value,
+            occurred_at_us: row.occurred_at.and_utc().timestamp_micros(),
+            id: row.id,
+        }
+    }
+
+    /// The opaque text form handed to clients.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// Parses a client's cursor; it must have been made for the same sort.
+    pub fn decode(text: &str, sort: Sort) -> Result<Self, String> {
+        let invalid = || "cursor is not valid: pass back a next_cursor exactly as received".to_string();
+        let bytes = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| invalid())?;
+        let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        if cursor.key != sort.key || cursor.order != sort.order {
+            return Err("cursor was made for another sort or order: restart paging without it".into());
+        }
+        if (cursor.key == SortKey::OccurredAt) != cursor.value.is_none() {
+            return Err(invalid());
+        }
+        // No stored value holds NUL (PostgreSQL cannot even compare it), and no stored time lies
+        // outside the years 1 to 9999 (PostgreSQL cannot represent some of those chrono can).
+        if cursor.value.as_deref().is_some_and(|v| v.contains('\0')) {
+            return Err(invalid());
+        }
+        let time = DateTime::from_timestamp_micros(cursor.occurred_at_us).ok_or_else(invalid)?;
+        if !(1..=9999).contains(&chrono::Datelike::year(&time)) {
+            return Err(invalid());
+        }
+        Ok(cursor)
+    }
+
+    fn occurred_at(&self) -> NaiveDateTime {
+        DateTime::from_timestamp_micros(self.occurred_at_us).map(|t| t.naive_utc()).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Paging {
+    /// 1-based page number; the response carries the total.
+    Page(u32),
+    /// Keyset paging from after this position (or from the start).
+    Cursor(Option<Cursor>),
+}
+
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    pub filter: EventFilter,
+    pub sort: Sort,
+    pub per_page: u32,
+    pub paging: Paging,
+    /// Above this many matches (or when counting them takes longer than [`EXACT_COUNT_TIME`]),
+    /// page mode estimates the total instead of counting every row.
+    pub exact_count_limit: i64,
+    /// An estimate of this filter's total made moments ago for the same reader: page mode answers
+    /// it (flagged, and never below the events up to and on the page) instead of estimating again.
+    pub recent_estimate: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventPage {
+    pub items: Vec<Event>,
+    /// Matching events in all pages (page mode only).
+    pub total: Option<i64>,
+    /// Whether `total` is an estimate (more matches than `exact_count_limit`, or too slow to count).
+    pub total_is_estimate: bool,
+    /// Where the next page starts, if there is one.
+    pub next: Option<Cursor>,
+}
+
+/// `ORDER BY` of `sort`: its column, then `occurred_at` and `id`, each prefixed with `prefix`.
+fn order_clause(sort: Sort, prefix: &str) -> String {
+    let direction = match sort.order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
+    };
+    let columns = sort.key.column().into_iter().chain(["occurred_at", "id"]);
+    columns.map(|c| format!("{prefix}events.{c} {direction}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The order of [`ordered`], written with SQLite's no-op `+` so that its planner does not read
+/// an index in that order (hoping to stop early) when a few rows are named: it fetches those
+/// and sorts them. (SQLite only: [`Lookup::Rows`] is not used on PostgreSQL.)
+fn sorted_apart(query: EventQuery<'_>, sort: Sort) -> EventQuery<'_> {
+    query.order(sql::<Text>(&order_clause(sort, "+")))
+}
+
+/// The order of `sort`, which the `(tenant_id, column, occurred_at, id)` indexes serve.
+fn ordered(query: EventQuery<'_>, sort: Sort) -> EventQuery<'_> {
+    query.order(sql::<Text>(&order_clause(sort, "")))
+}
+
+/// Rows strictly after `cursor` in the sort order, as one row-value comparison both backends
+/// can answer from the (tenant_id, column, occurred_at, id) index.
+fn after_cursor<'a>(query: EventQuery<'a>, cursor: &Cursor) -> EventQuery<'a> {
+    let op = match cursor.order {
+        SortOrder::Asc => ">",
+        SortOrder::Desc => "<",
+    };
+    match (cursor.key.column(), &cursor.value) {
+        (Some(column), Some(value)) => query.filter(
+            sql::<Bool>(&format!("(events.{column}, events.occurred_at, events.id) {op} ("))
+                .bind::<Text, _>(value.clone())
+                .sql(", ")
+                .bind::<Timestamp, _>(cursor.occurred_at())
+                .sql(", ")
+                .bind::<BigInt, _>(cursor.id)
+                .sql(")"),
+        ),
+        _ => query.filter(
+            sql::<Bool>(&format!("(events.occurred_at, events.id) {op} ("))
+                .bind::<Timestamp, _>(cursor.occurred_at())
+                .sql(", ")
+                .bind::<BigInt, _>(cursor.id)
+                .sql(")"),
+        ),
+    }
+}
+
+/// One page of visible events.
+pub fn list(conn: &mut DbConnection, viewer: &Viewer, request: &ListRequest) -> StoreResult<EventPage> {
+    let plan = keyword_plan(conn, &request.filter)?;
+    list_planned(conn, viewer, request, &plan)
+}
+
+/// One page of visible events, the keyword found as `plan` (made by [`keyword_plan`] for this
+/// filter) says: for a caller that reads many pages of one filter.
+pub fn list_planned(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    request: &ListRequest,
+    KeywordPlan(lookup): &KeywordPlan,
+) -> StoreResult<EventPage> {
+    let per_page = i64::from(request.per_page.max(1));
+    let query =
+        events::table.into_boxed().filter(matching_by(conn.backend(), viewer, &request.filter, lookup));
+    let mut query = match lookup {
+        Lookup::Rows(_) => sorted_apart(query, request.sort),
+        _ => ordered(query, request.sort),
+    };
+    let mut offset = None;
+    match &request.paging {
+        Paging::Page(page) => {
+            offset = Some(i64::from(page.saturating_sub(1)) * per_page);
+            query = query.offset(offset.unwrap_or_default());
+        }
+        Paging::Cursor(Some(cursor)) => query = after_cursor(query, cursor),
+        Paging::Cursor(None) => {}
+    }
+    let mut rows: Vec<EventRow> = query.limit(per_page + 1).select(EventRow::as_select()).load(conn)?;
+    let more = rows.len() as i64 > per_page;
+    let (total, total_is_estimate) = match offset {
+        None => (None, false),
+        // The last page, and it is not past the end: the total is right here.
+        Some(offset) if !more && (!rows.is_empty() || offset == 0) => {
+            (Some(offset + rows.len() as i64), false)
+        }
+        Some(offset) => {
+            // What this page shows is known to exist (when it is not empty: a page past the end
+            // says nothing of how far the end is).
+            let at_least = if rows.is_empty() { 0 } else { offset + rows.len() as i64 };
+            let (n, estimated) = match request.recent_estimate {
+                Some(recent) => (recent.max(at_least), true),
+                None => {
+                    let counting =
+                        Counting { limit: request.exact_count_limit, time: EXACT_COUNT_TIME, at_least };
+                    count_or_estimate_by(conn, viewer, &request.filter, counting, lookup)?
+                }
+            };
+            (Some(n), estimated)
+        }
+    };
+    rows.truncate(per_page as usize);
+    let next = if more { rows.last().map(|row| Cursor::after(row, request.sort)) } else { None };
+    let items = rows.into_iter().map(Event::try_from).collect::<StoreResult<Vec<_>>>()?;
+    Ok(EventPage { items, total, total_is_estimate, next })
+}
+
+/// One visible event; another tenant's or an invisible one is simply not found.
+pub fn get(conn: &mut DbConnection, viewer: &Viewer, id: i64) -> StoreResult<Event> {
+    Event::try_from(get_row(conn, viewer, id)?)
+}
+
+/// The stored row of an event `viewer` may see.
+pub fn get_row(conn: &mut DbConnection, viewer: &Viewer, id: i64) -> StoreResult<EventRow> {
+    events::table
+        .filter(visible_to(viewer))
+        .filter(events::id.eq(id))
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Visible events matching `filter` with `seq` above `after`, in `seq` order: what a live tail
+/// has not delivered yet.
+pub fn after_seq(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    filter: &EventFilter,
+    after: i64,
+    limit: i64,
+) -> StoreResult<Vec<Event>> {
+    let rows: Vec<EventRow> = events::table
+        .filter(matching(conn.backend(), viewer, filter))
+        .filter(events::seq.gt(after))
+        .order(events::seq.asc())
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(Event::try_from).collect()
+}
+
+/// The id of the tenant's newest event (by seq).
+pub fn latest_id(conn: &mut DbConnection, tenant_id: i64) -> StoreResult<Option<i64>> {
+    Ok(events::table
+        .filter(events::tenant_id.eq(tenant_id))
+        .order(events::seq.desc())
+        .select(events::id)
+        .first(conn)
+        .optional()?)
+}

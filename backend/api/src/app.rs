@@ -86,17 +86,12 @@ pub fn build(
     app.default_service(web::to(move |req: HttpRequest| fallback(req, static_dir.clone(), routes.clone())))
 }
 
-/// A request body that stops arriving for this long is abandoned with 408: a client trickling a
-/// body cannot hold a connection (and a half-read body) open for ever. (The request head has its
-/// own limit, set on the server.)
-pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// The body's chunks, failing with a `TimedOut` I/O error when none comes for [`BODY_IDLE_TIMEOUT`].
+/// The body's chunks, failing with a `TimedOut` I/O error when none comes for [`BODY_IDLE_TIMEOUT`](crate::config::BODY_IDLE_TIMEOUT).
 fn idle_limited(payload: actix_web::dev::Payload) -> actix_web::dev::Payload {
     use futures_util::StreamExt;
     let chunks = futures_util::stream::unfold(Some(payload), |payload| async move {
         let mut payload = payload?;
-        match tokio::time::timeout(BODY_IDLE_TIMEOUT, payload.next()).await {
+        match tokio::time::timeout(crate::config::BODY_IDLE_TIMEOUT, payload.next()).await {
             Ok(Some(chunk)) => Some((chunk, Some(payload))),
             Ok(None) => None,
             Err(_) => {

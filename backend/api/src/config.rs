@@ -12,6 +12,10 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/auditlog.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// HS256 needs at least this much key material.
 pub const MIN_SECRET_BYTES: usize = 32;
+/// A request body that stops arriving for this long is abandoned with 408: a client trickling a
+/// body cannot hold a connection (and a half-read body) open for ever. (The request head has its
+/// own limit, set on the server.)
+pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// The deployment's name when `LOG_NAME` is not set.
 pub const DEFAULT_LOG_NAME: &str = "activity-log.local";
 

@@ -111,14 +111,14 @@ impl ApiError {
         }
     }
 
-    /// A body that could not be read: stalled (408, see `app::BODY_IDLE_TIMEOUT`) or broken (400).
+    /// A body that could not be read: stalled (408, see `config::BODY_IDLE_TIMEOUT`) or broken (400).
     pub fn from_payload(error: &actix_web::error::PayloadError) -> Self {
         use actix_web::error::PayloadError as E;
         log::debug!("request body unreadable: {error}");
         match error {
             E::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => ApiError::RequestTimeout(format!(
                 "the request body stopped arriving for {} seconds; nothing was changed",
-                crate::app::BODY_IDLE_TIMEOUT.as_secs()
+                crate::config::BODY_IDLE_TIMEOUT.as_secs()
             )),
             E::Overflow => ApiError::PayloadTooLarge("the request body is too large".into()),
             E::EncodingCorrupted => ApiError::bad_request(

@@ -258,7 +258,7 @@ impl<'de> Visitor<'de> for Strict<'_> {
 
 /// Reads a request body of at most `limit` bytes (`declared` is its Content-Length, refused up
 /// front when over the limit). A stalled body ends in a timed-out chunk
-/// (`app::BODY_IDLE_TIMEOUT`): 408.
+/// (`config::BODY_IDLE_TIMEOUT`): 408.
 pub async fn read_body<S>(chunks: S, declared: Option<usize>, limit: usize) -> Result<Vec<u8>, ApiError>
 where
     S: Stream<Item = Result<Bytes, PayloadError>>,

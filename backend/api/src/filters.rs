@@ -148,27 +148,6 @@ pub enum Scope {
     Mine,
 }
 
-/// Sortable columns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SortParam {
-    OccurredAt,
-    /// By actor name.
-    Actor,
-    Module,
-    Verb,
-    Action,
-    Ip,
-}
-
-/// The sort direction: `asc` or `desc`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderParam {
-    Asc,
-    Desc,
-}
-
 /// The filters of every endpoint that reads events (list, history, export, stats, stream). Every
 /// filter combines with every other (AND).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -250,9 +229,9 @@ pub const FILTER_KEYS: [&str; 13] = [
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`.
-    pub sort: Option<SortParam>,
+    pub sort: Option<SortKey>,
     /// Sort direction (default `desc`).
-    pub order: Option<OrderParam>,
+    pub order: Option<SortOrder>,
     /// Page size: 10, 25 (default), 50 or 100.
     #[param(schema_with = page_size_schema)]
     pub per_page: Option<u32>,
@@ -286,21 +265,8 @@ pub fn parse_filtered<T: DeserializeOwned>(query: &str) -> Result<(EventFilterPa
 }
 
 /// Sort column and direction, with the defaults (newest first).
-pub fn sort_of(sort: Option<SortParam>, order: Option<OrderParam>) -> Sort {
-    Sort {
-        key: match sort.unwrap_or(SortParam::OccurredAt) {
-            SortParam::OccurredAt => SortKey::OccurredAt,
-            SortParam::Actor => SortKey::Actor,
-            SortParam::Module => SortKey::Module,
-            SortParam::Verb => SortKey::Verb,
-            SortParam::Action => SortKey::Action,
-            SortParam::Ip => SortKey::Ip,
-        },
-        order: match order.unwrap_or(OrderParam::Desc) {
-            OrderParam::Asc => SortOrder::Asc,
-            OrderParam::Desc => SortOrder::Desc,
-        },
-    }
+pub fn sort_of(sort: Option<SortKey>, order: Option<SortOrder>) -> Sort {
+    Sort { key: sort.unwrap_or_default(), order: order.unwrap_or_default() }
 }
 
 /// A list request (list and history endpoints): filters, sort and paging from one query string.

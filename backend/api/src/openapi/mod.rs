@@ -23,8 +23,8 @@ use crate::text::component;
     components(schemas(
         crate::filters::RangePreset,
         crate::filters::Scope,
-        crate::filters::SortParam,
-        crate::filters::OrderParam,
+        auditlog_db::queries::events::SortKey,
+        auditlog_db::queries::events::SortOrder,
         crate::filters::TimeZoneName,
         crate::filters::FilterText,
         crate::filters::DateBound,

@@ -16,10 +16,11 @@ use utoipa::{IntoParams, ToSchema};
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::filters::{sort_of, EventFilterParams, Filtered, OrderParam, SortParam};
+use crate::filters::{sort_of, EventFilterParams, Filtered};
 use crate::formula::neutralise;
 use crate::pdf::{render, PdfReport, PdfRow};
 use crate::state::AppState;
+use auditlog_db::queries::events::{SortKey, SortOrder};
 
 /// Rows fetched per database round trip while exporting.
 const EXPORT_PAGE: u32 = 1000;
@@ -49,9 +50,9 @@ pub struct ExportParams {
     #[param(pattern = r"^[0-9]{1,18}(,[0-9]{1,18}){0,999}$")]
     pub ids: Option<String>,
     /// Row order (default `occurred_at`).
-    pub sort: Option<SortParam>,
+    pub sort: Option<SortKey>,
     /// Default `desc`.
-    pub order: Option<OrderParam>,
+    pub order: Option<SortOrder>,
     /// `1` starts the CSV with a UTF-8 byte-order mark, for Excel; `0` (default) does not.
     #[param(minimum = 0, maximum = 1)]
     pub bom: Option<u8>,

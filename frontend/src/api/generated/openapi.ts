@@ -1176,11 +1176,6 @@ export interface components {
             password: string;
             role: components["schemas"]["RoleSchema"];
         };
-        /**
-         * @description The sort direction: `asc` or `desc`.
-         * @enum {string}
-         */
-        OrderParam: "asc" | "desc";
         /** @description The current password and the new one. */
         PasswordChange: {
             /** @description The password in use now. */
@@ -1264,7 +1259,12 @@ export interface components {
          * @description Sortable columns.
          * @enum {string}
          */
-        SortParam: "occurred_at" | "actor" | "module" | "verb" | "action" | "ip";
+        SortKey: "occurred_at" | "actor" | "module" | "verb" | "action" | "ip";
+        /**
+         * @description The sort direction: `asc` or `desc`.
+         * @enum {string}
+         */
+        SortOrder: "asc" | "desc";
         /** @description One event of the stream, as an SSE client reads it from its `id:`, `event:` and `data:` lines. */
         StreamEvent: {
             /** @description The event, as JSON. */
@@ -2134,9 +2134,9 @@ export interface operations {
                  */
                 scope?: components["schemas"]["Scope"];
                 /** @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. */
-                sort?: components["schemas"]["SortParam"];
+                sort?: components["schemas"]["SortKey"];
                 /** @description Sort direction (default `desc`). */
-                order?: components["schemas"]["OrderParam"];
+                order?: components["schemas"]["SortOrder"];
                 per_page?: 10 | 25 | 50 | 100;
                 /** @description 1-based page number; the response then includes `total`. Not with `cursor`. */
                 page?: number;
@@ -2311,9 +2311,9 @@ export interface operations {
                  */
                 scope?: components["schemas"]["Scope"];
                 /** @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. */
-                sort?: components["schemas"]["SortParam"];
+                sort?: components["schemas"]["SortKey"];
                 /** @description Sort direction (default `desc`). */
-                order?: components["schemas"]["OrderParam"];
+                order?: components["schemas"]["SortOrder"];
                 per_page?: 10 | 25 | 50 | 100;
                 /** @description 1-based page number; the response then includes `total`. Not with `cursor`. */
                 page?: number;
@@ -2786,14 +2786,15 @@ export interface operations {
                 /** @description Only these event ids (comma-separated, at most 1000), e.g. the rows selected in the dashboard. */
                 ids?: string;
                 /** @description Row order (default `occurred_at`). */
-                sort?: components["schemas"]["SortParam"];
+                sort?: components["schemas"]["SortKey"];
                 /** @description Default `desc`. */
-                order?: components["schemas"]["OrderParam"];
+                order?: components["schemas"]["SortOrder"];
                 /** @description `1` starts the CSV with a UTF-8 byte-order mark, for Excel; `0` (default) does not. */
                 bom?: number;
                 /**
                  * @description Only events up to this seq. Default: the chain head when the request arrives, returned in
                  *     the `X-Through-Seq` header; pass it to the manifest request so both cover the same events.
+                 *     A seq beyond the latest event covers up to the latest event (as the header then says).
                  */
                 through_seq?: number;
             };

@@ -19,11 +19,13 @@ use crate::visibility::{visible_to, Viewer};
 
 type EventQuery<'a> = events::BoxedQuery<'a, MultiBackend>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// Sortable columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SortKey {
     #[default]
     OccurredAt,
+    /// By actor name.
     Actor,
     Module,
     Verb,
@@ -46,7 +48,8 @@ impl SortKey {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// The sort direction: `asc` or `desc`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SortOrder {
     Asc,

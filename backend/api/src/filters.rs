@@ -206,22 +206,42 @@ fn page_size_schema() -> utoipa::openapi::Object {
         .build()
 }
 
-/// The query keys of [`EventFilterParams`], to tell them from an endpoint's own parameters.
-pub const FILTER_KEYS: [&str; 13] = [
-    "from",
-    "to",
-    "range",
-    "tz",
-    "actor_id",
-    "module",
-    "verb",
-    "action",
-    "entity_type",
-    "entity_id",
-    "ip",
-    "q",
-    "scope",
-];
+/// The query keys of [`EventFilterParams`], to tell them from an endpoint's own parameters: the
+/// field names its `Deserialize` derive knows, read from the derive itself.
+pub fn filter_keys() -> &'static [&'static str] {
+    static KEYS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut fields: &'static [&'static str] = &[];
+        let _ = EventFilterParams::deserialize(FieldNames(&mut fields));
+        fields
+    })
+}
+
+/// A deserializer that only notes the fields a derived struct asks for, then stops.
+struct FieldNames<'a>(&'a mut &'static [&'static str]);
+
+impl<'de> serde::Deserializer<'de> for FieldNames<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("only a struct's fields are read"))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = fields;
+        Err(serde::de::Error::custom("fields noted"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+    }
+}
 
 /// Sort and paging of an event list.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -255,7 +275,7 @@ pub fn parse_filtered<T: DeserializeOwned>(query: &str) -> Result<(EventFilterPa
     let (mut filter_pairs, mut own_pairs) = (Vec::new(), Vec::new());
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let key = pair.split('=').next().unwrap_or_default();
-        if FILTER_KEYS.contains(&key) {
+        if filter_keys().contains(&key) {
             filter_pairs.push(pair);
         } else {
             own_pairs.push(pair);
@@ -694,7 +714,8 @@ mod tests {
         }
         assert!(list_request("sort=name", &c).is_err());
         // Every key of the filter struct is routed to it.
-        for key in FILTER_KEYS {
+        assert_eq!(filter_keys().len(), 13, "{:?}", filter_keys());
+        for &key in filter_keys() {
             let value = if key == "range" {
                 "today"
             } else if key == "scope" {

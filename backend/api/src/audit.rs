@@ -12,7 +12,7 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
-use crate::ingest::describe;
+use crate::events::ingest::describe;
 
 /// Where a request came from, and who made it.
 #[derive(Debug, Clone, Default)]

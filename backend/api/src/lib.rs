@@ -4,7 +4,8 @@
 //! - [`routes`]: one module per resource, where requests enter
 //! - [`auth`]: tokens and the authenticated-user extractor
 //! - [`filters`]: the one parser of event filters
-//! - [`ingest`]: validation of posted events
+//! - [`events`]: ingest (validation of posted events), the list, one event, a record's history,
+//!   deletion, and the event as served
 //! - [`integrity`]: signed checkpoints, receipts, proofs and verification against the log
 //! - [`text`]: rules for text in requests, and the patterns that state them
 //! - [`formula`]: CSV cells kept from running as spreadsheet formulas, and read back
@@ -21,10 +22,10 @@ pub mod auth;
 pub mod config;
 pub mod download;
 pub mod error;
+pub mod events;
 pub mod export_check;
 pub mod filters;
 pub mod formula;
-pub mod ingest;
 pub mod integrity;
 pub mod json;
 pub mod openapi;

@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Map, Value};
 
 use crate::auth::hash_password;
-use crate::ingest::{describe, diff};
+use crate::events::ingest::{describe, diff};
 
 pub const DEMO_TENANT: &str = "acme";
 pub const DEMO_EVENTS: usize = 5000;

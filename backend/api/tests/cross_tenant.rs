@@ -169,7 +169,7 @@ both_backends! {
         // Old events first (recorded 40 days ago) for the archive, then live ones.
         let caller = auditlog_api::auth::user_actor(&ctx.admin);
         let old: Vec<Value> = (100..105).map(|n| a_event(n, "acme-actor")).collect();
-        let drafts = auditlog_api::ingest::parse_body(json!({"events": old}).to_string().as_bytes(), &caller, Utc::now(), 1000).unwrap().drafts;
+        let drafts = auditlog_api::events::ingest::parse_body(json!({"events": old}).to_string().as_bytes(), &caller, Utc::now(), 1000).unwrap().drafts;
         auditlog_db::queries::ingest::store_events(&mut ctx.pool.get().unwrap(), ctx.acme_id, None, &drafts, Utc::now().naive_utc() - TimeDelta::days(40)).unwrap();
         let batch = json!({"events": [a_event(1, "acme-actor"), a_event(2, "u1"), a_event(3, "m1"), a_event(4, "a1")]});
         let keyed = TestRequest::post().uri("/api/v1/events").insert_header(("authorization", format!("Bearer {a_admin}"))).insert_header(("idempotency-key", "shared-key")).set_json(&batch);

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use actix_web::test::TestRequest;
-use auditlog_api::ingest::MAX_JSON_DEPTH;
+use auditlog_api::events::ingest::MAX_JSON_DEPTH;
 use chrono::{TimeDelta, Utc};
 use common::*;
 use serde_json::{json, Value};

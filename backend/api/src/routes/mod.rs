@@ -1,8 +1,6 @@
 //! One module per resource. Each handler carries its own `#[utoipa::path]`.
 
 pub mod auth;
-pub mod entities;
-pub mod events;
 pub mod exports;
 pub mod facets;
 pub mod health;
@@ -36,15 +34,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(retention::set_retention)
         .service(retention::list_archives)
         .service(retention::download_archive)
-        .service(events::ingest)
+        .service(crate::events::routes::ingest)
         .service(exports::export)
         .service(stream::stream)
         .service(stats::timeline)
-        .service(events::list)
-        .service(events::delete_events)
+        .service(crate::events::routes::list)
+        .service(crate::events::routes::delete_events)
         .service(crate::integrity::routes::inclusion)
-        .service(events::get)
-        .service(entities::history)
+        .service(crate::events::routes::get)
+        .service(crate::events::routes::history)
         .service(facets::actors)
         .service(facets::modules)
         .service(facets::actions);

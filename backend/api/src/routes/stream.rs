@@ -18,8 +18,8 @@ use chrono::Utc;
 
 use crate::auth::{Caller, Principal};
 use crate::error::{ApiError, Problem};
+use crate::events::views::EventOut;
 use crate::filters::{EventFilterParams, Filtered};
-use crate::routes::events::EventOut;
 use crate::state::{AppState, StreamSlot};
 
 const BATCH: i64 = 100;

@@ -198,7 +198,7 @@ pub async fn create(
             let snapshot = json!({"email": user.email, "name": user.name, "role": new_role.as_str(), "actor_id": user.actor_id, "active": true});
             AuditEvent::new("user.created", actor)
                 .on(kind, id, label)
-                .changes(crate::ingest::diff(None, snapshot.as_object()))
+                .changes(crate::events::ingest::diff(None, snapshot.as_object()))
                 .meta("created_by", admin.id)
                 .record(conn, tenant_id, &request)?;
             Ok(user)

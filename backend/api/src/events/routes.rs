@@ -1,199 +1,22 @@
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
-use auditlog_db::models::{Change, EntityRef, Event};
-use auditlog_db::queries::events::{self as event_queries, EventPage, ListRequest, Paging};
+use auditlog_db::queries::events::{self as event_queries, ListRequest};
 use auditlog_db::queries::ingest::{store_submitted, IdempotencyKey};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use super::ingest::{parse_body, IngestBody};
+use super::views::{EventListResponse, EventOut};
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::filters::{EventFilterParams, Filtered, ListParams};
-use crate::ingest::{parse_body, IngestBody};
+use crate::filters::{record_ref, EventFilterParams, Filtered, ListParams};
 use crate::integrity::Receipt;
 use crate::json::StrictJson;
 use crate::state::AppState;
 use crate::text;
 use crate::totals::KeptEstimates;
-
-/// Who performed an event.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ActorOut {
-    /// The actor's id in the host application (or a dashboard user's `actor_id`).
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// E-mail address, if known.
-    pub email: Option<String>,
-    /// The actor's role when the event was recorded, if known.
-    pub role: Option<String>,
-    /// `user`, `system` or `api`.
-    #[serde(rename = "type")]
-    pub actor_type: String,
-}
-
-/// A record: the one an event is about, or one it relates to.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EntityOut {
-    /// Record type, e.g. `booking`.
-    #[serde(rename = "type")]
-    pub entity_type: String,
-    /// Record id in the host application.
-    pub id: String,
-    /// Human-readable label, e.g. `BOK-12345`.
-    pub label: Option<String>,
-}
-
-impl From<EntityRef> for EntityOut {
-    fn from(e: EntityRef) -> Self {
-        EntityOut { entity_type: e.entity_type, id: e.id, label: e.label }
-    }
-}
-
-/// One changed field. `old` is absent for a created record, `new` for a deleted one.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ChangeOut {
-    /// Name of the changed field.
-    pub field: String,
-    /// Previous value (any JSON); absent for a created record.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Value>)]
-    pub old: Option<Value>,
-    /// New value (any JSON); absent for a deleted record.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Value>)]
-    pub new: Option<Value>,
-}
-
-impl From<Change> for ChangeOut {
-    fn from(c: Change) -> Self {
-        ChangeOut { field: c.field, old: c.old, new: c.new }
-    }
-}
-
-/// A stored event (SPEC §2).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventOut {
-    /// Unique event id, stable forever.
-    pub id: i64,
-    /// Position in the tenant's hash chain, gap-free from 1.
-    pub seq: i64,
-    /// When it happened (UTC).
-    pub occurred_at: DateTime<Utc>,
-    /// When the server stored it (UTC).
-    pub recorded_at: DateTime<Utc>,
-    pub actor: ActorOut,
-    /// `<module>.<verb>`.
-    pub action: String,
-    /// First segment of the action.
-    pub module: String,
-    /// Second segment of the action.
-    pub verb: String,
-    /// The affected record ("Event On"), if any.
-    pub entity: Option<EntityOut>,
-    /// Other records this event belongs to.
-    pub related: Vec<EntityOut>,
-    /// Human-readable summary.
-    pub description: String,
-    /// Field-level diff.
-    pub changes: Vec<ChangeOut>,
-    /// IP address of the actor (v4 or v6), if known.
-    pub ip: Option<String>,
-    /// User agent of the actor, if known.
-    pub user_agent: Option<String>,
-    /// Free JSON object sent with the event.
-    #[schema(value_type = Object)]
-    pub metadata: Map<String, Value>,
-    /// The host application's id for the event, if it gave one.
-    pub external_id: Option<String>,
-    /// The event's Merkle leaf hash, SHA-256(0x00 ‖ leaf bytes), hex (docs/INTEGRITY.md). For an
-    /// event stored before the tree existed (leaf format 1), its hash-chain link, to which its
-    /// leaf commits; `GET /events/{id}/proof` gives the leaf hash of either.
-    pub hash: String,
-    /// The `hash` of the tenant's previous event (64 zeros for the first); it is part of the leaf,
-    /// so the events also form a chain that a sequential check follows.
-    pub prev_hash: String,
-    /// Set on a deleted entry (a tombstone, shown to admins only): when its payload was removed.
-    pub deleted_at: Option<DateTime<Utc>>,
-    /// The actor id of the admin who deleted it.
-    pub deleted_by: Option<String>,
-}
-
-impl From<Event> for EventOut {
-    fn from(e: Event) -> Self {
-        let d = e.draft;
-        EventOut {
-            id: e.id,
-            seq: e.seq,
-            occurred_at: d.occurred_at.and_utc(),
-            recorded_at: e.recorded_at.and_utc(),
-            actor: ActorOut {
-                id: d.actor.id,
-                name: d.actor.name,
-                email: d.actor.email,
-                role: d.actor.role,
-                actor_type: d.actor.actor_type,
-            },
-            action: d.action,
-            module: d.module,
-            verb: d.verb,
-            entity: d.entity.map(Into::into),
-            related: d.related.into_iter().map(Into::into).collect(),
-            description: d.description,
-            changes: d.changes.into_iter().map(Into::into).collect(),
-            ip: d.ip,
-            user_agent: d.user_agent,
-            metadata: d.metadata,
-            external_id: d.external_id,
-            hash: e.hash,
-            prev_hash: e.prev_hash,
-            deleted_at: e.deleted.as_ref().map(|(at, _)| at.and_utc()),
-            deleted_by: e.deleted.map(|(_, by)| by),
-        }
-    }
-}
-
-/// A page of events.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventListResponse {
-    /// The events of this page, in the requested order.
-    pub items: Vec<EventOut>,
-    /// The page number, in page mode; null in cursor mode.
-    pub page: Option<u32>,
-    /// Page size used.
-    pub per_page: u32,
-    /// Matching events across all pages, in page mode; null in cursor mode.
-    pub total: Option<i64>,
-    /// `true` when `total` is an estimate, which it may be for large results (many matches, or a
-    /// count that would be slow). Filters on nothing but actors, module, verb and action, or on
-    /// nothing but dates, are counted exactly at any size (such counts are kept as events are
-    /// written). An estimate is never less than the events up to and on this page, and is answered
-    /// again to the same caller for the same filters for a while (the server's
-    /// `ESTIMATE_REUSE_SECONDS`), so paging shows one total; an exact total is always current, and
-    /// the last page's is always exact. docs/SCALING.md says how estimates are made.
-    pub total_is_estimate: bool,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
-}
-
-impl EventListResponse {
-    pub fn new(page: EventPage, request: &ListRequest) -> Self {
-        EventListResponse {
-            items: page.items.into_iter().map(Into::into).collect(),
-            page: match request.paging {
-                Paging::Page(n) => Some(n),
-                Paging::Cursor(_) => None,
-            },
-            per_page: request.per_page,
-            total: page.total,
-            total_is_estimate: page.total_is_estimate,
-            next_cursor: page.next.map(|c| c.encode()),
-        }
-    }
-}
 
 /// What `POST /events` stored.
 #[derive(Debug, Serialize, ToSchema)]
@@ -494,4 +317,35 @@ pub async fn delete_events(
         .await?;
     state.announce_events();
     Ok(HttpResponse::Ok().json(response))
+}
+
+/// A record's timeline.
+///
+/// The record's own events and those that list it in `related`, so a customer's history includes
+/// its bookings' and invoices' events. Same filters, visibility and paging as `GET /events`.
+#[utoipa::path(operation_id = "getRecordHistory", 
+    tag = "events",
+    security(("bearer" = [])),
+    params(
+        ("type" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$", description = "Record type, e.g. `customer`"),
+        ("id" = String, Path, min_length = 1, max_length = 128, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$", description = "Record id"),
+        EventFilterParams,
+        ListParams,
+    ),
+    responses(
+        (status = 200, body = EventListResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/entities/{type}/{id}/history")]
+pub async fn history(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    filtered: Filtered<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (entity_type, id) = path.into_inner();
+    let (caller, mut request) = filtered.list_request()?;
+    request.filter.record = Some(record_ref(&entity_type, &id)?);
+    page_response(&state, &caller, request).await
 }

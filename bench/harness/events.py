@@ -4,7 +4,7 @@
 its related records, a `changes` list, IP, user agent, metadata and an `external_id`. `row` is the
 same event as the server stores it (description generated, JSON columns canonical, search text,
 hash chain), which the raw database side inserts with COPY or INSERT. The mix follows
-`backend/api/src/seed.rs`: bookings, customers, invoices, quotes, sign-ins, user and settings
+`backend/api/src/cli/seed.rs`: bookings, customers, invoices, quotes, sign-ins, user and settings
 changes, with a few busy users doing most of the work.
 """
 
@@ -54,7 +54,7 @@ def canonical(value):
 
 
 def describe(actor, verb, module, entity):
-    """The server's generated description (`describe` in backend/api/src/ingest.rs)."""
+    """The server's generated description (`describe` in backend/api/src/events/ingest.rs)."""
     phrase = {
         "login": "logged in", "logout": "logged out", "login_failed": "failed to log in",
         "password_changed": "changed their password", "status_changed": "changed the status of",

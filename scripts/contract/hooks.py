@@ -84,7 +84,7 @@ def _filters(query: dict, operation_id: str) -> None:
     # is tested in events_api.rs and hostile_input.rs). Empty asks for the first page.
     if query.get("cursor"):
         query["cursor"] = ""
-    # The chart holds at most 2000 buckets (stats.rs): a longer span is refused with 422.
+    # The chart holds at most 2000 buckets (aggregates/stats.rs): a longer span is refused with 422.
     if operation_id == "getTimeline":
         start, end = _parse(query.get("from")), _parse(query.get("to"))
         now = datetime.now(timezone.utc)
@@ -97,7 +97,7 @@ def _filters(query: dict, operation_id: str) -> None:
 
 
 def _event(event: dict, now: datetime) -> None:
-    # `occurred_at`: from 1970 to 5 minutes ahead of the server's clock (ingest.rs).
+    # `occurred_at`: from 1970 to 5 minutes ahead of the server's clock (events/ingest.rs).
     when = _parse(event.get("occurred_at"))
     if when and not when[1]:
         if when[0] < datetime(1970, 1, 1, tzinfo=timezone.utc):

@@ -11,8 +11,8 @@ use auditlog_db::queries::ingest::{store_submitted, SYSTEM_SUBMITTER};
 use chrono::Utc;
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
 use crate::events::ingest::describe;
+use crate::http::error::ApiError;
 
 /// Where a request came from, and who made it.
 #[derive(Debug, Clone, Default)]

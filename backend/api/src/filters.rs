@@ -18,9 +18,9 @@ use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, Object, ObjectBuilder, 
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, FieldError};
+use crate::http::error::{ApiError, FieldError};
+use crate::http::wording::Flaw;
 use crate::text::{self, component};
-use crate::wording::Flaw;
 
 /// Page sizes the list accepts.
 pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];

@@ -1,39 +1,30 @@
-//! Activity Log HTTP API.
+//! Activity Log HTTP API. The folders are the architecture: the web plumbing, one folder per
+//! feature (its routes, the views it answers with, its service code), and the shared services
+//! they build on.
 //!
-//! - [`app`]: assembles routes, docs and the dashboard
-//! - [`routes`]: one module per resource, where requests enter
-//! - [`auth`]: tokens and the authenticated-user extractor
-//! - [`filters`]: the one parser of event filters
-//! - [`events`]: ingest (validation of posted events), the list, one event, a record's history,
-//!   deletion, and the event as served
-//! - [`integrity`]: signed checkpoints, receipts, proofs and verification against the log
-//! - [`text`]: rules for text in requests, and the patterns that state them
-//! - [`formula`]: CSV cells kept from running as spreadsheet formulas, and read back
-//! - [`download`]: the `Content-Disposition` of downloads
-//! - [`json`]: JSON request bodies: strict parsing, problems with pointers, numbers as the
-//!   schemas read them
-//! - [`error`]: the one error type (problem+json)
-//! - [`wording`]: library error texts turned into the product's sentences
+//! - [`http`]: the web plumbing: the app, its state, the one error type (problem+json), JSON
+//!   bodies, the OpenAPI document, downloads, the route table
+//! - features: [`events`] (ingest, list, one event, history, deletion), [`exports`] (CSV, PDF,
+//!   manifests and their offline check), [`stream`] (the live tail), [`aggregates`] (facets, the
+//!   activity chart, kept totals), [`accounts`] (sign-in, users, API tokens), [`integrity`]
+//!   (checkpoints, receipts, proofs, verification), [`retention`] (the setting, archiving, archive
+//!   files)
+//! - shared services: [`auth`] (tokens and the signed-in caller), [`filters`] (the one parser of
+//!   event filters and the `Filtered` extractor), [`audit`] (the product's own records), [`text`]
+//!   (rules for text in requests), [`config`] (settings)
+//! - [`cli`]: what the `auditlog` commands need beyond the API (demo data)
 
+pub mod accounts;
 pub mod aggregates;
-pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod cli;
 pub mod config;
-pub mod download;
-pub mod error;
 pub mod events;
-pub mod export_check;
+pub mod exports;
 pub mod filters;
-pub mod formula;
+pub mod http;
 pub mod integrity;
-pub mod json;
-pub mod openapi;
-pub mod pdf;
 pub mod retention;
-pub mod routes;
-pub mod seed;
-pub mod state;
+pub mod stream;
 pub mod text;
-pub mod totals;
-pub mod wording;

@@ -4,10 +4,12 @@ use std::process::ExitCode;
 
 use actix_web::HttpServer;
 use auditlog_api::auth::{hash_password, JwtKeys};
+use auditlog_api::cli::seed;
 use auditlog_api::config::write_new_key;
 use auditlog_api::config::Settings;
-use auditlog_api::state::AppState;
-use auditlog_api::{app, integrity, openapi, retention, seed};
+use auditlog_api::http::state::AppState;
+use auditlog_api::http::{app, openapi};
+use auditlog_api::{integrity, retention};
 use auditlog_db::checkpoints::Notary;
 use auditlog_db::connection::{build_pool, grant_app_role, run_migrations, url_user};
 use auditlog_db::models::Role;
@@ -411,7 +413,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
             };
             let key = Verifier::parse(&read(&public_key)?).map_err(|e| e.to_string())?;
-            let proof = auditlog_api::export_check::verify(&read(&csv)?, &read(&manifest)?, &key)?;
+            let proof = auditlog_api::exports::check::verify(&read(&csv)?, &read(&manifest)?, &key)?;
             println!(
                 "{}: ok — {} rows unaltered and complete for seq {}–{}, in the checkpoint of {} ({} events, root {}) signed by {}",
                 csv.display(),

@@ -56,7 +56,7 @@ mod tests {
 
     #[test]
     fn every_pattern_in_the_document_is_one_of_ours() {
-        let doc = serde_json::to_value(crate::openapi::document()).unwrap();
+        let doc = serde_json::to_value(crate::http::openapi::document()).unwrap();
         let mut patterns = Vec::new();
         fn walk(value: &serde_json::Value, out: &mut Vec<String>) {
             match value {

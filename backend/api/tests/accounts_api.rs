@@ -128,7 +128,7 @@ both_backends! {
         send(&app, logout).await.expect(204);
         get(&app, &token, "/api/v1/auth/me").await.problem(401);
         // Still refused by a fresh server on the same database.
-        let restarted = actix_web::test::init_service(auditlog_api::app::build(ctx.state.clone())).await;
+        let restarted = actix_web::test::init_service(auditlog_api::http::app::build(ctx.state.clone())).await;
         get(&restarted, &token, "/api/v1/events").await.problem(401);
         assert_eq!(trail(&app, &ctx, "auth.logout").await.len(), 1);
 

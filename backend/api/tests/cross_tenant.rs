@@ -25,7 +25,7 @@ const A_MARKERS: [&str; 7] =
 
 /// The (method, path) pairs of the OpenAPI document.
 fn documented_endpoints() -> BTreeSet<(String, String)> {
-    let doc = auditlog_api::openapi::document();
+    let doc = auditlog_api::http::openapi::document();
     let mut endpoints = BTreeSet::new();
     for (path, item) in &doc.paths.paths {
         let item = serde_json::to_value(item).unwrap();

@@ -193,7 +193,7 @@ both_backends! {
             assert_eq!(status, 200);
             assert_eq!(headers.get("content-type").unwrap(), "application/pdf");
             let pdf = lopdf::Document::load_mem(&body).expect("a readable PDF");
-            assert_eq!(pdf.get_pages().len(), auditlog_api::pdf::page_count(rows), "{filters:?}");
+            assert_eq!(pdf.get_pages().len(), auditlog_api::exports::pdf::page_count(rows), "{filters:?}");
             let first = pdf.extract_text(&[1]).unwrap();
             assert!(first.contains("Activity Log"), "the title is on page 1: {first}");
         }
@@ -280,7 +280,7 @@ both_backends! {
         seed(&app, &ctx, 60).await;
         let admin = ctx.token(&ctx.admin);
         let key = ctx.state.notary.verifier().clone();
-        let check = |csv: &str, manifest: &str| auditlog_api::export_check::verify(csv, manifest, &key);
+        let check = |csv: &str, manifest: &str| auditlog_api::exports::check::verify(csv, manifest, &key);
         // A filtered export: a line per exported row, proven against the signed root.
         let (csv, manifest) = export_pair(&app, &admin, "module=invoice&bom=1").await;
         let proof = check(&csv, &manifest).expect("a faithful export verifies");
@@ -341,7 +341,7 @@ both_backends! {
         lines.pop();
         assert!(check(&csv, &parsed.with_lines(&lines)).unwrap_err().contains("cut short"));
         let other = auditlog_tlog::note::Signer::generate(LOG_NAME).unwrap().verifier();
-        assert!(auditlog_api::export_check::verify(&csv, &manifest, &other).unwrap_err().contains("checkpoint"));
+        assert!(auditlog_api::exports::check::verify(&csv, &manifest, &other).unwrap_err().contains("checkpoint"));
 
         // A deleted entry between the exported rows changes nothing they prove.
         let ids = get(&app, &admin, "/api/v1/events?module=booking&per_page=10").await.ids();
@@ -481,17 +481,17 @@ both_backends! {
                 let label = format!("Label {} only", seq - 1);
                 assert!(!manifest.contains(&label) && !csv.contains(&label), "{who}: content of seq {seq}");
             }
-            let proof = auditlog_api::export_check::verify(&csv, &manifest, &key).unwrap_or_else(|e| panic!("{who}: {e}"));
+            let proof = auditlog_api::exports::check::verify(&csv, &manifest, &key).unwrap_or_else(|e| panic!("{who}: {e}"));
             assert_eq!(proof.rows, visible.len(), "{who}");
             // Tampering fails for every role: a row edited, a row dropped, two lines swapped.
             let edited = csv.replacen("Event ", "Evend ", 1);
-            assert!(auditlog_api::export_check::verify(&edited, &manifest, &key).is_err(), "{who}: edited");
+            assert!(auditlog_api::exports::check::verify(&edited, &manifest, &key).is_err(), "{who}: edited");
             let mut lines: Vec<&str> = csv.lines().collect();
             lines.remove(1);
-            assert!(auditlog_api::export_check::verify(&lines.join("\n"), &manifest, &key).is_err(), "{who}: dropped");
+            assert!(auditlog_api::exports::check::verify(&lines.join("\n"), &manifest, &key).is_err(), "{who}: dropped");
             let mut swapped = parsed.lines.clone();
             swapped.swap(0, 1);
-            assert!(auditlog_api::export_check::verify(&csv, &parsed.with_lines(&swapped), &key).is_err(), "{who}: swapped");
+            assert!(auditlog_api::exports::check::verify(&csv, &parsed.with_lines(&swapped), &key).is_err(), "{who}: swapped");
         }
         // A proof, like the event itself, only for whoever may see the event.
         let member = ctx.token(&ctx.member);

@@ -16,12 +16,12 @@ use std::net::IpAddr;
 
 use actix_web::test::TestRequest;
 use actix_web::ResponseError;
-use auditlog_api::error::ApiError;
+use auditlog_api::aggregates::stats::TimelineParams;
 use auditlog_api::events::ingest::parse_body;
+use auditlog_api::exports::routes::ExportParams;
 use auditlog_api::filters::{list_request, parse_filtered, EventFilterParams, FilterContext, PAGE_SIZES};
-use auditlog_api::routes::exports::ExportParams;
-use auditlog_api::routes::stats::TimelineParams;
-use auditlog_api::routes::stream::StreamParams;
+use auditlog_api::http::error::ApiError;
+use auditlog_api::stream::routes::StreamParams;
 use auditlog_db::models::Actor;
 use auditlog_db::queries::events::{Cursor, Sort, SortKey, SortOrder};
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};

@@ -717,18 +717,18 @@ both_backends! {
         let manifest = get(&app, &admin, &format!("/api/v1/events/export?format=manifest&module=booking&action=booking.created&through_seq={through}")).await;
         let (csv, manifest) = (csv.body.as_str().unwrap().to_string(), manifest.body.as_str().unwrap().to_string());
         let key = ctx.state.notary.verifier().clone();
-        let proof = auditlog_api::export_check::verify(&csv, &manifest, &key).expect("old events export and prove");
+        let proof = auditlog_api::exports::check::verify(&csv, &manifest, &key).expect("old events export and prove");
         assert_eq!((proof.rows, proof.first_seq, proof.last_seq), (12, 1, 12));
         let lines: Vec<Value> = manifest.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert!(lines[1]["legacy"].is_string() && lines[1]["prev_hash"].is_string(), "{}", lines[1]);
         assert_eq!((lines[7]["seq"].as_i64(), lines[7]["deleted"].as_bool(), lines[7].get("leaf")), (Some(7), Some(true), None));
         let filled = csv.replacen("booking,created,booking.created,,,,,,,[]", "booking,created,booking.created,,,,back,,,[]", 1);
         assert_ne!(filled, csv);
-        assert!(auditlog_api::export_check::verify(&filled, &manifest, &key).unwrap_err().contains("deleted entry"));
+        assert!(auditlog_api::exports::check::verify(&filled, &manifest, &key).unwrap_err().contains("deleted entry"));
         // Another hash in a row (the `hash` cell of seq 4, before its `prev_hash`): its leaf differs.
         let rehashed = csv.replacen(&format!("{},{}", rows[3].hash, rows[2].hash), &format!("{},{}", rows[2].hash, rows[2].hash), 1);
         assert_ne!(rehashed, csv);
-        assert!(auditlog_api::export_check::verify(&rehashed, &manifest, &key).unwrap_err().contains("hashes differ"));
+        assert!(auditlog_api::exports::check::verify(&rehashed, &manifest, &key).unwrap_err().contains("hashes differ"));
         tamper(&mut conn, &format!("UPDATE events SET deleted_at = NULL, deleted_by = NULL, actor_id = 'u1', actor_name = 'Old Timer', description = 'old 7' WHERE tenant_id = {t} AND seq = 7"));
         // Its content edited: caught by the old chain inside the new leaf.
         tamper(&mut conn, &format!("UPDATE events SET description = 'new past' WHERE tenant_id = {t} AND seq = 5"));

@@ -4,7 +4,7 @@
 fn openapi_yaml_is_up_to_date() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi.yaml");
     let checked_in = std::fs::read_to_string(&path).expect("openapi.yaml at the repository root");
-    let generated = auditlog_api::openapi::yaml().unwrap();
+    let generated = auditlog_api::http::openapi::yaml().unwrap();
     assert!(
         checked_in == generated,
         "openapi.yaml is stale: regenerate it with `cargo run -p auditlog-api -- openapi --output openapi.yaml`"
@@ -15,7 +15,7 @@ fn openapi_yaml_is_up_to_date() {
 /// schema a description, every JSON request body and every operation's main response an example.
 #[test]
 fn every_operation_and_schema_is_described_with_examples() {
-    let doc = serde_json::to_value(auditlog_api::openapi::document()).unwrap();
+    let doc = serde_json::to_value(auditlog_api::http::openapi::document()).unwrap();
     let mut missing = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {

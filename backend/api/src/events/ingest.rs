@@ -11,8 +11,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, FieldError};
 use crate::filters::{parse_date_time, IpAddress};
+use crate::http::error::{ApiError, FieldError};
 use crate::text::{self, component};
 
 const MAX_FUTURE: TimeDelta = TimeDelta::minutes(5);
@@ -20,7 +20,7 @@ const MAX_METADATA_BYTES: usize = 16 * 1024;
 const MAX_CHANGES: usize = 500;
 const MAX_RELATED: usize = 50;
 const MAX_REPORTED_ERRORS: usize = 50;
-pub use crate::json::MAX_JSON_DEPTH;
+pub use crate::http::json::MAX_JSON_DEPTH;
 
 // The schemas below say exactly what `validate` accepts (rules about the whole event, or about
 // the time of the request, are in the descriptions).
@@ -126,7 +126,7 @@ fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error
     let range = i128::from(i64::MIN)..=i128::from(u64::MAX);
     match Value::deserialize(d)? {
         Value::String(s) => Ok(s),
-        Value::Number(n) => match crate::json::integer_value(&n) {
+        Value::Number(n) => match crate::http::json::integer_value(&n) {
             Some(i) if range.contains(&i) => Ok(i.to_string()),
             _ => Err(serde::de::Error::custom(format!(
                 "must be a string, or an integer from {} to {}",
@@ -224,7 +224,7 @@ pub fn parse_body(
 ) -> Result<ParsedIngest, ApiError> {
     // Strict: a key repeated anywhere in the body is refused (422 at its pointer), so that the
     // event stored is the only one any JSON parser can read from the body.
-    let value: Value = crate::json::parse(body)?;
+    let value: Value = crate::http::json::parse(body)?;
     let request_hash = {
         use sha2::{Digest, Sha256};
         hex::encode(Sha256::digest(canonical_json(&value).as_bytes()))
@@ -232,7 +232,7 @@ pub fn parse_body(
     let (items, batch) = match value {
         Value::Object(mut map) if map.contains_key("events") => {
             if let Some(other) = map.keys().find(|k| *k != "events") {
-                let pointer = format!("/{}", crate::json::escape(other));
+                let pointer = format!("/{}", crate::http::json::escape(other));
                 let message = "is not allowed next to `events`";
                 return Err(ApiError::validation(
                     format!("{pointer}: {message}"),
@@ -276,7 +276,7 @@ pub fn parse_body(
         let prefix = if batch { format!("/events/{index}") } else { String::new() };
         let input: Result<EventInput, _> = serde_path_to_error::deserialize(item);
         match input {
-            Err(e) => errors.push(crate::json::field_error(&prefix, e)),
+            Err(e) => errors.push(crate::http::json::field_error(&prefix, e)),
             Ok(input) => match validate(input, caller, now, &prefix) {
                 Ok(draft) => drafts.push(draft),
                 Err(mut errs) => errors.append(&mut errs),

@@ -8,15 +8,15 @@ use utoipa::ToSchema;
 
 use super::ingest::{parse_body, IngestBody};
 use super::views::{EventListResponse, EventOut};
+use crate::aggregates::totals::KeptEstimates;
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::Caller;
-use crate::error::{ApiError, FieldError, Problem};
 use crate::filters::{record_ref, EventFilterParams, Filtered, ListParams};
+use crate::http::error::{ApiError, FieldError, Problem};
+use crate::http::json::StrictJson;
+use crate::http::state::AppState;
 use crate::integrity::Receipt;
-use crate::json::StrictJson;
-use crate::state::AppState;
 use crate::text;
-use crate::totals::KeptEstimates;
 
 /// What `POST /events` stored.
 #[derive(Debug, Serialize, ToSchema)]
@@ -111,9 +111,12 @@ pub async fn ingest(
             }
         }
     };
-    let body =
-        crate::json::read_body(payload, crate::json::content_length(&req), state.settings.max_body_bytes)
-            .await?;
+    let body = crate::http::json::read_body(
+        payload,
+        crate::http::json::content_length(&req),
+        state.settings.max_body_bytes,
+    )
+    .await?;
     let now = Utc::now();
     let parsed = parse_body(&body, &caller.actor(), now, state.settings.max_batch_events)?;
     let idempotency = key.map(|key| IdempotencyKey { key, request_hash: parsed.request_hash.clone() });
@@ -209,7 +212,7 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct DeleteEventsRequest {
     /// 1 to 1000 event ids of the tenant.
-    #[serde(deserialize_with = "crate::json::integers")]
+    #[serde(deserialize_with = "crate::http::json::integers")]
     #[schema(min_items = 1, max_items = 1000)]
     pub ids: Vec<i64>,
     /// Why they are deleted (1–500 characters, not blank, no control characters), kept in the

@@ -22,7 +22,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::config::Settings;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// A signed checkpoint: the tenant's tree had `tree_size` events with this root.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -12,9 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{verify_tenant, CheckpointOut, VerificationOut};
 use crate::auth::Caller;
-use crate::error::{ApiError, Problem};
 use crate::filters::parse_query;
-use crate::state::AppState;
+use crate::http::error::{ApiError, Problem};
+use crate::http::state::AppState;
 
 /// The most checkpoints one page lists.
 const MAX_CHECKPOINTS: usize = 100;

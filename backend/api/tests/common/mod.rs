@@ -12,7 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::test;
 use auditlog_api::auth::JwtKeys;
 use auditlog_api::config::Settings;
-use auditlog_api::state::AppState;
+use auditlog_api::http::state::AppState;
 use auditlog_db::models::{Role, User};
 use auditlog_db::queries::{tenants, users};
 use auditlog_db::{Backend, DatabaseUrl, DbPool};
@@ -120,14 +120,14 @@ impl Ctx {
     pub async fn app(
         &self,
     ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
-        test::init_service(auditlog_api::app::build(self.state.clone())).await
+        test::init_service(auditlog_api::http::app::build(self.state.clone())).await
     }
 
     /// The app behind a real HTTP server on a free local port, with several workers, for tests that
     /// need real concurrency from client threads. Stops when the handle is dropped.
     pub async fn serve(&self) -> Served {
         let state = self.state.clone();
-        let server = actix_web::HttpServer::new(move || auditlog_api::app::build(state.clone()))
+        let server = actix_web::HttpServer::new(move || auditlog_api::http::app::build(state.clone()))
             .workers(4)
             .bind(("127.0.0.1", 0))
             .expect("bind a free port");

@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, Problem};
 use crate::filters::parse_query;
-use crate::state::AppState;
+use crate::http::error::{ApiError, Problem};
+use crate::http::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

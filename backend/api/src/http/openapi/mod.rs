@@ -6,7 +6,7 @@ use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{scope, AppExt};
 
-use crate::routes;
+use crate::http::routes;
 use crate::text::component;
 
 #[derive(OpenApi)]
@@ -29,8 +29,8 @@ use crate::text::component;
         crate::filters::FilterText,
         crate::filters::DateBound,
         crate::filters::IpAddress,
-        crate::routes::exports::ExportFormat,
-        crate::routes::stats::Bucket,
+        crate::exports::routes::ExportFormat,
+        crate::aggregates::stats::Bucket,
     )),
     tags(
         (name = "auth", description = "Sign-in, sign-out and the current user"),
@@ -203,7 +203,7 @@ impl Modify for ProblemTypes {
         use utoipa::openapi::header::HeaderBuilder;
         use utoipa::openapi::schema::{Schema, Type};
         use utoipa::openapi::{ObjectBuilder, RefOr};
-        let kinds: Vec<String> = crate::error::ApiError::every_kind()
+        let kinds: Vec<String> = crate::http::error::ApiError::every_kind()
             .iter()
             .map(|error| {
                 let problem = error.problem();
@@ -298,8 +298,8 @@ pub fn document() -> OpenApiDoc {
     let (_, doc) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .service(routes::health::healthz)
-        .service(routes::health::readyz)
+        .service(crate::http::health::healthz)
+        .service(crate::http::health::readyz)
         .service(scope("/api/v1").configure(routes::configure))
         .split_for_parts();
     complete(doc)

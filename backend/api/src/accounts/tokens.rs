@@ -10,9 +10,9 @@ use utoipa::ToSchema;
 
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::{api_token_text, new_api_secret, Caller};
-use crate::error::{ApiError, FieldError, Problem};
-use crate::json::StrictJson;
-use crate::state::AppState;
+use crate::http::error::{ApiError, FieldError, Problem};
+use crate::http::json::StrictJson;
+use crate::http::state::AppState;
 use crate::text;
 
 /// What a token may do.
@@ -99,7 +99,7 @@ pub struct NewTokenRequest {
     #[schema(min_items = 1)]
     pub scopes: Vec<ScopeSchema>,
     /// Lifetime in days (1–3650); omit for a token that does not expire.
-    #[serde(default, deserialize_with = "crate::json::optional_integer")]
+    #[serde(default, deserialize_with = "crate::http::json::optional_integer")]
     #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<i64>,
 }

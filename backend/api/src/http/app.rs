@@ -11,10 +11,10 @@ use actix_web::{web, App, HttpRequest};
 use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::{json_error, path_error, query_error, ApiError};
-use crate::openapi::ApiDoc;
-use crate::routes;
-use crate::state::AppState;
+use crate::http::error::{json_error, path_error, query_error, ApiError};
+use crate::http::openapi::ApiDoc;
+use crate::http::routes;
+use crate::http::state::AppState;
 
 /// Content Security Policy of the dashboard and API: only this origin, no inline script, no framing.
 const APP_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
@@ -46,11 +46,11 @@ pub fn build(
         .app_data(web::JsonConfig::default().limit(json_limit).error_handler(json_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::QueryConfig::default().error_handler(query_error))
-        .service(routes::health::healthz)
-        .service(routes::health::readyz)
+        .service(super::health::healthz)
+        .service(super::health::readyz)
         .service(scope("/api/v1").configure(routes::configure))
         .split_for_parts();
-    let api = crate::openapi::complete(api);
+    let api = crate::http::openapi::complete(api);
     let spec = api.clone();
     let mut app = app
         .wrap(actix_web::middleware::Condition::new(cors.is_some(), cors.unwrap_or_default()))

@@ -17,10 +17,10 @@ use bytes::Bytes;
 use chrono::Utc;
 
 use crate::auth::{Caller, Principal};
-use crate::error::{ApiError, Problem};
 use crate::events::views::EventOut;
 use crate::filters::{EventFilterParams, Filtered};
-use crate::state::{AppState, StreamSlot};
+use crate::http::error::{ApiError, Problem};
+use crate::http::state::{AppState, StreamSlot};
 
 const BATCH: i64 = 100;
 const POLL: Duration = Duration::from_secs(1);

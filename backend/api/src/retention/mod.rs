@@ -1,6 +1,8 @@
 //! Running retention: for each tenant with a setting, archive what is older, and log each
 //! archive as an `auditlog.archived` event. Shared by the server's schedule and `auditlog archive`.
 
+pub mod routes;
+
 use auditlog_db::archive::{self, archive_expired};
 use auditlog_db::checkpoints::Notary;
 use auditlog_db::connection::DbConnection;
@@ -10,7 +12,7 @@ use chrono::{TimeDelta, Utc};
 
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::config::Settings;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Events per archive file.
 pub const EVENTS_PER_FILE: i64 = 100_000;

@@ -9,11 +9,11 @@ use auditlog_db::DbPool;
 use serde::Serialize;
 use tokio::sync::watch;
 
+use crate::aggregates::totals::KeptEstimates;
 use crate::aggregates::{json_body, Aggregates};
 use crate::auth::JwtKeys;
 use crate::config::Settings;
-use crate::error::ApiError;
-use crate::totals::KeptEstimates;
+use crate::http::error::ApiError;
 
 /// What every handler can reach.
 #[derive(Clone)]

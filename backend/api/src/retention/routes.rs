@@ -13,9 +13,9 @@ use utoipa::ToSchema;
 
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::Caller;
-use crate::error::{ApiError, FieldError, Problem};
-use crate::json::StrictJson;
-use crate::state::AppState;
+use crate::http::error::{ApiError, FieldError, Problem};
+use crate::http::json::StrictJson;
+use crate::http::state::AppState;
 
 /// How long events stay live.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -23,7 +23,7 @@ use crate::state::AppState;
 pub struct RetentionSetting {
     /// Days to keep events before they move to an archive (e.g. 90, 365, 1095; at least 1,
     /// at most 36500); `null` keeps them forever (the default).
-    #[serde(default, deserialize_with = "crate::json::optional_integer")]
+    #[serde(default, deserialize_with = "crate::http::json::optional_integer")]
     #[schema(minimum = 1, maximum = 36500)]
     pub days: Option<i32>,
 }
@@ -160,7 +160,7 @@ pub async fn list_archives(state: web::Data<AppState>, caller: Caller) -> Result
 /// checks on its own against the signed boundary it records (`auditlog verify-archive`).
 #[utoipa::path(operation_id = "downloadArchive", tag = "retention", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Archive id")), responses(
-    (status = 200, description = "The archive file", content_type = "application/gzip", body = inline(crate::openapi::BinaryFile),
+    (status = 200, description = "The archive file", content_type = "application/gzip", body = inline(crate::http::openapi::BinaryFile),
         headers(("Content-Disposition" = String, description = "`attachment` with the file's name"))),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
@@ -199,7 +199,9 @@ pub async fn download_archive(
         .set_content_type("application/gzip".parse().unwrap_or(mime_guess_fallback()))
         .disable_content_disposition();
     let mut response = file.into_response(&req);
-    response.headers_mut().insert(header::CONTENT_DISPOSITION, crate::download::attachment(&found.file_name));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_DISPOSITION, crate::http::download::attachment(&found.file_name));
     Ok(response)
 }
 

@@ -15,11 +15,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::Caller;
-use crate::error::{ApiError, Problem};
+use crate::exports::formula::neutralise;
+use crate::exports::pdf::{render, PdfReport, PdfRow};
 use crate::filters::{sort_of, EventFilterParams, Filtered};
-use crate::formula::neutralise;
-use crate::pdf::{render, PdfReport, PdfRow};
-use crate::state::AppState;
+use crate::http::error::{ApiError, Problem};
+use crate::http::state::AppState;
 use auditlog_db::queries::events::{SortKey, SortOrder};
 
 /// Rows fetched per database round trip while exporting.
@@ -241,7 +241,7 @@ impl Job {
             ("Content-Disposition" = String, description = "`attachment` with a file name naming the tenant and the time of the export"),
         ), content(
             (String = "text/csv"),
-            (inline(crate::openapi::BinaryFile) = "application/pdf"),
+            (inline(crate::http::openapi::BinaryFile) = "application/pdf"),
             (String = "application/x-ndjson"),
         )),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -293,7 +293,7 @@ pub async fn export(
 }
 
 fn attachment(name: &str) -> (header::HeaderName, header::HeaderValue) {
-    (header::CONTENT_DISPOSITION, crate::download::attachment(name))
+    (header::CONTENT_DISPOSITION, crate::http::download::attachment(name))
 }
 
 /// A response body fed from a blocking job. Two chunks in flight at most: memory stays flat, and a

@@ -11,6 +11,10 @@
 //! they never take more than one core from the requests someone is waiting for. Quick answers
 //! are not reused by later requests, so on a small tenant every answer is current.
 
+pub mod facets;
+pub mod stats;
+pub mod totals;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -23,7 +27,7 @@ use auditlog_db::visibility::Viewer;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Computations at least this slow are reused.
 pub const REUSE_AFTER: Duration = Duration::from_millis(100);

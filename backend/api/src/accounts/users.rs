@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
+use crate::accounts::sign_in::RoleSchema;
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::{hash_password, password_problem, Caller};
-use crate::error::{ApiError, FieldError, Problem};
-use crate::json::StrictJson;
-use crate::routes::auth::RoleSchema;
-use crate::state::AppState;
+use crate::http::error::{ApiError, FieldError, Problem};
+use crate::http::json::StrictJson;
+use crate::http::state::AppState;
 use crate::text;
 
 /// A user as admins see it.

@@ -33,7 +33,7 @@ pub enum Flaw {
     /// A query parameter given several times where it takes one value.
     Repeated,
     /// A message of this crate's own deserialisers, which are written as product sentences
-    /// starting with `must` (see [`crate::json`] and [`crate::events::ingest`]).
+    /// starting with `must` (see [`crate::http::json`] and [`crate::events::ingest`]).
     Own(String),
     /// Anything else: the text is the library's, so it is not shown.
     Unreadable,

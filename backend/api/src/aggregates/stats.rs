@@ -7,9 +7,9 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, Problem};
 use crate::filters::{EventFilterParams, Filtered};
-use crate::state::AppState;
+use crate::http::error::{ApiError, Problem};
+use crate::http::state::AppState;
 
 const MAX_BUCKETS: usize = 2000;
 

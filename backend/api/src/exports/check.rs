@@ -26,7 +26,7 @@ use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::formula::unneutralise;
+use crate::exports::formula::unneutralise;
 
 /// The CSV's columns of personal data (leaf format 2 holds their digests; `changes` is apart).
 const PERSONAL_COLUMNS: [&str; 8] =
@@ -44,7 +44,7 @@ pub struct ExportProof {
 }
 
 /// The values a cell may stand for: the value the export's rule wrote it for (the rule of
-/// [`crate::formula`], shared with the export), and the cell as it is, for exports written before
+/// [`crate::exports::formula`], shared with the export), and the cell as it is, for exports written before
 /// the rule last changed (it then left some cells without an apostrophe, or gave none to a value
 /// that starts with its own apostrophe).
 fn readings(cell: &str) -> impl Iterator<Item = &str> {
@@ -486,14 +486,14 @@ mod tests {
     /// Exports and their format-2 manifests as the server wrote them before format 3, with the
     /// verifier key of the log that signed them: a member's (events of others in its range, as
     /// bare hashes) and an admin's with a deleted entry.
-    const KEY: &str = include_str!("../tests/fixtures/manifest-v2/log.key");
+    const KEY: &str = include_str!("../../tests/fixtures/manifest-v2/log.key");
     const MEMBER: (&str, &str) = (
-        include_str!("../tests/fixtures/manifest-v2/member.csv"),
-        include_str!("../tests/fixtures/manifest-v2/member.manifest.jsonl"),
+        include_str!("../../tests/fixtures/manifest-v2/member.csv"),
+        include_str!("../../tests/fixtures/manifest-v2/member.manifest.jsonl"),
     );
     const ADMIN: (&str, &str) = (
-        include_str!("../tests/fixtures/manifest-v2/admin-booking.csv"),
-        include_str!("../tests/fixtures/manifest-v2/admin-booking.manifest.jsonl"),
+        include_str!("../../tests/fixtures/manifest-v2/admin-booking.csv"),
+        include_str!("../../tests/fixtures/manifest-v2/admin-booking.manifest.jsonl"),
     );
 
     #[test]

@@ -3,7 +3,7 @@
 //! - strictly: a key repeated within an object is refused ([`parse`]), so that no two JSON
 //!   parsers (ours, and whatever reads the stored event or the client's own copy) can take two
 //!   different documents from one body — serde_json alone keeps the last of the repeated members;
-//! - with every failure said in the product's words ([`crate::wording`]) and located by a JSON
+//! - with every failure said in the product's words ([`crate::http::wording`]) and located by a JSON
 //!   Pointer ([`from_value`], the [`StrictJson`] extractor);
 //! - with JSON numbers as the OpenAPI document's schemas read them: for JSON Schema `70.0` is
 //!   the integer 70 (JSON has one kind of number), so an integer field of a request body takes it
@@ -24,9 +24,9 @@ use serde::{Deserialize, Deserializer};
 use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 
-use crate::error::{ApiError, FieldError};
-use crate::state::AppState;
-use crate::wording::{self, Flaw};
+use crate::http::error::{ApiError, FieldError};
+use crate::http::state::AppState;
+use crate::http::wording::{self, Flaw};
 
 /// The deepest nesting of arrays and objects a body may have (serde_json's recursion limit).
 pub const MAX_JSON_DEPTH: usize = 127;
@@ -359,7 +359,7 @@ macro_rules! integer {
 integer!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 fn to<'de, D: Deserializer<'de>, T: Integer>(n: &Number) -> Result<T, D::Error> {
-    // Worded as `crate::wording::Flaw::Own` expects: a product sentence starting with `must`.
+    // Worded as `crate::http::wording::Flaw::Own` expects: a product sentence starting with `must`.
     let refuse = |sent: &dyn std::fmt::Display| {
         serde::de::Error::custom(format!("must be an integer from {} to {}, not {sent}", T::MIN, T::MAX))
     };

@@ -2,8 +2,8 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, Problem};
-use crate::state::AppState;
+use crate::http::error::{ApiError, Problem};
+use crate::http::state::AppState;
 
 /// The health or readiness of the server.
 #[derive(Serialize, ToSchema)]

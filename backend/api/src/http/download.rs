@@ -11,7 +11,8 @@ use actix_web::http::header::HeaderValue;
 /// Control and invisible format characters (a right-to-left override can disguise `exe.txt` as
 /// `txt.exe`) and path separators become `_` in both, and so do leading dots (no hidden files); the fallback keeps only letters, digits, `.`, `-` and `_`. Always a valid header value.
 pub fn attachment(name: &str) -> HeaderValue {
-    let unsafe_char = |c: char| c.is_control() || crate::formula::is_format(c) || matches!(c, '/' | '\\');
+    let unsafe_char =
+        |c: char| c.is_control() || crate::exports::formula::is_format(c) || matches!(c, '/' | '\\');
     let mut clean: String = name.chars().map(|c| if unsafe_char(c) { '_' } else { c }).collect();
     let dots = clean.len() - clean.trim_start_matches('.').len();
     clean.replace_range(..dots, &"_".repeat(dots));

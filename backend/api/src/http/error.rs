@@ -7,7 +7,7 @@ use auditlog_db::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::wording::{self, Flaw};
+use crate::http::wording::{self, Flaw};
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -265,7 +265,7 @@ impl From<StoreError> for ApiError {
 }
 
 /// Problem documents for `web::Json`'s failures (the sign-in and password bodies; the other
-/// endpoints read theirs with [`crate::json::StrictJson`]).
+/// endpoints read theirs with [`crate::http::json::StrictJson`]).
 pub fn json_error(
     err: actix_web::error::JsonPayloadError,
     _req: &actix_web::HttpRequest,
@@ -284,7 +284,7 @@ pub fn json_error(
                 // serde names the field but not its object; `web::Json` reads only flat objects
                 // here (sign-in, password change), so the field is a member of the body itself.
                 Some(name) => {
-                    let pointer = format!("/{}", crate::json::escape(name));
+                    let pointer = format!("/{}", crate::http::json::escape(name));
                     ApiError::validation(
                         format!("{pointer}: {message}"),
                         vec![FieldError::new(pointer, message)],
@@ -296,7 +296,7 @@ pub fn json_error(
                 ),
             }
         }
-        E::Deserialize(e) => crate::json::not_json(e),
+        E::Deserialize(e) => crate::http::json::not_json(e),
         E::Payload(e) => ApiError::from_payload(e),
         other => {
             log::debug!("request body unreadable: {other}");

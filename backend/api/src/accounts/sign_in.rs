@@ -10,9 +10,9 @@ use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::{
     dummy_hash, hash_password, password_problem, user_actor, verify_password, Caller, Principal,
 };
-use crate::error::{ApiError, FieldError, Problem};
-use crate::json::StrictJson;
-use crate::state::AppState;
+use crate::http::error::{ApiError, FieldError, Problem};
+use crate::http::json::StrictJson;
+use crate::http::state::AppState;
 
 /// E-mail and password of a dashboard user.
 #[derive(Debug, Deserialize, ToSchema)]

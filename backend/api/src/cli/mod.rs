@@ -1,0 +1,3 @@
+//! What the `auditlog` commands need beyond the API.
+
+pub mod seed;

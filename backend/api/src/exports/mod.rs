@@ -1,0 +1,7 @@
+//! Exports: CSV and PDF files of the events a filter selects, the manifest that proves a CSV
+//! export against a signed checkpoint, and the offline check of that proof.
+
+pub mod check;
+pub mod formula;
+pub mod pdf;
+pub mod routes;

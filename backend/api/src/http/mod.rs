@@ -1,0 +1,12 @@
+//! The web plumbing every feature shares: the app and its state, the one error type, JSON
+//! request bodies, downloads, the OpenAPI document, health checks and the route table.
+
+pub mod app;
+pub mod download;
+pub mod error;
+pub mod health;
+pub mod json;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+pub mod wording;

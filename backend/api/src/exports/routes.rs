@@ -241,7 +241,7 @@ impl Job {
             ("Content-Disposition" = String, description = "`attachment` with a file name naming the tenant and the time of the export"),
         ), content(
             (String = "text/csv"),
-            (inline(crate::http::openapi::BinaryFile) = "application/pdf"),
+            (inline(crate::http::download::BinaryFile) = "application/pdf"),
             (String = "application/x-ndjson"),
         )),
         (status = 400, body = Problem, content_type = "application/problem+json"),

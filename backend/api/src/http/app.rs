@@ -11,8 +11,9 @@ use actix_web::{web, App, HttpRequest};
 use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::http::error::{json_error, path_error, query_error, ApiError};
+use crate::http::error::ApiError;
 use crate::http::openapi::ApiDoc;
+use crate::http::rejections::{json_error, path_error, query_error};
 use crate::http::routes;
 use crate::http::state::AppState;
 

@@ -116,3 +116,14 @@ mod tests {
         assert_eq!(header("\u{202e}gpj.exe"), "attachment; filename=\"_gpj.exe\"; filename*=UTF-8''_gpj.exe");
     }
 }
+
+crate::text::component!(
+    /// A file's bytes (a PDF export, a gzip archive), for `inline(BinaryFile)` in a response's
+    /// content: utoipa writes a `Vec<u8>` body as an array of integers, which client generators
+    /// take for JSON.
+    BinaryFile = "BinaryFile",
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary)))
+        .build()
+);

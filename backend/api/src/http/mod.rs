@@ -7,6 +7,7 @@ pub mod error;
 pub mod health;
 pub mod json;
 pub mod openapi;
+pub mod rejections;
 pub mod routes;
 pub mod state;
 pub mod wording;

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use crate::aggregates::totals::KeptEstimates;
 use crate::aggregates::{json_body, Aggregates};
-use crate::auth::JwtKeys;
+use crate::auth::credentials::JwtKeys;
 use crate::config::Settings;
 use crate::http::error::ApiError;
 

@@ -160,7 +160,7 @@ pub async fn list_archives(state: web::Data<AppState>, caller: Caller) -> Result
 /// checks on its own against the signed boundary it records (`auditlog verify-archive`).
 #[utoipa::path(operation_id = "downloadArchive", tag = "retention", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Archive id")), responses(
-    (status = 200, description = "The archive file", content_type = "application/gzip", body = inline(crate::http::openapi::BinaryFile),
+    (status = 200, description = "The archive file", content_type = "application/gzip", body = inline(crate::http::download::BinaryFile),
         headers(("Content-Disposition" = String, description = "`attachment` with the file's name"))),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),

@@ -7,7 +7,6 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{scope, AppExt};
 
 use crate::http::routes;
-use crate::text::component;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -63,17 +62,6 @@ impl Modify for BearerAuth {
         );
     }
 }
-
-component!(
-    /// A file's bytes (a PDF export, a gzip archive), for `inline(BinaryFile)` in a response's
-    /// content: utoipa writes a `Vec<u8>` body as an array of integers, which client generators
-    /// take for JSON.
-    BinaryFile = "BinaryFile",
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary)))
-        .build()
-);
 
 /// What a response with `status` means, where its handler says nothing more specific. OpenAPI
 /// requires a description on every response.

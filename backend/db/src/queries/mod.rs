@@ -1,4 +1,6 @@
-//! Every SQL statement of the product lives below this module.
+//! The queries of the product's requests (reads, ingest, accounts, the stored tree) live below
+//! this module. The integrity machinery at the crate root (`integrity`, `archive`, `checkpoints`,
+//! `manifest`) runs the few statements of its own next to the checks they serve.
 
 pub mod api_tokens;
 pub mod deletion;

@@ -364,6 +364,37 @@ both_backends! {
         assert!(failures["items"][0]["metadata"]["reason"].as_str().unwrap().contains("checkpoint log"), "{failures}");
     }
 
+    async fn planted_low_tree_rows_change_no_proof_and_fail_verification(ctx: Ctx) {
+        // Levels 1 and 2 are no longer written by ingest, so the application's own role (T1) may
+        // insert rows there, at positions that exist and at ones still to come. Proofs hash those
+        // levels from the leaves, ingest goes on, and verification names the first planted row.
+        let app = ctx.app().await;
+        let admin = ctx.token(&ctx.admin);
+        let key = ctx.state.notary.verifier().clone();
+        let first = ingest(&app, &admin, 0, 10).await;
+        let t = ctx.acme_id;
+        let mut conn = ctx.pool.get().unwrap();
+        conn.batch_execute(&format!(
+            "INSERT INTO merkle_nodes (tenant_id, level, idx, hash) SELECT {t}, 1, 1, hash FROM merkle_nodes WHERE tenant_id = {t} AND level = 3 AND idx = 0; \
+             INSERT INTO merkle_nodes (tenant_id, level, idx, hash) SELECT {t}, 2, 5, hash FROM merkle_nodes WHERE tenant_id = {t} AND level = 3 AND idx = 0"
+        ))
+        .unwrap();
+        let latest = get(&app, &admin, "/api/v1/integrity/checkpoint").await.expect(200).body;
+        let signed = Checkpoint::open(latest["note"].as_str().unwrap(), &key).unwrap();
+        for (index, id) in first["ids"].as_array().unwrap().iter().enumerate() {
+            let proof = get(&app, &admin, &format!("/api/v1/events/{id}/proof?tree_size=10")).await.expect(200).body;
+            let leaf_hash: [u8; 32] = BASE64.decode(proof["leaf_hash"].as_str().unwrap()).unwrap().try_into().unwrap();
+            let path: Vec<[u8; 32]> = proof["proof"].as_array().unwrap().iter().map(|h| BASE64.decode(h.as_str().unwrap()).unwrap().try_into().unwrap()).collect();
+            assert!(rfc9162::verify_inclusion(index as u64, 10, &leaf_hash, &path, &signed.root), "event {index}");
+        }
+        // Leaves 20-23 arrive after the row planted for them: ingest is neither blocked nor misled.
+        let later = ingest(&app, &admin, 10, 15).await;
+        assert_eq!(later["receipt"]["checkpoint"]["tree_size"], 25, "{later}");
+        let result = get(&app, &admin, "/api/v1/integrity/verify").await.expect(200).body;
+        assert_eq!((result["ok"].as_bool(), result["first_bad_seq"].as_i64()), (Some(false), Some(3)), "{result}");
+        assert!(result["reason"].as_str().unwrap().contains("tree node"), "{result}");
+    }
+
     async fn the_applications_own_role_cannot_rewrite_history(ctx: Ctx) {
         let app = ctx.app().await;
         let admin = ctx.token(&ctx.admin);

@@ -7,7 +7,7 @@
 //! keyword text, related-record rows) follow from hashed fields, stored tree nodes match, and a
 //! tombstone is blank and named by a later deletion record, which names only tombstones.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use auditlog_tlog::merkle::{Frontier, NodeId};
@@ -426,16 +426,18 @@ pub(crate) fn check_content(row: &EventRow, expected: i64, prev: &str) -> Result
     Ok(())
 }
 
-/// The stored interior nodes the batch completed must be the recomputed ones.
+/// The stored interior nodes the batch completed must be the recomputed ones; of several wrong
+/// ones, the failure names the one that covers the earliest seq.
 fn check_nodes(
     conn: &mut DbConnection,
     tenant_id: i64,
     completed: &[(NodeId, Hash)],
 ) -> StoreResult<Result<(), Failure>> {
-    let mut by_level: HashMap<u32, Vec<(u64, Hash)>> = HashMap::new();
+    let mut by_level: BTreeMap<u32, Vec<(u64, Hash)>> = BTreeMap::new();
     for (id, hash) in completed {
         by_level.entry(id.level).or_default().push((id.index, *hash));
     }
+    let mut earliest: Option<(i64, u32, u64)> = None;
     for (level, nodes) in by_level {
         let (lo, hi) = (nodes[0].0 as i64, nodes[nodes.len() - 1].0 as i64);
         let stored: HashMap<i64, Vec<u8>> = merkle_nodes::table
@@ -450,18 +452,24 @@ fn check_nodes(
         // hashed from leaves instead, or kept for an archived edge), but one that is there must
         // be right.
         let required = level >= tree::LOWEST_STORED_LEVEL;
-        for (index, hash) in nodes {
-            let row = stored.get(&(index as i64)).map(Vec::as_slice);
-            if (required || row.is_some()) && row != Some(&hash[..]) {
-                let first_seq = (index << level) as i64 + 1;
-                return Ok(fail(
-                    first_seq,
-                    format!("the stored tree node at level {level} index {index} is wrong or missing"),
-                ));
+        let wrong = nodes.iter().find(|(index, hash)| {
+            let row = stored.get(&(*index as i64)).map(Vec::as_slice);
+            (required || row.is_some()) && row != Some(&hash[..])
+        });
+        if let Some((index, _)) = wrong {
+            let first_seq = (index << level) as i64 + 1;
+            if earliest.is_none_or(|(seq, _, _)| first_seq < seq) {
+                earliest = Some((first_seq, level, *index));
             }
         }
     }
-    Ok(Ok(()))
+    Ok(match earliest {
+        None => Ok(()),
+        Some((first_seq, level, index)) => fail(
+            first_seq,
+            format!("the stored tree node at level {level} index {index} is wrong or missing"),
+        ),
+    })
 }
 
 /// Archives must cover seq 1 to the boundary without a gap, and their files must be there.

@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Caller;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::wording::Flaw;
-use crate::text::{self, component};
+use crate::text::{self, component, text_type};
 
 /// Page sizes the list accepts.
 pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
@@ -37,21 +37,21 @@ const MAX_ACTOR_IDS: usize = 100;
 // fuzzer) can tell a valid request from an invalid one without asking the server. They are named
 // (components) because a parameter's `schema_with` would drop its description.
 
-/// Text of at most `max` characters, none of them a control character (what [`check_len`] takes).
-fn text_schema(max: usize) -> Object {
-    ObjectBuilder::new().schema_type(Type::String).max_length(Some(max)).pattern(Some(text::LINE)).build()
-}
-
 fn string_with_format(format: SchemaFormat) -> Object {
     ObjectBuilder::new().schema_type(Type::String).format(Some(format)).build()
 }
 
-component!(
-    /// A text filter's value, as [`check_len`] accepts it.
-    FilterText = "FilterText",
-    ObjectBuilder::from(text_schema(MAX_FILTER_CHARS))
-        .description(Some("A text filter: at most 128 characters, no control characters."))
-        .build()
+text_type!(
+    /// A text filter: at most 128 characters, no control characters (no stored value has them,
+    /// and PostgreSQL refuses text holding NUL). Surrounding whitespace is ignored; empty matches
+    /// anything.
+    FilterText: Line, MAX_FILTER_CHARS
+);
+
+text_type!(
+    /// A search text: at most 200 characters, no control characters. Surrounding whitespace is
+    /// ignored; empty matches anything.
+    Keyword: Line, MAX_KEYWORD_CHARS
 );
 
 component!(
@@ -64,9 +64,29 @@ component!(
         .build()
 );
 
+/// An IP address, as `std::net::IpAddr` parses it, kept in its canonical text (`::1`, not
+/// `0::1`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IpAddress(String);
+
+impl IpAddress {
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for IpAddress {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        match text.parse::<IpAddr>() {
+            Ok(ip) => Ok(IpAddress(ip.to_string())),
+            Err(_) => Err(serde::de::Error::custom("must be an IPv4 or IPv6 address")),
+        }
+    }
+}
+
 component!(
-    /// An IP address, as `std::net::IpAddr` parses it.
-    IpAddress = "IpAddress",
+    for IpAddress = "IpAddress",
     AnyOfBuilder::new()
         .description(Some("An IPv4 or IPv6 address."))
         .item(string_with_format(SchemaFormat::Custom("ipv4".into())))
@@ -169,30 +189,23 @@ pub struct EventFilterParams {
     pub tz: Option<String>,
     /// Only events by this actor id; repeat the parameter for several actors (at most 100).
     #[serde(default)]
-    #[param(value_type = Vec<FilterText>, max_items = 100)]
-    pub actor_id: Vec<String>,
+    #[param(max_items = 100)]
+    pub actor_id: Vec<FilterText>,
     /// Module, the first segment of the action (e.g. `booking`). Empty: any.
-    #[param(value_type = Option<FilterText>)]
-    pub module: Option<String>,
+    pub module: Option<FilterText>,
     /// Verb, the second segment of the action (e.g. `updated`). Empty: any.
-    #[param(value_type = Option<FilterText>)]
-    pub verb: Option<String>,
+    pub verb: Option<FilterText>,
     /// Exact action (e.g. `booking.updated`). Empty: any.
-    #[param(value_type = Option<FilterText>)]
-    pub action: Option<String>,
+    pub action: Option<FilterText>,
     /// Type of the affected record (e.g. `booking`). Empty: any.
-    #[param(value_type = Option<FilterText>)]
-    pub entity_type: Option<String>,
+    pub entity_type: Option<FilterText>,
     /// Id of the affected record. Empty: any.
-    #[param(value_type = Option<FilterText>)]
-    pub entity_id: Option<String>,
+    pub entity_id: Option<FilterText>,
     /// Exact IP address (v4 or v6).
-    #[param(value_type = Option<IpAddress>)]
-    pub ip: Option<String>,
+    pub ip: Option<IpAddress>,
     /// Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-    /// action and IP; a whole number also matches the event id. At most 200 characters. Empty: any.
-    #[param(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")] // text::LINE
-    pub q: Option<String>,
+    /// action and IP; a whole number also matches the event id. Empty: any.
+    pub q: Option<Keyword>,
     /// `mine` keeps only the caller's own events; `all` (default) is everything the role may see
     /// (for a member that is their own events either way).
     pub scope: Option<Scope>,
@@ -359,23 +372,8 @@ pub struct FilterContext {
     pub default_tz: Tz,
 }
 
-fn clean(value: &Option<String>) -> Option<String> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
-}
-
-/// At most `max` characters, and no control characters (no stored value has them, and
-/// PostgreSQL refuses text holding NUL). Checked on the value as sent, before trimming, as the
-/// parameter's `maxLength` and `pattern` read it.
-fn check_len(name: &str, value: &Option<String>, max: usize) -> Result<(), ApiError> {
-    match value.as_deref() {
-        Some(v) if v.chars().count() > max => {
-            Err(ApiError::bad_parameter(name, format!("at most {max} characters")))
-        }
-        Some(v) if v.chars().any(char::is_control) => {
-            Err(ApiError::bad_parameter(name, "control characters are not allowed"))
-        }
-        _ => Ok(()),
-    }
+fn clean(value: &Option<FilterText>) -> Option<String> {
+    value.clone().and_then(FilterText::non_empty)
 }
 
 /// Local midnight of `date` in `tz`; on a day that starts inside a DST gap, the first valid instant.
@@ -452,12 +450,6 @@ fn parse_bound(name: &str, text: &str, tz: Tz) -> Result<(NaiveDateTime, bool), 
     ))
 }
 
-fn parse_ip(name: &str, text: &str) -> Result<String, ApiError> {
-    text.parse::<IpAddr>()
-        .map(|ip| ip.to_string())
-        .map_err(|_| ApiError::bad_parameter(name, "not a valid IPv4 or IPv6 address"))
-}
-
 impl EventFilterParams {
     /// The filter part, resolved against `ctx`.
     /// The time zone the request's dates are in: `tz`, else the tenant's.
@@ -514,15 +506,6 @@ impl EventFilterParams {
             }
         };
 
-        for (name, value) in [
-            ("module", &self.module),
-            ("verb", &self.verb),
-            ("action", &self.action),
-            ("entity_type", &self.entity_type),
-            ("entity_id", &self.entity_id),
-        ] {
-            check_len(name, value, MAX_FILTER_CHARS)?;
-        }
         // Counted as sent (the schema's `maxItems`), before duplicates and blanks are dropped.
         if self.actor_id.len() > MAX_ACTOR_IDS {
             return Err(ApiError::bad_parameter(
@@ -530,17 +513,14 @@ impl EventFilterParams {
                 format!("at most {MAX_ACTOR_IDS} actors at once"),
             ));
         }
-        let mut actor_ids = Vec::new();
+        let mut actor_ids: Vec<String> = Vec::new();
         for id in &self.actor_id {
-            check_len("actor_id", &Some(id.clone()), MAX_FILTER_CHARS)?;
-            let id = id.trim();
-            if !id.is_empty() && !actor_ids.iter().any(|a| a == id) {
-                actor_ids.push(id.to_string());
+            if !id.as_str().is_empty() && !actor_ids.iter().any(|a| a == id.as_str()) {
+                actor_ids.push(id.as_str().to_string());
             }
         }
         // The search text's separator (`SEARCH_SEPARATOR`) is a control character: no keyword holds it.
-        check_len("q", &self.q, MAX_KEYWORD_CHARS)?;
-        let q = clean(&self.q).map(|q| q.to_lowercase());
+        let q = self.q.clone().and_then(Keyword::non_empty).map(|q| q.to_lowercase());
         Ok(EventFilter {
             from,
             until,
@@ -550,7 +530,7 @@ impl EventFilterParams {
             action: clean(&self.action),
             entity_type: clean(&self.entity_type),
             entity_id: clean(&self.entity_id),
-            ip: self.ip.as_deref().map(|ip| parse_ip("ip", ip)).transpose()?,
+            ip: self.ip.clone().map(IpAddress::into_inner),
             q,
             mine: self.scope == Some(Scope::Mine),
             record: None,
@@ -581,27 +561,19 @@ impl ListParams {
             (None, None) if self.cursor_mode => Paging::Cursor(None),
             (None, None) => Paging::Page(1),
         };
-        Ok(ListRequest {
-            filter,
-            sort,
-            per_page,
-            paging,
-            exact_count_limit: EXACT_COUNT_LIMIT,
-            recent_estimate: None,
-        })
+        Ok(ListRequest { filter, sort, per_page, paging })
     }
 }
 
-/// The record a history request is about.
+/// The record a history request is about: the path's type and id, taken exactly as sent.
 pub fn record_ref(entity_type: &str, id: &str) -> Result<EntityRef, ApiError> {
-    let chars = |text: &str| text.chars().count();
-    if entity_type.is_empty() || chars(entity_type) > 64 || id.is_empty() || chars(id) > MAX_FILTER_CHARS {
-        return Err(ApiError::bad_request(
-            "record type (1–64 characters) and id (1–128 characters) are required",
-        ));
-    }
-    if entity_type.chars().chain(id.chars()).any(char::is_control) {
-        return Err(ApiError::bad_request("record type and id may not hold control characters"));
+    for (name, value, max) in [("type", entity_type, 64), ("id", id, MAX_FILTER_CHARS)] {
+        if value.is_empty() {
+            return Err(ApiError::bad_parameter(name, "must not be empty"));
+        }
+        if let Some(flaw) = text::Form::Line.flaw(value, max) {
+            return Err(ApiError::bad_parameter(name, flaw));
+        }
     }
     Ok(EntityRef { entity_type: entity_type.to_string(), id: id.to_string(), label: None })
 }
@@ -733,7 +705,7 @@ mod tests {
 
     #[test]
     fn no_keyword_can_hold_the_search_separator() {
-        // `check_len` refuses control characters, so the separator of the search text is one.
+        // `Keyword` refuses control characters, so the separator of the search text is one.
         assert!(auditlog_db::queries::events::SEARCH_SEPARATOR.is_control());
     }
 

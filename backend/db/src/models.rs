@@ -119,7 +119,7 @@ pub struct Actor {
 }
 
 /// A record an event is about or related to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct EntityRef {
     #[serde(rename = "type")]
     pub entity_type: String,

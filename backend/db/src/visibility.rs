@@ -10,7 +10,7 @@ use crate::models::Role;
 use crate::schema::{events, facet_counts, slot_counts};
 
 /// The reader on whose behalf a query runs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Viewer {
     pub tenant_id: i64,
     pub role: Role,

@@ -571,35 +571,36 @@ fn date_ranges_add_up_from_slots(backend: Backend) {
 
 on_both_backends!(date_ranges_add_up_from_slots);
 
-/// A page given an estimate made moments ago answers it, flagged and never below what the pages
-/// up to it show, without counting; the last page still knows its exact total.
-fn recent_estimates_are_answered(backend: Backend) {
+/// A page tells what it shows of the total: exact on the last page, else at least the events up
+/// to and on it (the next one included); the rest is counted apart, with the page's plan.
+fn pages_tell_what_they_show_of_the_total(backend: Backend) {
     use auditlog_db::models::Role;
-    use auditlog_db::queries::events::{list, EventFilter, ListRequest, Paging, Sort};
+    use auditlog_db::queries::events::{
+        keyword_plan, list_planned, page_total, EventFilter, ListRequest, PageTotal, Paging, Sort,
+    };
     use auditlog_db::visibility::Viewer;
     let Acme300 { ref mut conn, tenant_id, .. } = acme_with_300_events(backend);
     let manager = Viewer { tenant_id, role: Role::Manager, actor_id: "x".into() };
     let invoices = EventFilter { module: Some("invoice".into()), ..Default::default() };
-    let mut page = |page: u32, recent_estimate: Option<i64>| {
+    let plan = keyword_plan(conn, &invoices).unwrap();
+    let mut page = |page: u32| {
         let request = ListRequest {
             filter: invoices.clone(),
             sort: Sort::default(),
             per_page: 10,
             paging: Paging::Page(page),
-            exact_count_limit: 10_000,
-            recent_estimate,
         };
-        let page = list(conn, &manager, &request).unwrap();
-        (page.items.len(), page.total, page.total_is_estimate)
+        let page = list_planned(conn, &manager, &request, &plan).unwrap();
+        (page.items.len(), page.total)
     };
-    assert_eq!(page(1, None), (10, Some(100), false));
-    assert_eq!(page(1, Some(480)), (10, Some(480), true));
-    assert_eq!(page(6, Some(20)), (10, Some(61), true), "never below the events seen, the 61st included");
-    assert_eq!(page(10, Some(480)), (10, Some(100), false), "the last page counts itself");
-    assert_eq!(page(11, Some(480)), (0, Some(480), true));
+    assert_eq!(page(1), (10, PageTotal::AtLeast(11)));
+    assert_eq!(page(6), (10, PageTotal::AtLeast(61)), "the 61st is known to exist");
+    assert_eq!(page(10), (10, PageTotal::Exact(100)), "the last page counts itself");
+    assert_eq!(page(11), (0, PageTotal::AtLeast(0)), "past the end says nothing of the end");
+    assert_eq!(page_total(conn, &manager, &invoices, &plan, 11, 10_000).unwrap(), (100, false));
 }
 
-on_both_backends!(recent_estimates_are_answered);
+on_both_backends!(pages_tell_what_they_show_of_the_total);
 
 /// A count that would take too long is not made: the total is estimated, flagged, and never
 /// below what the page has already shown (or the limit, when the probe saw that many).
@@ -728,8 +729,6 @@ fn keyword_lists_keep_every_sort_order(backend: Backend) {
                 sort: Sort { key, order },
                 per_page: 100,
                 paging: Paging::Page(1),
-                exact_count_limit: 10_000,
-                recent_estimate: None,
             };
             let ids = |page: auditlog_db::queries::events::EventPage| -> Vec<i64> {
                 page.items.iter().map(|e| e.id).collect()
@@ -742,7 +741,7 @@ fn keyword_lists_keep_every_sort_order(backend: Backend) {
                 .map(|e| e.id)
                 .collect();
             let found = list(&mut conn, &admin, &request(Some("of writer 1"))).unwrap();
-            assert_eq!(found.total, Some(10));
+            assert_eq!(found.total, auditlog_db::queries::events::PageTotal::Exact(10));
             assert_eq!(ids(found), expected, "{key:?} {order:?}");
         }
     }

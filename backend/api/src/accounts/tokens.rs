@@ -13,7 +13,7 @@ use crate::auth::{api_token_text, new_api_secret, Caller};
 use crate::http::error::{ApiError, FieldError, Problem};
 use crate::http::json::StrictJson;
 use crate::http::state::AppState;
-use crate::text;
+use crate::text::text_type;
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -85,16 +85,17 @@ pub struct TokenList {
     pub items: Vec<TokenOut>,
 }
 
+text_type!(
+    /// What an API token is for: 1 to 100 characters on one line.
+    TokenName: NonBlankLine, 100
+);
+
 /// A new API token's name, scopes and optional expiry.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenRequest {
-    /// What the token is for (1–100 characters).
-    #[schema(
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    )]
-    pub name: String,
+    /// What the token is for.
+    pub name: TokenName,
     /// At least one scope.
     #[schema(min_items = 1)]
     pub scopes: Vec<ScopeSchema>,
@@ -149,12 +150,7 @@ pub async fn create(
     let admin = caller.require_admin()?.clone();
     let body = body.into_inner();
     let mut errors = Vec::new();
-    // Checked as sent (the schema's `maxLength` and `pattern`), then trimmed.
-    if body.name.trim().is_empty() || body.name.chars().count() > 100 || text::has_control(&body.name, false)
-    {
-        errors.push(FieldError::new("/name", "must be 1 to 100 printable characters"));
-    }
-    let name = body.name.trim().to_string();
+    let name = body.name.into_inner();
     if body.scopes.is_empty() {
         errors.push(FieldError::new("/scopes", "give at least one scope"));
     }

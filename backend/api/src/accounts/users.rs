@@ -15,7 +15,7 @@ use crate::auth::{hash_password, password_problem, Caller};
 use crate::http::error::{ApiError, FieldError, Problem};
 use crate::http::json::StrictJson;
 use crate::http::state::AppState;
-use crate::text;
+use crate::text::{text_type, Email};
 
 /// A user as admins see it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -61,49 +61,29 @@ pub struct UserList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
-    /// Login e-mail (stored lower-case): an `@`, no whitespace, at most 254 characters.
-    #[schema(
-        max_length = 254,
-        pattern = r"^[^\s\u0000-\u001F\u007F-\u009F]*@[^\s\u0000-\u001F\u007F-\u009F]*$"
-    )]
-    pub email: String,
-    /// Display name (1–200 characters).
-    #[schema(
-        max_length = 200,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    )]
-    pub name: String,
+    /// Login e-mail (stored lower-case).
+    pub email: Email,
+    /// Display name.
+    pub name: DisplayName,
     /// Initial password: 10 to 128 characters, 4 of them different, not the e-mail address.
     #[schema(min_length = 10, max_length = 128)]
     pub password: String,
     pub role: RoleSchema,
     /// The user's id in the host application, so events posted with that `actor.id` are theirs
-    /// (default: the new user's own id); 1–128 characters.
-    #[schema(
-        max_length = 128,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    )]
-    pub actor_id: Option<String>,
+    /// (default: the new user's own id).
+    pub actor_id: Option<ActorId>,
 }
 
 /// The fields of a user to change; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
-    /// New display name (1–200 characters).
-    #[schema(
-        max_length = 200,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    )]
-    pub name: Option<String>,
+    /// New display name.
+    pub name: Option<DisplayName>,
     /// New role (logged as `user.role_changed`).
     pub role: Option<RoleSchema>,
-    /// New link to the host application's id (1–128 characters).
-    #[schema(
-        max_length = 128,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    )]
-    pub actor_id: Option<String>,
+    /// New link to the host application's id.
+    pub actor_id: Option<ActorId>,
     /// `false` deactivates (logged as `user.deactivated`), `true` reactivates.
     pub active: Option<bool>,
 }
@@ -116,14 +96,15 @@ fn role(r: &RoleSchema) -> Role {
     }
 }
 
-/// Checked as sent (the schema's `maxLength` and `pattern`), then trimmed.
-fn text(field: &str, value: Option<String>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
-    let value = value?;
-    if value.trim().is_empty() || value.chars().count() > max || text::has_control(&value, false) {
-        errors.push(FieldError::new(format!("/{field}"), format!("must be 1 to {max} printable characters")));
-    }
-    Some(value.trim().to_string())
-}
+text_type!(
+    /// A user's display name: 1 to 200 characters on one line.
+    DisplayName: NonBlankLine, 200
+);
+
+text_type!(
+    /// An actor id in the host application: 1 to 128 characters on one line.
+    ActorId: NonBlankLine, 128
+);
 
 fn user_ref(user: &User) -> (&'static str, i64, Option<String>) {
     ("user", user.id, Some(user.name.clone()))
@@ -165,20 +146,12 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let admin = caller.require_admin()?.clone();
     let body = body.into_inner();
-    let mut errors = Vec::new();
-    if body.email.chars().count() > 254 || !text::is_email(&body.email) {
-        errors.push(FieldError::new(
-            "/email",
-            "not an e-mail address (an `@`, no spaces, at most 254 characters)",
-        ));
-    }
-    let email = body.email.to_lowercase();
-    let name = text("name", Some(body.name), 200, &mut errors).unwrap_or_default();
-    let actor_id = text("actor_id", body.actor_id, 128, &mut errors);
+    let email = body.email.into_inner().to_lowercase();
+    let name = body.name.into_inner();
+    let actor_id = body.actor_id.map(ActorId::into_inner);
     if let Some(problem) = password_problem(&body.password, &email) {
-        errors.push(FieldError::new("/password", problem));
+        ApiError::check_fields(vec![FieldError::new("/password", problem)])?;
     }
-    ApiError::check_fields(errors)?;
     let password = body.password;
     let hash = web::block(move || hash_password(&password))
         .await
@@ -232,15 +205,13 @@ pub async fn update(
     caller.require_admin()?;
     let id = id.into_inner();
     let body = body.into_inner();
-    let mut errors = Vec::new();
     let changes = UserChanges {
-        name: text("name", body.name, 200, &mut errors),
+        name: body.name.map(DisplayName::into_inner),
         role: body.role.as_ref().map(role),
-        actor_id: text("actor_id", body.actor_id, 128, &mut errors),
+        actor_id: body.actor_id.map(ActorId::into_inner),
         active: body.active,
         password_hash: None,
     };
-    ApiError::check_fields(errors)?;
     let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
     let tenant_id = caller.tenant.id;
     let actor = caller.actor();

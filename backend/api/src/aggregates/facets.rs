@@ -3,8 +3,9 @@ use auditlog_db::queries::facets as facet_queries;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::aggregates::Read;
 use crate::auth::Caller;
-use crate::filters::parse_query;
+use crate::filters::{parse_query, Keyword};
 use crate::http::error::{ApiError, Problem};
 use crate::http::state::AppState;
 
@@ -12,10 +13,8 @@ use crate::http::state::AppState;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ActorFacetParams {
-    /// Part of the actor's name or e-mail (case-insensitive), or an exact actor id; at most 200
-    /// characters, no control characters.
-    #[param(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
-    pub q: Option<String>,
+    /// Part of the actor's name or e-mail (case-insensitive), or an exact actor id.
+    pub q: Option<Keyword>,
     /// How many actors to return, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
@@ -98,18 +97,9 @@ pub async fn actors(
     if !(1..=100).contains(&limit) {
         return Err(ApiError::bad_parameter("limit", "must be between 1 and 100"));
     }
-    // Checked as sent (the parameter's `maxLength` and `pattern`), then trimmed.
-    if params.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-        return Err(ApiError::bad_parameter("q", "at most 200 characters"));
-    }
-    // No name holds them; SQLite would cut the pattern at a NUL, PostgreSQL refuse it.
-    if params.q.as_ref().is_some_and(|q| q.chars().any(char::is_control)) {
-        return Err(ApiError::bad_parameter("q", "control characters are not allowed"));
-    }
-    let q = params.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
-    let what = format!("actors\u{1f}{limit}\u{1f}{}", q.as_deref().unwrap_or_default());
+    let q = params.q.and_then(Keyword::non_empty);
     state
-        .aggregate(caller.viewer()?, &what, move |conn, viewer| {
+        .aggregate(caller.viewer()?, Read::Actors { q: q.clone(), limit }, move |conn, viewer| {
             let items = facet_queries::actors(conn, viewer, q.as_deref(), limit)?;
             Ok(ActorFacetList {
                 items: items
@@ -133,7 +123,7 @@ pub async fn actors(
 #[get("/facets/modules")]
 pub async fn modules(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     state
-        .aggregate(caller.viewer()?, "modules", |conn, viewer| {
+        .aggregate(caller.viewer()?, Read::Modules, |conn, viewer| {
             let items = facet_queries::modules(conn, viewer)?;
             Ok(ModuleFacetList {
                 items: items.into_iter().map(|m| ValueFacetOut { value: m.value, count: m.count }).collect(),
@@ -154,7 +144,7 @@ pub async fn modules(state: web::Data<AppState>, caller: Caller) -> Result<HttpR
 #[get("/facets/actions")]
 pub async fn actions(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     state
-        .aggregate(caller.viewer()?, "actions", |conn, viewer| {
+        .aggregate(caller.viewer()?, Read::Actions, |conn, viewer| {
             let items = facet_queries::actions(conn, viewer)?;
             Ok(ActionFacetList {
                 items: items

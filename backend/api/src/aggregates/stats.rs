@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::aggregates::Read;
 use crate::filters::{EventFilterParams, Filtered};
 use crate::http::error::{ApiError, Problem};
 use crate::http::state::AppState;
@@ -151,8 +152,9 @@ pub async fn timeline(
     state: web::Data<AppState>,
     filtered: Filtered<TimelineParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let Filtered { caller, mut filter, tz, params, now, query } = filtered;
+    let Filtered { caller, mut filter, tz, params, now, .. } = filtered;
     let bucket = params.bucket.unwrap_or(Bucket::Day);
+    let read = Read::Timeline { filter: filter.clone(), hourly: bucket == Bucket::Hour, tz };
     let now = now.naive_utc();
     let until = filter.until.unwrap_or(now + TimeDelta::microseconds(1));
     let from = filter.from.unwrap_or_else(|| match bucket {
@@ -162,11 +164,8 @@ pub async fn timeline(
     (filter.from, filter.until) = (Some(from), Some(until));
     // Check the bucket count before touching the database.
     assemble(&[], from, until, tz, bucket)?;
-    // The query as sent names the answer: relative ranges and the default span are resolved
-    // against the clock, which a reused answer may trail by its `Age`.
-    let what = format!("timeline\u{1f}{query}");
     state
-        .aggregate(caller.viewer()?, &what, move |conn, viewer| {
+        .aggregate(caller.viewer()?, read, move |conn, viewer| {
             let slots = event_queries::count_per_slot(conn, viewer, &filter)?;
             let buckets = assemble(&slots, from, until, tz, bucket)?;
             let total = buckets.iter().map(|b| b.count).sum();

@@ -2,7 +2,6 @@
 //! problem reported with a JSON Pointer to the event and field.
 
 use std::collections::BTreeSet;
-use std::net::IpAddr;
 
 use auditlog_db::chain::canonical_json;
 use auditlog_db::models::{Actor, Change, EntityRef, EventDraft, PRODUCT_NAMESPACES};
@@ -13,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::filters::{parse_date_time, IpAddress};
 use crate::http::error::{ApiError, FieldError};
-use crate::text::{self, component};
+use crate::text::{self, text_type, Email};
 
 const MAX_FUTURE: TimeDelta = TimeDelta::minutes(5);
 const MAX_METADATA_BYTES: usize = 16 * 1024;
@@ -22,44 +21,129 @@ const MAX_RELATED: usize = 50;
 const MAX_REPORTED_ERRORS: usize = 50;
 pub use crate::http::json::MAX_JSON_DEPTH;
 
-// The schemas below say exactly what `validate` accepts (rules about the whole event, or about
-// the time of the request, are in the descriptions).
+// The types below say exactly what `validate` accepts: each text field checks itself as it is
+// read (rules about the whole event, or about the time of the request, are in the descriptions).
 
-component!(
-    /// An id in the host application, as [`string_or_integer`] and `Checker::required` take it.
-    HostId = "HostId",
-    utoipa::openapi::schema::AnyOfBuilder::new()
-        .description(Some("An id in the host application: 1 to 128 characters on one line, or an integer (stored as text)."))
-        .item(
+text_type!(
+    /// An id in the host application: 1 to 128 characters on one line, or an integer (stored as
+    /// text).
+    HostId {
+        read: string_or_integer,
+        flaw: |raw: &str| text::Form::NonBlankLine.flaw(raw, 128),
+        schema: |description: String| {
+            utoipa::openapi::schema::AnyOfBuilder::new()
+                .description(Some(description))
+                .item(text::Form::NonBlankLine.schema(128))
+                .item(
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::Integer)
+                        .minimum(Some(i64::MIN))
+                        .maximum(Some(u64::MAX)),
+                )
+                .build()
+                .into()
+        },
+    }
+);
+
+text_type!(
+    /// A record type in lower snake case (`booking`, `credit_note`), at most 64 characters.
+    EntityType {
+        read: <String as Deserialize>::deserialize,
+        flaw: |raw: &str| match raw {
+            "" => Some("must not be empty".into()),
+            _ if !is_snake_segment(raw) => Some("must be lower snake case, e.g. `booking` or `credit_note`".into()),
+            _ => None,
+        },
+        schema: |description: String| {
             utoipa::openapi::ObjectBuilder::new()
                 .schema_type(utoipa::openapi::schema::Type::String)
-                .max_length(Some(128))
-                .pattern(Some(text::NON_BLANK_LINE)),
-        )
-        .item(
+                .max_length(Some(64))
+                .pattern(Some(r"^[a-z][a-z0-9_]*$"))
+                .description(Some(description))
+                .build()
+                .into()
+        },
+    }
+);
+
+text_type!(
+    /// `<module>.<verb>`, lower snake case segments of at most 64 characters, e.g.
+    /// `booking.created`. The modules `auditlog`, `auth`, `integrity`, `token` and `user` are the
+    /// product's own records and cannot be posted.
+    Action {
+        read: <String as Deserialize>::deserialize,
+        flaw: |raw: &str| match raw.split_once('.') {
+            Some((module, _)) if PRODUCT_NAMESPACES.contains(&module) => Some(
+                "must not be in the namespaces auditlog, auth, integrity, token and user: they are the \
+                 product's own records"
+                    .into(),
+            ),
+            Some((module, verb)) if is_snake_segment(module) && is_snake_segment(verb) => None,
+            _ => Some("must be `<module>.<verb>` in lower snake case, e.g. `booking.created`".into()),
+        },
+        schema: |description: String| {
             utoipa::openapi::ObjectBuilder::new()
-                .schema_type(utoipa::openapi::schema::Type::Integer)
-                .minimum(Some(i64::MIN))
-                .maximum(Some(u64::MAX)),
-        )
-        .build()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .pattern(Some(
+                    r"^(?!(auditlog|auth|integrity|token|user)\.)[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}$",
+                ))
+                .description(Some(description))
+                .examples(["booking.updated"])
+                .build()
+                .into()
+        },
+    }
+);
+
+impl Action {
+    /// Module and verb.
+    fn parts(&self) -> (String, String) {
+        let (module, verb) = self.0.split_once('.').unwrap_or_default();
+        (module.to_string(), verb.to_string())
+    }
+}
+
+text_type!(
+    /// A record's human-readable label, e.g. `BOK-12345`: at most 256 characters.
+    Label: Text, 256
+);
+text_type!(
+    /// An actor's display name: at most 200 characters.
+    ActorName: Text, 200
+);
+text_type!(
+    /// An actor's role in the host application: at most 64 characters.
+    ActorRole: Text, 64
+);
+text_type!(
+    /// The name of a changed field: 1 to 128 characters.
+    ChangedField: NonBlankText, 128
+);
+text_type!(
+    /// An event's human-readable summary: at most 1000 characters.
+    EventDescription: Text, 1000
+);
+text_type!(
+    /// A user agent: at most 512 characters.
+    UserAgent: Text, 512
+);
+text_type!(
+    /// The host application's id for an event: at most 128 characters.
+    ExternalId: Text, 128
 );
 
 /// A record an event is about: the "Event On" column.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntityInput {
-    /// Record type, lower snake case (`booking`, `invoice`, `customer` …), at most 64 characters.
+    /// Record type, lower snake case (`booking`, `invoice`, `customer` …).
     #[serde(rename = "type")]
-    #[schema(max_length = 64, pattern = r"^[a-z][a-z0-9_]*$")]
-    pub entity_type: String,
+    pub entity_type: EntityType,
     /// Record id in the host application (a string, or an integer which is stored as text).
-    #[serde(deserialize_with = "string_or_integer")]
-    #[schema(value_type = HostId)]
-    pub id: String,
-    /// Human-readable label, e.g. `BOK-12345` (at most 256 characters).
-    #[schema(max_length = 256, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")]
-    pub label: Option<String>,
+    pub id: HostId,
+    /// Human-readable label, e.g. `BOK-12345`.
+    pub label: Option<Label>,
 }
 
 /// Who performed the event. Omit it to record the caller as the actor.
@@ -67,48 +151,45 @@ pub struct EntityInput {
 #[serde(deny_unknown_fields)]
 pub struct ActorInput {
     /// The actor's id in the host application (a string, or an integer stored as text).
-    #[serde(deserialize_with = "string_or_integer")]
-    #[schema(value_type = HostId)]
-    pub id: String,
-    /// Display name (at most 200 characters); defaults to the id.
-    #[schema(max_length = 200, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")]
-    pub name: Option<String>,
-    /// The actor's e-mail address (an `@`, no whitespace, at most 254 characters).
-    #[schema(
-        max_length = 254,
-        pattern = r"^[^\s\u0000-\u001F\u007F-\u009F]*@[^\s\u0000-\u001F\u007F-\u009F]*$"
-    )]
-    pub email: Option<String>,
-    /// The actor's role in the host application (at most 64 characters); `admin` marks the event
-    /// admin-private unless the id belongs to a dashboard user, whose stored role decides.
-    #[schema(max_length = 64, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")]
-    pub role: Option<String>,
+    pub id: HostId,
+    /// Display name; defaults to the id.
+    pub name: Option<ActorName>,
+    /// The actor's e-mail address.
+    pub email: Option<Email>,
+    /// The actor's role in the host application; `admin` marks the event admin-private unless the
+    /// id belongs to a dashboard user, whose stored role decides.
+    pub role: Option<ActorRole>,
     /// `user` (default), `system` or `api`.
     #[serde(rename = "type")]
-    #[schema(value_type = Option<ActorTypeInput>)]
-    pub actor_type: Option<String>,
+    pub actor_type: Option<ActorType>,
 }
 
 /// The kind of actor.
-#[derive(ToSchema)]
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
-#[allow(dead_code)] // Documents `actor.type`, which `validate` reads as text.
-pub enum ActorTypeInput {
+#[schema(as = ActorTypeInput)]
+pub enum ActorType {
     User,
     System,
     Api,
+}
+
+impl ActorType {
+    fn as_str(self) -> &'static str {
+        match self {
+            ActorType::User => "user",
+            ActorType::System => "system",
+            ActorType::Api => "api",
+        }
+    }
 }
 
 /// One changed field. Give `old`, `new` or both.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeInput {
-    /// Name of the changed field (at most 128 characters, unique within the event).
-    #[schema(
-        max_length = 128,
-        pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$"
-    )]
-    pub field: String,
+    /// Name of the changed field, unique within the event.
+    pub field: ChangedField,
     /// Previous value (any JSON); omit for a created record.
     #[serde(default, deserialize_with = "present")]
     pub old: Option<Value>,
@@ -142,14 +223,9 @@ fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
-    /// `<module>.<verb>`, lower snake case segments of at most 64 characters, e.g. `booking.created`.
-    /// The modules `auditlog`, `auth`, `integrity`, `token` and `user` are the product's own records:
-    /// posting them is refused (422).
-    #[schema(
-        example = "booking.updated",
-        pattern = r"^(?!(auditlog|auth|integrity|token|user)\.)[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}$"
-    )]
-    pub action: String,
+    /// What happened, e.g. `booking.updated`; posting the product's own namespaces is refused
+    /// (422).
+    pub action: Action,
     /// When it happened (RFC 3339); default: when the server received it. Not before 1970, and at
     /// most 5 minutes ahead of the server's clock.
     #[schema(format = DateTime)]
@@ -162,10 +238,8 @@ pub struct EventInput {
     #[serde(default)]
     #[schema(max_items = 50)]
     pub related: Vec<EntityInput>,
-    /// Human-readable summary (at most 1000 characters); generated from actor, verb and record when
-    /// absent or blank.
-    #[schema(max_length = 1000, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")]
-    pub description: Option<String>,
+    /// Human-readable summary; generated from actor, verb and record when absent or blank.
+    pub description: Option<EventDescription>,
     /// Field-level diff, at most 500 fields. Not together with `before`/`after`.
     #[schema(max_items = 500)]
     pub changes: Option<Vec<ChangeInput>>,
@@ -176,18 +250,15 @@ pub struct EventInput {
     #[schema(value_type = Option<Object>)]
     pub after: Option<Map<String, Value>>,
     /// IPv4 or IPv6 address of the actor.
-    #[schema(value_type = Option<IpAddress>)]
-    pub ip: Option<String>,
-    /// The actor's user agent (at most 512 characters).
-    #[schema(max_length = 512, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")]
-    pub user_agent: Option<String>,
+    pub ip: Option<IpAddress>,
+    /// The actor's user agent.
+    pub user_agent: Option<UserAgent>,
     /// Free JSON object, at most 16 KiB serialised.
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
-    /// The host application's id for this event (at most 128 characters), unique per tenant:
-    /// posting it again stores nothing and returns the first id.
-    #[schema(max_length = 128, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")]
-    pub external_id: Option<String>,
+    /// The host application's id for this event, unique per tenant: posting it again stores
+    /// nothing and returns the first id.
+    pub external_id: Option<ExternalId>,
 }
 
 /// Several events, stored all together or not at all.
@@ -274,13 +345,16 @@ pub fn parse_body(
     let mut errors = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
         let prefix = if batch { format!("/events/{index}") } else { String::new() };
-        let input: Result<EventInput, _> = serde_path_to_error::deserialize(item);
-        match input {
-            Err(e) => errors.push(crate::http::json::field_error(&prefix, e)),
-            Ok(input) => match validate(input, caller, now, &prefix) {
-                Ok(draft) => drafts.push(draft),
+        // Every member the event's types refuse, then (on what they took) the rules about the
+        // whole event.
+        let (input, mut refused) = crate::http::json::read_all::<EventInput>(&prefix, item);
+        errors.append(&mut refused);
+        if let Some(input) = input {
+            match validate(input, caller, now, &prefix) {
+                Ok(draft) if errors.is_empty() => drafts.push(draft),
+                Ok(_) => {}
                 Err(mut errs) => errors.append(&mut errs),
-            },
+            }
         }
         if errors.len() >= MAX_REPORTED_ERRORS {
             break;
@@ -320,49 +394,13 @@ impl Checker<'_> {
     fn fail(&mut self, field: &str, message: impl Into<String>) {
         self.errors.push(FieldError::new(format!("{}/{field}", self.prefix), message));
     }
+}
 
-    /// Rejects over-long text and control characters but tab and newline, as sent (the schema's
-    /// `maxLength` and `pattern`); then trims, and empty becomes `None`.
-    fn text(&mut self, field: &str, value: Option<String>, max: usize) -> Option<String> {
-        let value = value?;
-        if value.chars().count() > max {
-            self.fail(field, format!("at most {max} characters"));
-        } else if text::has_control(&value, true) {
-            self.fail(field, "control characters are not allowed");
-        }
-        Some(value.trim().to_string()).filter(|v| !v.is_empty())
-    }
-
-    /// An id: required text on one line (no control character at all: ids are what filters
-    /// and record history match, and those take one line).
-    fn id(&mut self, field: &str, value: String) -> String {
-        if text::has_control(&value, false) {
-            self.fail(field, "control characters are not allowed");
-            return value.trim().to_string();
-        }
-        self.required(field, value, 128)
-    }
-
-    fn required(&mut self, field: &str, value: String, max: usize) -> String {
-        let text = self.text(field, Some(value), max);
-        if text.is_none() {
-            self.fail(field, "must not be empty");
-        }
-        text.unwrap_or_default()
-    }
-
-    fn entity(&mut self, field: &str, input: EntityInput) -> EntityRef {
-        let type_field = format!("{field}/type");
-        if input.entity_type.is_empty() {
-            self.fail(&type_field, "must not be empty");
-        } else if !is_snake_segment(&input.entity_type) {
-            self.fail(&type_field, "must be lower snake case, e.g. `booking` or `credit_note`");
-        }
-        EntityRef {
-            entity_type: input.entity_type,
-            id: self.id(&format!("{field}/id"), input.id),
-            label: self.text(&format!("{field}/label"), input.label, 256),
-        }
+fn entity_ref(input: EntityInput) -> EntityRef {
+    EntityRef {
+        entity_type: input.entity_type.into_inner(),
+        id: input.id.into_inner(),
+        label: input.label.and_then(Label::non_empty),
     }
 }
 
@@ -375,21 +413,8 @@ fn validate(
 ) -> Result<EventDraft, Vec<FieldError>> {
     let mut c = Checker { prefix, errors: Vec::new() };
 
-    let action = input.action;
-    let (module, verb) = match action.split_once('.') {
-        Some((m, _)) if PRODUCT_NAMESPACES.contains(&m) => {
-            c.fail(
-                "action",
-                "the namespaces auditlog, auth, integrity, token and user are the product's own records and cannot be posted",
-            );
-            (String::new(), String::new())
-        }
-        Some((m, v)) if is_snake_segment(m) && is_snake_segment(v) => (m.to_string(), v.to_string()),
-        _ => {
-            c.fail("action", "must be `<module>.<verb>` in lower snake case, e.g. `booking.created`");
-            (String::new(), String::new())
-        }
-    };
+    let (module, verb) = input.action.parts();
+    let action = input.action.into_inner();
 
     let occurred_at = match input.occurred_at.as_deref() {
         None => now,
@@ -416,31 +441,22 @@ fn validate(
     let actor = match input.actor {
         None => caller.clone(),
         Some(a) => {
-            let id = c.id("actor/id", a.id);
-            let actor_type = a.actor_type.unwrap_or_else(|| "user".into());
-            if !matches!(actor_type.as_str(), "user" | "system" | "api") {
-                c.fail("actor/type", "must be `user`, `system` or `api`");
-            }
-            let email = a.email;
-            if email.as_deref().is_some_and(|e| e.chars().count() > 254 || !text::is_email(e)) {
-                c.fail("actor/email", "not an e-mail address");
-            }
+            let id = a.id.into_inner();
             Actor {
-                name: c.text("actor/name", a.name, 200).unwrap_or_else(|| id.clone()),
+                name: a.name.and_then(ActorName::non_empty).unwrap_or_else(|| id.clone()),
                 id,
-                email,
-                role: c.text("actor/role", a.role, 64),
-                actor_type,
+                email: a.email.map(Email::into_inner),
+                role: a.role.and_then(ActorRole::non_empty),
+                actor_type: a.actor_type.unwrap_or(ActorType::User).as_str().to_string(),
             }
         }
     };
 
-    let entity = input.entity.map(|e| c.entity("entity", e));
+    let entity = input.entity.map(entity_ref);
     if input.related.len() > MAX_RELATED {
         c.fail("related", format!("at most {MAX_RELATED} related records"));
     }
-    let related: Vec<EntityRef> =
-        input.related.into_iter().enumerate().map(|(i, e)| c.entity(&format!("related/{i}"), e)).collect();
+    let related: Vec<EntityRef> = input.related.into_iter().map(entity_ref).collect();
 
     let changes = match (input.changes, input.before, input.after) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
@@ -453,7 +469,7 @@ fn validate(
                 .into_iter()
                 .enumerate()
                 .map(|(i, ch)| {
-                    let field = c.required(&format!("changes/{i}/field"), ch.field, 128);
+                    let field = ch.field.into_inner();
                     if ch.old.is_none() && ch.new.is_none() {
                         c.fail(&format!("changes/{i}"), "give `old`, `new` or both");
                     }
@@ -470,24 +486,16 @@ fn validate(
         c.fail("changes", format!("at most {MAX_CHANGES} changed fields"));
     }
 
-    let ip = match input.ip {
-        None => None,
-        Some(text) => match text.parse::<IpAddr>() {
-            Ok(ip) => Some(ip.to_string()),
-            Err(_) => {
-                c.fail("ip", "not a valid IPv4 or IPv6 address");
-                None
-            }
-        },
-    };
-    let user_agent = c.text("user_agent", input.user_agent, 512);
+    let ip = input.ip.map(IpAddress::into_inner);
+    let user_agent = input.user_agent.and_then(UserAgent::non_empty);
     let metadata = input.metadata.unwrap_or_default();
     if serde_json::to_vec(&metadata).map(|v| v.len()).unwrap_or(usize::MAX) > MAX_METADATA_BYTES {
         c.fail("metadata", format!("at most {} KiB once serialised", MAX_METADATA_BYTES / 1024));
     }
-    let external_id = c.text("external_id", input.external_id, 128);
-    let description = c
-        .text("description", input.description, 1000)
+    let external_id = input.external_id.and_then(ExternalId::non_empty);
+    let description = input
+        .description
+        .and_then(EventDescription::non_empty)
         .unwrap_or_else(|| describe(&actor, &verb, &module, entity.as_ref()));
 
     if !c.errors.is_empty() {
@@ -628,21 +636,28 @@ mod tests {
             {"action": "booking.created"},
             {"action": "Booking Created", "ip": "300.1.1.1", "occurred_at": "2999-01-01T00:00:00Z"},
             {"action": "booking.created", "colour": "red"},
-            {"action": "booking.created", "actor": {"id": "7", "type": "robot"}, "description": "x".repeat(1001)}
+            {"action": "booking.created", "actor": {"id": "7", "type": "robot"}, "description": "x".repeat(1001)},
+            {"action": "booking.created", "ip": "300.1.1.1", "occurred_at": "2999-01-01T00:00:00Z", "changes": [{"field": " "}]}
         ]}));
         let pointers: Vec<&str> = errs.iter().map(|(p, _)| p.as_str()).collect();
+        // Each member a type refuses; then, for an event whose required members were read, the
+        // rules about the whole event (a time in the future, a change with neither side).
         assert_eq!(
             pointers,
             [
                 "/events/1/action",
-                "/events/1/occurred_at",
                 "/events/1/ip",
                 "/events/2/colour",
                 "/events/3/actor/type",
-                "/events/3/description"
+                "/events/3/description",
+                "/events/4/changes/0/field",
+                "/events/4/ip",
+                "/events/4/occurred_at",
             ]
         );
-        assert!(errs[3].1.starts_with("is not a known field; the fields are action, "), "{}", errs[3].1);
+        assert!(errs[2].1.starts_with("is not a known field; the fields are action, "), "{}", errs[2].1);
+        assert_eq!(errs[4].1, "must be at most 1000 characters");
+        assert_eq!(errs[5].1, "must not be empty");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
-use auditlog_db::queries::events::{self as event_queries, ListRequest};
+use auditlog_db::queries::events::{self as event_queries, ListRequest, PageTotal};
 use auditlog_db::queries::ingest::{store_submitted, IdempotencyKey};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -8,15 +8,15 @@ use utoipa::ToSchema;
 
 use super::ingest::{parse_body, IngestBody};
 use super::views::{EventListResponse, EventOut};
-use crate::aggregates::totals::KeptEstimates;
+use crate::aggregates::Read;
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::Caller;
-use crate::filters::{record_ref, EventFilterParams, Filtered, ListParams};
+use crate::filters::{record_ref, EventFilterParams, Filtered, ListParams, EXACT_COUNT_LIMIT};
 use crate::http::error::{ApiError, FieldError, Problem};
 use crate::http::json::StrictJson;
 use crate::http::state::AppState;
 use crate::integrity::Receipt;
-use crate::text;
+use crate::text::text_type;
 
 /// What `POST /events` stored.
 #[derive(Debug, Serialize, ToSchema)]
@@ -32,25 +32,42 @@ pub struct IngestResponse {
     pub receipt: Receipt,
 }
 
-/// Answers one page of the events `caller` may see (list and record history).
+/// Answers one page of the events `caller` may see (list and record history). A page that does
+/// not show its total counts it, or estimates it when there are many; an estimate made moments
+/// ago for the same reader and filter is answered again (never below what the pages up to this
+/// one show), so that paging shows one total.
 pub async fn page_response(
     state: &AppState,
     caller: &Caller,
-    mut request: ListRequest,
+    request: ListRequest,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.viewer()?;
-    let estimate_key = KeptEstimates::key(&viewer, &request.filter);
-    request.recent_estimate = state.estimates.recent(&estimate_key);
-    let (page, request) = state
+    let key = Read::Total(request.filter.clone()).by(&viewer);
+    let recent = state.reads.recent_total(&key);
+    let (page, total, request) = state
         .db(move |conn| {
-            let page = event_queries::list(conn, &viewer, &request)?;
-            Ok((page, request))
+            let plan = event_queries::keyword_plan(conn, &request.filter)?;
+            let page = event_queries::list_planned(conn, &viewer, &request, &plan)?;
+            let total = match (page.total, recent) {
+                (PageTotal::NotAsked, _) => None,
+                (PageTotal::Exact(n), _) => Some((n, false)),
+                (PageTotal::AtLeast(at_least), Some(recent)) => Some((recent.max(at_least), true)),
+                (PageTotal::AtLeast(at_least), None) => Some(event_queries::page_total(
+                    conn,
+                    &viewer,
+                    &request.filter,
+                    &plan,
+                    at_least,
+                    EXACT_COUNT_LIMIT,
+                )?),
+            };
+            Ok((page, total, request))
         })
         .await?;
-    if let (Some(total), true, None) = (page.total, page.total_is_estimate, request.recent_estimate) {
-        state.estimates.keep(estimate_key, total);
+    if let (Some((n, true)), None) = (total, recent) {
+        state.reads.keep_total(key, n);
     }
-    Ok(HttpResponse::Ok().json(EventListResponse::new(page, &request)))
+    Ok(HttpResponse::Ok().json(EventListResponse::new(page, total, &request)))
 }
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -207,6 +224,11 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(EventOut::from(event)))
 }
 
+text_type!(
+    /// Why events are deleted: 1 to 500 characters on one line.
+    DeletionReason: NonBlankLine, 500
+);
+
 /// Which events to delete, and why.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -215,13 +237,8 @@ pub struct DeleteEventsRequest {
     #[serde(deserialize_with = "crate::http::json::integers")]
     #[schema(min_items = 1, max_items = 1000)]
     pub ids: Vec<i64>,
-    /// Why they are deleted (1–500 characters, not blank, no control characters), kept in the
-    /// `auditlog.deleted` event.
-    #[schema(
-        max_length = 500,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    )]
-    pub reason: String,
+    /// Why they are deleted, kept in the `auditlog.deleted` event.
+    pub reason: DeletionReason,
 }
 
 /// What a deletion did: the events it blanked now, those already blanked, and its record.
@@ -260,19 +277,10 @@ pub async fn delete_events(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let DeleteEventsRequest { mut ids, reason } = body.into_inner();
-    let mut errors = Vec::new();
-    // Measured and counted as sent, as the schema says.
-    if reason.trim().is_empty() || reason.chars().count() > 500 || text::has_control(&reason, false) {
-        errors.push(FieldError::new(
-            "/reason",
-            "give a reason of 1 to 500 characters, without control characters",
-        ));
-    }
     if ids.is_empty() || ids.len() > 1000 {
-        errors.push(FieldError::new("/ids", "give 1 to 1000 event ids"));
+        ApiError::check_fields(vec![FieldError::new("/ids", "give 1 to 1000 event ids")])?;
     }
-    ApiError::check_fields(errors)?;
-    let reason = reason.trim().to_string();
+    let reason = reason.into_inner();
     ids.sort_unstable();
     ids.dedup();
     let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());

@@ -168,7 +168,8 @@ pub struct EventListResponse {
 }
 
 impl EventListResponse {
-    pub fn new(page: EventPage, request: &ListRequest) -> Self {
+    /// A page, with its total and whether that is an estimate (page mode).
+    pub fn new(page: EventPage, total: Option<(i64, bool)>, request: &ListRequest) -> Self {
         EventListResponse {
             items: page.items.into_iter().map(Into::into).collect(),
             page: match request.paging {
@@ -176,8 +177,8 @@ impl EventListResponse {
                 Paging::Cursor(_) => None,
             },
             per_page: request.per_page,
-            total: page.total,
-            total_is_estimate: page.total_is_estimate,
+            total: total.map(|(n, _)| n),
+            total_is_estimate: total.is_some_and(|(_, estimated)| estimated),
             next_cursor: page.next.map(|c| c.encode()),
         }
     }

@@ -173,8 +173,6 @@ impl Job {
                         sort: self.sort,
                         per_page: EXPORT_PAGE,
                         paging: Paging::Cursor(cursor.take()),
-                        exact_count_limit: 0,
-                        recent_estimate: None,
                     };
                     let page = event_queries::list_planned(conn, &self.viewer, &request, &plan)?;
                     // A closed channel: the consumer has stopped, so the reader does too.

@@ -92,12 +92,69 @@ pub fn not_json(error: &serde_json::Error) -> ApiError {
     ApiError::bad_request(format!("the request body is not valid JSON{reason}{}", wording::position(error)))
 }
 
-/// Reads `T` from a parsed body; a value it does not take is a 422 naming the member.
+/// Reads `T` from a parsed body; values it does not take are a 422 naming each member.
 pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let problem = field_error("", error);
-        ApiError::validation(format!("{}: {}", problem.pointer, problem.message), vec![problem])
-    })
+    match read_all("", value) {
+        (Some(read), problems) if problems.is_empty() => Ok(read),
+        (_, problems) => {
+            let first = &problems[0];
+            Err(ApiError::validation(format!("{}: {}", first.pointer, first.message), problems))
+        }
+    }
+}
+
+/// Reads `T` from `value` (found at the JSON Pointer `prefix`), reporting every member it does
+/// not take, not only the first: serde stops at the first, so each refused member is set aside
+/// and the rest read again. Gives what was read without the refused members, if anything could
+/// be (for rules about the whole value to check too), and the problems. Where setting a member
+/// aside is itself a flaw (a required field) or cannot be done (an array's item), the nearest
+/// enclosing member that can be is set aside instead, without a second report.
+pub fn read_all<T: DeserializeOwned>(prefix: &str, mut value: Value) -> (Option<T>, Vec<FieldError>) {
+    const MOST: usize = 50;
+    let parent = |pointer: &str| pointer.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
+    let mut problems: Vec<FieldError> = Vec::new();
+    let mut set_aside = String::new();
+    loop {
+        let error = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(read) => return (Some(read), problems),
+            Err(error) => error,
+        };
+        let problem = field_error(prefix, error);
+        // A consequence of a member set aside (now missing), or of one already reported.
+        let within = |p: &FieldError| {
+            p.pointer.strip_prefix(&problem.pointer).is_some_and(|r| r.is_empty() || r.starts_with('/'))
+        };
+        let mut target = if problems.iter().any(within) {
+            parent(&set_aside)
+        } else {
+            let relative = problem.pointer.strip_prefix(prefix).unwrap_or(&problem.pointer).to_string();
+            problems.push(problem);
+            relative
+        };
+        if problems.len() >= MOST {
+            return (None, problems);
+        }
+        while !remove(&mut value, &target) {
+            if target.is_empty() {
+                return (None, problems);
+            }
+            target = parent(&target);
+        }
+        set_aside = target;
+    }
+}
+
+/// Removes the object member at `pointer`; false when it is not an object's member.
+fn remove(value: &mut Value, pointer: &str) -> bool {
+    let Some((parent, key)) = pointer.rsplit_once('/') else { return false };
+    if key.is_empty() && parent.is_empty() {
+        return false;
+    }
+    let key = key.replace("~1", "/").replace("~0", "~");
+    match value.pointer_mut(parent) {
+        Some(Value::Object(members)) => members.remove(&key).is_some(),
+        _ => false,
+    }
 }
 
 /// One member a typed read refused, under `prefix` (the JSON Pointer of the value read).
@@ -385,6 +442,45 @@ pub fn integers<'de, D: Deserializer<'de>, T: Integer>(d: D) -> Result<Vec<T>, D
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Item {
+        email: crate::text::Email,
+        n: Option<u8>,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Doc {
+        id: u8,
+        items: Option<Vec<Item>>,
+        note: Option<u8>,
+    }
+
+    fn pointers(problems: &[FieldError]) -> Vec<&str> {
+        problems.iter().map(|p| p.pointer.as_str()).collect()
+    }
+
+    #[test]
+    fn every_refused_member_is_reported_once() {
+        let body =
+            serde_json::json!({"extra": 1, "id": 1, "items": [{"email": "no at sign", "n": 1}], "note": "x"});
+        let (read, problems) = read_all::<Doc>("/events/2", body);
+        assert_eq!(pointers(&problems), ["/events/2/extra", "/events/2/items/0/email", "/events/2/note"]);
+        assert_eq!(problems[1].message, "must be an e-mail address: an `@`, no whitespace");
+        // The item's required member refused: the array is set aside, the rest is read.
+        assert_eq!(read, Some(Doc { id: 1, items: None, note: None }));
+
+        let (read, problems) = read_all::<Doc>("", serde_json::json!({"id": "one", "note": 300}));
+        assert_eq!(pointers(&problems), ["/id", "/note"], "a required member is reported once");
+        assert_eq!(read, None);
+
+        let (read, problems) = read_all::<Doc>("", serde_json::json!([1]));
+        assert_eq!((read, problems.len()), (None, 1));
+        let (read, problems) = read_all::<Doc>("", serde_json::json!({"id": 3}));
+        assert_eq!((read, problems.len()), (Some(Doc { id: 3, items: None, note: None }), 0));
+    }
 
     #[derive(Debug, Deserialize, PartialEq)]
     struct Body {

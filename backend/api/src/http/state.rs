@@ -9,8 +9,7 @@ use auditlog_db::DbPool;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::aggregates::totals::KeptEstimates;
-use crate::aggregates::{json_body, Aggregates};
+use crate::aggregates::{json_body, Read, ReadCache};
 use crate::auth::credentials::JwtKeys;
 use crate::config::Settings;
 use crate::http::error::ApiError;
@@ -23,10 +22,9 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Signs checkpoints and keeps their logs.
     pub notary: Arc<Notary>,
-    /// Facet counts and the activity chart, computed once per distinct request.
-    pub aggregates: Arc<Aggregates>,
-    /// Estimated page totals, answered again for a short while.
-    pub estimates: Arc<KeptEstimates>,
+    /// Facet counts and the activity chart, computed once per distinct request, and estimated
+    /// page totals, answered again for a short while.
+    pub reads: Arc<ReadCache>,
     /// Bumped whenever this process stores events, so live tails look without waiting.
     events_stored: Arc<watch::Sender<u64>>,
     /// Live streams open now, per caller and per tenant.
@@ -101,8 +99,10 @@ impl AppState {
         AppState {
             pool,
             notary: Arc::new(notary),
-            aggregates: Arc::new(Aggregates::new(settings.db_pool_size)),
-            estimates: Arc::new(KeptEstimates::new(Duration::from_secs(settings.estimate_reuse_seconds))),
+            reads: Arc::new(ReadCache::new(
+                settings.db_pool_size,
+                Duration::from_secs(settings.estimate_reuse_seconds),
+            )),
             keys: Arc::new(keys),
             settings: Arc::new(settings),
             events_stored: Arc::new(watch::channel(0).0),
@@ -127,19 +127,17 @@ impl AppState {
 
     /// A dashboard aggregate as `viewer` sees it: `work` runs on a pooled connection unless the
     /// answer is shared (see [`crate::aggregates`]), perhaps after this response, to refresh a
-    /// stale one; `what` names the aggregate and its query.
-    pub async fn aggregate<T, F>(&self, viewer: Viewer, what: &str, work: F) -> Result<HttpResponse, ApiError>
+    /// stale one; `read` names the aggregate and everything it depends on.
+    pub async fn aggregate<T, F>(&self, viewer: Viewer, read: Read, work: F) -> Result<HttpResponse, ApiError>
     where
         F: FnOnce(&mut DbConnection, &Viewer) -> Result<T, ApiError> + Send + 'static,
         T: Serialize + Send + 'static,
     {
         let state = self.clone();
-        let for_work = viewer.clone();
+        let key = read.by(&viewer);
         let served = self
-            .aggregates
-            .get(&viewer, what, move || async move {
-                json_body(&state.db(move |conn| work(conn, &for_work)).await?)
-            })
+            .reads
+            .get(key, move || async move { json_body(&state.db(move |conn| work(conn, &viewer)).await?) })
             .await?;
         Ok(served.respond())
     }

@@ -681,6 +681,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description `<module>.<verb>`, lower snake case segments of at most 64 characters, e.g. `booking.created`. The modules `auditlog`, `auth`, `integrity`, `token` and `user` are the product's own records and cannot be posted.
+         * @example booking.updated
+         */
+        Action: string;
         /** @description Actions of the visible events, with their counts. */
         ActionFacetList: {
             /** @description Alphabetical. */
@@ -719,21 +724,19 @@ export interface components {
             /** @description The actor's display name. */
             name: string;
         };
+        /** @description An actor id in the host application: 1 to 128 characters on one line. */
+        ActorId: string;
         /** @description Who performed the event. Omit it to record the caller as the actor. */
         ActorInput: {
-            /** @description The actor's e-mail address (an `@`, no whitespace, at most 254 characters). */
-            email?: string | null;
+            email?: components["schemas"]["Email"] | null;
             /** @description The actor's id in the host application (a string, or an integer stored as text). */
             id: components["schemas"]["HostId"];
-            /** @description Display name (at most 200 characters); defaults to the id. */
-            name?: string | null;
-            /**
-             * @description The actor's role in the host application (at most 64 characters); `admin` marks the event
-             *     admin-private unless the id belongs to a dashboard user, whose stored role decides.
-             */
-            role?: string | null;
+            name?: components["schemas"]["ActorName"] | null;
+            role?: components["schemas"]["ActorRole"] | null;
             type?: components["schemas"]["ActorTypeInput"] | null;
         };
+        /** @description An actor's display name: at most 200 characters. */
+        ActorName: string;
         /** @description Who performed an event. */
         ActorOut: {
             /** @description E-mail address, if known. */
@@ -747,6 +750,8 @@ export interface components {
             /** @description `user`, `system` or `api`. */
             type: string;
         };
+        /** @description An actor's role in the host application: at most 64 characters. */
+        ActorRole: string;
         /**
          * @description The kind of actor.
          * @enum {string}
@@ -798,8 +803,8 @@ export interface components {
         Bucket: "hour" | "day";
         /** @description One changed field. Give `old`, `new` or both. */
         ChangeInput: {
-            /** @description Name of the changed field (at most 128 characters, unique within the event). */
-            field: string;
+            /** @description Name of the changed field, unique within the event. */
+            field: components["schemas"]["ChangedField"];
             /** @description New value (any JSON); omit for a deleted record. */
             new?: unknown;
             /** @description Previous value (any JSON); omit for a created record. */
@@ -814,6 +819,8 @@ export interface components {
             /** @description Previous value (any JSON); absent for a created record. */
             old?: unknown;
         };
+        /** @description The name of a changed field: 1 to 128 characters. */
+        ChangedField: string;
         /** @description A page of signed checkpoints, oldest first. */
         CheckpointList: {
             /** @description Oldest first. */
@@ -872,11 +879,8 @@ export interface components {
         DeleteEventsRequest: {
             /** @description 1 to 1000 event ids of the tenant. */
             ids: number[];
-            /**
-             * @description Why they are deleted (1–500 characters, not blank, no control characters), kept in the
-             *     `auditlog.deleted` event.
-             */
-            reason: string;
+            /** @description Why they are deleted, kept in the `auditlog.deleted` event. */
+            reason: components["schemas"]["DeletionReason"];
         };
         /** @description What a deletion did: the events it blanked now, those already blanked, and its record. */
         DeleteEventsResponse: {
@@ -890,14 +894,19 @@ export interface components {
              */
             deletion_event_id?: number | null;
         };
+        /** @description Why events are deleted: 1 to 500 characters on one line. */
+        DeletionReason: string;
+        /** @description A user's display name: 1 to 200 characters on one line. */
+        DisplayName: string;
+        /** @description An e-mail address: an `@`, no whitespace, at most 254 characters. */
+        Email: string;
         /** @description A record an event is about: the "Event On" column. */
         EntityInput: {
             /** @description Record id in the host application (a string, or an integer which is stored as text). */
             id: components["schemas"]["HostId"];
-            /** @description Human-readable label, e.g. `BOK-12345` (at most 256 characters). */
-            label?: string | null;
-            /** @description Record type, lower snake case (`booking`, `invoice`, `customer` …), at most 64 characters. */
-            type: string;
+            label?: components["schemas"]["Label"] | null;
+            /** @description Record type, lower snake case (`booking`, `invoice`, `customer` …). */
+            type: components["schemas"]["EntityType"];
         };
         /** @description A record: the one an event is about, or one it relates to. */
         EntityOut: {
@@ -908,20 +917,22 @@ export interface components {
             /** @description Record type, e.g. `booking`. */
             type: string;
         };
+        /** @description A record type in lower snake case (`booking`, `credit_note`), at most 64 characters. */
+        EntityType: string;
         /** @description Several events, stored all together or not at all. */
         EventBatch: {
             /** @description 1 to 1000 events (the server's `MAX_BATCH_EVENTS`; more is a 413). */
             events: components["schemas"]["EventInput"][];
         };
+        /** @description An event's human-readable summary: at most 1000 characters. */
+        EventDescription: string;
         /** @description An event as an integrator posts it. */
         EventInput: {
             /**
-             * @description `<module>.<verb>`, lower snake case segments of at most 64 characters, e.g. `booking.created`.
-             *     The modules `auditlog`, `auth`, `integrity`, `token` and `user` are the product's own records:
-             *     posting them is refused (422).
-             * @example booking.updated
+             * @description What happened, e.g. `booking.updated`; posting the product's own namespaces is refused
+             *     (422).
              */
-            action: string;
+            action: components["schemas"]["Action"];
             actor?: components["schemas"]["ActorInput"] | null;
             /** @description The record after the change. */
             after?: Record<string, never> | null;
@@ -929,17 +940,9 @@ export interface components {
             before?: Record<string, never> | null;
             /** @description Field-level diff, at most 500 fields. Not together with `before`/`after`. */
             changes?: components["schemas"]["ChangeInput"][] | null;
-            /**
-             * @description Human-readable summary (at most 1000 characters); generated from actor, verb and record when
-             *     absent or blank.
-             */
-            description?: string | null;
+            description?: components["schemas"]["EventDescription"] | null;
             entity?: components["schemas"]["EntityInput"] | null;
-            /**
-             * @description The host application's id for this event (at most 128 characters), unique per tenant:
-             *     posting it again stores nothing and returns the first id.
-             */
-            external_id?: string | null;
+            external_id?: components["schemas"]["ExternalId"] | null;
             ip?: components["schemas"]["IpAddress"] | null;
             /** @description Free JSON object, at most 16 KiB serialised. */
             metadata?: Record<string, never> | null;
@@ -951,8 +954,7 @@ export interface components {
             occurred_at?: string | null;
             /** @description Other records this event belongs to (e.g. the booking's customer), at most 50. */
             related?: components["schemas"]["EntityInput"][];
-            /** @description The actor's user agent (at most 512 characters). */
-            user_agent?: string | null;
+            user_agent?: components["schemas"]["UserAgent"] | null;
         };
         /** @description A page of events. */
         EventListResponse: {
@@ -1054,6 +1056,8 @@ export interface components {
          * @enum {string}
          */
         ExportFormat: "csv" | "pdf" | "manifest";
+        /** @description The host application's id for an event: at most 128 characters. */
+        ExternalId: string;
         /** @description One invalid input. */
         FieldError: {
             /** @description What is wrong with it. */
@@ -1061,7 +1065,7 @@ export interface components {
             /** @description JSON Pointer (RFC 6901) into the request body, e.g. `/events/3/ip`, or the query parameter name. */
             pointer: string;
         };
-        /** @description A text filter: at most 128 characters, no control characters. */
+        /** @description A text filter: at most 128 characters, no control characters (no stored value has them, and PostgreSQL refuses text holding NUL). Surrounding whitespace is ignored; empty matches anything. */
         FilterText: string;
         /** @description The health or readiness of the server. */
         HealthResponse: {
@@ -1119,6 +1123,10 @@ export interface components {
         };
         /** @description An IPv4 or IPv6 address. */
         IpAddress: string;
+        /** @description A search text: at most 200 characters, no control characters. Surrounding whitespace is ignored; empty matches anything. */
+        Keyword: string;
+        /** @description A record's human-readable label, e.g. `BOK-12345`: at most 256 characters. */
+        Label: string;
         /** @description E-mail and password of a dashboard user. */
         LoginRequest: {
             /**
@@ -1156,22 +1164,18 @@ export interface components {
              * @description Lifetime in days (1–3650); omit for a token that does not expire.
              */
             expires_in_days?: number | null;
-            /** @description What the token is for (1–100 characters). */
-            name: string;
+            /** @description What the token is for. */
+            name: components["schemas"]["TokenName"];
             /** @description At least one scope. */
             scopes: components["schemas"]["ScopeSchema"][];
         };
         /** @description A new dashboard user: name, e-mail, role, initial password and actor id. */
         NewUserRequest: {
-            /**
-             * @description The user's id in the host application, so events posted with that `actor.id` are theirs
-             *     (default: the new user's own id); 1–128 characters.
-             */
-            actor_id?: string | null;
-            /** @description Login e-mail (stored lower-case): an `@`, no whitespace, at most 254 characters. */
-            email: string;
-            /** @description Display name (1–200 characters). */
-            name: string;
+            actor_id?: components["schemas"]["ActorId"] | null;
+            /** @description Login e-mail (stored lower-case). */
+            email: components["schemas"]["Email"];
+            /** @description Display name. */
+            name: components["schemas"]["DisplayName"];
             /** @description Initial password: 10 to 128 characters, 4 of them different, not the e-mail address. */
             password: string;
             role: components["schemas"]["RoleSchema"];
@@ -1337,6 +1341,8 @@ export interface components {
             /** @description Newest first, revoked ones included. */
             items: components["schemas"]["TokenOut"][];
         };
+        /** @description What an API token is for: 1 to 100 characters on one line. */
+        TokenName: string;
         /** @description An API token, without its secret. */
         TokenOut: {
             /** Format: date-time */
@@ -1370,6 +1376,8 @@ export interface components {
             revoked_at?: string | null;
             scopes: components["schemas"]["ScopeSchema"][];
         };
+        /** @description A user agent: at most 512 characters. */
+        UserAgent: string;
         /** @description A dashboard user. */
         UserInfo: {
             /** @description The `actor.id` that marks events as this user's own. */
@@ -1416,10 +1424,8 @@ export interface components {
         UserPatch: {
             /** @description `false` deactivates (logged as `user.deactivated`), `true` reactivates. */
             active?: boolean | null;
-            /** @description New link to the host application's id (1–128 characters). */
-            actor_id?: string | null;
-            /** @description New display name (1–200 characters). */
-            name?: string | null;
+            actor_id?: components["schemas"]["ActorId"] | null;
+            name?: components["schemas"]["DisplayName"] | null;
             role?: components["schemas"]["RoleSchema"] | null;
         };
         /** @description A value and how many visible events have it. */
@@ -2125,9 +2131,9 @@ export interface operations {
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. At most 200 characters. Empty: any.
+                 *     action and IP; a whole number also matches the event id. Empty: any.
                  */
-                q?: string;
+                q?: components["schemas"]["Keyword"];
                 /**
                  * @description `mine` keeps only the caller's own events; `all` (default) is everything the role may see
                  *     (for a member that is their own events either way).
@@ -2302,9 +2308,9 @@ export interface operations {
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. At most 200 characters. Empty: any.
+                 *     action and IP; a whole number also matches the event id. Empty: any.
                  */
-                q?: string;
+                q?: components["schemas"]["Keyword"];
                 /**
                  * @description `mine` keeps only the caller's own events; `all` (default) is everything the role may see
                  *     (for a member that is their own events either way).
@@ -2769,9 +2775,9 @@ export interface operations {
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. At most 200 characters. Empty: any.
+                 *     action and IP; a whole number also matches the event id. Empty: any.
                  */
-                q?: string;
+                q?: components["schemas"]["Keyword"];
                 /**
                  * @description `mine` keeps only the caller's own events; `all` (default) is everything the role may see
                  *     (for a member that is their own events either way).
@@ -2920,9 +2926,9 @@ export interface operations {
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. At most 200 characters. Empty: any.
+                 *     action and IP; a whole number also matches the event id. Empty: any.
                  */
-                q?: string;
+                q?: components["schemas"]["Keyword"];
                 /**
                  * @description `mine` keeps only the caller's own events; `all` (default) is everything the role may see
                  *     (for a member that is their own events either way).
@@ -3320,11 +3326,8 @@ export interface operations {
     listActorFacets: {
         parameters: {
             query?: {
-                /**
-                 * @description Part of the actor's name or e-mail (case-insensitive), or an exact actor id; at most 200
-                 *     characters, no control characters.
-                 */
-                q?: string;
+                /** @description Part of the actor's name or e-mail (case-insensitive), or an exact actor id. */
+                q?: components["schemas"]["Keyword"];
                 /** @description How many actors to return, 1–100 (default 20). */
                 limit?: number;
             };
@@ -4200,9 +4203,9 @@ export interface operations {
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. At most 200 characters. Empty: any.
+                 *     action and IP; a whole number also matches the event id. Empty: any.
                  */
-                q?: string;
+                q?: components["schemas"]["Keyword"];
                 /**
                  * @description `mine` keeps only the caller's own events; `all` (default) is everything the role may see
                  *     (for a member that is their own events either way).

@@ -17,7 +17,7 @@ use crate::visibility::{visible_to, EventPredicate, Viewer};
 pub const SEARCH_SEPARATOR: char = '\u{1f}';
 
 /// Every filter of the list, export, stats and stream endpoints, already validated.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct EventFilter {
     /// Inclusive lower bound on `occurred_at` (UTC).
     pub from: Option<NaiveDateTime>,

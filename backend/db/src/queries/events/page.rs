@@ -147,23 +147,27 @@ pub struct ListRequest {
     pub sort: Sort,
     pub per_page: u32,
     pub paging: Paging,
-    /// Above this many matches (or when counting them takes longer than [`EXACT_COUNT_TIME`]),
-    /// page mode estimates the total instead of counting every row.
-    pub exact_count_limit: i64,
-    /// An estimate of this filter's total made moments ago for the same reader: page mode answers
-    /// it (flagged, and never below the events up to and on the page) instead of estimating again.
-    pub recent_estimate: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
 pub struct EventPage {
     pub items: Vec<Event>,
-    /// Matching events in all pages (page mode only).
-    pub total: Option<i64>,
-    /// Whether `total` is an estimate (more matches than `exact_count_limit`, or too slow to count).
-    pub total_is_estimate: bool,
+    /// What the page itself tells of the number of matching events.
+    pub total: PageTotal,
     /// Where the next page starts, if there is one.
     pub next: Option<Cursor>,
+}
+
+/// What a page tells of the number of matching events in all pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageTotal {
+    /// Cursor mode, which has no total.
+    NotAsked,
+    /// The page is the last: this many.
+    Exact(i64),
+    /// Not the last page (or one past the end): at least this many, the events up to and on the
+    /// page; [`page_total`] counts or estimates the rest.
+    AtLeast(i64),
 }
 
 /// `ORDER BY` of `sort`: its column, then `occurred_at` and `id`, each prefixed with `prefix`.
@@ -247,31 +251,36 @@ pub fn list_planned(
     }
     let mut rows: Vec<EventRow> = query.limit(per_page + 1).select(EventRow::as_select()).load(conn)?;
     let more = rows.len() as i64 > per_page;
-    let (total, total_is_estimate) = match offset {
-        None => (None, false),
+    let total = match offset {
+        None => PageTotal::NotAsked,
         // The last page, and it is not past the end: the total is right here.
         Some(offset) if !more && (!rows.is_empty() || offset == 0) => {
-            (Some(offset + rows.len() as i64), false)
+            PageTotal::Exact(offset + rows.len() as i64)
         }
-        Some(offset) => {
-            // What this page shows is known to exist (when it is not empty: a page past the end
-            // says nothing of how far the end is).
-            let at_least = if rows.is_empty() { 0 } else { offset + rows.len() as i64 };
-            let (n, estimated) = match request.recent_estimate {
-                Some(recent) => (recent.max(at_least), true),
-                None => {
-                    let counting =
-                        Counting { limit: request.exact_count_limit, time: EXACT_COUNT_TIME, at_least };
-                    count_or_estimate_by(conn, viewer, &request.filter, counting, lookup)?
-                }
-            };
-            (Some(n), estimated)
-        }
+        // What this page shows is known to exist (when it is not empty: a page past the end says
+        // nothing of how far the end is).
+        Some(_) if rows.is_empty() => PageTotal::AtLeast(0),
+        Some(offset) => PageTotal::AtLeast(offset + rows.len() as i64),
     };
     rows.truncate(per_page as usize);
     let next = if more { rows.last().map(|row| Cursor::after(row, request.sort)) } else { None };
     let items = rows.into_iter().map(Event::try_from).collect::<StoreResult<Vec<_>>>()?;
-    Ok(EventPage { items, total, total_is_estimate, next })
+    Ok(EventPage { items, total, next })
+}
+
+/// The total of a page that is not the last ([`PageTotal::AtLeast`]): counted when there are at
+/// most `exact_limit` matches and counting is quick, else estimated (then flagged), never below
+/// `at_least`. `plan` is the one the page was read with.
+pub fn page_total(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    filter: &EventFilter,
+    KeywordPlan(lookup): &KeywordPlan,
+    at_least: i64,
+    exact_limit: i64,
+) -> StoreResult<(i64, bool)> {
+    let counting = Counting { limit: exact_limit, time: EXACT_COUNT_TIME, at_least };
+    count_or_estimate_by(conn, viewer, filter, counting, lookup)
 }
 
 /// One visible event; another tenant's or an invisible one is simply not found.

@@ -14,8 +14,17 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const MIN_SECRET_BYTES: usize = 32;
 /// A request body that stops arriving for this long is abandoned with 408: a client trickling a
 /// body cannot hold a connection (and a half-read body) open for ever. (The request head has its
-/// own limit, set on the server.)
+/// own limit, [`CLIENT_REQUEST_TIMEOUT`].)
 pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// A client must send the whole request head (line and headers) within this time, else it gets
+/// 408 and is disconnected: slow-loris clients cannot hold connections open. (A head larger than
+/// 128 KiB, or with more than 96 headers, gets 431: fixed limits of actix-http.)
+pub const CLIENT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// Time a client gets to acknowledge the end of a connection before it is dropped.
+pub const CLIENT_DISCONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// Idle keep-alive connections are closed after this long.
+pub const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// The deployment's name when `LOG_NAME` is not set.
 pub const DEFAULT_LOG_NAME: &str = "activity-log.local";
 

@@ -304,7 +304,6 @@ pub async fn login(
 /// The caller's own account: name, e-mail, role and actor id. An API token has no user: 403.
 #[utoipa::path(operation_id = "getCurrentUser", tag = "auth", security(("bearer" = [])), responses(
     (status = 200, body = UserInfo),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Called with an API token", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/auth/me")]
@@ -318,7 +317,6 @@ pub async fn me(caller: Caller) -> Result<web::Json<UserInfo>, ApiError> {
 /// of the same user stay signed in. Logged as `auth.logout`.
 #[utoipa::path(operation_id = "logout", tag = "auth", security(("bearer" = [])), responses(
     (status = 204, description = "Signed out"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/logout")]
 pub async fn logout(
@@ -362,7 +360,6 @@ pub struct PasswordChange {
 /// `Retry-After`).
 #[utoipa::path(operation_id = "changePassword", tag = "auth", security(("bearer" = [])), request_body = PasswordChange, responses(
     (status = 200, description = "Changed; the new access token replaces this session's", body = LoginResponse),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "Current password wrong, or the new one too weak", body = Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many wrong current passwords", body = Problem, content_type = "application/problem+json",
         headers(("Retry-After" = String, description = "Seconds until the next attempt is allowed"))),

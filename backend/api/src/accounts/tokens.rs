@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::{api_token_text, new_api_secret, Caller};
-use crate::http::error::{ApiError, FieldError, Problem};
+use crate::http::error::{AdminOnly, ApiError, FieldError, Problem};
 use crate::http::json::StrictJson;
 use crate::http::state::AppState;
 use crate::text::text_type;
@@ -119,8 +119,7 @@ pub struct CreatedToken {
 /// was last used. Secrets are never shown again after creation.
 #[utoipa::path(operation_id = "listTokens", tag = "tokens", security(("bearer" = [])), responses(
     (status = 200, body = TokenList),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    AdminOnly,
 ))]
 #[get("/tokens")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -136,9 +135,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
 /// `token.created`.
 #[utoipa::path(operation_id = "createToken", tag = "tokens", security(("bearer" = [])), request_body = NewTokenRequest, responses(
     (status = 201, body = CreatedToken),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+    AdminOnly,
 ))]
 #[post("/tokens")]
 pub async fn create(
@@ -200,8 +197,7 @@ pub async fn create(
 #[utoipa::path(operation_id = "revokeToken", tag = "tokens", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Token id")), responses(
     (status = 204, description = "Revoked (or already was)"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    AdminOnly,
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
 #[delete("/tokens/{id}")]

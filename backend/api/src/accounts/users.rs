@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::accounts::sign_in::RoleSchema;
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::{hash_password, password_problem, Caller};
-use crate::http::error::{ApiError, FieldError, Problem};
+use crate::http::error::{AdminOnly, ApiError, FieldError, Problem};
 use crate::http::json::StrictJson;
 use crate::http::state::AppState;
 use crate::text::{text_type, Email};
@@ -115,8 +115,7 @@ fn user_ref(user: &User) -> (&'static str, i64, Option<String>) {
 /// Every dashboard user of the tenant, deactivated ones included, with role and actor id.
 #[utoipa::path(operation_id = "listUsers", tag = "users", security(("bearer" = [])), responses(
     (status = 200, body = UserList),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    AdminOnly,
 ))]
 #[get("/users")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -132,10 +131,8 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
 /// the tenant (409). Logged as `user.created`.
 #[utoipa::path(operation_id = "createUser", tag = "users", security(("bearer" = [])), request_body = NewUserRequest, responses(
     (status = 201, body = UserOut),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    AdminOnly,
     (status = 409, description = "The e-mail is taken in this tenant", body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/users")]
 pub async fn create(
@@ -188,11 +185,9 @@ pub async fn create(
 #[utoipa::path(operation_id = "updateUser", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id")), request_body = UserPatch, responses(
     (status = 200, body = UserOut),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    AdminOnly,
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "Would leave the tenant without an active admin", body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
 #[patch("/users/{id}")]
 pub async fn update(

@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::aggregates::Read;
 use crate::auth::Caller;
 use crate::filters::{parse_query, Keyword};
-use crate::http::error::{ApiError, Problem};
+use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -83,8 +83,6 @@ pub struct ActionFacetList {
 /// for a short while, as the activity chart's are; a reused answer carries `Age` (seconds).
 #[utoipa::path(operation_id = "listActorFacets", tag = "facets", security(("bearer" = [])), params(ActorFacetParams), responses(
     (status = 200, body = ActorFacetList, headers(("Age" = String, description = "Present when the answer is reused: its age in seconds"))),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/facets/actors")]
 pub async fn actors(
@@ -118,7 +116,6 @@ pub async fn actors(
 /// for a short while, as the activity chart's are; a reused answer carries `Age` (seconds).
 #[utoipa::path(operation_id = "listModuleFacets", tag = "facets", security(("bearer" = [])), responses(
     (status = 200, body = ModuleFacetList, headers(("Age" = String, description = "Present when the answer is reused: its age in seconds"))),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/facets/modules")]
 pub async fn modules(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -139,7 +136,6 @@ pub async fn modules(state: web::Data<AppState>, caller: Caller) -> Result<HttpR
 /// for a short while, as the activity chart's are; a reused answer carries `Age` (seconds).
 #[utoipa::path(operation_id = "listActionFacets", tag = "facets", security(("bearer" = [])), responses(
     (status = 200, body = ActionFacetList, headers(("Age" = String, description = "Present when the answer is reused: its age in seconds"))),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/facets/actions")]
 pub async fn actions(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {

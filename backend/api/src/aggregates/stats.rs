@@ -142,8 +142,6 @@ pub fn assemble(
     params(EventFilterParams, TimelineParams),
     responses(
         (status = 200, body = TimelineResponse, headers(("Age" = String, description = "Present when the answer is reused: its age in seconds"))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Too many buckets", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -12,7 +12,7 @@ use crate::aggregates::Read;
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::Caller;
 use crate::filters::{record_ref, EventFilterParams, Filtered, ListParams, EXACT_COUNT_LIMIT};
-use crate::http::error::{ApiError, FieldError, Problem};
+use crate::http::error::{AdminOnly, ApiError, FieldError, Problem};
 use crate::http::json::StrictJson;
 use crate::http::state::AppState;
 use crate::integrity::Receipt;
@@ -91,12 +91,10 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
     responses(
         (status = 201, body = IngestResponse, headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored response of an earlier request"))),
         (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller may not post events", body = Problem, content_type = "application/problem+json"),
         (status = 408, description = "The body stopped arriving (10 seconds without data); nothing was stored", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Idempotency-Key reused with another body", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body or batch too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid events, a key repeated within an object, or JSON nested more than 127 levels deep; `errors` names each event index and field; nothing was stored", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -178,7 +176,6 @@ pub async fn ingest(
     responses(
         (status = 200, body = EventListResponse),
         (status = 400, description = "Invalid or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/events")]
@@ -201,7 +198,6 @@ pub async fn list(
     params(("id" = i64, Path, description = "Event id")),
     responses(
         (status = 200, body = EventOut),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event visible to the caller (also another tenant's)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -263,8 +259,7 @@ pub struct DeleteEventsResponse {
     request_body = DeleteEventsRequest,
     responses(
         (status = 200, body = DeleteEventsResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        AdminOnly,
         (status = 422, description = "Missing reason, too many ids, ids not found, or a record of the product's own", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -345,8 +340,6 @@ pub async fn delete_events(
     ),
     responses(
         (status = 200, body = EventListResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/entities/{type}/{id}/history")]

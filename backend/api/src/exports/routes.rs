@@ -242,8 +242,6 @@ impl Job {
             (inline(crate::http::download::BinaryFile) = "application/pdf"),
             (String = "application/x-ndjson"),
         )),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Too many rows for a PDF", body = Problem, content_type = "application/problem+json"),
     )

@@ -24,6 +24,27 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// A problem document response, described by `description`.
+pub fn problem_response(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+        )
+        .build()
+}
+
+/// The refusal of an operation only admins may call, for its `responses(…)` list.
+pub struct AdminOnly;
+
+impl utoipa::IntoResponses for AdminOnly {
+    fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+        [("403".to_string(), problem_response("Not an admin").into())].into()
+    }
+}
+
 /// One invalid input.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct FieldError {

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{verify_tenant, CheckpointOut, VerificationOut};
 use crate::auth::Caller;
 use crate::filters::parse_query;
-use crate::http::error::{ApiError, Problem};
+use crate::http::error::{AdminOnly, ApiError, Problem};
 use crate::http::state::AppState;
 
 /// The most checkpoints one page lists.
@@ -30,7 +30,7 @@ const MAX_CHECKPOINTS: usize = 100;
 #[utoipa::path(operation_id = "verifyIntegrity", tag = "integrity", security(("bearer" = [])), responses(
     (status = 200, body = VerificationOut),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    AdminOnly,
 ))]
 #[get("/integrity/verify")]
 pub async fn verify(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -76,7 +76,7 @@ pub struct IntegrityStatus {
 #[utoipa::path(operation_id = "integrityStatus", tag = "integrity", security(("bearer" = [])), responses(
     (status = 200, body = IntegrityStatus),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    AdminOnly,
 ))]
 #[get("/integrity/status")]
 pub async fn status(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {

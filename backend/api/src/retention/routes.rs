@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::Caller;
-use crate::http::error::{ApiError, FieldError, Problem};
+use crate::http::error::{AdminOnly, ApiError, FieldError, Problem};
 use crate::http::json::StrictJson;
 use crate::http::state::AppState;
 
@@ -82,8 +82,7 @@ pub struct ArchiveList {
 /// archived to files, which stay listed under `GET /archives`.
 #[utoipa::path(operation_id = "getRetention", tag = "retention", security(("bearer" = [])), responses(
     (status = 200, body = RetentionSetting),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    AdminOnly,
 ))]
 #[get("/settings/retention")]
 pub async fn get_retention(caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -97,9 +96,7 @@ pub async fn get_retention(caller: Caller) -> Result<HttpResponse, ApiError> {
 /// expired events are archived by the next scheduled run (or `auditlog archive`).
 #[utoipa::path(operation_id = "setRetention", tag = "retention", security(("bearer" = [])), request_body = RetentionSetting, responses(
     (status = 200, body = RetentionSetting),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+    AdminOnly,
 ))]
 #[put("/settings/retention")]
 pub async fn set_retention(
@@ -143,8 +140,7 @@ pub async fn set_retention(
 /// holds, its size and its SHA-256.
 #[utoipa::path(operation_id = "listArchives", tag = "retention", security(("bearer" = [])), responses(
     (status = 200, body = ArchiveList),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    AdminOnly,
 ))]
 #[get("/archives")]
 pub async fn list_archives(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -162,8 +158,7 @@ pub async fn list_archives(state: web::Data<AppState>, caller: Caller) -> Result
     params(("id" = i64, Path, description = "Archive id")), responses(
     (status = 200, description = "The archive file", content_type = "application/gzip", body = inline(crate::http::download::BinaryFile),
         headers(("Content-Disposition" = String, description = "`attachment` with the file's name"))),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    AdminOnly,
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "The archive's record names a file outside the archive folder: it is not served", body = Problem, content_type = "application/problem+json"),
 ))]

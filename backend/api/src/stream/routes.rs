@@ -216,8 +216,6 @@ impl Tail {
         ("Last-Event-ID" = Option<i64>, Header, nullable = false, minimum = 0, description = "Resume after this `seq`")),
     responses(
         (status = 200, description = "Server-Sent Events; each event's `data` is an Event as JSON", content_type = "text/event-stream", body = StreamEvent),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many live streams open for this caller or tenant", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait before trying again"))),
     )

@@ -93,16 +93,7 @@ struct CommonResponses;
 
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut OpenApiDoc) {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let problem = |description: &str| {
-            ResponseBuilder::new()
-                .description(description)
-                .content(
-                    "application/problem+json",
-                    ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
-                )
-                .build()
-        };
+        use crate::http::error::problem_response as problem;
         for operation in operations(openapi) {
             let mut common = vec!["400", "500", "503"];
             if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {

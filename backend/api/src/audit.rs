@@ -1,6 +1,7 @@
 //! Events the server records about itself: sign-ins, account and token changes. They take their
 //! IP and user agent from the request, believing `X-Forwarded-For` only from trusted proxies.
 
+use auditlog_db::TenantId;
 use std::net::IpAddr;
 
 use actix_web::http::header;
@@ -92,7 +93,7 @@ impl AuditEvent {
     pub fn record(
         self,
         conn: &mut DbConnection,
-        tenant_id: i64,
+        tenant_id: TenantId,
         request: &RequestMeta,
     ) -> Result<i64, ApiError> {
         let now = Utc::now();

@@ -138,15 +138,15 @@ both_backends! {
         let sign = |claims: &Value, alg| jsonwebtoken::encode(&jsonwebtoken::Header::new(alg), claims, &key).unwrap();
         use jsonwebtoken::Algorithm::{HS256, HS384};
         // The admin's id claimed in the other tenant, an expired token, another algorithm.
-        get(&app, &sign(&claims(ctx.admin.id, ctx.other_admin.tenant_id, now + 60), HS256), "/api/v1/events").await.problem(401);
-        get(&app, &sign(&claims(ctx.admin.id, ctx.acme_id, now - 120), HS256), "/api/v1/events").await.problem(401);
-        get(&app, &sign(&claims(ctx.admin.id, ctx.acme_id, now + 60), HS384), "/api/v1/events").await.problem(401);
-        let wrong_key = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims(ctx.admin.id, ctx.acme_id, now + 60), &jsonwebtoken::EncodingKey::from_secret(b"another-secret-of-enough-length-0000")).unwrap();
+        get(&app, &sign(&claims(ctx.admin.id.get(), ctx.other_admin.tenant_id.get(), now + 60), HS256), "/api/v1/events").await.problem(401);
+        get(&app, &sign(&claims(ctx.admin.id.get(), ctx.acme_id.get(), now - 120), HS256), "/api/v1/events").await.problem(401);
+        get(&app, &sign(&claims(ctx.admin.id.get(), ctx.acme_id.get(), now + 60), HS384), "/api/v1/events").await.problem(401);
+        let wrong_key = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims(ctx.admin.id.get(), ctx.acme_id.get(), now + 60), &jsonwebtoken::EncodingKey::from_secret(b"another-secret-of-enough-length-0000")).unwrap();
         get(&app, &wrong_key, "/api/v1/events").await.problem(401);
         // `alg: none`, unsigned.
         use base64::Engine;
         let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-        let none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&claims(ctx.admin.id, ctx.acme_id, now + 60)));
+        let none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&claims(ctx.admin.id.get(), ctx.acme_id.get(), now + 60)));
         get(&app, &none, "/api/v1/events").await.problem(401);
         // A token without exp.
         let no_exp = sign(&json!({"sub": ctx.admin.id.to_string(), "tenant": ctx.acme_id, "role": "admin", "jti": "x"}), HS256);
@@ -242,12 +242,12 @@ both_backends! {
         send(&app, login_request("new@acme.test", "a sturdy passphrase")).await.problem(401);
 
         // Another tenant's user is not found.
-        send(&app, patch(ctx.other_admin.id, json!({"name": "x"}))).await.problem(404);
+        send(&app, patch(ctx.other_admin.id.get(), json!({"name": "x"}))).await.problem(404);
         // The only admin can be neither demoted nor deactivated — by anyone.
-        send(&app, patch(ctx.admin.id, json!({"role": "member"}))).await.problem(409);
-        send(&app, patch(ctx.admin.id, json!({"active": false}))).await.problem(409);
-        send(&app, patch(ctx.manager.id, json!({"role": "admin"}))).await.expect(200);
-        send(&app, patch(ctx.admin.id, json!({"role": "member"}))).await.expect(200);
+        send(&app, patch(ctx.admin.id.get(), json!({"role": "member"}))).await.problem(409);
+        send(&app, patch(ctx.admin.id.get(), json!({"active": false}))).await.problem(409);
+        send(&app, patch(ctx.manager.id.get(), json!({"role": "admin"}))).await.expect(200);
+        send(&app, patch(ctx.admin.id.get(), json!({"role": "member"}))).await.expect(200);
         // Roles are read on every request: the demoted admin's token no longer manages users.
         get(&app, &admin, "/api/v1/users").await.problem(403);
 

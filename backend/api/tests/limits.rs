@@ -369,10 +369,10 @@ fn setup(backend: auditlog_db::Backend) -> (TestDatabase, auditlog_db::DbPool, i
     .unwrap();
     let token = auditlog_api::auth::JwtKeys::new(SECRET.as_bytes(), 3600).issue(&admin).unwrap();
     let server = start(&db);
-    (db, pool, tenant.id, token, server)
+    (db, pool, tenant.id.get(), token, server)
 }
 
-fn head_seq(pool: &auditlog_db::DbPool, tenant_id: i64) -> i64 {
+fn head_seq(pool: &auditlog_db::DbPool, tenant_id: auditlog_db::TenantId) -> i64 {
     auditlog_db::queries::tenants::get(&mut pool.get().unwrap(), tenant_id).unwrap().head_seq
 }
 
@@ -433,7 +433,7 @@ fn connect(server: &Server) -> TcpStream {
 
 fn oversize_heads(backend: auditlog_db::Backend) {
     let (_db, pool, tenant_id, token, server) = setup(backend);
-    let before = head_seq(&pool, tenant_id);
+    let before = head_seq(&pool, auditlog_db::TenantId(tenant_id));
     // A head of 128 KiB that has not ended yet (the server reads all of it, then answers).
     let mut stream = connect(&server);
     let mut head =
@@ -457,12 +457,16 @@ fn oversize_heads(backend: auditlog_db::Backend) {
     write!(stream, "POST /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Pad: {pad}\r\n{some}\r\n{body}", body.len()).unwrap();
     let response = read_response(&mut stream, Duration::from_secs(10));
     assert_eq!(response.status, 201, "{}{}", response.head, response.body);
-    assert_eq!(head_seq(&pool, tenant_id), before + 1, "only the request within the limits stored anything");
+    assert_eq!(
+        head_seq(&pool, auditlog_db::TenantId(tenant_id)),
+        before + 1,
+        "only the request within the limits stored anything"
+    );
 }
 
 fn slow_clients(backend: auditlog_db::Backend) {
     let (_db, pool, tenant_id, token, server) = setup(backend);
-    let before = head_seq(&pool, tenant_id);
+    let before = head_seq(&pool, auditlog_db::TenantId(tenant_id));
     std::thread::scope(|scope| {
         // Slow loris: the head trickles in a line every half second; the server stops waiting
         // after 5 s (CLIENT_REQUEST_TIMEOUT) with 408 and closes the connection.
@@ -534,7 +538,7 @@ fn slow_clients(backend: auditlog_db::Backend) {
             }
         }
     });
-    assert_eq!(head_seq(&pool, tenant_id), before, "nothing stored");
+    assert_eq!(head_seq(&pool, auditlog_db::TenantId(tenant_id)), before, "nothing stored");
     // The server is still fine.
     let reply = ureq::post(&format!("http://127.0.0.1:{}/api/v1/events", server.port))
         .set("authorization", &format!("Bearer {token}"))

@@ -196,7 +196,7 @@ both_backends! {
 
     async fn an_ambiguous_email_is_told_only_to_whoever_knows_the_password(ctx: Ctx) {
         let app = ctx.app().await;
-        let create = |tenant_id: i64, password: &str| {
+        let create = |tenant_id: auditlog_db::TenantId, password: &str| {
             let hash = auditlog_api::auth::hash_password(password).unwrap();
             auditlog_db::queries::users::create(
                 &mut ctx.pool.get().unwrap(),

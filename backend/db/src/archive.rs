@@ -15,6 +15,7 @@
 //! that root: anyone with the public key checks the file offline (`auditlog verify-archive`).
 //! Files of format 1 (before the tree) carry only the chain.
 
+use crate::ids::TenantId;
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -164,7 +165,7 @@ fn writable_dir(root: &Path, slug: &TenantSlug) -> StoreResult<PathBuf> {
 pub fn archive_expired(
     conn: &mut DbConnection,
     notary: &Notary,
-    tenant_id: i64,
+    tenant_id: TenantId,
     cutoff: NaiveDateTime,
     root: &Path,
     max_per_file: i64,
@@ -184,7 +185,7 @@ pub fn archive_expired(
 pub fn archive_next(
     conn: &mut DbConnection,
     notary: &Notary,
-    tenant_id: i64,
+    tenant_id: TenantId,
     cutoff: NaiveDateTime,
     root: &Path,
     max_per_file: i64,
@@ -337,7 +338,7 @@ fn sign_boundary(
 /// guarded door. Returns how many events went.
 fn remove_prefix(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     base: i64,
     last: i64,
     last_hash: &str,
@@ -385,7 +386,7 @@ fn remove_prefix(
 #[allow(clippy::too_many_arguments)]
 fn write_file(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     slug: &str,
     first: i64,
     last: i64,
@@ -591,7 +592,7 @@ pub fn verify_file(path: &Path, verifier: Option<&Verifier>) -> StoreResult<Arch
     Ok(ArchiveProof { header, boundary: Some(boundary), signature_checked: verifier.is_some() })
 }
 
-pub fn list(conn: &mut DbConnection, tenant_id: i64) -> StoreResult<Vec<Archive>> {
+pub fn list(conn: &mut DbConnection, tenant_id: TenantId) -> StoreResult<Vec<Archive>> {
     Ok(archives::table
         .filter(archives::tenant_id.eq(tenant_id))
         .order(archives::first_seq.desc())
@@ -599,7 +600,7 @@ pub fn list(conn: &mut DbConnection, tenant_id: i64) -> StoreResult<Vec<Archive>
         .load(conn)?)
 }
 
-pub fn get(conn: &mut DbConnection, tenant_id: i64, id: i64) -> StoreResult<Archive> {
+pub fn get(conn: &mut DbConnection, tenant_id: TenantId, id: i64) -> StoreResult<Archive> {
     archives::table
         .filter(archives::tenant_id.eq(tenant_id))
         .filter(archives::id.eq(id))
@@ -610,7 +611,7 @@ pub fn get(conn: &mut DbConnection, tenant_id: i64, id: i64) -> StoreResult<Arch
 }
 
 /// Sets (or with `None` clears) a tenant's retention in days.
-pub fn set_retention(conn: &mut DbConnection, tenant_id: i64, days: Option<i32>) -> StoreResult<()> {
+pub fn set_retention(conn: &mut DbConnection, tenant_id: TenantId, days: Option<i32>) -> StoreResult<()> {
     diesel::update(tenants_table::table.find(tenant_id))
         .set(tenants_table::retention_days.eq(days))
         .execute(conn)?;
@@ -618,7 +619,7 @@ pub fn set_retention(conn: &mut DbConnection, tenant_id: i64, days: Option<i32>)
 }
 
 /// Tenants with a retention setting, for the scheduled job.
-pub fn tenants_with_retention(conn: &mut DbConnection) -> StoreResult<Vec<(i64, i32)>> {
+pub fn tenants_with_retention(conn: &mut DbConnection) -> StoreResult<Vec<(TenantId, i32)>> {
     Ok(tenants_table::table
         .filter(tenants_table::retention_days.is_not_null())
         .select((tenants_table::id, tenants_table::retention_days.assume_not_null()))

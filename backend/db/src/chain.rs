@@ -9,6 +9,7 @@
 //! canonical, and hashed as stored).
 //! `prev_hash` of a tenant's first event is 64 zeros; hashes are lower-case hex.
 
+use crate::ids::TenantId;
 use chrono::NaiveDateTime;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -19,7 +20,7 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// The stored fields that the chain covers, borrowed from a row.
 #[derive(Clone, Copy)]
 pub struct ChainInput<'a> {
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     pub seq: i64,
     pub external_id: Option<&'a str>,
     pub occurred_at: NaiveDateTime,
@@ -217,7 +218,7 @@ mod tests {
         let t = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.1Z").unwrap().naive_utc();
         let changes = canonical_json(&serde_json::json!([{"new": "é\"\n", "field": "x"}]));
         let input = ChainInput {
-            tenant_id: 3,
+            tenant_id: crate::TenantId(3),
             seq: 42,
             external_id: Some("ext\\1"),
             occurred_at: t,
@@ -254,7 +255,7 @@ mod tests {
     fn hash_changes_with_any_covered_field_and_with_the_predecessor() {
         let t = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.123456Z").unwrap().naive_utc();
         let base = ChainInput {
-            tenant_id: 1,
+            tenant_id: crate::TenantId(1),
             seq: 1,
             external_id: None,
             occurred_at: t,

@@ -7,6 +7,7 @@
 //! keyword text, related-record rows) follow from hashed fields, stored tree nodes match, and a
 //! tombstone is blank and named by a later deletion record, which names only tombstones.
 
+use crate::ids::TenantId;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
@@ -80,7 +81,7 @@ struct DeletionRecord {
 /// [`verify_tree`] with the log detects a consistent rewrite.
 pub fn verify_chain(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     progress: impl FnMut(i64, i64),
 ) -> StoreResult<Verification> {
     let evidence = LogEvidence { lines: &[], origin: "", boundary_origin: "", archive_dir: None };
@@ -90,7 +91,7 @@ pub fn verify_chain(
 /// Recomputes `tenant_id`'s tree and checks it against the log. `progress` hears (checked, total).
 pub fn verify_tree(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     log: &LogEvidence<'_>,
     mut progress: impl FnMut(i64, i64),
 ) -> StoreResult<Verification> {
@@ -430,7 +431,7 @@ pub(crate) fn check_content(row: &EventRow, expected: i64, prev: &str) -> Result
 /// ones, the failure names the one that covers the earliest seq.
 fn check_nodes(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     completed: &[(NodeId, Hash)],
 ) -> StoreResult<Result<(), Failure>> {
     let mut by_level: BTreeMap<u32, Vec<(u64, Hash)>> = BTreeMap::new();

@@ -18,6 +18,7 @@
 //! "seq", "v": 1}`, committing to the event's hash-chain link ([`crate::chain`]), which in turn
 //! covers its content.
 
+use crate::ids::TenantId;
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
 
@@ -34,7 +35,7 @@ pub const SALT_BYTES: usize = 16;
 #[derive(Clone, Copy)]
 pub struct LeafInput<'a> {
     pub id: i64,
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     pub seq: i64,
     pub prev_hash: &'a str,
     pub external_id: Option<&'a str>,
@@ -259,7 +260,7 @@ mod tests {
         let t = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.1Z").unwrap().naive_utc();
         LeafInput {
             id: 99,
-            tenant_id: 3,
+            tenant_id: crate::TenantId(3),
             seq: 42,
             prev_hash: "ab",
             external_id: Some("ext\\1"),

@@ -1,7 +1,7 @@
 //! Activity Log storage: one code path over PostgreSQL and SQLite.
 //!
 //! - [`connection`]: the connection enum, pool and migrations per backend
-//! - [`schema`] and [`models`]: tables and rows
+//! - [`schema`] and [`models`]: tables and rows; [`ids`]: row ids as types
 //! - [`visibility`]: the one rule deciding which events a reader may see
 //! - [`queries`]: every SQL statement
 //! - [`chain`]: the tamper-evidence hash chain; [`integrity`] verifies it
@@ -16,6 +16,7 @@ pub mod chain;
 pub mod checkpoints;
 pub mod connection;
 pub mod error;
+pub mod ids;
 pub mod integrity;
 pub mod leaf;
 pub mod manifest;
@@ -30,4 +31,5 @@ pub mod visibility;
 
 pub use connection::{Backend, DatabaseUrl, DbConnection, DbPool};
 pub use error::{StoreError, StoreResult};
+pub use ids::{TenantId, UserId};
 pub use slug::TenantSlug;

@@ -20,6 +20,7 @@
 //! the last exported event, the hashes of events the exporter could not see included; it is no
 //! longer written, but `auditlog verify-export` still checks such files.
 
+use crate::ids::TenantId;
 use std::collections::HashMap;
 
 use auditlog_tlog::merkle::{self, NodeId};
@@ -49,7 +50,7 @@ const NODES_PER_READ: usize = 2000;
 #[serde(deny_unknown_fields)]
 pub struct ManifestHeader {
     pub format: String,
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     pub tenant: String,
     /// The number of event lines (the exported events).
     pub exported: i64,
@@ -99,12 +100,14 @@ pub struct ManifestEnd {
 pub mod v2 {
     use serde::{Deserialize, Serialize};
 
+    use crate::ids::TenantId;
+
     pub const FORMAT: &str = "activity-log-manifest/2";
 
     #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
     pub struct Header {
         pub format: String,
-        pub tenant_id: i64,
+        pub tenant_id: TenantId,
         pub tenant: String,
         /// Seq range covered; both 0 when nothing matched.
         pub first_seq: i64,
@@ -139,7 +142,11 @@ pub mod v2 {
 }
 
 /// The hashes of tree nodes, read a bounded number per query.
-fn read_nodes(conn: &mut DbConnection, tenant_id: i64, ids: &[NodeId]) -> StoreResult<HashMap<NodeId, Hash>> {
+fn read_nodes(
+    conn: &mut DbConnection,
+    tenant_id: TenantId,
+    ids: &[NodeId],
+) -> StoreResult<HashMap<NodeId, Hash>> {
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(NODES_PER_READ) {
         found.extend(chunk.iter().copied().zip(tree::nodes(conn, tenant_id, chunk)?));

@@ -1,5 +1,6 @@
 //! Rows as stored, and the domain types they decode into.
 
+use crate::ids::{TenantId, UserId};
 use std::fmt;
 use std::str::FromStr;
 
@@ -64,7 +65,7 @@ impl TryFrom<String> for Role {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = tenants)]
 pub struct Tenant {
-    pub id: i64,
+    pub id: TenantId,
     pub slug: String,
     pub name: String,
     pub timezone: String,
@@ -84,8 +85,8 @@ pub struct Tenant {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
-    pub tenant_id: i64,
+    pub id: UserId,
+    pub tenant_id: TenantId,
     pub email: String,
     pub name: String,
     pub password_hash: String,
@@ -167,7 +168,7 @@ pub struct EventDraft {
 #[diesel(table_name = events)]
 pub struct EventRow {
     pub id: i64,
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     pub seq: i64,
     pub external_id: Option<String>,
     pub occurred_at: NaiveDateTime,
@@ -214,7 +215,7 @@ fn legacy_format() -> i32 {
 #[diesel(table_name = events, treat_none_as_default_value = false)]
 pub struct NewEventRow {
     pub id: i64,
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     pub seq: i64,
     pub external_id: Option<String>,
     pub occurred_at: NaiveDateTime,
@@ -248,7 +249,7 @@ pub struct NewEventRow {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = event_related, treat_none_as_default_value = false)]
 pub struct NewEventRelated {
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     pub entity_type: String,
     pub entity_id: String,
     pub event_id: i64,
@@ -258,7 +259,7 @@ pub struct NewEventRelated {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub id: i64,
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     pub seq: i64,
     pub recorded_at: NaiveDateTime,
     pub admin_private: bool,
@@ -452,12 +453,12 @@ impl FromStr for Scope {
 #[diesel(table_name = crate::schema::api_tokens)]
 pub struct ApiToken {
     pub id: i64,
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     pub name: String,
     /// Space-separated scopes.
     pub scopes: String,
     pub secret_hash: String,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub created_at: NaiveDateTime,
     pub expires_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
@@ -483,7 +484,7 @@ impl ApiToken {
 #[diesel(table_name = crate::schema::archives)]
 pub struct Archive {
     pub id: i64,
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     /// File name inside the tenant's folder of `ARCHIVE_DIR`.
     pub file_name: String,
     pub first_seq: i64,

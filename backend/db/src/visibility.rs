@@ -2,6 +2,7 @@
 //! counts kept beside the events, [`facets_visible_to`] and [`slots_visible_to`]: all translate
 //! one rule, [`sight`].
 
+use crate::ids::TenantId;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
@@ -12,7 +13,7 @@ use crate::schema::{events, facet_counts, slot_counts};
 /// The reader on whose behalf a query runs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Viewer {
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     pub role: Role,
     /// The `actor.id` that marks an event as this reader's own.
     pub actor_id: String,

@@ -127,7 +127,7 @@ macro_rules! on_both_backends {
 /// Deletes `ids` as the API does: a deletion record naming them, then their tombstones.
 fn tombstone(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    tenant_id: auditlog_db::TenantId,
     ids: &[i64],
     by: &str,
     _now: chrono::NaiveDateTime,
@@ -287,7 +287,7 @@ on_both_backends!(concurrent_writers_keep_the_chain_intact);
 struct Acme300 {
     // Fields drop in this order: the connection before its pool, the pool before its database.
     conn: auditlog_db::connection::PooledConnection,
-    tenant_id: i64,
+    tenant_id: auditlog_db::TenantId,
     _pool: auditlog_db::DbPool,
     _db: TestDatabase,
 }
@@ -362,7 +362,7 @@ on_both_backends!(totals_are_exact_when_cheap_and_estimated_beyond);
 fn kept_counts_follow_every_write(backend: Backend) {
     use auditlog_db::archive::archive_next;
     use auditlog_db::schema::{facet_counts, slot_counts};
-    type Key = (i64, String, String, String, String, String, String, bool, bool);
+    type Key = (auditlog_db::TenantId, String, String, String, String, String, String, bool, bool);
     let db = TestDatabase::new(backend);
     let pool = db.migrated_pool(1);
     let mut conn = pool.get().unwrap();
@@ -437,7 +437,7 @@ fn kept_counts_follow_every_write(backend: Backend) {
         for row in events::table.select(EventRow::as_select()).load::<EventRow>(conn).unwrap() {
             let slot = row.occurred_at.and_utc().timestamp().div_euclid(900);
             *counted
-                .entry((row.tenant_id, slot, row.admin_private, row.deleted_at.is_some()))
+                .entry((row.tenant_id.get(), slot, row.admin_private, row.deleted_at.is_some()))
                 .or_default() += 1;
         }
         assert_eq!(slots, counted, "slots {when}");
@@ -475,7 +475,7 @@ fn kept_counts_follow_every_write(backend: Backend) {
     archive_next(&mut conn, &notary, acme, cutoff, &dir, 50, false).unwrap().expect("an archive");
     let kept = check(&mut conn, "after retention of the rest");
     assert!(kept.keys().all(|k| k.0 == globex), "no zero counts are left behind: {kept:?}");
-    let left: Vec<i64> =
+    let left: Vec<auditlog_db::TenantId> =
         slot_counts::table.select(slot_counts::tenant_id).distinct().load(&mut conn).unwrap();
     assert_eq!(left, vec![globex], "no zero slot counts are left behind");
     std::fs::remove_dir_all(&dir).ok();

@@ -1,4 +1,4 @@
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest};
 use auditlog_db::models::{Role, Tenant, User};
 use auditlog_db::queries::users::{self, UserChanges};
 use auditlog_db::queries::{sessions, throttle};
@@ -12,6 +12,7 @@ use crate::auth::{
 };
 use crate::http::error::{ApiError, FieldError, Problem};
 use crate::http::json::StrictJson;
+use crate::http::reply::NoContent;
 use crate::http::state::AppState;
 
 /// E-mail and password of a dashboard user.
@@ -78,13 +79,13 @@ impl From<Role> for RoleSchema {
 impl UserInfo {
     pub fn new(user: &User, tenant: &Tenant) -> Self {
         UserInfo {
-            id: user.id,
+            id: user.id.get(),
             email: user.email.clone(),
             name: user.name.clone(),
             role: user.role().into(),
             actor_id: user.actor_id.clone(),
             tenant: TenantInfo {
-                id: tenant.id,
+                id: tenant.id.get(),
                 slug: tenant.slug.clone(),
                 name: tenant.name.clone(),
                 timezone: tenant.timezone.clone(),
@@ -188,7 +189,7 @@ pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: StrictJson<LoginRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<LoginResponse>, ApiError> {
     let LoginRequest { email, password, tenant } = body.into_inner();
     let email = email.trim().to_lowercase();
     // No account has such an address, and PostgreSQL cannot even compare text holding NUL.
@@ -277,7 +278,7 @@ pub async fn login(
                     .map(|_| ())
             })
             .await?;
-        return Ok(HttpResponse::Ok().json(LoginResponse {
+        return Ok(web::Json(LoginResponse {
             access_token,
             token_type: "Bearer",
             expires_in: state.keys.ttl_seconds(),
@@ -323,7 +324,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<NoContent, ApiError> {
     let Principal::User { user, claims } = caller.principal else {
         return Err(ApiError::Forbidden("API tokens are revoked with DELETE /tokens/{id}".into()));
     };
@@ -337,7 +338,7 @@ pub async fn logout(
             AuditEvent::new("auth.logout", user_actor(&user)).record(conn, tenant_id, &request).map(|_| ())
         })
         .await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(NoContent)
 }
 
 /// The current password and the new one.
@@ -370,7 +371,7 @@ pub async fn change_password(
     caller: Caller,
     req: HttpRequest,
     body: StrictJson<PasswordChange>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<LoginResponse>, ApiError> {
     let user = caller.user()?.clone();
     let PasswordChange { current_password, new_password } = body.into_inner();
     let key = format!("password:{}", user.id);
@@ -429,7 +430,7 @@ pub async fn change_password(
             Ok(after)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(LoginResponse {
+    Ok(web::Json(LoginResponse {
         access_token: state.keys.issue(&changed)?,
         token_type: "Bearer",
         expires_in: state.keys.ttl_seconds(),

@@ -1,6 +1,6 @@
 //! Integrator API tokens of the caller's tenant (admins only).
 
-use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, HttpRequest};
 use auditlog_db::models::{ApiToken, Scope};
 use auditlog_db::queries::api_tokens::{self, NewApiToken};
 use auditlog_db::StoreError;
@@ -12,6 +12,7 @@ use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::{api_token_text, new_api_secret, Caller};
 use crate::http::error::{AdminOnly, ApiError, FieldError, Problem};
 use crate::http::json::StrictJson;
+use crate::http::reply::{Created, NoContent};
 use crate::http::state::AppState;
 use crate::text::text_type;
 
@@ -69,7 +70,7 @@ impl From<&ApiToken> for TokenOut {
             id: t.id,
             name: t.name.clone(),
             scopes: t.scopes().into_iter().map(Into::into).collect(),
-            created_by: t.created_by,
+            created_by: t.created_by.get(),
             created_at: t.created_at.and_utc(),
             expires_at: t.expires_at.map(|t| t.and_utc()),
             revoked_at: t.revoked_at.map(|t| t.and_utc()),
@@ -122,11 +123,11 @@ pub struct CreatedToken {
     AdminOnly,
 ))]
 #[get("/tokens")]
-pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<TokenList>, ApiError> {
     caller.require_admin()?;
     let tenant_id = caller.tenant.id;
     let items = state.db(move |conn| Ok(api_tokens::list(conn, tenant_id)?)).await?;
-    Ok(HttpResponse::Ok().json(TokenList { items: items.iter().map(TokenOut::from).collect() }))
+    Ok(web::Json(TokenList { items: items.iter().map(TokenOut::from).collect() }))
 }
 
 /// Create an API token.
@@ -143,7 +144,7 @@ pub async fn create(
     caller: Caller,
     req: HttpRequest,
     body: StrictJson<NewTokenRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Created<CreatedToken>, ApiError> {
     let admin = caller.require_admin()?.clone();
     let body = body.into_inner();
     let mut errors = Vec::new();
@@ -187,7 +188,7 @@ pub async fn create(
         })
         .await?;
     let secret = api_token_text(tenant_id, token.id, &secret);
-    Ok(HttpResponse::Created().json(CreatedToken { token: TokenOut::from(&token), secret }))
+    Ok(Created(CreatedToken { token: TokenOut::from(&token), secret }))
 }
 
 /// Revoke an API token.
@@ -206,7 +207,7 @@ pub async fn revoke(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<NoContent, ApiError> {
     caller.require_admin()?;
     let id = id.into_inner();
     let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
@@ -226,5 +227,5 @@ pub async fn revoke(
             Ok(())
         })
         .await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(NoContent)
 }

@@ -1,9 +1,9 @@
 //! Dashboard users of the caller's tenant (admins only).
 
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest};
 use auditlog_db::models::{Change, Role, User};
 use auditlog_db::queries::users::{self, NewUser, UserChanges};
-use auditlog_db::StoreError;
+use auditlog_db::{StoreError, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -14,6 +14,7 @@ use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::{hash_password, password_problem, Caller};
 use crate::http::error::{AdminOnly, ApiError, FieldError, Problem};
 use crate::http::json::StrictJson;
+use crate::http::reply::Created;
 use crate::http::state::AppState;
 use crate::text::{text_type, Email};
 
@@ -38,7 +39,7 @@ pub struct UserOut {
 impl From<&User> for UserOut {
     fn from(u: &User) -> Self {
         UserOut {
-            id: u.id,
+            id: u.id.get(),
             email: u.email.clone(),
             name: u.name.clone(),
             role: u.role().into(),
@@ -107,7 +108,7 @@ text_type!(
 );
 
 fn user_ref(user: &User) -> (&'static str, i64, Option<String>) {
-    ("user", user.id, Some(user.name.clone()))
+    ("user", user.id.get(), Some(user.name.clone()))
 }
 
 /// The tenant's users.
@@ -118,11 +119,11 @@ fn user_ref(user: &User) -> (&'static str, i64, Option<String>) {
     AdminOnly,
 ))]
 #[get("/users")]
-pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<UserList>, ApiError> {
     caller.require_admin()?;
     let tenant_id = caller.tenant.id;
     let items = state.db(move |conn| Ok(users::list(conn, tenant_id)?)).await?;
-    Ok(HttpResponse::Ok().json(UserList { items: items.iter().map(UserOut::from).collect() }))
+    Ok(web::Json(UserList { items: items.iter().map(UserOut::from).collect() }))
 }
 
 /// Create a user.
@@ -140,7 +141,7 @@ pub async fn create(
     caller: Caller,
     req: HttpRequest,
     body: StrictJson<NewUserRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Created<UserOut>, ApiError> {
     let admin = caller.require_admin()?.clone();
     let body = body.into_inner();
     let email = body.email.into_inner().to_lowercase();
@@ -169,12 +170,12 @@ pub async fn create(
             AuditEvent::new("user.created", actor)
                 .on(kind, id, label)
                 .changes(crate::events::ingest::diff(None, snapshot.as_object()))
-                .meta("created_by", admin.id)
+                .meta("created_by", admin.id.get())
                 .record(conn, tenant_id, &request)?;
             Ok(user)
         })
         .await?;
-    Ok(HttpResponse::Created().json(UserOut::from(&user)))
+    Ok(Created(UserOut::from(&user)))
 }
 
 /// Change a user.
@@ -196,7 +197,7 @@ pub async fn update(
     req: HttpRequest,
     id: web::Path<i64>,
     body: StrictJson<UserPatch>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<UserOut>, ApiError> {
     caller.require_admin()?;
     let id = id.into_inner();
     let body = body.into_inner();
@@ -212,10 +213,11 @@ pub async fn update(
     let actor = caller.actor();
     let after = state
         .db(move |conn| {
-            let (before, after) = users::update(conn, tenant_id, id, &changes).map_err(|e| match e {
-                StoreError::NotFound => ApiError::NotFound(format!("user {id} not found")),
-                other => other.into(),
-            })?;
+            let (before, after) =
+                users::update(conn, tenant_id, UserId(id), &changes).map_err(|e| match e {
+                    StoreError::NotFound => ApiError::NotFound(format!("user {id} not found")),
+                    other => other.into(),
+                })?;
             let (kind, uid, label) = user_ref(&after);
             let change = |field: &str, old: serde_json::Value, new: serde_json::Value| Change {
                 field: field.into(),
@@ -253,5 +255,5 @@ pub async fn update(
             Ok(after)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(UserOut::from(&after)))
+    Ok(web::Json(UserOut::from(&after)))
 }

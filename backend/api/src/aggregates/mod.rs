@@ -287,7 +287,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn viewer(role: Role, actor: &str) -> Viewer {
-        Viewer { tenant_id: 1, role, actor_id: actor.into() }
+        Viewer { tenant_id: auditlog_db::TenantId(1), role, actor_id: actor.into() }
     }
 
     /// A read named for the tests.
@@ -520,7 +520,8 @@ mod tests {
             Read::Total(bookings).by(&manager),
             Read::Total(invoices.clone()).by(&Viewer { role: Role::Admin, ..manager.clone() }),
             Read::Total(invoices.clone()).by(&Viewer { actor_id: "n".into(), ..manager.clone() }),
-            Read::Total(invoices.clone()).by(&Viewer { tenant_id: 2, ..manager.clone() }),
+            Read::Total(invoices.clone())
+                .by(&Viewer { tenant_id: auditlog_db::TenantId(2), ..manager.clone() }),
         ] {
             assert_eq!(estimates.recent_total(&other), None);
         }

@@ -5,6 +5,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use auditlog_db::models::{Role, User};
+use auditlog_db::TenantId;
 use chrono::Utc;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -62,7 +63,7 @@ pub struct Claims {
     /// User id.
     pub sub: String,
     /// Tenant id.
-    pub tenant: i64,
+    pub tenant: TenantId,
     /// Role at issue time (the stored role is authoritative on every request).
     pub role: Role,
     pub iat: i64,
@@ -141,7 +142,7 @@ pub fn new_api_secret() -> (String, String) {
     (secret, hash)
 }
 
-pub fn api_token_text(tenant_id: i64, id: i64, secret: &str) -> String {
+pub fn api_token_text(tenant_id: TenantId, id: i64, secret: &str) -> String {
     format!("{API_TOKEN_PREFIX}{tenant_id}_{id}_{secret}")
 }
 

@@ -2,6 +2,7 @@
 //! from a dashboard access token or an integrator's API token, checked again on every use.
 //! Passwords, access tokens and API secrets themselves are [`credentials`].
 
+use auditlog_db::TenantId;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -142,7 +143,7 @@ async fn authenticate(state: &AppState, token: String) -> Result<Caller, ApiErro
     if let Some(rest) = token.strip_prefix(API_TOKEN_PREFIX) {
         let invalid = || ApiError::Unauthorized("invalid API token".into());
         let mut parts = rest.splitn(3, '_');
-        let tenant_id: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
+        let tenant_id: TenantId = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
         let id: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
         let secret = parts.next().ok_or_else(invalid)?.to_string();
         return state
@@ -175,7 +176,7 @@ fn token_caller(token: ApiToken, tenant: Tenant, now: chrono::NaiveDateTime) -> 
 /// The caller of a session as stored now, or why the session no longer holds: signed out,
 /// expired, the account deactivated, or its epoch moved (a password change, a deactivation).
 fn user_caller(conn: &mut auditlog_db::DbConnection, claims: Claims) -> Result<Caller, ApiError> {
-    let user_id: i64 =
+    let user_id: auditlog_db::UserId =
         claims.sub.parse().map_err(|_| ApiError::Unauthorized("invalid access token subject".into()))?;
     let (user, tenant, signed_out) = users::signed_in(conn, claims.tenant, user_id, &claims.jti)?
         .ok_or_else(|| ApiError::Unauthorized("the token's user does not exist".into()))?;

@@ -36,7 +36,7 @@ pub fn pool(settings: &Settings) -> Result<DbPool, String> {
 pub fn tenant_ids(
     conn: &mut auditlog_db::DbConnection,
     slug: Option<&str>,
-) -> Result<Vec<(i64, String)>, String> {
+) -> Result<Vec<(auditlog_db::TenantId, String)>, String> {
     match slug {
         Some(slug) => tenants::find_by_slug(conn, slug)
             .map_err(|e| e.to_string())?

@@ -40,7 +40,7 @@ pub async fn page_response(
     state: &AppState,
     caller: &Caller,
     request: ListRequest,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<EventListResponse>, ApiError> {
     let viewer = caller.viewer()?;
     let key = Read::Total(request.filter.clone()).by(&viewer);
     let recent = state.reads.recent_total(&key);
@@ -67,7 +67,7 @@ pub async fn page_response(
     if let (Some((n, true)), None) = (total, recent) {
         state.reads.keep_total(key, n);
     }
-    Ok(HttpResponse::Ok().json(EventListResponse::new(page, total, &request)))
+    Ok(web::Json(EventListResponse::new(page, total, &request)))
 }
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -182,7 +182,7 @@ pub async fn ingest(
 pub async fn list(
     state: web::Data<AppState>,
     filtered: Filtered<ListParams>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<EventListResponse>, ApiError> {
     let (caller, request) = filtered.list_request()?;
     page_response(&state, &caller, request).await
 }
@@ -206,7 +206,7 @@ pub async fn get(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<EventOut>, ApiError> {
     let id = id.into_inner();
     let viewer = caller.viewer()?;
     let event = state
@@ -217,7 +217,7 @@ pub async fn get(
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(EventOut::from(event)))
+    Ok(web::Json(EventOut::from(event)))
 }
 
 text_type!(
@@ -269,7 +269,7 @@ pub async fn delete_events(
     caller: Caller,
     req: HttpRequest,
     body: StrictJson<DeleteEventsRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<DeleteEventsResponse>, ApiError> {
     caller.require_admin()?;
     let DeleteEventsRequest { mut ids, reason } = body.into_inner();
     if ids.is_empty() || ids.len() > 1000 {
@@ -322,7 +322,7 @@ pub async fn delete_events(
         })
         .await?;
     state.announce_events();
-    Ok(HttpResponse::Ok().json(response))
+    Ok(web::Json(response))
 }
 
 /// A record's timeline.
@@ -347,7 +347,7 @@ pub async fn history(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     filtered: Filtered<ListParams>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<EventListResponse>, ApiError> {
     let (entity_type, id) = path.into_inner();
     let (caller, mut request) = filtered.list_request()?;
     request.filter.record = Some(record_ref(&entity_type, &id)?);

@@ -7,6 +7,7 @@ use auditlog_db::checkpoints::CheckpointKind;
 use auditlog_db::models::Event;
 use auditlog_db::queries::events::{self as event_queries, EventFilter, ListRequest, Paging, Sort};
 use auditlog_db::visibility::Viewer;
+use auditlog_db::TenantId;
 use bytes::Bytes;
 use chrono::Utc;
 use chrono_tz::Tz;
@@ -147,7 +148,7 @@ struct Job {
     filter: EventFilter,
     sort: Sort,
     tz: Tz,
-    tenant_id: i64,
+    tenant_id: TenantId,
     caller: Caller,
     request: RequestMeta,
     query: String,

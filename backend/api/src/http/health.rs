@@ -1,4 +1,4 @@
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -17,8 +17,8 @@ pub struct HealthResponse {
 /// Answers 200 while the process is up, whatever the database does. No sign-in needed.
 #[utoipa::path(operation_id = "healthz", tag = "service", responses((status = 200, body = HealthResponse)))]
 #[get("/healthz")]
-pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(HealthResponse { status: "ok" })
+pub async fn healthz() -> web::Json<HealthResponse> {
+    web::Json(HealthResponse { status: "ok" })
 }
 
 /// Readiness.
@@ -29,7 +29,7 @@ pub async fn healthz() -> HttpResponse {
     (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<HealthResponse>, ApiError> {
     state.db(|conn| conn.ping().map_err(|e| ApiError::Unavailable(e.to_string()))).await?;
-    Ok(HttpResponse::Ok().json(HealthResponse { status: "ready" }))
+    Ok(web::Json(HealthResponse { status: "ready" }))
 }

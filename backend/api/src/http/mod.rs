@@ -1,5 +1,6 @@
 //! The web plumbing every feature shares: the app and its state, the one error type, JSON
-//! request bodies, downloads, the OpenAPI document, health checks and the route table.
+//! request bodies, typed replies, downloads, the OpenAPI document, health checks and the route
+//! table.
 
 pub mod app;
 pub mod download;
@@ -8,6 +9,7 @@ pub mod health;
 pub mod json;
 pub mod openapi;
 pub mod rejections;
+pub mod reply;
 pub mod routes;
 pub mod state;
 pub mod wording;

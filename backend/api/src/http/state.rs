@@ -1,3 +1,4 @@
+use auditlog_db::TenantId;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,7 +50,7 @@ impl StreamSlots {
     /// A slot for a stream of `caller` in `tenant_id`, or 429 when either has its limit open.
     pub fn open(
         self: &Arc<Self>,
-        tenant_id: i64,
+        tenant_id: TenantId,
         caller: &str,
         per_caller: usize,
         per_tenant: usize,
@@ -74,7 +75,7 @@ impl StreamSlots {
     }
 
     /// Streams open now for `caller` of `tenant_id`.
-    pub fn open_for(&self, tenant_id: i64, caller: &str) -> usize {
+    pub fn open_for(&self, tenant_id: TenantId, caller: &str) -> usize {
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         open.get(&format!("caller:{tenant_id}:{caller}")).copied().unwrap_or(0)
     }

@@ -33,7 +33,10 @@ const MAX_CHECKPOINTS: usize = 100;
     AdminOnly,
 ))]
 #[get("/integrity/verify")]
-pub async fn verify(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn verify(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<VerificationOut>, ApiError> {
     caller.require_admin()?;
     let (tenant, notary, settings) = (caller.tenant.clone(), state.notary.clone(), state.settings.clone());
     let result = state
@@ -41,7 +44,7 @@ pub async fn verify(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
             verify_tenant(conn, notary.verifier(), notary.dir(), &settings, &tenant, "request", |_, _| {})
         })
         .await?;
-    Ok(HttpResponse::Ok().json(VerificationOut::new(result, Utc::now())))
+    Ok(web::Json(VerificationOut::new(result, Utc::now())))
 }
 
 /// A stored verification run.
@@ -79,12 +82,15 @@ pub struct IntegrityStatus {
     AdminOnly,
 ))]
 #[get("/integrity/status")]
-pub async fn status(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn status(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<IntegrityStatus>, ApiError> {
     caller.require_admin()?;
     let latest = state.notary.latest(&caller.tenant.slug)?;
     let tenant_id = caller.tenant.id;
     let run = state.db(move |conn| Ok(verifications::latest(conn, tenant_id)?)).await?;
-    Ok(HttpResponse::Ok().json(IntegrityStatus {
+    Ok(web::Json(IntegrityStatus {
         latest_checkpoint: latest.as_ref().map(CheckpointOut::from),
         last_verification: run.map(|r| VerificationRunOut {
             ok: r.ok,
@@ -125,10 +131,13 @@ pub async fn public_key(state: web::Data<AppState>) -> HttpResponse {
     (status = 404, description = "Nothing signed yet (no events)", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/integrity/checkpoint")]
-pub async fn latest_checkpoint(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn latest_checkpoint(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<CheckpointOut>, ApiError> {
     let latest = state.notary.latest(&caller.tenant.slug)?;
     let latest = latest.ok_or_else(|| ApiError::NotFound("no checkpoint has been signed yet".into()))?;
-    Ok(HttpResponse::Ok().json(CheckpointOut::from(&latest)))
+    Ok(web::Json(CheckpointOut::from(&latest)))
 }
 
 /// Which checkpoints to list.
@@ -167,7 +176,7 @@ pub async fn checkpoints(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<CheckpointList>, ApiError> {
     let params: CheckpointParams = parse_query(req.query_string())?;
     let after = params.after.unwrap_or(0);
     if after < 0 {
@@ -181,7 +190,7 @@ pub async fn checkpoints(
     let more = items.len() > limit;
     let items: Vec<CheckpointOut> = items.iter().take(limit).map(CheckpointOut::from).collect();
     let next_after = if more { items.last().map(|c| c.tree_size) } else { None };
-    Ok(HttpResponse::Ok().json(CheckpointList { items, next_after }))
+    Ok(web::Json(CheckpointList { items, next_after }))
 }
 
 /// The signed checkpoint of `size` events, or the latest when `size` is absent.
@@ -256,7 +265,7 @@ pub async fn inclusion(
     caller: Caller,
     id: web::Path<i64>,
     req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<InclusionProofOut>, ApiError> {
     let params: InclusionParams = parse_query(req.query_string())?;
     let id = id.into_inner();
     let viewer = caller.viewer()?;
@@ -286,7 +295,7 @@ pub async fn inclusion(
             "event {id}'s content does not match its hash: run a verification"
         )));
     }
-    Ok(HttpResponse::Ok().json(InclusionProofOut {
+    Ok(web::Json(InclusionProofOut {
         leaf_index: row.seq - 1,
         tree_size: size as i64,
         leaf_hash: BASE64.encode(hash),
@@ -337,7 +346,7 @@ pub async fn consistency(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<ConsistencyProofOut>, ApiError> {
     let params: ConsistencyParams = parse_query(req.query_string())?;
     if params.first < 1 {
         return Err(ApiError::bad_parameter("first", "must be 1 or more"));
@@ -360,7 +369,7 @@ pub async fn consistency(
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(ConsistencyProofOut {
+    Ok(web::Json(ConsistencyProofOut {
         first: first as i64,
         second: second as i64,
         proof: proof.iter().map(|h| BASE64.encode(h)).collect(),

@@ -8,6 +8,7 @@ use auditlog_db::checkpoints::Notary;
 use auditlog_db::connection::DbConnection;
 use auditlog_db::models::{Actor, Archive};
 use auditlog_db::queries::tenants;
+use auditlog_db::TenantId;
 use chrono::{TimeDelta, Utc};
 
 use crate::audit::{AuditEvent, RequestMeta};
@@ -33,7 +34,7 @@ pub fn run_for_tenant(
     conn: &mut DbConnection,
     notary: &Notary,
     settings: &Settings,
-    tenant_id: i64,
+    tenant_id: TenantId,
     mut progress: impl FnMut(&Archive),
 ) -> Result<Option<Vec<Archive>>, ApiError> {
     let tenant = tenants::get(conn, tenant_id)?;

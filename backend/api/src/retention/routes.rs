@@ -85,9 +85,9 @@ pub struct ArchiveList {
     AdminOnly,
 ))]
 #[get("/settings/retention")]
-pub async fn get_retention(caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn get_retention(caller: Caller) -> Result<web::Json<RetentionSetting>, ApiError> {
     caller.require_admin()?;
-    Ok(HttpResponse::Ok().json(RetentionSetting { days: caller.tenant.retention_days }))
+    Ok(web::Json(RetentionSetting { days: caller.tenant.retention_days }))
 }
 
 /// Change the retention setting.
@@ -104,7 +104,7 @@ pub async fn set_retention(
     caller: Caller,
     req: HttpRequest,
     body: StrictJson<RetentionSetting>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<RetentionSetting>, ApiError> {
     caller.require_admin()?;
     let days = body.into_inner().days;
     if days.is_some_and(|d| !(1..=36_500).contains(&d)) {
@@ -131,7 +131,7 @@ pub async fn set_retention(
             Ok(())
         })
         .await?;
-    Ok(HttpResponse::Ok().json(RetentionSetting { days }))
+    Ok(web::Json(RetentionSetting { days }))
 }
 
 /// The tenant's archive files.
@@ -143,11 +143,14 @@ pub async fn set_retention(
     AdminOnly,
 ))]
 #[get("/archives")]
-pub async fn list_archives(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn list_archives(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<ArchiveList>, ApiError> {
     caller.require_admin()?;
     let tenant_id = caller.tenant.id;
     let items = state.db(move |conn| Ok(archive::list(conn, tenant_id)?)).await?;
-    Ok(HttpResponse::Ok().json(ArchiveList { items: items.into_iter().map(Into::into).collect() }))
+    Ok(web::Json(ArchiveList { items: items.into_iter().map(Into::into).collect() }))
 }
 
 /// Download an archive file.

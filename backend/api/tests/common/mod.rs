@@ -64,7 +64,7 @@ pub struct Ctx {
     pub db: TestDatabase,
     pub state: AppState,
     pub pool: DbPool,
-    pub acme_id: i64,
+    pub acme_id: auditlog_db::TenantId,
     pub admin: User,
     pub manager: User,
     pub member: User,
@@ -94,7 +94,11 @@ impl Ctx {
         .unwrap();
         // A cheap hash keeps tests fast; real hashing is covered by the login test.
         let hash = auditlog_api::auth::hash_password("correct horse battery").unwrap();
-        let mut user = |tenant_id: i64, email: &str, name: &str, role: Role, actor: &str| {
+        let mut user = |tenant_id: auditlog_db::TenantId,
+                        email: &str,
+                        name: &str,
+                        role: Role,
+                        actor: &str| {
             users::create(
                 &mut conn,
                 &users::NewUser { tenant_id, email, name, password_hash: &hash, role, actor_id: Some(actor) },

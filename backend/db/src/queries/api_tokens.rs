@@ -1,5 +1,6 @@
 //! Integrator API tokens.
 
+use crate::ids::{TenantId, UserId};
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
@@ -9,11 +10,11 @@ use crate::models::{ApiToken, Scope, Tenant};
 use crate::schema::{api_tokens, tenants};
 
 pub struct NewApiToken<'a> {
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     pub name: &'a str,
     pub scopes: &'a [Scope],
     pub secret_hash: &'a str,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub created_at: NaiveDateTime,
     pub expires_at: Option<NaiveDateTime>,
 }
@@ -40,7 +41,7 @@ pub fn create(conn: &mut DbConnection, new: &NewApiToken<'_>) -> StoreResult<Api
     })
 }
 
-pub fn list(conn: &mut DbConnection, tenant_id: i64) -> StoreResult<Vec<ApiToken>> {
+pub fn list(conn: &mut DbConnection, tenant_id: TenantId) -> StoreResult<Vec<ApiToken>> {
     Ok(api_tokens::table
         .filter(api_tokens::tenant_id.eq(tenant_id))
         .order(api_tokens::id.desc())
@@ -48,7 +49,7 @@ pub fn list(conn: &mut DbConnection, tenant_id: i64) -> StoreResult<Vec<ApiToken
         .load(conn)?)
 }
 
-pub fn get(conn: &mut DbConnection, tenant_id: i64, id: i64) -> StoreResult<ApiToken> {
+pub fn get(conn: &mut DbConnection, tenant_id: TenantId, id: i64) -> StoreResult<ApiToken> {
     api_tokens::table
         .filter(api_tokens::tenant_id.eq(tenant_id))
         .filter(api_tokens::id.eq(id))
@@ -59,7 +60,7 @@ pub fn get(conn: &mut DbConnection, tenant_id: i64, id: i64) -> StoreResult<ApiT
 }
 
 /// A token with its tenant, in one read: what every request with an API token asks.
-pub fn with_tenant(conn: &mut DbConnection, tenant_id: i64, id: i64) -> StoreResult<(ApiToken, Tenant)> {
+pub fn with_tenant(conn: &mut DbConnection, tenant_id: TenantId, id: i64) -> StoreResult<(ApiToken, Tenant)> {
     api_tokens::table
         .inner_join(tenants::table.on(tenants::id.eq(api_tokens::tenant_id)))
         .filter(api_tokens::tenant_id.eq(tenant_id))
@@ -71,7 +72,12 @@ pub fn with_tenant(conn: &mut DbConnection, tenant_id: i64, id: i64) -> StoreRes
 }
 
 /// Revokes a live token; `false` when it was already revoked.
-pub fn revoke(conn: &mut DbConnection, tenant_id: i64, id: i64, now: NaiveDateTime) -> StoreResult<bool> {
+pub fn revoke(
+    conn: &mut DbConnection,
+    tenant_id: TenantId,
+    id: i64,
+    now: NaiveDateTime,
+) -> StoreResult<bool> {
     get(conn, tenant_id, id)?;
     let changed = diesel::update(
         api_tokens::table

@@ -4,6 +4,7 @@
 //! blanking runs in a function owned by the schema's owner (the application's role may not
 //! UPDATE events); on SQLite through the guarded door.
 
+use crate::ids::TenantId;
 use std::collections::BTreeSet;
 
 use chrono::NaiveDateTime;
@@ -37,7 +38,7 @@ pub struct DeletionPlan {
 
 /// Sorts `ids` (all of `tenant_id`, else `NotFound`) by what deleting them would do. Takes the
 /// tenant's lock: call it inside the deleting transaction.
-pub fn plan(conn: &mut DbConnection, tenant_id: i64, ids: &[i64]) -> StoreResult<DeletionPlan> {
+pub fn plan(conn: &mut DbConnection, tenant_id: TenantId, ids: &[i64]) -> StoreResult<DeletionPlan> {
     crate::queries::tenants::lock(conn, tenant_id)?;
     let found: Vec<(i64, Option<NaiveDateTime>, String)> = events::table
         .filter(events::tenant_id.eq(tenant_id))
@@ -65,7 +66,11 @@ pub fn plan(conn: &mut DbConnection, tenant_id: i64, ids: &[i64]) -> StoreResult
 
 /// The personal-data digests of the live events `ids`, as the tombstones will keep them:
 /// `[{"id", "digests"}]`.
-fn kept_digests(conn: &mut DbConnection, tenant_id: i64, ids: &[i64]) -> StoreResult<Vec<(i64, String)>> {
+fn kept_digests(
+    conn: &mut DbConnection,
+    tenant_id: TenantId,
+    ids: &[i64],
+) -> StoreResult<Vec<(i64, String)>> {
     let rows: Vec<EventRow> = events::table
         .filter(events::tenant_id.eq(tenant_id))
         .filter(events::id.eq_any(ids))
@@ -83,7 +88,7 @@ fn kept_digests(conn: &mut DbConnection, tenant_id: i64, ids: &[i64]) -> StoreRe
 /// Blanks the events named by the deletion record `record_id` (an `auditlog.deleted` event of the
 /// tenant, stored before them in this transaction); returns how many were blanked. Each keeps the
 /// digests of its personal data, so that its leaf still recomputes.
-pub fn tombstone(conn: &mut DbConnection, tenant_id: i64, record_id: i64) -> StoreResult<usize> {
+pub fn tombstone(conn: &mut DbConnection, tenant_id: TenantId, record_id: i64) -> StoreResult<usize> {
     let metadata: Option<String> = events::table
         .filter(events::tenant_id.eq(tenant_id))
         .filter(events::id.eq(record_id))

@@ -1,6 +1,7 @@
 //! Storing events: one transaction per request, the tenant row locked first so that `seq` stays
 //! gap-free and the hash chain linear however many writers there are.
 
+use crate::ids::TenantId;
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -59,7 +60,7 @@ pub const SYSTEM_SUBMITTER: &str = "system";
 /// Stores events the server records itself ([`SYSTEM_SUBMITTER`]); see [`store_submitted`].
 pub fn store_events(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     idempotency: Option<&IdempotencyKey>,
     drafts: &[EventDraft],
     recorded_at: NaiveDateTime,
@@ -72,7 +73,7 @@ pub fn store_events(
 /// the first outcome and `true`; with a different request it is a conflict.
 pub fn store_submitted(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     submitter: &str,
     idempotency: Option<&IdempotencyKey>,
     drafts: &[EventDraft],
@@ -139,7 +140,7 @@ enum Slot {
 }
 
 /// The seq of each id (of events stored before seqs were kept with idempotent responses).
-fn seqs_of(conn: &mut DbConnection, tenant_id: i64, ids: &[i64]) -> StoreResult<Vec<i64>> {
+fn seqs_of(conn: &mut DbConnection, tenant_id: TenantId, ids: &[i64]) -> StoreResult<Vec<i64>> {
     let by_id: HashMap<i64, i64> = events::table
         .filter(events::tenant_id.eq(tenant_id))
         .filter(events::id.eq_any(ids))
@@ -181,7 +182,7 @@ fn allocate_ids(conn: &mut DbConnection, count: usize) -> StoreResult<Vec<i64>> 
 
 fn insert_new(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     submitter: &str,
     drafts: &[EventDraft],
     recorded_at: NaiveDateTime,
@@ -310,7 +311,7 @@ fn count_new(drafts: &[EventDraft], known: &HashMap<String, i64>) -> usize {
 /// chain is known.
 fn new_row(
     id: i64,
-    tenant_id: i64,
+    tenant_id: TenantId,
     seq: i64,
     submitter: &str,
     draft: &EventDraft,
@@ -390,7 +391,7 @@ fn draft_search_text(draft: &EventDraft) -> String {
 
 /// The `event_related` rows of an event with this stored `related` JSON: derived from a hashed
 /// field, so verification recomputes them.
-pub fn related_rows(tenant_id: i64, event_id: i64, related: &str) -> Vec<NewEventRelated> {
+pub fn related_rows(tenant_id: TenantId, event_id: i64, related: &str) -> Vec<NewEventRelated> {
     let related: Vec<crate::models::EntityRef> = serde_json::from_str(related).unwrap_or_default();
     let mut seen = std::collections::HashSet::new();
     related

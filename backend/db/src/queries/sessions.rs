@@ -1,5 +1,6 @@
 //! Revoked access tokens: a signed-out token stays refused until it would have expired.
 
+use crate::ids::TenantId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -9,7 +10,7 @@ use crate::schema::revoked_tokens;
 
 pub fn revoke(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     jti: &str,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
@@ -30,7 +31,7 @@ pub fn revoke(
     Ok(())
 }
 
-pub fn is_revoked(conn: &mut DbConnection, tenant_id: i64, jti: &str) -> StoreResult<bool> {
+pub fn is_revoked(conn: &mut DbConnection, tenant_id: TenantId, jti: &str) -> StoreResult<bool> {
     let count: i64 = revoked_tokens::table
         .filter(revoked_tokens::tenant_id.eq(tenant_id))
         .filter(revoked_tokens::jti.eq(jti))

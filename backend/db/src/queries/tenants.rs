@@ -1,3 +1,4 @@
+use crate::ids::TenantId;
 use chrono::Utc;
 use diesel::prelude::*;
 
@@ -16,7 +17,7 @@ pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> StoreResult<Option<T
 /// SQLite a transaction that has read cannot start writing once another one has committed in
 /// the meantime (it fails at once with "database is locked", whatever `busy_timeout` says),
 /// while one that writes first waits its turn.
-pub fn lock(conn: &mut DbConnection, id: i64) -> StoreResult<()> {
+pub fn lock(conn: &mut DbConnection, id: TenantId) -> StoreResult<()> {
     let locked =
         diesel::update(tenants::table.find(id)).set(tenants::head_seq.eq(tenants::head_seq)).execute(conn)?;
     if locked == 0 {
@@ -25,7 +26,7 @@ pub fn lock(conn: &mut DbConnection, id: i64) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn get(conn: &mut DbConnection, id: i64) -> StoreResult<Tenant> {
+pub fn get(conn: &mut DbConnection, id: TenantId) -> StoreResult<Tenant> {
     tenants::table.find(id).select(Tenant::as_select()).first(conn).optional()?.ok_or(StoreError::NotFound)
 }
 

@@ -12,6 +12,7 @@
 //! a flat lock). A key's streak is forgotten after `forget_after` without attempts, or at once by
 //! a success.
 
+use crate::ids::{TenantId, UserId};
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
@@ -172,8 +173,8 @@ pub const KNOWN_ADDRESS_DAYS: i64 = 90;
 /// Whether `user_id` signed in successfully from `ip` within [`KNOWN_ADDRESS_DAYS`].
 pub fn is_known_address(
     conn: &mut DbConnection,
-    tenant_id: i64,
-    user_id: i64,
+    tenant_id: TenantId,
+    user_id: UserId,
     ip: &str,
     now: NaiveDateTime,
 ) -> StoreResult<bool> {
@@ -190,8 +191,8 @@ pub fn is_known_address(
 /// Remembers that `user_id` signed in from `ip` now.
 pub fn remember_address(
     conn: &mut DbConnection,
-    tenant_id: i64,
-    user_id: i64,
+    tenant_id: TenantId,
+    user_id: UserId,
     ip: &str,
     now: NaiveDateTime,
 ) -> StoreResult<()> {

@@ -3,6 +3,7 @@
 //! hashed again from their leaves. Roots and proofs read O(log n) nodes in two queries; appending
 //! stores the nodes the new leaves complete.
 
+use crate::ids::TenantId;
 use std::collections::HashMap;
 
 use auditlog_tlog::merkle::{self, Frontier, NodeId};
@@ -30,7 +31,7 @@ struct StoredNode {
 #[derive(Insertable)]
 #[diesel(table_name = merkle_nodes, treat_none_as_default_value = false)]
 struct NewNode {
-    tenant_id: i64,
+    tenant_id: TenantId,
     level: i32,
     idx: i64,
     hash: Vec<u8>,
@@ -48,7 +49,11 @@ pub fn is_stored(id: &NodeId) -> bool {
 }
 
 /// The leaf hashes of the events with these seqs (1-based), by leaf index.
-fn event_leaves(conn: &mut DbConnection, tenant_id: i64, seqs: &[i64]) -> StoreResult<HashMap<u64, Hash>> {
+fn event_leaves(
+    conn: &mut DbConnection,
+    tenant_id: TenantId,
+    seqs: &[i64],
+) -> StoreResult<HashMap<u64, Hash>> {
     let mut found = HashMap::with_capacity(seqs.len());
     if seqs.is_empty() {
         return Ok(found);
@@ -98,7 +103,7 @@ fn with_parts(id: NodeId) -> impl Iterator<Item = NodeId> {
 /// queries. Leaves come from the events, and so do the nodes below [`LOWEST_STORED_LEVEL`];
 /// the rest are rows of `merkle_nodes`, which also hold what an archived prefix's right edge
 /// needs once its events are gone.
-pub fn nodes(conn: &mut DbConnection, tenant_id: i64, ids: &[NodeId]) -> StoreResult<Vec<Hash>> {
+pub fn nodes(conn: &mut DbConnection, tenant_id: TenantId, ids: &[NodeId]) -> StoreResult<Vec<Hash>> {
     let mut seqs: Vec<i64> = ids
         .iter()
         .filter(|id| !is_stored(id))
@@ -155,17 +160,20 @@ pub fn nodes(conn: &mut DbConnection, tenant_id: i64, ids: &[NodeId]) -> StoreRe
         .collect()
 }
 
-fn fetch(conn: &mut DbConnection, tenant_id: i64) -> impl FnOnce(&[NodeId]) -> StoreResult<Vec<Hash>> + '_ {
+fn fetch(
+    conn: &mut DbConnection,
+    tenant_id: TenantId,
+) -> impl FnOnce(&[NodeId]) -> StoreResult<Vec<Hash>> + '_ {
     move |ids| nodes(conn, tenant_id, ids)
 }
 
 /// The root of the first `size` leaves.
-pub fn root(conn: &mut DbConnection, tenant_id: i64, size: u64) -> StoreResult<Hash> {
+pub fn root(conn: &mut DbConnection, tenant_id: TenantId, size: u64) -> StoreResult<Hash> {
     merkle::root(size, fetch(conn, tenant_id))
 }
 
 /// The right edge of the tree of `size` leaves, ready to append to.
-pub fn frontier(conn: &mut DbConnection, tenant_id: i64, size: u64) -> StoreResult<Frontier> {
+pub fn frontier(conn: &mut DbConnection, tenant_id: TenantId, size: u64) -> StoreResult<Frontier> {
     let hashes = nodes(conn, tenant_id, &merkle::decompose(0, size))?;
     Frontier::new(size, &hashes)
         .ok_or_else(|| StoreError::Corrupt("the tree's right edge is incomplete".into()))
@@ -173,7 +181,7 @@ pub fn frontier(conn: &mut DbConnection, tenant_id: i64, size: u64) -> StoreResu
 
 pub fn inclusion_proof(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     index: u64,
     size: u64,
 ) -> StoreResult<Vec<Hash>> {
@@ -182,7 +190,7 @@ pub fn inclusion_proof(
 
 pub fn consistency_proof(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     first: u64,
     second: u64,
 ) -> StoreResult<Vec<Hash>> {
@@ -190,7 +198,7 @@ pub fn consistency_proof(
 }
 
 /// The rows of `nodes` of a tenant's tree.
-fn node_rows(tenant_id: i64, nodes: &[(NodeId, Hash)]) -> Vec<NewNode> {
+fn node_rows(tenant_id: TenantId, nodes: &[(NodeId, Hash)]) -> Vec<NewNode> {
     nodes
         .iter()
         .map(|(id, hash)| NewNode {
@@ -205,7 +213,7 @@ fn node_rows(tenant_id: i64, nodes: &[(NodeId, Hash)]) -> Vec<NewNode> {
 /// Stores those of the interior nodes new leaves completed that are kept ([`is_stored`]), which
 /// no one stored before: one binary `COPY` on PostgreSQL (a node already there, which nothing but
 /// tampering puts there, fails the append), multi-row INSERTs on SQLite.
-pub fn store_new(conn: &mut DbConnection, tenant_id: i64, nodes: &[(NodeId, Hash)]) -> QueryResult<()> {
+pub fn store_new(conn: &mut DbConnection, tenant_id: TenantId, nodes: &[(NodeId, Hash)]) -> QueryResult<()> {
     let kept: Vec<(NodeId, Hash)> = nodes.iter().filter(|(id, _)| is_stored(id)).copied().collect();
     let DbConnection::Pg(pg) = conn else { return store(conn, tenant_id, &kept) };
     if kept.is_empty() {
@@ -218,7 +226,7 @@ pub fn store_new(conn: &mut DbConnection, tenant_id: i64, nodes: &[(NodeId, Hash
 
 /// Stores nodes (leaves a retention boundary keeps, a tree built for existing events). A node
 /// already stored is left as it is (the same position always has the same hash).
-pub fn store(conn: &mut DbConnection, tenant_id: i64, nodes: &[(NodeId, Hash)]) -> QueryResult<()> {
+pub fn store(conn: &mut DbConnection, tenant_id: TenantId, nodes: &[(NodeId, Hash)]) -> QueryResult<()> {
     let rows = node_rows(tenant_id, nodes);
     match conn {
         DbConnection::Pg(c) => {
@@ -255,7 +263,7 @@ pub struct Built {
 /// others from its events. `None` when there is nothing to build.
 pub fn build(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     archive_dir: &std::path::Path,
 ) -> StoreResult<Option<Built>> {
     use crate::schema::{archives, tenants};

@@ -1,3 +1,4 @@
+use crate::ids::{TenantId, UserId};
 use chrono::Utc;
 use diesel::prelude::*;
 
@@ -8,7 +9,7 @@ use crate::schema::{revoked_tokens, tenants, users};
 
 /// What `create` needs; the password is already hashed.
 pub struct NewUser<'a> {
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     pub email: &'a str,
     pub name: &'a str,
     pub password_hash: &'a str,
@@ -71,7 +72,7 @@ pub fn find_active_by_email(conn: &mut DbConnection, email: &str) -> StoreResult
         .load(conn)?)
 }
 
-pub fn get(conn: &mut DbConnection, tenant_id: i64, id: i64) -> StoreResult<User> {
+pub fn get(conn: &mut DbConnection, tenant_id: TenantId, id: UserId) -> StoreResult<User> {
     users::table
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::id.eq(id))
@@ -85,8 +86,8 @@ pub fn get(conn: &mut DbConnection, tenant_id: i64, id: i64) -> StoreResult<User
 /// out. `None` when the user does not exist. Every request with an access token asks this.
 pub fn signed_in(
     conn: &mut DbConnection,
-    tenant_id: i64,
-    id: i64,
+    tenant_id: TenantId,
+    id: UserId,
     jti: &str,
 ) -> StoreResult<Option<(User, Tenant, bool)>> {
     let revoked = diesel::dsl::exists(
@@ -103,7 +104,7 @@ pub fn signed_in(
         .optional()?)
 }
 
-pub fn find_by_email(conn: &mut DbConnection, tenant_id: i64, email: &str) -> StoreResult<Option<User>> {
+pub fn find_by_email(conn: &mut DbConnection, tenant_id: TenantId, email: &str) -> StoreResult<Option<User>> {
     Ok(users::table
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::email.eq(email))
@@ -113,7 +114,7 @@ pub fn find_by_email(conn: &mut DbConnection, tenant_id: i64, email: &str) -> St
 }
 
 /// Every user of a tenant, by name.
-pub fn list(conn: &mut DbConnection, tenant_id: i64) -> StoreResult<Vec<User>> {
+pub fn list(conn: &mut DbConnection, tenant_id: TenantId) -> StoreResult<Vec<User>> {
     Ok(users::table
         .filter(users::tenant_id.eq(tenant_id))
         .order((users::name.asc(), users::id.asc()))
@@ -135,8 +136,8 @@ pub struct UserChanges {
 /// before and after.
 pub fn update(
     conn: &mut DbConnection,
-    tenant_id: i64,
-    id: i64,
+    tenant_id: TenantId,
+    id: UserId,
     changes: &UserChanges,
 ) -> StoreResult<(User, User)> {
     conn.transaction(|conn| {

@@ -1,5 +1,6 @@
 //! Results of verification runs, kept so the dashboard can say when the log was last verified.
 
+use crate::ids::TenantId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -13,7 +14,7 @@ use crate::schema::verifications;
 #[diesel(table_name = verifications)]
 pub struct VerificationRun {
     pub id: i64,
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     pub started_at: NaiveDateTime,
     pub finished_at: NaiveDateTime,
     pub tree_size: i64,
@@ -28,7 +29,7 @@ pub struct VerificationRun {
 
 pub fn record(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     started_at: NaiveDateTime,
     finished_at: NaiveDateTime,
     result: &Verification,
@@ -52,7 +53,7 @@ pub fn record(
 }
 
 /// The tenant's latest run, if any.
-pub fn latest(conn: &mut DbConnection, tenant_id: i64) -> StoreResult<Option<VerificationRun>> {
+pub fn latest(conn: &mut DbConnection, tenant_id: TenantId) -> StoreResult<Option<VerificationRun>> {
     Ok(verifications::table
         .filter(verifications::tenant_id.eq(tenant_id))
         .order(verifications::id.desc())

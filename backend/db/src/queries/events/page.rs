@@ -1,6 +1,7 @@
 //! One page of events in a sort order, by page number or after a keyset cursor, and single
 //! events by id or seq.
 
+use crate::ids::TenantId;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, NaiveDateTime};
@@ -319,7 +320,7 @@ pub fn after_seq(
 }
 
 /// The id of the tenant's newest event (by seq).
-pub fn latest_id(conn: &mut DbConnection, tenant_id: i64) -> StoreResult<Option<i64>> {
+pub fn latest_id(conn: &mut DbConnection, tenant_id: TenantId) -> StoreResult<Option<i64>> {
     Ok(events::table
         .filter(events::tenant_id.eq(tenant_id))
         .order(events::seq.desc())

@@ -95,7 +95,7 @@ impl AuditEvent {
         conn: &mut DbConnection,
         tenant_id: TenantId,
         request: &RequestMeta,
-    ) -> Result<i64, ApiError> {
+    ) -> Result<auditlog_db::EventId, ApiError> {
         let now = Utc::now();
         let (module, verb) = self.action.split_once('.').unwrap_or((self.action, ""));
         let draft = EventDraft {

@@ -692,7 +692,7 @@ fn valid_cursor() -> impl Strategy<Value = Cursor> {
             order: sort.order,
             value: (sort.key != SortKey::OccurredAt).then_some(value),
             occurred_at_us,
-            id,
+            id: auditlog_db::EventId(id),
         })
 }
 

@@ -234,7 +234,7 @@ fn forge(ctx: &Ctx, edit: impl FnOnce(&mut Vec<EventRow>)) {
 /// A copy of `row` as another event (a forged insertion).
 fn forged_copy(row: &EventRow, id: i64, description: &str) -> EventRow {
     let mut copy = row.clone();
-    copy.id = id;
+    copy.id = auditlog_db::EventId(id);
     copy.description = description.into();
     copy
 }
@@ -710,7 +710,7 @@ both_backends! {
         let mut rows = Vec::new();
         for seq in 1..=12i64 {
             let mut row = new_row(&EventRow {
-                id: 10_000 + seq, tenant_id: t, seq, external_id: None, occurred_at: Utc::now().naive_utc(), recorded_at: chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap().naive_utc(),
+                id: auditlog_db::EventId(10_000 + seq), tenant_id: t, seq, external_id: None, occurred_at: Utc::now().naive_utc(), recorded_at: chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap().naive_utc(),
                 actor_id: "u1".into(), actor_type: "user".into(), actor_name: "Old Timer".into(), actor_email: None, actor_role: None, admin_private: false,
                 action: "booking.created".into(), module: "booking".into(), verb: "created".into(), entity_type: None, entity_id: None, entity_label: None,
                 description: format!("old {seq}"), changes: "[]".into(), related: "[]".into(), metadata: "{}".into(), ip: String::new(), user_agent: None,

@@ -70,3 +70,7 @@ id_type!(
     /// A dashboard user's id.
     UserId
 );
+id_type!(
+    /// An event's id.
+    EventId
+);

@@ -210,15 +210,15 @@ fn check(
             .load::<(i64, String)>(conn)?
             .into_iter()
             .collect();
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut related: HashMap<i64, BTreeSet<(String, String)>> = HashMap::new();
+        let ids: Vec<crate::EventId> = rows.iter().map(|r| r.id).collect();
+        let mut related: HashMap<crate::EventId, BTreeSet<(String, String)>> = HashMap::new();
         for (event_id, entity_type, entity_id) in event_related::table
             .filter(event_related::tenant_id.eq(tenant.id))
             .filter(event_related::event_id.eq_any(&ids))
             .select((event_related::event_id, event_related::entity_type, event_related::entity_id))
             .load::<(i64, String, String)>(conn)?
         {
-            related.entry(event_id).or_default().insert((entity_type, entity_id));
+            related.entry(crate::EventId(event_id)).or_default().insert((entity_type, entity_id));
         }
         // Each row checks on its own against the stored hash before it — the bulk of the work,
         // spread over the cores; the first failure in seq order is the one reported.
@@ -234,7 +234,7 @@ fn check(
             }
             if row.deleted_at.is_some() {
                 tombstones.insert(
-                    row.id,
+                    row.id.get(),
                     (row.seq, row.deleted_by.clone().unwrap_or_default(), row.deleted_at.unwrap_or_default()),
                 );
             } else {

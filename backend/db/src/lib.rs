@@ -31,5 +31,5 @@ pub mod visibility;
 
 pub use connection::{Backend, DatabaseUrl, DbConnection, DbPool};
 pub use error::{StoreError, StoreResult};
-pub use ids::{TenantId, UserId};
+pub use ids::{EventId, TenantId, UserId};
 pub use slug::TenantSlug;

@@ -1,6 +1,6 @@
 //! Rows as stored, and the domain types they decode into.
 
-use crate::ids::{TenantId, UserId};
+use crate::ids::{EventId, TenantId, UserId};
 use std::fmt;
 use std::str::FromStr;
 
@@ -167,7 +167,7 @@ pub struct EventDraft {
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize)]
 #[diesel(table_name = events)]
 pub struct EventRow {
-    pub id: i64,
+    pub id: EventId,
     pub tenant_id: TenantId,
     pub seq: i64,
     pub external_id: Option<String>,
@@ -214,7 +214,7 @@ fn legacy_format() -> i32 {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = events, treat_none_as_default_value = false)]
 pub struct NewEventRow {
-    pub id: i64,
+    pub id: EventId,
     pub tenant_id: TenantId,
     pub seq: i64,
     pub external_id: Option<String>,
@@ -252,13 +252,13 @@ pub struct NewEventRelated {
     pub tenant_id: TenantId,
     pub entity_type: String,
     pub entity_id: String,
-    pub event_id: i64,
+    pub event_id: EventId,
 }
 
 /// A stored event, decoded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
-    pub id: i64,
+    pub id: EventId,
     pub tenant_id: TenantId,
     pub seq: i64,
     pub recorded_at: NaiveDateTime,
@@ -360,7 +360,7 @@ macro_rules! leaf_input {
         impl $row {
             pub fn leaf_input(&self) -> LeafInput<'_> {
                 LeafInput {
-                    id: self.id,
+                    id: self.id.get(),
                     tenant_id: self.tenant_id,
                     seq: self.seq,
                     prev_hash: &self.prev_hash,
@@ -400,7 +400,7 @@ impl EventRow {
     pub fn leaf_bytes(&self) -> Result<Option<Vec<u8>>, String> {
         match self.leaf_version {
             crate::leaf::LEGACY_FORMAT => {
-                Ok(Some(crate::leaf::legacy_leaf_bytes(self.id, self.seq, &self.hash)))
+                Ok(Some(crate::leaf::legacy_leaf_bytes(self.id.get(), self.seq, &self.hash)))
             }
             crate::leaf::LEAF_FORMAT => crate::leaf::leaf_bytes(&self.leaf_input()).map(Some),
             other => Err(format!("unknown leaf format {other}")),
@@ -412,7 +412,9 @@ impl EventRow {
     pub fn tree_leaf(&self) -> Option<auditlog_tlog::Hash> {
         if self.leaf_version == crate::leaf::LEGACY_FORMAT {
             Some(auditlog_tlog::merkle::leaf_hash(&crate::leaf::legacy_leaf_bytes(
-                self.id, self.seq, &self.hash,
+                self.id.get(),
+                self.seq,
+                &self.hash,
             )))
         } else {
             crate::leaf::decode_hash(&self.hash)

@@ -128,7 +128,7 @@ macro_rules! on_both_backends {
 fn tombstone(
     conn: &mut DbConnection,
     tenant_id: auditlog_db::TenantId,
-    ids: &[i64],
+    ids: &[auditlog_db::EventId],
     by: &str,
     _now: chrono::NaiveDateTime,
 ) -> auditlog_db::StoreResult<usize> {
@@ -455,7 +455,7 @@ fn kept_counts_follow_every_write(backend: Backend) {
         "events spread over many slots"
     );
 
-    let ids: Vec<i64> = events::table
+    let ids: Vec<auditlog_db::EventId> = events::table
         .filter(events::tenant_id.eq(acme))
         .order(events::seq)
         .select(events::id)
@@ -512,7 +512,8 @@ fn date_ranges_add_up_from_slots(backend: Backend) {
         })
         .collect();
     store_events(&mut conn, tenant_id, None, &drafts, now).unwrap();
-    let ids: Vec<i64> = events::table.select(events::id).order(events::id).load(&mut conn).unwrap();
+    let ids: Vec<auditlog_db::EventId> =
+        events::table.select(events::id).order(events::id).load(&mut conn).unwrap();
     tombstone(&mut conn, tenant_id, &ids[40..50], "test", now).unwrap();
     let rows: Vec<EventRow> = events::table.select(EventRow::as_select()).load(&mut conn).unwrap();
 
@@ -730,11 +731,11 @@ fn keyword_lists_keep_every_sort_order(backend: Backend) {
                 per_page: 100,
                 paging: Paging::Page(1),
             };
-            let ids = |page: auditlog_db::queries::events::EventPage| -> Vec<i64> {
+            let ids = |page: auditlog_db::queries::events::EventPage| -> Vec<auditlog_db::EventId> {
                 page.items.iter().map(|e| e.id).collect()
             };
             let all = list(&mut conn, &admin, &request(None)).unwrap();
-            let expected: Vec<i64> = all
+            let expected: Vec<auditlog_db::EventId> = all
                 .items
                 .iter()
                 .filter(|e| e.draft.description.contains("of writer 1"))

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::audit::{AuditEvent, RequestMeta};
-use crate::auth::{api_token_text, new_api_secret, Caller};
+use crate::auth::{api_token_text, new_api_secret, Admin};
 use crate::http::error::{AdminOnly, ApiError, FieldError, Problem};
 use crate::http::json::StrictJson;
 use crate::http::reply::{Created, NoContent};
@@ -123,8 +123,7 @@ pub struct CreatedToken {
     AdminOnly,
 ))]
 #[get("/tokens")]
-pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<TokenList>, ApiError> {
-    caller.require_admin()?;
+pub async fn list(state: web::Data<AppState>, caller: Admin) -> Result<web::Json<TokenList>, ApiError> {
     let tenant_id = caller.tenant.id;
     let items = state.db(move |conn| Ok(api_tokens::list(conn, tenant_id)?)).await?;
     Ok(web::Json(TokenList { items: items.iter().map(TokenOut::from).collect() }))
@@ -141,11 +140,11 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<web::Jso
 #[post("/tokens")]
 pub async fn create(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Admin,
     req: HttpRequest,
     body: StrictJson<NewTokenRequest>,
 ) -> Result<Created<CreatedToken>, ApiError> {
-    let admin = caller.require_admin()?.clone();
+    let admin = caller.user().clone();
     let body = body.into_inner();
     let mut errors = Vec::new();
     let name = body.name.into_inner();
@@ -204,11 +203,10 @@ pub async fn create(
 #[delete("/tokens/{id}")]
 pub async fn revoke(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Admin,
     req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<NoContent, ApiError> {
-    caller.require_admin()?;
     let id = id.into_inner();
     let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
     let tenant_id = caller.tenant.id;

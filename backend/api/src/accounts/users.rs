@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::accounts::sign_in::RoleSchema;
 use crate::audit::{AuditEvent, RequestMeta};
-use crate::auth::{hash_password, password_problem, Caller};
+use crate::auth::{hash_password, password_problem, Admin};
 use crate::http::error::{AdminOnly, ApiError, FieldError, Problem};
 use crate::http::json::StrictJson;
 use crate::http::reply::Created;
@@ -119,8 +119,7 @@ fn user_ref(user: &User) -> (&'static str, i64, Option<String>) {
     AdminOnly,
 ))]
 #[get("/users")]
-pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<UserList>, ApiError> {
-    caller.require_admin()?;
+pub async fn list(state: web::Data<AppState>, caller: Admin) -> Result<web::Json<UserList>, ApiError> {
     let tenant_id = caller.tenant.id;
     let items = state.db(move |conn| Ok(users::list(conn, tenant_id)?)).await?;
     Ok(web::Json(UserList { items: items.iter().map(UserOut::from).collect() }))
@@ -138,11 +137,11 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<web::Jso
 #[post("/users")]
 pub async fn create(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Admin,
     req: HttpRequest,
     body: StrictJson<NewUserRequest>,
 ) -> Result<Created<UserOut>, ApiError> {
-    let admin = caller.require_admin()?.clone();
+    let admin = caller.user().clone();
     let body = body.into_inner();
     let email = body.email.into_inner().to_lowercase();
     let name = body.name.into_inner();
@@ -193,12 +192,11 @@ pub async fn create(
 #[patch("/users/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Admin,
     req: HttpRequest,
     id: web::Path<i64>,
     body: StrictJson<UserPatch>,
 ) -> Result<web::Json<UserOut>, ApiError> {
-    caller.require_admin()?;
     let id = id.into_inner();
     let body = body.into_inner();
     let changes = UserChanges {

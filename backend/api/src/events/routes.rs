@@ -10,7 +10,7 @@ use super::ingest::{parse_body, IngestBody};
 use super::views::{EventListResponse, EventOut};
 use crate::aggregates::Read;
 use crate::audit::{AuditEvent, RequestMeta};
-use crate::auth::Caller;
+use crate::auth::{Admin, Caller};
 use crate::filters::{record_ref, EventFilterParams, Filtered, ListParams, EXACT_COUNT_LIMIT};
 use crate::http::error::{AdminOnly, ApiError, FieldError, Problem};
 use crate::http::json::StrictJson;
@@ -158,7 +158,7 @@ pub async fn ingest(
         response.insert_header(("Idempotent-Replayed", "true"));
     }
     Ok(response.json(IngestResponse {
-        ids: outcome.ids,
+        ids: outcome.ids.iter().map(|id| id.get()).collect(),
         accepted: outcome.accepted,
         duplicates: outcome.duplicates,
         receipt,
@@ -266,11 +266,10 @@ pub struct DeleteEventsResponse {
 #[delete("/events")]
 pub async fn delete_events(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Admin,
     req: HttpRequest,
     body: StrictJson<DeleteEventsRequest>,
 ) -> Result<web::Json<DeleteEventsResponse>, ApiError> {
-    caller.require_admin()?;
     let DeleteEventsRequest { mut ids, reason } = body.into_inner();
     if ids.is_empty() || ids.len() > 1000 {
         ApiError::check_fields(vec![FieldError::new("/ids", "give 1 to 1000 event ids")])?;
@@ -311,7 +310,7 @@ pub async fn delete_events(
                     if blanked != plan.live.len() {
                         return Err(ApiError::internal(format!("{blanked} of {} events were deleted", plan.live.len())));
                     }
-                    deletion_event_id = Some(record);
+                    deletion_event_id = Some(record.get());
                 }
                 Ok(DeleteEventsResponse {
                     deleted: plan.live,

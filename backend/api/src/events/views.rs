@@ -114,7 +114,7 @@ impl From<Event> for EventOut {
     fn from(e: Event) -> Self {
         let d = e.draft;
         EventOut {
-            id: e.id,
+            id: e.id.get(),
             seq: e.seq,
             occurred_at: d.occurred_at.and_utc(),
             recorded_at: e.recorded_at.and_utc(),

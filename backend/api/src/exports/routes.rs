@@ -65,11 +65,13 @@ pub struct ExportParams {
 }
 
 /// `ids` as its `pattern` says: 1 to 1000 ids of 1 to 18 digits, separated by single commas.
-fn parse_ids(text: &str) -> Result<Vec<i64>, ApiError> {
+fn parse_ids(text: &str) -> Result<Vec<auditlog_db::EventId>, ApiError> {
     let ids = text
         .split(',')
         .map(|s| match s.parse::<i64>() {
-            Ok(id) if (1..=18).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) => Ok(id),
+            Ok(id) if (1..=18).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(auditlog_db::EventId(id))
+            }
             _ => Err(ApiError::bad_parameter("ids", format!("{s:?} is not an event id"))),
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -471,7 +473,7 @@ mod tests {
 
     #[test]
     fn selected_ids_are_checked() {
-        assert_eq!(parse_ids("3,1,2").unwrap(), vec![3, 1, 2]);
+        assert_eq!(parse_ids("3,1,2").unwrap(), [3, 1, 2].map(auditlog_db::EventId));
         // Exactly the parameter's pattern: digits and single commas, 1 to 18 digits an id.
         for bad in ["1,x", "", "3, 1", "1,,2", "+1", "-1", "1234567890123456789"] {
             assert!(parse_ids(bad).is_err(), "{bad}");

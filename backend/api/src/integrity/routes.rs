@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{verify_tenant, CheckpointOut, VerificationOut};
-use crate::auth::Caller;
+use crate::auth::{Admin, Caller};
 use crate::filters::parse_query;
 use crate::http::error::{AdminOnly, ApiError, Problem};
 use crate::http::state::AppState;
@@ -29,15 +29,13 @@ const MAX_CHECKPOINTS: usize = 100;
 /// (`GET /integrity/status`); a failure is also recorded as an `integrity.failed` event.
 #[utoipa::path(operation_id = "verifyIntegrity", tag = "integrity", security(("bearer" = [])), responses(
     (status = 200, body = VerificationOut),
-    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     AdminOnly,
 ))]
 #[get("/integrity/verify")]
 pub async fn verify(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Admin,
 ) -> Result<web::Json<VerificationOut>, ApiError> {
-    caller.require_admin()?;
     let (tenant, notary, settings) = (caller.tenant.clone(), state.notary.clone(), state.settings.clone());
     let result = state
         .db(move |conn| {
@@ -78,15 +76,13 @@ pub struct IntegrityStatus {
 /// the caller's tenant and the outcome of the last verification run, whoever started it.
 #[utoipa::path(operation_id = "integrityStatus", tag = "integrity", security(("bearer" = [])), responses(
     (status = 200, body = IntegrityStatus),
-    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     AdminOnly,
 ))]
 #[get("/integrity/status")]
 pub async fn status(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Admin,
 ) -> Result<web::Json<IntegrityStatus>, ApiError> {
-    caller.require_admin()?;
     let latest = state.notary.latest(&caller.tenant.slug)?;
     let tenant_id = caller.tenant.id;
     let run = state.db(move |conn| Ok(verifications::latest(conn, tenant_id)?)).await?;
@@ -127,7 +123,6 @@ pub async fn public_key(state: web::Data<AppState>) -> HttpResponse {
 /// arrive.
 #[utoipa::path(operation_id = "getCheckpoint", tag = "integrity", security(("bearer" = [])), responses(
     (status = 200, body = CheckpointOut),
-    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "Nothing signed yet (no events)", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/integrity/checkpoint")]
@@ -169,7 +164,6 @@ pub struct CheckpointList {
 #[utoipa::path(operation_id = "listCheckpoints", tag = "integrity", security(("bearer" = [])), params(CheckpointParams), responses(
     (status = 200, body = CheckpointList),
     (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/integrity/checkpoints")]
 pub async fn checkpoints(
@@ -255,7 +249,6 @@ pub struct InclusionProofOut {
     responses(
         (status = 200, body = InclusionProofOut),
         (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such visible event, no checkpoint of that size, or the event is newer than it", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -337,7 +330,6 @@ pub struct ConsistencyProofOut {
 #[utoipa::path(operation_id = "getConsistencyProof", tag = "integrity", security(("bearer" = [])), params(ConsistencyParams), responses(
     (status = 200, body = ConsistencyProofOut),
     (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No checkpoint of that size, or `first` above it", body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "The older part of the tree was archived", body = Problem, content_type = "application/problem+json"),
 ))]

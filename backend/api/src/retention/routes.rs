@@ -12,7 +12,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::audit::{AuditEvent, RequestMeta};
-use crate::auth::Caller;
+use crate::auth::Admin;
 use crate::http::error::{AdminOnly, ApiError, FieldError, Problem};
 use crate::http::json::StrictJson;
 use crate::http::state::AppState;
@@ -85,8 +85,7 @@ pub struct ArchiveList {
     AdminOnly,
 ))]
 #[get("/settings/retention")]
-pub async fn get_retention(caller: Caller) -> Result<web::Json<RetentionSetting>, ApiError> {
-    caller.require_admin()?;
+pub async fn get_retention(caller: Admin) -> Result<web::Json<RetentionSetting>, ApiError> {
     Ok(web::Json(RetentionSetting { days: caller.tenant.retention_days }))
 }
 
@@ -101,11 +100,10 @@ pub async fn get_retention(caller: Caller) -> Result<web::Json<RetentionSetting>
 #[put("/settings/retention")]
 pub async fn set_retention(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Admin,
     req: HttpRequest,
     body: StrictJson<RetentionSetting>,
 ) -> Result<web::Json<RetentionSetting>, ApiError> {
-    caller.require_admin()?;
     let days = body.into_inner().days;
     if days.is_some_and(|d| !(1..=36_500).contains(&d)) {
         return Err(ApiError::validation(
@@ -145,9 +143,8 @@ pub async fn set_retention(
 #[get("/archives")]
 pub async fn list_archives(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Admin,
 ) -> Result<web::Json<ArchiveList>, ApiError> {
-    caller.require_admin()?;
     let tenant_id = caller.tenant.id;
     let items = state.db(move |conn| Ok(archive::list(conn, tenant_id)?)).await?;
     Ok(web::Json(ArchiveList { items: items.into_iter().map(Into::into).collect() }))
@@ -168,11 +165,10 @@ pub async fn list_archives(
 #[get("/archives/{id}")]
 pub async fn download_archive(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Admin,
     req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_admin()?;
     let (tenant_id, id) = (caller.tenant.id, id.into_inner());
     let found = state
         .db(move |conn| {

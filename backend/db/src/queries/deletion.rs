@@ -70,7 +70,7 @@ fn kept_digests(
     conn: &mut DbConnection,
     tenant_id: TenantId,
     ids: &[i64],
-) -> StoreResult<Vec<(i64, String)>> {
+) -> StoreResult<Vec<(crate::EventId, String)>> {
     let rows: Vec<EventRow> = events::table
         .filter(events::tenant_id.eq(tenant_id))
         .filter(events::id.eq_any(ids))
@@ -88,7 +88,11 @@ fn kept_digests(
 /// Blanks the events named by the deletion record `record_id` (an `auditlog.deleted` event of the
 /// tenant, stored before them in this transaction); returns how many were blanked. Each keeps the
 /// digests of its personal data, so that its leaf still recomputes.
-pub fn tombstone(conn: &mut DbConnection, tenant_id: TenantId, record_id: i64) -> StoreResult<usize> {
+pub fn tombstone(
+    conn: &mut DbConnection,
+    tenant_id: TenantId,
+    record_id: crate::EventId,
+) -> StoreResult<usize> {
     let metadata: Option<String> = events::table
         .filter(events::tenant_id.eq(tenant_id))
         .filter(events::id.eq(record_id))

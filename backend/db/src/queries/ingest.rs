@@ -1,7 +1,7 @@
 //! Storing events: one transaction per request, the tenant row locked first so that `seq` stays
 //! gap-free and the hash chain linear however many writers there are.
 
-use crate::ids::TenantId;
+use crate::ids::{EventId, TenantId};
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -29,7 +29,7 @@ pub struct IdempotencyKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IngestOutcome {
     /// The id of every event of the request, in request order (an earlier id for a duplicate).
-    pub ids: Vec<i64>,
+    pub ids: Vec<EventId>,
     /// Events newly stored.
     pub accepted: usize,
     /// Events already stored under the same `external_id`.
@@ -134,18 +134,18 @@ pub fn store_submitted(
 
 /// Where each request slot's id comes from.
 enum Slot {
-    Existing(i64),
+    Existing(EventId),
     /// Index into the rows inserted by this request.
     New(usize),
 }
 
 /// The seq of each id (of events stored before seqs were kept with idempotent responses).
-fn seqs_of(conn: &mut DbConnection, tenant_id: TenantId, ids: &[i64]) -> StoreResult<Vec<i64>> {
-    let by_id: HashMap<i64, i64> = events::table
+fn seqs_of(conn: &mut DbConnection, tenant_id: TenantId, ids: &[EventId]) -> StoreResult<Vec<i64>> {
+    let by_id: HashMap<EventId, i64> = events::table
         .filter(events::tenant_id.eq(tenant_id))
         .filter(events::id.eq_any(ids))
         .select((events::id, events::seq))
-        .load::<(i64, i64)>(conn)?
+        .load::<(EventId, i64)>(conn)?
         .into_iter()
         .collect();
     ids.iter().map(|id| by_id.get(id).copied().ok_or(StoreError::NotFound)).collect()
@@ -189,14 +189,14 @@ fn insert_new(
 ) -> StoreResult<IngestOutcome> {
     // Events already stored under the same external id are duplicates, not errors.
     let external_ids: Vec<&str> = drafts.iter().filter_map(|d| d.external_id.as_deref()).collect();
-    let mut known: HashMap<String, i64> = if external_ids.is_empty() {
+    let mut known: HashMap<String, EventId> = if external_ids.is_empty() {
         HashMap::new()
     } else {
         events::table
             .filter(events::tenant_id.eq(tenant_id))
             .filter(events::external_id.eq_any(&external_ids))
             .select((events::external_id.assume_not_null(), events::id))
-            .load::<(String, i64)>(conn)?
+            .load::<(String, EventId)>(conn)?
             .into_iter()
             .collect()
     };
@@ -249,7 +249,7 @@ fn insert_new(
         seq += 1;
         let id = ids.next().ok_or_else(|| StoreError::Corrupt("fewer ids than new events".into()))?;
         slots.push(Slot::New(rows.len()));
-        rows.push(new_row(id, tenant_id, seq, submitter, draft, recorded_at, admin_private));
+        rows.push(new_row(crate::EventId(id), tenant_id, seq, submitter, draft, recorded_at, admin_private));
     }
     // The personal digests stand alone per event (most of the hashing): on every core. The leaves
     // then follow one another, each naming the hash before it.
@@ -266,7 +266,7 @@ fn insert_new(
         prev_hash = row.hash.clone();
     }
 
-    let new_ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let new_ids: Vec<EventId> = rows.iter().map(|row| row.id).collect();
     let mut tree = None;
     if !rows.is_empty() {
         insert_rows(conn, &rows)?;
@@ -283,7 +283,7 @@ fn insert_new(
         known.insert(ext, new_ids[index]);
     }
 
-    let (ids, seqs): (Vec<i64>, Vec<i64>) = slots
+    let (ids, seqs): (Vec<EventId>, Vec<i64>) = slots
         .iter()
         .map(|slot| match slot {
             Slot::Existing(id) => (*id, 0),
@@ -296,7 +296,7 @@ fn insert_new(
 
 /// How many drafts are new: not stored under their external id, and not repeating an earlier
 /// draft's external id.
-fn count_new(drafts: &[EventDraft], known: &HashMap<String, i64>) -> usize {
+fn count_new(drafts: &[EventDraft], known: &HashMap<String, EventId>) -> usize {
     let mut seen = std::collections::HashSet::new();
     drafts
         .iter()
@@ -310,7 +310,7 @@ fn count_new(drafts: &[EventDraft], known: &HashMap<String, i64>) -> usize {
 /// The row of a new event, its salt drawn; `prev_hash` and `hash` are set once its place in the
 /// chain is known.
 fn new_row(
-    id: i64,
+    id: EventId,
     tenant_id: TenantId,
     seq: i64,
     submitter: &str,
@@ -391,7 +391,7 @@ fn draft_search_text(draft: &EventDraft) -> String {
 
 /// The `event_related` rows of an event with this stored `related` JSON: derived from a hashed
 /// field, so verification recomputes them.
-pub fn related_rows(tenant_id: TenantId, event_id: i64, related: &str) -> Vec<NewEventRelated> {
+pub fn related_rows(tenant_id: TenantId, event_id: EventId, related: &str) -> Vec<NewEventRelated> {
     let related: Vec<crate::models::EntityRef> = serde_json::from_str(related).unwrap_or_default();
     let mut seen = std::collections::HashSet::new();
     related

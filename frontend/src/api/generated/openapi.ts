@@ -3195,7 +3195,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not signed in */
+            /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
                     /** @description `Bearer`: how to authenticate */
@@ -3524,7 +3524,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not signed in */
+            /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
                     /** @description `Bearer`: how to authenticate */
@@ -3612,7 +3612,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not signed in */
+            /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
                     /** @description `Bearer`: how to authenticate */
@@ -3698,7 +3698,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not signed in */
+            /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
                     /** @description `Bearer`: how to authenticate */
@@ -3858,7 +3858,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not signed in */
+            /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
                     /** @description `Bearer`: how to authenticate */
@@ -3941,7 +3941,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not signed in */
+            /** @description Not signed in, or the session or token is no longer valid */
             401: {
                 headers: {
                     /** @description `Bearer`: how to authenticate */

@@ -1,6 +1,7 @@
 //! The one event filter and how it becomes a condition: visibility first, then each filter, the
 //! keyword through each backend's text index (or by reading rows, as [`KeywordPlan`] decides).
 
+use crate::ids::EventId;
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -38,7 +39,7 @@ pub struct EventFilter {
     /// A record whose history is wanted: its own events and those naming it in `related`.
     pub record: Option<EntityRef>,
     /// Only these event ids (selected rows).
-    pub ids: Vec<i64>,
+    pub ids: Vec<EventId>,
     /// Only events up to this `seq` (an export's fixed end, so it and its manifest agree).
     pub through_seq: Option<i64>,
 }

@@ -1,7 +1,7 @@
 //! One page of events in a sort order, by page number or after a keyset cursor, and single
 //! events by id or seq.
 
-use crate::ids::TenantId;
+use crate::ids::{EventId, TenantId};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, NaiveDateTime};
@@ -79,7 +79,7 @@ pub struct Cursor {
     #[serde(rename = "t")]
     pub occurred_at_us: i64,
     #[serde(rename = "i")]
-    pub id: i64,
+    pub id: EventId,
 }
 
 impl Cursor {

@@ -1,4 +1,5 @@
-//! Events the server records about itself: sign-ins, account and token changes. They take their
+//! Events the server records about itself: sign-ins, account and token changes, and reads of
+//! the log (an event's details, exports, archives, verifications). They take their
 //! IP and user agent from the request, believing `X-Forwarded-For` only from trusted proxies.
 
 use auditlog_db::TenantId;
@@ -8,6 +9,7 @@ use actix_web::http::header;
 use actix_web::HttpRequest;
 use auditlog_db::connection::DbConnection;
 use auditlog_db::models::{Actor, Change, EntityRef, EventDraft};
+use auditlog_db::queries::events::recorded_since;
 use auditlog_db::queries::ingest::{store_submitted, SYSTEM_SUBMITTER};
 use chrono::Utc;
 use serde_json::{Map, Value};
@@ -87,6 +89,31 @@ impl AuditEvent {
     pub fn meta(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.metadata.insert(key.into(), value.into());
         self
+    }
+
+    /// Stores the event unless its actor recorded the same action on the same record within
+    /// `window` (reads are logged once per reader, record and period, so that the log does not
+    /// drown in itself). The check and the write hold the tenant's lock: parallel reads record
+    /// one event.
+    pub fn record_once_within(
+        self,
+        conn: &mut DbConnection,
+        tenant_id: TenantId,
+        request: &RequestMeta,
+        window: chrono::TimeDelta,
+    ) -> Result<Option<auditlog_db::EventId>, ApiError> {
+        let Some(entity) = self.entity.clone() else {
+            return self.record(conn, tenant_id, request).map(Some);
+        };
+        conn.atomically(|conn| {
+            auditlog_db::queries::tenants::lock(conn, tenant_id)?;
+            let since = Utc::now().naive_utc() - window;
+            let target = (entity.entity_type.as_str(), entity.id.as_str());
+            if recorded_since(conn, tenant_id, self.action, &self.actor.id, target, since)? {
+                return Ok(None);
+            }
+            self.record(conn, tenant_id, request).map(Some)
+        })
     }
 
     /// Stores the event in `tenant_id`'s trail; returns its id.

@@ -5,8 +5,11 @@ use std::net::IpAddr;
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest};
+use auditlog_db::flags::FlagKind;
 use auditlog_db::models::EntityRef;
-use auditlog_db::queries::events::{Cursor, EventFilter, ListRequest, Paging, Sort, SortKey, SortOrder};
+use auditlog_db::queries::events::{
+    Cursor, EventFilter, FlagFilter, ListRequest, Paging, Sort, SortKey, SortOrder,
+};
 use chrono::{
     DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Timelike,
     Utc,
@@ -91,6 +94,32 @@ component!(
         .description(Some("An IPv4 or IPv6 address."))
         .item(string_with_format(SchemaFormat::Custom("ipv4".into())))
         .item(string_with_format(SchemaFormat::Custom("ipv6".into())))
+        .build()
+);
+
+/// The `flag` filter: `any`, or a kind of flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlagParam(FlagFilter);
+
+impl<'de> Deserialize<'de> for FlagParam {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        match text.as_str() {
+            "any" => Ok(FlagParam(FlagFilter::Any)),
+            other => other.parse::<FlagKind>().map(|k| FlagParam(FlagFilter::Kind(k))).map_err(|_| {
+                let kinds: Vec<String> = FlagKind::ALL.iter().map(|k| format!("`{}`", k.as_str())).collect();
+                serde::de::Error::custom(format!("must be `any` or one of {}", kinds.join(", ")))
+            }),
+        }
+    }
+}
+
+component!(
+    for FlagParam = "FlagFilter",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("`any` flag, or one kind of flag."))
+        .enum_values(Some(std::iter::once("any").chain(FlagKind::ALL.map(FlagKind::as_str))))
         .build()
 );
 
@@ -206,6 +235,9 @@ pub struct EventFilterParams {
     /// Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
     /// action and IP; a whole number also matches the event id. Empty: any.
     pub q: Option<Keyword>,
+    /// Only flagged events: `any` flag, or one kind (`odd_hours`, `new_ip`, `new_user_agent`,
+    /// `failed_login_burst`, `bulk_delete`, `bulk_export`, `privilege_change`).
+    pub flag: Option<FlagParam>,
     /// `mine` keeps only the caller's own events; `all` (default) is everything the role may see
     /// (for a member that is their own events either way).
     pub scope: Option<Scope>,
@@ -318,6 +350,12 @@ fn cursor_mode(query: &str) -> bool {
 pub fn filter_context(caller: &Caller) -> FilterContext {
     FilterContext { now: Utc::now(), default_tz: caller.tenant.timezone.parse::<Tz>().unwrap_or(Tz::UTC) }
 }
+
+/// The parameters of an operation that takes only the shared filters: none, so that any other
+/// key is refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
 
 /// What every filtered read (list, history, export, timeline, stream) starts from: the signed-in
 /// caller, the shared filters resolved for them (relative dates against now, in their tenant's
@@ -536,6 +574,7 @@ impl EventFilterParams {
             record: None,
             ids: Vec::new(),
             through_seq: None,
+            flag: self.flag.map(|f| f.0),
         })
     }
 }
@@ -686,7 +725,7 @@ mod tests {
         }
         assert!(list_request("sort=name", &c).is_err());
         // Every key of the filter struct is routed to it.
-        assert_eq!(filter_keys().len(), 13, "{:?}", filter_keys());
+        assert_eq!(filter_keys().len(), 14, "{:?}", filter_keys());
         for &key in filter_keys() {
             let value = if key == "range" {
                 "today"
@@ -696,6 +735,8 @@ mod tests {
                 "::1"
             } else if key == "tz" {
                 "UTC"
+            } else if key == "flag" {
+                "new_ip"
             } else {
                 "2026-01-01"
             };

@@ -8,11 +8,12 @@
 //!   manifests and their offline check), [`stream`] (the live tail), [`aggregates`] (facets, the
 //!   activity chart, kept totals), [`accounts`] (sign-in, users, API tokens), [`integrity`]
 //!   (checkpoints, receipts, proofs, verification), [`retention`] (the setting, archiving, archive
-//!   files)
+//!   files), [`review`] (the security review's settings and summary of flagged events)
 //! - shared services: [`auth`] (tokens and the signed-in caller), [`filters`] (the one parser of
 //!   event filters and the `Filtered` extractor), [`audit`] (the product's own records), [`text`]
 //!   (rules for text in requests), [`config`] (settings)
-//! - [`cli`]: what the `auditlog` commands need beyond the API (demo data)
+//! - [`cli`]: the `auditlog` commands (server, verification, administration, demo data);
+//!   `main.rs` only parses the command line
 
 pub mod accounts;
 pub mod aggregates;
@@ -26,5 +27,6 @@ pub mod filters;
 pub mod http;
 pub mod integrity;
 pub mod retention;
+pub mod review;
 pub mod stream;
 pub mod text;

@@ -181,6 +181,8 @@ both_backends! {
         let deleted = send(&app, TestRequest::delete().uri("/api/v1/events").insert_header(("authorization", format!("Bearer {a_admin}"))).set_json(json!({"ids": [a_ids[3]], "reason": "ACME-SECRET reason"}))).await.expect(200);
         assert_eq!(deleted.body["deleted"], json!([a_ids[3]]));
         send(&app, TestRequest::put().uri("/api/v1/settings/retention").insert_header(("authorization", format!("Bearer {a_admin}"))).set_json(json!({"days": 30}))).await.expect(200);
+        let a_review = json!({"working_days": [1, 2, 3, 4, 5, 6, 7], "day_starts": "00:00", "day_ends": "23:59", "failed_logins": 2});
+        let a_review = send(&app, TestRequest::put().uri("/api/v1/settings/review").insert_header(("authorization", format!("Bearer {a_admin}"))).set_json(&a_review)).await.expect(200).body;
         let archives = auditlog_api::retention::run_for_tenant(&mut ctx.pool.get().unwrap(), &ctx.state.notary, &ctx.state.settings, ctx.acme_id, |_| {}).unwrap().unwrap();
         assert_eq!(archives.len(), 1, "tenant A has an archive");
         let a_archive_id = archives[0].id;
@@ -264,6 +266,13 @@ both_backends! {
             assert_eq!(stats.body["total"].as_i64(), list.body["total"].as_i64(), "{who}: the chart counts only B's events");
             let stats = call(&app, &cov, "GET", "/api/v1/stats/timeline", "/api/v1/stats/timeline?module=acme_secret_module", token, None).await.expect(200);
             assert_eq!(stats.body["total"], 0, "{who}");
+            // The review counts B's flagged events only: as many as B's own flagged list.
+            let flagged = call(&app, &cov, "GET", "/api/v1/stats/flags", "/api/v1/stats/flags", token, None).await.expect(200);
+            let listed = get(&app, token, "/api/v1/events?flag=any&per_page=100").await.expect(200);
+            assert_eq!(flagged.body["total"], listed.body["total"], "{who}: the review counts only B's events");
+            assert!(b_seen(&listed).is_disjoint(&a_event_ids), "{who}");
+            let flagged = call(&app, &cov, "GET", "/api/v1/stats/flags", "/api/v1/stats/flags?module=acme_secret_module", token, None).await.expect(200);
+            assert_eq!(flagged.body["total"], 0, "{who}");
             for (template, uri) in [
                 ("/api/v1/facets/actors", "/api/v1/facets/actors?limit=100"),
                 ("/api/v1/facets/actors", "/api/v1/facets/actors?q=acme"),
@@ -329,6 +338,7 @@ both_backends! {
             let tokens = call(&app, &cov, "GET", "/api/v1/tokens", "/api/v1/tokens", token, None).await;
             let archives = call(&app, &cov, "GET", "/api/v1/archives", "/api/v1/archives", token, None).await;
             let retention = call(&app, &cov, "GET", "/api/v1/settings/retention", "/api/v1/settings/retention", token, None).await;
+            let review = call(&app, &cov, "GET", "/api/v1/settings/review", "/api/v1/settings/review", token, None).await;
             let verify = call(&app, &cov, "GET", "/api/v1/integrity/verify", "/api/v1/integrity/verify", token, None).await;
             if admin {
                 for reply in [&users, &tokens, &archives, &verify] {
@@ -338,9 +348,10 @@ both_backends! {
                 assert!(tokens.body["items"].as_array().unwrap().iter().all(|t| t["id"] != a_token_id));
                 assert_eq!(archives.body["items"], json!([]), "B has no archives");
                 assert_eq!(retention.body["days"], Value::Null, "B keeps its own retention setting");
+                assert_eq!(review.expect(200).body["failed_logins"], 5, "B keeps its own review settings");
                 assert_ne!(verify.body["head_hash"], a_head.as_str());
             } else {
-                for reply in [users, tokens, archives, retention, verify] {
+                for reply in [users, tokens, archives, retention, review, verify] {
                     reply.problem(403);
                 }
             }
@@ -387,6 +398,8 @@ both_backends! {
         assert!(reply.ids().iter().all(|id| !a_event_ids.contains(id)));
         let retention = json!({"days": 7});
         call(&app, &cov, "PUT", "/api/v1/settings/retention", "/api/v1/settings/retention", &b_admin, Some(&retention)).await.expect(200);
+        let review = json!({"failed_logins": 9});
+        call(&app, &cov, "PUT", "/api/v1/settings/review", "/api/v1/settings/review", &b_admin, Some(&review)).await.expect(200);
         let new_user = json!({"email": "admin@acme.test", "name": "Same e-mail, other tenant", "password": "another long password", "role": "admin"});
         call(&app, &cov, "POST", "/api/v1/users", "/api/v1/users", &b_admin, Some(&new_user)).await.expect(201);
         let new_token = json!({"name": "another", "scopes": ["events:read"]});
@@ -395,6 +408,7 @@ both_backends! {
             call(&app, &cov, "POST", "/api/v1/users", "/api/v1/users", token, Some(&new_user)).await.problem(403);
             call(&app, &cov, "POST", "/api/v1/tokens", "/api/v1/tokens", token, Some(&new_token)).await.problem(403);
             call(&app, &cov, "PUT", "/api/v1/settings/retention", "/api/v1/settings/retention", token, Some(&retention)).await.problem(403);
+            call(&app, &cov, "PUT", "/api/v1/settings/review", "/api/v1/settings/review", token, Some(&review)).await.problem(403);
         }
 
         // ---- Signing in: B's accounts never open A, A's credentials never open B.
@@ -422,10 +436,12 @@ both_backends! {
         let a_now = get(&app, &a_admin, "/api/v1/events?per_page=100").await.expect(200);
         assert!(a_event_ids.is_subset(&event_ids(&a_now)), "every event of A is still there");
         let new_in_a: Vec<&Value> = a_now.body["items"].as_array().unwrap().iter().filter(|e| !a_event_ids.contains(&e["id"].as_i64().unwrap())).collect();
-        assert!(new_in_a.iter().all(|e| e["actor"]["id"] == "u1" && e["action"] == "auth.login"), "only A's own sign-in was added: {new_in_a:?}");
+        let own = |e: &&Value| (e["actor"]["id"] == "u1" && e["action"] == "auth.login") || (e["actor"]["id"] == "a1" && e["action"] == "integrity.verified");
+        assert!(new_in_a.iter().all(own), "only A's own sign-in and verification were added: {new_in_a:?}");
         let verify = get(&app, &a_admin, "/api/v1/integrity/verify").await.expect(200).body;
         assert_eq!(verify["ok"], true);
-        assert_eq!(verify["events_checked"].as_i64(), Some(a_verify["events_checked"].as_i64().unwrap() + 3 * principals.len() as i64 + 1), "A's chain holds A's own writes only");
+        // A's writes: three per principal, the sign-in, and the first verification's own record.
+        assert_eq!(verify["events_checked"].as_i64(), Some(a_verify["events_checked"].as_i64().unwrap() + 3 * principals.len() as i64 + 2), "A's chain holds A's own writes only");
         assert_eq!(get(&app, &a_admin, "/api/v1/users").await.expect(200).body, a_users);
         let tokens_now = get(&app, &a_admin, "/api/v1/tokens").await.expect(200).body;
         assert_eq!(tokens_now["items"].as_array().unwrap().len(), a_tokens["items"].as_array().unwrap().len());
@@ -433,6 +449,7 @@ both_backends! {
         assert_eq!(get(&app, &a_admin, "/api/v1/archives").await.expect(200).body, a_archives);
         assert_eq!(get(&app, &a_admin, &format!("/api/v1/archives/{a_archive_id}")).await.status, 200);
         assert_eq!(get(&app, &a_admin, "/api/v1/settings/retention").await.expect(200).body, json!({"days": 30}));
+        assert_eq!(get(&app, &a_admin, "/api/v1/settings/review").await.expect(200).body, a_review, "A's review settings are its own");
         let _ = std::fs::remove_dir_all(&ctx.state.settings.archive_dir);
 
         cov.assert_complete();

@@ -25,21 +25,6 @@ fn csv_rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     (headers, rows)
 }
 
-async fn download<S, B>(app: &S, token: &str, uri: &str) -> (u16, actix_web::http::header::HeaderMap, Vec<u8>)
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<B>,
-        Error = actix_web::Error,
-    >,
-    B: MessageBody,
-{
-    let req = TestRequest::get().uri(uri).insert_header(("authorization", format!("Bearer {token}")));
-    let response = test::call_service(app, req.to_request()).await;
-    let (status, headers) = (response.status().as_u16(), response.headers().clone());
-    (status, headers, test::read_body(response).await.to_vec())
-}
-
 async fn seed<S, B>(app: &S, ctx: &Ctx, count: usize)
 where
     S: actix_web::dev::Service<

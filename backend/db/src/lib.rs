@@ -5,6 +5,7 @@
 //! - [`visibility`]: the one rule deciding which events a reader may see
 //! - [`queries`]: every SQL statement
 //! - [`chain`]: the tamper-evidence hash chain; [`integrity`] verifies it
+//! - [`flags`]: the security review's flags, raised as events are stored
 //! - [`budget`]: queries that give up when they take too long
 //! - [`archive`]: retention, moving expired events into compressed archive files
 //! - [`slug`]: the rule every new tenant's slug follows
@@ -16,6 +17,7 @@ pub mod chain;
 pub mod checkpoints;
 pub mod connection;
 pub mod error;
+pub mod flags;
 pub mod ids;
 pub mod integrity;
 pub mod leaf;

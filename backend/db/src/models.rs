@@ -80,6 +80,9 @@ pub struct Tenant {
     /// How many leaves of the tenant's Merkle tree have their nodes stored (equal to `head_seq`
     /// once built).
     pub tree_size: i64,
+    /// What its flags take as unusual, as JSON (`None`: the defaults); see
+    /// [`crate::flags::ReviewSettings::from_stored`].
+    pub review_settings: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -205,6 +208,11 @@ pub struct EventRow {
     /// tombstone keeps the digests themselves here (a JSON object), to recompute its leaf.
     #[serde(default)]
     pub salt: Option<String>,
+    /// The flags raised when it was stored ([`crate::flags`]): a bit set, and the reasons.
+    #[serde(default)]
+    pub flags: i32,
+    #[serde(default)]
+    pub flag_reasons: Option<String>,
 }
 
 fn legacy_format() -> i32 {
@@ -244,6 +252,8 @@ pub struct NewEventRow {
     pub leaf_version: i32,
     pub submitted_by: Option<String>,
     pub salt: Option<String>,
+    pub flags: i32,
+    pub flag_reasons: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -267,6 +277,8 @@ pub struct Event {
     pub hash: String,
     /// Set on a tombstone: when its payload was removed, and by which admin (actor id).
     pub deleted: Option<(NaiveDateTime, String)>,
+    /// Raised when it was stored; not part of the signed record.
+    pub flags: Vec<crate::flags::Flag>,
     pub draft: EventDraft,
 }
 
@@ -294,6 +306,7 @@ impl TryFrom<EventRow> for Event {
             prev_hash: row.prev_hash,
             hash: row.hash,
             deleted,
+            flags: crate::flags::decode(row.flags, row.flag_reasons.as_deref()),
             draft: EventDraft {
                 external_id: row.external_id,
                 occurred_at: row.occurred_at,

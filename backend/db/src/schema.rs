@@ -14,6 +14,17 @@ diesel::table! {
         chain_base_seq -> BigInt,
         chain_base_hash -> Text,
         tree_size -> BigInt,
+        review_settings -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    actor_sightings (tenant_id, actor_id, kind, value) {
+        tenant_id -> BigInt,
+        actor_id -> Text,
+        kind -> Text,
+        value -> Text,
+        last_seen -> Timestamp,
     }
 }
 
@@ -67,6 +78,8 @@ diesel::table! {
         leaf_version -> Integer,
         submitted_by -> Nullable<Text>,
         salt -> Nullable<Text>,
+        flags -> Integer,
+        flag_reasons -> Nullable<Text>,
     }
 }
 
@@ -214,6 +227,7 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    actor_sightings,
     tenants,
     users,
     events,

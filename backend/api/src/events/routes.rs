@@ -1,5 +1,6 @@
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use auditlog_db::flags::ReviewSettings;
 use auditlog_db::queries::events::{self as event_queries, ListRequest, PageTotal};
 use auditlog_db::queries::ingest::{store_submitted, IdempotencyKey};
 use chrono::Utc;
@@ -190,8 +191,9 @@ pub async fn list(
 /// One event.
 ///
 /// One event with everything stored about it: actor, record, changes, related records, request
-/// context, and its place in the tenant's tree (`seq`, `hash`). An event the caller may not see is
-/// a 404, as an unknown id is.
+/// context, its flags, and its place in the tenant's tree (`seq`, `hash`). An event the caller may
+/// not see is a 404, as an unknown id is. Reading it is logged as `auditlog.viewed`, once per
+/// reader and event within an hour (a tenant setting, `log_views`, turns this off).
 #[utoipa::path(operation_id = "getEvent", 
     tag = "events",
     security(("bearer" = [])),
@@ -205,20 +207,33 @@ pub async fn list(
 pub async fn get(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<web::Json<EventOut>, ApiError> {
     let id = id.into_inner();
     let viewer = caller.viewer()?;
+    let logged = ReviewSettings::from_stored(caller.tenant.review_settings.as_deref()).log_views;
+    let (tenant_id, actor) = (caller.tenant.id, caller.actor());
+    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
     let event = state
         .db(move |conn| {
-            event_queries::get(conn, &viewer, id).map_err(|e| match e {
+            let event = event_queries::get(conn, &viewer, auditlog_db::EventId(id)).map_err(|e| match e {
                 auditlog_db::StoreError::NotFound => ApiError::NotFound(format!("event {id} not found")),
                 other => other.into(),
-            })
+            })?;
+            if logged {
+                AuditEvent::new("auditlog.viewed", actor)
+                    .on("event", id, Some(event.draft.action.clone()))
+                    .record_once_within(conn, tenant_id, &request, VIEWS_COALESCED)?;
+            }
+            Ok(event)
         })
         .await?;
     Ok(web::Json(EventOut::from(event)))
 }
+
+/// Reads of one event by one reader within this long are logged once.
+const VIEWS_COALESCED: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 
 text_type!(
     /// Why events are deleted: 1 to 500 characters on one line.

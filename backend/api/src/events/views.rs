@@ -1,5 +1,6 @@
 //! What the API answers about events: the event as served, and a page of them.
 
+use auditlog_db::flags::FlagKind;
 use auditlog_db::models::{Change, EntityRef, Event};
 use auditlog_db::queries::events::{EventPage, ListRequest, Paging};
 use chrono::{DateTime, Utc};
@@ -108,7 +109,34 @@ pub struct EventOut {
     pub deleted_at: Option<DateTime<Utc>>,
     /// The actor id of the admin who deleted it.
     pub deleted_by: Option<String>,
+    /// Why the server finds the event worth a security review (docs/ALERTS.md); empty for most.
+    /// Not part of the signed record: the server's opinion, not the host application's.
+    pub flags: Vec<FlagOut>,
 }
+
+/// A flag the server raised on an event when it was stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlagOut {
+    #[schema(value_type = FlagKindSchema)]
+    pub kind: FlagKind,
+    /// Why, in words, e.g. "Sat 23:12 in Europe/London, outside business hours (Mon–Fri
+    /// 07:00–20:00)".
+    pub reason: String,
+}
+
+crate::text::component!(
+    /// The kinds of flag, from the db crate's one list.
+    FlagKindSchema = "FlagKind",
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some(
+            "What a flag says: `odd_hours` (outside business hours), `new_ip` (the actor's first event \
+             from this network in a while), `new_user_agent` (a new browser or system), \
+             `failed_login_burst`, `bulk_delete`, `bulk_export`, `privilege_change`.",
+        ))
+        .enum_values(Some(FlagKind::ALL.map(FlagKind::as_str)))
+        .build()
+);
 
 impl From<Event> for EventOut {
     fn from(e: Event) -> Self {
@@ -140,6 +168,7 @@ impl From<Event> for EventOut {
             prev_hash: e.prev_hash,
             deleted_at: e.deleted.as_ref().map(|(at, _)| at.and_utc()),
             deleted_by: e.deleted.map(|(_, by)| by),
+            flags: e.flags.into_iter().map(|f| FlagOut { kind: f.kind, reason: f.reason }).collect(),
         }
     }
 }

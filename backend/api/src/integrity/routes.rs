@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{verify_tenant, CheckpointOut, VerificationOut};
+use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::{Admin, Caller};
 use crate::filters::parse_query;
 use crate::http::error::{AdminOnly, ApiError, Problem};
@@ -26,7 +27,8 @@ const MAX_CHECKPOINTS: usize = 100;
 /// Detects edited fields (derived ones too), deleted, inserted and reordered events, a whole
 /// database rebuilt consistently (by someone without the signing key), a retention boundary moved
 /// without a signed one, and deleted entries without their deletion record. Each run is stored
-/// (`GET /integrity/status`); a failure is also recorded as an `integrity.failed` event.
+/// (`GET /integrity/status`) and recorded: a pass as an `integrity.verified` event naming who ran
+/// it, a failure as an `integrity.failed` event.
 #[utoipa::path(operation_id = "verifyIntegrity", tag = "integrity", security(("bearer" = [])), responses(
     (status = 200, body = VerificationOut),
     AdminOnly,
@@ -35,11 +37,30 @@ const MAX_CHECKPOINTS: usize = 100;
 pub async fn verify(
     state: web::Data<AppState>,
     caller: Admin,
+    req: HttpRequest,
 ) -> Result<web::Json<VerificationOut>, ApiError> {
     let (tenant, notary, settings) = (caller.tenant.clone(), state.notary.clone(), state.settings.clone());
+    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let actor = caller.actor();
     let result = state
         .db(move |conn| {
-            verify_tenant(conn, notary.verifier(), notary.dir(), &settings, &tenant, "request", |_, _| {})
+            let result = verify_tenant(
+                conn,
+                notary.verifier(),
+                notary.dir(),
+                &settings,
+                &tenant,
+                "request",
+                |_, _| {},
+            )?;
+            // Who ran it, in the trail; a failed run is recorded as `integrity.failed` already.
+            if result.ok {
+                AuditEvent::new("integrity.verified", actor)
+                    .meta("events_checked", result.events_checked)
+                    .meta("checkpoints_checked", result.checkpoints_checked)
+                    .record(conn, tenant.id, &request)?;
+            }
+            Ok(result)
         })
         .await?;
     Ok(web::Json(VerificationOut::new(result, Utc::now())))
@@ -267,10 +288,11 @@ pub async fn inclusion(
     let tenant_id = caller.tenant.id;
     let (row, proof) = state
         .db(move |conn| {
-            let row = event_queries::get_row(conn, &viewer, id).map_err(|e| match e {
-                auditlog_db::StoreError::NotFound => ApiError::NotFound(format!("event {id} not found")),
-                other => other.into(),
-            })?;
+            let row =
+                event_queries::get_row(conn, &viewer, auditlog_db::EventId(id)).map_err(|e| match e {
+                    auditlog_db::StoreError::NotFound => ApiError::NotFound(format!("event {id} not found")),
+                    other => other.into(),
+                })?;
             if row.seq as u64 > size {
                 return Err(ApiError::NotFound(format!(
                     "event {id} (seq {}) is newer than the checkpoint of {size} events",

@@ -153,7 +153,8 @@ pub async fn list_archives(
 /// Download an archive file.
 ///
 /// The file as written: gzip-compressed JSON Lines, a header line, then one event per line. It
-/// checks on its own against the signed boundary it records (`auditlog verify-archive`).
+/// checks on its own against the signed boundary it records (`auditlog verify-archive`). Logged
+/// as `auditlog.archive_downloaded`.
 #[utoipa::path(operation_id = "downloadArchive", tag = "retention", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Archive id")), responses(
     (status = 200, description = "The archive file", content_type = "application/gzip", body = inline(crate::http::download::BinaryFile),
@@ -176,6 +177,15 @@ pub async fn download_archive(
                 StoreError::NotFound => ApiError::NotFound(format!("archive {id} not found")),
                 other => other.into(),
             })
+        })
+        .await?;
+    let (name, actor) = (found.file_name.clone(), caller.actor());
+    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    state
+        .db(move |conn| {
+            AuditEvent::new("auditlog.archive_downloaded", actor)
+                .on("archive", id, Some(name))
+                .record(conn, tenant_id, &request)
         })
         .await?;
     // Only a file inside the tenant's archive folder is served, whatever the row says

@@ -302,6 +302,39 @@ where
     .await
 }
 
+/// A download: status, headers and the body's bytes as sent (not read as JSON).
+#[allow(dead_code)]
+pub async fn download<S, B>(
+    app: &S,
+    token: &str,
+    uri: &str,
+) -> (u16, actix_web::http::header::HeaderMap, Vec<u8>)
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let req = test::TestRequest::get().uri(uri).insert_header(("authorization", format!("Bearer {token}")));
+    let response = test::call_service(app, req.to_request()).await;
+    let (status, headers) = (response.status().as_u16(), response.headers().clone());
+    (status, headers, test::read_body(response).await.to_vec())
+}
+
+#[allow(dead_code)]
+pub async fn put<S, B>(app: &S, token: &str, uri: &str, body: &Value) -> Reply
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    send(
+        app,
+        test::TestRequest::put()
+            .uri(uri)
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .set_json(body),
+    )
+    .await
+}
+
 /// Runs each test body on SQLite and on PostgreSQL, as `name::sqlite` and `name::postgres`.
 #[macro_export]
 macro_rules! both_backends {

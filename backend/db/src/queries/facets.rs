@@ -57,6 +57,7 @@ pub(crate) fn count_matching(
         record: None,
         ids,
         through_seq: None,
+        flag: None,
     } = filter
     else {
         return Ok(None);

@@ -212,10 +212,17 @@ fn insert_new(
         .into_iter()
         .collect();
 
-    let (mut seq, mut prev_hash, tree_size): (i64, String, i64) = tenants::table
-        .find(tenant_id)
-        .select((tenants::head_seq, tenants::head_hash, tenants::tree_size))
-        .first(conn)?;
+    let (mut seq, mut prev_hash, tree_size, timezone, review): (i64, String, i64, String, Option<String>) =
+        tenants::table
+            .find(tenant_id)
+            .select((
+                tenants::head_seq,
+                tenants::head_hash,
+                tenants::tree_size,
+                tenants::timezone,
+                tenants::review_settings,
+            ))
+            .first(conn)?;
     if tree_size != seq {
         return Err(StoreError::Conflict(
             "this tenant's Merkle tree is not built yet: run `auditlog migrate` first".into(),
@@ -251,6 +258,14 @@ fn insert_new(
         slots.push(Slot::New(rows.len()));
         rows.push(new_row(crate::EventId(id), tenant_id, seq, submitter, draft, recorded_at, admin_private));
     }
+    let tz = timezone.parse::<chrono_tz::Tz>().unwrap_or(chrono_tz::Tz::UTC);
+    crate::flags::assess(
+        conn,
+        tenant_id,
+        tz,
+        &crate::flags::ReviewSettings::from_stored(review.as_deref()),
+        &mut rows,
+    )?;
     // The personal digests stand alone per event (most of the hashing): on every core. The leaves
     // then follow one another, each naming the hash before it.
     let digests =
@@ -350,6 +365,8 @@ fn new_row(
         leaf_version: crate::leaf::LEAF_FORMAT,
         submitted_by: Some(submitter.to_string()),
         salt: Some(crate::leaf::new_salt()),
+        flags: 0,
+        flag_reasons: None,
     }
 }
 

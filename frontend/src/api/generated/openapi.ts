@@ -35,7 +35,8 @@ export interface paths {
         /**
          * Download an archive file.
          * @description The file as written: gzip-compressed JSON Lines, a header line, then one event per line. It
-         *     checks on its own against the signed boundary it records (`auditlog verify-archive`).
+         *     checks on its own against the signed boundary it records (`auditlog verify-archive`). Logged
+         *     as `auditlog.archive_downloaded`.
          */
         get: operations["downloadArchive"];
         put?: never;
@@ -260,8 +261,9 @@ export interface paths {
         /**
          * One event.
          * @description One event with everything stored about it: actor, record, changes, related records, request
-         *     context, and its place in the tenant's tree (`seq`, `hash`). An event the caller may not see is
-         *     a 404, as an unknown id is.
+         *     context, its flags, and its place in the tenant's tree (`seq`, `hash`). An event the caller may
+         *     not see is a 404, as an unknown id is. Reading it is logged as `auditlog.viewed`, once per
+         *     reader and event within an hour (a tenant setting, `log_views`, turns this off).
          */
         get: operations["getEvent"];
         put?: never;
@@ -482,7 +484,8 @@ export interface paths {
          *     Detects edited fields (derived ones too), deleted, inserted and reordered events, a whole
          *     database rebuilt consistently (by someone without the signing key), a retention boundary moved
          *     without a signed one, and deleted entries without their deletion record. Each run is stored
-         *     (`GET /integrity/status`); a failure is also recorded as an `integrity.failed` event.
+         *     (`GET /integrity/status`) and recorded: a pass as an `integrity.verified` event naming who ran
+         *     it, a failure as an `integrity.failed` event.
          */
         get: operations["verifyIntegrity"];
         put?: never;
@@ -512,6 +515,54 @@ export interface paths {
          *     expired events are archived by the next scheduled run (or `auditlog archive`).
          */
         put: operations["setRetention"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the tenant's flags take as unusual.
+         * @description Business hours (in the tenant's time zone) and the thresholds of each flag; the defaults
+         *     until an admin changes them.
+         */
+        get: operations["getReviewSettings"];
+        /**
+         * Change what the tenant's flags take as unusual.
+         * @description Replaces the settings; a member left out takes its default. Applies to events stored from now
+         *     on: flags already raised stay as they are. Logged as `auditlog.review_settings_changed`.
+         */
+        put: operations["setReviewSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Flagged events by kind.
+         * @description Counts the visible flagged events matching the list's filters (without `range`, `from` and
+         *     `to`: all of them), by kind of flag: the security review's groups, each of which the list
+         *     opens with `flag=<kind>`.
+         */
+        get: operations["getFlagSummary"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1008,6 +1059,11 @@ export interface components {
             /** @description The host application's id for the event, if it gave one. */
             external_id?: string | null;
             /**
+             * @description Why the server finds the event worth a security review (docs/ALERTS.md); empty for most.
+             *     Not part of the signed record: the server's opinion, not the host application's.
+             */
+            flags: components["schemas"]["FlagOut"][];
+            /**
              * @description The event's Merkle leaf hash, SHA-256(0x00 ‖ leaf bytes), hex (docs/INTEGRITY.md). For an
              *     event stored before the tree existed (leaf format 1), its hash-chain link, to which its
              *     leaf commits; `GET /events/{id}/proof` gives the leaf hash of either.
@@ -1067,6 +1123,44 @@ export interface components {
         };
         /** @description A text filter: at most 128 characters, no control characters (no stored value has them, and PostgreSQL refuses text holding NUL). Surrounding whitespace is ignored; empty matches anything. */
         FilterText: string;
+        /** @description How many events carry one kind of flag. */
+        FlagCount: {
+            /**
+             * Format: int64
+             * @description Visible events matching the filters that carry it.
+             */
+            count: number;
+            kind: components["schemas"]["FlagKind"];
+        };
+        /**
+         * @description `any` flag, or one kind of flag.
+         * @enum {string}
+         */
+        FlagFilter: "any" | "odd_hours" | "new_ip" | "new_user_agent" | "failed_login_burst" | "bulk_delete" | "bulk_export" | "privilege_change";
+        /**
+         * @description What a flag says: `odd_hours` (outside business hours), `new_ip` (the actor's first event from this network in a while), `new_user_agent` (a new browser or system), `failed_login_burst`, `bulk_delete`, `bulk_export`, `privilege_change`.
+         * @enum {string}
+         */
+        FlagKind: "odd_hours" | "new_ip" | "new_user_agent" | "failed_login_burst" | "bulk_delete" | "bulk_export" | "privilege_change";
+        /** @description A flag the server raised on an event when it was stored. */
+        FlagOut: {
+            kind: components["schemas"]["FlagKind"];
+            /**
+             * @description Why, in words, e.g. "Sat 23:12 in Europe/London, outside business hours (Mon–Fri
+             *     07:00–20:00)".
+             */
+            reason: string;
+        };
+        /** @description Flagged events by kind: the security review's summary. */
+        FlagSummary: {
+            /** @description Every kind, in a fixed order, with its count (zero included). */
+            kinds: components["schemas"]["FlagCount"][];
+            /**
+             * Format: int64
+             * @description Flagged events matching the filters (an event may carry several flags).
+             */
+            total: number;
+        };
         /** @description The health or readiness of the server. */
         HealthResponse: {
             /** @description `ok` when alive; `ready` when the database answers. */
@@ -1243,6 +1337,85 @@ export interface components {
              *     at most 36500); `null` keeps them forever (the default).
              */
             days?: number | null;
+        };
+        /**
+         * @description What the flags of a tenant take as unusual (`tenants.review_settings`; absent: the
+         *     defaults). Every member may be left out: it then takes its default.
+         */
+        ReviewSettings: {
+            /**
+             * Format: int32
+             * @description Events deleted at once that make a bulk deletion (default 100).
+             * @default 100
+             */
+            bulk_delete_events: number;
+            /**
+             * Format: int32
+             * @description Within how many minutes (default 60).
+             * @default 60
+             */
+            bulk_export_minutes: number;
+            /**
+             * Format: int64
+             * @description Rows one actor exports that make a bulk export (default 10 000).
+             * @default 10000
+             */
+            bulk_export_rows: number;
+            /**
+             * @description When it ends, `HH:MM`, after `day_starts` (default `20:00`; an event at that minute is
+             *     outside).
+             * @default 20:00:00
+             * @example 20:00
+             */
+            day_ends: string;
+            /**
+             * @description When the working day starts, `HH:MM` in the tenant's time zone (default `07:00`).
+             * @default 07:00:00
+             * @example 07:00
+             */
+            day_starts: string;
+            /**
+             * Format: int32
+             * @description Within how many minutes (default 15).
+             * @default 15
+             */
+            failed_login_minutes: number;
+            /**
+             * Format: int32
+             * @description Failed sign-ins for one account or from one address that make a burst (default 5).
+             * @default 5
+             */
+            failed_logins: number;
+            /**
+             * @description Whether reading an event's details is logged as `auditlog.viewed` (default true).
+             * @default true
+             */
+            log_views: boolean;
+            /**
+             * Format: int32
+             * @description Days an actor's network and browser are remembered: after that, they are new again
+             *     (default 90).
+             * @default 90
+             */
+            new_ip_days: number;
+            /**
+             * @description Working days, as ISO weekdays: 1 (Monday) to 7 (Sunday). Default Monday to Friday.
+             * @default [
+             *       1,
+             *       2,
+             *       3,
+             *       4,
+             *       5
+             *     ]
+             * @example [
+             *       1,
+             *       2,
+             *       3,
+             *       4,
+             *       5
+             *     ]
+             */
+            working_days: number[];
         };
         /**
          * @description `admin`, `manager` or `member` (SPEC §3).
@@ -2135,6 +2308,11 @@ export interface operations {
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
+                 * @description Only flagged events: `any` flag, or one kind (`odd_hours`, `new_ip`, `new_user_agent`,
+                 *     `failed_login_burst`, `bulk_delete`, `bulk_export`, `privilege_change`).
+                 */
+                flag?: components["schemas"]["FlagFilter"];
+                /**
                  * @description `mine` keeps only the caller's own events; `all` (default) is everything the role may see
                  *     (for a member that is their own events either way).
                  */
@@ -2198,6 +2376,7 @@ export interface operations {
                      *             "type": "booking"
                      *           },
                      *           "external_id": null,
+                     *           "flags": [],
                      *           "hash": "4aa86ca1cf59fe3697937cd7783a58a81b6b59ee9cdf6d087ce99b19ee86c6c2",
                      *           "id": 5002,
                      *           "ip": null,
@@ -2312,6 +2491,11 @@ export interface operations {
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
+                 * @description Only flagged events: `any` flag, or one kind (`odd_hours`, `new_ip`, `new_user_agent`,
+                 *     `failed_login_burst`, `bulk_delete`, `bulk_export`, `privilege_change`).
+                 */
+                flag?: components["schemas"]["FlagFilter"];
+                /**
                  * @description `mine` keeps only the caller's own events; `all` (default) is everything the role may see
                  *     (for a member that is their own events either way).
                  */
@@ -2370,6 +2554,12 @@ export interface operations {
                      *             "type": "booking"
                      *           },
                      *           "external_id": null,
+                     *           "flags": [
+                     *             {
+                     *               "kind": "new_ip",
+                     *               "reason": "Olivia Bennett's first event from the network 203.0.113.0/24 (address 203.0.113.7) in 90 days"
+                     *             }
+                     *           ],
                      *           "hash": "4aa86ca1cf59fe3697937cd7783a58a81b6b59ee9cdf6d087ce99b19ee86c6c2",
                      *           "id": 5002,
                      *           "ip": null,
@@ -2779,6 +2969,11 @@ export interface operations {
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
+                 * @description Only flagged events: `any` flag, or one kind (`odd_hours`, `new_ip`, `new_user_agent`,
+                 *     `failed_login_burst`, `bulk_delete`, `bulk_export`, `privilege_change`).
+                 */
+                flag?: components["schemas"]["FlagFilter"];
+                /**
                  * @description `mine` keeps only the caller's own events; `all` (default) is everything the role may see
                  *     (for a member that is their own events either way).
                  */
@@ -2930,6 +3125,11 @@ export interface operations {
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
+                 * @description Only flagged events: `any` flag, or one kind (`odd_hours`, `new_ip`, `new_user_agent`,
+                 *     `failed_login_burst`, `bulk_delete`, `bulk_export`, `privilege_change`).
+                 */
+                flag?: components["schemas"]["FlagFilter"];
+                /**
                  * @description `mine` keeps only the caller's own events; `all` (default) is everything the role may see
                  *     (for a member that is their own events either way).
                  */
@@ -2954,7 +3154,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "data": "{\"id\":5002,\"seq\":5002,\"occurred_at\":\"2026-12-07T05:56:47.371995Z\",\"recorded_at\":\"2026-12-07T05:56:47.371995Z\",\"actor\":{\"id\":\"u-17\",\"name\":\"Dana Reyes\",\"email\":\"dana@acme.example\",\"role\":null,\"type\":\"user\"},\"action\":\"booking.updated\",\"module\":\"booking\",\"verb\":\"updated\",\"entity\":{\"type\":\"booking\",\"id\":\"b-4411\",\"label\":\"Booking #4411\"},\"related\":[{\"type\":\"customer\",\"id\":\"c-208\",\"label\":null}],\"description\":\"Dana Reyes updated booking Booking #4411\",\"changes\":[{\"field\":\"status\",\"old\":\"pending\",\"new\":\"confirmed\"}],\"ip\":null,\"user_agent\":null,\"metadata\":{\"channel\":\"web\"},\"external_id\":null,\"hash\":\"4aa86ca1cf59fe3697937cd7783a58a81b6b59ee9cdf6d087ce99b19ee86c6c2\",\"prev_hash\":\"b440b52d1c6689787adb83d0a39d146e3ac142cfe658e216db691d3b29a4b84d\",\"deleted_at\":null,\"deleted_by\":null}",
+                     *       "data": "{\"id\":5002,\"seq\":5002,\"occurred_at\":\"2026-12-07T05:56:47.371995Z\",\"recorded_at\":\"2026-12-07T05:56:47.371995Z\",\"actor\":{\"id\":\"u-17\",\"name\":\"Dana Reyes\",\"email\":\"dana@acme.example\",\"role\":null,\"type\":\"user\"},\"action\":\"booking.updated\",\"module\":\"booking\",\"verb\":\"updated\",\"entity\":{\"type\":\"booking\",\"id\":\"b-4411\",\"label\":\"Booking #4411\"},\"related\":[{\"type\":\"customer\",\"id\":\"c-208\",\"label\":null}],\"description\":\"Dana Reyes updated booking Booking #4411\",\"changes\":[{\"field\":\"status\",\"old\":\"pending\",\"new\":\"confirmed\"}],\"ip\":null,\"user_agent\":null,\"metadata\":{\"channel\":\"web\"},\"external_id\":null,\"hash\":\"4aa86ca1cf59fe3697937cd7783a58a81b6b59ee9cdf6d087ce99b19ee86c6c2\",\"prev_hash\":\"b440b52d1c6689787adb83d0a39d146e3ac142cfe658e216db691d3b29a4b84d\",\"deleted_at\":null,\"deleted_by\":null,\"flags\":[]}",
                      *       "event": "activity",
                      *       "id": "5002"
                      *     }
@@ -3059,6 +3259,12 @@ export interface operations {
                      *         "type": "booking"
                      *       },
                      *       "external_id": null,
+                     *       "flags": [
+                     *         {
+                     *           "kind": "odd_hours",
+                     *           "reason": "Sat 23:12 in Europe/London, outside business hours (Mon–Fri 07:00–20:00)"
+                     *         }
+                     *       ],
                      *       "hash": "4aa86ca1cf59fe3697937cd7783a58a81b6b59ee9cdf6d087ce99b19ee86c6c2",
                      *       "id": 5002,
                      *       "ip": null,
@@ -4167,6 +4373,367 @@ export interface operations {
             };
         };
     };
+    getReviewSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "bulk_delete_events": 100,
+                     *       "bulk_export_minutes": 60,
+                     *       "bulk_export_rows": 10000,
+                     *       "day_ends": "20:00",
+                     *       "day_starts": "07:00",
+                     *       "failed_login_minutes": 15,
+                     *       "failed_logins": 5,
+                     *       "log_views": true,
+                     *       "new_ip_days": 90,
+                     *       "working_days": [
+                     *         1,
+                     *         2,
+                     *         3,
+                     *         4,
+                     *         5
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReviewSettings"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setReviewSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "day_starts": "08:30",
+                 *       "working_days": [
+                 *         1,
+                 *         2,
+                 *         3,
+                 *         4
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReviewSettings"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "bulk_delete_events": 100,
+                     *       "bulk_export_minutes": 60,
+                     *       "bulk_export_rows": 10000,
+                     *       "day_ends": "20:00",
+                     *       "day_starts": "08:30",
+                     *       "failed_login_minutes": 15,
+                     *       "failed_logins": 5,
+                     *       "log_views": true,
+                     *       "new_ip_days": 90,
+                     *       "working_days": [
+                     *         1,
+                     *         2,
+                     *         3,
+                     *         4
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReviewSettings"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFlagSummary: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Earliest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, from its
+                 *     start in `tz`); years 0001 to 9999. Not with `range`, and before `to`.
+                 */
+                from?: components["schemas"]["DateBound"];
+                /**
+                 * @description Latest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, the whole
+                 *     day in `tz`); years 0001 to 9999. Not with `range`.
+                 */
+                to?: components["schemas"]["DateBound"];
+                /** @description A named period, resolved in `tz`. Not with `from`/`to`. */
+                range?: components["schemas"]["RangePreset"];
+                /**
+                 * @description IANA time zone for `range` and date-only `from`/`to`; default: the tenant's business time zone.
+                 * @example Europe/London
+                 */
+                tz?: components["schemas"]["TimeZone"];
+                /** @description Only events by this actor id; repeat the parameter for several actors (at most 100). */
+                actor_id?: components["schemas"]["FilterText"][];
+                /** @description Module, the first segment of the action (e.g. `booking`). Empty: any. */
+                module?: components["schemas"]["FilterText"];
+                /** @description Verb, the second segment of the action (e.g. `updated`). Empty: any. */
+                verb?: components["schemas"]["FilterText"];
+                /** @description Exact action (e.g. `booking.updated`). Empty: any. */
+                action?: components["schemas"]["FilterText"];
+                /** @description Type of the affected record (e.g. `booking`). Empty: any. */
+                entity_type?: components["schemas"]["FilterText"];
+                /** @description Id of the affected record. Empty: any. */
+                entity_id?: components["schemas"]["FilterText"];
+                /** @description Exact IP address (v4 or v6). */
+                ip?: components["schemas"]["IpAddress"];
+                /**
+                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
+                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 */
+                q?: components["schemas"]["Keyword"];
+                /**
+                 * @description Only flagged events: `any` flag, or one kind (`odd_hours`, `new_ip`, `new_user_agent`,
+                 *     `failed_login_burst`, `bulk_delete`, `bulk_export`, `privilege_change`).
+                 */
+                flag?: components["schemas"]["FlagFilter"];
+                /**
+                 * @description `mine` keeps only the caller's own events; `all` (default) is everything the role may see
+                 *     (for a member that is their own events either way).
+                 */
+                scope?: components["schemas"]["Scope"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kinds": [
+                     *         {
+                     *           "count": 17,
+                     *           "kind": "odd_hours"
+                     *         },
+                     *         {
+                     *           "count": 12,
+                     *           "kind": "new_ip"
+                     *         },
+                     *         {
+                     *           "count": 6,
+                     *           "kind": "new_user_agent"
+                     *         },
+                     *         {
+                     *           "count": 3,
+                     *           "kind": "failed_login_burst"
+                     *         },
+                     *         {
+                     *           "count": 1,
+                     *           "kind": "bulk_delete"
+                     *         },
+                     *         {
+                     *           "count": 2,
+                     *           "kind": "bulk_export"
+                     *         },
+                     *         {
+                     *           "count": 4,
+                     *           "kind": "privilege_change"
+                     *         }
+                     *       ],
+                     *       "total": 42
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FlagSummary"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getTimeline: {
         parameters: {
             query?: {
@@ -4206,6 +4773,11 @@ export interface operations {
                  *     action and IP; a whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
+                /**
+                 * @description Only flagged events: `any` flag, or one kind (`odd_hours`, `new_ip`, `new_user_agent`,
+                 *     `failed_login_burst`, `bulk_delete`, `bulk_export`, `privilege_change`).
+                 */
+                flag?: components["schemas"]["FlagFilter"];
                 /**
                  * @description `mine` keeps only the caller's own events; `all` (default) is everything the role may see
                  *     (for a member that is their own events either way).

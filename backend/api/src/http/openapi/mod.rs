@@ -29,6 +29,7 @@ use crate::http::routes;
         crate::filters::Keyword,
         crate::filters::DateBound,
         crate::filters::IpAddress,
+        crate::filters::FlagParam,
         crate::exports::routes::ExportFormat,
         crate::aggregates::stats::Bucket,
     )),
@@ -41,6 +42,7 @@ use crate::http::routes;
         (name = "stats", description = "Counts for the activity chart"),
         (name = "integrity", description = "Tamper evidence: signed checkpoints of each tenant's Merkle tree, receipts, inclusion and consistency proofs (RFC 9162), and verification against the checkpoint log (docs/INTEGRITY.md)"),
         (name = "retention", description = "Retention policy and archives (admins)"),
+        (name = "review", description = "The security review: flags raised on suspicious events, their settings and summary (docs/ALERTS.md)"),
         (name = "service", description = "Health and readiness"),
     )
 )]

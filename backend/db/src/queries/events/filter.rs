@@ -1,6 +1,7 @@
 //! The one event filter and how it becomes a condition: visibility first, then each filter, the
 //! keyword through each backend's text index (or by reading rows, as [`KeywordPlan`] decides).
 
+use crate::flags::FlagKind;
 use crate::ids::EventId;
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
@@ -42,6 +43,15 @@ pub struct EventFilter {
     pub ids: Vec<EventId>,
     /// Only events up to this `seq` (an export's fixed end, so it and its manifest agree).
     pub through_seq: Option<i64>,
+    /// Only flagged events: any flag, or one kind ([`crate::flags`]).
+    pub flag: Option<FlagFilter>,
+}
+
+/// Which flagged events a filter keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FlagFilter {
+    Any,
+    Kind(FlagKind),
 }
 
 /// The condition selecting the events `viewer` may see that match `filter`, written for the
@@ -162,6 +172,14 @@ pub(super) fn matching_by(
     }
     if let Some(seq) = filter.through_seq {
         and!(events::seq.le(seq));
+    }
+    // `flags <> 0` in every case, the condition of the partial index of flagged events.
+    match filter.flag {
+        None => {}
+        Some(FlagFilter::Any) => and!(events::flags.ne(0)),
+        Some(FlagFilter::Kind(kind)) => and!(events::flags.ne(0).and(
+            sql::<Bool>("(events.flags & ").bind::<diesel::sql_types::Integer, _>(kind.bit()).sql(") <> 0")
+        )),
     }
     if let Some(record) = &filter.record {
         let via_related = event_related::table

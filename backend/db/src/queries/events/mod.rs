@@ -6,8 +6,8 @@ pub mod filter;
 pub mod page;
 
 pub use count::{count, count_or_estimate, count_per_slot, Counting, EXACT_COUNT_TIME};
-pub use filter::{keyword_plan, matching, EventFilter, KeywordPlan, SEARCH_SEPARATOR};
+pub use filter::{keyword_plan, matching, EventFilter, FlagFilter, KeywordPlan, SEARCH_SEPARATOR};
 pub use page::{
-    after_seq, get, get_row, latest_id, list, list_planned, page_total, Cursor, EventPage, ListRequest,
-    PageTotal, Paging, Sort, SortKey, SortOrder,
+    after_seq, get, get_row, latest_id, list, list_planned, page_total, recorded_since, Cursor, EventPage,
+    ListRequest, PageTotal, Paging, Sort, SortKey, SortOrder,
 };

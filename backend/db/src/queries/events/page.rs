@@ -285,12 +285,12 @@ pub fn page_total(
 }
 
 /// One visible event; another tenant's or an invisible one is simply not found.
-pub fn get(conn: &mut DbConnection, viewer: &Viewer, id: i64) -> StoreResult<Event> {
+pub fn get(conn: &mut DbConnection, viewer: &Viewer, id: EventId) -> StoreResult<Event> {
     Event::try_from(get_row(conn, viewer, id)?)
 }
 
 /// The stored row of an event `viewer` may see.
-pub fn get_row(conn: &mut DbConnection, viewer: &Viewer, id: i64) -> StoreResult<EventRow> {
+pub fn get_row(conn: &mut DbConnection, viewer: &Viewer, id: EventId) -> StoreResult<EventRow> {
     events::table
         .filter(visible_to(viewer))
         .filter(events::id.eq(id))
@@ -317,6 +317,29 @@ pub fn after_seq(
         .select(EventRow::as_select())
         .load(conn)?;
     rows.into_iter().map(Event::try_from).collect()
+}
+
+/// Whether `actor_id` recorded `action` on the record `entity_type`/`entity_id` since `since`:
+/// for logging a read once per reader, record and period.
+pub fn recorded_since(
+    conn: &mut DbConnection,
+    tenant_id: crate::TenantId,
+    action: &str,
+    actor_id: &str,
+    (entity_type, entity_id): (&str, &str),
+    since: NaiveDateTime,
+) -> StoreResult<bool> {
+    Ok(events::table
+        .filter(events::tenant_id.eq(tenant_id))
+        .filter(events::entity_type.eq(entity_type))
+        .filter(events::entity_id.eq(entity_id))
+        .filter(events::occurred_at.ge(since))
+        .filter(events::action.eq(action))
+        .filter(events::actor_id.eq(actor_id))
+        .select(events::id)
+        .first::<EventId>(conn)
+        .optional()?
+        .is_some())
 }
 
 /// The id of the tenant's newest event (by seq).

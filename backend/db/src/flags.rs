@@ -1,0 +1,724 @@
+//! Flags: the server's opinion that an event deserves a security review, computed as events are
+//! stored. Each flag has a reason a person can read. Flags are kept beside the event, outside its
+//! Merkle leaf: they are not the host application's record, and the rules may change.
+//!
+//! - `odd_hours`: outside the tenant's business hours (working days and hours in its zone).
+//! - `new_ip`: the actor's first event from this network (the /24 of an IPv4 address, the /48
+//!   of an IPv6 one) in `new_ip_days`; an actor's very first event is not flagged.
+//! - `new_user_agent`: the actor's first event from this browser family on this system in the
+//!   same period.
+//! - `failed_login_burst`: a failed sign-in (`*.login_failed`) that makes `failed_logins` or more
+//!   for one account or from one address within `failed_login_minutes`, and a sign-in
+//!   (`*.login`) that follows such a burst.
+//! - `bulk_delete`: a deletion of `bulk_delete_events` events or more.
+//! - `bulk_export`: an export that brings the actor's exported rows within
+//!   `bulk_export_minutes` to `bulk_export_rows` or more.
+//! - `privilege_change`: a role change, a new admin, a new API token that may write.
+//!
+//! Lookups are by key ([`actor_sightings`](crate::schema::actor_sightings)) or within a short
+//! window of an indexed action, so flagging costs the same at any number of events.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use chrono::{Datelike, NaiveDateTime, NaiveTime, TimeDelta, Weekday};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::connection::DbConnection;
+use crate::error::StoreResult;
+use crate::ids::TenantId;
+use crate::models::NewEventRow;
+use crate::schema::{actor_sightings, events};
+
+/// The kinds of flag, each one bit of `events.flags`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagKind {
+    OddHours,
+    NewIp,
+    NewUserAgent,
+    FailedLoginBurst,
+    BulkDelete,
+    BulkExport,
+    PrivilegeChange,
+}
+
+impl FlagKind {
+    pub const ALL: [FlagKind; 7] = [
+        FlagKind::OddHours,
+        FlagKind::NewIp,
+        FlagKind::NewUserAgent,
+        FlagKind::FailedLoginBurst,
+        FlagKind::BulkDelete,
+        FlagKind::BulkExport,
+        FlagKind::PrivilegeChange,
+    ];
+
+    /// Its bit in `events.flags`. Never renumbered: stored rows keep theirs.
+    pub const fn bit(self) -> i32 {
+        1 << self as i32
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FlagKind::OddHours => "odd_hours",
+            FlagKind::NewIp => "new_ip",
+            FlagKind::NewUserAgent => "new_user_agent",
+            FlagKind::FailedLoginBurst => "failed_login_burst",
+            FlagKind::BulkDelete => "bulk_delete",
+            FlagKind::BulkExport => "bulk_export",
+            FlagKind::PrivilegeChange => "privilege_change",
+        }
+    }
+
+    /// The kinds set in `bits`.
+    pub fn of(bits: i32) -> impl Iterator<Item = FlagKind> {
+        FlagKind::ALL.into_iter().filter(move |k| bits & k.bit() != 0)
+    }
+}
+
+impl std::str::FromStr for FlagKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        FlagKind::ALL.into_iter().find(|k| k.as_str() == text).ok_or_else(|| format!("no flag {text:?}"))
+    }
+}
+
+/// A flag on one event, with why it was raised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flag {
+    pub kind: FlagKind,
+    pub reason: String,
+}
+
+/// The flags of a stored row: its bit set and its reasons (a JSON object by kind).
+pub fn decode(bits: i32, reasons: Option<&str>) -> Vec<Flag> {
+    let reasons: BTreeMap<FlagKind, String> =
+        reasons.and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
+    FlagKind::of(bits)
+        .map(|kind| Flag { kind, reason: reasons.get(&kind).cloned().unwrap_or_default() })
+        .collect()
+}
+
+/// What the flags of a tenant take as unusual (`tenants.review_settings`; absent: the
+/// defaults). Every member may be left out: it then takes its default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewSettings {
+    /// Working days, as ISO weekdays: 1 (Monday) to 7 (Sunday). Default Monday to Friday.
+    #[schema(value_type = Vec<u8>, example = json!([1, 2, 3, 4, 5]))]
+    pub working_days: Vec<u8>,
+    /// When the working day starts, `HH:MM` in the tenant's time zone (default `07:00`).
+    #[serde(with = "hours_minutes")]
+    #[schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "07:00")]
+    pub day_starts: NaiveTime,
+    /// When it ends, `HH:MM`, after `day_starts` (default `20:00`; an event at that minute is
+    /// outside).
+    #[serde(with = "hours_minutes")]
+    #[schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "20:00")]
+    pub day_ends: NaiveTime,
+    /// Days an actor's network and browser are remembered: after that, they are new again
+    /// (default 90).
+    #[schema(minimum = 1, maximum = 3650)]
+    pub new_ip_days: u32,
+    /// Failed sign-ins for one account or from one address that make a burst (default 5).
+    #[schema(minimum = 1, maximum = 1000)]
+    pub failed_logins: u32,
+    /// Within how many minutes (default 15).
+    #[schema(minimum = 1, maximum = 1440)]
+    pub failed_login_minutes: u32,
+    /// Events deleted at once that make a bulk deletion (default 100).
+    #[schema(minimum = 1, maximum = 1000000)]
+    pub bulk_delete_events: u32,
+    /// Rows one actor exports that make a bulk export (default 10 000).
+    #[schema(minimum = 1, maximum = 1000000000)]
+    pub bulk_export_rows: u64,
+    /// Within how many minutes (default 60).
+    #[schema(minimum = 1, maximum = 1440)]
+    pub bulk_export_minutes: u32,
+    /// Whether reading an event's details is logged as `auditlog.viewed` (default true).
+    pub log_views: bool,
+}
+
+impl Default for ReviewSettings {
+    fn default() -> Self {
+        ReviewSettings {
+            working_days: vec![1, 2, 3, 4, 5],
+            day_starts: NaiveTime::from_hms_opt(7, 0, 0).unwrap_or_default(),
+            day_ends: NaiveTime::from_hms_opt(20, 0, 0).unwrap_or_default(),
+            new_ip_days: 90,
+            failed_logins: 5,
+            failed_login_minutes: 15,
+            bulk_delete_events: 100,
+            bulk_export_rows: 10_000,
+            bulk_export_minutes: 60,
+            log_views: true,
+        }
+    }
+}
+
+impl ReviewSettings {
+    /// The settings stored for a tenant (unreadable text counts as none: the defaults).
+    pub fn from_stored(text: Option<&str>) -> Self {
+        text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default()
+    }
+
+    /// Why these settings cannot be kept, if they cannot.
+    pub fn problem(&self) -> Option<String> {
+        if self.working_days.iter().any(|d| !(1..=7).contains(d)) {
+            return Some("working_days: each day is 1 (Monday) to 7 (Sunday)".into());
+        }
+        if self.day_starts >= self.day_ends {
+            return Some("day_starts must be before day_ends".into());
+        }
+        let ranges = [
+            ("new_ip_days", u64::from(self.new_ip_days), 3650),
+            ("failed_logins", u64::from(self.failed_logins), 1000),
+            ("failed_login_minutes", u64::from(self.failed_login_minutes), 1440),
+            ("bulk_delete_events", u64::from(self.bulk_delete_events), 1_000_000),
+            ("bulk_export_rows", self.bulk_export_rows, 1_000_000_000),
+            ("bulk_export_minutes", u64::from(self.bulk_export_minutes), 1440),
+        ];
+        ranges
+            .iter()
+            .find(|(_, v, most)| *v == 0 || v > most)
+            .map(|(name, _, most)| format!("{name} must be from 1 to {most}"))
+    }
+
+    fn days_text(&self) -> String {
+        let mut days = self.working_days.clone();
+        days.sort_unstable();
+        days.dedup();
+        let name = |d: u8| weekday(d).map(|w| format!("{w}")).unwrap_or_default();
+        match (days.first(), days.last()) {
+            (Some(&first), Some(&last)) if usize::from(last - first) + 1 == days.len() && days.len() > 2 => {
+                format!("{}–{}", name(first), name(last))
+            }
+            _ => days.iter().map(|&d| name(d)).collect::<Vec<_>>().join(", "),
+        }
+    }
+}
+
+/// A time of day as `HH:MM`.
+mod hours_minutes {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(time: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&time.format("%H:%M").to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+        let text = String::deserialize(d)?;
+        NaiveTime::parse_from_str(&text, "%H:%M")
+            .map_err(|_| serde::de::Error::custom("must be a time of day as HH:MM, e.g. 07:00"))
+    }
+}
+
+fn weekday(iso: u8) -> Option<Weekday> {
+    (1..=7).contains(&iso).then(|| Weekday::try_from(iso - 1).ok()).flatten()
+}
+
+/// `odd_hours`: why `at` (UTC) is outside the working days and hours in `tz`, if it is.
+pub fn odd_hours(at: NaiveDateTime, tz: Tz, settings: &ReviewSettings) -> Option<String> {
+    let local = at.and_utc().with_timezone(&tz);
+    let day = local.weekday().number_from_monday() as u8;
+    let time = local.time();
+    let working =
+        settings.working_days.contains(&day) && time >= settings.day_starts && time < settings.day_ends;
+    (!working).then(|| {
+        format!(
+            "{} {} in {}, outside business hours ({} {}–{})",
+            local.format("%a"),
+            local.format("%H:%M"),
+            tz.name(),
+            settings.days_text(),
+            settings.day_starts.format("%H:%M"),
+            settings.day_ends.format("%H:%M")
+        )
+    })
+}
+
+/// The network an address belongs to, as `new_ip` compares them: its /24 (IPv4) or /48 (IPv6).
+pub fn network(ip: &str) -> Option<String> {
+    match ip.parse::<IpAddr>().ok()? {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            Some(format!("{a}.{b}.{c}.0/24"))
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => network(&v4.to_string()),
+            None => {
+                let s = v6.segments();
+                Some(format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]))
+            }
+        },
+    }
+}
+
+/// The browser family and system a user agent names (`Firefox on Windows`), as
+/// `new_user_agent` compares them; `None` when it names neither (a script, a bot).
+pub fn agent_family(user_agent: &str) -> Option<String> {
+    let ua = user_agent.to_ascii_lowercase();
+    // Order matters: Edge and Opera also say Chrome; Chrome also says Safari.
+    let browser = [
+        ("edg/", "Edge"),
+        ("edge/", "Edge"),
+        ("opr/", "Opera"),
+        ("opera", "Opera"),
+        ("firefox/", "Firefox"),
+        ("fxios/", "Firefox"),
+        ("crios/", "Chrome"),
+        ("chrome/", "Chrome"),
+        ("chromium/", "Chrome"),
+        ("safari/", "Safari"),
+        ("curl/", "curl"),
+        ("python-requests", "Python"),
+        ("postmanruntime", "Postman"),
+    ]
+    .into_iter()
+    .find(|(needle, _)| ua.contains(needle))
+    .map(|(_, name)| name);
+    let system = [
+        ("android", "Android"),
+        ("iphone", "iOS"),
+        ("ipad", "iOS"),
+        ("windows", "Windows"),
+        ("mac os x", "macOS"),
+        ("macintosh", "macOS"),
+        ("cros", "ChromeOS"),
+        ("linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(needle, _)| ua.contains(needle))
+    .map(|(_, name)| name);
+    match (browser, system) {
+        (Some(b), Some(s)) => Some(format!("{b} on {s}")),
+        (Some(b), None) => Some(b.to_string()),
+        (None, Some(s)) => Some(format!("a browser on {s}")),
+        (None, None) => None,
+    }
+}
+
+const SEEN_AT_ALL: &str = "*";
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Sighting {
+    actor_id: String,
+    kind: &'static str,
+    value: String,
+}
+
+/// Flags `rows` (about to be stored for `tenant_id`, in order) and notes where each actor was
+/// seen. Runs inside the storing transaction, under the tenant's lock, so that two requests
+/// cannot both find the same network new.
+pub fn assess(
+    conn: &mut DbConnection,
+    tenant_id: TenantId,
+    tz: Tz,
+    settings: &ReviewSettings,
+    rows: &mut [NewEventRow],
+) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut found: Vec<BTreeMap<FlagKind, String>> = vec![BTreeMap::new(); rows.len()];
+    for (row, flags) in rows.iter().zip(found.iter_mut()) {
+        if let Some(reason) = odd_hours(row.occurred_at, tz, settings) {
+            flags.insert(FlagKind::OddHours, reason);
+        }
+        if let Some(reason) = by_action(row, settings) {
+            flags.insert(reason.0, reason.1);
+        }
+    }
+    sightings(conn, tenant_id, settings, rows, &mut found)?;
+    failed_logins(conn, tenant_id, settings, rows, &mut found)?;
+    exports(conn, tenant_id, settings, rows, &mut found)?;
+    for (row, flags) in rows.iter_mut().zip(found) {
+        row.flags = flags.keys().fold(0, |bits, k| bits | k.bit());
+        row.flag_reasons = (!flags.is_empty()).then(|| serde_json::to_string(&flags).unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// Flags an event raises by what it is alone: a large deletion, a change of privileges.
+fn by_action(row: &NewEventRow, settings: &ReviewSettings) -> Option<(FlagKind, String)> {
+    let metadata: Value = serde_json::from_str(&row.metadata).unwrap_or(Value::Null);
+    let changes: Value = serde_json::from_str(&row.changes).unwrap_or(Value::Null);
+    let new_role = || {
+        changes
+            .as_array()?
+            .iter()
+            .find(|c| c["field"] == "role")
+            .and_then(|c| c["new"].as_str().map(String::from))
+    };
+    let target = row.entity_label.clone().or_else(|| row.entity_id.clone()).unwrap_or_default();
+    match row.action.as_str() {
+        "auditlog.deleted" => {
+            let count = metadata["count"].as_u64().unwrap_or(0);
+            (count >= u64::from(settings.bulk_delete_events)).then(|| {
+                (
+                    FlagKind::BulkDelete,
+                    format!(
+                        "{} deleted {count} events at once (the threshold is {})",
+                        row.actor_name, settings.bulk_delete_events
+                    ),
+                )
+            })
+        }
+        "user.created" if new_role().as_deref() == Some("admin") => {
+            Some((FlagKind::PrivilegeChange, format!("{} created a new admin, {target}", row.actor_name)))
+        }
+        "token.created" => {
+            let scopes = metadata["scopes"]
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| metadata["scopes"].to_string());
+            scopes.contains("write").then(|| {
+                (
+                    FlagKind::PrivilegeChange,
+                    format!("{} created an API token that may write: {target}", row.actor_name),
+                )
+            })
+        }
+        _ if row.verb == "role_changed" => {
+            let to = new_role().map(|r| format!(" to {r}")).unwrap_or_default();
+            Some((FlagKind::PrivilegeChange, format!("{} changed the role of {target}{to}", row.actor_name)))
+        }
+        _ => None,
+    }
+}
+
+/// `new_ip` and `new_user_agent`, and the sightings they leave.
+fn sightings(
+    conn: &mut DbConnection,
+    tenant_id: TenantId,
+    settings: &ReviewSettings,
+    rows: &[NewEventRow],
+    found: &mut [BTreeMap<FlagKind, String>],
+) -> StoreResult<()> {
+    let keys = |row: &NewEventRow| -> Vec<(FlagKind, Sighting)> {
+        let mut keys = Vec::new();
+        if let Some(net) = network(&row.ip) {
+            keys.push((FlagKind::NewIp, Sighting { actor_id: row.actor_id.clone(), kind: "ip", value: net }));
+        }
+        if let Some(family) = row.user_agent.as_deref().and_then(agent_family) {
+            keys.push((
+                FlagKind::NewUserAgent,
+                Sighting { actor_id: row.actor_id.clone(), kind: "agent", value: family },
+            ));
+        }
+        keys
+    };
+    let wanted: Vec<Vec<(FlagKind, Sighting)>> = rows.iter().map(keys).collect();
+    if wanted.iter().all(Vec::is_empty) {
+        return Ok(());
+    }
+    let mut actors: Vec<&str> = rows.iter().map(|r| r.actor_id.as_str()).collect();
+    actors.sort_unstable();
+    actors.dedup();
+    let mut values: Vec<&str> = wanted.iter().flatten().map(|(_, s)| s.value.as_str()).collect();
+    values.push(SEEN_AT_ALL);
+    values.sort_unstable();
+    values.dedup();
+    // A superset of the keys wanted (every actor × every value), narrowed below.
+    let stored: Vec<(String, String, String, NaiveDateTime)> = actor_sightings::table
+        .filter(actor_sightings::tenant_id.eq(tenant_id))
+        .filter(actor_sightings::actor_id.eq_any(&actors))
+        .filter(actor_sightings::value.eq_any(&values))
+        .select((
+            actor_sightings::actor_id,
+            actor_sightings::kind,
+            actor_sightings::value,
+            actor_sightings::last_seen,
+        ))
+        .load(conn)?;
+    let mut seen: HashMap<Sighting, NaiveDateTime> = HashMap::new();
+    for (actor_id, kind, value, last_seen) in stored {
+        let kind = match kind.as_str() {
+            "ip" => "ip",
+            "agent" => "agent",
+            _ => continue,
+        };
+        seen.insert(Sighting { actor_id, kind, value }, last_seen);
+    }
+    let remember = TimeDelta::days(i64::from(settings.new_ip_days));
+    let mut touched: HashMap<Sighting, NaiveDateTime> = HashMap::new();
+    for ((row, keys), flags) in rows.iter().zip(wanted).zip(found.iter_mut()) {
+        for (flag, key) in keys {
+            let at_all = Sighting { value: SEEN_AT_ALL.into(), ..key.clone() };
+            let known_actor = seen.contains_key(&at_all);
+            let recent = seen.get(&key).is_some_and(|last| *last + remember >= row.occurred_at);
+            if known_actor && !recent {
+                let what = match flag {
+                    FlagKind::NewIp => format!("the network {} (address {})", key.value, row.ip),
+                    _ => key.value.clone(),
+                };
+                flags.insert(
+                    flag,
+                    format!("{}'s first event from {what} in {} days", row.actor_name, settings.new_ip_days),
+                );
+            }
+            for k in [key, at_all] {
+                let last = seen.entry(k.clone()).or_insert(row.occurred_at);
+                *last = (*last).max(row.occurred_at);
+                touched.insert(k, *last);
+            }
+        }
+    }
+    let mut touched: Vec<(Sighting, NaiveDateTime)> = touched.into_iter().collect();
+    touched.sort_by(|a, b| (&a.0.actor_id, a.0.kind, &a.0.value).cmp(&(&b.0.actor_id, b.0.kind, &b.0.value)));
+    for chunk in touched.chunks(200) {
+        upsert_sightings(conn, tenant_id, chunk)?;
+    }
+    Ok(())
+}
+
+/// Writes sightings, keeping the later `last_seen` of a row already there.
+fn upsert_sightings(
+    conn: &mut DbConnection,
+    tenant_id: TenantId,
+    rows: &[(Sighting, NaiveDateTime)],
+) -> StoreResult<()> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    let mut sql =
+        String::from("INSERT INTO actor_sightings (tenant_id, actor_id, kind, value, last_seen) VALUES ");
+    let placeholders: Vec<String> = (0..rows.len())
+        .map(|i| match conn.backend() {
+            crate::Backend::Postgres => {
+                let n = i * 5;
+                format!("(${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5)
+            }
+            crate::Backend::Sqlite => "(?, ?, ?, ?, ?)".to_string(),
+        })
+        .collect();
+    sql.push_str(&placeholders.join(", "));
+    sql.push_str(
+        " ON CONFLICT (tenant_id, actor_id, kind, value) DO UPDATE SET last_seen = \
+         CASE WHEN excluded.last_seen > actor_sightings.last_seen THEN excluded.last_seen \
+         ELSE actor_sightings.last_seen END",
+    );
+    let mut query = diesel::sql_query(sql).into_boxed::<crate::connection::MultiBackend>();
+    for (s, last_seen) in rows {
+        query = query
+            .bind::<BigInt, _>(tenant_id)
+            .bind::<Text, _>(s.actor_id.clone())
+            .bind::<Text, _>(s.kind)
+            .bind::<Text, _>(s.value.clone())
+            .bind::<Timestamp, _>(*last_seen);
+    }
+    query.execute(conn)?;
+    Ok(())
+}
+
+/// `failed_login_burst`: failures counted per account and per address within the window,
+/// stored ones and those earlier in this batch.
+fn failed_logins(
+    conn: &mut DbConnection,
+    tenant_id: TenantId,
+    settings: &ReviewSettings,
+    rows: &[NewEventRow],
+    found: &mut [BTreeMap<FlagKind, String>],
+) -> StoreResult<()> {
+    let window = TimeDelta::minutes(i64::from(settings.failed_login_minutes));
+    let limit = i64::from(settings.failed_logins);
+    for (i, row) in rows.iter().enumerate() {
+        let failed = row.verb == "login_failed";
+        if !failed && row.verb != "login" {
+            continue;
+        }
+        let since = row.occurred_at - window;
+        let same = |other: &NewEventRow| {
+            other.verb == "login_failed"
+                && other.occurred_at >= since
+                && other.occurred_at <= row.occurred_at
+                && (other.actor_id == row.actor_id || (!row.ip.is_empty() && other.ip == row.ip))
+        };
+        let earlier = rows[..i].iter().filter(|r| same(r)).count() as i64;
+        let mut stored = events::table
+            .filter(events::tenant_id.eq(tenant_id))
+            .filter(events::verb.eq("login_failed"))
+            .filter(events::occurred_at.ge(since))
+            .filter(events::occurred_at.le(row.occurred_at))
+            .into_boxed();
+        stored = if row.ip.is_empty() {
+            stored.filter(events::actor_id.eq(&row.actor_id))
+        } else {
+            stored.filter(events::actor_id.eq(&row.actor_id).or(events::ip.eq(&row.ip)))
+        };
+        let failures = stored.count().get_result::<i64>(conn)? + earlier + i64::from(failed);
+        if failures >= limit {
+            let who = if row.ip.is_empty() {
+                row.actor_name.clone()
+            } else {
+                format!("{} or {}", row.actor_name, row.ip)
+            };
+            let reason = if failed {
+                format!(
+                    "{failures} failed sign-ins for {who} within {} minutes",
+                    settings.failed_login_minutes
+                )
+            } else {
+                format!(
+                    "signed in after {failures} failed sign-ins for {who} within {} minutes",
+                    settings.failed_login_minutes
+                )
+            };
+            found[i].insert(FlagKind::FailedLoginBurst, reason);
+        }
+    }
+    Ok(())
+}
+
+/// `bulk_export`: the rows an actor exported within the window, this export included.
+fn exports(
+    conn: &mut DbConnection,
+    tenant_id: TenantId,
+    settings: &ReviewSettings,
+    rows: &[NewEventRow],
+    found: &mut [BTreeMap<FlagKind, String>],
+) -> StoreResult<()> {
+    let window = TimeDelta::minutes(i64::from(settings.bulk_export_minutes));
+    let exported = |metadata: &str| -> u64 {
+        serde_json::from_str::<Value>(metadata).ok().and_then(|m| m["rows"].as_u64()).unwrap_or(0)
+    };
+    for (i, row) in rows.iter().enumerate() {
+        if row.action != "auditlog.exported" {
+            continue;
+        }
+        let since = row.occurred_at - window;
+        let stored: Vec<String> = events::table
+            .filter(events::tenant_id.eq(tenant_id))
+            .filter(events::action.eq("auditlog.exported"))
+            .filter(events::actor_id.eq(&row.actor_id))
+            .filter(events::occurred_at.ge(since))
+            .filter(events::occurred_at.le(row.occurred_at))
+            .select(events::metadata)
+            .load(conn)?;
+        let earlier = rows[..i]
+            .iter()
+            .filter(|r| r.action == row.action && r.actor_id == row.actor_id && r.occurred_at >= since);
+        let total: u64 = stored.iter().map(|m| exported(m)).sum::<u64>()
+            + earlier.map(|r| exported(&r.metadata)).sum::<u64>()
+            + exported(&row.metadata);
+        if total >= settings.bulk_export_rows {
+            found[i].insert(
+                FlagKind::BulkExport,
+                format!(
+                    "{} exported {total} rows within {} minutes (the threshold is {})",
+                    row.actor_name, settings.bulk_export_minutes, settings.bulk_export_rows
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Keeps a tenant's review settings.
+pub fn set_settings(
+    conn: &mut DbConnection,
+    tenant_id: TenantId,
+    settings: &ReviewSettings,
+) -> StoreResult<()> {
+    use crate::schema::tenants;
+    let text = serde_json::to_string(settings).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+    diesel::update(tenants::table.find(tenant_id))
+        .set(tenants::review_settings.eq(Some(text)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// How many visible events matching `filter` carry each kind of flag, and how many are flagged
+/// at all (an event may carry several). Read from the partial index of flagged events.
+pub fn summary(
+    conn: &mut DbConnection,
+    viewer: &crate::visibility::Viewer,
+    filter: &crate::queries::events::EventFilter,
+) -> StoreResult<(i64, Vec<(FlagKind, i64)>)> {
+    let flagged = crate::queries::events::EventFilter {
+        flag: Some(filter.flag.unwrap_or(crate::queries::events::FlagFilter::Any)),
+        ..filter.clone()
+    };
+    let groups: Vec<(i32, i64)> = events::table
+        .filter(crate::queries::events::matching(conn.backend(), viewer, &flagged))
+        .group_by(events::flags)
+        .select((events::flags, diesel::dsl::count_star()))
+        .load(conn)?;
+    let total = groups.iter().map(|(_, n)| n).sum();
+    let kinds = FlagKind::ALL
+        .into_iter()
+        .map(|kind| (kind, groups.iter().filter(|(bits, _)| bits & kind.bit() != 0).map(|(_, n)| n).sum()))
+        .collect();
+    Ok((total, kinds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> NaiveDateTime {
+        chrono::DateTime::parse_from_rfc3339(text).unwrap().naive_utc()
+    }
+
+    #[test]
+    fn business_hours_are_read_in_the_tenant_zone() {
+        let settings = ReviewSettings::default();
+        let london: Tz = "Europe/London".parse().unwrap();
+        // Tuesday 2026-06-09: 06:30 UTC is 07:30 in London (summer time), within hours.
+        assert_eq!(odd_hours(utc("2026-06-09T06:30:00Z"), london, &settings), None);
+        let early = odd_hours(utc("2026-06-09T05:30:00Z"), london, &settings).unwrap();
+        assert_eq!(early, "Tue 06:30 in Europe/London, outside business hours (Mon–Fri 07:00–20:00)");
+        assert!(odd_hours(utc("2026-06-13T12:00:00Z"), london, &settings).unwrap().starts_with("Sat 13:00"));
+        // The end is exclusive.
+        assert!(odd_hours(utc("2026-06-09T19:00:00Z"), london, &settings).is_some());
+        let weekend_work = ReviewSettings { working_days: vec![6, 7], ..ReviewSettings::default() };
+        assert_eq!(odd_hours(utc("2026-06-13T12:00:00Z"), london, &weekend_work), None);
+    }
+
+    #[test]
+    fn networks_and_browsers() {
+        assert_eq!(network("10.1.2.3").as_deref(), Some("10.1.2.0/24"));
+        assert_eq!(network("2001:db8:1:2::1").as_deref(), Some("2001:db8:1::/48"));
+        assert_eq!(network("::ffff:10.1.2.3").as_deref(), Some("10.1.2.0/24"));
+        assert_eq!(network(""), None);
+        let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36 Edg/126.0";
+        let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+        assert_eq!(agent_family(firefox).as_deref(), Some("Firefox on Windows"));
+        assert_eq!(agent_family(edge).as_deref(), Some("Edge on Windows"));
+        assert_eq!(agent_family(safari).as_deref(), Some("Safari on iOS"));
+        assert_eq!(agent_family("curl/8.5.0").as_deref(), Some("curl"));
+        assert_eq!(agent_family("internal-sync"), None);
+    }
+
+    #[test]
+    fn settings_are_checked_and_default_when_unreadable() {
+        assert_eq!(ReviewSettings::from_stored(None), ReviewSettings::default());
+        assert_eq!(ReviewSettings::from_stored(Some("not json")), ReviewSettings::default());
+        let stored = ReviewSettings::from_stored(Some(r#"{"failed_logins": 3, "day_starts": "08:30"}"#));
+        assert_eq!((stored.failed_logins, stored.day_starts.to_string()), (3, "08:30:00".into()));
+        assert!(serde_json::to_string(&stored).unwrap().contains(r#""day_starts":"08:30""#));
+        assert!(ReviewSettings { working_days: vec![0], ..Default::default() }.problem().is_some());
+        assert!(ReviewSettings { failed_logins: 0, ..Default::default() }.problem().is_some());
+        let backwards =
+            ReviewSettings { day_starts: NaiveTime::from_hms_opt(21, 0, 0).unwrap(), ..Default::default() };
+        assert!(backwards.problem().is_some());
+        assert_eq!(ReviewSettings::default().problem(), None);
+    }
+
+    #[test]
+    fn bits_and_reasons_round_trip() {
+        let bits = FlagKind::NewIp.bit() | FlagKind::BulkExport.bit();
+        let flags = decode(bits, Some(r#"{"new_ip": "first time", "bulk_export": "many"}"#));
+        assert_eq!(
+            flags.iter().map(|f| (f.kind, f.reason.as_str())).collect::<Vec<_>>(),
+            [(FlagKind::NewIp, "first time"), (FlagKind::BulkExport, "many")]
+        );
+        assert_eq!("odd_hours".parse::<FlagKind>(), Ok(FlagKind::OddHours));
+        assert!("odd".parse::<FlagKind>().is_err());
+    }
+}

@@ -15,8 +15,8 @@
 //!   `bulk_export_minutes` to `bulk_export_rows` or more.
 //! - `privilege_change`: a role change, a new admin, a new API token that may write.
 //!
-//! Lookups are by key ([`actor_sightings`](crate::schema::actor_sightings)) or within a short
-//! window of an indexed action, so flagging costs the same at any number of events.
+//! Lookups are by key (one [`actor_sightings`](crate::schema::actor_sightings) row per actor) or
+//! within a short window of an indexed action, so flagging costs the same at any number of events.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -304,15 +304,6 @@ pub fn agent_family(user_agent: &str) -> Option<String> {
     }
 }
 
-const SEEN_AT_ALL: &str = "*";
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Sighting {
-    actor_id: String,
-    kind: &'static str,
-    value: String,
-}
-
 /// Flags `rows` (about to be stored for `tenant_id`, in order) and notes where each actor was
 /// seen. Runs inside the storing transaction, under the tenant's lock, so that two requests
 /// cannot both find the same network new.
@@ -347,6 +338,12 @@ pub fn assess(
 
 /// Flags an event raises by what it is alone: a large deletion, a change of privileges.
 fn by_action(row: &NewEventRow, settings: &ReviewSettings) -> Option<(FlagKind, String)> {
+    // Only the few actions below read their JSON.
+    let concerned = matches!(row.action.as_str(), "auditlog.deleted" | "user.created" | "token.created")
+        || row.verb == "role_changed";
+    if !concerned {
+        return None;
+    }
     let metadata: Value = serde_json::from_str(&row.metadata).unwrap_or(Value::Null);
     let changes: Value = serde_json::from_str(&row.changes).unwrap_or(Value::Null);
     let new_role = || {
@@ -393,7 +390,28 @@ fn by_action(row: &NewEventRow, settings: &ReviewSettings) -> Option<(FlagKind, 
     }
 }
 
-/// `new_ip` and `new_user_agent`, and the sightings they leave.
+/// Where one actor was seen: each network and browser family, with when it was last seen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Seen {
+    #[serde(default)]
+    ip: BTreeMap<String, NaiveDateTime>,
+    #[serde(default)]
+    agent: BTreeMap<String, NaiveDateTime>,
+}
+
+impl Seen {
+    fn of(&mut self, flag: FlagKind) -> &mut BTreeMap<String, NaiveDateTime> {
+        if flag == FlagKind::NewIp {
+            &mut self.ip
+        } else {
+            &mut self.agent
+        }
+    }
+}
+
+/// `new_ip` and `new_user_agent`, and the sightings they leave: one row per actor of the request
+/// is read, and written only when it learnt something (a new network or browser, or one seen a
+/// day later than recorded), so most requests read a few rows and write none.
 fn sightings(
     conn: &mut DbConnection,
     tenant_id: TenantId,
@@ -401,122 +419,132 @@ fn sightings(
     rows: &[NewEventRow],
     found: &mut [BTreeMap<FlagKind, String>],
 ) -> StoreResult<()> {
-    let keys = |row: &NewEventRow| -> Vec<(FlagKind, Sighting)> {
+    let keys = |row: &NewEventRow| -> Vec<(FlagKind, String)> {
         let mut keys = Vec::new();
         if let Some(net) = network(&row.ip) {
-            keys.push((FlagKind::NewIp, Sighting { actor_id: row.actor_id.clone(), kind: "ip", value: net }));
+            keys.push((FlagKind::NewIp, net));
         }
         if let Some(family) = row.user_agent.as_deref().and_then(agent_family) {
-            keys.push((
-                FlagKind::NewUserAgent,
-                Sighting { actor_id: row.actor_id.clone(), kind: "agent", value: family },
-            ));
+            keys.push((FlagKind::NewUserAgent, family));
         }
         keys
     };
-    let wanted: Vec<Vec<(FlagKind, Sighting)>> = rows.iter().map(keys).collect();
-    if wanted.iter().all(Vec::is_empty) {
+    let wanted: Vec<Vec<(FlagKind, String)>> = rows.iter().map(keys).collect();
+    let mut actors: Vec<&str> =
+        rows.iter().zip(&wanted).filter(|(_, k)| !k.is_empty()).map(|(r, _)| r.actor_id.as_str()).collect();
+    if actors.is_empty() {
         return Ok(());
     }
-    let mut actors: Vec<&str> = rows.iter().map(|r| r.actor_id.as_str()).collect();
     actors.sort_unstable();
     actors.dedup();
-    let mut values: Vec<&str> = wanted.iter().flatten().map(|(_, s)| s.value.as_str()).collect();
-    values.push(SEEN_AT_ALL);
-    values.sort_unstable();
-    values.dedup();
-    // A superset of the keys wanted (every actor × every value), narrowed below.
-    let stored: Vec<(String, String, String, NaiveDateTime)> = actor_sightings::table
+    let stored: Vec<(String, String)> = actor_sightings::table
         .filter(actor_sightings::tenant_id.eq(tenant_id))
         .filter(actor_sightings::actor_id.eq_any(&actors))
-        .filter(actor_sightings::value.eq_any(&values))
-        .select((
-            actor_sightings::actor_id,
-            actor_sightings::kind,
-            actor_sightings::value,
-            actor_sightings::last_seen,
-        ))
+        .select((actor_sightings::actor_id, actor_sightings::seen))
         .load(conn)?;
-    let mut seen: HashMap<Sighting, NaiveDateTime> = HashMap::new();
-    for (actor_id, kind, value, last_seen) in stored {
-        let kind = match kind.as_str() {
-            "ip" => "ip",
-            "agent" => "agent",
-            _ => continue,
-        };
-        seen.insert(Sighting { actor_id, kind, value }, last_seen);
-    }
+    let stored: HashMap<String, Seen> = stored
+        .into_iter()
+        .map(|(actor, seen)| (actor, serde_json::from_str(&seen).unwrap_or_default()))
+        .collect();
+    let mut current = stored.clone();
     let remember = TimeDelta::days(i64::from(settings.new_ip_days));
-    let mut touched: HashMap<Sighting, NaiveDateTime> = HashMap::new();
     for ((row, keys), flags) in rows.iter().zip(wanted).zip(found.iter_mut()) {
-        for (flag, key) in keys {
-            let at_all = Sighting { value: SEEN_AT_ALL.into(), ..key.clone() };
-            let known_actor = seen.contains_key(&at_all);
-            let recent = seen.get(&key).is_some_and(|last| *last + remember >= row.occurred_at);
+        if keys.is_empty() {
+            continue;
+        }
+        // An actor with no sighting at all is new altogether: nothing about it is unusual.
+        let known_actor = current.contains_key(&row.actor_id);
+        let seen = current.entry(row.actor_id.clone()).or_default();
+        for (flag, value) in keys {
+            let last = seen.of(flag).get(&value).copied();
+            let recent = last.is_some_and(|last| last + remember >= row.occurred_at);
             if known_actor && !recent {
                 let what = match flag {
-                    FlagKind::NewIp => format!("the network {} (address {})", key.value, row.ip),
-                    _ => key.value.clone(),
+                    FlagKind::NewIp => format!("the network {value} (address {})", row.ip),
+                    _ => value.clone(),
                 };
                 flags.insert(
                     flag,
                     format!("{}'s first event from {what} in {} days", row.actor_name, settings.new_ip_days),
                 );
             }
-            for k in [key, at_all] {
-                let last = seen.entry(k.clone()).or_insert(row.occurred_at);
-                *last = (*last).max(row.occurred_at);
-                touched.insert(k, *last);
-            }
+            let entry = seen.of(flag).entry(value).or_insert(row.occurred_at);
+            *entry = (*entry).max(row.occurred_at);
         }
     }
-    let mut touched: Vec<(Sighting, NaiveDateTime)> = touched.into_iter().collect();
-    touched.sort_by(|a, b| (&a.0.actor_id, a.0.kind, &a.0.value).cmp(&(&b.0.actor_id, b.0.kind, &b.0.value)));
-    for chunk in touched.chunks(200) {
+    // Written when new or a day later than stored (remembering is counted in days); entries past
+    // the remembered period are dropped, so a row stays small.
+    let learnt = |actor: &String, seen: &Seen| {
+        let before = stored.get(actor);
+        let newer = |now: &BTreeMap<String, NaiveDateTime>, was: Option<&BTreeMap<String, NaiveDateTime>>| {
+            now.iter().any(|(value, last)| {
+                was.and_then(|was| was.get(value)).is_none_or(|stored| *stored + TimeDelta::days(1) <= *last)
+            })
+        };
+        newer(&seen.ip, before.map(|b| &b.ip)) || newer(&seen.agent, before.map(|b| &b.agent))
+    };
+    let mut changed: Vec<(String, String)> = current
+        .iter()
+        .filter(|(actor, seen)| learnt(actor, seen))
+        .map(|(actor, seen)| {
+            let newest = seen.ip.values().chain(seen.agent.values()).max().copied().unwrap_or_default();
+            let kept = |m: &BTreeMap<String, NaiveDateTime>| {
+                m.iter()
+                    .filter(|(_, last)| **last + remember >= newest)
+                    .map(|(v, t)| (v.clone(), *t))
+                    .collect()
+            };
+            let pruned = Seen { ip: kept(&seen.ip), agent: kept(&seen.agent) };
+            (actor.clone(), serde_json::to_string(&pruned).unwrap_or_default())
+        })
+        .collect();
+    changed.sort();
+    for chunk in changed.chunks(200) {
         upsert_sightings(conn, tenant_id, chunk)?;
     }
     Ok(())
 }
 
-/// Writes sightings, keeping the later `last_seen` of a row already there.
+/// Writes actors' sightings (the caller holds the tenant's lock: read, merged and written whole).
 fn upsert_sightings(
     conn: &mut DbConnection,
     tenant_id: TenantId,
-    rows: &[(Sighting, NaiveDateTime)],
+    rows: &[(String, String)],
 ) -> StoreResult<()> {
-    use diesel::sql_types::{BigInt, Text, Timestamp};
-    let mut sql =
-        String::from("INSERT INTO actor_sightings (tenant_id, actor_id, kind, value, last_seen) VALUES ");
-    let placeholders: Vec<String> = (0..rows.len())
-        .map(|i| match conn.backend() {
-            crate::Backend::Postgres => {
-                let n = i * 5;
-                format!("(${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5)
-            }
-            crate::Backend::Sqlite => "(?, ?, ?, ?, ?)".to_string(),
-        })
-        .collect();
-    sql.push_str(&placeholders.join(", "));
-    sql.push_str(
-        " ON CONFLICT (tenant_id, actor_id, kind, value) DO UPDATE SET last_seen = \
-         CASE WHEN excluded.last_seen > actor_sightings.last_seen THEN excluded.last_seen \
-         ELSE actor_sightings.last_seen END",
+    use diesel::sql_types::{BigInt, Text};
+    let postgres = conn.backend() == crate::Backend::Postgres;
+    let placeholders: Vec<String> =
+        (0..rows.len())
+            .map(|i| {
+                if postgres {
+                    format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3)
+                } else {
+                    "(?, ?, ?)".to_string()
+                }
+            })
+            .collect();
+    let sql = format!(
+        "INSERT INTO actor_sightings (tenant_id, actor_id, seen) VALUES {} \
+         ON CONFLICT (tenant_id, actor_id) DO UPDATE SET seen = excluded.seen",
+        placeholders.join(", ")
     );
     let mut query = diesel::sql_query(sql).into_boxed::<crate::connection::MultiBackend>();
-    for (s, last_seen) in rows {
-        query = query
-            .bind::<BigInt, _>(tenant_id)
-            .bind::<Text, _>(s.actor_id.clone())
-            .bind::<Text, _>(s.kind)
-            .bind::<Text, _>(s.value.clone())
-            .bind::<Timestamp, _>(*last_seen);
+    if postgres {
+        query = query.bind::<BigInt, _>(tenant_id);
+    }
+    for (actor, seen) in rows {
+        if !postgres {
+            query = query.bind::<BigInt, _>(tenant_id);
+        }
+        query = query.bind::<Text, _>(actor.clone()).bind::<Text, _>(seen.clone());
     }
     query.execute(conn)?;
     Ok(())
 }
 
 /// `failed_login_burst`: failures counted per account and per address within the window,
-/// stored ones and those earlier in this batch.
+/// stored ones and those earlier in this batch. One query per request, for every sign-in in it:
+/// the failures of its accounts and addresses within the window of any of them.
 fn failed_logins(
     conn: &mut DbConnection,
     tenant_id: TenantId,
@@ -524,33 +552,69 @@ fn failed_logins(
     rows: &[NewEventRow],
     found: &mut [BTreeMap<FlagKind, String>],
 ) -> StoreResult<()> {
+    let is_sign_in = |row: &NewEventRow| row.verb == "login_failed" || row.verb == "login";
+    let sign_ins: Vec<&NewEventRow> = rows.iter().filter(|r| is_sign_in(r)).collect();
+    if sign_ins.is_empty() {
+        return Ok(());
+    }
     let window = TimeDelta::minutes(i64::from(settings.failed_login_minutes));
-    let limit = i64::from(settings.failed_logins);
+    let mut actors: Vec<&str> = sign_ins.iter().map(|r| r.actor_id.as_str()).collect();
+    actors.sort_unstable();
+    actors.dedup();
+    let mut ips: Vec<&str> = sign_ins.iter().map(|r| r.ip.as_str()).filter(|ip| !ip.is_empty()).collect();
+    ips.sort_unstable();
+    ips.dedup();
+    // The windows of the sign-ins, merged where they overlap: events posted live share one, a
+    // backfill spread over months has one per sign-in, and never a year's failures at once.
+    let mut times: Vec<NaiveDateTime> = sign_ins.iter().map(|r| r.occurred_at).collect();
+    times.sort_unstable();
+    let mut windows: Vec<(NaiveDateTime, NaiveDateTime)> = Vec::new();
+    for t in times {
+        match windows.last_mut() {
+            Some((_, end)) if t - window <= *end => *end = t,
+            _ => windows.push((t - window, t)),
+        }
+    }
+    let mut stored: Vec<(String, String, NaiveDateTime)> = Vec::new();
+    for group in windows.chunks(50) {
+        let mut within: Box<
+            dyn BoxableExpression<
+                events::table,
+                crate::connection::MultiBackend,
+                SqlType = diesel::sql_types::Bool,
+            >,
+        > = Box::new(events::occurred_at.ge(group[0].0).and(events::occurred_at.le(group[0].1)));
+        for (from, to) in &group[1..] {
+            within = Box::new(within.or(events::occurred_at.ge(*from).and(events::occurred_at.le(*to))));
+        }
+        stored.extend(
+            events::table
+                .filter(events::tenant_id.eq(tenant_id))
+                .filter(events::verb.eq("login_failed"))
+                .filter(within)
+                .filter(events::actor_id.eq_any(&actors).or(events::ip.eq_any(&ips)))
+                .select((events::actor_id, events::ip, events::occurred_at))
+                .load::<(String, String, NaiveDateTime)>(conn)?,
+        );
+    }
+    let limit = settings.failed_logins as usize;
     for (i, row) in rows.iter().enumerate() {
-        let failed = row.verb == "login_failed";
-        if !failed && row.verb != "login" {
+        if !is_sign_in(row) {
             continue;
         }
+        let failed = row.verb == "login_failed";
         let since = row.occurred_at - window;
-        let same = |other: &NewEventRow| {
-            other.verb == "login_failed"
-                && other.occurred_at >= since
-                && other.occurred_at <= row.occurred_at
-                && (other.actor_id == row.actor_id || (!row.ip.is_empty() && other.ip == row.ip))
+        let same = |actor: &str, ip: &str, at: NaiveDateTime| {
+            at >= since
+                && at <= row.occurred_at
+                && (actor == row.actor_id || (!row.ip.is_empty() && ip == row.ip))
         };
-        let earlier = rows[..i].iter().filter(|r| same(r)).count() as i64;
-        let mut stored = events::table
-            .filter(events::tenant_id.eq(tenant_id))
-            .filter(events::verb.eq("login_failed"))
-            .filter(events::occurred_at.ge(since))
-            .filter(events::occurred_at.le(row.occurred_at))
-            .into_boxed();
-        stored = if row.ip.is_empty() {
-            stored.filter(events::actor_id.eq(&row.actor_id))
-        } else {
-            stored.filter(events::actor_id.eq(&row.actor_id).or(events::ip.eq(&row.ip)))
-        };
-        let failures = stored.count().get_result::<i64>(conn)? + earlier + i64::from(failed);
+        let before = stored.iter().filter(|(actor, ip, at)| same(actor, ip, *at)).count();
+        let earlier = rows[..i]
+            .iter()
+            .filter(|r| r.verb == "login_failed" && same(&r.actor_id, &r.ip, r.occurred_at))
+            .count();
+        let failures = before + earlier + usize::from(failed);
         if failures >= limit {
             let who = if row.ip.is_empty() {
                 row.actor_name.clone()

@@ -19,12 +19,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    actor_sightings (tenant_id, actor_id, kind, value) {
+    actor_sightings (tenant_id, actor_id) {
         tenant_id -> BigInt,
         actor_id -> Text,
-        kind -> Text,
-        value -> Text,
-        last_seen -> Timestamp,
+        seen -> Text,
     }
 }
 

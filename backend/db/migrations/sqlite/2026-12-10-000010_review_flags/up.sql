@@ -11,14 +11,12 @@ CREATE INDEX events_flagged_idx ON events (tenant_id, occurred_at, id) WHERE fla
 -- The thresholds of the flags, as JSON (`flags::ReviewSettings`); NULL: the defaults.
 ALTER TABLE tenants ADD COLUMN review_settings TEXT;
 
--- Where each actor was last seen from (a network, a browser family), for `new_ip` and
--- `new_user_agent`: one row per actor and value, looked up by key at ingest. `value` '*' marks
--- an actor seen at all, so that an actor's very first event is not flagged as new.
+-- Where each actor was seen from (networks and browser families, each with when it was last
+-- seen, as JSON), for `new_ip` and `new_user_agent`: one row per actor, read by key at ingest.
+-- An actor with no row is new altogether, and its first event is not flagged.
 CREATE TABLE actor_sightings (
     tenant_id BIGINT NOT NULL,
     actor_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    value TEXT NOT NULL,
-    last_seen TIMESTAMP NOT NULL,
-    PRIMARY KEY (tenant_id, actor_id, kind, value)
+    seen TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, actor_id)
 );

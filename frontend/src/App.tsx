@@ -13,6 +13,8 @@ import { AuthProvider } from './features/auth/AuthProvider';
 import { LoginPage } from './features/auth/LoginPage';
 import { RequireAuth } from './features/auth/RequireAuth';
 import { RecordHistoryPage } from './features/history/RecordHistoryPage';
+import { ReviewPage } from './features/review/ReviewPage';
+import { ReviewSettingsPage } from './features/review/ReviewSettingsPage';
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -48,6 +50,7 @@ const router = createBrowserRouter([
         children: [
           { index: true, element: <ActivityPage /> },
           { path: 'records/:type/:id', element: <RecordHistoryPage /> },
+          { path: 'review', element: <ReviewPage /> },
           {
             path: 'admin',
             element: <RequireAdmin />,
@@ -57,6 +60,7 @@ const router = createBrowserRouter([
               { path: 'tokens', element: <TokensPage /> },
               { path: 'retention', element: <RetentionPage /> },
               { path: 'integrity', element: <IntegrityPage /> },
+              { path: 'review', element: <ReviewSettingsPage /> },
               { path: '*', element: <NotFound /> },
             ],
           },

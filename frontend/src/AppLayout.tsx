@@ -13,6 +13,7 @@ const ADMIN_LINKS = [
   { to: '/admin/tokens', label: 'API tokens' },
   { to: '/admin/retention', label: 'Retention & archives' },
   { to: '/admin/integrity', label: 'Integrity' },
+  { to: '/admin/review', label: 'Review settings' },
 ];
 
 export function AppLayout() {
@@ -28,11 +29,15 @@ export function AppLayout() {
           Activity Log
         </Link>
         <span className="muted">{user.tenant.name}</span>
+        {/* What every signed-in user may open; the admin pages have their own navigation. */}
+        <nav aria-label="Main" className="app-nav">
+          <NavLink to="/" end>
+            Activity
+          </NavLink>
+          <NavLink to="/review">Security review</NavLink>
+        </nav>
         {isAdmin && (
           <nav aria-label="Administration" className="app-nav">
-            <NavLink to="/" end>
-              Activity
-            </NavLink>
             {ADMIN_LINKS.map((link) => (
               <NavLink key={link.to} to={link.to}>
                 {link.label}

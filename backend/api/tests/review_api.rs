@@ -228,6 +228,7 @@ both_backends! {
             (json!({"day_starts": "21:00", "day_ends": "08:00"}), "/day_starts"),
             (json!({"day_starts": "7am"}), "/day_starts"),
             (json!({"working_days": [1, 8]}), "/working_days"),
+            (json!({"working_days": []}), "/working_days"),
             (json!({"failed_logins": 0}), "/failed_logins"),
             (json!({"bulk_export_minutes": 1441}), "/bulk_export_minutes"),
             (json!({"colour": "red"}), "/colour"),
@@ -239,11 +240,13 @@ both_backends! {
         put(&app, &ctx.token(&ctx.manager), "/api/v1/settings/review", &json!({})).await.problem(403);
         get(&app, &ctx.token(&ctx.member), "/api/v1/settings/review").await.problem(403);
         assert_eq!(get(&app, &admin, "/api/v1/settings/review").await.body, defaults, "refusals change nothing");
-        let kept = put(&app, &admin, "/api/v1/settings/review", &json!({"day_starts": "08:30", "working_days": [1, 2, 3, 4]})).await.expect(200).body;
+        let kept = put(&app, &admin, "/api/v1/settings/review", &json!({"day_starts": "08:30", "working_days": [4, 2, 1, 3, 1]})).await.expect(200).body;
+        assert_eq!(kept["working_days"], json!([1, 2, 3, 4]), "in order, each once");
         assert_eq!((kept["day_starts"].as_str(), kept["failed_logins"].as_i64()), (Some("08:30"), Some(5)), "left out: the default");
         assert_eq!(get(&app, &admin, "/api/v1/settings/review").await.body, kept);
         let changed = get(&app, &admin, "/api/v1/events?action=auditlog.review_settings_changed").await.expect(200);
         let changes = &changed.body["items"][0]["changes"];
+        assert_eq!(changed.body["items"][0]["description"], "Ada Admin changed settings Security review");
         assert_eq!(changes, &json!([
             {"field": "day_starts", "old": "07:00", "new": "08:30"},
             {"field": "working_days", "old": [1, 2, 3, 4, 5], "new": [1, 2, 3, 4]}

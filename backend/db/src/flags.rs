@@ -167,10 +167,20 @@ impl ReviewSettings {
         text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default()
     }
 
+    /// The same settings with the working days in order, each once.
+    pub fn normalised(mut self) -> Self {
+        self.working_days.sort_unstable();
+        self.working_days.dedup();
+        self
+    }
+
     /// Why these settings cannot be kept, if they cannot.
     pub fn problem(&self) -> Option<String> {
         if self.working_days.iter().any(|d| !(1..=7).contains(d)) {
             return Some("working_days: each day is 1 (Monday) to 7 (Sunday)".into());
+        }
+        if self.working_days.is_empty() {
+            return Some("working_days: give at least one working day".into());
         }
         if self.day_starts >= self.day_ends {
             return Some("day_starts must be before day_ends".into());

@@ -14,6 +14,7 @@ export type ExportQuery = NonNullable<paths['/api/v1/events/export']['get']['par
 export type DeleteEventsRequest = NonNullable<paths['/api/v1/events']['delete']['requestBody']>['content']['application/json'];
 export type TimelineQuery = NonNullable<paths['/api/v1/stats/timeline']['get']['parameters']['query']>;
 export type StreamQuery = NonNullable<paths['/api/v1/events/stream']['get']['parameters']['query']>;
+export type FlagSummaryQuery = NonNullable<paths['/api/v1/stats/flags']['get']['parameters']['query']>;
 export type EventQuery = NonNullable<ListEventsOp['parameters']['query']>;
 type HistoryQuery = NonNullable<HistoryOp['parameters']['query']>;
 export type EventPage = JsonOf<ListEventsOp['responses'][200]>;
@@ -40,6 +41,15 @@ export type InclusionProof = Schemas['InclusionProofOut'];
 export type IntegrityStatus = Schemas['IntegrityStatus'];
 /** A verification run the server stored (on request, on schedule or from the command line). */
 export type VerificationRun = Schemas['VerificationRunOut'];
+/** Why the server finds an event worth a security review (kept beside the event, not signed). */
+export type Flag = Schemas['FlagOut'];
+export type FlagKind = Schemas['FlagKind'];
+/** The `flag` filter: `any`, or one kind. */
+export type FlagFilter = Schemas['FlagFilter'];
+/** Visible flagged events by kind (every kind, zero included). */
+export type FlagSummary = Schemas['FlagSummary'];
+/** What the tenant's flags take as unusual. */
+export type ReviewSettings = Schemas['ReviewSettings'];
 /** An IANA zone name the server knows (the schema lists them all). */
 export type TimeZone = Schemas['TimeZone'];
 
@@ -79,6 +89,8 @@ export const api = {
   deleteEvents: (body: DeleteEventsRequest) => unwrap(client.DELETE('/api/v1/events', { body })),
   timeline: (query: TimelineQuery, signal?: AbortSignal) =>
     unwrap(client.GET('/api/v1/stats/timeline', { params: { query }, signal })),
+  flagSummary: (query: FlagSummaryQuery, signal?: AbortSignal) =>
+    unwrap(client.GET('/api/v1/stats/flags', { params: { query }, signal })),
   verifyIntegrity: () => unwrap(client.GET('/api/v1/integrity/verify')),
   /** The latest signed checkpoint; a 404 ApiError when nothing is signed yet. */
   latestCheckpoint: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/integrity/checkpoint', { signal })),
@@ -123,6 +135,10 @@ export const api = {
   revokeToken: (id: number) => unwrap(client.DELETE('/api/v1/tokens/{id}', { params: { path: { id } } })),
   getRetention: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/settings/retention', { signal })),
   setRetention: (body: RetentionSetting) => unwrap(client.PUT('/api/v1/settings/retention', { body })),
+  /** Admins only (a 403 ApiError for anyone else). */
+  getReviewSettings: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/settings/review', { signal })),
+  /** Replaces the settings; a 422 ApiError names the fields it refuses. */
+  setReviewSettings: (body: ReviewSettings) => unwrap(client.PUT('/api/v1/settings/review', { body })),
   listArchives: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/archives', { signal })),
   /** The archive file (it needs the bearer header, so it cannot be a plain link). */
   downloadArchive: async (archive: Archive) => {

@@ -27,6 +27,7 @@ export function makeEvent(id: number, overrides: Partial<AuditEvent> = {}): Audi
     user_agent: 'Mozilla/5.0',
     metadata: {},
     external_id: null,
+    flags: [],
     hash: 'a'.repeat(64),
     prev_hash: 'b'.repeat(64),
     ...overrides,

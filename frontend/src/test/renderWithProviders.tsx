@@ -5,7 +5,7 @@ import { createMemoryRouter, RouterProvider, type RouteObject } from 'react-rout
 import { AuthProvider } from '../features/auth/AuthProvider';
 import { sessionStore } from '../features/auth/sessionStore';
 import { TimeZoneProvider } from '../features/timezone/TimeZoneProvider';
-import type { AuditEvent } from '../api';
+import type { AuditEvent, User } from '../api';
 import { demoUser } from './fixtures';
 
 /** A fresh query client per test, so no test sees another's cache. */
@@ -13,12 +13,15 @@ export function createTestQueryClient(): QueryClient {
   return new QueryClient({ defaultOptions: { queries: { retry: false, gcTime: Infinity } } });
 }
 
-/** Renders `element` at `url`, signed in as the demo admin, with a fresh query client. */
-export function renderWithProviders(element: ReactElement, { url = '/', path = '/' }: { url?: string; path?: string } = {}) {
-  sessionStore.signIn({ access_token: 'test-token', token_type: 'Bearer', expires_in: 3600, user: demoUser });
+/** Renders `element` at `url`, signed in as `user` (the demo admin), with a fresh query client. */
+export function renderWithProviders(
+  element: ReactElement,
+  { url = '/', path = '/', user = demoUser }: { url?: string; path?: string; user?: User } = {},
+) {
+  sessionStore.signIn({ access_token: 'test-token', token_type: 'Bearer', expires_in: 3600, user });
   const queryClient = createTestQueryClient();
   const routes: RouteObject[] = [
-    { path, element: <TimeZoneProvider businessZone={demoUser.tenant.timezone}>{element}</TimeZoneProvider> },
+    { path, element: <TimeZoneProvider businessZone={user.tenant.timezone}>{element}</TimeZoneProvider> },
     { path: '*', element: <p>Elsewhere</p> },
   ];
   const router = createMemoryRouter(routes, { initialEntries: [url] });

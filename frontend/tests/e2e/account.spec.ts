@@ -1,7 +1,7 @@
 import { MANAGER, MEMBER } from './support/constants';
 import { expect, test } from './support/fixtures';
 
-const ADMIN_URLS = ['/admin/users', '/admin/tokens', '/admin/retention', '/admin/integrity'];
+const ADMIN_URLS = ['/admin/users', '/admin/tokens', '/admin/retention', '/admin/integrity', '/admin/review'];
 
 test.describe('signed in as someone else than the demo admin', () => {
   test.use({ storageState: { cookies: [], origins: [] } });
@@ -19,6 +19,12 @@ test.describe('signed in as someone else than the demo admin', () => {
     await expect(page.getByRole('radiogroup', { name: 'Whose activity' })).toHaveCount(0);
     await expect(header.adminNav()).toHaveCount(0);
     await expect(header.integrity()).toHaveCount(0);
+
+    // The security review is for everyone: a member's counts cover their own activity only.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Security review' }).click();
+    await expect(page.getByRole('heading', { name: 'Security review', level: 1 })).toBeVisible();
+    await expect(page.getByTestId('review-summary')).toHaveAttribute('aria-busy', 'false');
+    await expect(page.getByRole('alert')).toHaveCount(0);
 
     for (const url of ADMIN_URLS) {
       await page.goto(url);

@@ -112,6 +112,40 @@ test.describe('Activity log filters', () => {
     await expect.poll(() => activityPage.rowIds()).toEqual(await api.eventIds());
   });
 
+  test('the Flagged filter narrows the list to flagged events, one kind at a time, and Reset clears it', async ({
+    page,
+    activityPage,
+    api,
+  }) => {
+    const all = (await api.events()).total!;
+    await activityPage.selectFlag('Any flag');
+    const request = await activityPage.apply();
+    expect(request.searchParams.get('flag')).toBe('any');
+    await expect(page).toHaveURL(/[?&]flag=any/);
+    const flagged = await api.events({ flag: 'any' });
+    expect(flagged.total!, 'flagged events in the demo data').toBeGreaterThan(0);
+    expect(flagged.total!).toBeLessThan(all);
+    await expect.poll(() => activityPage.rowIds()).toEqual(flagged.items.map((e) => e.id));
+    for (const kinds of await activityPage.rowFlagKinds()) expect(kinds.length).toBeGreaterThan(0);
+    await expect(activityPage.summary()).toContainText(`of ${flagged.total!.toLocaleString('en-GB')} activities`);
+
+    // One kind: fewer still, each row carrying that flag.
+    const { kinds } = await api.flagSummary();
+    const kind = kinds.find((k) => k.count > 0 && k.count < flagged.total!) ?? kinds.find((k) => k.count > 0)!;
+    await activityPage.selectFlag(kind.kind);
+    const narrowed = await activityPage.apply();
+    expect(narrowed.searchParams.get('flag')).toBe(kind.kind);
+    const ofKind = await api.events({ flag: kind.kind });
+    expect(ofKind.total).toBe(kind.count);
+    await expect.poll(() => activityPage.rowIds()).toEqual(ofKind.items.map((e) => e.id));
+    for (const rowKinds of await activityPage.rowFlagKinds()) expect(rowKinds).toContain(kind.kind);
+
+    await activityPage.reset();
+    await expect(page).toHaveURL(/\/$/);
+    await expect(activityPage.field('Flagged')).toHaveValue('');
+    await expect.poll(() => activityPage.rowIds()).toEqual(await api.eventIds());
+  });
+
   test('shows the empty state when nothing matches', async ({ page, activityPage }) => {
     await activityPage.searchBox().fill('no-such-thing-anywhere-42');
     await expect(page.getByText('No activity matches these filters')).toBeVisible();

@@ -42,7 +42,7 @@ pub async fn set_settings(
     req: HttpRequest,
     body: StrictJson<ReviewSettings>,
 ) -> Result<web::Json<ReviewSettings>, ApiError> {
-    let settings = body.into_inner();
+    let settings = body.into_inner().normalised();
     if let Some(problem) = settings.problem() {
         let field = problem.split([':', ' ']).next().unwrap_or_default();
         return Err(ApiError::validation(

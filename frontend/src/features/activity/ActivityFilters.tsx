@@ -1,6 +1,8 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import type { FlagFilter } from '../../api';
 import { Button } from '../../components/Button';
 import { SelectField, TextField } from '../../components/Field';
+import { FLAG_FILTERS, flagFilterLabel } from '../review/flagKinds';
 import { ActorFilter } from './ActorFilter';
 import { humanize } from './badges';
 import {
@@ -14,6 +16,11 @@ import {
 import { useActionFacets, useModuleFacets } from './queries';
 
 export const KEYWORD_DEBOUNCE_MS = 300;
+
+const FLAG_OPTIONS = [
+  { value: '', label: 'All activity' },
+  ...FLAG_FILTERS.map((f) => ({ value: f, label: flagFilterLabel(f) })),
+];
 
 export interface ActivityFiltersProps {
   applied: Filters;
@@ -114,6 +121,12 @@ export function ActivityFilters({ applied, onApply, onReset, knownActorNames }: 
         value={draft.verb ?? ''}
         options={verbOptions}
         onChange={(e) => set('verb', e.target.value || null)}
+      />
+      <SelectField
+        label="Flagged"
+        value={draft.flag ?? ''}
+        options={FLAG_OPTIONS}
+        onChange={(e) => set('flag', (e.target.value || null) as FlagFilter | null)}
       />
       <TextField
         label="IP address"

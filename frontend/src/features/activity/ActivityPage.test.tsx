@@ -80,6 +80,67 @@ describe('ActivityPage', () => {
     });
   });
 
+  it('narrows to flagged events with the Flagged filter, for the list and the chart, and Reset clears it', async () => {
+    const requests = stubApi({ ...facets, '/api/v1/events': () => makePage([makeEvent(1)], 1) });
+    const { router } = renderWithProviders(<ActivityPage />);
+    await screen.findByRole('link', { name: 'BOK-1001' });
+    const user = userEvent.setup();
+    const flagged = screen.getByRole('combobox', { name: 'Flagged' });
+    expect(
+      within(flagged)
+        .getAllByRole('option')
+        .map((o) => o.textContent),
+    ).toEqual([
+      'All activity',
+      'Any flag',
+      'Outside business hours',
+      'New network',
+      'New browser',
+      'Failed sign-in burst',
+      'Bulk deletion',
+      'Bulk export',
+      'Privilege change',
+    ]);
+    await user.selectOptions(flagged, 'Any flag');
+    await user.click(screen.getByRole('button', { name: 'Filter' }));
+    await waitFor(() => expect(router.state.location.search).toBe('?flag=any'));
+    await waitFor(() => expect(listRequests(requests).at(-1)?.searchParams.get('flag')).toBe('any'));
+    await waitFor(() =>
+      expect(
+        requests
+          .filter((u) => u.pathname === '/api/v1/stats/timeline')
+          .at(-1)
+          ?.searchParams.get('flag'),
+      ).toBe('any'),
+    );
+
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Flagged' }), 'Bulk export');
+    await user.click(screen.getByRole('button', { name: 'Filter' }));
+    await waitFor(() => expect(router.state.location.search).toBe('?flag=bulk_export'));
+    await waitFor(() => expect(listRequests(requests).at(-1)?.searchParams.get('flag')).toBe('bulk_export'));
+
+    await user.click(screen.getByRole('button', { name: 'Reset' }));
+    await waitFor(() => expect(router.state.location.search).toBe(''));
+    expect(screen.getByRole('combobox', { name: 'Flagged' })).toHaveValue('');
+  });
+
+  it('opens with the flag from the URL and follows it live', async () => {
+    const requests = stubApi({
+      ...facets,
+      '/api/v1/events': () => makePage([makeEvent(1)], 1),
+      '/api/v1/events/stream': (_url, request) => eventStream(request, [], { open: true }),
+    });
+    renderWithProviders(<ActivityPage />, { url: '/?flag=odd_hours' });
+    await screen.findByRole('link', { name: 'BOK-1001' });
+    expect(screen.getByRole('combobox', { name: 'Flagged' })).toHaveValue('odd_hours');
+    expect(listRequests(requests)[0].searchParams.get('flag')).toBe('odd_hours');
+    await userEvent.click(screen.getByRole('button', { name: 'Live' }));
+    await waitFor(() => expect(screen.getByTestId('live-status')).toHaveTextContent('Watching for new activity'));
+    const stream = requests.find((u) => u.pathname === '/api/v1/events/stream')!;
+    expect(Object.fromEntries(stream.searchParams)).toEqual({ flag: 'odd_hours', tz: 'Europe/London' });
+    await userEvent.click(screen.getByRole('button', { name: 'Live' }));
+  });
+
   it('searches as you type without a request per keystroke', async () => {
     const requests = stubApi({ ...facets, '/api/v1/events': () => makePage([makeEvent(1)], 1) });
     renderWithProviders(<ActivityPage />);

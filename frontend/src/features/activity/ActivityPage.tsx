@@ -77,9 +77,15 @@ export function ActivityPage() {
   const filters = filtersOf(view);
   const canSeeAll = user.role !== 'member';
   const [filtersOpen, setFiltersOpen] = useState(false);
-  const activeFilterCount = [filters.range, filters.actorId, filters.module, filters.verb, filters.ip, filters.q].filter(
-    Boolean,
-  ).length;
+  const activeFilterCount = [
+    filters.range,
+    filters.actorId,
+    filters.module,
+    filters.verb,
+    filters.flag,
+    filters.ip,
+    filters.q,
+  ].filter(Boolean).length;
 
   // A selection belongs to one set of filters: paging keeps it, a new filter or sort clears it.
   const selectionKey = serializeView({ ...view, page: 1 }).toString();

@@ -89,6 +89,24 @@ describe('ActivityTable sorting', () => {
     expect(screen.getAllByText('Deleted entry')).toHaveLength(1);
   });
 
+  it('marks flagged rows with a badge naming the kinds, and leaves the others bare', () => {
+    const flagged = makeEvent(1, {
+      flags: [
+        { kind: 'odd_hours', reason: 'Sat 03:00 in Europe/London, outside business hours (Mon–Fri 07:00–20:00)' },
+        { kind: 'new_user_agent', reason: "Bob Manager's first event from Safari on iOS in 90 days" },
+      ],
+    });
+    renderTable({ events: [flagged, makeEvent(2)] });
+    expect(screen.getByRole('columnheader', { name: 'Flags' })).not.toHaveAttribute('aria-sort');
+    const [first, second] = screen.getAllByRole('row').slice(1);
+    const badge = within(first).getByTestId('flag-badge');
+    expect(badge).toHaveTextContent('Flagged: Outside business hours, New browser');
+    expect(badge).toHaveAttribute('title', expect.stringContaining('Outside business hours: Sat 03:00 in Europe/London'));
+    expect(badge).toHaveAttribute('title', expect.stringContaining('New browser: Bob Manager'));
+    expect(within(second).queryByTestId('flag-badge')).toBeNull();
+    expect(screen.getAllByTestId('flag-badge')).toHaveLength(1);
+  });
+
   it('shows skeleton rows while the first page loads', () => {
     renderTable({ events: [], loading: true, skeletonRows: 4 });
     expect(screen.getByTestId('activity-table')).toHaveAttribute('aria-busy', 'true');

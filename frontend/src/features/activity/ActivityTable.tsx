@@ -2,6 +2,7 @@ import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from '
 import type { AuditEvent } from '../../api';
 import { Button } from '../../components/Button';
 import { Skeleton } from '../../components/Skeleton';
+import { FlagBadge } from '../review/FlagBadge';
 import { formatDateTime } from '../timezone/timeZone';
 import { humanize, ModuleBadge, VerbBadge } from './badges';
 import type { SortKey, SortOrder } from './filterSchema';
@@ -112,6 +113,11 @@ const columns = [
     meta: { className: 'cell-description' },
     // A deleted entry (seen by admins only) keeps its place in the chain but has no content left.
     cell: (c) => (c.row.original.deleted_at ? <em className="muted">Deleted entry</em> : c.getValue()),
+  }),
+  column.accessor('flags', {
+    header: 'Flags',
+    meta: { className: 'nowrap' },
+    cell: (c) => <FlagBadge flags={c.getValue()} />,
   }),
   column.accessor('entity', {
     header: 'Event On',

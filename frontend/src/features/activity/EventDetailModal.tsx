@@ -4,6 +4,7 @@ import { Skeleton } from '../../components/Skeleton';
 import { ErrorState } from '../../components/States';
 import { errorMessage } from '../../components/errorMessage';
 import { useCurrentUser } from '../auth/authContext';
+import { FlagList } from '../review/FlagBadge';
 import { formatDateTime, useTimeZone } from '../timezone/timeZone';
 import { humanize, ModuleBadge, VerbBadge } from './badges';
 import { ChangesDiff, changesHeading } from './ChangesDiff';
@@ -84,6 +85,13 @@ function EventDetails({ event }: { event: AuditEvent }) {
           </>
         )}
       </dl>
+
+      {event.flags.length > 0 && (
+        <section className="section" aria-labelledby="detail-flags">
+          <h3 id="detail-flags">Flags</h3>
+          <FlagList flags={event.flags} />
+        </section>
+      )}
 
       <section className="section" aria-labelledby="detail-changes">
         <h3 id="detail-changes">{changesHeading(event.verb, event.changes)}</h3>

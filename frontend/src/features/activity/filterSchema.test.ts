@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_VIEW, parseView, serializeView, toEventQuery, validateFilters, type ActivityView } from './filterSchema';
+import {
+  DEFAULT_VIEW,
+  EMPTY_FILTERS,
+  hasActiveFilters,
+  parseView,
+  serializeView,
+  toEventQuery,
+  toExportQuery,
+  toStreamQuery,
+  toTimelineQuery,
+  validateFilters,
+  type ActivityView,
+} from './filterSchema';
 
 const parse = (query: string) => parseView(new URLSearchParams(query));
 
@@ -12,7 +24,7 @@ describe('parseView', () => {
   it('reads every filter, the sort and the paging', () => {
     expect(
       parse(
-        'range=last_7_days&actor_id=u-42&module=booking&verb=updated&ip=10.0.0.1&q=BOK-1&scope=mine&sort=actor&order=asc&page=3&per_page=50',
+        'range=last_7_days&actor_id=u-42&module=booking&verb=updated&ip=10.0.0.1&q=BOK-1&flag=new_ip&scope=mine&sort=actor&order=asc&page=3&per_page=50',
       ),
     ).toEqual({
       range: 'last_7_days',
@@ -23,6 +35,7 @@ describe('parseView', () => {
       verb: 'updated',
       ip: '10.0.0.1',
       q: 'BOK-1',
+      flag: 'new_ip',
       scope: 'mine',
       sort: 'actor',
       order: 'asc',
@@ -46,6 +59,13 @@ describe('parseView', () => {
     expect(parse('from=2026-13-45').range).toBeNull();
   });
 
+  it('reads the flag filter: any flag or one kind, nothing else', () => {
+    expect(parse('flag=any').flag).toBe('any');
+    expect(parse('flag=bulk_export').flag).toBe('bulk_export');
+    expect(parse('flag=suspicious').flag).toBeNull();
+    expect(parse('flag=').flag).toBeNull();
+  });
+
   it('ignores blank text filters', () => {
     expect(parse('module=&q=%20%20&actor_id=')).toEqual(DEFAULT_VIEW);
   });
@@ -62,6 +82,8 @@ describe('serializeView', () => {
       { ...DEFAULT_VIEW, range: 'custom', from: '2026-10-01', to: '2026-10-31', actorId: 'u 7', q: 'café & co', perPage: 100 },
       { ...DEFAULT_VIEW, sort: 'ip', order: 'asc', scope: 'mine', ip: '::1' },
       { ...DEFAULT_VIEW, sort: 'occurred_at', order: 'asc' },
+      { ...DEFAULT_VIEW, range: 'last_7_days', flag: 'odd_hours' },
+      { ...DEFAULT_VIEW, flag: 'any', module: 'auth' },
     ];
     for (const view of views) {
       expect(parseView(new URLSearchParams(serializeView(view).toString()))).toEqual(view);
@@ -101,6 +123,7 @@ describe('toEventQuery', () => {
       verb: 'deleted',
       ip: '192.0.2.1',
       q: ' 1234 ',
+      flag: 'failed_login_burst',
       scope: 'mine',
     };
     expect(toEventQuery(view, 'UTC')).toMatchObject({
@@ -111,10 +134,29 @@ describe('toEventQuery', () => {
       verb: 'deleted',
       ip: '192.0.2.1',
       q: '1234',
+      flag: 'failed_login_burst',
       scope: 'mine',
     });
     expect(toEventQuery({ ...view, range: 'last_month' }, 'UTC')).toMatchObject({ range: 'last_month' });
     expect(toEventQuery({ ...view, range: 'last_month' }, 'UTC')).not.toHaveProperty('from');
+  });
+});
+
+describe('the flag filter', () => {
+  const view: ActivityView = { ...DEFAULT_VIEW, range: 'last_30_days', flag: 'new_ip' };
+
+  it('is written to the URL with its API name, and counts as a filter', () => {
+    expect(serializeView(view).toString()).toBe('range=last_30_days&flag=new_ip');
+    expect(hasActiveFilters({ ...EMPTY_FILTERS, flag: 'any' })).toBe(true);
+    expect(hasActiveFilters(EMPTY_FILTERS)).toBe(false);
+  });
+
+  it('reaches the list, the export, the chart and the live stream alike', () => {
+    expect(toEventQuery(view, 'UTC').flag).toBe('new_ip');
+    expect(toExportQuery(view, 'UTC', 'csv').flag).toBe('new_ip');
+    expect(toTimelineQuery(view, 'UTC').flag).toBe('new_ip');
+    expect(toStreamQuery(view, 'UTC').flag).toBe('new_ip');
+    expect(toEventQuery(DEFAULT_VIEW, 'UTC')).not.toHaveProperty('flag');
   });
 });
 

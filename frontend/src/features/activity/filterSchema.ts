@@ -1,5 +1,6 @@
-import { asTimeZone, type EventQuery, type ExportQuery, type StreamQuery, type TimelineQuery } from '../../api';
+import { asTimeZone, type EventQuery, type ExportQuery, type FlagFilter, type StreamQuery, type TimelineQuery } from '../../api';
 import { PAGE_SIZES } from '../../components/Pagination';
+import { FLAG_FILTERS } from '../review/flagKinds';
 
 /** The one description of the activity view's state, shared by the URL, the filter bar and the query. */
 
@@ -32,6 +33,8 @@ export interface ActivityFilters {
   verb: string | null;
   ip: string | null;
   q: string;
+  /** Only flagged events: any flag, or one kind. */
+  flag: FlagFilter | null;
   scope: Scope;
 }
 
@@ -51,6 +54,7 @@ export const EMPTY_FILTERS: ActivityFilters = {
   verb: null,
   ip: null,
   q: '',
+  flag: null,
   scope: 'all',
 };
 
@@ -72,6 +76,7 @@ export const VIEW_PARAMS = [
   'verb',
   'ip',
   'q',
+  'flag',
   'scope',
   'sort',
   'order',
@@ -113,6 +118,7 @@ export function parseView(params: URLSearchParams): ActivityView {
     verb: text(params.get('verb')),
     ip: text(params.get('ip')),
     q: params.get('q')?.trim() ?? '',
+    flag: oneOf(FLAG_FILTERS, params.get('flag')),
     scope: params.get('scope') === 'mine' ? 'mine' : 'all',
     sort: oneOf(SORT_KEYS, params.get('sort')) ?? DEFAULT_VIEW.sort,
     order: oneOf(['asc', 'desc'] as const, params.get('order')) ?? DEFAULT_VIEW.order,
@@ -138,6 +144,7 @@ export function serializeView(view: ActivityView): URLSearchParams {
   set('verb', view.verb);
   set('ip', view.ip);
   set('q', view.q.trim());
+  set('flag', view.flag);
   if (view.scope !== DEFAULT_VIEW.scope) set('scope', view.scope);
   if (view.sort !== DEFAULT_VIEW.sort || view.order !== DEFAULT_VIEW.order) {
     set('sort', view.sort);
@@ -149,8 +156,8 @@ export function serializeView(view: ActivityView): URLSearchParams {
 }
 
 export function filtersOf(view: ActivityView): ActivityFilters {
-  const { range, from, to, actorId, module, verb, ip, q, scope } = view;
-  return { range, from, to, actorId, module, verb, ip, q, scope };
+  const { range, from, to, actorId, module, verb, ip, q, flag, scope } = view;
+  return { range, from, to, actorId, module, verb, ip, q, flag, scope };
 }
 
 export function sameFilters(a: ActivityFilters, b: ActivityFilters): boolean {
@@ -189,6 +196,7 @@ export function toEventQuery(view: ActivityView, timeZone: string): EventQuery {
   if (view.verb) query.verb = view.verb;
   if (view.ip) query.ip = view.ip;
   if (view.q.trim()) query.q = view.q.trim();
+  if (view.flag) query.flag = view.flag;
   if (view.scope === 'mine') query.scope = 'mine';
   return query;
 }

@@ -105,6 +105,21 @@ export class ActivityLogPage {
     await this.field('Event').selectOption({ label });
   }
 
+  /** "Any flag", a kind's label, or a kind (`new_ip`). */
+  async selectFlag(option: string) {
+    await this.field('Flagged').selectOption(option);
+  }
+
+  /** The kinds each row's flag badge names, by row (an empty list for a row without one). */
+  async rowFlagKinds(): Promise<string[][]> {
+    return this.table.locator('tbody tr[data-event-id]').evaluateAll((rows) =>
+      rows.map((r) => {
+        const kinds = r.querySelector('[data-testid="flag-badge"]')?.getAttribute('data-flag-kinds');
+        return kinds ? kinds.split(' ') : [];
+      }),
+    );
+  }
+
   async chooseUser(search: string, name: string) {
     const input = this.filters.getByRole('combobox', { name: 'User' });
     await input.fill(search);

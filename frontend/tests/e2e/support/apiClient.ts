@@ -17,6 +17,25 @@ export interface ApiEvent {
   occurred_at: string;
   description: string;
   deleted_at?: string | null;
+  flags: { kind: string; reason: string }[];
+}
+
+export interface ApiFlagSummary {
+  total: number;
+  kinds: { kind: string; count: number }[];
+}
+
+export interface ApiReviewSettings {
+  working_days: number[];
+  day_starts: string;
+  day_ends: string;
+  new_ip_days: number;
+  failed_logins: number;
+  failed_login_minutes: number;
+  bulk_delete_events: number;
+  bulk_export_rows: number;
+  bulk_export_minutes: number;
+  log_views: boolean;
 }
 
 export interface ApiEventPage {
@@ -107,6 +126,24 @@ export class ApiClient {
       tz: BUSINESS_ZONE,
       ...query,
     });
+  }
+
+  /** GET /stats/flags: visible flagged events by kind, in the business zone unless `query` says. */
+  flagSummary(query: Query = {}): Promise<ApiFlagSummary> {
+    return this.get('/stats/flags', { tz: BUSINESS_ZONE, ...query });
+  }
+
+  reviewSettings(): Promise<ApiReviewSettings> {
+    return this.get('/settings/review');
+  }
+
+  /** PUT /settings/review, e.g. to put back what a test changed. */
+  async setReviewSettings(settings: ApiReviewSettings): Promise<void> {
+    const response = await this.request.put('/api/v1/settings/review', {
+      headers: { Authorization: `Bearer ${this.token}` },
+      data: settings,
+    });
+    expect(response.status(), 'PUT /settings/review').toBe(200);
   }
 
   actors(q = ''): Promise<{ items: { id: string; name: string; email: string | null; count: number }[] }> {

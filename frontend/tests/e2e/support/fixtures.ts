@@ -4,6 +4,8 @@ import { AppHeader } from '../pages/AppHeader';
 import { LoginPage } from '../pages/LoginPage';
 import { RecordHistoryPage } from '../pages/RecordHistoryPage';
 import { RetentionAdminPage } from '../pages/RetentionAdminPage';
+import { ReviewSettingsAdminPage } from '../pages/ReviewSettingsAdminPage';
+import { SecurityReviewPage } from '../pages/SecurityReviewPage';
 import { TokensAdminPage } from '../pages/TokensAdminPage';
 import { UsersAdminPage } from '../pages/UsersAdminPage';
 import { ApiClient, storedToken } from './apiClient';
@@ -20,6 +22,8 @@ interface Fixtures {
   usersPage: UsersAdminPage;
   tokensPage: TokensAdminPage;
   retentionPage: RetentionAdminPage;
+  reviewPage: SecurityReviewPage;
+  reviewSettingsPage: ReviewSettingsAdminPage;
 }
 
 export const test = base.extend<Fixtures>({
@@ -46,6 +50,8 @@ export const test = base.extend<Fixtures>({
   usersPage: async ({ page }, use) => use(new UsersAdminPage(page)),
   tokensPage: async ({ page }, use) => use(new TokensAdminPage(page)),
   retentionPage: async ({ page }, use) => use(new RetentionAdminPage(page)),
+  reviewPage: async ({ page }, use) => use(new SecurityReviewPage(page)),
+  reviewSettingsPage: async ({ page }, use) => use(new ReviewSettingsAdminPage(page)),
 });
 
 export { expect };

@@ -237,6 +237,8 @@ both_backends! {
             let reply = put(&app, &admin, "/api/v1/settings/review", &body).await.problem(422);
             assert_eq!(reply.pointers(), [pointer], "{body}: {}", reply.body);
         }
+        let several = put(&app, &admin, "/api/v1/settings/review", &json!({"working_days": [9], "new_ip_days": 0})).await.problem(422);
+        assert_eq!(several.pointers(), ["/working_days", "/new_ip_days"], "every problem at once");
         put(&app, &ctx.token(&ctx.manager), "/api/v1/settings/review", &json!({})).await.problem(403);
         get(&app, &ctx.token(&ctx.member), "/api/v1/settings/review").await.problem(403);
         assert_eq!(get(&app, &admin, "/api/v1/settings/review").await.body, defaults, "refusals change nothing");

@@ -174,16 +174,17 @@ impl ReviewSettings {
         self
     }
 
-    /// Why these settings cannot be kept, if they cannot.
-    pub fn problem(&self) -> Option<String> {
+    /// Why these settings cannot be kept: each member at fault with what is wrong with it (none
+    /// when they can be kept).
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
         if self.working_days.iter().any(|d| !(1..=7).contains(d)) {
-            return Some("working_days: each day is 1 (Monday) to 7 (Sunday)".into());
-        }
-        if self.working_days.is_empty() {
-            return Some("working_days: give at least one working day".into());
+            problems.push(("working_days", "each day is 1 (Monday) to 7 (Sunday)".to_string()));
+        } else if self.working_days.is_empty() {
+            problems.push(("working_days", "give at least one working day".to_string()));
         }
         if self.day_starts >= self.day_ends {
-            return Some("day_starts must be before day_ends".into());
+            problems.push(("day_starts", "must be before day_ends".to_string()));
         }
         let ranges = [
             ("new_ip_days", u64::from(self.new_ip_days), 3650),
@@ -193,10 +194,12 @@ impl ReviewSettings {
             ("bulk_export_rows", self.bulk_export_rows, 1_000_000_000),
             ("bulk_export_minutes", u64::from(self.bulk_export_minutes), 1440),
         ];
-        ranges
-            .iter()
-            .find(|(_, v, most)| *v == 0 || v > most)
-            .map(|(name, _, most)| format!("{name} must be from 1 to {most}"))
+        for (name, value, most) in ranges {
+            if value == 0 || value > most {
+                problems.push((name, format!("must be from 1 to {most}")));
+            }
+        }
+        problems
     }
 
     fn days_text(&self) -> String {
@@ -776,12 +779,15 @@ mod tests {
         let stored = ReviewSettings::from_stored(Some(r#"{"failed_logins": 3, "day_starts": "08:30"}"#));
         assert_eq!((stored.failed_logins, stored.day_starts.to_string()), (3, "08:30:00".into()));
         assert!(serde_json::to_string(&stored).unwrap().contains(r#""day_starts":"08:30""#));
-        assert!(ReviewSettings { working_days: vec![0], ..Default::default() }.problem().is_some());
-        assert!(ReviewSettings { failed_logins: 0, ..Default::default() }.problem().is_some());
+        let bad = ReviewSettings { working_days: vec![0], failed_logins: 0, ..Default::default() };
+        assert_eq!(
+            bad.problems().iter().map(|(f, _)| *f).collect::<Vec<_>>(),
+            ["working_days", "failed_logins"]
+        );
         let backwards =
             ReviewSettings { day_starts: NaiveTime::from_hms_opt(21, 0, 0).unwrap(), ..Default::default() };
-        assert!(backwards.problem().is_some());
-        assert_eq!(ReviewSettings::default().problem(), None);
+        assert_eq!(backwards.problems().len(), 1);
+        assert!(ReviewSettings::default().problems().is_empty());
     }
 
     #[test]

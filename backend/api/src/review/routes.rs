@@ -43,13 +43,10 @@ pub async fn set_settings(
     body: StrictJson<ReviewSettings>,
 ) -> Result<web::Json<ReviewSettings>, ApiError> {
     let settings = body.into_inner().normalised();
-    if let Some(problem) = settings.problem() {
-        let field = problem.split([':', ' ']).next().unwrap_or_default();
-        return Err(ApiError::validation(
-            problem.clone(),
-            vec![FieldError::new(format!("/{field}"), problem)],
-        ));
-    }
+    let problems = settings.problems().into_iter();
+    ApiError::check_fields(
+        problems.map(|(field, message)| FieldError::new(format!("/{field}"), message)).collect(),
+    )?;
     let before = ReviewSettings::from_stored(caller.tenant.review_settings.as_deref());
     let (tenant_id, actor) = (caller.tenant.id, caller.actor());
     let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());

@@ -292,14 +292,12 @@ where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    send(
-        app,
-        test::TestRequest::post()
-            .uri(uri)
-            .insert_header(("authorization", format!("Bearer {token}")))
-            .set_json(body),
-    )
-    .await
+    send(app, with_json(test::TestRequest::post(), token, uri, body)).await
+}
+
+/// `request` to `uri` as the bearer of `token`, with `body` as JSON.
+fn with_json(request: test::TestRequest, token: &str, uri: &str, body: &Value) -> test::TestRequest {
+    request.uri(uri).insert_header(("authorization", format!("Bearer {token}"))).set_json(body)
 }
 
 /// A download: status, headers and the body's bytes as sent (not read as JSON).
@@ -325,14 +323,7 @@ where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    send(
-        app,
-        test::TestRequest::put()
-            .uri(uri)
-            .insert_header(("authorization", format!("Bearer {token}")))
-            .set_json(body),
-    )
-    .await
+    send(app, with_json(test::TestRequest::put(), token, uri, body)).await
 }
 
 /// Runs each test body on SQLite and on PostgreSQL, as `name::sqlite` and `name::postgres`.

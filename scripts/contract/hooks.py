@@ -16,7 +16,7 @@ import schemathesis
 from schemathesis import GenerationMode
 
 # Operations that take the shared event filters (backend/api/src/filters.rs).
-FILTERED = {"listEvents", "getRecordHistory", "exportEvents", "streamEvents", "getTimeline"}
+FILTERED = {"listEvents", "getRecordHistory", "exportEvents", "streamEvents", "getTimeline", "getFlagSummary"}
 # `tz` is a plain string in the schema (an enum of the ~600 names of the tz database trips client
 # generators), but the server takes only those names: a valid case gets one of these instead.
 ZONES = ("UTC", "Europe/London", "America/New_York", "Asia/Kolkata", "Pacific/Kiritimati")
@@ -137,6 +137,13 @@ def _new_user(body: dict) -> None:
             body["password"] = "contract-Test-9"
 
 
+def _review_settings(body: dict) -> None:
+    # The working day starts before it ends (`ReviewSettings::problems`).
+    starts, ends = body.get("day_starts", "07:00"), body.get("day_ends", "20:00")
+    if isinstance(starts, str) and isinstance(ends, str) and starts >= ends:
+        body["day_starts"], body["day_ends"] = ("00:00", "23:59") if starts == ends else (ends, starts)
+
+
 @schemathesis.hook
 def map_case(context, case):
     if not _is_valid_case(case):
@@ -161,6 +168,8 @@ def _valid(case):
         _ingest(case.body)
     elif operation_id == "createUser" and isinstance(case.body, dict):
         _new_user(case.body)
+    elif operation_id == "setReviewSettings" and isinstance(case.body, dict):
+        _review_settings(case.body)
     elif operation_id == "deleteEvents" and isinstance(case.body, dict) and isinstance(case.body.get("ids"), list):
         # All ids must be the tenant's events and none the product's own records, else nothing is
         # deleted (422): use stored events of the host application.

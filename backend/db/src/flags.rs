@@ -109,35 +109,44 @@ pub fn decode(bits: i32, reasons: Option<&str>) -> Vec<Flag> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReviewSettings {
-    /// Working days, as ISO weekdays: 1 (Monday) to 7 (Sunday). Default Monday to Friday.
-    #[schema(value_type = Vec<u8>, example = json!([1, 2, 3, 4, 5]))]
+    /// Working days, as ISO weekdays: 1 (Monday) to 7 (Sunday), at least one; kept in order, each
+    /// once. Default Monday to Friday.
+    #[serde(deserialize_with = "whole_list")]
+    #[schema(schema_with = working_days_schema)]
     pub working_days: Vec<u8>,
-    /// When the working day starts, `HH:MM` in the tenant's time zone (default `07:00`).
+    /// When the working day starts, `HH:MM` in the tenant's time zone (default `07:00`); before
+    /// `day_ends`.
     #[serde(with = "hours_minutes")]
-    #[schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "07:00")]
+    #[schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "07:00", default = "07:00")]
     pub day_starts: NaiveTime,
     /// When it ends, `HH:MM`, after `day_starts` (default `20:00`; an event at that minute is
     /// outside).
     #[serde(with = "hours_minutes")]
-    #[schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "20:00")]
+    #[schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "20:00", default = "20:00")]
     pub day_ends: NaiveTime,
     /// Days an actor's network and browser are remembered: after that, they are new again
     /// (default 90).
+    #[serde(deserialize_with = "whole")]
     #[schema(minimum = 1, maximum = 3650)]
     pub new_ip_days: u32,
     /// Failed sign-ins for one account or from one address that make a burst (default 5).
+    #[serde(deserialize_with = "whole")]
     #[schema(minimum = 1, maximum = 1000)]
     pub failed_logins: u32,
     /// Within how many minutes (default 15).
+    #[serde(deserialize_with = "whole")]
     #[schema(minimum = 1, maximum = 1440)]
     pub failed_login_minutes: u32,
     /// Events deleted at once that make a bulk deletion (default 100).
+    #[serde(deserialize_with = "whole")]
     #[schema(minimum = 1, maximum = 1000000)]
     pub bulk_delete_events: u32,
     /// Rows one actor exports that make a bulk export (default 10 000).
+    #[serde(deserialize_with = "whole")]
     #[schema(minimum = 1, maximum = 1000000000)]
     pub bulk_export_rows: u64,
     /// Within how many minutes (default 60).
+    #[serde(deserialize_with = "whole")]
     #[schema(minimum = 1, maximum = 1440)]
     pub bulk_export_minutes: u32,
     /// Whether reading an event's details is logged as `auditlog.viewed` (default true).
@@ -214,6 +223,57 @@ impl ReviewSettings {
             _ => days.iter().map(|&d| name(d)).collect::<Vec<_>>().join(", "),
         }
     }
+}
+
+/// A whole number as JSON Schema reads one: `130` or `130.0` (JSON has one kind of number).
+fn whole<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64> + num_bounds::Most,
+{
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let value = number.as_u64().or_else(|| {
+        number.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64).map(|f| f as u64)
+    });
+    value
+        .and_then(|v| T::try_from(v).ok())
+        .ok_or_else(|| serde::de::Error::custom(format!("must be a whole number from 0 to {}", T::MOST)))
+}
+
+fn whole_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+    #[derive(Deserialize)]
+    struct Day(#[serde(deserialize_with = "whole")] u8);
+    Ok(Vec::<Day>::deserialize(deserializer)?.into_iter().map(|d| d.0).collect())
+}
+
+/// The largest value of each whole-number type a setting takes, for messages.
+mod num_bounds {
+    pub trait Most {
+        const MOST: u64;
+    }
+    impl Most for u8 {
+        const MOST: u64 = u8::MAX as u64;
+    }
+    impl Most for u32 {
+        const MOST: u64 = u32::MAX as u64;
+    }
+    impl Most for u64 {
+        const MOST: u64 = u64::MAX;
+    }
+}
+
+fn working_days_schema() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(7)))
+        .min_items(Some(1))
+        .default(Some(serde_json::json!([1, 2, 3, 4, 5])))
+        .description(Some(
+            "Working days, as ISO weekdays: 1 (Monday) to 7 (Sunday), at least one; kept in order, each once. \
+             Default Monday to Friday.",
+        ))
+        .examples([serde_json::json!([1, 2, 3, 4, 5])])
+        .build()
 }
 
 /// A time of day as `HH:MM`.
@@ -779,6 +839,11 @@ mod tests {
         let stored = ReviewSettings::from_stored(Some(r#"{"failed_logins": 3, "day_starts": "08:30"}"#));
         assert_eq!((stored.failed_logins, stored.day_starts.to_string()), (3, "08:30:00".into()));
         assert!(serde_json::to_string(&stored).unwrap().contains(r#""day_starts":"08:30""#));
+        // JSON has one kind of number: 3.0 is the whole number 3, 3.5 is not one.
+        let written =
+            ReviewSettings::from_stored(Some(r#"{"failed_logins": 3.0, "working_days": [1.0, 2]}"#));
+        assert_eq!((written.failed_logins, written.working_days), (3, vec![1, 2]));
+        assert!(serde_json::from_str::<ReviewSettings>(r#"{"failed_logins": 3.5}"#).is_err());
         let bad = ReviewSettings { working_days: vec![0], failed_logins: 0, ..Default::default() };
         assert_eq!(
             bad.problems().iter().map(|(f, _)| *f).collect::<Vec<_>>(),

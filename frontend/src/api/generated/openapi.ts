@@ -1364,13 +1364,14 @@ export interface components {
             /**
              * @description When it ends, `HH:MM`, after `day_starts` (default `20:00`; an event at that minute is
              *     outside).
-             * @default 20:00:00
+             * @default 20:00
              * @example 20:00
              */
             day_ends: string;
             /**
-             * @description When the working day starts, `HH:MM` in the tenant's time zone (default `07:00`).
-             * @default 07:00:00
+             * @description When the working day starts, `HH:MM` in the tenant's time zone (default `07:00`); before
+             *     `day_ends`.
+             * @default 07:00
              * @example 07:00
              */
             day_starts: string;
@@ -1399,7 +1400,7 @@ export interface components {
              */
             new_ip_days: number;
             /**
-             * @description Working days, as ISO weekdays: 1 (Monday) to 7 (Sunday). Default Monday to Friday.
+             * @description Working days, as ISO weekdays: 1 (Monday) to 7 (Sunday), at least one; kept in order, each once. Default Monday to Friday.
              * @default [
              *       1,
              *       2,

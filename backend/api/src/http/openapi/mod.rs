@@ -300,5 +300,42 @@ pub fn complete(mut doc: OpenApiDoc) -> OpenApiDoc {
 
 /// YAML text of the document, as checked in at the repository root.
 pub fn yaml() -> Result<String, String> {
-    document().to_yaml().map_err(|e| format!("cannot render the OpenAPI document: {e}"))
+    let text = document().to_yaml().map_err(|e| format!("cannot render the OpenAPI document: {e}"))?;
+    Ok(text.lines().map(quote_sexagesimal).collect::<Vec<_>>().join("\n") + "\n")
+}
+
+/// A plain scalar such as `20:00` is text in YAML 1.2 but the number 1200 in YAML 1.1, which
+/// many tools still read (PyYAML among them): times of day are written quoted.
+fn quote_sexagesimal(line: &str) -> std::borrow::Cow<'_, str> {
+    let (head, value) = match line.rsplit_once(": ") {
+        Some((head, value)) => (format!("{head}: "), value),
+        None => match line.trim_start().strip_prefix("- ") {
+            Some(value) => (line[..line.len() - value.len()].to_string(), value),
+            None => return line.into(),
+        },
+    };
+    let parts: Vec<&str> = value.split(':').collect();
+    let sexagesimal = parts.len() >= 2
+        && parts[0].len() <= 2
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts[1..].iter().all(|p| p.len() == 2);
+    if sexagesimal {
+        format!("{head}'{value}'").into()
+    } else {
+        line.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_sexagesimal;
+
+    #[test]
+    fn times_of_day_are_quoted() {
+        assert_eq!(quote_sexagesimal("          default: 20:00"), "          default: '20:00'");
+        assert_eq!(quote_sexagesimal("          - 07:30"), "          - '07:30'");
+        assert_eq!(quote_sexagesimal("  description: at 20:00 sharp"), "  description: at 20:00 sharp");
+        assert_eq!(quote_sexagesimal("  example: 2026-12-07T20:00:00Z"), "  example: 2026-12-07T20:00:00Z");
+        assert_eq!(quote_sexagesimal("  - 12"), "  - 12");
+    }
 }

@@ -462,7 +462,8 @@ struct IndexDefinition {
 
 /// Runs a bulk load into an empty `events` table. On PostgreSQL the non-unique indexes of
 /// `events` (the trigram index above all) are dropped first and built once at the end, which
-/// makes loading millions of events several times faster. The load itself commits as it goes (one
+/// makes loading millions of events several times faster; those the flags read as events are
+/// stored (by verb and by action, `crate::flags`) stay, else each batch would scan the table. The load itself commits as it goes (one
 /// long transaction would make every batch's update of the tenant's chain head walk all earlier
 /// versions of that row); the indexes are rebuilt whether it succeeds or fails, and a process
 /// killed in between leaves them missing — this is for benchmark data in a fresh database.
@@ -487,7 +488,9 @@ where
             "SELECT c.relname::text AS name, \
                     replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') AS definition \
              FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
-             WHERE i.indrelid = 'events'::regclass AND NOT i.indisunique AND NOT i.indisprimary",
+             WHERE i.indrelid = 'events'::regclass AND NOT i.indisunique AND NOT i.indisprimary \
+               AND pg_get_indexdef(i.indexrelid) NOT LIKE '%(tenant_id, verb, %' \
+               AND pg_get_indexdef(i.indexrelid) NOT LIKE '%(tenant_id, action, %'",
         )
         .load(pg)?;
         for index in &indexes {

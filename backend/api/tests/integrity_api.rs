@@ -445,6 +445,48 @@ both_backends! {
         assert_eq!(result["ok"], true, "{result}");
     }
 
+    async fn a_verification_during_ingest_reads_one_moment_and_passes(ctx: Ctx) {
+        // Events committed while a check runs are neither "beyond the recorded head" nor missing:
+        // the check reads the head and the rows after it from one snapshot.
+        let app = ctx.app().await;
+        let token = ctx.token(&ctx.admin);
+        ingest(&app, &token, 0, 50).await;
+        let server = ctx.serve().await;
+        let (url, done) = (server.url.clone(), std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0)));
+        let caller = token.clone();
+        let results = at_once(4, move |i| {
+            let token = caller.as_str();
+            let mut seen = Vec::new();
+            if i < 2 {
+                for batch in 0..15 {
+                    let events: Vec<Value> = (0..20)
+                        .map(|n| json!({"action": "booking.updated", "actor": {"id": format!("w{i}")}, "description": format!("{i}-{batch}-{n}")}))
+                        .collect();
+                    let (status, body) = call("POST", &format!("{url}/api/v1/events"), Some(token), Some(&json!({"events": events})));
+                    assert_eq!(status, 201, "{body}");
+                }
+                done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                return seen;
+            }
+            // Verify at least three times, and on until both writers are done.
+            while seen.len() < 3 || done.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+                let (status, body) = call("GET", &format!("{url}/api/v1/integrity/verify"), Some(token), None);
+                assert_eq!(status, 200, "{body}");
+                seen.push(body);
+            }
+            seen
+        })
+        .await;
+        let runs: Vec<&Value> = results.iter().flatten().collect();
+        assert!(runs.len() >= 6, "{runs:?}");
+        for run in &runs {
+            assert_eq!(run["ok"], true, "a run during ingest failed: {run}");
+        }
+        let last = get(&app, &token, "/api/v1/integrity/verify").await.expect(200).body;
+        assert_eq!(last["ok"], true, "{last}");
+        assert!(last["events_checked"].as_i64().unwrap() >= 650, "{last}");
+    }
+
     async fn receipts_and_proofs_check_with_the_public_key_alone(ctx: Ctx) {
         let app = ctx.app().await;
         let admin = ctx.token(&ctx.admin);

@@ -226,6 +226,24 @@ impl DbConnection {
         })
     }
 
+    /// Runs the reads of `work` on one snapshot of the database: rows committed by others
+    /// meanwhile are not seen, so a long check (a verification) reads a head and the rows after
+    /// it as they were at one moment. PostgreSQL: a read-only REPEATABLE READ transaction;
+    /// SQLite (WAL): a deferred transaction, whose first read fixes what it sees. Call it outside
+    /// any transaction; `work` must not write.
+    pub fn snapshot<T, E>(&mut self, work: impl FnOnce(&mut Self) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<crate::StoreError>,
+    {
+        self.atomically(|conn| {
+            if let DbConnection::Pg(pg) = conn {
+                pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .map_err(crate::StoreError::from)?;
+            }
+            work(conn)
+        })
+    }
+
     /// A trivial round trip, for readiness checks.
     pub fn ping(&mut self) -> QueryResult<()> {
         self.batch_execute("SELECT 1")

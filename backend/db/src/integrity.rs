@@ -95,6 +95,17 @@ pub fn verify_tree(
     log: &LogEvidence<'_>,
     mut progress: impl FnMut(i64, i64),
 ) -> StoreResult<Verification> {
+    conn.snapshot(|conn| verify_snapshot(conn, tenant_id, log, &mut progress))
+}
+
+/// [`verify_tree`] on one snapshot: the head and the rows read as they stood together, so events
+/// committed while the check runs are neither missing from it nor "beyond the recorded head".
+fn verify_snapshot(
+    conn: &mut DbConnection,
+    tenant_id: TenantId,
+    log: &LogEvidence<'_>,
+    progress: &mut impl FnMut(i64, i64),
+) -> StoreResult<Verification> {
     let tenant = tenants::get(conn, tenant_id)?;
     let mut result = Verification {
         ok: false,
@@ -107,7 +118,7 @@ pub fn verify_tree(
         checkpoint_size: None,
         boundary_seq: tenant.chain_base_seq,
     };
-    match check(conn, &tenant, log, &mut result, &mut progress)? {
+    match check(conn, &tenant, log, &mut result, progress)? {
         Ok(()) => result.ok = true,
         Err(failure) => {
             result.first_bad_seq = failure.seq;

@@ -72,6 +72,83 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Origins whose browser pages may call the API (`CORS_ALLOWED_ORIGINS`); empty: CORS is off.
     pub cors_allowed_origins: Vec<String>,
+    /// How alert deliveries are sent (webhooks and e-mail).
+    pub deliveries: DeliverySettings,
+}
+
+/// How alert deliveries are sent.
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    /// The SMTP relay for e-mail alerts (`SMTP_URL`: `smtp://host:25`, `smtps://user:pw@host`,
+    /// `smtp://host:587?tls=required`); `None`: e-mail alerts are refused.
+    pub smtp_url: Option<String>,
+    /// The sender of e-mail alerts (`SMTP_FROM`).
+    pub smtp_from: String,
+    /// The dashboard's address, for links in e-mails (`PUBLIC_URL`).
+    pub public_url: Option<String>,
+    /// Seconds one attempt may take (`DELIVERY_TIMEOUT_SECONDS`).
+    pub timeout_seconds: u64,
+    /// The first retry's wait; each next one doubles, with jitter, up to an hour
+    /// (`DELIVERY_RETRY_BASE_SECONDS`).
+    pub retry_base_seconds: u64,
+    /// How long a delivery is retried before it fails for good (`DELIVERY_GIVE_UP_SECONDS`);
+    /// a rule that delivered nothing for that long is disabled.
+    pub give_up_seconds: u64,
+    /// How long a worker holds a delivery it is sending (`DELIVERY_LEASE_SECONDS`); a process
+    /// that dies while sending leaves it to be sent again after that.
+    pub lease_seconds: u64,
+    /// Deliveries sent at once, per process (`DELIVERY_WORKERS`).
+    pub workers: usize,
+    /// Whether webhooks may go to private, loopback and link-local addresses
+    /// (`WEBHOOK_ALLOW_PRIVATE`; default: only in development mode).
+    pub allow_private: bool,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        DeliverySettings {
+            smtp_url: None,
+            smtp_from: "Activity Log <activity-log@localhost>".into(),
+            public_url: None,
+            timeout_seconds: 10,
+            retry_base_seconds: 5,
+            give_up_seconds: 24 * 3600,
+            lease_seconds: 60,
+            workers: 8,
+            allow_private: false,
+        }
+    }
+}
+
+impl DeliverySettings {
+    fn from_env(dev_mode: bool) -> Result<Self, String> {
+        let defaults = DeliverySettings::default();
+        let settings = DeliverySettings {
+            smtp_url: var("SMTP_URL"),
+            smtp_from: var("SMTP_FROM").unwrap_or(defaults.smtp_from),
+            public_url: var("PUBLIC_URL").map(|url| url.trim_end_matches('/').to_string()),
+            timeout_seconds: number("DELIVERY_TIMEOUT_SECONDS", defaults.timeout_seconds)?,
+            retry_base_seconds: number("DELIVERY_RETRY_BASE_SECONDS", defaults.retry_base_seconds)?,
+            give_up_seconds: number("DELIVERY_GIVE_UP_SECONDS", defaults.give_up_seconds)?,
+            lease_seconds: number("DELIVERY_LEASE_SECONDS", defaults.lease_seconds)?,
+            workers: number("DELIVERY_WORKERS", defaults.workers)?,
+            allow_private: match var("WEBHOOK_ALLOW_PRIVATE").as_deref() {
+                None => dev_mode,
+                Some("1" | "true" | "yes") => true,
+                Some("0" | "false" | "no") => false,
+                Some(other) => {
+                    return Err(format!("WEBHOOK_ALLOW_PRIVATE must be true or false, got {other:?}"))
+                }
+            },
+        };
+        if settings.timeout_seconds == 0 || settings.retry_base_seconds == 0 || settings.workers == 0 {
+            return Err("DELIVERY_TIMEOUT_SECONDS, DELIVERY_RETRY_BASE_SECONDS and DELIVERY_WORKERS must be greater than zero".into());
+        }
+        if settings.lease_seconds <= settings.timeout_seconds {
+            return Err("DELIVERY_LEASE_SECONDS must be longer than DELIVERY_TIMEOUT_SECONDS".into());
+        }
+        Ok(settings)
+    }
 }
 
 fn var(name: &str) -> Option<String> {
@@ -90,6 +167,7 @@ impl Settings {
         let database_url =
             DatabaseUrl::parse(&var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))?;
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let dev_mode = matches!(var("AUDITLOG_DEV").as_deref(), Some("1" | "true" | "yes"));
         let settings = Settings {
             database_url,
             migration_database_url: var("MIGRATION_DATABASE_URL")
@@ -115,9 +193,10 @@ impl Settings {
             estimate_reuse_seconds: number("ESTIMATE_REUSE_SECONDS", 30)?,
             max_streams_per_user: number("MAX_STREAMS_PER_USER", 5)?,
             max_streams_per_tenant: number("MAX_STREAMS_PER_TENANT", 100)?,
-            dev_mode: matches!(var("AUDITLOG_DEV").as_deref(), Some("1" | "true" | "yes")),
+            dev_mode,
             trusted_proxies: parse_proxies(&var("TRUSTED_PROXIES").unwrap_or_default())?,
             cors_allowed_origins: parse_origins(&var("CORS_ALLOWED_ORIGINS").unwrap_or_default())?,
+            deliveries: DeliverySettings::from_env(dev_mode)?,
         };
         if settings.log_name.is_empty() || settings.log_name.contains(['+', ' ', '/']) {
             return Err("LOG_NAME must be a name without spaces, '+' or '/', e.g. audit.example.com".into());

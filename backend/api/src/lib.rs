@@ -8,7 +8,9 @@
 //!   manifests and their offline check), [`stream`] (the live tail), [`aggregates`] (facets, the
 //!   activity chart, kept totals), [`accounts`] (sign-in, users, API tokens), [`integrity`]
 //!   (checkpoints, receipts, proofs, verification), [`retention`] (the setting, archiving, archive
-//!   files), [`review`] (the security review's settings and summary of flagged events)
+//!   files), [`review`] (the security review's settings and summary of flagged events),
+//!   [`alerts`] (alert rules, their outbox's delivery worker, signed webhooks and e-mail),
+//!   [`feed`] (the SIEM feed as NDJSON)
 //! - shared services: [`auth`] (tokens and the signed-in caller), [`filters`] (the one parser of
 //!   event filters and the `Filtered` extractor), [`audit`] (the product's own records), [`text`]
 //!   (rules for text in requests), [`config`] (settings)
@@ -17,12 +19,14 @@
 
 pub mod accounts;
 pub mod aggregates;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod events;
 pub mod exports;
+pub mod feed;
 pub mod filters;
 pub mod http;
 pub mod integrity;

@@ -224,7 +224,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    alert_rules (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        name -> Text,
+        query -> Text,
+        filter -> Text,
+        destination -> Text,
+        secret -> Text,
+        batch_max_events -> Integer,
+        batch_max_seconds -> Integer,
+        paused -> Bool,
+        disabled_at -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        rule_id -> BigInt,
+        message_id -> Text,
+        event_ids -> Text,
+        event_count -> Integer,
+        status -> Text,
+        created_at -> Timestamp,
+        next_attempt_at -> Timestamp,
+        leased_until -> Nullable<Timestamp>,
+        attempts -> Integer,
+        last_attempt_at -> Nullable<Timestamp>,
+        response_code -> Nullable<Integer>,
+        latency_ms -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(deliveries -> alert_rules (rule_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    alert_rules,
+    deliveries,
     actor_sightings,
     tenants,
     users,

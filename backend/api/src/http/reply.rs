@@ -26,3 +26,14 @@ impl Responder for NoContent {
         HttpResponse::NoContent().finish()
     }
 }
+
+/// 202 Accepted, with the queued resource as JSON.
+pub struct Accepted<T>(pub T);
+
+impl<T: Serialize> Responder for Accepted<T> {
+    type Body = BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse {
+        HttpResponse::Accepted().json(self.0)
+    }
+}

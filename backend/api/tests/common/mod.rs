@@ -56,6 +56,14 @@ pub fn settings(url: &str) -> Settings {
         dev_mode: false,
         trusted_proxies: Vec::new(),
         cors_allowed_origins: Vec::new(),
+        // Test receivers listen on loopback; retries come fast.
+        deliveries: auditlog_api::config::DeliverySettings {
+            allow_private: true,
+            retry_base_seconds: 1,
+            timeout_seconds: 2,
+            lease_seconds: 5,
+            ..Default::default()
+        },
     }
 }
 

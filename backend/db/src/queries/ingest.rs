@@ -289,6 +289,8 @@ fn insert_new(
         let related: Vec<NewEventRelated> =
             rows.iter().flat_map(|row| related_rows(tenant_id, row.id, &row.related)).collect();
         insert_related(conn, &related)?;
+        // What alert rules owe, committed with the events or not at all.
+        super::alerts::enqueue(conn, tenant_id, &new_ids, recorded_at)?;
         diesel::update(tenants::table.find(tenant_id))
             .set((tenants::head_seq.eq(seq), tenants::head_hash.eq(&prev_hash), tenants::tree_size.eq(seq)))
             .execute(conn)?;

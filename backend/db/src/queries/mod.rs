@@ -2,6 +2,7 @@
 //! this module. The integrity machinery at the crate root (`integrity`, `archive`, `checkpoints`,
 //! `manifest`) runs the few statements of its own next to the checks they serve.
 
+pub mod alerts;
 pub mod api_tokens;
 pub mod deletion;
 pub mod events;

@@ -19,7 +19,8 @@ use crate::visibility::{visible_to, EventPredicate, Viewer};
 pub const SEARCH_SEPARATOR: char = '\u{1f}';
 
 /// Every filter of the list, export, stats and stream endpoints, already validated.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct EventFilter {
     /// Inclusive lower bound on `occurred_at` (UTC).
     pub from: Option<NaiveDateTime>,
@@ -48,7 +49,8 @@ pub struct EventFilter {
 }
 
 /// Which flagged events a filter keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FlagFilter {
     Any,
     Kind(FlagKind),

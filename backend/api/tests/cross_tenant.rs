@@ -187,6 +187,15 @@ both_backends! {
         assert_eq!(archives.len(), 1, "tenant A has an archive");
         let a_archive_id = archives[0].id;
 
+        // An alert rule of A, owing a delivery.
+        let a_rule = json!({"name": "acme-rule ACME-SECRET", "filter": "module=acme_secret_module",
+                            "destination": {"type": "webhook", "url": "https://acme-rec.example.com/hook", "headers": [{"name": "X-Key", "value": "ACME-SECRET-key"}]}});
+        let a_rule = post(&app, &a_admin, "/api/v1/alerts/rules", &a_rule).await.expect(201).body["rule"].clone();
+        let a_rule_id = a_rule["id"].as_i64().unwrap();
+        post(&app, &a_admin, "/api/v1/events", &a_event(6, "acme-actor")).await.expect(201);
+        let a_deliveries = get(&app, &a_admin, &format!("/api/v1/alerts/rules/{a_rule_id}/deliveries")).await.expect(200).body;
+        let a_delivery_id = a_deliveries["items"][0]["id"].as_i64().expect("A's rule owes a delivery");
+
         // Everything A's admin sees, to compare with afterwards.
         let a_all = get(&app, &a_admin, "/api/v1/events?per_page=100").await.expect(200);
         let a_event_ids: BTreeSet<i64> = event_ids(&a_all);
@@ -378,6 +387,27 @@ both_backends! {
                 call(&app, &cov, "PATCH", "/api/v1/users/{id}", &format!("/api/v1/users/{id}"), token, Some(&patch)).await.problem(expected);
             }
             call(&app, &cov, "DELETE", "/api/v1/tokens/{id}", &format!("/api/v1/tokens/{a_token_id}"), token, None).await.problem(expected);
+            // A's alert rule and its deliveries: not found (or not allowed); B's list and feed
+            // hold nothing of A.
+            let rules = call(&app, &cov, "GET", "/api/v1/alerts/rules", "/api/v1/alerts/rules", token, None).await;
+            if admin {
+                leak(&rules.expect(200).body.to_string(), &format!("{who}: alert rules"));
+            } else {
+                rules.problem(403);
+            }
+            let rule_uri = format!("/api/v1/alerts/rules/{a_rule_id}");
+            let taken = json!({"name": "taken over", "destination": {"type": "webhook", "url": "https://globex.example.com/"}});
+            call(&app, &cov, "GET", "/api/v1/alerts/rules/{id}", &rule_uri, token, None).await.problem(expected);
+            call(&app, &cov, "PUT", "/api/v1/alerts/rules/{id}", &rule_uri, token, Some(&taken)).await.problem(expected);
+            call(&app, &cov, "POST", "/api/v1/alerts/rules/{id}/secret", &format!("{rule_uri}/secret"), token, None).await.problem(expected);
+            call(&app, &cov, "GET", "/api/v1/alerts/rules/{id}/deliveries", &format!("{rule_uri}/deliveries"), token, None).await.problem(expected);
+            call(&app, &cov, "POST", "/api/v1/alerts/deliveries/{id}/redeliver", &format!("/api/v1/alerts/deliveries/{a_delivery_id}/redeliver"), token, None).await.problem(expected);
+            call(&app, &cov, "DELETE", "/api/v1/alerts/rules/{id}", &rule_uri, token, None).await.problem(expected);
+            let feed = call(&app, &cov, "GET", "/api/v1/events/feed", "/api/v1/events/feed?limit=5000", token, None).await.expect(200);
+            let feed_text = feed.body.as_str().map(str::to_string).unwrap_or_else(|| feed.body.to_string());
+            leak(&feed_text, &format!("{who}: feed"));
+            let fed: BTreeSet<i64> = feed_text.lines().filter(|l| !l.is_empty() && *l != "null").map(|l| serde_json::from_str::<Value>(l).unwrap()["event"]["id"].as_i64().unwrap()).collect();
+            assert!(!fed.is_empty() && fed.is_disjoint(&a_event_ids), "{who}: feed {fed:?}");
             let response = call(&app, &cov, "GET", "/api/v1/archives/{id}", &format!("/api/v1/archives/{a_archive_id}"), token, None).await;
             response.problem(expected);
             // Deleting A's events: unknown ids to B (422), or not allowed at all (403).
@@ -404,9 +434,12 @@ both_backends! {
         call(&app, &cov, "POST", "/api/v1/users", "/api/v1/users", &b_admin, Some(&new_user)).await.expect(201);
         let new_token = json!({"name": "another", "scopes": ["events:read"]});
         call(&app, &cov, "POST", "/api/v1/tokens", "/api/v1/tokens", &b_admin, Some(&new_token)).await.expect(201);
+        let b_rule = json!({"name": "acme-rule ACME-SECRET", "destination": {"type": "webhook", "url": "https://globex.example.com/in"}});
+        call(&app, &cov, "POST", "/api/v1/alerts/rules", "/api/v1/alerts/rules", &b_admin, Some(&b_rule)).await.expect(201);
         for (_, token) in &principals[1..] {
             call(&app, &cov, "POST", "/api/v1/users", "/api/v1/users", token, Some(&new_user)).await.problem(403);
             call(&app, &cov, "POST", "/api/v1/tokens", "/api/v1/tokens", token, Some(&new_token)).await.problem(403);
+            call(&app, &cov, "POST", "/api/v1/alerts/rules", "/api/v1/alerts/rules", token, Some(&b_rule)).await.problem(403);
             call(&app, &cov, "PUT", "/api/v1/settings/retention", "/api/v1/settings/retention", token, Some(&retention)).await.problem(403);
             call(&app, &cov, "PUT", "/api/v1/settings/review", "/api/v1/settings/review", token, Some(&review)).await.problem(403);
         }
@@ -450,6 +483,17 @@ both_backends! {
         assert_eq!(get(&app, &a_admin, &format!("/api/v1/archives/{a_archive_id}")).await.status, 200);
         assert_eq!(get(&app, &a_admin, "/api/v1/settings/retention").await.expect(200).body, json!({"days": 30}));
         assert_eq!(get(&app, &a_admin, "/api/v1/settings/review").await.expect(200).body, a_review, "A's review settings are its own");
+        let a_rule_now = get(&app, &a_admin, &format!("/api/v1/alerts/rules/{a_rule_id}")).await.expect(200).body;
+        for key in ["name", "filter", "destination", "paused", "updated_at"] {
+            assert_eq!(a_rule_now[key], a_rule[key], "A's alert rule is as it was: {key}");
+        }
+        // Its delivery is as it was (not sent again by B); later ones are of A's own new events.
+        let deliveries_now = get(&app, &a_admin, &format!("/api/v1/alerts/rules/{a_rule_id}/deliveries?limit=100")).await.expect(200).body;
+        let items = deliveries_now["items"].as_array().unwrap();
+        assert!(items.contains(&a_deliveries["items"][0]), "{deliveries_now}");
+        let a_events_now = event_ids(&get(&app, &a_admin, "/api/v1/events?per_page=100").await.expect(200));
+        assert!(items.iter().flat_map(|d| d["event_ids"].as_array().unwrap()).all(|id| a_events_now.contains(&id.as_i64().unwrap())));
+        assert_eq!(get(&app, &a_admin, "/api/v1/alerts/rules").await.expect(200).body["items"].as_array().unwrap().len(), 1);
         let _ = std::fs::remove_dir_all(&ctx.state.settings.archive_dir);
 
         cov.assert_complete();

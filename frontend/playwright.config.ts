@@ -78,6 +78,9 @@ export default defineConfig({
       DATA_DIR: runDir,
       BIND: `127.0.0.1:${port}`,
       STATIC_DIR: resolve('dist'),
+      // Alert rules' webhooks go to a receiver the spec runs on loopback (development mode allows
+      // it too; said here so the browser tests do not depend on that default).
+      WEBHOOK_ALLOW_PRIVATE: 'true',
     },
   },
 });

@@ -9,6 +9,9 @@ import { RequireAdmin } from './features/admin/RequireAdmin';
 import { RetentionPage } from './features/admin/RetentionPage';
 import { TokensPage } from './features/admin/TokensPage';
 import { UsersPage } from './features/admin/UsersPage';
+import { AlertRulesPage } from './features/alerts/AlertRulesPage';
+import { NewRulePage } from './features/alerts/NewRulePage';
+import { RulePage } from './features/alerts/RulePage';
 import { AuthProvider } from './features/auth/AuthProvider';
 import { LoginPage } from './features/auth/LoginPage';
 import { RequireAuth } from './features/auth/RequireAuth';
@@ -61,6 +64,9 @@ const router = createBrowserRouter([
               { path: 'retention', element: <RetentionPage /> },
               { path: 'integrity', element: <IntegrityPage /> },
               { path: 'review', element: <ReviewSettingsPage /> },
+              { path: 'alerts', element: <AlertRulesPage /> },
+              { path: 'alerts/new', element: <NewRulePage /> },
+              { path: 'alerts/:id', element: <RulePage /> },
               { path: '*', element: <NotFound /> },
             ],
           },

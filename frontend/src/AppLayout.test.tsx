@@ -13,6 +13,7 @@ describe('AppLayout navigation', () => {
     expect(within(main).getByRole('link', { name: 'Security review' })).toHaveAttribute('href', '/review');
     const admin = screen.getByRole('navigation', { name: 'Administration' });
     expect(within(admin).getByRole('link', { name: 'Review settings' })).toHaveAttribute('href', '/admin/review');
+    expect(within(admin).getByRole('link', { name: 'Alerts' })).toHaveAttribute('href', '/admin/alerts');
   });
 
   it('shows a member the security review but no admin pages', () => {

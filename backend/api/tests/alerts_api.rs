@@ -287,6 +287,8 @@ both_backends! {
         let mut pointers = refused.pointers();
         pointers.sort();
         assert_eq!(pointers, ["/destination/headers/0/name", "/destination/url", "/name"], "{}", refused.body);
+        let header = refused.body["errors"].as_array().unwrap().iter().find(|e| e["pointer"] == "/destination/headers/0/name").unwrap().clone();
+        assert!(header["message"].as_str().unwrap().contains("sets itself"), "{header}");
         let batch = json!({"name": "B", "destination": {"type": "webhook", "url": "https://h.example.com"}, "batch": {"max_events": 0, "max_seconds": 99999}});
         let mut pointers = post(&app, &admin, "/api/v1/alerts/rules", &batch).await.problem(422).pointers();
         pointers.sort();
@@ -352,6 +354,49 @@ both_backends! {
         owed.sort();
         assert_eq!(owed, expected, "each matching event owed exactly once");
         assert!(log["items"].as_array().unwrap().iter().all(|d| d["event_ids"].as_array().unwrap().len() <= 4));
+    }
+
+    async fn digests_sum_up_each_period_once(ctx: Ctx) {
+        let app = ctx.app().await;
+        let admin = ctx.token(&ctx.admin);
+        let receiver = Receiver::start(|_| (200, Duration::ZERO));
+        let rule = json!({"name": "Morning digest", "schedule": "daily", "destination": {"type": "webhook", "url": receiver.url}});
+        let created = post(&app, &admin, "/api/v1/alerts/rules", &rule).await.expect(201).body;
+        assert_eq!(created["rule"]["schedule"], "daily");
+        let secret = created["secret"].as_str().unwrap().to_string();
+        let ids = post(&app, &admin, "/api/v1/events", &json!({"events": [event("booking.created", "s1"), event("booking.updated", "s1"), event("invoice.sent", "s2")]})).await.expect(201).ids();
+        let deletion = actix_web::test::TestRequest::delete().uri("/api/v1/events").insert_header(("authorization", format!("Bearer {admin}"))).set_json(json!({"ids": [ids[2]], "reason": "sent twice"}));
+        send(&app, deletion).await.expect(200);
+        assert_eq!(get(&app, &admin, "/api/v1/events/export?format=csv&module=booking").await.status, 200);
+        get(&app, &admin, "/api/v1/integrity/verify").await.expect(200);
+        // A digest matches no single event.
+        let rule_id = created["rule"]["id"].as_i64().unwrap();
+        assert_eq!(get(&app, &admin, &format!("/api/v1/alerts/rules/{rule_id}/deliveries")).await.expect(200).body["items"], json!([]));
+        let outbox = outbox(&ctx, |_| {});
+        // Nothing is due before the rule's first period has ended.
+        assert_eq!(outbox.schedule_digests(chrono::Utc::now()).unwrap(), 0);
+        // A day later the period holding these events has ended: owed once, whoever looks.
+        let tomorrow = chrono::Utc::now() + chrono::TimeDelta::days(1);
+        let scheduler = outbox.clone();
+        let owed: usize = at_once(4, move |_| scheduler.schedule_digests(tomorrow).unwrap()).await.into_iter().sum();
+        assert_eq!(owed, 1);
+        assert_eq!(outbox.schedule_digests(tomorrow).unwrap(), 0);
+        deliver_until(&outbox, || !receiver.requests().is_empty()).await;
+        let request = &receiver.requests()[0];
+        assert!(signed_by(request, &secret));
+        let body: Value = serde_json::from_str(&request.body).unwrap();
+        assert_eq!(body["type"], "digest.ready");
+        let summary = &body["data"]["summary"];
+        assert_eq!(summary["schedule"], "daily");
+        let modules: BTreeMap<String, i64> = summary["by_module"].as_array().unwrap().iter().map(|m| (m["module"].as_str().unwrap().to_string(), m["count"].as_i64().unwrap())).collect();
+        assert_eq!(modules.get("booking"), Some(&2), "{summary}");
+        assert_eq!(modules.get("invoice"), Some(&1), "a tombstone still counts as an event of its module: {summary}");
+        assert_eq!(summary["deletions"].as_array().unwrap().len(), 1, "{summary}");
+        assert_eq!(summary["deletions"][0]["actor_id"], "a1");
+        assert_eq!(summary["exports"].as_array().unwrap().len(), 1, "{summary}");
+        assert_eq!(summary["integrity"]["ok"], true, "{summary}");
+        let log = get(&app, &admin, &format!("/api/v1/alerts/rules/{rule_id}/deliveries")).await.expect(200).body;
+        assert_eq!((log["items"][0]["status"].as_str(), log["items"][0]["event_ids"].as_array().map(Vec::len)), (Some("delivered"), Some(0)));
     }
 
     async fn the_feed_reads_every_visible_event_once_in_order(ctx: Ctx) {

@@ -236,6 +236,8 @@ diesel::table! {
         batch_max_events -> Integer,
         batch_max_seconds -> Integer,
         paused -> Bool,
+        schedule -> Nullable<Text>,
+        last_digest_at -> Nullable<Timestamp>,
         disabled_at -> Nullable<Timestamp>,
         disabled_reason -> Nullable<Text>,
         created_by -> Text,
@@ -262,6 +264,8 @@ diesel::table! {
         latency_ms -> Nullable<Integer>,
         error -> Nullable<Text>,
         delivered_at -> Nullable<Timestamp>,
+        period_start -> Nullable<Timestamp>,
+        period_end -> Nullable<Timestamp>,
     }
 }
 

@@ -50,6 +50,22 @@ export type FlagFilter = Schemas['FlagFilter'];
 export type FlagSummary = Schemas['FlagSummary'];
 /** What the tenant's flags take as unusual. */
 export type ReviewSettings = Schemas['ReviewSettings'];
+/** An alert rule: a filter of the list plus a destination (docs/ALERTS.md). */
+export type AlertRule = Schemas['RuleOut'];
+/** An alert rule as an admin writes it (POST and PUT). */
+export type AlertRuleInput = Schemas['RuleIn'];
+/** A new rule with its webhook signing secret, shown in this response only. */
+export type CreatedAlertRule = Schemas['CreatedRule'];
+export type AlertDestination = Schemas['DestinationOut'];
+export type AlertDestinationInput = AlertRuleInput['destination'];
+export type WebhookHeader = Schemas['Header'];
+export type BodyFormat = Schemas['BodyFormat'];
+export type AlertBatch = Schemas['Batch'];
+/** One delivery of a rule: the events it carried and what its attempts found. */
+export type AlertDelivery = Schemas['DeliveryOut'];
+export type DeliveryStatus = Schemas['DeliveryStatusOut'];
+export type DeliveryPage = Schemas['DeliveryList'];
+export type DeliveryQuery = NonNullable<paths['/api/v1/alerts/rules/{id}/deliveries']['get']['parameters']['query']>;
 /** An IANA zone name the server knows (the schema lists them all). */
 export type TimeZone = Schemas['TimeZone'];
 
@@ -139,6 +155,23 @@ export const api = {
   getReviewSettings: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/settings/review', { signal })),
   /** Replaces the settings; a 422 ApiError names the fields it refuses. */
   setReviewSettings: (body: ReviewSettings) => unwrap(client.PUT('/api/v1/settings/review', { body })),
+  /** Admins only: every rule, oldest first, each with its latest deliveries. */
+  listAlertRules: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/alerts/rules', { signal })),
+  getAlertRule: (id: number, signal?: AbortSignal) =>
+    unwrap(client.GET('/api/v1/alerts/rules/{id}', { params: { path: { id } }, signal })),
+  /** The new rule and its signing secret; a 422 ApiError names the fields it refuses. */
+  createAlertRule: (body: AlertRuleInput) => unwrap(client.POST('/api/v1/alerts/rules', { body })),
+  /** Replaces the rule; a webhook without `headers` keeps the headers it has. */
+  replaceAlertRule: (id: number, body: AlertRuleInput) =>
+    unwrap(client.PUT('/api/v1/alerts/rules/{id}', { params: { path: { id } }, body })),
+  deleteAlertRule: (id: number) => unwrap(client.DELETE('/api/v1/alerts/rules/{id}', { params: { path: { id } } })),
+  /** A new signing secret, shown only in this answer. */
+  rotateAlertRuleSecret: (id: number) => unwrap(client.POST('/api/v1/alerts/rules/{id}/secret', { params: { path: { id } } })),
+  /** A page of the rule's deliveries, newest first. */
+  alertDeliveries: (id: number, query: DeliveryQuery, signal?: AbortSignal) =>
+    unwrap(client.GET('/api/v1/alerts/rules/{id}/deliveries', { params: { path: { id }, query }, signal })),
+  /** Sends a delivery again with the same `webhook-id`; a 409 ApiError while it is being sent. */
+  redeliverAlert: (id: number) => unwrap(client.POST('/api/v1/alerts/deliveries/{id}/redeliver', { params: { path: { id } } })),
   listArchives: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/archives', { signal })),
   /** The archive file (it needs the bearer header, so it cannot be a plain link). */
   downloadArchive: async (archive: Archive) => {

@@ -1,21 +1,30 @@
-import { useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from 'react';
+import { useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
 
 interface FieldShellProps {
   label: string;
   error?: string | null;
+  /** A line under the control, read out with it. */
+  hint?: ReactNode;
   className?: string;
-  children: (ids: { id: string; errorId: string | undefined }) => ReactNode;
+  children: (ids: { id: string; errorId: string | undefined; describedBy: string | undefined }) => ReactNode;
 }
 
-function FieldShell({ label, error, className, children }: FieldShellProps) {
+function FieldShell({ label, error, hint, className, children }: FieldShellProps) {
   const id = useId();
   const errorId = error ? `${id}-error` : undefined;
+  const hintId = hint ? `${id}-hint` : undefined;
+  const describedBy = [errorId, hintId].filter(Boolean).join(' ') || undefined;
   return (
     <div className={['field', className].filter(Boolean).join(' ')}>
       <label className="field__label" htmlFor={id}>
         {label}
       </label>
-      {children({ id, errorId })}
+      {children({ id, errorId, describedBy })}
+      {hint && (
+        <span id={hintId} className="field__hint muted">
+          {hint}
+        </span>
+      )}
       {error && (
         <span id={errorId} className="field__error">
           {error}
@@ -28,14 +37,38 @@ function FieldShell({ label, error, className, children }: FieldShellProps) {
 export interface TextFieldProps extends Omit<InputHTMLAttributes<HTMLInputElement>, 'id'> {
   label: string;
   error?: string | null;
+  hint?: ReactNode;
   fieldClassName?: string;
 }
 
-export function TextField({ label, error, fieldClassName, ...input }: TextFieldProps) {
+export function TextField({ label, error, hint, fieldClassName, ...input }: TextFieldProps) {
   return (
-    <FieldShell label={label} error={error} className={fieldClassName}>
-      {({ id, errorId }) => (
-        <input id={id} className="input" aria-invalid={error ? true : undefined} aria-describedby={errorId} {...input} />
+    <FieldShell label={label} error={error} hint={hint} className={fieldClassName}>
+      {({ id, describedBy }) => (
+        <input id={id} className="input" aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
+      )}
+    </FieldShell>
+  );
+}
+
+export interface TextAreaFieldProps extends Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'id'> {
+  label: string;
+  error?: string | null;
+  hint?: ReactNode;
+  fieldClassName?: string;
+}
+
+export function TextAreaField({ label, error, hint, fieldClassName, className, ...textarea }: TextAreaFieldProps) {
+  return (
+    <FieldShell label={label} error={error} hint={hint} className={fieldClassName}>
+      {({ id, describedBy }) => (
+        <textarea
+          id={id}
+          className={['input', 'textarea', className].filter(Boolean).join(' ')}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={describedBy}
+          {...textarea}
+        />
       )}
     </FieldShell>
   );

@@ -9,27 +9,38 @@ export interface ModalProps {
   onClose: () => void;
   children: ReactNode;
   testId?: string;
+  /**
+   * False for a dialog that must be answered with one of its own buttons (a secret shown once):
+   * it has no close button, and Esc or a click on the backdrop call `onCloseRefused` instead.
+   */
+  closable?: boolean;
+  onCloseRefused?: () => void;
 }
 
 /**
  * A modal dialog on the native <dialog> element: the page behind is inert, Esc and the
  * close button call onClose, Tab stays inside, and focus returns where it was on close.
  */
-export function Modal({ title, onClose, children, testId }: ModalProps) {
+export function Modal({ title, onClose, children, testId, closable = true, onCloseRefused }: ModalProps) {
   const ref = useRef<HTMLDialogElement>(null);
+  const unmounting = useRef(false);
   const titleId = useId();
 
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
+    unmounting.current = false;
     const previouslyFocused = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (typeof dialog.showModal === 'function') dialog.showModal();
     else dialog.setAttribute('open', '');
     return () => {
+      unmounting.current = true;
       if (dialog.open && typeof dialog.close === 'function') dialog.close();
       previouslyFocused?.focus();
     };
   }, []);
+
+  const requestClose = () => (closable ? onClose() : onCloseRefused?.());
 
   const trapTab = (event: React.KeyboardEvent<HTMLDialogElement>) => {
     if (event.key !== 'Tab' || !ref.current) return;
@@ -55,18 +66,28 @@ export function Modal({ title, onClose, children, testId }: ModalProps) {
       onKeyDown={trapTab}
       onCancel={(event) => {
         event.preventDefault();
-        onClose();
+        requestClose();
+      }}
+      onClose={() => {
+        // The browser may close a dialog on a repeated Esc without asking (its close watcher):
+        // one that must be answered opens again.
+        const dialog = ref.current;
+        if (closable || unmounting.current || !dialog || dialog.open || typeof dialog.showModal !== 'function') return;
+        dialog.showModal();
+        onCloseRefused?.();
       }}
       onClick={(event) => {
         // A click on the backdrop lands on the dialog element itself.
-        if (event.target === ref.current) onClose();
+        if (event.target === ref.current) requestClose();
       }}
     >
       <div className="modal__header">
         <h2 id={titleId}>{title}</h2>
-        <Button variant="ghost" size="icon" aria-label="Close" onClick={onClose}>
-          <span aria-hidden="true">✕</span>
-        </Button>
+        {closable && (
+          <Button variant="ghost" size="icon" aria-label="Close" onClick={onClose}>
+            <span aria-hidden="true">✕</span>
+          </Button>
+        )}
       </div>
       <div className="modal__body">{children}</div>
     </dialog>

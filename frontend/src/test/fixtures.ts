@@ -1,4 +1,4 @@
-import type { AuditEvent, EventPage, User } from '../api';
+import type { AlertDelivery, AlertRule, AuditEvent, EventPage, User } from '../api';
 
 export const demoUser: User = {
   id: 1,
@@ -36,4 +36,41 @@ export function makeEvent(id: number, overrides: Partial<AuditEvent> = {}): Audi
 
 export function makePage(items: AuditEvent[], total: number, page = 1, perPage = 25): EventPage {
   return { items, page, per_page: perPage, total, next_cursor: null } as EventPage;
+}
+
+export function makeAlertRule(overrides: Partial<AlertRule> = {}): AlertRule {
+  return {
+    id: 7,
+    name: 'Flagged bookings',
+    filter: 'flag=any&module=booking',
+    destination: { type: 'webhook', url: 'https://hooks.example.com/in', format: 'ndjson', header_names: ['X-Token'] },
+    batch: { max_events: 10, max_seconds: 30 },
+    paused: false,
+    disabled_at: null,
+    disabled_reason: null,
+    created_by: 'user-1',
+    created_at: '2026-11-20T10:00:00Z',
+    updated_at: '2026-11-20T10:00:00Z',
+    recent_deliveries: [],
+    ...overrides,
+  };
+}
+
+export function makeDelivery(id: number, overrides: Partial<AlertDelivery> = {}): AlertDelivery {
+  return {
+    id,
+    rule_id: 7,
+    message_id: `msg_${id}`,
+    status: 'delivered',
+    event_ids: [1000 + id],
+    created_at: new Date(Date.UTC(2026, 10, 20, 12, 0, 0) - id * 60_000).toISOString(),
+    attempts: 1,
+    last_attempt_at: null,
+    response_code: 204,
+    latency_ms: 12,
+    error: null,
+    delivered_at: null,
+    next_attempt_at: null,
+    ...overrides,
+  };
 }

@@ -34,6 +34,8 @@ use crate::http::error::ApiError;
 const MAX_BACKOFF_SECONDS: u64 = 3600;
 /// How often the dispatcher looks for due deliveries when it found none.
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// How often it looks for digests whose period ended.
+const DIGEST_CHECK: Duration = Duration::from_secs(60);
 
 /// Sends deliveries for one process.
 pub struct Outbox {
@@ -80,7 +82,14 @@ impl Outbox {
             });
         }
         let outbox = self.clone();
+        let mut digests_checked: Option<Instant> = None;
         std::thread::spawn(move || loop {
+            if digests_checked.is_none_or(|at| at.elapsed() >= DIGEST_CHECK) {
+                digests_checked = Some(Instant::now());
+                if let Err(e) = outbox.schedule_digests(Utc::now()) {
+                    log::error!("alerts: cannot schedule digests: {e}");
+                }
+            }
             let idle = outbox.settings.workers.saturating_sub(outbox.busy.load(Ordering::SeqCst));
             let claimed = if idle == 0 { Ok(Vec::new()) } else { outbox.claim(idle) };
             match claimed {
@@ -111,6 +120,12 @@ impl Outbox {
             }
         });
         Ok(count)
+    }
+
+    /// Owes every digest whose period ended by `now` its summary (see [`super::digest`]).
+    pub fn schedule_digests(&self, now: chrono::DateTime<Utc>) -> Result<usize, ApiError> {
+        let mut conn = self.pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        super::digest::schedule(&mut conn, now)
     }
 
     /// Leases up to `room` due deliveries, one per rule, skipping rules this process is sending.
@@ -161,8 +176,8 @@ impl Outbox {
         let given_up = attempt.error.is_some() && attempt.retry_at.is_none();
         if given_up && !alerts::delivered_since(&mut conn, rule.id, delivery.created_at)? {
             let reason = format!(
-                "no delivery succeeded for {} hours; last error: {}",
-                self.settings.give_up_seconds.div_ceil(3600),
+                "no delivery succeeded for {}; last error: {}",
+                span(self.settings.give_up_seconds),
                 attempt.error.as_deref().unwrap_or_default()
             );
             conn.atomically(|conn| {
@@ -195,15 +210,23 @@ impl Outbox {
 
     /// One attempt: `Ok` with the response code on success, else the code (if any) and why.
     fn attempt(&self, delivery: &Delivery, rule: &AlertRule) -> Result<Option<i32>, (Option<i32>, String)> {
-        let events =
-            self.events_of(delivery, rule).map_err(|e| (None, format!("cannot read the events: {e}")))?;
+        let content =
+            self.content_of(delivery, rule).map_err(|e| (None, format!("cannot read what to send: {e}")))?;
         let destination: Destination = serde_json::from_str(&rule.destination)
             .map_err(|e| (None, format!("the rule's destination is unreadable: {e}")))?;
         match destination {
             Destination::Webhook { url, format, headers } => {
-                let (body, content_type) = match format {
-                    BodyFormat::Json => (json_body(rule, events), "application/json"),
-                    BodyFormat::Ndjson => (ndjson(events), "application/x-ndjson"),
+                let (body, content_type) = match (content, format) {
+                    (Content::Events(events), BodyFormat::Json) => {
+                        (json_body(rule, events), "application/json")
+                    }
+                    (Content::Events(events), BodyFormat::Ndjson) => (ndjson(events), "application/x-ndjson"),
+                    (Content::Digest(summary), BodyFormat::Json) => {
+                        (digest_body(rule, &summary), "application/json")
+                    }
+                    (Content::Digest(summary), BodyFormat::Ndjson) => {
+                        (format!("{}\n", digest_body(rule, &summary)), "application/x-ndjson")
+                    }
                 };
                 let timestamp = Utc::now().timestamp();
                 let mut request = self
@@ -231,8 +254,29 @@ impl Outbox {
             }
             Destination::Email { to } => {
                 let to: Vec<String> = to.into_iter().map(|a| a.into_inner()).collect();
-                self.email(delivery, rule, &to, &events).map(|_| None).map_err(|e| (None, e))
+                let (subject, text) = match content {
+                    Content::Events(events) => (
+                        email_subject(rule, events.len()),
+                        email_text(rule, &events, self.settings.public_url.as_deref()),
+                    ),
+                    Content::Digest(summary) => (
+                        format!("[Activity Log] {} digest: {}", summary.schedule.as_str(), summary.tenant),
+                        super::digest::text(&summary, Utc::now()),
+                    ),
+                };
+                self.email(delivery, &to, subject, text).map(|_| None).map_err(|e| (None, e))
             }
+        }
+    }
+
+    /// What a delivery carries: its events, or a digest's summary of its period.
+    fn content_of(&self, delivery: &Delivery, rule: &AlertRule) -> Result<Content, ApiError> {
+        match (delivery.period_start, delivery.period_end) {
+            (Some(start), Some(end)) => {
+                let mut conn = self.pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
+                Ok(Content::Digest(Box::new(super::digest::summary(&mut conn, rule, start, end)?)))
+            }
+            _ => Ok(Content::Events(self.events_of(delivery, rule)?)),
         }
     }
 
@@ -246,33 +290,51 @@ impl Outbox {
         Ok(event_queries::after_seq(&mut conn, &viewer, &filter, 0, ids.len().max(1) as i64)?)
     }
 
-    fn email(
-        &self,
-        delivery: &Delivery,
-        rule: &AlertRule,
-        to: &[String],
-        events: &[Event],
-    ) -> Result<(), String> {
+    fn email(&self, delivery: &Delivery, to: &[String], subject: String, text: String) -> Result<(), String> {
         use lettre::message::header::ContentType;
         use lettre::{Message, SmtpTransport, Transport};
         let url = self.settings.smtp_url.as_deref().ok_or("no SMTP_URL is set on the server")?;
         let mut message = Message::builder()
             .from(self.settings.smtp_from.parse().map_err(|e| format!("SMTP_FROM: {e}"))?)
-            .subject(email_subject(rule, events.len()))
+            .subject(subject)
             .message_id(Some(format!("<{}@activity-log>", delivery.message_id)))
             .header(ContentType::TEXT_PLAIN);
         for address in to {
             message = message.to(address.parse().map_err(|e| format!("{address}: {e}"))?);
         }
-        let message = message
-            .body(email_text(rule, events, self.settings.public_url.as_deref()))
-            .map_err(|e| format!("cannot write the message: {e}"))?;
+        let message = message.body(text).map_err(|e| format!("cannot write the message: {e}"))?;
         let mailer = SmtpTransport::from_url(url)
             .map_err(|e| format!("SMTP_URL: {e}"))?
             .timeout(Some(Duration::from_secs(self.settings.timeout_seconds)))
             .build();
         mailer.send(&message).map(|_| ()).map_err(|e| format!("the SMTP server refused it: {e}"))
     }
+}
+
+/// A span of seconds in words: "24 hours", "1 hour", "90 seconds".
+fn span(seconds: u64) -> String {
+    let (n, unit) = match seconds {
+        s if s >= 3600 && s % 3600 == 0 => (s / 3600, "hour"),
+        s if s >= 60 && s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// What a delivery carries.
+enum Content {
+    Events(Vec<Event>),
+    Digest(Box<super::digest::DigestSummary>),
+}
+
+/// A digest's JSON body.
+fn digest_body(rule: &AlertRule, summary: &super::digest::DigestSummary) -> String {
+    json!({
+        "type": "digest.ready",
+        "timestamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "data": {"rule": {"id": rule.id, "name": rule.name}, "summary": summary},
+    })
+    .to_string()
 }
 
 /// The actor of what the delivery worker records.

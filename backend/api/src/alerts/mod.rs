@@ -5,6 +5,7 @@
 //! destination keeps failing. Docs: docs/ALERTS.md.
 
 pub mod deliver;
+pub mod digest;
 pub mod routes;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -96,7 +97,7 @@ text_type!(
             } else if matches!(lower.as_str(), "content-type" | "content-length" | "host" | "user-agent" | "connection" | "transfer-encoding")
                 || lower.starts_with("webhook-")
             {
-                Some("is set by the delivery itself".into())
+                Some("must not be a header the delivery sets itself (content-type, content-length, host, user-agent, connection, transfer-encoding, webhook-*)".into())
             } else {
                 None
             }

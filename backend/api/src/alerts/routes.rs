@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::digest::Schedule;
 use super::{new_secret, BodyFormat, Destination, Header, RuleName, WebhookUrl};
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::{Admin, Caller};
@@ -62,6 +63,12 @@ pub struct RuleIn {
     /// deliveries enables it and sends what it still owes.
     #[serde(default)]
     pub paused: bool,
+    /// Makes the rule a digest: instead of single events, a summary of each day or week (sent at
+    /// 07:00 tenant time; weeks end on Monday) of the events its filter matches: counts by
+    /// module, flagged events by kind, deletions and exports with their actors, and the
+    /// integrity status. `batch` does not apply.
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
 }
 
 /// Where a rule's deliveries go, as the document states it (one of two shapes, told by `type`).
@@ -261,6 +268,8 @@ pub struct RuleOut {
     pub destination: DestinationOut,
     pub batch: Batch,
     pub paused: bool,
+    /// Set on a digest: `daily` or `weekly`.
+    pub schedule: Option<Schedule>,
     /// Set when the rule was stopped because its deliveries kept failing; resume it with
     /// `paused: false`.
     pub disabled_at: Option<DateTime<Utc>>,
@@ -287,6 +296,7 @@ impl RuleOut {
                 max_seconds: rule.batch_max_seconds as i64,
             },
             paused: rule.paused,
+            schedule: rule.schedule.as_deref().and_then(Schedule::parse),
             disabled_at: rule.disabled_at.map(utc),
             disabled_reason: rule.disabled_reason,
             created_by: rule.created_by,
@@ -412,6 +422,7 @@ fn fields_of(
         batch_max_events: batch.max_events as i32,
         batch_max_seconds: batch.max_seconds as i32,
         paused: body.paused,
+        schedule: body.schedule.map(|s| s.as_str().to_string()),
     })
 }
 
@@ -439,6 +450,7 @@ fn described(fields: &RuleFields) -> serde_json::Map<String, serde_json::Value> 
         "destination": destination,
         "batch": {"max_events": fields.batch_max_events, "max_seconds": fields.batch_max_seconds},
         "paused": fields.paused,
+        "schedule": fields.schedule,
     });
     value.as_object().cloned().unwrap_or_default()
 }
@@ -580,6 +592,7 @@ pub async fn replace(
                     batch_max_events: before.batch_max_events,
                     batch_max_seconds: before.batch_max_seconds,
                     paused: before.paused,
+                    schedule: before.schedule.clone(),
                 };
                 let rule = alerts::replace(conn, tenant_id, id, &fields, Utc::now().naive_utc())
                     .map_err(rule_not_found(id))?;

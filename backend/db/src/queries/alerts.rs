@@ -38,6 +38,10 @@ pub struct AlertRule {
     pub batch_max_events: i32,
     pub batch_max_seconds: i32,
     pub paused: bool,
+    /// `daily` or `weekly` for a digest, which matches no single event.
+    pub schedule: Option<String>,
+    /// The end of the last period a digest owes.
+    pub last_digest_at: Option<NaiveDateTime>,
     pub disabled_at: Option<NaiveDateTime>,
     pub disabled_reason: Option<String>,
     pub created_by: String,
@@ -62,6 +66,7 @@ pub struct RuleFields {
     pub batch_max_events: i32,
     pub batch_max_seconds: i32,
     pub paused: bool,
+    pub schedule: Option<String>,
 }
 
 /// Where a delivery stands.
@@ -115,6 +120,9 @@ pub struct Delivery {
     pub latency_ms: Option<i32>,
     pub error: Option<String>,
     pub delivered_at: Option<NaiveDateTime>,
+    /// A digest's period.
+    pub period_start: Option<NaiveDateTime>,
+    pub period_end: Option<NaiveDateTime>,
 }
 
 impl Delivery {
@@ -153,6 +161,7 @@ pub fn create(
                 alert_rules::batch_max_events.eq(fields.batch_max_events),
                 alert_rules::batch_max_seconds.eq(fields.batch_max_seconds),
                 alert_rules::paused.eq(fields.paused),
+                alert_rules::schedule.eq(&fields.schedule),
                 alert_rules::created_by.eq(created_by),
                 alert_rules::created_at.eq(now),
                 alert_rules::updated_at.eq(now),
@@ -286,6 +295,7 @@ pub fn enqueue(
         .filter(alert_rules::tenant_id.eq(tenant_id))
         .filter(alert_rules::paused.eq(false))
         .filter(alert_rules::disabled_at.is_null())
+        .filter(alert_rules::schedule.is_null())
         .select(AlertRule::as_select())
         .load(conn)?;
     if rules.is_empty() {
@@ -525,4 +535,69 @@ pub fn delivered_since(conn: &mut DbConnection, rule_id: i64, since: NaiveDateTi
         .first::<i64>(conn)
         .optional()?
         .is_some())
+}
+
+/// Every active digest rule, of every tenant.
+pub fn digest_rules(conn: &mut DbConnection) -> StoreResult<Vec<AlertRule>> {
+    Ok(alert_rules::table
+        .filter(alert_rules::schedule.is_not_null())
+        .filter(alert_rules::paused.eq(false))
+        .filter(alert_rules::disabled_at.is_null())
+        .order(alert_rules::id.asc())
+        .select(AlertRule::as_select())
+        .load(conn)?)
+}
+
+/// Owes a digest rule the summary of `start..end`, once: `false` when that period (or a later
+/// one) is owed already, as another process found it first.
+pub fn owe_digest(
+    conn: &mut DbConnection,
+    rule: &AlertRule,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    now: NaiveDateTime,
+) -> StoreResult<bool> {
+    conn.transaction(|conn| {
+        let taken = diesel::update(
+            alert_rules::table
+                .filter(alert_rules::id.eq(rule.id))
+                .filter(alert_rules::last_digest_at.is_null().or(alert_rules::last_digest_at.lt(end))),
+        )
+        .set(alert_rules::last_digest_at.eq(end))
+        .execute(conn)?;
+        if taken == 0 {
+            return Ok(false);
+        }
+        diesel::insert_into(deliveries::table)
+            .values((
+                deliveries::tenant_id.eq(rule.tenant_id),
+                deliveries::rule_id.eq(rule.id),
+                deliveries::message_id.eq(format!("msg_{}", uuid_like())),
+                deliveries::event_ids.eq("[]"),
+                deliveries::event_count.eq(0),
+                deliveries::status.eq(DeliveryStatus::Pending.as_str()),
+                deliveries::created_at.eq(now),
+                deliveries::next_attempt_at.eq(now),
+                deliveries::period_start.eq(start),
+                deliveries::period_end.eq(end),
+            ))
+            .execute(conn)?;
+        Ok(true)
+    })
+}
+
+/// How many visible events matching `filter` each module holds, most first.
+pub fn count_by_module(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    filter: &EventFilter,
+) -> StoreResult<Vec<(String, i64)>> {
+    let backend = conn.backend();
+    let mut counts: Vec<(String, i64)> = events::table
+        .filter(matching(backend, viewer, filter))
+        .group_by(events::module)
+        .select((events::module, diesel::dsl::count_star()))
+        .load(conn)?;
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(counts)
 }

@@ -4,6 +4,126 @@
  */
 
 export interface paths {
+    "/api/v1/alerts/deliveries/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again.
+         * @description Sends it again at once, with the same `webhook-id` (receivers dedupe by it), whatever its
+         *     status; a delivery being sent right now is refused with 409. Logged as `alert_rule.redelivered`.
+         */
+        post: operations["redeliverAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's alert rules.
+         * @description Every rule, oldest first, each with its latest deliveries.
+         */
+        get: operations["listAlertRules"];
+        put?: never;
+        /**
+         * Create an alert rule.
+         * @description From now on, each stored event that matches the filter is delivered to the destination (in
+         *     batches, if the rule says so). The answer holds the webhook signing secret, shown only now.
+         *     Logged as `alert_rule.created`.
+         */
+        post: operations["createAlertRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One alert rule.
+         * @description The rule with its latest deliveries (at most 5); `GET /alerts/rules/{id}/deliveries` pages
+         *     through all of them.
+         */
+        get: operations["getAlertRule"];
+        /**
+         * Replace an alert rule.
+         * @description Replaces its name, filter, destination, batching and pause; its secret stays (a webhook's
+         *     headers too, when `headers` is left out). Applies to events stored from now on. Resuming a
+         *     disabled rule (`paused: false`) enables it and sends what it still owes. Logged as
+         *     `alert_rule.updated`.
+         */
+        put: operations["replaceAlertRule"];
+        post?: never;
+        /**
+         * Delete an alert rule.
+         * @description The rule and the deliveries it still owed are removed. Logged as `alert_rule.deleted`.
+         */
+        delete: operations["deleteAlertRule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/rules/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A rule's deliveries.
+         * @description Newest first, with each one's status, attempts, last response code, latency and error.
+         */
+        get: operations["listAlertDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/rules/{id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace a rule's signing secret.
+         * @description A new secret signs every delivery from now on, retries of earlier ones included; shown only
+         *     in this response. Logged as `alert_rule.secret_rotated`.
+         */
+        post: operations["rotateAlertRuleSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/archives": {
         parameters: {
             query?: never;
@@ -216,6 +336,31 @@ export interface paths {
          *     (20 000 by default; 422 beyond, use CSV). The export is logged as `auditlog.exported` with the filters, format and row count.
          */
         get: operations["exportEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The SIEM feed: events in the order they were stored, as NDJSON.
+         * @description Every visible event matching the filters, oldest first by `seq`, one JSON line each
+         *     (`application/x-ndjson`): `{"cursor", "leaf_index", "event"}`. Resume with `cursor` set to the
+         *     last line's `cursor` (also in the `Feed-Cursor` header, which stays as sent when nothing new
+         *     came); `Feed-More: true` says the next call has more at once. A poller asks again every few
+         *     seconds; nothing is missed or repeated between calls. Reading the feed is not logged as an
+         *     event (its readers poll, and each poll would add to what they read).
+         */
+        get: operations["readFeed"];
         put?: never;
         post?: never;
         delete?: never;
@@ -848,6 +993,21 @@ export interface components {
             size_bytes: number;
         };
         /**
+         * @description How a rule batches: a delivery carries up to `max_events` events and waits at most
+         *     `max_seconds` for more (0: sent at once).
+         */
+        Batch: {
+            /** Format: int64 */
+            max_events: number;
+            /** Format: int64 */
+            max_seconds: number;
+        };
+        /**
+         * @description How a webhook delivery's body is written.
+         * @enum {string}
+         */
+        BodyFormat: "json" | "ndjson";
+        /**
          * @description The width of a timeline bucket: an hour or a day in the caller's time zone.
          * @enum {string}
          */
@@ -918,6 +1078,12 @@ export interface components {
             /** Format: int64 */
             second: number;
         };
+        /** @description A new rule, with its webhook signing secret: shown in this response only. */
+        CreatedRule: {
+            rule: components["schemas"]["RuleOut"];
+            /** @description The key of `webhook-signature` (`whsec_` and base64; docs/ALERTS.md). Shown only now. */
+            secret: string;
+        };
         /** @description A new API token, with its secret: shown in this response only. */
         CreatedToken: {
             /** @description Send as `Authorization: Bearer <secret>`. Shown only now: only a hash is kept. */
@@ -947,6 +1113,95 @@ export interface components {
         };
         /** @description Why events are deleted: 1 to 500 characters on one line. */
         DeletionReason: string;
+        /** @description A page of a rule's deliveries. */
+        DeliveryList: {
+            /** @description Newest first. */
+            items: components["schemas"]["DeliveryOut"][];
+            /**
+             * Format: int64
+             * @description Pass as `before` for the next (older) page; absent on the last.
+             */
+            next_before?: number | null;
+        };
+        /** @description One delivery of a rule: what it carried and what its attempts found. */
+        DeliveryOut: {
+            /**
+             * Format: int32
+             * @description Attempts made so far.
+             */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            delivered_at?: string | null;
+            /** @description Why the last attempt failed. */
+            error?: string | null;
+            /** @description The events it carries, oldest first. */
+            event_ids: number[];
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            last_attempt_at?: string | null;
+            /**
+             * Format: int32
+             * @description How long the last attempt took.
+             */
+            latency_ms?: number | null;
+            /** @description Its `webhook-id` (the same on every attempt): receivers dedupe by it. */
+            message_id: string;
+            /**
+             * Format: date-time
+             * @description When it is tried next (pending only).
+             */
+            next_attempt_at?: string | null;
+            /**
+             * Format: int32
+             * @description The receiver's HTTP status of the last attempt, if it answered.
+             */
+            response_code?: number | null;
+            /** Format: int64 */
+            rule_id: number;
+            status: components["schemas"]["DeliveryStatusOut"];
+        };
+        /**
+         * @description Where a delivery stands.
+         * @enum {string}
+         */
+        DeliveryStatusOut: "pending" | "delivered" | "failed";
+        /** @description Where a rule's deliveries go, as shown: header values are never shown again. */
+        DestinationOut: {
+            format: components["schemas"]["BodyFormat"];
+            /** @description The names of the headers sent with every delivery. */
+            header_names: string[];
+            /** @enum {string} */
+            type: "webhook";
+            url: string;
+        } | {
+            to: string[];
+            /** @enum {string} */
+            type: "email";
+        };
+        /**
+         * @description Where a rule's deliveries go, as the document states it (one of two shapes, told by `type`).
+         *     Read as [`DestinationIn`], whose members keep their own places in a problem's pointers.
+         */
+        DestinationSchema: {
+            /** @default json */
+            format: components["schemas"]["BodyFormat"] | null;
+            /**
+             * @description Headers sent with every delivery (at most 5), e.g. a collector's credentials. When a
+             *     rule is replaced without `headers`, it keeps those it has.
+             */
+            headers?: components["schemas"]["Header"][] | null;
+            /** @enum {string} */
+            type: "webhook";
+            url: components["schemas"]["WebhookUrl"];
+        } | {
+            /** @description 1 to 10 addresses. */
+            to: components["schemas"]["Email"][];
+            /** @enum {string} */
+            type: "email";
+        };
         /** @description A user's display name: 1 to 200 characters on one line. */
         DisplayName: string;
         /** @description An e-mail address: an `@`, no whitespace, at most 254 characters. */
@@ -1114,6 +1369,19 @@ export interface components {
         ExportFormat: "csv" | "pdf" | "manifest";
         /** @description The host application's id for an event: at most 128 characters. */
         ExternalId: string;
+        /** @description One line of the feed. */
+        FeedLine: {
+            /** @description Resume after this line: pass it as `cursor` (the event's `seq`). */
+            cursor: string;
+            event: components["schemas"]["EventOut"];
+            /**
+             * Format: int64
+             * @description The event's leaf index in the tenant's Merkle tree (`seq - 1`): a receiver that keeps it
+             *     can later prove the event against a signed checkpoint (`GET /events/{id}/proof`,
+             *     docs/INTEGRITY.md).
+             */
+            leaf_index: number;
+        };
         /** @description One invalid input. */
         FieldError: {
             /** @description What is wrong with it. */
@@ -1161,6 +1429,15 @@ export interface components {
              */
             total: number;
         };
+        /** @description A header sent with every delivery, e.g. a receiver's own credentials. */
+        Header: {
+            name: components["schemas"]["HeaderName"];
+            value: components["schemas"]["HeaderValue"];
+        };
+        /** @description A header name: letters, digits and `-`, 1 to 64 characters. Not one the delivery sets itself (`content-type`, `content-length`, `host`, `user-agent`, `webhook-*`). */
+        HeaderName: string;
+        /** @description A header value: visible ASCII and spaces, at most 1000 characters (a token such as `Splunk 1234…`). */
+        HeaderValue: string;
         /** @description The health or readiness of the server. */
         HealthResponse: {
             /** @description `ok` when alive; `ready` when the database answers. */
@@ -1423,6 +1700,65 @@ export interface components {
          * @enum {string}
          */
         RoleSchema: "admin" | "manager" | "member";
+        /** @description The list's filters as its query string (`flag=any&module=booking`): any filter of `GET /events` but the time filters (`from`, `to`, `range`, `tz`) and `scope`, as a rule looks at each event as it is stored. Empty: every event. At most 2000 characters. */
+        RuleFilter: string;
+        /** @description An alert rule as an admin writes it. */
+        RuleIn: {
+            batch?: components["schemas"]["Batch"] | null;
+            destination: components["schemas"]["DestinationSchema"];
+            filter?: components["schemas"]["RuleFilter"];
+            name: components["schemas"]["RuleName"];
+            /**
+             * @description A paused rule matches nothing. Resuming a rule that was disabled after failing
+             *     deliveries enables it and sends what it still owes.
+             */
+            paused?: boolean;
+            schedule?: components["schemas"]["Schedule"] | null;
+        };
+        /** @description The tenant's alert rules. */
+        RuleList: {
+            /** @description Oldest first. */
+            items: components["schemas"]["RuleOut"][];
+        };
+        /** @description An alert rule's name: 1 to 100 characters on one line. */
+        RuleName: string;
+        /** @description An alert rule. */
+        RuleOut: {
+            batch: components["schemas"]["Batch"];
+            /** Format: date-time */
+            created_at: string;
+            /** @description Actor id of the admin who created it. */
+            created_by: string;
+            destination: components["schemas"]["DestinationOut"];
+            /**
+             * Format: date-time
+             * @description Set when the rule was stopped because its deliveries kept failing; resume it with
+             *     `paused: false`.
+             */
+            disabled_at?: string | null;
+            disabled_reason?: string | null;
+            /** @description The filters, as the list's query string. */
+            filter: string;
+            /** Format: int64 */
+            id: number;
+            name: string;
+            paused: boolean;
+            /** @description Its latest deliveries, newest first (at most 5). */
+            recent_deliveries: components["schemas"]["DeliveryOut"][];
+            schedule?: components["schemas"]["Schedule"] | null;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A rule's new signing secret. */
+        RuleSecret: {
+            /** @description Shown only now; the old secret stops signing at once. */
+            secret: string;
+        };
+        /**
+         * @description How often a digest rule sends its summary.
+         * @enum {string}
+         */
+        Schedule: "daily" | "weekly";
         /**
          * @description `all` (what the role may see) or `mine` (only the caller's own events).
          * @enum {string}
@@ -1681,6 +2017,11 @@ export interface components {
             /** @description What started it: `request`, `schedule` or `command`. */
             trigger: string;
         };
+        /**
+         * Format: uri
+         * @description An `http` or `https` URL, without a user name or password.
+         */
+        WebhookUrl: string;
     };
     responses: never;
     parameters: never;
@@ -1690,6 +2031,956 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    redeliverAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Delivery id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued to be sent again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "attempts": 2,
+                     *       "created_at": "2026-12-07T11:37:50.120000Z",
+                     *       "delivered_at": "2026-12-07T11:37:56.480000Z",
+                     *       "error": null,
+                     *       "event_ids": [
+                     *         5011
+                     *       ],
+                     *       "id": 41,
+                     *       "last_attempt_at": "2026-12-07T11:37:56.480000Z",
+                     *       "latency_ms": 84,
+                     *       "message_id": "msg_5e00a0668d844c4c7d5fc50eb9bcf1ac",
+                     *       "next_attempt_at": "2026-12-07T12:01:00.000000Z",
+                     *       "response_code": 200,
+                     *       "rule_id": 3,
+                     *       "status": "pending"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeliveryOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Being sent right now */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAlertRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "batch": {
+                     *             "max_events": 1,
+                     *             "max_seconds": 0
+                     *           },
+                     *           "created_at": "2026-12-07T09:12:03.000000Z",
+                     *           "created_by": "u-1001",
+                     *           "destination": {
+                     *             "format": "json",
+                     *             "header_names": [
+                     *               "Authorization"
+                     *             ],
+                     *             "type": "webhook",
+                     *             "url": "https://hooks.example.com/activity"
+                     *           },
+                     *           "disabled_at": null,
+                     *           "disabled_reason": null,
+                     *           "filter": "verb=deleted&flag=odd_hours",
+                     *           "id": 3,
+                     *           "name": "Deletions outside business hours",
+                     *           "paused": false,
+                     *           "recent_deliveries": [
+                     *             {
+                     *               "attempts": 2,
+                     *               "created_at": "2026-12-07T11:37:50.120000Z",
+                     *               "delivered_at": "2026-12-07T11:37:56.480000Z",
+                     *               "error": null,
+                     *               "event_ids": [
+                     *                 5011
+                     *               ],
+                     *               "id": 41,
+                     *               "last_attempt_at": "2026-12-07T11:37:56.480000Z",
+                     *               "latency_ms": 84,
+                     *               "message_id": "msg_5e00a0668d844c4c7d5fc50eb9bcf1ac",
+                     *               "next_attempt_at": null,
+                     *               "response_code": 200,
+                     *               "rule_id": 3,
+                     *               "status": "delivered"
+                     *             }
+                     *           ],
+                     *           "schedule": null,
+                     *           "updated_at": "2026-12-07T09:12:03.000000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RuleList"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "destination": {
+                 *         "format": "json",
+                 *         "headers": [
+                 *           {
+                 *             "name": "Authorization",
+                 *             "value": "Bearer 8f14e45fceea167a"
+                 *           }
+                 *         ],
+                 *         "type": "webhook",
+                 *         "url": "https://hooks.example.com/activity"
+                 *       },
+                 *       "filter": "verb=deleted&flag=odd_hours",
+                 *       "name": "Deletions outside business hours"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RuleIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "rule": {
+                     *         "batch": {
+                     *           "max_events": 1,
+                     *           "max_seconds": 0
+                     *         },
+                     *         "created_at": "2026-12-07T09:12:03.000000Z",
+                     *         "created_by": "u-1001",
+                     *         "destination": {
+                     *           "format": "json",
+                     *           "header_names": [
+                     *             "Authorization"
+                     *           ],
+                     *           "type": "webhook",
+                     *           "url": "https://hooks.example.com/activity"
+                     *         },
+                     *         "disabled_at": null,
+                     *         "disabled_reason": null,
+                     *         "filter": "verb=deleted&flag=odd_hours",
+                     *         "id": 3,
+                     *         "name": "Deletions outside business hours",
+                     *         "paused": false,
+                     *         "recent_deliveries": [],
+                     *         "schedule": null,
+                     *         "updated_at": "2026-12-07T09:12:03.000000Z"
+                     *       },
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwAbCdEfGhIjK="
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedRule"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Rule id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "batch": {
+                     *         "max_events": 1,
+                     *         "max_seconds": 0
+                     *       },
+                     *       "created_at": "2026-12-07T09:12:03.000000Z",
+                     *       "created_by": "u-1001",
+                     *       "destination": {
+                     *         "format": "json",
+                     *         "header_names": [
+                     *           "Authorization"
+                     *         ],
+                     *         "type": "webhook",
+                     *         "url": "https://hooks.example.com/activity"
+                     *       },
+                     *       "disabled_at": null,
+                     *       "disabled_reason": null,
+                     *       "filter": "verb=deleted&flag=odd_hours",
+                     *       "id": 3,
+                     *       "name": "Deletions outside business hours",
+                     *       "paused": false,
+                     *       "recent_deliveries": [
+                     *         {
+                     *           "attempts": 2,
+                     *           "created_at": "2026-12-07T11:37:50.120000Z",
+                     *           "delivered_at": "2026-12-07T11:37:56.480000Z",
+                     *           "error": null,
+                     *           "event_ids": [
+                     *             5011
+                     *           ],
+                     *           "id": 41,
+                     *           "last_attempt_at": "2026-12-07T11:37:56.480000Z",
+                     *           "latency_ms": 84,
+                     *           "message_id": "msg_5e00a0668d844c4c7d5fc50eb9bcf1ac",
+                     *           "next_attempt_at": null,
+                     *           "response_code": 200,
+                     *           "rule_id": 3,
+                     *           "status": "delivered"
+                     *         }
+                     *       ],
+                     *       "schedule": null,
+                     *       "updated_at": "2026-12-07T09:12:03.000000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replaceAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Rule id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "destination": {
+                 *         "format": "json",
+                 *         "headers": [
+                 *           {
+                 *             "name": "Authorization",
+                 *             "value": "Bearer 8f14e45fceea167a"
+                 *           }
+                 *         ],
+                 *         "type": "webhook",
+                 *         "url": "https://hooks.example.com/activity"
+                 *       },
+                 *       "filter": "verb=deleted&flag=odd_hours",
+                 *       "name": "Deletions outside business hours",
+                 *       "paused": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["RuleIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "batch": {
+                     *         "max_events": 1,
+                     *         "max_seconds": 0
+                     *       },
+                     *       "created_at": "2026-12-07T09:12:03.000000Z",
+                     *       "created_by": "u-1001",
+                     *       "destination": {
+                     *         "format": "json",
+                     *         "header_names": [
+                     *           "Authorization"
+                     *         ],
+                     *         "type": "webhook",
+                     *         "url": "https://hooks.example.com/activity"
+                     *       },
+                     *       "disabled_at": null,
+                     *       "disabled_reason": null,
+                     *       "filter": "verb=deleted&flag=odd_hours",
+                     *       "id": 3,
+                     *       "name": "Deletions outside business hours",
+                     *       "paused": true,
+                     *       "recent_deliveries": [
+                     *         {
+                     *           "attempts": 2,
+                     *           "created_at": "2026-12-07T11:37:50.120000Z",
+                     *           "delivered_at": "2026-12-07T11:37:56.480000Z",
+                     *           "error": null,
+                     *           "event_ids": [
+                     *             5011
+                     *           ],
+                     *           "id": 41,
+                     *           "last_attempt_at": "2026-12-07T11:37:56.480000Z",
+                     *           "latency_ms": 84,
+                     *           "message_id": "msg_5e00a0668d844c4c7d5fc50eb9bcf1ac",
+                     *           "next_attempt_at": null,
+                     *           "response_code": 200,
+                     *           "rule_id": 3,
+                     *           "status": "delivered"
+                     *         }
+                     *       ],
+                     *       "schedule": null,
+                     *       "updated_at": "2026-12-07T09:12:03.000000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Rule id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAlertDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only deliveries older than this id (the previous page's `next_before`). */
+                before?: number;
+                /** @description Page size: 1 to 100 (default 25). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Rule id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "attempts": 2,
+                     *           "created_at": "2026-12-07T11:37:50.120000Z",
+                     *           "delivered_at": "2026-12-07T11:37:56.480000Z",
+                     *           "error": null,
+                     *           "event_ids": [
+                     *             5011
+                     *           ],
+                     *           "id": 41,
+                     *           "last_attempt_at": "2026-12-07T11:37:56.480000Z",
+                     *           "latency_ms": 84,
+                     *           "message_id": "msg_5e00a0668d844c4c7d5fc50eb9bcf1ac",
+                     *           "next_attempt_at": null,
+                     *           "response_code": 200,
+                     *           "rule_id": 3,
+                     *           "status": "delivered"
+                     *         }
+                     *       ],
+                     *       "next_before": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateAlertRuleSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Rule id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "secret": "whsec_c2VjcmV0LXJvdGF0ZWQtMTIzNDU2Nzg5MGFiY2RlZg=="
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RuleSecret"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listArchives: {
         parameters: {
             query?: never;
@@ -3058,6 +4349,125 @@ export interface operations {
             /** @description Too many rows for a PDF */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    readFeed: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Earliest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, from its
+                 *     start in `tz`); years 0001 to 9999. Not with `range`, and before `to`.
+                 */
+                from?: components["schemas"]["DateBound"];
+                /**
+                 * @description Latest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, the whole
+                 *     day in `tz`); years 0001 to 9999. Not with `range`.
+                 */
+                to?: components["schemas"]["DateBound"];
+                /** @description A named period, resolved in `tz`. Not with `from`/`to`. */
+                range?: components["schemas"]["RangePreset"];
+                /**
+                 * @description IANA time zone for `range` and date-only `from`/`to`; default: the tenant's business time zone.
+                 * @example Europe/London
+                 */
+                tz?: components["schemas"]["TimeZone"];
+                /** @description Only events by this actor id; repeat the parameter for several actors (at most 100). */
+                actor_id?: components["schemas"]["FilterText"][];
+                /** @description Module, the first segment of the action (e.g. `booking`). Empty: any. */
+                module?: components["schemas"]["FilterText"];
+                /** @description Verb, the second segment of the action (e.g. `updated`). Empty: any. */
+                verb?: components["schemas"]["FilterText"];
+                /** @description Exact action (e.g. `booking.updated`). Empty: any. */
+                action?: components["schemas"]["FilterText"];
+                /** @description Type of the affected record (e.g. `booking`). Empty: any. */
+                entity_type?: components["schemas"]["FilterText"];
+                /** @description Id of the affected record. Empty: any. */
+                entity_id?: components["schemas"]["FilterText"];
+                /** @description Exact IP address (v4 or v6). */
+                ip?: components["schemas"]["IpAddress"];
+                /**
+                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
+                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 */
+                q?: components["schemas"]["Keyword"];
+                /**
+                 * @description Only flagged events: `any` flag, or one kind (`odd_hours`, `new_ip`, `new_user_agent`,
+                 *     `failed_login_burst`, `bulk_delete`, `bulk_export`, `privilege_change`).
+                 */
+                flag?: components["schemas"]["FlagFilter"];
+                /**
+                 * @description `mine` keeps only the caller's own events; `all` (default) is everything the role may see
+                 *     (for a member that is their own events either way).
+                 */
+                scope?: components["schemas"]["Scope"];
+                /**
+                 * @description Resume after this position: the `cursor` of the last line read, or the `Feed-Cursor`
+                 *     header of the last response. Absent or `0`: from the tenant's first event.
+                 * @example 5011
+                 */
+                cursor?: string;
+                /** @description Most lines in this response: 1 to 5000 (default 1000). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One JSON line per event */
+            200: {
+                headers: {
+                    /** @description Pass as `cursor` to read on */
+                    "Feed-Cursor"?: string;
+                    /** @description Whether more events are ready now */
+                    "Feed-More"?: boolean;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": components["schemas"]["FeedLine"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { makeEvent, makePage } from '../../test/fixtures';
+import { demoUser, makeEvent, makePage } from '../../test/fixtures';
 import { eventStream, problem, renderWithProviders, sse, stubApi, tooManyRequests } from '../../test/renderWithProviders';
 import { ActivityPage } from './ActivityPage';
 
@@ -53,6 +53,27 @@ describe('ActivityPage', () => {
     await userEvent.click(screen.getByRole('button', { name: 'User' }));
     await waitFor(() => expect(router.state.location.search).toBe('?module=booking&sort=actor&order=asc&per_page=10'));
     await waitFor(() => expect(listRequests(requests).at(-1)?.searchParams.get('sort')).toBe('actor'));
+  });
+
+  it('offers admins an alert rule with the filters shown, without dates, whose activity, sort or page', async () => {
+    stubApi({ ...facets, '/api/v1/events': () => makePage([makeEvent(1)], 80, 2, 10) });
+    const { router } = renderWithProviders(<ActivityPage />, {
+      url: '/?range=today&module=booking&flag=any&scope=mine&sort=actor&order=asc&page=2&per_page=10',
+    });
+    await screen.findByRole('link', { name: 'BOK-1001' });
+    const link = screen.getByRole('link', { name: 'Create alert from these filters' });
+    expect(link).toHaveAttribute('href', '/admin/alerts/new?filter=module%3Dbooking%26flag%3Dany');
+
+    await userEvent.click(screen.getByRole('button', { name: 'Reset' }));
+    await waitFor(() => expect(router.state.location.search).not.toContain('module'));
+    expect(screen.getByRole('link', { name: 'Create alert from these filters' })).toHaveAttribute('href', '/admin/alerts/new');
+  });
+
+  it('offers no alert rule to anyone but admins', async () => {
+    stubApi({ ...facets, '/api/v1/events': () => makePage([makeEvent(1)], 1) });
+    renderWithProviders(<ActivityPage />, { url: '/?module=booking', user: { ...demoUser, role: 'manager' } });
+    await screen.findByRole('link', { name: 'BOK-1001' });
+    expect(screen.queryByRole('link', { name: 'Create alert from these filters' })).toBeNull();
   });
 
   it('applies staged filters with the Filter button', async () => {

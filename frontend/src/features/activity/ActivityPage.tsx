@@ -1,11 +1,12 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useLocation, useNavigate, useSearchParams } from 'react-router';
+import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { Button } from '../../components/Button';
 import { Pagination } from '../../components/Pagination';
 import { SegmentedControl } from '../../components/SegmentedControl';
 import { EmptyState, ErrorState } from '../../components/States';
 import { errorMessage } from '../../components/errorMessage';
+import { ruleFilterOf } from '../alerts/ruleFilter';
 import { useCurrentUser } from '../auth/authContext';
 import { useTimeZone } from '../timezone/timeZone';
 import { ActivityChart } from './ActivityChart';
@@ -195,6 +196,7 @@ export function ActivityPage() {
         ) : (
           <span className="muted">Your own activity</span>
         )}
+        {user.role === 'admin' && <CreateAlertLink filters={filters} />}
         <LiveToggle
           on={live.on}
           tail={live.tail}
@@ -231,6 +233,17 @@ export function ActivityPage() {
       </div>
       {openId !== null && <EventDetailModal eventId={openId} onClose={close} />}
     </main>
+  );
+}
+
+/** Admins: a new alert rule that watches for what these filters show (dates and All/Mine aside). */
+function CreateAlertLink({ filters }: { filters: ReturnType<typeof filtersOf> }) {
+  const filter = ruleFilterOf(filters);
+  const to = `/admin/alerts/new${filter ? `?${new URLSearchParams({ filter })}` : ''}`;
+  return (
+    <Link to={to} className="btn btn--secondary btn--small" title="New matching events will be sent to a webhook or by e-mail">
+      Create alert from these filters
+    </Link>
   );
 }
 

@@ -38,6 +38,28 @@ export interface ApiReviewSettings {
   log_views: boolean;
 }
 
+export interface ApiAlertDelivery {
+  id: number;
+  rule_id: number;
+  message_id: string;
+  status: 'pending' | 'delivered' | 'failed';
+  event_ids: number[];
+  attempts: number;
+  response_code?: number | null;
+}
+
+export interface ApiAlertRule {
+  id: number;
+  name: string;
+  filter: string;
+  destination:
+    { type: 'webhook'; url: string; format: 'json' | 'ndjson'; header_names: string[] } | { type: 'email'; to: string[] };
+  batch: { max_events: number; max_seconds: number };
+  paused: boolean;
+  disabled_at?: string | null;
+  recent_deliveries: ApiAlertDelivery[];
+}
+
 export interface ApiEventPage {
   items: ApiEvent[];
   total: number | null;
@@ -144,6 +166,40 @@ export class ApiClient {
       data: settings,
     });
     expect(response.status(), 'PUT /settings/review').toBe(200);
+  }
+
+  alertRules(): Promise<{ items: ApiAlertRule[] }> {
+    return this.get('/alerts/rules');
+  }
+
+  alertRule(id: number): Promise<ApiAlertRule> {
+    return this.get(`/alerts/rules/${id}`);
+  }
+
+  /** GET /alerts/rules/{id}: the status alone, e.g. 404 once the rule is deleted. */
+  async alertRuleStatus(id: number): Promise<number> {
+    const response = await this.request.get(`/api/v1/alerts/rules/${id}`, { headers: { Authorization: `Bearer ${this.token}` } });
+    return response.status();
+  }
+
+  /** POST /alerts/rules: a rule for a test to work on, and its signing secret. */
+  async createAlertRule(rule: Record<string, unknown>): Promise<{ rule: ApiAlertRule; secret: string }> {
+    const response = await this.request.post('/api/v1/alerts/rules', {
+      headers: { Authorization: `Bearer ${this.token}` },
+      data: rule,
+    });
+    expect(response.status(), 'POST /alerts/rules').toBe(201);
+    return (await response.json()) as { rule: ApiAlertRule; secret: string };
+  }
+
+  /** DELETE /alerts/rules/{id} for every rule whose name starts with `prefix`, so no test leaves one behind. */
+  async deleteAlertRules(prefix: string): Promise<void> {
+    for (const rule of (await this.alertRules()).items.filter((r) => r.name.startsWith(prefix))) {
+      const response = await this.request.delete(`/api/v1/alerts/rules/${rule.id}`, {
+        headers: { Authorization: `Bearer ${this.token}` },
+      });
+      expect([204, 404], `DELETE /alerts/rules/${rule.id}`).toContain(response.status());
+    }
   }
 
   actors(q = ''): Promise<{ items: { id: string; name: string; email: string | null; count: number }[] }> {

@@ -1,5 +1,6 @@
 import { test as base, expect } from '@playwright/test';
 import { ActivityLogPage } from '../pages/ActivityLogPage';
+import { AlertsAdminPage } from '../pages/AlertsAdminPage';
 import { AppHeader } from '../pages/AppHeader';
 import { LoginPage } from '../pages/LoginPage';
 import { RecordHistoryPage } from '../pages/RecordHistoryPage';
@@ -24,6 +25,7 @@ interface Fixtures {
   retentionPage: RetentionAdminPage;
   reviewPage: SecurityReviewPage;
   reviewSettingsPage: ReviewSettingsAdminPage;
+  alertsPage: AlertsAdminPage;
 }
 
 export const test = base.extend<Fixtures>({
@@ -52,6 +54,7 @@ export const test = base.extend<Fixtures>({
   retentionPage: async ({ page }, use) => use(new RetentionAdminPage(page)),
   reviewPage: async ({ page }, use) => use(new SecurityReviewPage(page)),
   reviewSettingsPage: async ({ page }, use) => use(new ReviewSettingsAdminPage(page)),
+  alertsPage: async ({ page }, use) => use(new AlertsAdminPage(page)),
 });
 
 export { expect };

@@ -565,7 +565,7 @@ both_backends! {
         let admin = ctx.token(&ctx.admin);
         let created = post(&app, &admin, "/api/v1/tokens", &json!({"name": "crm", "scopes": ["events:write"]})).await.expect(201).body;
         let token = created["secret"].as_str().unwrap().to_string();
-        for action in ["auditlog.deleted", "auth.login", "integrity.failed", "user.role_changed", "token.created"] {
+        for action in ["auditlog.deleted", "auth.login", "integrity.failed", "user.role_changed", "token.created", "alert_rule.disabled"] {
             let reply = post(&app, &token, "/api/v1/events", &json!({"action": action, "actor": {"id": "a1", "name": "Ada Admin"}})).await.problem(422);
             assert_eq!(reply.pointers(), ["/action"], "{action}");
             post(&app, &admin, "/api/v1/events", &json!({"action": action})).await.problem(422);

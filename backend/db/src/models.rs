@@ -16,7 +16,7 @@ use crate::schema::{event_related, events, tenants, users};
 
 /// Action namespaces the product writes itself: clients may not post them, and their events are
 /// never deleted.
-pub const PRODUCT_NAMESPACES: [&str; 5] = ["auditlog", "auth", "integrity", "token", "user"];
+pub const PRODUCT_NAMESPACES: [&str; 6] = ["alert_rule", "auditlog", "auth", "integrity", "token", "user"];
 
 /// A dashboard user's role (SPEC §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

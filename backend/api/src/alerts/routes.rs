@@ -51,7 +51,7 @@ pub struct Batch {
 pub struct RuleIn {
     pub name: RuleName,
     #[serde(default)]
-    #[schema(value_type = RuleFilter)]
+    #[schema(value_type = Option<RuleFilter>)]
     pub filter: Option<RuleFilter>,
     #[schema(value_type = DestinationSchema)]
     pub destination: DestinationIn,
@@ -71,28 +71,60 @@ pub struct RuleIn {
     pub schedule: Option<Schedule>,
 }
 
-/// Where a rule's deliveries go, as the document states it (one of two shapes, told by `type`).
-/// Read as [`DestinationIn`], whose members keep their own places in a problem's pointers.
+/// Where a rule's deliveries go: a webhook or e-mail, told by `type`.
 #[derive(ToSchema)]
-#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
-#[allow(dead_code)] // Documents `DestinationIn`.
+#[serde(untagged)]
+#[allow(dead_code)] // Documents `DestinationIn`, which reads each member in its own place.
 pub enum DestinationSchema {
-    /// An HTTP POST to `url`, signed as the Standard Webhooks specification says.
-    Webhook {
-        url: WebhookUrl,
-        #[schema(default = "json")]
-        format: Option<BodyFormat>,
-        /// Headers sent with every delivery (at most 5), e.g. a collector's credentials. When a
-        /// rule is replaced without `headers`, it keeps those it has.
-        #[schema(max_items = 5)]
-        headers: Option<Vec<Header>>,
-    },
-    /// A plain-text message to each address through the server's SMTP relay (`SMTP_URL`).
-    Email {
-        /// 1 to 10 addresses.
-        #[schema(min_items = 1, max_items = 10)]
-        to: Vec<Email>,
-    },
+    Webhook(WebhookDestination),
+    Email(EmailDestination),
+}
+
+/// `webhook`.
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum WebhookType {
+    Webhook,
+}
+
+/// `email`.
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum EmailType {
+    Email,
+}
+
+/// An HTTP POST to `url`, signed as the Standard Webhooks specification says.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct WebhookDestination {
+    #[serde(rename = "type")]
+    kind: WebhookType,
+    url: WebhookUrl,
+    /// Default `json`.
+    format: Option<BodyFormat>,
+    /// Headers sent with every delivery (at most 5), e.g. a collector's credentials. When a rule
+    /// is replaced without `headers`, it keeps those it has.
+    #[schema(max_items = 5)]
+    headers: Option<Vec<Header>>,
+    /// Ignored: what a rule's description answers (the names of its headers), accepted so that a
+    /// rule read with `GET` can be sent back as it is.
+    header_names: Option<Vec<String>>,
+}
+
+/// A plain-text message to each address through the server's SMTP relay (`SMTP_URL`).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct EmailDestination {
+    #[serde(rename = "type")]
+    kind: EmailType,
+    /// 1 to 10 addresses.
+    #[schema(min_items = 1, max_items = 10)]
+    to: Vec<Email>,
 }
 
 /// What a destination's `type` names.
@@ -113,6 +145,9 @@ pub struct DestinationIn {
     pub format: Option<BodyFormat>,
     pub headers: Option<Vec<Header>>,
     pub to: Option<Vec<Email>>,
+    /// What `GET` answers in place of `headers`: ignored.
+    #[allow(dead_code)]
+    pub header_names: Option<Vec<String>>,
 }
 
 impl DestinationIn {
@@ -146,6 +181,7 @@ impl DestinationIn {
                 refuse("url", self.url.is_some());
                 refuse("format", self.format.is_some());
                 refuse("headers", self.headers.is_some());
+                refuse("header_names", self.header_names.is_some());
                 match self.to {
                     Some(to) if problems.is_empty() => Ok(Destination::Email { to }),
                     to => {
@@ -554,7 +590,7 @@ pub async fn get(
 /// Replaces its name, filter, destination, batching and pause; its secret stays (a webhook's
 /// headers too, when `headers` is left out). Applies to events stored from now on. Resuming a
 /// disabled rule (`paused: false`) enables it and sends what it still owes. Logged as
-/// `alert_rule.updated`.
+/// `alert_rule.updated` when something changed.
 #[utoipa::path(operation_id = "replaceAlertRule", tag = "alerts", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Rule id")),
     request_body = RuleIn,
@@ -597,13 +633,21 @@ pub async fn replace(
                 let rule = alerts::replace(conn, tenant_id, id, &fields, Utc::now().naive_utc())
                     .map_err(rule_not_found(id))?;
                 let changes = crate::events::ingest::diff(Some(&described(&old)), Some(&described(&fields)));
-                let mut event = AuditEvent::new("alert_rule.updated", actor)
-                    .on("alert_rule", rule.id, Some(rule.name.clone()))
-                    .changes(changes);
-                if before.disabled_at.is_some() && rule.disabled_at.is_none() {
-                    event = event.meta("enabled_again", true);
+                // Header values are not described (they may be credentials): that they changed is.
+                let values_changed = changes.is_empty() && before.destination != fields.destination;
+                let enabled_again = before.disabled_at.is_some() && rule.disabled_at.is_none();
+                if !changes.is_empty() || values_changed || enabled_again {
+                    let mut event = AuditEvent::new("alert_rule.updated", actor)
+                        .on("alert_rule", rule.id, Some(rule.name.clone()))
+                        .changes(changes);
+                    if values_changed {
+                        event = event.meta("header_values_replaced", true);
+                    }
+                    if enabled_again {
+                        event = event.meta("enabled_again", true);
+                    }
+                    event.record(conn, tenant_id, &request)?;
                 }
-                event.record(conn, tenant_id, &request)?;
                 with_recent(conn, rule)
             })
         })

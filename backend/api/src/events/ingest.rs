@@ -69,14 +69,14 @@ text_type!(
 
 text_type!(
     /// `<module>.<verb>`, lower snake case segments of at most 64 characters, e.g.
-    /// `booking.created`. The modules `auditlog`, `auth`, `integrity`, `token` and `user` are the
-    /// product's own records and cannot be posted.
+    /// `booking.created`. The modules `alert_rule`, `auditlog`, `auth`, `integrity`, `token` and
+    /// `user` are the product's own records and cannot be posted.
     Action {
         read: <String as Deserialize>::deserialize,
         flaw: |raw: &str| match raw.split_once('.') {
             Some((module, _)) if PRODUCT_NAMESPACES.contains(&module) => Some(
-                "must not be in the namespaces auditlog, auth, integrity, token and user: they are the \
-                 product's own records"
+                "must not be in the namespaces alert_rule, auditlog, auth, integrity, token and user: they \
+                 are the product's own records"
                     .into(),
             ),
             Some((module, verb)) if is_snake_segment(module) && is_snake_segment(verb) => None,
@@ -86,7 +86,7 @@ text_type!(
             utoipa::openapi::ObjectBuilder::new()
                 .schema_type(utoipa::openapi::schema::Type::String)
                 .pattern(Some(
-                    r"^(?!(auditlog|auth|integrity|token|user)\.)[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}$",
+                    r"^(?!(alert_rule|auditlog|auth|integrity|token|user)\.)[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}$",
                 ))
                 .description(Some(description))
                 .examples(["booking.updated"])

@@ -268,8 +268,8 @@ pub struct DeleteEventsResponse {
 /// First one `auditlog.deleted` event records who deleted which ids and why, then each payload is
 /// removed; a tombstone with id, `seq`, `hash` and `prev_hash` stays, so the event's leaf stays in
 /// the signed tree, and takes the record's time and actor. All or nothing: an unknown id (or
-/// another tenant's), or one of the product's own records (`auditlog.*`, `auth.*`, `integrity.*`,
-/// `token.*`, `user.*`), is a 422.
+/// another tenant's), or one of the product's own records (`alert_rule.*`, `auditlog.*`, `auth.*`,
+/// `integrity.*`, `token.*`, `user.*`), is a 422.
 #[utoipa::path(operation_id = "deleteEvents", tag = "events", security(("bearer" = [])),
     request_body = DeleteEventsRequest,
     responses(

@@ -60,7 +60,11 @@ pub async fn feed(
     state: web::Data<AppState>,
     filtered: Filtered<FeedParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let Filtered { caller, filter, params, .. } = filtered;
+    let Filtered { caller, filter, params, query, .. } = filtered;
+    // `cursor=` sent empty reads as absent; it is not a cursor.
+    if query.split('&').any(|pair| pair == "cursor" || pair == "cursor=") {
+        return Err(ApiError::bad_parameter("cursor", "must be a cursor from the feed: digits only"));
+    }
     let after = cursor_of(params.cursor.as_deref())?;
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {

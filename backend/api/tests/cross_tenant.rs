@@ -187,6 +187,15 @@ both_backends! {
         assert_eq!(archives.len(), 1, "tenant A has an archive");
         let a_archive_id = archives[0].id;
 
+        // A's flagged events: the same actor from a second network, with a browser.
+        let mut moved = a_event(7, "acme-actor");
+        moved["ip"] = json!("203.0.113.77");
+        moved["user_agent"] = json!("Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0");
+        moved["external_id"] = json!("shared-ext-7");
+        post(&app, &a_admin, "/api/v1/events", &moved).await.expect(201);
+        let a_flagged = get(&app, &a_admin, "/api/v1/events?flag=new_ip").await.expect(200).body;
+        assert!(a_flagged["total"].as_i64().unwrap() >= 1, "tenant A has a flagged event: {a_flagged}");
+
         // An alert rule of A, owing a delivery.
         let a_rule = json!({"name": "acme-rule ACME-SECRET", "filter": "module=acme_secret_module",
                             "destination": {"type": "webhook", "url": "https://acme-rec.example.com/hook", "headers": [{"name": "X-Key", "value": "ACME-SECRET-key"}]}});

@@ -61,6 +61,8 @@ export type AlertDestinationInput = AlertRuleInput['destination'];
 export type WebhookHeader = Schemas['Header'];
 export type BodyFormat = Schemas['BodyFormat'];
 export type AlertBatch = Schemas['Batch'];
+/** How often a digest rule sends its summary; a rule without one sends each matching event. */
+export type AlertSchedule = Schemas['Schedule'];
 /** One delivery of a rule: the events it carried and what its attempts found. */
 export type AlertDelivery = Schemas['DeliveryOut'];
 export type DeliveryStatus = Schemas['DeliveryStatusOut'];

@@ -46,6 +46,7 @@ export function makeAlertRule(overrides: Partial<AlertRule> = {}): AlertRule {
     destination: { type: 'webhook', url: 'https://hooks.example.com/in', format: 'ndjson', header_names: ['X-Token'] },
     batch: { max_events: 10, max_seconds: 30 },
     paused: false,
+    schedule: null,
     disabled_at: null,
     disabled_reason: null,
     created_by: 'user-1',

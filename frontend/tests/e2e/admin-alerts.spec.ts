@@ -117,6 +117,39 @@ test.describe('Alert rules', () => {
       await expect(listed).toContainText('Active');
       await expect(listed).toContainText('Delivered');
     });
+
+    test('an admin creates a daily digest, sees it listed as one, and the server keeps its schedule', async ({
+      page,
+      alertsPage,
+      api,
+    }) => {
+      const { name, filter } = probe();
+      await page.goto('/admin/alerts/new');
+      await alertsPage.fillWebhookRule({ name, filter, url: receiver.url });
+      await expect(alertsPage.sends('Each matching event')).toBeChecked();
+      await alertsPage.sends('Daily digest').check();
+      await expect(alertsPage.form.getByRole('group', { name: 'Batching' })).toHaveCount(0);
+      await expect(alertsPage.field('Filter')).toHaveAccessibleDescription(/It narrows what the digest sums up/);
+      await alertsPage.submit('Create rule');
+
+      const dialog = alertsPage.secretDialog();
+      await dialog.getByRole('button', { name: 'I have copied it' }).click();
+      await expect(dialog).toBeHidden();
+      await expect(alertsPage.heading()).toHaveText(name);
+      const ruleId = alertsPage.ruleId();
+      await expect(page.locator('.page-title').getByText('Daily digest', { exact: true })).toBeVisible();
+      await expect(alertsPage.sends('Daily digest')).toBeChecked();
+      expect(await api.alertRule(ruleId)).toMatchObject({
+        name,
+        schedule: 'daily',
+        destination: { type: 'webhook', url: receiver.url },
+      });
+
+      await page.getByRole('link', { name: 'All alert rules' }).click();
+      await alertsPage.waitForList();
+      await expect(alertsPage.row(name).getByText('Daily digest', { exact: true })).toBeVisible();
+      await expect(alertsPage.row(name)).toContainText(`Webhook ${receiver.url}`);
+    });
   });
 
   test.describe('validation', () => {

@@ -716,8 +716,10 @@ pub async fn rotate_secret(
     state
         .db(move |conn| {
             conn.atomically(|conn| {
-                let rule = alerts::get(conn, tenant_id, id).map_err(rule_not_found(id))?;
-                alerts::set_secret(conn, tenant_id, id, &kept, Utc::now().naive_utc())?;
+                // Written first: the write lock before any read (SQLite).
+                alerts::set_secret(conn, tenant_id, id, &kept, Utc::now().naive_utc())
+                    .map_err(rule_not_found(id))?;
+                let rule = alerts::get(conn, tenant_id, id)?;
                 AuditEvent::new("alert_rule.secret_rotated", actor)
                     .on("alert_rule", rule.id, Some(rule.name))
                     .record(conn, tenant_id, &request)

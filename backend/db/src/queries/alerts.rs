@@ -194,6 +194,21 @@ pub fn get(conn: &mut DbConnection, tenant_id: TenantId, id: i64) -> StoreResult
         .ok_or(StoreError::NotFound)
 }
 
+/// Takes the write lock before anything is read (a no-op write of the rule): on SQLite a
+/// transaction that reads first cannot always write after, when another connection wrote
+/// meanwhile. `NotFound` when the tenant has no such rule.
+fn lock_rule(conn: &mut DbConnection, tenant_id: TenantId, id: i64) -> StoreResult<()> {
+    let locked = diesel::update(
+        alert_rules::table.filter(alert_rules::tenant_id.eq(tenant_id)).filter(alert_rules::id.eq(id)),
+    )
+    .set(alert_rules::updated_at.eq(alert_rules::updated_at))
+    .execute(conn)?;
+    if locked == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// Replaces a rule's fields. Resuming a disabled rule (`paused: false`) enables it again and
 /// makes its waiting deliveries due now.
 pub fn replace(
@@ -205,6 +220,7 @@ pub fn replace(
 ) -> StoreResult<AlertRule> {
     let filter = filter_json(&fields.filter)?;
     conn.transaction(|conn| {
+        lock_rule(conn, tenant_id, id)?;
         let before = get(conn, tenant_id, id)?;
         let enable = !fields.paused && before.disabled_at.is_some();
         diesel::update(
@@ -262,6 +278,7 @@ pub fn set_secret(
 /// Deletes a rule and what it still owed.
 pub fn delete(conn: &mut DbConnection, tenant_id: TenantId, id: i64) -> StoreResult<AlertRule> {
     conn.transaction(|conn| {
+        lock_rule(conn, tenant_id, id)?;
         let rule = get(conn, tenant_id, id)?;
         diesel::delete(deliveries::table.filter(deliveries::rule_id.eq(id))).execute(conn)?;
         diesel::delete(alert_rules::table.filter(alert_rules::id.eq(id))).execute(conn)?;
@@ -511,6 +528,15 @@ pub fn redeliver(
     now: NaiveDateTime,
 ) -> StoreResult<Delivery> {
     conn.transaction(|conn| {
+        // A no-op write first, for the write lock (see `lock_rule`).
+        let locked = diesel::update(
+            deliveries::table.filter(deliveries::tenant_id.eq(tenant_id)).filter(deliveries::id.eq(id)),
+        )
+        .set(deliveries::attempts.eq(deliveries::attempts))
+        .execute(conn)?;
+        if locked == 0 {
+            return Err(StoreError::NotFound);
+        }
         let before = delivery(conn, tenant_id, id)?;
         if before.leased_until.is_some_and(|until| until > now) {
             return Err(StoreError::Conflict("this delivery is being sent right now".into()));

@@ -69,7 +69,7 @@ export interface paths {
          * @description Replaces its name, filter, destination, batching and pause; its secret stays (a webhook's
          *     headers too, when `headers` is left out). Applies to events stored from now on. Resuming a
          *     disabled rule (`paused: false`) enables it and sends what it still owes. Logged as
-         *     `alert_rule.updated`.
+         *     `alert_rule.updated` when something changed.
          */
         put: operations["replaceAlertRule"];
         post?: never;
@@ -311,8 +311,8 @@ export interface paths {
          * @description First one `auditlog.deleted` event records who deleted which ids and why, then each payload is
          *     removed; a tombstone with id, `seq`, `hash` and `prev_hash` stays, so the event's leaf stays in
          *     the signed tree, and takes the record's time and actor. All or nothing: an unknown id (or
-         *     another tenant's), or one of the product's own records (`auditlog.*`, `auth.*`, `integrity.*`,
-         *     `token.*`, `user.*`), is a 422.
+         *     another tenant's), or one of the product's own records (`alert_rule.*`, `auditlog.*`, `auth.*`,
+         *     `integrity.*`, `token.*`, `user.*`), is a 422.
          */
         delete: operations["deleteEvents"];
         options?: never;
@@ -878,7 +878,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description `<module>.<verb>`, lower snake case segments of at most 64 characters, e.g. `booking.created`. The modules `auditlog`, `auth`, `integrity`, `token` and `user` are the product's own records and cannot be posted.
+         * @description `<module>.<verb>`, lower snake case segments of at most 64 characters, e.g. `booking.created`. The modules `alert_rule`, `auditlog`, `auth`, `integrity`, `token` and `user` are the product's own records and cannot be posted.
          * @example booking.updated
          */
         Action: string;
@@ -1181,31 +1181,23 @@ export interface components {
             /** @enum {string} */
             type: "email";
         };
-        /**
-         * @description Where a rule's deliveries go, as the document states it (one of two shapes, told by `type`).
-         *     Read as [`DestinationIn`], whose members keep their own places in a problem's pointers.
-         */
-        DestinationSchema: {
-            /** @default json */
-            format: components["schemas"]["BodyFormat"] | null;
-            /**
-             * @description Headers sent with every delivery (at most 5), e.g. a collector's credentials. When a
-             *     rule is replaced without `headers`, it keeps those it has.
-             */
-            headers?: components["schemas"]["Header"][] | null;
-            /** @enum {string} */
-            type: "webhook";
-            url: components["schemas"]["WebhookUrl"];
-        } | {
-            /** @description 1 to 10 addresses. */
-            to: components["schemas"]["Email"][];
-            /** @enum {string} */
-            type: "email";
-        };
+        /** @description Where a rule's deliveries go: a webhook or e-mail, told by `type`. */
+        DestinationSchema: components["schemas"]["WebhookDestination"] | components["schemas"]["EmailDestination"];
         /** @description A user's display name: 1 to 200 characters on one line. */
         DisplayName: string;
         /** @description An e-mail address: an `@`, no whitespace, at most 254 characters. */
         Email: string;
+        /** @description A plain-text message to each address through the server's SMTP relay (`SMTP_URL`). */
+        EmailDestination: {
+            /** @description 1 to 10 addresses. */
+            to: components["schemas"]["Email"][];
+            type: components["schemas"]["EmailType"];
+        };
+        /**
+         * @description `email`.
+         * @enum {string}
+         */
+        EmailType: "email";
         /** @description A record an event is about: the "Event On" column. */
         EntityInput: {
             /** @description Record id in the host application (a string, or an integer which is stored as text). */
@@ -1706,7 +1698,7 @@ export interface components {
         RuleIn: {
             batch?: components["schemas"]["Batch"] | null;
             destination: components["schemas"]["DestinationSchema"];
-            filter?: components["schemas"]["RuleFilter"];
+            filter?: components["schemas"]["RuleFilter"] | null;
             name: components["schemas"]["RuleName"];
             /**
              * @description A paused rule matches nothing. Resuming a rule that was disabled after failing
@@ -2017,6 +2009,27 @@ export interface components {
             /** @description What started it: `request`, `schedule` or `command`. */
             trigger: string;
         };
+        /** @description An HTTP POST to `url`, signed as the Standard Webhooks specification says. */
+        WebhookDestination: {
+            format?: components["schemas"]["BodyFormat"] | null;
+            /**
+             * @description Ignored: what a rule's description answers (the names of its headers), accepted so that a
+             *     rule read with `GET` can be sent back as it is.
+             */
+            header_names?: string[] | null;
+            /**
+             * @description Headers sent with every delivery (at most 5), e.g. a collector's credentials. When a rule
+             *     is replaced without `headers`, it keeps those it has.
+             */
+            headers?: components["schemas"]["Header"][] | null;
+            type: components["schemas"]["WebhookType"];
+            url: components["schemas"]["WebhookUrl"];
+        };
+        /**
+         * @description `webhook`.
+         * @enum {string}
+         */
+        WebhookType: "webhook";
         /**
          * Format: uri
          * @description An `http` or `https` URL, without a user name or password.
@@ -4428,7 +4441,7 @@ export interface operations {
                 scope?: components["schemas"]["Scope"];
                 /**
                  * @description Resume after this position: the `cursor` of the last line read, or the `Feed-Cursor`
-                 *     header of the last response. Absent or `0`: from the tenant's first event.
+                 *     header of the last response. Absent, empty or `0`: from the tenant's first event.
                  * @example 5011
                  */
                 cursor?: string;

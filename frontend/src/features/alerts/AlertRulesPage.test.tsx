@@ -7,7 +7,7 @@ import { AlertRulesPage } from './AlertRulesPage';
 const row = (name: string) => screen.getByRole('link', { name }).closest('tr')!;
 
 describe('AlertRulesPage', () => {
-  it('lists each rule with its filter, destination, status and last delivery', async () => {
+  it('lists each rule with its filter, destination, status and last delivery, and tags digests', async () => {
     stubApi({
       '/api/v1/alerts/rules': () => ({
         items: [
@@ -18,6 +18,7 @@ describe('AlertRulesPage', () => {
             filter: '',
             destination: { type: 'email', to: ['sec@example.com', 'ops@example.com'] },
             paused: true,
+            schedule: 'daily',
           }),
           makeAlertRule({
             id: 3,
@@ -38,11 +39,13 @@ describe('AlertRulesPage', () => {
     expect(row('Flagged bookings')).toHaveTextContent('Webhook https://hooks.example.com/in (NDJSON, 1 header)');
     expect(row('Flagged bookings')).toHaveTextContent('Active');
     expect(row('Flagged bookings')).toHaveTextContent('Failed');
+    expect(row('Flagged bookings')).not.toHaveTextContent(/Daily digest|Weekly digest/);
 
     expect(row('Security digest')).toHaveTextContent('Every event');
     expect(row('Security digest')).toHaveTextContent('E-mail sec@example.com (+1 more)');
     expect(row('Security digest')).toHaveTextContent('Paused');
     expect(row('Security digest')).toHaveTextContent('None yet');
+    expect(within(row('Security digest')).getByText('Daily digest')).toHaveClass('badge');
 
     expect(row('SIEM')).toHaveTextContent('Disabled');
     expect(row('SIEM')).toHaveTextContent('the receiver answered 503');

@@ -6,7 +6,7 @@ import { Alert, EmptyState, ErrorState } from '../../components/States';
 import { timeAgo } from '../../components/timeAgo';
 import { useNow } from '../../components/useNow';
 import { formatDateTime, useTimeZone } from '../timezone/timeZone';
-import { DeliveryStatusBadge, destinationSummary, FilterChips, RuleStatusBadge } from './badges';
+import { DeliveryStatusBadge, destinationSummary, FilterChips, RuleStatusBadge, ScheduleBadge } from './badges';
 import { useAlertRules } from './queries';
 
 /** What the page was sent here to say (e.g. that a rule was deleted). */
@@ -61,7 +61,7 @@ export function AlertRulesPage() {
   } else if (rules.data.items.length === 0) {
     body = (
       <EmptyState title="No alert rules yet">
-        A rule sends each new event that matches its filter to a webhook or by e-mail.{' '}
+        A rule sends each new event that matches its filter, or a daily or weekly digest, to a webhook or by e-mail.{' '}
         <Link to="/admin/alerts/new">Create the first rule</Link>, or filter the <Link to="/">activity log</Link> and create one
         from there.
       </EmptyState>
@@ -85,7 +85,8 @@ export function AlertRulesPage() {
                 <td>
                   <Link to={`/admin/alerts/${rule.id}`}>
                     <strong>{rule.name}</strong>
-                  </Link>
+                  </Link>{' '}
+                  <ScheduleBadge schedule={rule.schedule} />
                 </td>
                 <td>
                   <FilterChips filter={rule.filter} label={`Filter of ${rule.name}`} />
@@ -112,7 +113,7 @@ export function AlertRulesPage() {
     <main className="page">
       <div className="page-title">
         <h1>Alerts</h1>
-        <span className="muted">Send new matching activity to a webhook or by e-mail.</span>
+        <span className="muted">Send new matching activity, or a digest of it, to a webhook or by e-mail.</span>
         <span className="toolbar__spacer" />
         <Link to="/admin/alerts/new" className="btn btn--primary">
           New rule

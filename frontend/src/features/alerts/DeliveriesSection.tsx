@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { api, ApiError, type AlertDelivery } from '../../api';
+import { api, ApiError, type AlertDelivery, type AlertSchedule } from '../../api';
 import { Button } from '../../components/Button';
 import { countOf } from '../../components/countOf';
 import { errorMessage } from '../../components/errorMessage';
@@ -20,8 +20,11 @@ function statusDetail(delivery: AlertDelivery, zone: string): string | undefined
 
 type Feedback = { tone: 'info' | 'error'; text: string };
 
-/** A rule's deliveries, newest first, with their attempts' outcome and a way to send one again. */
-export function DeliveriesSection({ ruleId }: { ruleId: number }) {
+/**
+ * A rule's deliveries, newest first, with their attempts' outcome and a way to send one again. A
+ * digest's delivery carries no events (`event_ids` is empty) but the summary of its period.
+ */
+export function DeliveriesSection({ ruleId, schedule }: { ruleId: number; schedule?: AlertSchedule | null }) {
   const { zone } = useTimeZone();
   const queryClient = useQueryClient();
   const deliveries = useDeliveries(ruleId);
@@ -60,7 +63,9 @@ export function DeliveriesSection({ ruleId }: { ruleId: number }) {
   } else if (items.length === 0) {
     body = (
       <EmptyState title="No deliveries yet">
-        Each event stored from now on that matches the filter is delivered, and shows here.
+        {schedule
+          ? `The first summary goes out at the next ${schedule === 'daily' ? '' : 'Monday '}07:00 (tenant time), and shows here.`
+          : 'Each event stored from now on that matches the filter is delivered, and shows here.'}
       </EmptyState>
     );
   } else {
@@ -96,9 +101,15 @@ export function DeliveriesSection({ ruleId }: { ruleId: number }) {
                     <td>
                       <DeliveryStatusBadge status={delivery.status} title={statusDetail(delivery, zone)} />
                     </td>
-                    <td className="nowrap" title={`Event ids: ${delivery.event_ids.join(', ')}`}>
-                      {countOf(delivery.event_ids.length, 'event')}
-                    </td>
+                    {delivery.event_ids.length === 0 ? (
+                      <td className="nowrap" title="A digest: the summary of its period">
+                        Summary
+                      </td>
+                    ) : (
+                      <td className="nowrap" title={`Event ids: ${delivery.event_ids.join(', ')}`}>
+                        {countOf(delivery.event_ids.length, 'event')}
+                      </td>
+                    )}
                     <td>{delivery.attempts}</td>
                     <td className="mono">{delivery.response_code ?? '—'}</td>
                     <td className="nowrap">{delivery.latency_ms == null ? '—' : `${delivery.latency_ms} ms`}</td>

@@ -69,6 +69,47 @@ describe('NewRulePage', () => {
     expect(field('Longest wait (seconds)')).toHaveAccessibleDescription('must be between 0 and 3600');
   });
 
+  it('makes a weekly digest: no batching, the filter narrows the summary, and the schedule is sent', async () => {
+    let body: unknown;
+    stubApi({
+      '/api/v1/alerts/rules': async (_url, request) => {
+        body = await request.json();
+        return jsonResponse(201, { rule: makeAlertRule({ id: 13, schedule: 'weekly' }), secret: 'whsec_d2Vla2x5' });
+      },
+    });
+    const user = userEvent.setup();
+    renderWithProviders(<NewRulePage />, { ...NEW, url: '/admin/alerts/new?filter=module%3Dbooking' });
+    const sends = within(form()).getByRole('radiogroup', { name: 'What it sends' });
+    expect(within(sends).getByRole('radio', { name: 'Each matching event' })).toBeChecked();
+    expect(within(sends).getByRole('radio', { name: 'Daily digest' })).toHaveAccessibleDescription(
+      'A summary of the day, each morning at 07:00 (tenant time).',
+    );
+    expect(within(sends).getByRole('radio', { name: 'Weekly digest' })).toHaveAccessibleDescription(
+      'A summary of the week, each Monday at 07:00 (tenant time).',
+    );
+    expect(within(form()).getByRole('group', { name: 'Batching' })).toBeInTheDocument();
+
+    await user.click(within(sends).getByRole('radio', { name: 'Weekly digest' }));
+    expect(within(sends).getByRole('radio', { name: 'Weekly digest' })).toBeChecked();
+    expect(within(form()).queryByRole('group', { name: 'Batching' })).toBeNull();
+    expect(within(form()).queryByLabelText('Most events per delivery')).toBeNull();
+    expect(field('Filter')).toHaveAccessibleDescription(/It narrows what the digest sums up/);
+    expect(sends).toHaveTextContent('batching does not apply');
+    expect(field('Paused: send no digests until resumed')).not.toBeChecked();
+
+    await user.type(field('Name'), 'Weekly bookings');
+    await user.type(field('Webhook URL'), 'https://hooks.example.com/in');
+    await user.click(screen.getByRole('button', { name: 'Create rule' }));
+    await screen.findByTestId('rule-secret');
+    expect(body).toEqual({
+      name: 'Weekly bookings',
+      filter: 'module=booking',
+      destination: { type: 'webhook', url: 'https://hooks.example.com/in', format: 'json', headers: [] },
+      schedule: 'weekly',
+      paused: false,
+    });
+  });
+
   it('creates the rule, shows its secret until the admin has copied it, then opens the rule', async () => {
     let body: unknown;
     const rule = makeAlertRule({ id: 12, name: 'Deletions', filter: 'verb=deleted' });

@@ -1,6 +1,6 @@
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { Link } from 'react-router';
-import { ApiError, type AlertRuleInput, type BodyFormat } from '../../api';
+import { ApiError, type AlertRuleInput, type AlertSchedule, type BodyFormat } from '../../api';
 import { Button } from '../../components/Button';
 import { errorMessage } from '../../components/errorMessage';
 import { SelectField, TextAreaField, TextField } from '../../components/Field';
@@ -12,6 +12,7 @@ import {
   MAX_HEADERS,
   MAX_RECIPIENTS,
   parseRecipients,
+  SCHEDULE_LABELS,
   toRuleInput,
   validateDraft,
   withType,
@@ -22,7 +23,14 @@ import {
 import { describeFilter, normaliseFilter } from './ruleFilter';
 
 /** The request members whose problems the form shows beside a field. */
-const SHOWN_UNDER = ['/name', '/filter', '/destination', '/batch', '/paused'];
+const SHOWN_UNDER = ['/name', '/schedule', '/filter', '/destination', '/batch', '/paused'];
+
+/** What a rule sends: an alert per matching event, or a digest (`schedule`). */
+const SENDS_OPTIONS: { value: AlertSchedule | null; label: string; hint: string }[] = [
+  { value: null, label: 'Each matching event', hint: 'An alert for each new event the filter matches, as it is stored.' },
+  { value: 'daily', label: SCHEDULE_LABELS.daily, hint: 'A summary of the day, each morning at 07:00 (tenant time).' },
+  { value: 'weekly', label: SCHEDULE_LABELS.weekly, hint: 'A summary of the week, each Monday at 07:00 (tenant time).' },
+];
 
 const FORMAT_OPTIONS: { value: BodyFormat; label: string }[] = [
   { value: 'json', label: 'JSON: one object per delivery' },
@@ -57,7 +65,7 @@ export interface RuleFormProps {
   actions?: ReactNode;
 }
 
-/** An alert rule's fields: name, filter, destination, batching and pause. */
+/** An alert rule's fields: name, what it sends (each event or a digest), filter, destination, batching and pause. */
 export function RuleForm({
   initial,
   headerNames = [],
@@ -96,6 +104,7 @@ export function RuleForm({
       }),
     ...destinationError,
   );
+  const scheduleError = errorFor('/schedule');
   const typeError = errorFor('/destination/type');
   const headersError = errorFor('/destination/headers');
   const batchEventsError = first(local['/batch/max_events'], ...server('/batch/max_events'), ...server('/batch'));
@@ -128,6 +137,49 @@ export function RuleForm({
         onChange={(e) => set({ name: e.target.value })}
       />
 
+      <fieldset
+        className="fieldset rule-form__group"
+        role="radiogroup"
+        aria-labelledby={`${id}-sends`}
+        aria-describedby={scheduleError ? `${id}-schedule-error` : undefined}
+      >
+        <legend id={`${id}-sends`} className="review-settings__legend">
+          What it sends
+        </legend>
+        {SENDS_OPTIONS.map(({ value, label, hint }) => {
+          const hintId = `${id}-sends-${value ?? 'events'}`;
+          return (
+            <div key={value ?? 'events'}>
+              <label className="row rule-form__choice">
+                <input
+                  type="radio"
+                  name="schedule"
+                  value={value ?? 'events'}
+                  checked={draft.schedule === value}
+                  aria-describedby={hintId}
+                  onChange={() => set({ schedule: value })}
+                />
+                <span>{label}</span>
+              </label>
+              <span id={hintId} className="field__hint muted rule-form__choice-hint">
+                {hint}
+              </span>
+            </div>
+          );
+        })}
+        {draft.schedule && (
+          <p className="muted review-settings__hint">
+            A digest counts the period’s events by module and its flagged events by kind, lists the deletions and exports with who
+            made them, and gives the integrity status. It matches no single event, so batching does not apply.
+          </p>
+        )}
+        {scheduleError && (
+          <span id={`${id}-schedule-error`} className="field__error">
+            {scheduleError}
+          </span>
+        )}
+      </fieldset>
+
       <div className="stack rule-form__group">
         <TextField
           label="Filter"
@@ -139,10 +191,17 @@ export function RuleForm({
           value={draft.filter}
           error={errorFor('/filter')}
           hint={
-            <>
-              The activity list’s filters as in its address, e.g. <code>flag=any&amp;module=booking</code>. Empty: every event. A
-              rule checks each event as it is stored, so it takes no dates.
-            </>
+            draft.schedule ? (
+              <>
+                The activity list’s filters as in its address, e.g. <code>flag=any&amp;module=booking</code>. It narrows what the
+                digest sums up; empty: all activity. The digest covers its own day or week, so the filter takes no dates.
+              </>
+            ) : (
+              <>
+                The activity list’s filters as in its address, e.g. <code>flag=any&amp;module=booking</code>. Empty: every event.
+                A rule checks each event as it is stored, so it takes no dates.
+              </>
+            )
           }
           onChange={(e) => set({ filter: e.target.value })}
         />
@@ -248,44 +307,46 @@ export function RuleForm({
         )}
       </fieldset>
 
-      <fieldset className="fieldset rule-form__group">
-        <legend className="review-settings__legend">Batching</legend>
-        <p className="muted review-settings__hint">
-          A delivery goes out once it holds this many events, or once its first event has waited this long. 1 and 0 send each
-          event at once (a webhook’s default); e-mail gathers up to 100 events a minute.
-        </p>
-        <div className="row review-settings__fields">
-          <TextField
-            label="Most events per delivery"
-            name="max_events"
-            type="number"
-            inputMode="numeric"
-            min={1}
-            max={MAX_BATCH_EVENTS}
-            fieldClassName="field--narrow"
-            value={draft.maxEvents}
-            error={batchEventsError}
-            onChange={(e) => set({ maxEvents: e.target.value, batchEdited: true })}
-          />
-          <TextField
-            label="Longest wait (seconds)"
-            name="max_seconds"
-            type="number"
-            inputMode="numeric"
-            min={0}
-            max={MAX_BATCH_SECONDS}
-            fieldClassName="field--narrow"
-            value={draft.maxSeconds}
-            error={errorFor('/batch/max_seconds')}
-            onChange={(e) => set({ maxSeconds: e.target.value, batchEdited: true })}
-          />
-        </div>
-      </fieldset>
+      {!draft.schedule && (
+        <fieldset className="fieldset rule-form__group">
+          <legend className="review-settings__legend">Batching</legend>
+          <p className="muted review-settings__hint">
+            A delivery goes out once it holds this many events, or once its first event has waited this long. 1 and 0 send each
+            event at once (a webhook’s default); e-mail gathers up to 100 events a minute.
+          </p>
+          <div className="row review-settings__fields">
+            <TextField
+              label="Most events per delivery"
+              name="max_events"
+              type="number"
+              inputMode="numeric"
+              min={1}
+              max={MAX_BATCH_EVENTS}
+              fieldClassName="field--narrow"
+              value={draft.maxEvents}
+              error={batchEventsError}
+              onChange={(e) => set({ maxEvents: e.target.value, batchEdited: true })}
+            />
+            <TextField
+              label="Longest wait (seconds)"
+              name="max_seconds"
+              type="number"
+              inputMode="numeric"
+              min={0}
+              max={MAX_BATCH_SECONDS}
+              fieldClassName="field--narrow"
+              value={draft.maxSeconds}
+              error={errorFor('/batch/max_seconds')}
+              onChange={(e) => set({ maxSeconds: e.target.value, batchEdited: true })}
+            />
+          </div>
+        </fieldset>
+      )}
 
       <div className="stack rule-form__group" style={{ gap: 4 }}>
         <label className="row">
           <input type="checkbox" name="paused" checked={draft.paused} onChange={(e) => set({ paused: e.target.checked })} />
-          <span>Paused: match no events until resumed</span>
+          <span>{draft.schedule ? 'Paused: send no digests until resumed' : 'Paused: match no events until resumed'}</span>
         </label>
         {errorFor('/paused') && <span className="field__error">{errorFor('/paused')}</span>}
       </div>

@@ -72,6 +72,54 @@ describe('RulePage', () => {
     ]);
   });
 
+  it('shows a digest as such, with its summaries, and keeps its schedule when resumed or saved', async () => {
+    const { sent } = stubRule(
+      makeAlertRule({
+        name: 'Daily security digest',
+        filter: 'flag=any',
+        batch: { max_events: 1, max_seconds: 0 },
+        schedule: 'daily',
+        disabled_at: '2026-11-21T10:00:00Z',
+        disabled_reason: 'no delivery succeeded for 24 hours',
+      }),
+      () => ({ items: [makeDelivery(1, { event_ids: [] }), makeDelivery(2)] }),
+    );
+    const user = userEvent.setup();
+    renderWithProviders(<RulePage />, RULE);
+    const heading = await screen.findByRole('heading', { level: 1, name: 'Daily security digest' });
+    expect(within(heading.parentElement!).getByText('Daily digest')).toHaveClass('badge');
+    expect(within(form()).getByRole('radio', { name: 'Daily digest' })).toBeChecked();
+    expect(within(form()).queryByRole('group', { name: 'Batching' })).toBeNull();
+
+    const table = await screen.findByTestId('deliveries-table');
+    const [summary, single] = within(table).getAllByRole('row').slice(1);
+    expect(summary).toHaveTextContent('Summary');
+    expect(summary).not.toHaveTextContent('0 events');
+    expect(single).toHaveTextContent('1 event');
+
+    await user.click(within(screen.getByTestId('rule-disabled')).getByRole('button', { name: 'Resume' }));
+    expect(await screen.findByText(/The digest is active again/)).toBeInTheDocument();
+    expect(sent[0].body).toEqual({
+      name: 'Daily security digest',
+      filter: 'flag=any',
+      destination: { type: 'webhook', url: 'https://hooks.example.com/in', format: 'ndjson' },
+      batch: { max_events: 1, max_seconds: 0 },
+      schedule: 'daily',
+      paused: false,
+    });
+
+    await user.click(within(form()).getByRole('checkbox', { name: 'Paused: send no digests until resumed' }));
+    await user.click(within(form()).getByRole('button', { name: 'Save changes' }));
+    expect(await screen.findByText('Saved. The digest is paused: it sends nothing until resumed.')).toBeInTheDocument();
+    expect(sent[1].body).toEqual({
+      name: 'Daily security digest',
+      filter: 'flag=any',
+      destination: { type: 'webhook', url: 'https://hooks.example.com/in', format: 'ndjson' },
+      schedule: 'daily',
+      paused: true,
+    });
+  });
+
   it('keeps the stored headers unless they are replaced, and pauses the rule', async () => {
     const { sent } = stubRule(makeAlertRule());
     const user = userEvent.setup();

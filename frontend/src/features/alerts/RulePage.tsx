@@ -9,7 +9,7 @@ import { Skeleton } from '../../components/Skeleton';
 import { Alert, EmptyState, ErrorState } from '../../components/States';
 import { formatDateTime, useTimeZone } from '../timezone/timeZone';
 import type { AlertRulesNotice } from './AlertRulesPage';
-import { RuleStatusBadge } from './badges';
+import { RuleStatusBadge, ScheduleBadge } from './badges';
 import { DeliveriesSection } from './DeliveriesSection';
 import { alertKeys, useAlertRule } from './queries';
 import { draftOf, ruleInputOf } from './ruleDraft';
@@ -82,7 +82,9 @@ function RuleDetails({ rule }: { rule: AlertRule }) {
     onMutate: () => setNotice(null),
     onSuccess: (saved) => {
       stored(saved);
-      setNotice(saved.paused ? 'Saved. The rule is paused: it matches no events until resumed.' : 'Saved.');
+      if (!saved.paused) setNotice('Saved.');
+      else if (saved.schedule) setNotice('Saved. The digest is paused: it sends nothing until resumed.');
+      else setNotice('Saved. The rule is paused: it matches no events until resumed.');
     },
   });
   const resuming = useMutation({
@@ -90,7 +92,11 @@ function RuleDetails({ rule }: { rule: AlertRule }) {
     onMutate: () => setNotice(null),
     onSuccess: (saved) => {
       stored(saved);
-      setNotice('The rule is active again: it sends what it still owes, then each new match.');
+      setNotice(
+        saved.schedule
+          ? 'The digest is active again: it sends what it still owes, then each summary when it is due.'
+          : 'The rule is active again: it sends what it still owes, then each new match.',
+      );
     },
   });
   const rotation = useMutation({
@@ -114,6 +120,7 @@ function RuleDetails({ rule }: { rule: AlertRule }) {
     <main className="page">
       <div className="page-title">
         <h1>{rule.name}</h1>
+        <ScheduleBadge schedule={rule.schedule} />
         <RuleStatusBadge rule={rule} />
         <Link to="/admin/alerts">All alert rules</Link>
         <span className="toolbar__spacer" />
@@ -172,7 +179,7 @@ function RuleDetails({ rule }: { rule: AlertRule }) {
             onEdit={() => setNotice(null)}
           />
         </section>
-        <DeliveriesSection ruleId={rule.id} />
+        <DeliveriesSection ruleId={rule.id} schedule={rule.schedule} />
       </div>
 
       {dialog === 'rotate' && !rotation.data && (

@@ -1,12 +1,18 @@
-import type { AlertDestination, AlertRule, DeliveryStatus } from '../../api';
+import type { AlertDestination, AlertRule, AlertSchedule, DeliveryStatus } from '../../api';
 import { Badge } from '../../components/Badge';
 import type { BadgeTone } from '../../components/badgeTones';
-import { ruleStatus } from './ruleDraft';
+import { ruleStatus, SCHEDULE_LABELS } from './ruleDraft';
 import { describeFilter } from './ruleFilter';
 
 export function RuleStatusBadge({ rule }: { rule: Pick<AlertRule, 'paused' | 'disabled_at'> }) {
   const status = ruleStatus(rule);
   return <Badge tone={status.tone}>{status.label}</Badge>;
+}
+
+/** "Daily digest" or "Weekly digest" beside a digest rule; nothing beside an alert. */
+export function ScheduleBadge({ schedule }: { schedule?: AlertSchedule | null }) {
+  if (!schedule) return null;
+  return <Badge tone="purple">{SCHEDULE_LABELS[schedule]}</Badge>;
 }
 
 const DELIVERY_STATUS: Record<DeliveryStatus, { label: string; tone: BadgeTone }> = {

@@ -62,6 +62,10 @@ describe('validateDraft', () => {
     expect(validateDraft({ ...email, recipients: 'ann@example.com' })).toEqual({});
   });
 
+  it('does not check a digest’s batching: it is not sent', () => {
+    expect(validateDraft({ ...valid, schedule: 'daily', maxEvents: '0', maxSeconds: '' })).toEqual({});
+  });
+
   it('keeps batching within the server’s bounds', () => {
     expect(validateDraft({ ...valid, maxEvents: '0', maxSeconds: '3601' })).toEqual({
       '/batch/max_events': 'Enter a whole number from 1 to 1000.',
@@ -122,12 +126,30 @@ describe('toRuleInput', () => {
       paused: false,
     });
   });
+
+  it('sends a digest’s schedule instead of its batching', () => {
+    const draft = {
+      ...withType({ ...emptyDraft('module=booking'), name: 'Weekly bookings' }, 'email'),
+      schedule: 'weekly' as const,
+      recipients: 'ann@example.com',
+      maxEvents: '',
+    };
+    expect(toRuleInput(draft)).toEqual({
+      name: 'Weekly bookings',
+      filter: 'module=booking',
+      destination: { type: 'email', to: ['ann@example.com'] },
+      schedule: 'weekly',
+      paused: false,
+    });
+    expect(toRuleInput({ ...draft, schedule: null, maxEvents: '100' })).not.toHaveProperty('schedule');
+  });
 });
 
 describe('draftOf', () => {
   it('shows a stored rule, keeping its headers until they are replaced', () => {
     expect(draftOf(makeRule())).toEqual({
       name: 'Flagged bookings',
+      schedule: null,
       filter: 'flag=any&module=booking',
       type: 'webhook',
       url: 'https://hooks.example.com/in',
@@ -151,6 +173,19 @@ describe('draftOf', () => {
     );
     expect(draft).toMatchObject({ type: 'email', recipients: 'ann@example.com\nbob@example.com', batchEdited: false });
   });
+
+  it('keeps a digest’s schedule, and sends it back', () => {
+    const rule = makeRule({ schedule: 'daily', filter: 'flag=any', batch: { max_events: 1, max_seconds: 0 } });
+    const draft = draftOf(rule);
+    expect(draft).toMatchObject({ schedule: 'daily', filter: 'flag=any', batchEdited: false });
+    expect(toRuleInput(draft)).toEqual({
+      name: 'Flagged bookings',
+      filter: 'flag=any',
+      destination: { type: 'webhook', url: 'https://hooks.example.com/in', format: 'ndjson' },
+      schedule: 'daily',
+      paused: false,
+    });
+  });
 });
 
 describe('withType', () => {
@@ -168,6 +203,17 @@ describe('ruleInputOf', () => {
       filter: 'flag=any&module=booking',
       destination: { type: 'webhook', url: 'https://hooks.example.com/in', format: 'ndjson' },
       batch: { max_events: 10, max_seconds: 30 },
+      paused: false,
+    });
+  });
+
+  it('keeps a digest’s schedule', () => {
+    expect(ruleInputOf(makeRule({ schedule: 'weekly', paused: true }), { paused: false })).toEqual({
+      name: 'Flagged bookings',
+      filter: 'flag=any&module=booking',
+      destination: { type: 'webhook', url: 'https://hooks.example.com/in', format: 'ndjson' },
+      batch: { max_events: 10, max_seconds: 30 },
+      schedule: 'weekly',
       paused: false,
     });
   });

@@ -1,4 +1,4 @@
-import type { AlertBatch, AlertRule, AlertRuleInput, BodyFormat } from '../../api';
+import type { AlertBatch, AlertRule, AlertRuleInput, AlertSchedule, BodyFormat } from '../../api';
 import type { BadgeTone } from '../../components/badgeTones';
 import { normaliseFilter } from './ruleFilter';
 
@@ -15,6 +15,8 @@ export interface HeaderRow {
  */
 export interface RuleDraft {
   name: string;
+  /** A digest's schedule; `null`: an alert, each matching event. */
+  schedule: AlertSchedule | null;
   filter: string;
   type: DestinationType;
   url: string;
@@ -39,6 +41,11 @@ export const BATCH_DEFAULTS: Record<DestinationType, AlertBatch> = {
   webhook: { max_events: 1, max_seconds: 0 },
   email: { max_events: 100, max_seconds: 60 },
 };
+/** What a digest is called, in the form and beside its name. */
+export const SCHEDULE_LABELS: Record<AlertSchedule, string> = {
+  daily: 'Daily digest',
+  weekly: 'Weekly digest',
+};
 export const MAX_HEADERS = 5;
 export const MAX_RECIPIENTS = 10;
 export const MAX_BATCH_EVENTS = 1000;
@@ -47,6 +54,7 @@ export const MAX_BATCH_SECONDS = 3600;
 export function emptyDraft(filter = ''): RuleDraft {
   return {
     name: '',
+    schedule: null,
     filter,
     type: 'webhook',
     url: '',
@@ -67,6 +75,7 @@ export function draftOf(rule: AlertRule): RuleDraft {
   const defaults = BATCH_DEFAULTS[destination.type];
   return {
     name: rule.name,
+    schedule: rule.schedule ?? null,
     filter: rule.filter,
     type: destination.type,
     url: destination.type === 'webhook' ? destination.url : '',
@@ -121,7 +130,8 @@ function wholeNumber(text: string, min: number, max: number): boolean {
 /**
  * What cannot be sent as it is, by the JSON pointer the server would use (`/name`,
  * `/destination/url`, `/destination/headers/0/value`, `/batch/max_events`). The filter's
- * meaning and the rest are the server's to judge: its 422 names the field.
+ * meaning and the rest are the server's to judge: its 422 names the field. A digest's batching
+ * is not checked: it is not sent.
  */
 export function validateDraft(draft: RuleDraft): Record<string, string> {
   const errors: Record<string, string> = {};
@@ -150,6 +160,7 @@ export function validateDraft(draft: RuleDraft): Record<string, string> {
     else if (wrong) errors['/destination/to'] = `“${wrong}” is not an e-mail address.`;
     else if (to.length > MAX_RECIPIENTS) errors['/destination/to'] = `Enter at most ${MAX_RECIPIENTS} addresses.`;
   }
+  if (draft.schedule) return errors;
   if (!wholeNumber(draft.maxEvents, 1, MAX_BATCH_EVENTS)) {
     errors['/batch/max_events'] = `Enter a whole number from 1 to ${MAX_BATCH_EVENTS}.`;
   }
@@ -159,7 +170,10 @@ export function validateDraft(draft: RuleDraft): Record<string, string> {
   return errors;
 }
 
-/** The request body for a draft that passed `validateDraft`. */
+/**
+ * The request body for a draft that passed `validateDraft`. A digest sends its `schedule` and no
+ * batching (it does not apply); an alert sends no `schedule`.
+ */
 export function toRuleInput(draft: RuleDraft): AlertRuleInput {
   const destination: AlertRuleInput['destination'] =
     draft.type === 'webhook'
@@ -176,12 +190,14 @@ export function toRuleInput(draft: RuleDraft): AlertRuleInput {
     name: draft.name.trim(),
     filter: normaliseFilter(draft.filter),
     destination,
-    batch: { max_events: Number(draft.maxEvents), max_seconds: Number(draft.maxSeconds) },
+    ...(draft.schedule
+      ? { schedule: draft.schedule }
+      : { batch: { max_events: Number(draft.maxEvents), max_seconds: Number(draft.maxSeconds) } }),
     paused: draft.paused,
   };
 }
 
-/** The rule as it is, to send back with a change (`paused`); its headers stay as they are. */
+/** The rule as it is, to send back with a change (`paused`); its headers and schedule stay as they are. */
 export function ruleInputOf(rule: AlertRule, patch: Pick<AlertRuleInput, 'paused'> = {}): AlertRuleInput {
   const destination = rule.destination;
   return {
@@ -192,6 +208,7 @@ export function ruleInputOf(rule: AlertRule, patch: Pick<AlertRuleInput, 'paused
         ? { type: 'webhook', url: destination.url, format: destination.format }
         : { type: 'email', to: destination.to },
     batch: rule.batch,
+    ...(rule.schedule ? { schedule: rule.schedule } : {}),
     paused: rule.paused,
     ...patch,
   };

@@ -35,6 +35,9 @@ export class AlertsAdminPage {
 
   readonly field = (label: string) => this.form.getByLabel(label, { exact: true });
   readonly paused = () => this.form.getByRole('checkbox', { name: 'Paused: match no events until resumed' });
+  /** The choice of what the rule sends: each matching event (an alert), or a digest. */
+  readonly sends = (label: 'Each matching event' | 'Daily digest' | 'Weekly digest') =>
+    this.form.getByRole('radiogroup', { name: 'What it sends' }).getByRole('radio', { name: label });
   readonly secretDialog = () => this.page.getByTestId('rule-secret');
   readonly heading = () => this.page.getByRole('heading', { level: 1 });
   /** A notice on the page (saved, deleted, sent again). */

@@ -56,6 +56,7 @@ export interface ApiAlertRule {
     { type: 'webhook'; url: string; format: 'json' | 'ndjson'; header_names: string[] } | { type: 'email'; to: string[] };
   batch: { max_events: number; max_seconds: number };
   paused: boolean;
+  schedule?: 'daily' | 'weekly' | null;
   disabled_at?: string | null;
   recent_deliveries: ApiAlertDelivery[];
 }

@@ -446,6 +446,30 @@ both_backends! {
         assert!(all.iter().all(|s| matches!(s, 200 | 201 | 202 | 409)), "{all:?}");
     }
 
+    async fn a_demoted_admin_loses_the_rules_but_the_tenant_keeps_them(ctx: Ctx) {
+        let app = ctx.app().await;
+        let admin = ctx.token(&ctx.admin);
+        let hash = auditlog_api::auth::hash_password("correct horse battery").unwrap();
+        let second = auditlog_db::queries::users::create(&mut ctx.pool.get().unwrap(), &auditlog_db::queries::users::NewUser {
+            tenant_id: ctx.acme_id, email: "second@acme.test", name: "Second Admin", password_hash: &hash,
+            role: auditlog_db::models::Role::Admin, actor_id: Some("a2"),
+        }).unwrap();
+        let token = ctx.token(&second);
+        let rule = post(&app, &token, "/api/v1/alerts/rules", &webhook_rule("Theirs", "flag=any", "https://h.example.com/x")).await.expect(201).body["rule"].clone();
+        let uri = format!("/api/v1/alerts/rules/{}", rule["id"]);
+        let demote = actix_web::test::TestRequest::patch().uri(&format!("/api/v1/users/{}", second.id)).insert_header(("authorization", format!("Bearer {admin}"))).set_json(json!({"role": "member"}));
+        send(&app, demote).await.expect(200);
+        // The same session, read again on each request: no longer an admin.
+        get(&app, &token, "/api/v1/alerts/rules").await.problem(403);
+        get(&app, &token, &uri).await.problem(403);
+        put(&app, &token, &uri, &webhook_rule("Mine still", "", "https://evil.example.com/")).await.problem(403);
+        post(&app, &token, &format!("{uri}/secret"), &json!({})).await.problem(403);
+        // The rule is the tenant's: it stays as it was, and its creator is named.
+        let kept = get(&app, &admin, &uri).await.expect(200).body;
+        assert_eq!((kept["name"].as_str(), kept["created_by"].as_str(), kept["paused"].as_bool()), (Some("Theirs"), Some("a2"), Some(false)));
+        assert_eq!(kept["destination"]["url"], "https://h.example.com/x");
+    }
+
     async fn the_feed_reads_every_visible_event_once_in_order(ctx: Ctx) {
         let app = ctx.app().await;
         let (admin, member) = (ctx.token(&ctx.admin), ctx.token(&ctx.member));

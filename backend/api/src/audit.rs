@@ -93,8 +93,9 @@ impl AuditEvent {
 
     /// Stores the event unless its actor recorded the same action on the same record within
     /// `window` (reads are logged once per reader, record and period, so that the log does not
-    /// drown in itself). The check and the write hold the tenant's lock: parallel reads record
-    /// one event.
+    /// drown in itself). A read already recorded is found without a lock (most reads: nothing
+    /// to write); otherwise the check is made again under the tenant's lock, with the write:
+    /// parallel reads record one event.
     pub fn record_once_within(
         self,
         conn: &mut DbConnection,
@@ -105,10 +106,13 @@ impl AuditEvent {
         let Some(entity) = self.entity.clone() else {
             return self.record(conn, tenant_id, request).map(Some);
         };
+        let since = Utc::now().naive_utc() - window;
+        let target = (entity.entity_type.as_str(), entity.id.as_str());
+        if recorded_since(conn, tenant_id, self.action, &self.actor.id, target, since)? {
+            return Ok(None);
+        }
         conn.atomically(|conn| {
             auditlog_db::queries::tenants::lock(conn, tenant_id)?;
-            let since = Utc::now().naive_utc() - window;
-            let target = (entity.entity_type.as_str(), entity.id.as_str());
             if recorded_since(conn, tenant_id, self.action, &self.actor.id, target, since)? {
                 return Ok(None);
             }

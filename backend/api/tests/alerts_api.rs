@@ -337,6 +337,49 @@ both_backends! {
         assert!(!trail.to_string().contains("s3cret"), "header values stay out of the trail");
     }
 
+    async fn a_rule_with_a_backlog_does_not_starve_other_rules(ctx: Ctx) {
+        let app = ctx.app().await;
+        let (admin, other) = (ctx.token(&ctx.admin), ctx.token(&ctx.other_admin));
+        // Acme's receiver takes 200 ms per delivery and is owed 200 of them, all due before
+        // Globex's one.
+        let (open, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (gauge, peak) = (open.clone(), most.clone());
+        let slow = Receiver::start(move |_| {
+            peak.fetch_max(gauge.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(200));
+            gauge.fetch_sub(1, Ordering::SeqCst);
+            (204, Duration::ZERO)
+        });
+        let quick = Receiver::start(|_| (204, Duration::ZERO));
+        let busy = json!({"name": "Busy", "filter": "action=bulk.tick", "batch": {"max_events": 1, "max_seconds": 0},
+                          "destination": {"type": "webhook", "url": slow.url}});
+        post(&app, &admin, "/api/v1/alerts/rules", &busy).await.expect(201);
+        post(&app, &other, "/api/v1/alerts/rules", &webhook_rule("Lone", "action=lone.tick", &quick.url)).await.expect(201);
+        let burst: Vec<Value> = (0..200).map(|i| event("bulk.tick", &format!("b{i}"))).collect();
+        post(&app, &admin, "/api/v1/events", &json!({"events": burst})).await.expect(201);
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        post(&app, &other, "/api/v1/events", &event("lone.tick", "g1")).await.expect(201);
+
+        let (outbox, second) = (outbox(&ctx, |s| s.workers = 2), outbox(&ctx, |s| s.workers = 2));
+        let started = Instant::now();
+        deliver_until(&outbox, || !quick.requests().is_empty()).await;
+        assert!(started.elapsed() < Duration::from_secs(2), "the other tenant waited {:?}", started.elapsed());
+        assert!(slow.requests().len() < 10, "the backlog went first: {}", slow.requests().len());
+        // The backlog still goes, one delivery of the rule at a time, even with two processes
+        // sending.
+        let beside = actix_web::rt::task::spawn_blocking(move || {
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < deadline {
+                second.run_due().unwrap();
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        deliver_until(&outbox, || slow.requests().len() >= 12).await;
+        beside.await.unwrap();
+        assert_eq!(most.load(Ordering::SeqCst), 1, "one delivery of a rule in flight at a time");
+        assert_eq!(quick.requests().len(), 1);
+    }
+
     async fn parallel_ingest_owes_each_matching_event_once(ctx: Ctx) {
         let app = ctx.app().await;
         let admin = ctx.token(&ctx.admin);

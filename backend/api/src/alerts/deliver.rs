@@ -135,11 +135,9 @@ impl Outbox {
         let lease = now + TimeDelta::seconds(self.settings.lease_seconds as i64);
         let mut jobs = Vec::new();
         let mut in_flight = self.in_flight.lock().map_err(|_| ApiError::internal("alerts: lock poisoned"))?;
-        for (delivery, rule) in alerts::due(&mut conn, now, (room * 4) as i64)? {
-            if jobs.len() >= room || in_flight.contains(&rule.id) {
-                continue;
-            }
-            if alerts::claim(&mut conn, delivery.id, now, lease)? {
+        let busy: Vec<i64> = in_flight.iter().copied().collect();
+        for (delivery, rule) in alerts::due(&mut conn, now, &busy, room as i64)? {
+            if alerts::claim(&mut conn, &delivery, now, lease)? {
                 in_flight.insert(rule.id);
                 self.busy.fetch_add(1, Ordering::SeqCst);
                 jobs.push((delivery, rule));

@@ -420,40 +420,89 @@ fn uuid_like() -> String {
     hex::encode(bytes)
 }
 
-/// Deliveries due now whose rule is active and whose lease (if any) ran out, oldest due first.
+/// The oldest due delivery of each of up to `limit` rules, the rules whose oldest due delivery
+/// waited longest first.
+///
+/// One per rule, chosen per rule rather than from the oldest rows overall: a rule with a long
+/// backlog (a dead receiver, a burst) cannot fill a worker's batch and starve other rules or
+/// tenants. Rules in `busy` (being sent by this process) and rules with a delivery leased by any
+/// process are skipped, so a rule has one delivery in flight at a time.
 pub fn due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
+    busy: &[i64],
     limit: i64,
 ) -> StoreResult<Vec<(Delivery, AlertRule)>> {
-    Ok(deliveries::table
+    let held = diesel::alias!(deliveries as held);
+    let rules: Vec<i64> = deliveries::table
         .inner_join(alert_rules::table)
         .filter(deliveries::status.eq(DeliveryStatus::Pending.as_str()))
         .filter(deliveries::next_attempt_at.le(now))
         .filter(deliveries::leased_until.is_null().or(deliveries::leased_until.lt(now)))
         .filter(alert_rules::disabled_at.is_null())
-        .order(deliveries::next_attempt_at.asc())
+        .filter(deliveries::rule_id.ne_all(busy))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            held.filter(held.field(deliveries::rule_id).eq(deliveries::rule_id))
+                .filter(held.field(deliveries::status).eq(DeliveryStatus::Pending.as_str()))
+                .filter(held.field(deliveries::leased_until).ge(now)),
+        )))
+        .group_by(deliveries::rule_id)
+        .select(deliveries::rule_id)
+        .order(diesel::dsl::min(deliveries::next_attempt_at).asc())
         .limit(limit)
-        .select((Delivery::as_select(), AlertRule::as_select()))
-        .load(conn)?)
+        .load(conn)?;
+    let mut due = Vec::with_capacity(rules.len());
+    for rule_id in rules {
+        let oldest = deliveries::table
+            .inner_join(alert_rules::table)
+            .filter(deliveries::rule_id.eq(rule_id))
+            .filter(deliveries::status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(deliveries::next_attempt_at.le(now))
+            .filter(deliveries::leased_until.is_null().or(deliveries::leased_until.lt(now)))
+            .order((deliveries::next_attempt_at.asc(), deliveries::id.asc()))
+            .select((Delivery::as_select(), AlertRule::as_select()))
+            .first(conn)
+            .optional()?;
+        due.extend(oldest);
+    }
+    Ok(due)
 }
 
-/// Leases a due delivery until `until`; `false` when another worker took it first.
+/// Leases a due delivery until `until`; `false` when another worker took it, or another delivery
+/// of its rule, first.
+///
+/// The rule's row is locked first (a no-op write), so two processes claiming deliveries of one
+/// rule at once take turns and the second sees the first one's lease: a rule has one delivery
+/// in flight across every process.
 pub fn claim(
     conn: &mut DbConnection,
-    id: i64,
+    delivery: &Delivery,
     now: NaiveDateTime,
     until: NaiveDateTime,
 ) -> StoreResult<bool> {
-    Ok(diesel::update(
-        deliveries::table
-            .filter(deliveries::id.eq(id))
+    conn.transaction(|conn| {
+        diesel::update(alert_rules::table.filter(alert_rules::id.eq(delivery.rule_id)))
+            .set(alert_rules::updated_at.eq(alert_rules::updated_at))
+            .execute(conn)?;
+        let held: i64 = deliveries::table
+            .filter(deliveries::rule_id.eq(delivery.rule_id))
             .filter(deliveries::status.eq(DeliveryStatus::Pending.as_str()))
-            .filter(deliveries::leased_until.is_null().or(deliveries::leased_until.lt(now))),
-    )
-    .set(deliveries::leased_until.eq(until))
-    .execute(conn)?
-        == 1)
+            .filter(deliveries::leased_until.ge(now))
+            .count()
+            .get_result(conn)?;
+        if held > 0 {
+            return Ok(false);
+        }
+        Ok(diesel::update(
+            deliveries::table
+                .filter(deliveries::id.eq(delivery.id))
+                .filter(deliveries::status.eq(DeliveryStatus::Pending.as_str()))
+                .filter(deliveries::leased_until.is_null().or(deliveries::leased_until.lt(now))),
+        )
+        .set(deliveries::leased_until.eq(until))
+        .execute(conn)?
+            == 1)
+    })
 }
 
 /// What one attempt found.

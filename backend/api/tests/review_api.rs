@@ -169,6 +169,35 @@ both_backends! {
         assert!(reason(&burst, burst.ids()[0], "failed_login_burst").starts_with("signed in after 3 failed sign-ins"));
     }
 
+    async fn a_backfill_of_sign_ins_finds_each_burst_across_requests(ctx: Ctx) {
+        settings(&ctx, quiet());
+        let app = ctx.app().await;
+        let admin = ctx.token(&ctx.admin);
+        // 450 lone failures an hour apart (450 windows of their own, more than one query takes)
+        // and, every 90 hours, an account failing five times in five minutes: three failures in
+        // the first request, two in the second, found through the stored ones.
+        let at = |hour: i64, minute: i64| {
+            (chrono::DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z").unwrap() + chrono::TimeDelta::minutes(hour * 60 + minute)).to_rfc3339()
+        };
+        let failure = |actor: String, ip: String, when: String| {
+            json!({"action": "crm.login_failed", "actor": {"id": actor, "name": actor}, "ip": ip, "occurred_at": when})
+        };
+        let lone: Vec<Value> = (0..450).map(|h| failure(format!("lone{h}"), format!("10.9.{}.{}", h / 200, h % 200 + 1), at(h, 30))).collect();
+        let burst = |b: i64, tries: std::ops::Range<i64>| -> Vec<Value> {
+            tries.map(|m| failure(format!("burst{b}"), format!("192.0.2.{}", b + 1), at(b * 90 + 7, m))).collect()
+        };
+        let first: Vec<Value> = lone.iter().cloned().chain((0..5).flat_map(|b| burst(b, 0..3))).collect();
+        post(&app, &admin, "/api/v1/events", &json!({"events": first})).await.expect(201);
+        assert_eq!(get(&app, &admin, "/api/v1/events?flag=failed_login_burst").await.expect(200).body["total"], 0);
+        let second: Vec<Value> = (0..5).flat_map(|b| burst(b, 3..5)).collect();
+        post(&app, &admin, "/api/v1/events", &json!({"events": second})).await.expect(201);
+        let flagged = get(&app, &admin, "/api/v1/events?flag=failed_login_burst&per_page=100&sort=occurred_at&order=asc").await.expect(200);
+        let who: Vec<String> = flagged.body["items"].as_array().unwrap().iter().map(|e| format!("{} {}", e["actor"]["id"].as_str().unwrap(), e["occurred_at"].as_str().unwrap())).collect();
+        let expected: Vec<String> = (0..5).map(|b| format!("burst{b} {}", at(b * 90 + 7, 4).replace("+00:00", "Z"))).collect();
+        assert_eq!(who, expected, "the fifth failure of each burst, no lone one");
+        assert_eq!(reason(&flagged, flagged.ids()[0], "failed_login_burst"), "5 failed sign-ins for burst0 or 192.0.2.1 within 15 minutes");
+    }
+
     async fn parallel_requests_find_a_network_new_once(ctx: Ctx) {
         settings(&ctx, quiet());
         let app = ctx.app().await;

@@ -103,7 +103,7 @@ fn signed_by(request: &Received, secret: &str) -> bool {
 fn outbox(ctx: &Ctx, adjust: impl FnOnce(&mut DeliverySettings)) -> Arc<Outbox> {
     let mut settings = ctx.state.settings.deliveries.clone();
     adjust(&mut settings);
-    Outbox::new(ctx.pool.clone(), settings)
+    Outbox::new(ctx.pool.clone(), settings, ctx.state.notary.verifier().clone())
 }
 
 /// Sends what is due until `done` holds (or 20 s pass).
@@ -378,6 +378,71 @@ both_backends! {
         beside.await.unwrap();
         assert_eq!(most.load(Ordering::SeqCst), 1, "one delivery of a rule in flight at a time");
         assert_eq!(quick.requests().len(), 1);
+    }
+
+    async fn an_insider_cannot_point_a_rule_elsewhere(ctx: Ctx) {
+        use diesel::connection::SimpleConnection;
+        let app = ctx.app().await;
+        let (admin, other) = (ctx.token(&ctx.admin), ctx.token(&ctx.other_admin));
+        let good = Receiver::start(|_| (204, Duration::ZERO));
+        let evil = Receiver::start(|_| (204, Duration::ZERO));
+        let rule = post(&app, &admin, "/api/v1/alerts/rules", &webhook_rule("Sign-ins", "module=session", &good.url)).await.expect(201).body["rule"].clone();
+        let id = rule["id"].as_i64().unwrap();
+        // The attacker's own rule, made properly in another tenant: its seal is genuine.
+        let theirs = post(&app, &other, "/api/v1/alerts/rules", &webhook_rule("Mine", "", &evil.url)).await.expect(201).body["rule"]["id"].as_i64().unwrap();
+        let outbox = outbox(&ctx, |_| {});
+        let settle = |outbox: Arc<Outbox>| async move {
+            for _ in 0..3 {
+                let outbox = outbox.clone();
+                actix_web::rt::task::spawn_blocking(move || outbox.run_due().unwrap()).await.unwrap();
+            }
+        };
+        settle(outbox.clone()).await;
+        let evil_before = evil.requests().len();
+        let evil_url = json!({"type": "webhook", "url": evil.url, "format": "json", "headers": []}).to_string().replace('\'', "''");
+        let acme = ctx.acme_id;
+        let app_role = ctx.pool.clone();
+        let owner = ctx.db.owner_pool(1);
+        let attacks: Vec<(&str, &auditlog_db::DbPool, String)> = vec![
+            ("the app's role points the rule at another receiver", &app_role,
+             format!("UPDATE alert_rules SET destination = '{evil_url}', disabled_at = NULL WHERE id = {id}")),
+            ("a superuser copies another rule's receiver, secret and seal", &owner,
+             format!("UPDATE alert_rules SET destination = o.destination, secret = o.secret, seal = o.seal, disabled_at = NULL \
+                      FROM (SELECT destination, secret, seal FROM alert_rules WHERE id = {theirs}) o WHERE alert_rules.id = {id}")),
+            ("a superuser widens the filter to every event", &owner,
+             format!("UPDATE alert_rules SET query = '', filter = '{{}}', disabled_at = NULL WHERE id = {id}")),
+        ];
+        for (i, (attack, pool, sql)) in attacks.into_iter().enumerate() {
+            post(&app, &admin, "/api/v1/events", &json!({"events": [{"action": "session.login", "actor": {"id": format!("s{i}")}, "description": format!("secret sign-in {i}")}]})).await.expect(201);
+            pool.get().unwrap().batch_execute(&sql).unwrap();
+            let delivered_before = good.requests().len();
+            settle(outbox.clone()).await;
+            assert_eq!(evil.requests().len(), evil_before, "{attack}: nothing went to the other receiver");
+            assert_eq!(good.requests().len(), delivered_before, "{attack}: nothing is sent for a rule whose seal fails");
+            let now = get(&app, &admin, &format!("/api/v1/alerts/rules/{id}")).await.expect(200).body;
+            assert!(now["disabled_reason"].as_str().unwrap_or_default().contains("seal"), "{attack}: {now}");
+            // An admin reviews it and saves it again as it should be: sealed anew, enabled, and
+            // what waited goes where it belongs.
+            let fixed = json!({"name": "Sign-ins", "filter": "module=session", "destination": {"type": "webhook", "url": good.url}, "paused": false});
+            put(&app, &admin, &format!("/api/v1/alerts/rules/{id}"), &fixed).await.expect(200);
+            deliver_until(&outbox, || good.requests().iter().any(|r| r.body.contains(&format!("secret sign-in {i}")))).await;
+        }
+        assert_eq!(evil.requests().len(), evil_before);
+        let trail = get(&app, &admin, "/api/v1/events?action=alert_rule.disabled").await.expect(200).body;
+        assert_eq!(trail["total"], 3, "each refusal is in the trail: {trail}");
+        assert_eq!(trail["items"][0]["metadata"]["seal"], "does not match");
+
+        // A delivery forged into the outbox for events of another tenant carries none of them.
+        let foreign = post(&app, &other, "/api/v1/events", &json!({"action": "session.login", "description": "globex private sign-in"})).await.expect(201).ids()[0];
+        ctx.pool.get().unwrap().batch_execute(&format!(
+            "INSERT INTO deliveries (tenant_id, rule_id, message_id, event_ids, event_count, status, created_at, next_attempt_at, attempts) \
+             VALUES ({acme}, {id}, 'msg_forged', '[{foreign}]', 1, 'pending', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 0)"
+        )).unwrap();
+        deliver_until(&outbox, || good.requests().iter().any(|r| r.headers["webhook-id"] == "msg_forged")).await;
+        let forged = good.requests().into_iter().find(|r| r.headers["webhook-id"] == "msg_forged").unwrap();
+        assert!(!forged.body.contains("globex private"), "{}", forged.body);
+        let verify = get(&app, &admin, "/api/v1/integrity/verify").await.expect(200).body;
+        assert_eq!(verify["ok"], true, "{verify}");
     }
 
     async fn parallel_ingest_owes_each_matching_event_once(ctx: Ctx) {

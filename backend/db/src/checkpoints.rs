@@ -277,6 +277,12 @@ impl Notary {
         self.append(&mut file, &path, &mut index, &tenant.slug, checkpoint, kind)
     }
 
+    /// Signs a note of this deployment's own (not a checkpoint: nothing is logged), such as an
+    /// alert rule's seal.
+    pub fn sign_note(&self, text: &str) -> StoreResult<String> {
+        self.signer.sign(text).map_err(|e| crate::StoreError::Corrupt(format!("cannot sign a note: {e}")))
+    }
+
     /// Signs and logs a retention boundary: the first `size` leaves of the tree have `root`.
     pub fn sign_boundary(&self, slug: &str, size: u64, root: Hash) -> StoreResult<LoggedCheckpoint> {
         let index = self.index(slug);

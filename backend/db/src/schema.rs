@@ -243,6 +243,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        seal -> Nullable<Text>,
     }
 }
 

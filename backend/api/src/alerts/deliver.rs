@@ -20,6 +20,7 @@ use auditlog_db::queries::alerts::{self, AlertRule, Attempt, Delivery};
 use auditlog_db::queries::events::{self as event_queries, EventFilter};
 use auditlog_db::visibility::Viewer;
 use auditlog_db::DbPool;
+use auditlog_tlog::note::Verifier;
 use chrono::{NaiveDateTime, TimeDelta, Utc};
 use rand::Rng;
 use serde_json::json;
@@ -45,13 +46,16 @@ pub struct Outbox {
     /// Rules with a delivery being sent by this process.
     in_flight: Mutex<HashSet<i64>>,
     busy: AtomicUsize,
+    /// Checks each rule's seal before anything is sent for it.
+    verifier: Verifier,
 }
 
 /// A leased delivery and its rule.
 type Job = (Delivery, AlertRule);
 
 impl Outbox {
-    pub fn new(pool: DbPool, settings: DeliverySettings) -> Arc<Self> {
+    /// `verifier`: the public key of the deployment's signing key, which seals alert rules.
+    pub fn new(pool: DbPool, settings: DeliverySettings, verifier: Verifier) -> Arc<Self> {
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(settings.timeout_seconds))
             .redirects(0)
@@ -64,6 +68,7 @@ impl Outbox {
             agent,
             in_flight: Mutex::new(HashSet::new()),
             busy: AtomicUsize::new(0),
+            verifier,
         })
     }
 
@@ -146,8 +151,43 @@ impl Outbox {
         Ok(jobs)
     }
 
-    /// Sends one leased delivery and records the attempt.
+    /// Sends one leased delivery (if its rule's seal holds) and records what happened.
     fn send(&self, (delivery, rule): Job) {
+        if alerts::sealed(&rule, &self.verifier) {
+            self.deliver(&delivery, &rule);
+        } else if let Err(e) = self.refuse(&delivery, &rule) {
+            log::error!("alerts: cannot stop rule {} whose seal does not match: {e}", rule.id);
+        }
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            in_flight.remove(&rule.id);
+        }
+        self.busy.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// A rule changed outside the product (or kept from before seals): nothing is sent, the rule
+    /// is disabled with the reason and that is recorded; its deliveries wait until an admin
+    /// saves the rule again.
+    fn refuse(&self, delivery: &Delivery, rule: &AlertRule) -> Result<(), ApiError> {
+        let reason = "its stored settings do not carry this server's seal: they were changed outside the \
+                      product (or kept from before seals); review the rule and save it again";
+        let mut conn = self.pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        conn.atomically(|conn| {
+            alerts::release(conn, delivery.id)?;
+            if alerts::disable(conn, rule.id, reason, Utc::now().naive_utc())? {
+                log::error!("alerts: rule {} of tenant {} disabled: {reason}", rule.id, rule.tenant_id);
+                AuditEvent::new("alert_rule.disabled", alerts_actor())
+                    .on("alert_rule", rule.id, Some(rule.name.clone()))
+                    .meta("reason", reason)
+                    .meta("seal", "does not match")
+                    .record(conn, rule.tenant_id, &RequestMeta::default())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Sends one leased delivery and records the attempt.
+    fn deliver(&self, delivery: &Delivery, rule: &AlertRule) {
+        let (delivery, rule) = (delivery.clone(), rule.clone());
         let started = Instant::now();
         let outcome = self.attempt(&delivery, &rule);
         let now = Utc::now().naive_utc();
@@ -162,10 +202,6 @@ impl Outbox {
             // The lease runs out and the delivery is sent again: at least once.
             log::error!("alerts: cannot record delivery {} of rule {}: {e}", delivery.id, rule.id);
         }
-        if let Ok(mut in_flight) = self.in_flight.lock() {
-            in_flight.remove(&rule.id);
-        }
-        self.busy.fetch_sub(1, Ordering::SeqCst);
     }
 
     fn record(&self, delivery: &Delivery, rule: &AlertRule, attempt: &Attempt) -> Result<(), ApiError> {

@@ -535,12 +535,19 @@ pub async fn create(
     let secret = new_secret();
     let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
     let (tenant_id, actor) = (caller.tenant.id, caller.actor());
-    let kept = secret.clone();
+    let (kept, notary) = (secret.clone(), state.notary.clone());
     let rule = state
         .db(move |conn| {
             conn.atomically(|conn| {
-                let rule =
-                    alerts::create(conn, tenant_id, &fields, &kept, &actor.id, Utc::now().naive_utc())?;
+                let rule = alerts::create(
+                    conn,
+                    &notary,
+                    tenant_id,
+                    &fields,
+                    &kept,
+                    &actor.id,
+                    Utc::now().naive_utc(),
+                )?;
                 let mut event = AuditEvent::new("alert_rule.created", actor).on(
                     "alert_rule",
                     rule.id,
@@ -616,7 +623,7 @@ pub async fn replace(
     };
     let fields = fields_of(body.into_inner(), &caller, &state, kept_headers)?;
     let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
-    let actor = caller.actor();
+    let (actor, notary) = (caller.actor(), state.notary.clone());
     let rule = state
         .db(move |conn| {
             conn.atomically(|conn| {
@@ -630,7 +637,7 @@ pub async fn replace(
                     paused: before.paused,
                     schedule: before.schedule.clone(),
                 };
-                let rule = alerts::replace(conn, tenant_id, id, &fields, Utc::now().naive_utc())
+                let rule = alerts::replace(conn, &notary, tenant_id, id, &fields, Utc::now().naive_utc())
                     .map_err(rule_not_found(id))?;
                 let changes = crate::events::ingest::diff(Some(&described(&old)), Some(&described(&fields)));
                 // Header values are not described (they may be credentials): that they changed is.
@@ -712,14 +719,13 @@ pub async fn rotate_secret(
     let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
     let actor = caller.actor();
     let secret = new_secret();
-    let kept = secret.clone();
+    let (kept, notary) = (secret.clone(), state.notary.clone());
     state
         .db(move |conn| {
             conn.atomically(|conn| {
                 // Written first: the write lock before any read (SQLite).
-                alerts::set_secret(conn, tenant_id, id, &kept, Utc::now().naive_utc())
+                let rule = alerts::set_secret(conn, &notary, tenant_id, id, &kept, Utc::now().naive_utc())
                     .map_err(rule_not_found(id))?;
-                let rule = alerts::get(conn, tenant_id, id)?;
                 AuditEvent::new("alert_rule.secret_rotated", actor)
                     .on("alert_rule", rule.id, Some(rule.name))
                     .record(conn, tenant_id, &request)

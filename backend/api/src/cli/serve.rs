@@ -46,7 +46,12 @@ pub fn serve(settings: Settings, pool: DbPool, show_demo_logins: bool) -> Result
     let state = AppState::new(pool, keys, notary, settings);
     schedule_maintenance(&state);
     // Alert deliveries: sent from the outbox by their own threads, never on a request's path.
-    crate::alerts::deliver::Outbox::new(state.pool.clone(), state.settings.deliveries.clone()).start();
+    crate::alerts::deliver::Outbox::new(
+        state.pool.clone(),
+        state.settings.deliveries.clone(),
+        state.notary.verifier().clone(),
+    )
+    .start();
     let server = HttpServer::new(move || app::build(state.clone()))
         .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
         .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)

@@ -12,6 +12,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::checkpoints::Notary;
 use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::ids::{EventId, TenantId};
@@ -19,6 +20,7 @@ use crate::models::Role;
 use crate::queries::events::{matching, EventFilter};
 use crate::schema::{alert_rules, deliveries, events};
 use crate::visibility::Viewer;
+use auditlog_tlog::note::Verifier;
 
 /// A stored rule.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -47,6 +49,9 @@ pub struct AlertRule {
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The server's signed note over what the rule is ([`seal_text`]); `None` for a rule kept
+    /// before seals, which is refused until saved again.
+    pub seal: Option<String>,
 }
 
 impl AlertRule {
@@ -142,6 +147,7 @@ fn filter_json(filter: &EventFilter) -> StoreResult<String> {
 
 pub fn create(
     conn: &mut DbConnection,
+    notary: &Notary,
     tenant_id: TenantId,
     fields: &RuleFields,
     secret: &str,
@@ -167,11 +173,12 @@ pub fn create(
                 alert_rules::updated_at.eq(now),
             ))
             .execute(conn)?;
-        Ok(alert_rules::table
+        let id: i64 = alert_rules::table
             .filter(alert_rules::tenant_id.eq(tenant_id))
             .order(alert_rules::id.desc())
-            .select(AlertRule::as_select())
-            .first(conn)?)
+            .select(alert_rules::id)
+            .first(conn)?;
+        seal(conn, notary, tenant_id, id)
     })
 }
 
@@ -194,6 +201,48 @@ pub fn get(conn: &mut DbConnection, tenant_id: TenantId, id: i64) -> StoreResult
         .ok_or(StoreError::NotFound)
 }
 
+/// What a rule's seal signs: the rule's tenant and id, and a digest of every field an admin sets
+/// (bookkeeping such as `disabled_at` is left out: the server changes it by itself).
+pub fn seal_text(rule: &AlertRule) -> String {
+    use sha2::{Digest, Sha256};
+    let fields = serde_json::json!([
+        rule.tenant_id,
+        rule.id,
+        rule.name,
+        rule.query,
+        rule.filter,
+        rule.destination,
+        rule.secret,
+        rule.batch_max_events,
+        rule.batch_max_seconds,
+        rule.paused,
+        rule.schedule,
+    ]);
+    let digest = hex::encode(Sha256::digest(fields.to_string().as_bytes()));
+    format!("activity-log alert rule\n{}\n{}\n{digest}\n", rule.tenant_id, rule.id)
+}
+
+/// Signs the rule as it is stored now and keeps the seal (called by every change an admin
+/// makes, in its transaction).
+fn seal(conn: &mut DbConnection, notary: &Notary, tenant_id: TenantId, id: i64) -> StoreResult<AlertRule> {
+    let rule = get(conn, tenant_id, id)?;
+    let note = notary.sign_note(&seal_text(&rule))?;
+    diesel::update(alert_rules::table.filter(alert_rules::id.eq(id)))
+        .set(alert_rules::seal.eq(&note))
+        .execute(conn)?;
+    Ok(AlertRule { seal: Some(note), ..rule })
+}
+
+/// Whether a rule is as an admin last saved it through the product: its seal is this
+/// deployment's signature over its fields as they are stored now. A rule written to from outside
+/// (another receiver, another tenant, a wider filter, a copied seal) is not.
+pub fn sealed(rule: &AlertRule, verifier: &Verifier) -> bool {
+    rule.seal
+        .as_deref()
+        .and_then(|note| verifier.verify(note).ok())
+        .is_some_and(|text| text == seal_text(rule))
+}
+
 /// Takes the write lock before anything is read (a no-op write of the rule): on SQLite a
 /// transaction that reads first cannot always write after, when another connection wrote
 /// meanwhile. `NotFound` when the tenant has no such rule.
@@ -213,6 +262,7 @@ fn lock_rule(conn: &mut DbConnection, tenant_id: TenantId, id: i64) -> StoreResu
 /// makes its waiting deliveries due now.
 pub fn replace(
     conn: &mut DbConnection,
+    notary: &Notary,
     tenant_id: TenantId,
     id: i64,
     fields: &RuleFields,
@@ -252,27 +302,30 @@ pub fn replace(
             .set(deliveries::next_attempt_at.eq(now))
             .execute(conn)?;
         }
-        get(conn, tenant_id, id)
+        seal(conn, notary, tenant_id, id)
     })
 }
 
 /// Replaces a rule's signing secret.
 pub fn set_secret(
     conn: &mut DbConnection,
+    notary: &Notary,
     tenant_id: TenantId,
     id: i64,
     secret: &str,
     now: NaiveDateTime,
-) -> StoreResult<()> {
-    let changed = diesel::update(
-        alert_rules::table.filter(alert_rules::tenant_id.eq(tenant_id)).filter(alert_rules::id.eq(id)),
-    )
-    .set((alert_rules::secret.eq(secret), alert_rules::updated_at.eq(now)))
-    .execute(conn)?;
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+) -> StoreResult<AlertRule> {
+    conn.transaction(|conn| {
+        let changed = diesel::update(
+            alert_rules::table.filter(alert_rules::tenant_id.eq(tenant_id)).filter(alert_rules::id.eq(id)),
+        )
+        .set((alert_rules::secret.eq(secret), alert_rules::updated_at.eq(now)))
+        .execute(conn)?;
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        seal(conn, notary, tenant_id, id)
+    })
 }
 
 /// Deletes a rule and what it still owed.
@@ -503,6 +556,14 @@ pub fn claim(
         .execute(conn)?
             == 1)
     })
+}
+
+/// Gives a leased delivery back untried (its rule was stopped before it was sent).
+pub fn release(conn: &mut DbConnection, id: i64) -> StoreResult<()> {
+    diesel::update(deliveries::table.filter(deliveries::id.eq(id)))
+        .set(deliveries::leased_until.eq(None::<NaiveDateTime>))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// What one attempt found.

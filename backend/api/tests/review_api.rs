@@ -262,6 +262,8 @@ both_backends! {
             (json!({"bulk_export_minutes": 1441}), "/bulk_export_minutes"),
             (json!({"colour": "red"}), "/colour"),
             (json!({"log_views": "no"}), "/log_views"),
+            (json!({"day_ends": "24:01"}), "/day_ends"),
+            (json!({"day_starts": "24:00", "day_ends": "24:00"}), "/day_starts"),
         ] {
             let reply = put(&app, &admin, "/api/v1/settings/review", &body).await.problem(422);
             assert_eq!(reply.pointers(), [pointer], "{body}: {}", reply.body);
@@ -285,6 +287,10 @@ both_backends! {
         // The same settings again: nothing changed, nothing recorded.
         put(&app, &admin, "/api/v1/settings/review", &kept).await.expect(200);
         assert_eq!(get(&app, &admin, "/api/v1/events?action=auditlog.review_settings_changed").await.body["total"], 1);
+        // A working day may run until midnight, written 24:00 both ways.
+        let late = put(&app, &admin, "/api/v1/settings/review", &json!({"day_ends": "24:00"})).await.expect(200).body;
+        assert_eq!(late["day_ends"], "24:00");
+        assert_eq!(get(&app, &admin, "/api/v1/settings/review").await.body["day_ends"], "24:00");
     }
 
     async fn flags_stay_outside_the_signed_record(ctx: Ctx) {

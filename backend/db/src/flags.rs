@@ -120,9 +120,9 @@ pub struct ReviewSettings {
     #[schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "07:00", default = "07:00")]
     pub day_starts: NaiveTime,
     /// When it ends, `HH:MM`, after `day_starts` (default `20:00`; an event at that minute is
-    /// outside).
+    /// outside); `24:00` for the end of the day.
     #[serde(with = "hours_minutes")]
-    #[schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "20:00", default = "20:00")]
+    #[schema(value_type = String, pattern = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", example = "20:00", default = "20:00")]
     pub day_ends: NaiveTime,
     /// Days an actor's network and browser are remembered: after that, they are new again
     /// (default 90).
@@ -276,17 +276,37 @@ fn working_days_schema() -> utoipa::openapi::Array {
         .build()
 }
 
-/// A time of day as `HH:MM`.
+/// The end of the day, written `24:00`: the last instant of a day, so that every time of the day
+/// is before it.
+pub const END_OF_DAY: NaiveTime = match NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_999) {
+    Some(time) => time,
+    None => NaiveTime::MIN,
+};
+
+/// A time of day as the settings write it: `HH:MM`, and `24:00` for [`END_OF_DAY`].
+fn clock(time: NaiveTime) -> String {
+    if time == END_OF_DAY {
+        "24:00".to_string()
+    } else {
+        time.format("%H:%M").to_string()
+    }
+}
+
+/// A time of day as `HH:MM` (`24:00`: the end of the day, for `day_ends`; a `day_starts` of
+/// `24:00` is after every `day_ends` and so refused).
 mod hours_minutes {
     use chrono::NaiveTime;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(time: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&time.format("%H:%M").to_string())
+        s.serialize_str(&super::clock(*time))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
         let text = String::deserialize(d)?;
+        if text == "24:00" {
+            return Ok(super::END_OF_DAY);
+        }
         NaiveTime::parse_from_str(&text, "%H:%M")
             .map_err(|_| serde::de::Error::custom("must be a time of day as HH:MM, e.g. 07:00"))
     }
@@ -310,8 +330,8 @@ pub fn odd_hours(at: NaiveDateTime, tz: Tz, settings: &ReviewSettings) -> Option
             local.format("%H:%M"),
             tz.name(),
             settings.days_text(),
-            settings.day_starts.format("%H:%M"),
-            settings.day_ends.format("%H:%M")
+            clock(settings.day_starts),
+            clock(settings.day_ends)
         )
     })
 }
@@ -885,6 +905,17 @@ mod tests {
         assert!(odd_hours(utc("2026-06-09T19:00:00Z"), london, &settings).is_some());
         let weekend_work = ReviewSettings { working_days: vec![6, 7], ..ReviewSettings::default() };
         assert_eq!(odd_hours(utc("2026-06-13T12:00:00Z"), london, &weekend_work), None);
+        // Until midnight: the day's last minute is within hours, the next day's first is not.
+        let late: ReviewSettings = serde_json::from_str(r#"{"day_ends": "24:00"}"#).unwrap();
+        assert_eq!(late.day_ends, END_OF_DAY);
+        assert!(late.problems().is_empty());
+        assert_eq!(serde_json::to_value(&late).unwrap()["day_ends"], "24:00");
+        assert_eq!(odd_hours(utc("2026-06-09T22:59:59Z"), london, &late), None);
+        let early = odd_hours(utc("2026-06-09T23:00:00Z"), london, &late).unwrap();
+        assert_eq!(early, "Wed 00:00 in Europe/London, outside business hours (Mon–Fri 07:00–24:00)");
+        let never: Result<ReviewSettings, _> = serde_json::from_str(r#"{"day_starts": "24:00"}"#);
+        assert_eq!(never.unwrap().problems().len(), 1, "a day cannot start at its end");
+        assert!(serde_json::from_str::<ReviewSettings>(r#"{"day_ends": "24:01"}"#).is_err());
     }
 
     #[test]

@@ -1632,7 +1632,7 @@ export interface components {
             bulk_export_rows: number;
             /**
              * @description When it ends, `HH:MM`, after `day_starts` (default `20:00`; an event at that minute is
-             *     outside).
+             *     outside); `24:00` for the end of the day.
              * @default 20:00
              * @example 20:00
              */

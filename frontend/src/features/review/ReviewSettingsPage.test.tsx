@@ -88,6 +88,38 @@ describe('ReviewSettingsPage', () => {
     );
   });
 
+  it('sets the working day to end at midnight, and back', async () => {
+    const sent: ReviewSettings[] = [];
+    stubApi({
+      '/api/v1/settings/review': async (_url, request) => {
+        if (request.method !== 'PUT') return { ...defaults, day_ends: '24:00' };
+        sent.push((await request.json()) as ReviewSettings);
+        return sent[sent.length - 1];
+      },
+    });
+    const user = userEvent.setup();
+    renderWithProviders(<ReviewSettingsPage />);
+    expect(await screen.findByTestId('review-settings-current')).toHaveTextContent('Business hours are Mon–Fri, 07:00–24:00.');
+    const midnight = within(form()).getByRole('checkbox', { name: 'Until midnight' });
+    expect(midnight).toBeChecked();
+    expect(field('Working day ends')).toBeDisabled();
+    // Unticked, the end time comes back to a time that can be typed.
+    await user.click(midnight);
+    expect(field('Working day ends')).toBeEnabled();
+    expect(field('Working day ends')).toHaveValue('20:00');
+    fireEvent.change(field('Working day ends'), { target: { value: '22:15' } });
+    await user.click(within(form()).getByRole('button', { name: 'Save settings' }));
+    await waitFor(() => expect(sent).toHaveLength(1));
+    expect(sent[0].day_ends).toBe('22:15');
+    // Ticked again, it saves as 24:00; unticked, the last typed time comes back.
+    await user.click(midnight);
+    await user.click(within(form()).getByRole('button', { name: 'Save settings' }));
+    await waitFor(() => expect(sent).toHaveLength(2));
+    expect(sent[1].day_ends).toBe('24:00');
+    await user.click(midnight);
+    expect(field('Working day ends')).toHaveValue('22:15');
+  });
+
   it('shows a saving state while the PUT is under way', async () => {
     let answer!: (response: Response) => void;
     stubApi({

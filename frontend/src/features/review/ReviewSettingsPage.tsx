@@ -37,6 +37,9 @@ const FIELDS = ['working_days', 'day_starts', 'day_ends', ...NUMBER_FIELDS, 'log
 
 const byNumber = (a: number, b: number) => a - b;
 
+/** How the server writes the end of the day (`day_ends` only). */
+const END_OF_DAY = '24:00';
+
 /** The form's state: numbers as typed, so a half-typed one is not turned into something else. */
 type Draft = Omit<ReviewSettings, NumberField> & Record<NumberField, string>;
 
@@ -92,6 +95,9 @@ function ReviewSettingsForm({ settings }: { settings: ReviewSettings }) {
   const { tenant } = useCurrentUser();
   const [draft, setDraft] = useState<Draft>(() => toDraft(settings));
   const [checked, setChecked] = useState(false);
+  // The end time to go back to when "Until midnight" is unticked.
+  const [endBeforeMidnight, setEndBeforeMidnight] = useState(settings.day_ends === END_OF_DAY ? '20:00' : settings.day_ends);
+  const untilMidnight = draft.day_ends === END_OF_DAY;
   const saving = useMutation({
     mutationFn: (next: ReviewSettings) => api.setReviewSettings(next),
     onSuccess: (saved) => {
@@ -189,12 +195,29 @@ function ReviewSettingsForm({ settings }: { settings: ReviewSettings }) {
             label="Working day ends"
             name="day_ends"
             type="time"
-            required
+            required={!untilMidnight}
+            disabled={untilMidnight}
             fieldClassName="field--narrow"
-            value={draft.day_ends}
+            value={untilMidnight ? '' : draft.day_ends}
             error={errorFor('day_ends')}
             onChange={(e) => set('day_ends', e.target.value)}
           />
+          <label className="row review-settings__day review-settings__midnight">
+            <input
+              type="checkbox"
+              name="until_midnight"
+              checked={untilMidnight}
+              onChange={(e) => {
+                if (e.target.checked) {
+                  setEndBeforeMidnight(draft.day_ends);
+                  set('day_ends', END_OF_DAY);
+                } else {
+                  set('day_ends', endBeforeMidnight);
+                }
+              }}
+            />
+            <span>Until midnight</span>
+          </label>
         </div>
       </fieldset>
 

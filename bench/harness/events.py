@@ -56,16 +56,21 @@ def canonical(value):
 def describe(actor, verb, module, entity):
     """The server's generated description (`describe` in backend/api/src/events/ingest.rs)."""
     phrase = {
-        "login": "logged in", "logout": "logged out", "login_failed": "failed to log in",
+        "login": "signed in", "logout": "signed out", "login_failed": "failed to sign in",
         "password_changed": "changed their password", "status_changed": "changed the status of",
-        "role_changed": "changed the role of",
+        "role_changed": "changed the role of", "retention_changed": "changed", "review_settings_changed": "changed",
     }.get(verb, verb.replace("_", " "))
     if entity:
-        name = entity.get("label") or f"#{entity['id']}"
-        return f"{actor['name']} {phrase} {entity['type'].replace('_', ' ')} {name}"
+        kind = entity["type"].replace("_", " ")
+        label = entity.get("label")
+        if label and kind.lower() in label.lower():
+            return f"{actor['name']} {phrase} {label}"
+        return f"{actor['name']} {phrase} {kind} {label or '#' + str(entity['id'])}"
     if verb in ("login", "logout", "login_failed", "password_changed"):
         return f"{actor['name']} {phrase}"
-    return f"{actor['name']} {phrase} {module.replace('_', ' ')}"
+    what = module.replace("_", " ")
+    article = "" if what.endswith("s") and not what.endswith("ss") else "an " if what[:1].lower() in "aeiou" else "a "
+    return f"{actor['name']} {phrase} {article}{what}"
 
 
 def rfc3339(t):

@@ -135,6 +135,8 @@ both_backends! {
         let privilege = get(&app, &admin, "/api/v1/events?flag=privilege_change").await.expect(200);
         assert_eq!(actions(&privilege), ["token.created", "user.role_changed"]);
         assert!(reason(&privilege, privilege.ids()[1], "privilege_change").ends_with("to manager"), "{}", privilege.body);
+        let said: Vec<&str> = privilege.body["items"].as_array().unwrap().iter().map(|e| e["description"].as_str().unwrap()).collect();
+        assert_eq!(said, ["Created API token “writer” with scopes events:write", "Changed the role of Mia Member from member to manager"]);
         // Deleting one event is not bulk; two is.
         let ids = post(&app, &admin, "/api/v1/events", &json!({"events": [{"action": "a.b"}, {"action": "a.b"}, {"action": "a.b"}]})).await.expect(201).ids();
         for (chosen, reason) in [(&ids[..1], "one"), (&ids[1..], "two")] {
@@ -149,6 +151,12 @@ both_backends! {
             let (status, _, _) = download(&app, &admin, "/api/v1/events/export?format=csv&action=c.d").await;
             assert_eq!(status, 200);
         }
+        // The product's own records read as sentences, from what they carry.
+        let deletions = get(&app, &admin, "/api/v1/events?action=auditlog.deleted").await.expect(200).body;
+        let said: Vec<&str> = deletions["items"].as_array().unwrap().iter().map(|e| e["description"].as_str().unwrap()).collect();
+        assert_eq!(said, [format!("Deleted 2 activities (#{}, #{}) — reason: two", ids[1], ids[2]), format!("Deleted 1 activity (#{}) — reason: one", ids[0])]);
+        let exported = get(&app, &admin, "/api/v1/events?action=auditlog.exported").await.expect(200).body;
+        assert_eq!(exported["items"][0]["description"], "Exported 3 activities as CSV (filters: action c.d)");
         let exports = get(&app, &admin, "/api/v1/events?flag=bulk_export").await.expect(200);
         assert_eq!(exports.ids().len(), 1, "only the export that reached 5 rows: {}", exports.body);
         assert!(reason(&exports, exports.ids()[0], "bulk_export").starts_with("Ada Admin exported 6 rows within 60 minutes"));
@@ -279,7 +287,7 @@ both_backends! {
         assert_eq!(get(&app, &admin, "/api/v1/settings/review").await.body, kept);
         let changed = get(&app, &admin, "/api/v1/events?action=auditlog.review_settings_changed").await.expect(200);
         let changes = &changed.body["items"][0]["changes"];
-        assert_eq!(changed.body["items"][0]["description"], "Ada Admin changed settings Security review");
+        assert_eq!(changed.body["items"][0]["description"], "Changed the security review settings: day starts, working days");
         assert_eq!(changes, &json!([
             {"field": "day_starts", "old": "07:00", "new": "08:30"},
             {"field": "working_days", "old": [1, 2, 3, 4, 5], "new": [1, 2, 3, 4]}

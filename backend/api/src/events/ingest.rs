@@ -544,9 +544,9 @@ pub fn diff(before: Option<&Map<String, Value>>, after: Option<&Map<String, Valu
 /// "Ann Lee updated booking BOK-123" when the integrator gives no description.
 pub fn describe(actor: &Actor, verb: &str, module: &str, entity: Option<&EntityRef>) -> String {
     let phrase = match verb {
-        "login" => "logged in".to_string(),
-        "logout" => "logged out".to_string(),
-        "login_failed" => "failed to log in".to_string(),
+        "login" => "signed in".to_string(),
+        "logout" => "signed out".to_string(),
+        "login_failed" => "failed to sign in".to_string(),
         "password_changed" => "changed their password".to_string(),
         "status_changed" => "changed the status of".to_string(),
         "role_changed" => "changed the role of".to_string(),
@@ -555,13 +555,30 @@ pub fn describe(actor: &Actor, verb: &str, module: &str, entity: Option<&EntityR
     };
     match entity {
         Some(e) => {
-            let name = e.label.clone().unwrap_or_else(|| format!("#{}", e.id));
-            format!("{} {phrase} {} {name}", actor.name, e.entity_type.replace('_', " "))
+            let kind = e.entity_type.replace('_', " ");
+            match &e.label {
+                // "updated Company settings", not "updated settings Company settings".
+                Some(label) if label.to_lowercase().contains(&kind.to_lowercase()) => {
+                    format!("{} {phrase} {label}", actor.name)
+                }
+                Some(label) => format!("{} {phrase} {kind} {label}", actor.name),
+                None => format!("{} {phrase} {kind} #{}", actor.name, e.id),
+            }
         }
         None if matches!(verb, "login" | "logout" | "login_failed" | "password_changed") => {
             format!("{} {phrase}", actor.name)
         }
-        None => format!("{} {phrase} {}", actor.name, module.replace('_', " ")),
+        // "CRM sent an invoice", not "CRM sent invoice".
+        None => {
+            let what = module.replace('_', " ");
+            let plural = what.ends_with('s') && !what.ends_with("ss");
+            let article = match what.chars().next() {
+                _ if plural => "",
+                Some('a' | 'e' | 'i' | 'o' | 'u' | 'A' | 'E' | 'I' | 'O' | 'U') => "an ",
+                _ => "a ",
+            };
+            format!("{} {phrase} {article}{what}", actor.name)
+        }
     }
 }
 
@@ -591,6 +608,34 @@ mod tests {
             }
             other => panic!("expected a validation error, got {:?}", other.map(|p| p.drafts)),
         }
+    }
+
+    #[test]
+    fn generated_descriptions_read_as_sentences() {
+        let crm = Actor { name: "CRM".into(), ..caller() };
+        let entity = |kind: &str, label: Option<&str>| EntityRef {
+            entity_type: kind.into(),
+            id: "7".into(),
+            label: label.map(String::from),
+        };
+        assert_eq!(describe(&crm, "sent", "invoice", None), "CRM sent an invoice");
+        assert_eq!(describe(&crm, "created", "booking", None), "CRM created a booking");
+        assert_eq!(describe(&crm, "updated", "settings", None), "CRM updated settings");
+        let settings = entity("settings", Some("Company settings"));
+        assert_eq!(
+            describe(&caller(), "updated", "settings", Some(&settings)),
+            "Ann Lee updated Company settings"
+        );
+        let booking = entity("booking", Some("BOK-12"));
+        assert_eq!(
+            describe(&caller(), "status_changed", "booking", Some(&booking)),
+            "Ann Lee changed the status of booking BOK-12"
+        );
+        assert_eq!(
+            describe(&caller(), "deleted", "customer", Some(&entity("customer", None))),
+            "Ann Lee deleted customer #7"
+        );
+        assert_eq!(describe(&caller(), "login", "session", None), "Ann Lee signed in");
     }
 
     #[test]

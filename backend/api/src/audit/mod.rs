@@ -17,6 +17,8 @@ use serde_json::{Map, Value};
 use crate::events::ingest::describe;
 use crate::http::error::ApiError;
 
+pub mod sentence;
+
 /// Where a request came from, and who made it.
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {
@@ -132,7 +134,8 @@ impl AuditEvent {
         let draft = EventDraft {
             external_id: None,
             occurred_at: now.naive_utc(),
-            description: describe(&self.actor, verb, module, self.entity.as_ref()),
+            description: sentence::sentence(&self)
+                .unwrap_or_else(|| describe(&self.actor, verb, module, self.entity.as_ref())),
             actor: self.actor,
             action: self.action.into(),
             module: module.into(),

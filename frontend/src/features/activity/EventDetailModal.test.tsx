@@ -33,3 +33,73 @@ describe('EventDetailModal flags', () => {
     expect(within(dialog).queryByRole('region', { name: 'Flags' })).toBeNull();
   });
 });
+
+describe('EventDetailModal records of the log itself', () => {
+  it('shows a deletion as the activities it deleted, each a link, and its reason', async () => {
+    stubApi({
+      '/api/v1/events/9': () =>
+        makeEvent(9, {
+          action: 'auditlog.deleted',
+          module: 'auditlog',
+          verb: 'deleted',
+          description: 'Deleted 2 activities (#5011, #5012) — reason: duplicate import',
+          metadata: { ids: [5011, 5012], count: 2, reason: 'duplicate import' } as never,
+          changes: [],
+        }),
+    });
+    renderWithProviders(<EventDetailModal eventId={9} onClose={() => {}} />);
+    const dialog = await screen.findByRole('dialog', { name: 'Activity #9' });
+    const section = await within(dialog).findByRole('region', { name: 'Deletion' });
+    const links = within(section).getAllByRole('link');
+    expect(links.map((l) => [l.textContent, l.getAttribute('href')])).toEqual([
+      ['#5011', '/?event=5011'],
+      ['#5012', '/?event=5012'],
+    ]);
+    expect(section).toHaveTextContent('Deleted2 activities');
+    expect(section).toHaveTextContent('Reasonduplicate import');
+    // Never raw JSON, and no empty "no field changes" block.
+    expect(within(dialog).queryByRole('heading', { name: 'Metadata' })).toBeNull();
+    expect(dialog).not.toHaveTextContent('"ids"');
+    expect(dialog).not.toHaveTextContent('No field changes');
+  });
+
+  it('shows an export with its file and its filters as chips', async () => {
+    stubApi({
+      '/api/v1/events/10': () =>
+        makeEvent(10, {
+          action: 'auditlog.exported',
+          module: 'auditlog',
+          verb: 'exported',
+          metadata: {
+            format: 'csv',
+            rows: 1204,
+            completed: true,
+            filters: 'module=invoice&range=last_30_days&tz=Europe%2FLondon&sort=occurred_at&q=late+fee',
+          } as never,
+          changes: [],
+        }),
+    });
+    renderWithProviders(<EventDetailModal eventId={10} onClose={() => {}} />);
+    const dialog = await screen.findByRole('dialog', { name: 'Activity #10' });
+    const section = await within(dialog).findByRole('region', { name: 'Export' });
+    expect(section).toHaveTextContent('FileCSV, 1,204 activities');
+    const chips = within(within(section).getByRole('list', { name: 'Export filters' })).getAllByRole('listitem');
+    expect(chips.map((c) => c.textContent)).toEqual(['Type: Invoice', 'Date range: Last 30 days', 'Search: “late fee”']);
+    expect(within(dialog).queryByRole('heading', { name: 'Metadata' })).toBeNull();
+  });
+
+  it('reads the rows picked by hand as the selection', async () => {
+    stubApi({
+      '/api/v1/events/11': () =>
+        makeEvent(11, {
+          action: 'auditlog.exported',
+          module: 'auditlog',
+          verb: 'exported',
+          metadata: { format: 'pdf', rows: 2, filters: 'ids=4&ids=5&format=pdf' } as never,
+        }),
+    });
+    renderWithProviders(<EventDetailModal eventId={11} onClose={() => {}} />);
+    const section = await screen.findByRole('region', { name: 'Export' });
+    expect(within(section).getByRole('list', { name: 'Export filters' })).toHaveTextContent('Selected: #4, #5');
+  });
+});

@@ -9,6 +9,7 @@ import { formatDateTime, useTimeZone } from '../timezone/timeZone';
 import { humanize, ModuleBadge, VerbBadge } from './badges';
 import { ChangesDiff, changesHeading } from './ChangesDiff';
 import { EntryIntegrity } from './EntryIntegrity';
+import { hasOwnSection, ProductRecord } from './ProductRecord';
 import { useEvent } from './queries';
 import { RecordLink } from './RecordLink';
 
@@ -37,6 +38,8 @@ function EventDetails({ event }: { event: AuditEvent }) {
   const canVerify = useCurrentUser().role === 'admin';
   const otherZone = zone === businessZone ? localZone : businessZone;
   const metadataEntries = Object.keys(event.metadata ?? {});
+  // The product's deletion and export records have sections of their own, never raw JSON.
+  const ownSection = hasOwnSection(event.action);
 
   return (
     <>
@@ -93,10 +96,14 @@ function EventDetails({ event }: { event: AuditEvent }) {
         </section>
       )}
 
-      <section className="section" aria-labelledby="detail-changes">
-        <h3 id="detail-changes">{changesHeading(event.verb, event.changes)}</h3>
-        <ChangesDiff verb={event.verb} changes={event.changes} />
-      </section>
+      <ProductRecord event={event} />
+
+      {!(ownSection && event.changes.length === 0) && (
+        <section className="section" aria-labelledby="detail-changes">
+          <h3 id="detail-changes">{changesHeading(event.verb, event.changes)}</h3>
+          <ChangesDiff verb={event.verb} changes={event.changes} />
+        </section>
+      )}
 
       <section className="section" aria-labelledby="detail-related">
         <h3 id="detail-related">Related records</h3>
@@ -113,14 +120,16 @@ function EventDetails({ event }: { event: AuditEvent }) {
         )}
       </section>
 
-      <section className="section" aria-labelledby="detail-metadata">
-        <h3 id="detail-metadata">Metadata</h3>
-        {metadataEntries.length === 0 ? (
-          <p className="muted">None.</p>
-        ) : (
-          <pre className="json">{JSON.stringify(event.metadata, null, 2)}</pre>
-        )}
-      </section>
+      {!ownSection && (
+        <section className="section" aria-labelledby="detail-metadata">
+          <h3 id="detail-metadata">Metadata</h3>
+          {metadataEntries.length === 0 ? (
+            <p className="muted">None.</p>
+          ) : (
+            <pre className="json">{JSON.stringify(event.metadata, null, 2)}</pre>
+          )}
+        </section>
+      )}
 
       <section className="section" aria-labelledby="detail-integrity">
         <h3 id="detail-integrity">Integrity</h3>

@@ -40,7 +40,7 @@ describe('describeFilter', () => {
       ['Date range', 'Last 7 days', true],
       ['From', '2026-01-01', true],
       ['Time zone', 'Europe/Paris', true],
-      ['Whose activity', 'mine', true],
+      ['Whose activity', 'Only mine', true],
       ['sort', 'actor', true],
       ['Flagged', 'odd', true],
       ['Type', 'Booking', false],

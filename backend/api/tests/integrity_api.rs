@@ -652,8 +652,18 @@ both_backends! {
         let log = get(&app, &admin, "/api/v1/events?action=auditlog.deleted").await.body;
         assert_eq!(log["items"][0]["id"], done["deletion_event_id"]);
         assert_eq!(log["items"][0]["metadata"], json!({"ids": [ids[0], ids[1]], "count": 2, "reason": "GDPR request #42"}));
-        // The record is the tombstone's time and author.
+        // The record is the tombstone's time and author, and the tombstone's details name it.
         assert_eq!(tomb["deleted_at"], log["items"][0]["recorded_at"]);
+        assert_eq!(tomb["deletion"], json!({
+            "record_id": done["deletion_event_id"],
+            "actor": {"id": "a1", "name": "Ada Admin", "email": "admin@acme.test", "role": "admin", "type": "user"},
+            "at": tomb["deleted_at"],
+            "reason": "GDPR request #42",
+        }));
+        let listed = get(&app, &admin, "/api/v1/events?per_page=100").await.expect(200).body;
+        let row = listed["items"].as_array().unwrap().iter().find(|e| e["id"] == ids[0]).unwrap();
+        assert!(row["deleted_at"].is_string() && row.get("deletion").is_none(), "only the details carry it: {row}");
+        assert!(get(&app, &admin, &format!("/api/v1/events/{}", ids[2])).await.body.get("deletion").is_none());
 
         // Un-tombstoning — the content put back, even exactly — breaks the record's word.
         let owner = ctx.db.owner_pool(1);

@@ -21,12 +21,22 @@ test.describe('Bulk export and deletion', () => {
     expect(csvIds(file.text).sort()).toEqual([first, third].sort());
   });
 
-  test('exports everything the filters match, not just the page', async ({ activityPage, api }) => {
+  test('exports everything the filters match, not just the page', async ({ page, activityPage, api }) => {
     await activityPage.goto('module=quote&range=last_30_days&per_page=10');
     const { total } = await api.events({ module: 'quote', range: 'last_30_days', per_page: 10 });
     expect(total).toBeGreaterThan(10);
     const file = await activityPage.export(/Export all matching \(CSV\)/);
     expect(csvIds(file.text)).toHaveLength(total!);
+    // The export's own record reads as a sentence, its filters as chips.
+    const [recordId] = await api.eventIds({ action: 'auditlog.exported' });
+    await activityPage.goto(`event=${recordId}`);
+    const record = page.getByRole('dialog');
+    await expect(record).toContainText(
+      `Exported ${total!.toLocaleString('en-GB')} activities as CSV (filters: module quote, last 30 days)`,
+    );
+    const chips = record.getByRole('list', { name: 'Export filters' });
+    await expect(chips).toContainText('Type: Quote');
+    await expect(chips).toContainText('Date range: Last 30 days');
   });
 
   test('exports a PDF', async ({ activityPage, api }) => {
@@ -51,7 +61,19 @@ test.describe('Bulk export and deletion', () => {
     await expect(activityPage.bulkActions()).toContainText('1 activity was deleted.');
     expect((await api.event(id)).deleted_at).toBeTruthy();
 
+    // The tombstone says who, when and why, and links to the deletion record, which reads as a
+    // sentence and links back.
     await activityPage.goto(`event=${id}`);
+    const note = page.getByRole('dialog').getByRole('note');
+    await expect(note).toContainText('were deleted');
+    await expect(note).toContainText(/by .+ \(Admin\), reason: “Entered for the wrong customer”/);
+    await note.getByRole('link', { name: /^#\d+$/ }).click();
+    const record = page.getByRole('dialog');
+    await expect(record.getByRole('heading', { name: /^Activity #\d+$/ })).not.toHaveText(`Activity #${id}`);
+    await expect(record).toContainText(`Deleted 1 activity (#${id}) — reason: Entered for the wrong customer`);
+    const deletion = record.getByRole('region', { name: 'Deletion' });
+    await expect(deletion).toContainText('Entered for the wrong customer');
+    await deletion.getByRole('link', { name: `#${id}` }).click();
     await expect(page.getByRole('dialog').getByRole('note')).toContainText('were deleted');
   });
 });

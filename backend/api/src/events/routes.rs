@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ingest::{parse_body, IngestBody};
-use super::views::{EventListResponse, EventOut};
+use super::views::{DeletionOut, EventListResponse, EventOut};
 use crate::aggregates::Read;
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::{Admin, Caller};
@@ -221,15 +221,17 @@ pub async fn get(
                 auditlog_db::StoreError::NotFound => ApiError::NotFound(format!("event {id} not found")),
                 other => other.into(),
             })?;
+            let deletion = auditlog_db::queries::deletion::record_of(conn, &viewer, &event)?;
             if logged {
                 AuditEvent::new("auditlog.viewed", actor)
                     .on("event", id, Some(event.draft.action.clone()))
                     .record_once_within(conn, tenant_id, &request, VIEWS_COALESCED)?;
             }
-            Ok(event)
+            Ok((event, deletion))
         })
         .await?;
-    Ok(web::Json(EventOut::from(event)))
+    let (event, deletion) = event;
+    Ok(web::Json(EventOut { deletion: deletion.map(DeletionOut::from_record), ..EventOut::from(event) }))
 }
 
 /// Reads of one event by one reader within this long are logged once.

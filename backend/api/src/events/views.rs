@@ -112,6 +112,42 @@ pub struct EventOut {
     /// Why the server finds the event worth a security review (docs/ALERTS.md); empty for most.
     /// Not part of the signed record: the server's opinion, not the host application's.
     pub flags: Vec<FlagOut>,
+    /// On a tombstone, in `GET /events/{id}` only: the deletion record that removed it (who,
+    /// when, why), when the caller may see that record. Absent everywhere else.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion: Option<DeletionOut>,
+}
+
+/// Who deleted a tombstone's payload, when and why: its deletion record, in short.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeletionOut {
+    /// The `auditlog.deleted` event that records the deletion.
+    pub record_id: i64,
+    /// Who deleted it, as the record names them (name and role).
+    pub actor: ActorOut,
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+    /// The reason given.
+    pub reason: Option<String>,
+}
+
+impl DeletionOut {
+    pub fn from_record(record: Event) -> Self {
+        let reason = record.draft.metadata.get("reason").and_then(Value::as_str).map(String::from);
+        let actor = record.draft.actor;
+        DeletionOut {
+            record_id: record.id.get(),
+            actor: ActorOut {
+                id: actor.id,
+                name: actor.name,
+                email: actor.email,
+                role: actor.role,
+                actor_type: actor.actor_type,
+            },
+            at: record.recorded_at.and_utc(),
+            reason,
+        }
+    }
 }
 
 /// A flag the server raised on an event when it was stored.
@@ -169,6 +205,7 @@ impl From<Event> for EventOut {
             deleted_at: e.deleted.as_ref().map(|(at, _)| at.and_utc()),
             deleted_by: e.deleted.map(|(_, by)| by),
             flags: e.flags.into_iter().map(|f| FlagOut { kind: f.kind, reason: f.reason }).collect(),
+            deletion: None,
         }
     }
 }

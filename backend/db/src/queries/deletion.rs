@@ -170,6 +170,33 @@ pub fn tombstone(
     Ok(blanked.len())
 }
 
+/// The deletion record that made `tombstone` one, if `viewer` may see it: the `auditlog.deleted`
+/// event its deleter recorded at the moment of the deletion (a tombstone's `deleted_at` is that
+/// record's `recorded_at`) and which names it.
+pub fn record_of(
+    conn: &mut DbConnection,
+    viewer: &crate::visibility::Viewer,
+    tombstone: &crate::models::Event,
+) -> StoreResult<Option<crate::models::Event>> {
+    let Some((at, by)) = &tombstone.deleted else {
+        return Ok(None);
+    };
+    let rows: Vec<EventRow> = events::table
+        .filter(crate::visibility::visible_to(viewer))
+        .filter(events::action.eq("auditlog.deleted"))
+        .filter(events::occurred_at.ge(*at - chrono::TimeDelta::minutes(1)))
+        .filter(events::occurred_at.le(*at))
+        .filter(events::recorded_at.eq(*at))
+        .filter(events::actor_id.eq(by))
+        .select(EventRow::as_select())
+        .load(conn)?;
+    let id = tombstone.id.get();
+    rows.into_iter()
+        .find(|row| named_ids(&row.metadata).contains(&id))
+        .map(crate::models::Event::try_from)
+        .transpose()
+}
+
 /// The ids a deletion record names (`metadata.ids`).
 pub fn named_ids(metadata: &str) -> Vec<i64> {
     serde_json::from_str::<serde_json::Value>(metadata)

@@ -1111,6 +1111,23 @@ export interface components {
              */
             deletion_event_id?: number | null;
         };
+        /** @description Who deleted a tombstone's payload, when and why: its deletion record, in short. */
+        DeletionOut: {
+            /** @description Who deleted it, as the record names them (name and role). */
+            actor: components["schemas"]["ActorOut"];
+            /**
+             * Format: date-time
+             * @description When (UTC).
+             */
+            at: string;
+            /** @description The reason given. */
+            reason?: string | null;
+            /**
+             * Format: int64
+             * @description The `auditlog.deleted` event that records the deletion.
+             */
+            record_id: number;
+        };
         /** @description Why events are deleted: 1 to 500 characters on one line. */
         DeletionReason: string;
         /** @description A page of a rule's deliveries. */
@@ -1300,6 +1317,7 @@ export interface components {
             deleted_at?: string | null;
             /** @description The actor id of the admin who deleted it. */
             deleted_by?: string | null;
+            deletion?: components["schemas"]["DeletionOut"] | null;
             /** @description Human-readable summary. */
             description: string;
             entity?: components["schemas"]["EntityOut"] | null;

@@ -103,3 +103,35 @@ describe('EventDetailModal records of the log itself', () => {
     expect(within(section).getByRole('list', { name: 'Export filters' })).toHaveTextContent('Selected: #4, #5');
   });
 });
+
+describe('EventDetailModal tombstones', () => {
+  it('says who deleted the entry, when and why, and links to the deletion record', async () => {
+    stubApi({
+      '/api/v1/events/12': () =>
+        makeEvent(12, {
+          description: '',
+          deleted_at: '2026-11-03T10:15:00Z',
+          deleted_by: 'a1',
+          deletion: {
+            record_id: 5020,
+            actor: { id: 'a1', name: 'Ada Admin', role: 'admin', type: 'user' },
+            at: '2026-11-03T10:15:00Z',
+            reason: 'duplicate import',
+          },
+        }),
+    });
+    renderWithProviders(<EventDetailModal eventId={12} onClose={() => {}} />);
+    const note = await screen.findByTestId('tombstone-note');
+    expect(note).toHaveTextContent(/by Ada Admin \(Admin\), reason: “duplicate import”\. See the deletion record #5020\./);
+    expect(within(note).getByRole('link', { name: '#5020' })).toHaveAttribute('href', '/?event=5020');
+    expect(note).not.toHaveTextContent('by actor a1');
+  });
+
+  it('names the deleter by id when the deletion record is not there to read', async () => {
+    stubApi({
+      '/api/v1/events/13': () => makeEvent(13, { deleted_at: '2026-11-03T10:15:00Z', deleted_by: 'a1' }),
+    });
+    renderWithProviders(<EventDetailModal eventId={13} onClose={() => {}} />);
+    expect(await screen.findByTestId('tombstone-note')).toHaveTextContent('by actor a1.');
+  });
+});

@@ -9,7 +9,7 @@ import { formatDateTime, useTimeZone } from '../timezone/timeZone';
 import { humanize, ModuleBadge, VerbBadge } from './badges';
 import { ChangesDiff, changesHeading } from './ChangesDiff';
 import { EntryIntegrity } from './EntryIntegrity';
-import { hasOwnSection, ProductRecord } from './ProductRecord';
+import { ActivityLink, hasOwnSection, ProductRecord } from './ProductRecord';
 import { useEvent } from './queries';
 import { RecordLink } from './RecordLink';
 
@@ -44,10 +44,20 @@ function EventDetails({ event }: { event: AuditEvent }) {
   return (
     <>
       {event.deleted_at && (
-        <div className="alert alert--error" role="note" style={{ marginBottom: 16 }}>
+        <div className="alert alert--error" role="note" style={{ marginBottom: 16 }} data-testid="tombstone-note">
           The details of this entry were deleted on {formatDateTime(event.deleted_at, zone, true)}
-          {event.deleted_by && <> by actor {event.deleted_by}</>}. A tombstone keeps its place in the log: its hash stays in the
-          signed tree.
+          {event.deletion ? (
+            <>
+              {' '}
+              by {event.deletion.actor.name || event.deletion.actor.id}
+              {event.deletion.actor.role && <> ({humanize(event.deletion.actor.role)})</>}
+              {event.deletion.reason && <>, reason: “{event.deletion.reason}”</>}. See the deletion record{' '}
+              <ActivityLink id={event.deletion.record_id} />.
+            </>
+          ) : (
+            <>{event.deleted_by && <> by actor {event.deleted_by}</>}.</>
+          )}{' '}
+          A tombstone keeps its place in the log: its hash stays in the signed tree.
         </div>
       )}
       <dl className="details">

@@ -363,7 +363,7 @@ both_backends! {
         let (outbox, second) = (outbox(&ctx, |s| s.workers = 2), outbox(&ctx, |s| s.workers = 2));
         let started = Instant::now();
         deliver_until(&outbox, || !quick.requests().is_empty()).await;
-        assert!(started.elapsed() < Duration::from_secs(2), "the other tenant waited {:?}", started.elapsed());
+        assert!(started.elapsed() < Duration::from_secs(5), "the other tenant waited {:?}", started.elapsed());
         assert!(slow.requests().len() < 10, "the backlog went first: {}", slow.requests().len());
         // The backlog still goes, one delivery of the rule at a time, even with two processes
         // sending.

@@ -75,7 +75,7 @@ both_backends! {
             assert_eq!(status, 200, "{filters}");
             assert_eq!(headers.get("content-type").unwrap(), "text/csv; charset=utf-8");
             let disposition = headers.get("content-disposition").unwrap().to_str().unwrap();
-            assert!(disposition.starts_with("attachment; filename=\"activity-log_acme_"), "{disposition}");
+            assert!(disposition.starts_with("attachment; filename=\"acme_activity_"), "{disposition}");
             let (columns, rows) = csv_rows(std::str::from_utf8(&body).unwrap());
             assert_eq!(&columns[..4], ["id", "seq", "occurred_at", "occurred_at_local (UTC)"]);
             let exported: Vec<i64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
@@ -97,6 +97,21 @@ both_backends! {
         assert_eq!(last["metadata"]["format"], "csv");
         assert_eq!(last["metadata"]["completed"], true);
         assert_eq!(last["metadata"]["filters"], "format=csv&q=number%2042");
+
+        // File names say what is inside.
+        let name = |headers: &actix_web::http::header::HeaderMap| {
+            let disposition = headers.get("content-disposition").unwrap().to_str().unwrap().to_string();
+            disposition.split('"').nth(1).unwrap().to_string()
+        };
+        let (status, headers, body) = download(&app, &token, "/api/v1/events/export?format=csv&from=2026-11-01&to=2026-11-30&tz=Europe/London").await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(name(&headers), "acme_activity_2026-11-01_to_2026-11-30.csv");
+        let some = get(&app, &token, "/api/v1/events?per_page=10").await.expect(200).ids();
+        let (status, headers, body) = download(&app, &token, &format!("/api/v1/events/export?format=pdf&ids={},{}", some[0], some[1])).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(name(&headers), "acme_activity_selected-2.pdf");
+        let (_, headers, _) = download(&app, &token, "/api/v1/events/export?format=csv").await;
+        assert_eq!(name(&headers), format!("acme_activity_until_{}.csv", chrono::Utc::now().format("%Y-%m-%d")));
     }
 
     async fn csv_cells_cannot_run_as_formulas(ctx: Ctx) {
@@ -385,8 +400,8 @@ both_backends! {
             let (status, headers, body) = download(&app, &admin, &format!("/api/v1/events/export?format={format}")).await;
             assert_eq!(status, 200, "{format}: {}", String::from_utf8_lossy(&body));
             let disposition = headers.get("content-disposition").unwrap().to_str().unwrap();
-            assert!(disposition.starts_with("attachment; filename=\"activity-log_ac_me___x_y_"), "{disposition}");
-            assert!(disposition.contains("\"; filename*=UTF-8''activity-log_ac%22me_%C3%BC_x_y_"), "{disposition}");
+            assert!(disposition.starts_with("attachment; filename=\"ac_me___x_y_activity_"), "{disposition}");
+            assert!(disposition.contains("\"; filename*=UTF-8''ac%22me_%C3%BC_x_y_activity_"), "{disposition}");
             assert!(disposition.ends_with(&format!(".{format}")), "{disposition}");
             assert_eq!(disposition.matches('"').count(), 2, "{disposition}");
         }

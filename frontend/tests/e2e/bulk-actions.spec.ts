@@ -16,8 +16,10 @@ test.describe('Bulk export and deletion', () => {
     await activityPage.select(third);
     await expect(activityPage.bulkActions()).toContainText('2 selected');
     const file = await activityPage.export(/Export 2 selected \(CSV\)/);
-    expect(file.filename).toMatch(/\.csv$/);
-    expect(file.text.split('\n')[0]).toMatch(/^id,/);
+    expect(file.filename).toMatch(/^[a-z0-9-]+_activity_selected-2\.csv$/);
+    // A byte-order mark first, so that a spreadsheet reads the UTF-8 as such.
+    expect(file.text.startsWith('\uFEFF')).toBe(true);
+    expect(file.text.slice(1).split('\n')[0]).toMatch(/^id,/);
     expect(csvIds(file.text).sort()).toEqual([first, third].sort());
   });
 
@@ -26,6 +28,7 @@ test.describe('Bulk export and deletion', () => {
     const { total } = await api.events({ module: 'quote', range: 'last_30_days', per_page: 10 });
     expect(total).toBeGreaterThan(10);
     const file = await activityPage.export(/Export all matching \(CSV\)/);
+    expect(file.filename).toMatch(/_activity_\d{4}-\d{2}-\d{2}_to_\d{4}-\d{2}-\d{2}\.csv$/);
     expect(csvIds(file.text)).toHaveLength(total!);
     // The export's own record reads as a sentence, its filters as chips.
     const [recordId] = await api.eventIds({ action: 'auditlog.exported' });
@@ -44,7 +47,7 @@ test.describe('Bulk export and deletion', () => {
     const [first] = await api.eventIds();
     await activityPage.select(first);
     const file = await activityPage.export(/Export 1 selected \(PDF\)/);
-    expect(file.filename).toMatch(/\.pdf$/);
+    expect(file.filename).toMatch(/_activity_selected-1\.pdf$/);
     expect(file.text.startsWith('%PDF')).toBe(true);
   });
 

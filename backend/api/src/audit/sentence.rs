@@ -207,7 +207,7 @@ pub fn filters_in_words(query: &str) -> String {
         if value.is_empty()
             || matches!(
                 key.as_ref(),
-                "page" | "per_page" | "cursor" | "sort" | "order" | "tz" | "format" | "columns"
+                "page" | "per_page" | "cursor" | "sort" | "order" | "tz" | "format" | "bom" | "columns"
             )
         {
             continue;
@@ -282,7 +282,7 @@ mod tests {
         );
         let exported = AuditEvent::new("auditlog.exported", admin())
             .meta("format", "csv")
-            .meta("filters", "module=invoice&range=last_30_days&tz=Europe%2FLondon&sort=occurred_at")
+            .meta("filters", "module=invoice&range=last_30_days&tz=Europe%2FLondon&sort=occurred_at&bom=1")
             .meta("rows", 1204)
             .meta("completed", true);
         assert_eq!(

@@ -213,17 +213,25 @@ impl Job {
             .map(|_| ())
     }
 
+    /// A name that says what is inside: `acme_activity_2026-11-01_to_2026-11-30.csv` (the
+    /// filter's first and last day in its time zone), `acme_activity_until_2026-12-07.csv`
+    /// without a start, `acme_activity_selected-12.csv` for rows picked by hand.
     fn filename(&self, extension: &str) -> String {
-        let day = |t: Option<chrono::NaiveDateTime>, default: &str| {
-            t.map(|t| t.and_utc().with_timezone(&self.tz).format("%Y%m%d").to_string())
-                .unwrap_or_else(|| default.into())
-        };
-        format!(
-            "activity-log_{}_{}-{}.{extension}",
-            self.caller.tenant.slug,
-            day(self.filter.from, "start"),
-            day(self.filter.until.map(|t| t - chrono::TimeDelta::microseconds(1)), "now")
-        )
+        let slug = &self.caller.tenant.slug;
+        if !self.filter.ids.is_empty() {
+            return format!("{slug}_activity_selected-{}.{extension}", self.filter.ids.len());
+        }
+        let day =
+            |t: chrono::NaiveDateTime| t.and_utc().with_timezone(&self.tz).format("%Y-%m-%d").to_string();
+        let last = day(self
+            .filter
+            .until
+            .map(|t| t - chrono::TimeDelta::microseconds(1))
+            .unwrap_or_else(|| chrono::Utc::now().naive_utc()));
+        match self.filter.from {
+            Some(from) => format!("{slug}_activity_{}_to_{last}.{extension}", day(from)),
+            None => format!("{slug}_activity_until_{last}.{extension}"),
+        }
     }
 }
 

@@ -74,7 +74,7 @@ describe('EventDetailModal records of the log itself', () => {
             format: 'csv',
             rows: 1204,
             completed: true,
-            filters: 'module=invoice&range=last_30_days&tz=Europe%2FLondon&sort=occurred_at&q=late+fee',
+            filters: 'module=invoice&range=last_30_days&tz=Europe%2FLondon&sort=occurred_at&bom=1&q=late+fee',
           } as never,
           changes: [],
         }),

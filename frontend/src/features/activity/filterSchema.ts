@@ -203,10 +203,13 @@ export function toEventQuery(view: ActivityView, timeZone: string): EventQuery {
 
 /** The GET /events/export query: the whole filtered result in list order, or just `ids`. */
 export function toExportQuery(view: ActivityView, timeZone: string, format: 'csv' | 'pdf', ids?: number[]): ExportQuery {
-  if (ids && ids.length > 0) return { format, ids: ids.join(','), tz: asTimeZone(timeZone), sort: view.sort, order: view.order };
+  // A CSV from the dashboard opens in a spreadsheet: the byte-order mark tells Excel it is UTF-8.
+  const bom = format === 'csv' ? { bom: 1 } : {};
+  if (ids && ids.length > 0)
+    return { format, ...bom, ids: ids.join(','), tz: asTimeZone(timeZone), sort: view.sort, order: view.order };
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { page, per_page, ...filters } = toEventQuery(view, timeZone);
-  return { ...filters, format };
+  return { ...filters, format, ...bom };
 }
 
 /** The GET /stats/timeline query for the chart: the same filters, hourly for a single day. */

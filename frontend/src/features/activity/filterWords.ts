@@ -15,7 +15,7 @@ export interface FilterPart {
 export const TIME_KEYS = ['from', 'to', 'range', 'tz', 'scope'] as const;
 
 /** Parameters of the list that do not change which events are meant. */
-const NOT_FILTERS = new Set(['page', 'per_page', 'cursor', 'sort', 'order', 'format', 'columns']);
+const NOT_FILTERS = new Set(['page', 'per_page', 'cursor', 'sort', 'order', 'format', 'bom', 'columns']);
 
 /** The list's filters, with the words the activity page's filter bar uses for them. */
 const FILTERS: Record<string, { label: string; value?: (raw: string) => string; check?: (raw: string) => string | null }> = {

@@ -477,6 +477,11 @@ both_backends! {
         // History respects visibility too.
         let member = get(&app, &ctx.token(&ctx.member), "/api/v1/entities/customer/c1/history").await;
         assert_eq!(member.ids(), vec![ids[4], ids[0]]);
+        // ...and says how many entries the role hides (never which), with the same filters.
+        assert_eq!(member.body["hidden"], 2, "{}", member.body);
+        let member_bookings = get(&app, &ctx.token(&ctx.member), "/api/v1/entities/customer/c1/history?module=booking").await;
+        assert_eq!((member_bookings.ids(), member_bookings.body["hidden"].clone()), (vec![ids[0]], json!(1)));
+        assert_eq!(customer.body["hidden"], 0, "an admin sees everything");
         assert_eq!(get(&app, &token, "/api/v1/entities/customer/none/history").await.body["total"], 0);
     }
 

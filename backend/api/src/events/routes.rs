@@ -1,14 +1,16 @@
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use auditlog_db::flags::ReviewSettings;
+use auditlog_db::models::Role;
 use auditlog_db::queries::events::{self as event_queries, ListRequest, PageTotal};
 use auditlog_db::queries::ingest::{store_submitted, IdempotencyKey};
+use auditlog_db::visibility::Viewer;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ingest::{parse_body, IngestBody};
-use super::views::{DeletionOut, EventListResponse, EventOut};
+use super::views::{DeletionOut, EventListResponse, EventOut, HistoryResponse};
 use crate::aggregates::Read;
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::{Admin, Caller};
@@ -355,7 +357,7 @@ pub async fn delete_events(
         ListParams,
     ),
     responses(
-        (status = 200, body = EventListResponse),
+        (status = 200, body = HistoryResponse),
     )
 )]
 #[get("/entities/{type}/{id}/history")]
@@ -363,9 +365,25 @@ pub async fn history(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     filtered: Filtered<ListParams>,
-) -> Result<web::Json<EventListResponse>, ApiError> {
+) -> Result<web::Json<HistoryResponse>, ApiError> {
     let (entity_type, id) = path.into_inner();
     let (caller, mut request) = filtered.list_request()?;
     request.filter.record = Some(record_ref(&entity_type, &id)?);
-    page_response(&state, &caller, request).await
+    let viewer = caller.viewer()?;
+    let filter = request.filter.clone();
+    let page = page_response(&state, &caller, request).await?.into_inner();
+    // What the role hides: the same filters counted with an admin's sight, less the caller's.
+    let hidden = if viewer.role == Role::Admin {
+        0
+    } else {
+        state
+            .db(move |conn| {
+                let all = Viewer { role: Role::Admin, ..viewer.clone() };
+                let everything = event_queries::count(conn, &all, &filter)?;
+                let shown = event_queries::count(conn, &viewer, &filter)?;
+                Ok((everything - shown).max(0))
+            })
+            .await?
+    };
+    Ok(web::Json(HistoryResponse { page, hidden }))
 }

@@ -233,6 +233,18 @@ pub struct EventListResponse {
     pub next_cursor: Option<String>,
 }
 
+/// A record's history: a page of its events, and how many of its entries the caller's role
+/// does not show.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryResponse {
+    #[serde(flatten)]
+    pub page: EventListResponse,
+    /// Entries of this record matching the same filters that the caller's role does not show
+    /// (another user's activity for a member, admin-only entries for a manager); always 0 for an
+    /// admin. Only the number is told, never what they are.
+    pub hidden: i64,
+}
+
 impl EventListResponse {
     /// A page, with its total and whether that is an estimate (page mode).
     pub fn new(page: EventPage, total: Option<(i64, bool)>, request: &ListRequest) -> Self {

@@ -1453,6 +1453,19 @@ export interface components {
             /** @description `ok` when alive; `ready` when the database answers. */
             status: string;
         };
+        /**
+         * @description A record's history: a page of its events, and how many of its entries the caller's role
+         *     does not show.
+         */
+        HistoryResponse: components["schemas"]["EventListResponse"] & {
+            /**
+             * Format: int64
+             * @description Entries of this record matching the same filters that the caller's role does not show
+             *     (another user's activity for a member, admin-only entries for a manager); always 0 for an
+             *     admin. Only the number is told, never what they are.
+             */
+            hidden: number;
+        };
         /** @description An id in the host application: 1 to 128 characters on one line, or an integer (stored as text). */
         HostId: string | number;
         /** @description An RFC 9162 inclusion proof: the event's leaf is in the signed tree. */
@@ -3729,7 +3742,7 @@ export interface operations {
                      *       "total_is_estimate": false
                      *     }
                      */
-                    "application/json": components["schemas"]["EventListResponse"];
+                    "application/json": components["schemas"]["HistoryResponse"];
                 };
             };
             /** @description Malformed request */

@@ -35,6 +35,7 @@ export function RecordHistoryPage() {
   const events = history.data?.pages.flatMap((p) => p.items) ?? [];
   const label = findLabel(events, type, id) ?? `#${id}`;
   const total = history.data?.pages[0]?.total;
+  const hidden = history.data?.pages[0]?.hidden ?? 0;
   const nextPageError = history.isFetchNextPageError ? history.error : null;
 
   return (
@@ -51,6 +52,12 @@ export function RecordHistoryPage() {
           History, newest first{typeof total === 'number' ? ` · ${total.toLocaleString('en-GB')} activities` : ''}
         </span>
       </div>
+      {hidden > 0 && (
+        <p className="alert" role="note" data-testid="history-hidden">
+          {hidden === 1 ? '1 entry' : `${hidden.toLocaleString('en-GB')} entries`} of this record {hidden === 1 ? 'is' : 'are'}{' '}
+          hidden from your role.
+        </p>
+      )}
       <section className="card" aria-label="Timeline">
         {history.isPending ? (
           <div className="stack" style={{ padding: 16 }} aria-busy="true" aria-label="Loading history">

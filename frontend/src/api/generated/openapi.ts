@@ -3686,6 +3686,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "hidden": 1,
                      *       "items": [
                      *         {
                      *           "action": "booking.updated",

@@ -1,7 +1,7 @@
 //! What the API answers about events: the event as served, and a page of them.
 
 use auditlog_db::flags::FlagKind;
-use auditlog_db::models::{Change, EntityRef, Event};
+use auditlog_db::models::{Actor, Change, EntityRef, Event};
 use auditlog_db::queries::events::{EventPage, ListRequest, Paging};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -22,6 +22,12 @@ pub struct ActorOut {
     /// `user`, `system` or `api`.
     #[serde(rename = "type")]
     pub actor_type: String,
+}
+
+impl From<Actor> for ActorOut {
+    fn from(a: Actor) -> Self {
+        ActorOut { id: a.id, name: a.name, email: a.email, role: a.role, actor_type: a.actor_type }
+    }
 }
 
 /// A record: the one an event is about, or one it relates to.
@@ -134,16 +140,9 @@ pub struct DeletionOut {
 impl DeletionOut {
     pub fn from_record(record: Event) -> Self {
         let reason = record.draft.metadata.get("reason").and_then(Value::as_str).map(String::from);
-        let actor = record.draft.actor;
         DeletionOut {
             record_id: record.id.get(),
-            actor: ActorOut {
-                id: actor.id,
-                name: actor.name,
-                email: actor.email,
-                role: actor.role,
-                actor_type: actor.actor_type,
-            },
+            actor: record.draft.actor.into(),
             at: record.recorded_at.and_utc(),
             reason,
         }
@@ -182,13 +181,7 @@ impl From<Event> for EventOut {
             seq: e.seq,
             occurred_at: d.occurred_at.and_utc(),
             recorded_at: e.recorded_at.and_utc(),
-            actor: ActorOut {
-                id: d.actor.id,
-                name: d.actor.name,
-                email: d.actor.email,
-                role: d.actor.role,
-                actor_type: d.actor.actor_type,
-            },
+            actor: d.actor.into(),
             action: d.action,
             module: d.module,
             verb: d.verb,

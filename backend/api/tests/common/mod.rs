@@ -24,11 +24,14 @@ pub const LOG_NAME: &str = "activity-log.test";
 
 pub use auditlog_db::testing::TestDatabase;
 
-/// A folder of its own for each test (tests run in parallel).
+/// A folder of its own for each test (tests run in parallel), empty: one left by an earlier run
+/// whose process had the same id (checkpoint logs signed by another key) is removed first.
 pub fn unique_dir(what: &str) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    std::env::temp_dir().join(format!("auditlog-{what}-{}-{n}", std::process::id()))
+    let dir = std::env::temp_dir().join(format!("auditlog-{what}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 pub fn settings(url: &str) -> Settings {

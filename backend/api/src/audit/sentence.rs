@@ -20,7 +20,14 @@ pub fn sentence(event: &AuditEvent) -> Option<String> {
         |what: &str| label.as_ref().map(|l| format!("{what} {l}")).unwrap_or_else(|| what.to_string());
     let quoted =
         |what: &str| label.as_ref().map(|l| format!("{what} “{l}”")).unwrap_or_else(|| what.to_string());
-    let reason = |text: String| match meta.get("reason").and_then(Value::as_str).filter(|r| !r.is_empty()) {
+    // A reason a person wrote (a deletion's) is quoted as written; a reason the server gives as a
+    // code (`wrong_password`) reads as words.
+    let given = meta.get("reason").and_then(Value::as_str).filter(|r| !r.is_empty());
+    let reason = |text: String| match given {
+        Some(reason) => format!("{text} — reason: {reason}"),
+        None => text,
+    };
+    let code = |text: String| match given {
         Some(reason) => format!("{text} — reason: {}", reason.replace('_', " ")),
         None => text,
     };
@@ -28,9 +35,9 @@ pub fn sentence(event: &AuditEvent) -> Option<String> {
     let sentence = match event.action {
         "auth.login" => "Signed in".to_string(),
         "auth.logout" => "Signed out".to_string(),
-        "auth.login_failed" => reason("Failed to sign in".to_string()),
+        "auth.login_failed" => code("Failed to sign in".to_string()),
         "auth.password_changed" => "Changed their password".to_string(),
-        "auth.password_change_failed" => reason("Failed to change their password".to_string()),
+        "auth.password_change_failed" => code("Failed to change their password".to_string()),
         "auditlog.deleted" => {
             let ids = ids(meta.get("ids"));
             let count = meta.get("count").and_then(Value::as_u64).unwrap_or(ids.len() as u64);
@@ -271,6 +278,15 @@ mod tests {
             .meta("count", 2)
             .meta("reason", "duplicate import");
         assert_eq!(said(deleted), "Deleted 2 activities (#5011, #5012) — reason: duplicate import");
+        let written = AuditEvent::new("auditlog.deleted", admin())
+            .meta("ids", json!([3]))
+            .meta("count", 1)
+            .meta("reason", "see ticket OPS_142");
+        assert_eq!(
+            said(written),
+            "Deleted 1 activity (#3) — reason: see ticket OPS_142",
+            "a written reason is kept as written"
+        );
         let one = AuditEvent::new("auditlog.deleted", admin()).meta("ids", json!([7])).meta("count", 1);
         assert_eq!(said(one), "Deleted 1 activity (#7)");
         let many = AuditEvent::new("auditlog.deleted", admin())

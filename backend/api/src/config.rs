@@ -54,8 +54,6 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub max_batch_events: usize,
     pub db_pool_size: u32,
-    /// The largest PDF export, in rows (CSV has no limit).
-    pub pdf_max_rows: i64,
     /// Where archive files of expired events are written.
     pub archive_dir: PathBuf,
     /// Seconds between scheduled retention runs; 0 turns the schedule off.
@@ -187,7 +185,6 @@ impl Settings {
             max_body_bytes: number("MAX_BODY_BYTES", 8 * 1024 * 1024)?,
             max_batch_events: number("MAX_BATCH_EVENTS", 1000)?,
             db_pool_size: number("DB_POOL_SIZE", 8)?,
-            pdf_max_rows: number("PDF_MAX_ROWS", 20_000)?,
             archive_dir: PathBuf::from(var("ARCHIVE_DIR").unwrap_or_else(|| "data/archives".into())),
             archive_interval_seconds: number("ARCHIVE_INTERVAL_SECONDS", 3600)?,
             estimate_reuse_seconds: number("ESTIMATE_REUSE_SECONDS", 30)?,

@@ -18,6 +18,23 @@ fn ago(days: i64) -> String {
     (Utc::now() - Days::days(days)).to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+/// The grey levels of a binary PGM image (`P5`) as pdftoppm writes it.
+fn pgm_pixels(image: &[u8]) -> &[u8] {
+    // Header: "P5", width, height, max value, each followed by whitespace.
+    let mut fields = 0;
+    let mut i = 0;
+    while fields < 4 {
+        while image[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        while !image[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        fields += 1;
+    }
+    &image[i + 1..]
+}
+
 fn csv_rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let headers = reader.headers().unwrap().iter().map(String::from).collect();
@@ -184,23 +201,147 @@ both_backends! {
         }
     }
 
-    async fn pdf_export_has_a_page_per_block_of_rows(ctx: Ctx) {
+    async fn pdf_export_prints_every_script_with_a_cover_and_changes(ctx: Ctx) {
         let app = ctx.app().await;
-        seed(&app, &ctx, 90).await;
         let token = ctx.token(&ctx.admin);
-        for (filters, rows) in [("module=booking", 30), ("", 90), ("module=nothing", 0)] {
-            let (status, headers, body) = download(&app, &token, &format!("/api/v1/events/export?format=pdf&{filters}")).await;
-            assert_eq!(status, 200);
-            assert_eq!(headers.get("content-type").unwrap(), "application/pdf");
-            let pdf = lopdf::Document::load_mem(&body).expect("a readable PDF");
-            assert_eq!(pdf.get_pages().len(), auditlog_api::exports::pdf::page_count(rows), "{filters:?}");
-            let first = pdf.extract_text(&[1]).unwrap();
-            assert!(first.contains("Activity Log"), "the title is on page 1: {first}");
+        // The fixtures' names in six scripts, and a change an auditor must be able to read.
+        let people = [
+            ("p1", "Łukasz Żółć"),
+            ("p2", "Ελένη Παπαδοπούλου"),
+            ("p3", "Дмитрий Соболев"),
+            ("p4", "张伟"),
+            ("p5", "山田 花子"),
+            ("p6", "محمد"),
+        ];
+        let events: Vec<Value> = people
+            .iter()
+            .enumerate()
+            .map(|(i, (id, name))| {
+                json!({
+                    "action": "booking.updated",
+                    "occurred_at": ago(i as i64),
+                    "actor": {"id": id, "name": name},
+                    "entity": {"type": "booking", "id": format!("{}", 40 + i), "label": format!("Zimmer {i} — 120 €")},
+                    "description": format!("{name} changed a booking"),
+                    "changes": [{"field": "status", "old": "pending", "new": "confirmed"}, {"field": "price", "old": null, "new": 120}],
+                    "ip": "203.0.113.9"
+                })
+            })
+            .collect();
+        post(&app, &token, "/api/v1/events", &json!({"events": events})).await.expect(201);
+        let (status, headers, pdf) = download(&app, &token, "/api/v1/events/export?format=pdf&module=booking&range=last_30_days&tz=Europe/Warsaw").await;
+        assert_eq!(status, 200);
+        assert_eq!(headers.get("content-type").unwrap(), "application/pdf");
+        let disposition = headers.get("content-disposition").unwrap().to_str().unwrap();
+        assert!(disposition.contains("acme_activity_") && disposition.contains(".pdf"), "{disposition}");
+
+        let pages = pdf_pages(&pdf);
+        assert_eq!(pages.len(), 1);
+        let text = &pages[0];
+        for (_, name) in people {
+            // Arabic is drawn letter by letter, left to right: its letters must all be there.
+            if name == "محمد" {
+                assert!(name.chars().all(|c| text.contains(c)), "{name} in {text}");
+            } else {
+                assert!(text.contains(name), "{name} in {text}");
+            }
         }
-        // Past the limit (100 rows in tests), the answer is 422 with a hint.
-        seed(&app, &ctx, 20).await;
-        let reply = get(&app, &token, "/api/v1/events/export?format=pdf").await.problem(422);
-        assert!(reply.body["detail"].as_str().unwrap().contains("CSV"));
+        for expected in [
+            "Activity Log — Acme",
+            "Exported by",
+            "admin",
+            "Filters",
+            "module booking, last 30 days",
+            "Activities",
+            "Checkpoint",
+            "activity-log.test/acme",
+            "Verifier key",
+            "Times in",
+            "Europe/Warsaw",
+            "status: pending → confirmed",
+            "price: ∅ → 120",
+            "120 €",
+            "203.0.113.9",
+            "Page 1 of 1",
+            "End of export: 6 activities.",
+        ] {
+            assert!(text.contains(expected), "{expected:?} in {text}");
+        }
+        // The cover's count is drawn once the end is known; it says 6.
+        let layout = String::from_utf8(poppler("pdftotext", &["-layout", "-enc", "UTF-8"], &pdf)).unwrap();
+        let count = layout.lines().find(|l| l.trim_start().starts_with("Activities")).unwrap();
+        assert_eq!(count.split_whitespace().collect::<Vec<_>>(), ["Activities", "6"], "{layout}");
+        let key = &ctx.state.notary.verifier();
+        assert!(text.contains(&format!("{}+{:08x}", key.name(), key.key_id())), "{text}");
+
+        // Embedded, subset fonts only (no built-in font standing in for a script).
+        let fonts = String::from_utf8(poppler("pdffonts", &[], &pdf)).unwrap();
+        assert!(fonts.contains("DejaVuSans") && fonts.contains("DroidSansFallback"), "{fonts}");
+        for line in fonts.lines().skip(2) {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            assert!(columns.contains(&"CID") && columns.iter().filter(|c| **c == "yes").count() >= 2, "embedded, subset: {line}");
+        }
+        let info = String::from_utf8(poppler("pdfinfo", &[], &pdf)).unwrap();
+        assert!(info.lines().any(|l| l.starts_with("Title:") && l.ends_with(" Activity Log — Acme")), "{info}");
+        // Rendered, the page has ink where the text is (a PDF with missing fonts renders blank
+        // boxes or nothing).
+        let image = poppler("pdftoppm", &["-r", "40", "-gray", "-f", "1", "-l", "1"], &pdf);
+        let pixels = pgm_pixels(&image);
+        let dark = pixels.iter().filter(|p| **p < 128).count();
+        assert!(dark > 1000, "{dark} dark pixels of {}", pixels.len());
+    }
+
+    async fn pdf_export_repeats_its_header_and_numbers_its_pages(ctx: Ctx) {
+        let app = ctx.app().await;
+        seed(&app, &ctx, 230).await;
+        let token = ctx.token(&ctx.admin);
+        let (status, _, pdf) = download(&app, &token, "/api/v1/events/export?format=pdf&module=booking").await;
+        assert_eq!(status, 200);
+        let pages = pdf_pages(&pdf);
+        assert!(pages.len() > 2, "{} pages", pages.len());
+        let total = pages.len();
+        for (i, page) in pages.iter().enumerate() {
+            assert!(page.contains("Date/Time") && page.contains("Changes"), "header row on page {}", i + 1);
+            assert!(page.contains(&format!("Page {} of {total}", i + 1)), "page {}: {page}", i + 1);
+            if i > 0 {
+                assert!(page.contains("(continued)"), "page {}", i + 1);
+            }
+        }
+        // Every row, once, in the list's order (newest first).
+        let all = pages.join("\n");
+        let labels: Vec<usize> = all
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .filter_map(|w| w.strip_prefix("BOK-").and_then(|n| n.parse().ok()))
+            .collect();
+        let listed: Vec<usize> = {
+            let mut ids = Vec::new();
+            let mut uri = "/api/v1/events?module=booking&per_page=100&cursor=".to_string();
+            loop {
+                let page = get(&app, &token, &uri).await.expect(200);
+                ids.extend(page.body["items"].as_array().unwrap().iter().map(|e| e["entity"]["label"].as_str().unwrap()[4..].parse::<usize>().unwrap()));
+                match page.body["next_cursor"].as_str() {
+                    Some(next) => uri = format!("/api/v1/events?module=booking&per_page=100&cursor={next}"),
+                    None => break,
+                }
+            }
+            ids
+        };
+        assert_eq!(labels, listed);
+        assert!(pages[total - 1].contains(&format!("End of export: {} activities.", listed.len())));
+        // No row limit any more: the whole log in one PDF (the 230 and the first export's
+        // record), and the export is recorded.
+        let (status, _, pdf) = download(&app, &token, "/api/v1/events/export?format=pdf").await;
+        assert_eq!(status, 200);
+        let last = pdf_pages(&pdf).pop().unwrap();
+        assert!(last.contains("End of export: 231 activities."), "{last}");
+        let exported = get(&app, &token, "/api/v1/events?action=auditlog.exported&per_page=10").await.expect(200);
+        assert_eq!(exported.body["items"][0]["metadata"]["rows"], 231);
+        assert_eq!(exported.body["items"][0]["metadata"]["completed"], true);
+        // Nothing matching: one page that says so.
+        let (_, _, pdf) = download(&app, &token, "/api/v1/events/export?format=pdf&module=nothing").await;
+        let pages = pdf_pages(&pdf);
+        assert_eq!(pages.len(), 1);
+        assert!(pages[0].contains("No activity matches these filters.") && pages[0].contains("Page 1 of 1"), "{}", pages[0]);
     }
 
     async fn timeline_counts_per_bucket_with_filters(ctx: Ctx) {

@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::Caller;
 use crate::exports::formula::neutralise;
-use crate::exports::pdf::{render, PdfReport, PdfRow};
+use crate::exports::pdf::{Cover, Fact, Report, Row as PdfRow};
 use crate::filters::{sort_of, EventFilterParams, Filtered};
 use crate::http::error::{ApiError, Problem};
 use crate::http::state::AppState;
@@ -43,8 +43,8 @@ pub enum ExportFormat {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
-    /// `csv` (streamed, no size limit), `pdf` (at most `PDF_MAX_ROWS` rows, 20 000 by default), or
-    /// `manifest`: the chain evidence for the CSV with the same filters, checked offline by
+    /// `csv` or `pdf` (both streamed, no size limit), or `manifest`: the chain evidence for the
+    /// CSV with the same filters, checked offline by
     /// `auditlog verify-export EXPORT.csv MANIFEST.jsonl`.
     pub format: ExportFormat,
     /// Only these event ids (comma-separated, at most 1000), e.g. the rows selected in the dashboard.
@@ -240,8 +240,12 @@ impl Job {
 /// CSV is RFC 4180, UTF-8, streamed with no row limit, formula-injection safe: a cell starting
 /// with tab or CR, or whose first visible character (after whitespace and invisible format
 /// characters) is `=`, `+`, `-`, `@` or a full-width `＝`, `＋`, `－`, `＠`, gets a leading `'`, and so
-/// does such a cell preceded by apostrophes of its own. PDF is limited to `PDF_MAX_ROWS` rows
-/// (20 000 by default; 422 beyond, use CSV). The export is logged as `auditlog.exported` with the filters, format and row count.
+/// does such a cell preceded by apostrophes of its own. The PDF (A4 landscape, every script
+/// printed with embedded fonts) opens with a cover: tenant, who exported it and when, the filters
+/// in words, the number of activities, and the signed checkpoint whose tree holds them with its
+/// verifier key; then a table with a changes column (`field: old → new`), its header repeated
+/// and numbered pages. Both are streamed page by page with no row limit. The export is logged
+/// as `auditlog.exported` with the filters, format and row count.
 #[utoipa::path(operation_id = "exportEvents", tag = "events", security(("bearer" = [])),
     params(EventFilterParams, ExportParams),
     responses(
@@ -254,7 +258,6 @@ impl Job {
             (String = "application/x-ndjson"),
         )),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Too many rows for a PDF", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/events/export")]
@@ -290,7 +293,7 @@ pub async fn export(
     };
     let mut response = match params.format {
         ExportFormat::Csv => csv_response(job, params.bom == Some(1)),
-        ExportFormat::Pdf => pdf_response(job).await?,
+        ExportFormat::Pdf => pdf_response(job),
         ExportFormat::Manifest => manifest_response(job),
     };
     if let Ok(value) = header::HeaderValue::from_str(&through_seq.to_string()) {
@@ -406,73 +409,133 @@ fn manifest_response(job: Job) -> HttpResponse {
         .streaming(body)
 }
 
-async fn pdf_response(job: Job) -> Result<HttpResponse, ApiError> {
-    let state = job.state.clone();
-    let (filename, bytes) = state
-        .db(move |conn| {
-            let total = event_queries::count(conn, &job.viewer, &job.filter)?;
-            let limit = job.state.settings.pdf_max_rows;
-            if total > limit {
-                return Err(ApiError::validation(
-                    format!(
-                        "{total} events match: a PDF holds at most {limit}; narrow the filters or export CSV"
-                    ),
-                    Vec::new(),
-                ));
-            }
-            let mut rows = Vec::with_capacity(total as usize);
-            job.pages(conn, |events| {
-                rows.extend(events.iter().map(|e| {
-                    let d = &e.draft;
-                    let when = d
-                        .occurred_at
-                        .and_utc()
-                        .with_timezone(&job.tz)
-                        .format("%Y-%m-%d %H:%M:%S")
-                        .to_string();
-                    let on = d
-                        .entity
-                        .as_ref()
-                        .map(|x| x.label.clone().unwrap_or_else(|| format!("{} #{}", x.entity_type, x.id)));
-                    PdfRow {
-                        cells: [
-                            when,
-                            d.actor.name.clone(),
-                            d.action.clone(),
-                            on.unwrap_or_default(),
-                            d.description.clone(),
-                            d.ip.clone().unwrap_or_default(),
-                        ],
-                    }
-                }));
-                true
-            })?;
-            let user = match job.caller.user() {
-                Ok(u) => format!("{} ({})", u.name, u.email),
-                Err(_) => job.caller.actor().name,
-            };
-            let filters =
-                if job.query.is_empty() { "none".to_string() } else { job.query.replace('&', ", ") };
-            let report = PdfReport {
-                title: &format!("Activity Log — {}", job.caller.tenant.name),
-                filters: &format!("Filters: {filters}  ·  {} events", rows.len()),
-                generated: &format!(
-                    "Generated {} by {user}",
-                    Utc::now().with_timezone(&job.tz).format("%Y-%m-%d %H:%M %Z")
-                ),
-                time_zone: job.tz.name(),
-                rows: &rows,
-            };
-            let bytes = render(&report).map_err(ApiError::internal)?;
-            job.log(conn, rows.len() as u64, true)?;
-            Ok((job.filename("pdf"), bytes))
+/// A change as the PDF prints it: `status: pending → confirmed`; a value absent or null is `∅`.
+fn change_line(change: &auditlog_db::models::Change) -> String {
+    let value = |v: &Option<serde_json::Value>| match v {
+        None | Some(serde_json::Value::Null) => "∅".to_string(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    format!("{}: {} → {}", change.field, value(&change.old), value(&change.new))
+}
+
+/// One event as a row of the PDF's table.
+fn pdf_row(event: &Event, tz: Tz) -> PdfRow {
+    let d = &event.draft;
+    let when = d.occurred_at.and_utc().with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string();
+    let record = d
+        .entity
+        .as_ref()
+        .map(|x| match &x.label {
+            Some(label) => format!("{label} ({} #{})", x.entity_type, x.id),
+            None => format!("{} #{}", x.entity_type, x.id),
         })
-        .await?;
-    Ok(HttpResponse::Ok()
+        .unwrap_or_default();
+    let changes: Vec<String> = d.changes.iter().map(change_line).collect();
+    PdfRow {
+        cells: [
+            when,
+            d.actor.name.clone(),
+            d.action.clone(),
+            record,
+            d.description.clone(),
+            changes.join("\n"),
+            d.ip.clone().unwrap_or_default(),
+        ],
+    }
+}
+
+/// The PDF's cover: whose log, who exported it and when, the filters in words, how many
+/// activities, and the signed checkpoint whose tree holds every one of them.
+fn pdf_cover(job: &Job, checkpoint: Option<&auditlog_db::checkpoints::LoggedCheckpoint>) -> Cover {
+    let tenant = &job.caller.tenant;
+    let now = Utc::now();
+    let by = match job.caller.user() {
+        Ok(u) => format!("{} <{}>, {}", u.name, u.email, u.role().as_str()),
+        Err(_) => format!("{} (API token)", job.caller.actor().name),
+    };
+    let filters = crate::audit::sentence::filters_in_words(&job.query);
+    let verifier = job.state.notary.verifier();
+    let covered = match checkpoint {
+        Some(c) => format!(
+            "{} — tree size {}, root hash {}, signed {}",
+            c.checkpoint.origin,
+            c.checkpoint.size,
+            c.checkpoint.root_base64(),
+            c.signed_at.with_timezone(&job.tz).format("%Y-%m-%d %H:%M:%S %Z")
+        ),
+        None => "none yet: the log is empty".to_string(),
+    };
+    Cover {
+        title: format!("Activity Log — {}", tenant.name),
+        facts: vec![
+            ("Tenant", Fact::Text(format!("{} ({})", tenant.name, tenant.slug))),
+            ("Exported by", Fact::Text(by.clone())),
+            (
+                "Exported at",
+                Fact::Text(now.with_timezone(&job.tz).format("%Y-%m-%d %H:%M:%S %Z").to_string()),
+            ),
+            (
+                "Filters",
+                Fact::Text(if filters.is_empty() {
+                    "none: every activity you may see".into()
+                } else {
+                    filters
+                }),
+            ),
+            ("Activities", Fact::RowCount),
+            (
+                "Up to",
+                Fact::Text(format!(
+                    "seq {}: the log's last event when the export began",
+                    job.filter.through_seq.unwrap_or(0)
+                )),
+            ),
+            ("Checkpoint", Fact::Text(covered)),
+            ("Verifier key", Fact::Text(format!("{}+{:08x}", verifier.name(), verifier.key_id()))),
+            ("Times in", Fact::Text(job.tz.name().to_string())),
+        ],
+        footer: format!(
+            "{} · exported {} by {}",
+            tenant.name,
+            now.with_timezone(&job.tz).format("%Y-%m-%d %H:%M %Z"),
+            by
+        ),
+        created: now,
+    }
+}
+
+/// The PDF, streamed like the CSV: each page goes out once full, so memory stays flat and there
+/// is no row limit.
+fn pdf_response(job: Job) -> HttpResponse {
+    let filename = job.filename("pdf");
+    let body = blocking_stream(job, |job, conn, emit| {
+        let through = job.filter.through_seq.unwrap_or(0).max(0) as u64;
+        let checkpoint = if through == 0 {
+            None
+        } else {
+            Some(job.state.notary.cover(conn, &job.caller.tenant, through, None, CheckpointKind::Periodic)?)
+        };
+        let cover = pdf_cover(job, checkpoint.as_ref());
+        let mut report = Report::start(&cover, emit).map_err(ApiError::internal)?;
+        let mut rows = 0u64;
+        job.pages(conn, |events| {
+            for event in &events {
+                if !report.row(&pdf_row(event, job.tz)) {
+                    return false;
+                }
+                rows += 1;
+            }
+            true
+        })?;
+        report.finish().map_err(ApiError::internal)?;
+        Ok(rows)
+    });
+    HttpResponse::Ok()
         .content_type("application/pdf")
         .insert_header(attachment(&filename))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(bytes))
+        .streaming(body)
 }
 
 #[cfg(test)]

@@ -50,7 +50,6 @@ pub fn settings(url: &str) -> Settings {
         max_body_bytes: 2 * 1024 * 1024,
         max_batch_events: 1000,
         db_pool_size: 4,
-        pdf_max_rows: 100,
         archive_dir: unique_dir("archives"),
         archive_interval_seconds: 0,
         estimate_reuse_seconds: 30,
@@ -360,4 +359,40 @@ macro_rules! both_backends {
             }
         )*
     };
+}
+
+/// Runs one of poppler's tools on a PDF (`pdftotext`, `pdftoppm`, `pdfinfo`, `pdffonts`): its
+/// output, or a panic with its complaint. The tools are installed by `scripts/ensure-packages`.
+pub fn poppler(tool: &str, args: &[&str], pdf: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let dir = unique_dir("poppler");
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("in.pdf");
+    std::fs::File::create(&input).and_then(|mut f| f.write_all(pdf)).unwrap();
+    let mut command = std::process::Command::new(tool);
+    command.args(args).arg(&input);
+    if tool == "pdftotext" {
+        command.arg("-");
+    }
+    let output = command.output().unwrap_or_else(|e| {
+        panic!("{tool} could not run ({e}): install poppler-utils (scripts/ensure-packages does)")
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        output.status.success() && !String::from_utf8_lossy(&output.stderr).contains("Error"),
+        "{tool} {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+/// The text of a PDF, page by page, as poppler extracts it.
+pub fn pdf_pages(pdf: &[u8]) -> Vec<String> {
+    let text = String::from_utf8(poppler("pdftotext", &["-enc", "UTF-8"], pdf)).unwrap();
+    let mut pages: Vec<String> = text.split('\u{c}').map(String::from).collect();
+    // pdftotext ends every page with a form feed: the last piece is empty.
+    if pages.last().is_some_and(|p| p.trim().is_empty()) {
+        pages.pop();
+    }
+    pages
 }

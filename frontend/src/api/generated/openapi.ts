@@ -332,8 +332,12 @@ export interface paths {
          * @description CSV is RFC 4180, UTF-8, streamed with no row limit, formula-injection safe: a cell starting
          *     with tab or CR, or whose first visible character (after whitespace and invisible format
          *     characters) is `=`, `+`, `-`, `@` or a full-width `＝`, `＋`, `－`, `＠`, gets a leading `'`, and so
-         *     does such a cell preceded by apostrophes of its own. PDF is limited to `PDF_MAX_ROWS` rows
-         *     (20 000 by default; 422 beyond, use CSV). The export is logged as `auditlog.exported` with the filters, format and row count.
+         *     does such a cell preceded by apostrophes of its own. The PDF (A4 landscape, every script
+         *     printed with embedded fonts) opens with a cover: tenant, who exported it and when, the filters
+         *     in words, the number of activities, and the signed checkpoint whose tree holds them with its
+         *     verifier key; then a table with a changes column (`field: old → new`), its header repeated
+         *     and numbered pages. Both are streamed page by page with no row limit. The export is logged
+         *     as `auditlog.exported` with the filters, format and row count.
          */
         get: operations["exportEvents"];
         put?: never;
@@ -4316,8 +4320,8 @@ export interface operations {
                  */
                 scope?: components["schemas"]["Scope"];
                 /**
-                 * @description `csv` (streamed, no size limit), `pdf` (at most `PDF_MAX_ROWS` rows, 20 000 by default), or
-                 *     `manifest`: the chain evidence for the CSV with the same filters, checked offline by
+                 * @description `csv` or `pdf` (both streamed, no size limit), or `manifest`: the chain evidence for the
+                 *     CSV with the same filters, checked offline by
                  *     `auditlog verify-export EXPORT.csv MANIFEST.jsonl`.
                  */
                 format: components["schemas"]["ExportFormat"];
@@ -4384,15 +4388,6 @@ export interface operations {
             };
             /** @description Not allowed for the caller */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many rows for a PDF */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };

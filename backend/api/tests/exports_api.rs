@@ -201,6 +201,71 @@ both_backends! {
         }
     }
 
+    async fn exports_take_the_columns_asked_for_and_xlsx_opens_in_a_spreadsheet(ctx: Ctx) {
+        use calamine::{Data, Reader};
+        let app = ctx.app().await;
+        let token = ctx.token(&ctx.admin);
+        let event = |i: usize| json!({
+            "action": "booking.updated",
+            "occurred_at": ago(i as i64),
+            "actor": {"id": "p1", "name": "Łukasz Żółć"},
+            "entity": {"type": "booking", "id": format!("{i}"), "label": format!("Zimmer {i}")},
+            "related": [{"type": "customer", "id": "c7", "label": "Amelia Hughes"}],
+            "metadata": {"channel": "phone", "n": i},
+            "description": "=HYPERLINK(\"http://evil.example\") 张伟 <b>&",
+        });
+        post(&app, &token, "/api/v1/events", &json!({"events": (0..3).map(event).collect::<Vec<_>>()})).await.expect(201);
+        let listed = get(&app, &token, "/api/v1/events?module=booking").await.expect(200).ids();
+        let columns = "id,occurred_at_local,actor_name,description,related,metadata";
+
+        // CSV: exactly those columns, in that order.
+        let (status, _, body) = download(&app, &token, &format!("/api/v1/events/export?format=csv&module=booking&tz=Europe/Warsaw&columns={columns}")).await;
+        assert_eq!(status, 200);
+        let (headers, rows) = csv_rows(std::str::from_utf8(&body).unwrap());
+        assert_eq!(headers, ["id", "occurred_at_local (Europe/Warsaw)", "actor_name", "description", "related", "metadata"]);
+        assert_eq!(rows.iter().map(|r| r[0].parse::<i64>().unwrap()).collect::<Vec<_>>(), listed);
+        let related: Value = serde_json::from_str(&rows[0][4]).unwrap();
+        assert_eq!(related[0]["label"], "Amelia Hughes");
+        let metadata: Value = serde_json::from_str(&rows[0][5]).unwrap();
+        assert_eq!(metadata["channel"], "phone");
+        assert!(rows[0][3].starts_with("'=HYPERLINK"), "CSV cells still cannot run: {}", rows[0][3]);
+
+        // XLSX: a workbook a spreadsheet opens, same rows; numbers, dates, and the text as typed
+        // (an inline string is never a formula, so it needs no quote).
+        let (status, headers, body) = download(&app, &token, &format!("/api/v1/events/export?format=xlsx&module=booking&tz=Europe/Warsaw&columns={columns}")).await;
+        assert_eq!(status, 200);
+        assert_eq!(headers.get("content-type").unwrap(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        let disposition = headers.get("content-disposition").unwrap().to_str().unwrap();
+        assert!(disposition.contains("acme_activity_until_") && disposition.contains(".xlsx"), "{disposition}");
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(body)).expect("a workbook");
+        let sheet = book.worksheet_range("Activity").unwrap();
+        let rows: Vec<&[Data]> = sheet.rows().collect();
+        assert_eq!(rows[0].iter().map(|c| c.to_string()).collect::<Vec<_>>(), ["id", "occurred_at_local (Europe/Warsaw)", "actor_name", "description", "related", "metadata"]);
+        assert_eq!(rows[1..].iter().map(|r| r[0].clone()).collect::<Vec<_>>(), listed.iter().map(|id| Data::Float(*id as f64)).collect::<Vec<_>>());
+        assert!(matches!(rows[1][1], Data::DateTime(_)), "{:?}", rows[1][1]);
+        assert_eq!(rows[1][2], Data::String("Łukasz Żółć".into()));
+        assert_eq!(rows[1][3], Data::String("=HYPERLINK(\"http://evil.example\") 张伟 <b>&".into()));
+        assert!(rows[1][4].to_string().contains("Amelia Hughes"));
+        // The default columns, without related and metadata.
+        let (_, _, body) = download(&app, &token, "/api/v1/events/export?format=xlsx&module=booking").await;
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(body)).unwrap();
+        let sheet = book.worksheet_range("Activity").unwrap();
+        let header: Vec<String> = sheet.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+        assert_eq!(header.len(), 22);
+        assert!(!header.contains(&"related".to_string()) && header.contains(&"hash".to_string()));
+        let exported = get(&app, &token, "/api/v1/events?action=auditlog.exported&per_page=10").await.expect(200);
+        assert_eq!(exported.body["items"][0]["metadata"]["format"], "xlsx");
+        assert_eq!(exported.body["items"][0]["metadata"]["rows"], 3);
+
+        // Bad lists are refused, and nothing is exported or recorded.
+        let before = get(&app, &token, "/api/v1/events?per_page=10").await.body["total"].clone();
+        for bad in ["format=csv&columns=nope", "format=csv&columns=id,id", "format=xlsx&columns=id,", "format=pdf&columns=id", "format=manifest&columns=id"] {
+            let reply = get(&app, &token, &format!("/api/v1/events/export?{bad}")).await.problem(400);
+            assert_eq!(reply.pointers(), ["columns"], "{bad}: {}", reply.body);
+        }
+        assert_eq!(get(&app, &token, "/api/v1/events?per_page=10").await.body["total"], before);
+    }
+
     async fn pdf_export_prints_every_script_with_a_cover_and_changes(ctx: Ctx) {
         let app = ctx.app().await;
         let token = ctx.token(&ctx.admin);

@@ -16,8 +16,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::auth::Caller;
+use crate::exports::columns::{Column, ColumnList};
 use crate::exports::formula::neutralise;
 use crate::exports::pdf::{Cover, Fact, Report, Row as PdfRow};
+use crate::exports::xlsx::{Cell, Workbook};
 use crate::filters::{sort_of, EventFilterParams, Filtered};
 use crate::http::error::{ApiError, Problem};
 use crate::http::state::AppState;
@@ -27,11 +29,13 @@ use auditlog_db::queries::events::{SortKey, SortOrder};
 const EXPORT_PAGE: u32 = 1000;
 const MAX_SELECTED_IDS: usize = 1000;
 
-/// The export's format: `csv`, `pdf`, or `manifest` (the proof of a CSV export).
+/// The export's format: `csv`, `xlsx`, `pdf`, or `manifest` (the proof of a CSV export).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     Csv,
+    /// An Excel workbook: one sheet per 1 048 575 rows, times as Excel dates.
+    Xlsx,
     Pdf,
     /// The chain evidence for a CSV export with the same filters (JSON Lines), for
     /// `auditlog verify-export`.
@@ -43,8 +47,8 @@ pub enum ExportFormat {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
-    /// `csv` or `pdf` (both streamed, no size limit), or `manifest`: the chain evidence for the
-    /// CSV with the same filters, checked offline by
+    /// `csv`, `xlsx` or `pdf` (all streamed, no size limit), or `manifest`: the chain evidence
+    /// for the CSV with the same filters, checked offline by
     /// `auditlog verify-export EXPORT.csv MANIFEST.jsonl`.
     pub format: ExportFormat,
     /// Only these event ids (comma-separated, at most 1000), e.g. the rows selected in the dashboard.
@@ -57,6 +61,9 @@ pub struct ExportParams {
     /// `1` starts the CSV with a UTF-8 byte-order mark, for Excel; `0` (default) does not.
     #[param(minimum = 0, maximum = 1)]
     pub bom: Option<u8>,
+    /// The CSV's or XLSX's columns, in order (default: every column but `related` and
+    /// `metadata`). Not for `pdf` (a fixed layout) or `manifest` (which proves the full CSV).
+    pub columns: Option<ColumnList>,
     /// Only events up to this seq. Default: the chain head when the request arrives, returned in
     /// the `X-Through-Seq` header; pass it to the manifest request so both cover the same events.
     /// A seq beyond the latest event covers up to the latest event (as the header then says).
@@ -81,66 +88,23 @@ fn parse_ids(text: &str) -> Result<Vec<auditlog_db::EventId>, ApiError> {
     Ok(ids)
 }
 
-const CSV_COLUMNS: [&str; 22] = [
-    "id",
-    "seq",
-    "occurred_at",
-    "occurred_at_local",
-    "recorded_at",
-    "actor_id",
-    "actor_name",
-    "actor_email",
-    "actor_role",
-    "actor_type",
-    "module",
-    "verb",
-    "action",
-    "entity_type",
-    "entity_id",
-    "entity_label",
-    "description",
-    "ip",
-    "user_agent",
-    "changes",
-    "hash",
-    "prev_hash",
-];
-
-/// Writes one event as a CSV record, in the order of [`CSV_COLUMNS`].
-fn write_csv_record(writer: &mut csv::Writer<Vec<u8>>, event: &Event, tz: Tz) -> csv::Result<()> {
-    let d = &event.draft;
-    let entity = d.entity.as_ref();
-    let utc = |t: chrono::NaiveDateTime| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let local = d.occurred_at.and_utc().with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %:z").to_string();
-    let changes = serde_json::to_string(&d.changes).unwrap_or_default();
-    let cells: [&str; 22] = [
-        &event.id.to_string(),
-        &event.seq.to_string(),
-        &utc(d.occurred_at),
-        &local,
-        &utc(event.recorded_at),
-        &d.actor.id,
-        &d.actor.name,
-        d.actor.email.as_deref().unwrap_or_default(),
-        d.actor.role.as_deref().unwrap_or_default(),
-        &d.actor.actor_type,
-        &d.module,
-        &d.verb,
-        &d.action,
-        entity.map(|e| e.entity_type.as_str()).unwrap_or_default(),
-        entity.map(|e| e.id.as_str()).unwrap_or_default(),
-        entity.and_then(|e| e.label.as_deref()).unwrap_or_default(),
-        &d.description,
-        d.ip.as_deref().unwrap_or_default(),
-        d.user_agent.as_deref().unwrap_or_default(),
-        &changes,
-        &event.hash,
-        &event.prev_hash,
-    ];
-    for cell in cells {
-        writer.write_field(neutralise(cell).as_bytes())?;
+/// Writes one event as a CSV record of `columns`.
+fn write_csv_record(
+    writer: &mut csv::Writer<Vec<u8>>,
+    event: &Event,
+    tz: Tz,
+    columns: &[Column],
+) -> csv::Result<()> {
+    for column in columns {
+        writer.write_field(neutralise(&column.text(event, tz)).as_bytes())?;
     }
     writer.write_record(None::<&[u8]>)
+}
+
+/// One event as a row of XLSX cells: ids and seqs as numbers, times as dates (UTC, or the
+/// export's zone for `occurred_at_local`), the rest as text.
+fn xlsx_cells<'e>(event: &'e Event, tz: Tz, columns: &[Column]) -> Vec<(Column, std::borrow::Cow<'e, str>)> {
+    columns.iter().map(|c| (*c, c.text(event, tz))).collect()
 }
 
 /// Everything an export job needs, moved onto a blocking thread.
@@ -155,6 +119,7 @@ struct Job {
     request: RequestMeta,
     query: String,
     format: ExportFormat,
+    columns: ColumnList,
 }
 
 impl Job {
@@ -201,6 +166,7 @@ impl Job {
     fn log(&self, conn: &mut auditlog_db::DbConnection, rows: u64, completed: bool) -> Result<(), ApiError> {
         let format = match self.format {
             ExportFormat::Csv => "csv",
+            ExportFormat::Xlsx => "xlsx",
             ExportFormat::Pdf => "pdf",
             ExportFormat::Manifest => "manifest",
         };
@@ -254,6 +220,7 @@ impl Job {
             ("Content-Disposition" = String, description = "`attachment` with a file name naming the tenant and the time of the export"),
         ), content(
             (String = "text/csv"),
+            (inline(crate::http::download::BinaryFile) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             (inline(crate::http::download::BinaryFile) = "application/pdf"),
             (String = "application/x-ndjson"),
         )),
@@ -273,6 +240,12 @@ pub async fn export(
     if params.bom.is_some_and(|bom| bom > 1) {
         return Err(ApiError::bad_parameter("bom", "must be 0 or 1"));
     }
+    if params.columns.is_some() && matches!(params.format, ExportFormat::Pdf | ExportFormat::Manifest) {
+        return Err(ApiError::bad_parameter(
+            "columns",
+            "only CSV and XLSX exports choose columns (a PDF has a fixed layout; a manifest proves the full CSV)",
+        ));
+    }
     if params.through_seq.is_some_and(|seq| seq < 0) {
         return Err(ApiError::bad_parameter("through_seq", "must be 0 or more"));
     }
@@ -290,9 +263,11 @@ pub async fn export(
         query,
         caller,
         format: params.format,
+        columns: params.columns.unwrap_or_default(),
     };
     let mut response = match params.format {
         ExportFormat::Csv => csv_response(job, params.bom == Some(1)),
+        ExportFormat::Xlsx => xlsx_response(job),
         ExportFormat::Pdf => pdf_response(job),
         ExportFormat::Manifest => manifest_response(job),
     };
@@ -352,16 +327,13 @@ fn csv_response(job: Job, bom: bool) -> HttpResponse {
     let filename = job.filename("csv");
     let body = blocking_stream(job, move |job, conn, emit| {
         let mut head = csv::Writer::from_writer(if bom { b"\xEF\xBB\xBF".to_vec() } else { Vec::new() });
-        let local = format!("occurred_at_local ({})", job.tz.name());
-        let columns: Vec<&str> =
-            CSV_COLUMNS.iter().map(|c| if *c == "occurred_at_local" { local.as_str() } else { c }).collect();
-        let _ = head.write_record(&columns);
+        let _ = head.write_record(job.columns.columns().iter().map(|c| c.header(job.tz).into_owned()));
         let mut connected = emit(Bytes::from(head.into_inner().unwrap_or_default()));
         let mut rows = 0u64;
         job.pages(conn, |events| {
             let mut writer = csv::Writer::from_writer(Vec::with_capacity(events.len() * 400));
             for event in &events {
-                let _ = write_csv_record(&mut writer, event, job.tz);
+                let _ = write_csv_record(&mut writer, event, job.tz, job.columns.columns());
             }
             connected = connected && emit(Bytes::from(writer.into_inner().unwrap_or_default()));
             if connected {
@@ -373,6 +345,53 @@ fn csv_response(job: Job, bom: bool) -> HttpResponse {
     });
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
+        .insert_header(attachment(&filename))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(body)
+}
+
+fn xlsx_response(job: Job) -> HttpResponse {
+    let filename = job.filename("xlsx");
+    let body = blocking_stream(job, move |job, conn, emit| {
+        let columns = job.columns.columns();
+        let headers = columns.iter().map(|c| c.header(job.tz).into_owned()).collect();
+        let mut book = Workbook::start(headers, emit).map_err(ApiError::internal)?;
+        let mut rows = 0u64;
+        let mut failed = None;
+        job.pages(conn, |events| {
+            for event in &events {
+                let texts = xlsx_cells(event, job.tz, columns);
+                let local = event.draft.occurred_at.and_utc().with_timezone(&job.tz).naive_local();
+                let cells: Vec<Cell<'_>> = texts
+                    .iter()
+                    .map(|(column, text)| match column {
+                        Column::Id => Cell::Number(event.id.get()),
+                        Column::Seq => Cell::Number(event.seq),
+                        Column::OccurredAt => Cell::Time(event.draft.occurred_at),
+                        Column::OccurredAtLocal => Cell::Time(local),
+                        Column::RecordedAt => Cell::Time(event.recorded_at),
+                        _ => Cell::Text(text),
+                    })
+                    .collect();
+                match book.row(&cells) {
+                    Ok(true) => rows += 1,
+                    Ok(false) => return false,
+                    Err(e) => {
+                        failed = Some(e);
+                        return false;
+                    }
+                }
+            }
+            true
+        })?;
+        if let Some(e) = failed {
+            return Err(ApiError::internal(e));
+        }
+        book.finish().map_err(ApiError::internal)?;
+        Ok(rows)
+    });
+    HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         .insert_header(attachment(&filename))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .streaming(body)

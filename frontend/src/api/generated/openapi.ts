@@ -1377,10 +1377,15 @@ export interface components {
             verb: string;
         };
         /**
-         * @description The export's format: `csv`, `pdf`, or `manifest` (the proof of a CSV export).
+         * @description Column names separated by commas, each once, in the file's order. The columns: `id`, `seq`, `occurred_at`, `occurred_at_local`, `recorded_at`, `actor_id`, `actor_name`, `actor_email`, `actor_role`, `actor_type`, `module`, `verb`, `action`, `entity_type`, `entity_id`, `entity_label`, `description`, `ip`, `user_agent`, `changes`, `related`, `metadata`, `hash`, `prev_hash`. Without it (or empty): every column but `related` and `metadata`.
+         * @example occurred_at_local,actor_name,action,entity_label,description,changes
+         */
+        ExportColumns: string;
+        /**
+         * @description The export's format: `csv`, `xlsx`, `pdf`, or `manifest` (the proof of a CSV export).
          * @enum {string}
          */
-        ExportFormat: "csv" | "pdf" | "manifest";
+        ExportFormat: "csv" | "xlsx" | "pdf" | "manifest";
         /** @description The host application's id for an event: at most 128 characters. */
         ExternalId: string;
         /** @description One line of the feed. */
@@ -4320,8 +4325,8 @@ export interface operations {
                  */
                 scope?: components["schemas"]["Scope"];
                 /**
-                 * @description `csv` or `pdf` (both streamed, no size limit), or `manifest`: the chain evidence for the
-                 *     CSV with the same filters, checked offline by
+                 * @description `csv`, `xlsx` or `pdf` (all streamed, no size limit), or `manifest`: the chain evidence
+                 *     for the CSV with the same filters, checked offline by
                  *     `auditlog verify-export EXPORT.csv MANIFEST.jsonl`.
                  */
                 format: components["schemas"]["ExportFormat"];
@@ -4333,6 +4338,11 @@ export interface operations {
                 order?: components["schemas"]["SortOrder"];
                 /** @description `1` starts the CSV with a UTF-8 byte-order mark, for Excel; `0` (default) does not. */
                 bom?: number;
+                /**
+                 * @description The CSV's or XLSX's columns, in order (default: every column but `related` and
+                 *     `metadata`). Not for `pdf` (a fixed layout) or `manifest` (which proves the full CSV).
+                 */
+                columns?: components["schemas"]["ExportColumns"];
                 /**
                  * @description Only events up to this seq. Default: the chain head when the request arrives, returned in
                  *     the `X-Through-Seq` header; pass it to the manifest request so both cover the same events.
@@ -4362,6 +4372,7 @@ export interface operations {
                      *     4988,4988,2026-12-06T16:10:31.462671Z,2026-12-06 16:10:31 +00:00,2026-12-07T05:56:36.462671Z,103,Priya Shah,member@acme.example,member,user,booking,updated,booking.updated,booking,12207,BOK-12207,Priya Shah updated booking BOK-12207,86.52.59.180,FieldCRM-Android/4.12.0 (Pixel 8; Android 15),"[{""field"":""price"",""old"":400,""new"":410},{""field"":""technician"",""old"":""Tom Fischer"",""new"":""Diego Alvarez""}]",87761fd71c8f689925fcae198cbbdb53ee4def6fec8908112cc1a5b28f82aa69,1c46917a99c4a5151e49bb11c82e32ff3fa6e22de70e5a69ea836614f6c2aa29
                      */
                     "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "application/pdf": string;
                     "application/x-ndjson": string;
                 };

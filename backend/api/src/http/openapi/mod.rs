@@ -30,6 +30,7 @@ use crate::http::routes;
         crate::filters::DateBound,
         crate::filters::IpAddress,
         crate::filters::FlagParam,
+        crate::exports::columns::ColumnList,
         crate::exports::routes::ExportFormat,
         crate::aggregates::stats::Bucket,
     )),

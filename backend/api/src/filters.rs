@@ -379,18 +379,22 @@ impl<P: DeserializeOwned + 'static> FromRequest for Filtered<P> {
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
         let caller = Caller::from_request(req, payload);
         let query = req.query_string().to_string();
-        Box::pin(async move {
-            let caller = caller.await?;
-            let (filter_params, params): (EventFilterParams, P) = parse_filtered(&query)?;
-            let ctx = filter_context(&caller);
-            Ok(Filtered {
-                filter: filter_params.filter(&ctx)?,
-                tz: filter_params.zone(&ctx)?,
-                now: ctx.now,
-                caller,
-                params,
-                query,
-            })
+        Box::pin(async move { Filtered::resolve(caller.await?, query) })
+    }
+}
+
+impl<P: DeserializeOwned> Filtered<P> {
+    /// The filters and parameters of `query`, resolved for `caller`.
+    pub fn resolve(caller: Caller, query: String) -> Result<Self, ApiError> {
+        let (filter_params, params): (EventFilterParams, P) = parse_filtered(&query)?;
+        let ctx = filter_context(&caller);
+        Ok(Filtered {
+            filter: filter_params.filter(&ctx)?,
+            tz: filter_params.zone(&ctx)?,
+            now: ctx.now,
+            caller,
+            params,
+            query,
         })
     }
 }

@@ -266,6 +266,76 @@ both_backends! {
         assert_eq!(get(&app, &token, "/api/v1/events?per_page=10").await.body["total"], before);
     }
 
+    async fn a_download_link_streams_the_export_while_its_session_holds(ctx: Ctx) {
+        let app = ctx.app().await;
+        seed(&app, &ctx, 30).await;
+        let admin = ctx.token(&ctx.admin);
+        let anonymous = |uri: &str| TestRequest::get().uri(uri).to_request();
+        let link = |token: &str, query: &str| {
+            let (token, query) = (token.to_string(), query.to_string());
+            let app = &app;
+            async move { post(app, &token, &format!("/api/v1/events/export/link?{query}"), &json!({})).await }
+        };
+
+        // The link downloads without an Authorization header: the same file as a direct export.
+        let made = link(&admin, "format=csv&module=booking&tz=UTC").await.expect(200);
+        let url = made.body["url"].as_str().unwrap().to_string();
+        assert!(url.starts_with("/api/v1/downloads/"), "{url}");
+        let expires = chrono::DateTime::parse_from_rfc3339(made.body["expires_at"].as_str().unwrap()).unwrap();
+        assert!((expires.timestamp() - Utc::now().timestamp() - 60).abs() <= 2, "a minute: {expires}");
+        let response = test::call_service(&app, anonymous(&url)).await;
+        assert_eq!(response.status(), 200);
+        let disposition = response.headers().get("content-disposition").unwrap().to_str().unwrap().to_string();
+        assert!(disposition.starts_with("attachment; filename=\"acme_activity_until_"), "{disposition}");
+        let via_link = csv_rows(std::str::from_utf8(&test::read_body(response).await).unwrap()).1;
+        let (_, _, direct) = download(&app, &admin, "/api/v1/events/export?format=csv&module=booking&tz=UTC").await;
+        let direct = csv_rows(std::str::from_utf8(&direct).unwrap()).1;
+        assert_eq!(via_link.iter().map(|r| &r[0]).collect::<Vec<_>>(), direct.iter().map(|r| &r[0]).collect::<Vec<_>>());
+        assert_eq!(via_link.len(), 10);
+        let exported = get(&app, &admin, "/api/v1/events?action=auditlog.exported&per_page=10").await.expect(200);
+        assert_eq!(exported.body["total"], 2, "both downloads are recorded");
+        assert_eq!(exported.body["items"][1]["actor"]["id"], ctx.admin.actor_id);
+
+        // Bad parameters are refused when the link is asked for, and no link is made.
+        let reply = link(&admin, "format=pdf&columns=id").await.problem(400);
+        assert_eq!(reply.pointers(), ["columns"]);
+        link(&admin, "format=csv&module=booking&nope=1").await.problem(400);
+        link(&admin, "format=csv&ids=1,x").await.problem(400);
+        // API tokens download directly.
+        let api = post(&app, &admin, "/api/v1/tokens", &json!({"name": "x", "scopes": ["events:read"]})).await.expect(201);
+        link(api.body["secret"].as_str().unwrap(), "format=csv").await.problem(403);
+
+        // A forged, altered or foreign link, or a session token used as a link, is refused.
+        let forged = format!("{url}x");
+        for bad in [forged.as_str(), "/api/v1/downloads/abc", &format!("/api/v1/downloads/{admin}")] {
+            let response = test::call_service(&app, anonymous(bad)).await;
+            assert_eq!(response.status(), 401, "{bad}");
+        }
+        // A link is not a session token either.
+        let token = url.trim_start_matches("/api/v1/downloads/");
+        get(&app, token, "/api/v1/events").await.problem(401);
+
+        // The role is read when the link is used: a manager demoted to member in between gets
+        // only their own events.
+        let manager = ctx.token(&ctx.manager);
+        post(&app, &admin, "/api/v1/events", &json!({"action": "booking.created", "actor": {"id": ctx.manager.actor_id, "name": "M"}})).await.expect(201);
+        let made = link(&manager, "format=csv").await.expect(200);
+        let patch = TestRequest::patch().uri(&format!("/api/v1/users/{}", ctx.manager.id)).insert_header(("authorization", format!("Bearer {admin}"))).set_json(json!({"role": "member"}));
+        send(&app, patch).await.expect(200);
+        let response = test::call_service(&app, anonymous(made.body["url"].as_str().unwrap())).await;
+        assert_eq!(response.status(), 200);
+        let rows = csv_rows(std::str::from_utf8(&test::read_body(response).await).unwrap()).1;
+        assert_eq!(rows.len(), 1, "only the (now) member's own event: {rows:?}");
+        assert_eq!(rows[0][5], ctx.manager.actor_id);
+
+        // Signing out ends the links of the session.
+        let made = link(&admin, "format=csv").await.expect(200);
+        let logout = TestRequest::post().uri("/api/v1/auth/logout").insert_header(("authorization", format!("Bearer {admin}")));
+        send(&app, logout).await;
+        let response = test::call_service(&app, anonymous(made.body["url"].as_str().unwrap())).await;
+        assert_eq!(response.status(), 401);
+    }
+
     async fn pdf_export_prints_every_script_with_a_cover_and_changes(ctx: Ctx) {
         let app = ctx.app().await;
         let token = ctx.token(&ctx.admin);

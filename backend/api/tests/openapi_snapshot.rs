@@ -40,7 +40,8 @@ fn every_operation_and_schema_is_described_with_examples() {
                         if c.get("example").is_none()
                             && media_type != "application/x-ndjson"
                             && media_type != "application/pdf"
-                            && media_type != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            && media_type
+                                != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                             && media_type != "application/gzip"
                         {
                             missing.push(format!("{id}: an example of its {media_type} response"));

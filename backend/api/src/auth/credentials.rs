@@ -133,6 +133,85 @@ impl JwtKeys {
     }
 }
 
+/// Who a download link is for: read only by [`JwtKeys::verify_download`], and refused as an
+/// access token (it names an audience, which access tokens never do).
+const DOWNLOAD_AUDIENCE: &str = "activity-log:export-download";
+/// How long a download link works.
+pub const DOWNLOAD_LINK_SECONDS: i64 = 60;
+
+/// A signed, short-lived link to one export, for the browser to download without an
+/// `Authorization` header: the session it was made in and the export's query.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct DownloadClaims {
+    aud: String,
+    /// The session's claims; the session is checked again when the link is used.
+    sub: String,
+    tenant: TenantId,
+    role: Role,
+    session_iat: i64,
+    session_exp: i64,
+    jti: String,
+    epoch: i32,
+    /// When the link stops working.
+    exp: i64,
+    /// The export's query string.
+    query: String,
+}
+
+impl JwtKeys {
+    /// A link token for `query`, made in `session`; it works for [`DOWNLOAD_LINK_SECONDS`].
+    pub fn issue_download(&self, session: &Claims, query: &str) -> Result<(String, i64), ApiError> {
+        let exp = Utc::now().timestamp() + DOWNLOAD_LINK_SECONDS;
+        let claims = DownloadClaims {
+            aud: DOWNLOAD_AUDIENCE.into(),
+            sub: session.sub.clone(),
+            tenant: session.tenant,
+            role: session.role,
+            session_iat: session.iat,
+            session_exp: session.exp,
+            jti: session.jti.clone(),
+            epoch: session.epoch,
+            exp,
+            query: query.into(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map(|token| (token, exp))
+            .map_err(|e| ApiError::internal(format!("cannot sign a download link: {e}")))
+    }
+
+    /// The session and the export query of a link token, if it is ours, for downloads, and not
+    /// expired (no leeway: a link is made to be used at once).
+    pub fn verify_download(&self, token: &str) -> Result<(Claims, String), ApiError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub", "aud"]);
+        validation.set_audience(&[DOWNLOAD_AUDIENCE]);
+        let claims =
+            decode::<DownloadClaims>(token, &self.decoding, &validation).map(|d| d.claims).map_err(|e| {
+                log::debug!("download link refused: {e}");
+                ApiError::Unauthorized(
+                    match e.kind() {
+                        jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                            "this download link has expired; start the export again"
+                        }
+                        _ => "this download link is not valid; start the export again",
+                    }
+                    .into(),
+                )
+            })?;
+        let session = Claims {
+            sub: claims.sub,
+            tenant: claims.tenant,
+            role: claims.role,
+            iat: claims.session_iat,
+            exp: claims.session_exp,
+            jti: claims.jti,
+            epoch: claims.epoch,
+        };
+        Ok((session, claims.query))
+    }
+}
+
 /// A new integrator secret: the full token text and the hash that is stored.
 pub fn new_api_secret() -> (String, String) {
     let mut bytes = [0u8; 32];
@@ -153,4 +232,34 @@ pub(super) fn secret_hash(secret: &str) -> String {
 /// Equal-length comparison that does not stop at the first difference.
 pub(super) fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_download_link_is_not_an_access_token_and_an_access_token_is_not_a_link() {
+        let keys = JwtKeys::new(b"a-secret-long-enough-for-the-test-of-links", 3600);
+        let session = Claims {
+            sub: "7".into(),
+            tenant: TenantId(3),
+            role: Role::Member,
+            iat: 1,
+            exp: Utc::now().timestamp() + 3600,
+            jti: "j".into(),
+            epoch: 2,
+        };
+        let (link, _) = keys.issue_download(&session, "format=csv&module=booking").unwrap();
+        let (back, query) = keys.verify_download(&link).unwrap();
+        assert_eq!(
+            (back.sub.as_str(), back.jti.as_str(), back.epoch, query.as_str()),
+            ("7", "j", 2, "format=csv&module=booking")
+        );
+        assert!(keys.verify(&link).is_err(), "a link does not sign anyone in");
+        let access = encode(&Header::new(Algorithm::HS256), &session, &keys.encoding).unwrap();
+        assert!(keys.verify_download(&access).is_err(), "a session token is not a link");
+        let other = JwtKeys::new(b"another-secret-long-enough-for-the-test", 3600);
+        assert!(other.verify_download(&link).is_err());
+    }
 }

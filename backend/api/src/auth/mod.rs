@@ -51,6 +51,16 @@ impl Caller {
         }
     }
 
+    /// The session's claims, or 403 for API tokens.
+    pub fn session(&self) -> Result<&Claims, ApiError> {
+        match &self.principal {
+            Principal::User { claims, .. } => Ok(claims),
+            Principal::Token(_) => {
+                Err(ApiError::Forbidden("API tokens download exports directly; sign in as a user".into()))
+            }
+        }
+    }
+
     pub fn require_admin(&self) -> Result<&User, ApiError> {
         let user = self.user()?;
         if user.role() == Role::Admin {
@@ -162,6 +172,12 @@ async fn authenticate(state: &AppState, token: String) -> Result<Caller, ApiErro
             .await;
     }
     let claims = state.keys.verify(&token)?;
+    state.db(move |conn| user_caller(conn, claims)).await
+}
+
+/// The caller of a session as the database says now (for a download link, which carries the
+/// session it was made in): refused as a request with the session's token would be.
+pub async fn session_caller(state: &AppState, claims: Claims) -> Result<Caller, ApiError> {
     state.db(move |conn| user_caller(conn, claims)).await
 }
 

@@ -2,16 +2,16 @@
 //! database to the socket page by page, or as a PDF report. Each export is itself logged.
 
 use actix_web::http::header;
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use auditlog_db::checkpoints::CheckpointKind;
 use auditlog_db::models::Event;
 use auditlog_db::queries::events::{self as event_queries, EventFilter, ListRequest, Paging, Sort};
 use auditlog_db::visibility::Viewer;
 use auditlog_db::TenantId;
 use bytes::Bytes;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::audit::{AuditEvent, RequestMeta};
@@ -233,10 +233,11 @@ pub async fn export(
     filtered: Filtered<ExportParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let Filtered { caller, mut filter, tz, params, query, .. } = filtered;
-    if let Some(ids) = &params.ids {
-        filter.ids = parse_ids(ids)?;
-    }
+    respond(&state, filtered, &req)
+}
+
+/// What the parameters say beyond their types: refused before anything is read or recorded.
+fn check(params: &ExportParams) -> Result<(), ApiError> {
     if params.bom.is_some_and(|bom| bom > 1) {
         return Err(ApiError::bad_parameter("bom", "must be 0 or 1"));
     }
@@ -249,17 +250,34 @@ pub async fn export(
     if params.through_seq.is_some_and(|seq| seq < 0) {
         return Err(ApiError::bad_parameter("through_seq", "must be 0 or more"));
     }
+    if let Some(ids) = &params.ids {
+        parse_ids(ids)?;
+    }
+    Ok(())
+}
+
+/// The export `filtered` asks for, as a streamed response.
+fn respond(
+    state: &AppState,
+    filtered: Filtered<ExportParams>,
+    req: &HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let Filtered { caller, mut filter, tz, params, query, .. } = filtered;
+    check(&params)?;
+    if let Some(ids) = &params.ids {
+        filter.ids = parse_ids(ids)?;
+    }
     // Nothing lies beyond the head: a later seq covers what the head covers.
     let through_seq = params.through_seq.unwrap_or(caller.tenant.head_seq).min(caller.tenant.head_seq);
     filter.through_seq = Some(through_seq);
     let job = Job {
-        state: state.get_ref().clone(),
+        state: state.clone(),
         viewer: caller.viewer()?,
         filter,
         sort: sort_of(params.sort, params.order),
         tz,
         tenant_id: caller.tenant.id,
-        request: RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter()),
+        request: RequestMeta::from_request(req, &state.settings.trusted_proxies).by(caller.submitter()),
         query,
         caller,
         format: params.format,
@@ -275,6 +293,75 @@ pub async fn export(
         response.headers_mut().insert(header::HeaderName::from_static("x-through-seq"), value);
     }
     Ok(response)
+}
+
+/// A link the browser downloads an export from by itself.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportLink {
+    /// Where to download it: a path on this server, to open without an `Authorization` header
+    /// (a link with `download`, or a navigation), so the browser's download manager streams it
+    /// to disk instead of the page holding it in memory.
+    pub url: String,
+    /// When the link stops working (a minute after it was made).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A download link for an export.
+///
+/// The same parameters as `GET /events/export`, checked now: a bad one is a 400 here, not a
+/// failed download. The link is signed, works for one minute, and only while the session that
+/// made it does (signing out, a deactivation or a password change end it); the export runs when
+/// it is opened, with the caller's role as it is then, and is recorded as any export is. Sessions
+/// only: API tokens download from `GET /events/export` directly.
+#[utoipa::path(operation_id = "createExportLink", tag = "events", security(("bearer" = [])),
+    params(EventFilterParams, ExportParams),
+    responses(
+        (status = 200, body = ExportLink),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/events/export/link")]
+pub async fn export_link(
+    state: web::Data<AppState>,
+    filtered: Filtered<ExportParams>,
+) -> Result<web::Json<ExportLink>, ApiError> {
+    check(&filtered.params)?;
+    let session = filtered.caller.session()?;
+    let (token, exp) = state.keys.issue_download(session, &filtered.query)?;
+    Ok(web::Json(ExportLink {
+        url: format!("/api/v1/downloads/{token}"),
+        expires_at: DateTime::from_timestamp(exp, 0).unwrap_or_else(Utc::now),
+    }))
+}
+
+/// Download an export through a link from `POST /events/export/link`.
+///
+/// No `Authorization` header: the link is the credential. It is refused (401) once expired, when
+/// it was not made here, or when the session that made it has ended.
+#[utoipa::path(operation_id = "downloadExport", tag = "events", security(()),
+    params(("token" = String, Path, description = "The link's signed token")),
+    responses(
+        (status = 200, description = "The file, as an attachment", headers(
+            ("X-Through-Seq" = i64, description = "The last seq the export may contain"),
+            ("Content-Disposition" = String, description = "`attachment` with a file name saying what is inside"),
+        ), content(
+            (String = "text/csv"),
+            (inline(crate::http::download::BinaryFile) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (inline(crate::http::download::BinaryFile) = "application/pdf"),
+            (String = "application/x-ndjson"),
+        )),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/downloads/{token}")]
+pub async fn download(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (session, query) = state.keys.verify_download(&token)?;
+    let caller = crate::auth::session_caller(&state, session).await?;
+    respond(&state, Filtered::resolve(caller, query)?, &req)
 }
 
 fn attachment(name: &str) -> (header::HeaderName, header::HeaderValue) {

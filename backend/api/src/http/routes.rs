@@ -37,6 +37,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::retention::routes::download_archive)
         .service(crate::events::routes::ingest)
         .service(crate::exports::routes::export)
+        .service(crate::exports::routes::export_link)
+        .service(crate::exports::routes::download)
         .service(crate::stream::routes::stream)
         .service(crate::feed::routes::feed)
         .service(crate::aggregates::stats::timeline)

@@ -259,6 +259,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/downloads/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an export through a link from `POST /events/export/link`.
+         * @description No `Authorization` header: the link is the credential. It is refused (401) once expired, when
+         *     it was not made here, or when the session that made it has ended.
+         */
+        get: operations["downloadExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/entities/{type}/{id}/history": {
         parameters: {
             query?: never;
@@ -342,6 +363,30 @@ export interface paths {
         get: operations["exportEvents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/export/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A download link for an export.
+         * @description The same parameters as `GET /events/export`, checked now: a bad one is a 400 here, not a
+         *     failed download. The link is signed, works for one minute, and only while the session that
+         *     made it does (signing out, a deactivation or a password change end it); the export runs when
+         *     it is opened, with the caller's role as it is then, and is recorded as any export is. Sessions
+         *     only: API tokens download from `GET /events/export` directly.
+         */
+        post: operations["createExportLink"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1386,6 +1431,20 @@ export interface components {
          * @enum {string}
          */
         ExportFormat: "csv" | "xlsx" | "pdf" | "manifest";
+        /** @description A link the browser downloads an export from by itself. */
+        ExportLink: {
+            /**
+             * Format: date-time
+             * @description When the link stops working (a minute after it was made).
+             */
+            expires_at: string;
+            /**
+             * @description Where to download it: a path on this server, to open without an `Authorization` header
+             *     (a link with `download`, or a navigation), so the browser's download manager streams it
+             *     to disk instead of the page holding it in memory.
+             */
+            url: string;
+        };
         /** @description The host application's id for an event: at most 128 characters. */
         ExternalId: string;
         /** @description One line of the feed. */
@@ -3613,6 +3672,81 @@ export interface operations {
             };
         };
     };
+    downloadExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The link's signed token */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, as an attachment */
+            200: {
+                headers: {
+                    /** @description `attachment` with a file name saying what is inside */
+                    "Content-Disposition"?: string;
+                    /** @description The last seq the export may contain */
+                    "X-Through-Seq"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id,seq,occurred_at,occurred_at_local (Europe/London),recorded_at,actor_id,actor_name,actor_email,actor_role,actor_type,module,verb,action,entity_type,entity_id,entity_label,description,ip,user_agent,changes,hash,prev_hash
+                     *     4998,4998,2026-12-07T04:58:57.462671Z,2026-12-07 04:58:57 +00:00,2026-12-07T05:56:36.462671Z,106,Diego Alvarez,diego.alvarez@acme.example,technician,user,booking,deleted,booking.deleted,booking,12211,BOK-12211,Diego Alvarez deleted booking BOK-12211,86.52.59.180,"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148","[{""field"":""price"",""old"":480},{""field"":""service"",""old"":""Leak repair""},{""field"":""status"",""old"":""scheduled""},{""field"":""technician"",""old"":""Diego Alvarez""}]",8d9a4520216ea757a50182742cb619762723d0f42a25924ca42642055873636b,9c9f85656939f27376a597190ea24559b95908e7fb56e04d5e4bbdf847e9aa73
+                     *     4988,4988,2026-12-06T16:10:31.462671Z,2026-12-06 16:10:31 +00:00,2026-12-07T05:56:36.462671Z,103,Priya Shah,member@acme.example,member,user,booking,updated,booking.updated,booking,12207,BOK-12207,Priya Shah updated booking BOK-12207,86.52.59.180,FieldCRM-Android/4.12.0 (Pixel 8; Android 15),"[{""field"":""price"",""old"":400,""new"":410},{""field"":""technician"",""old"":""Tom Fischer"",""new"":""Diego Alvarez""}]",87761fd71c8f689925fcae198cbbdb53ee4def6fec8908112cc1a5b28f82aa69,1c46917a99c4a5151e49bb11c82e32ff3fa6e22de70e5a69ea836614f6c2aa29
+                     */
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "application/pdf": string;
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getRecordHistory: {
         parameters: {
             query?: {
@@ -4375,6 +4509,153 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "application/pdf": string;
                     "application/x-ndjson": string;
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for the caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createExportLink: {
+        parameters: {
+            query: {
+                /**
+                 * @description Earliest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, from its
+                 *     start in `tz`); years 0001 to 9999. Not with `range`, and before `to`.
+                 */
+                from?: components["schemas"]["DateBound"];
+                /**
+                 * @description Latest `occurred_at`, inclusive: an RFC 3339 date-time, or a date (`YYYY-MM-DD`, the whole
+                 *     day in `tz`); years 0001 to 9999. Not with `range`.
+                 */
+                to?: components["schemas"]["DateBound"];
+                /** @description A named period, resolved in `tz`. Not with `from`/`to`. */
+                range?: components["schemas"]["RangePreset"];
+                /**
+                 * @description IANA time zone for `range` and date-only `from`/`to`; default: the tenant's business time zone.
+                 * @example Europe/London
+                 */
+                tz?: components["schemas"]["TimeZone"];
+                /** @description Only events by this actor id; repeat the parameter for several actors (at most 100). */
+                actor_id?: components["schemas"]["FilterText"][];
+                /** @description Module, the first segment of the action (e.g. `booking`). Empty: any. */
+                module?: components["schemas"]["FilterText"];
+                /** @description Verb, the second segment of the action (e.g. `updated`). Empty: any. */
+                verb?: components["schemas"]["FilterText"];
+                /** @description Exact action (e.g. `booking.updated`). Empty: any. */
+                action?: components["schemas"]["FilterText"];
+                /** @description Type of the affected record (e.g. `booking`). Empty: any. */
+                entity_type?: components["schemas"]["FilterText"];
+                /** @description Id of the affected record. Empty: any. */
+                entity_id?: components["schemas"]["FilterText"];
+                /** @description Exact IP address (v4 or v6). */
+                ip?: components["schemas"]["IpAddress"];
+                /**
+                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
+                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 */
+                q?: components["schemas"]["Keyword"];
+                /**
+                 * @description Only flagged events: `any` flag, or one kind (`odd_hours`, `new_ip`, `new_user_agent`,
+                 *     `failed_login_burst`, `bulk_delete`, `bulk_export`, `privilege_change`).
+                 */
+                flag?: components["schemas"]["FlagFilter"];
+                /**
+                 * @description `mine` keeps only the caller's own events; `all` (default) is everything the role may see
+                 *     (for a member that is their own events either way).
+                 */
+                scope?: components["schemas"]["Scope"];
+                /**
+                 * @description `csv`, `xlsx` or `pdf` (all streamed, no size limit), or `manifest`: the chain evidence
+                 *     for the CSV with the same filters, checked offline by
+                 *     `auditlog verify-export EXPORT.csv MANIFEST.jsonl`.
+                 */
+                format: components["schemas"]["ExportFormat"];
+                /** @description Only these event ids (comma-separated, at most 1000), e.g. the rows selected in the dashboard. */
+                ids?: string;
+                /** @description Row order (default `occurred_at`). */
+                sort?: components["schemas"]["SortKey"];
+                /** @description Default `desc`. */
+                order?: components["schemas"]["SortOrder"];
+                /** @description `1` starts the CSV with a UTF-8 byte-order mark, for Excel; `0` (default) does not. */
+                bom?: number;
+                /**
+                 * @description The CSV's or XLSX's columns, in order (default: every column but `related` and
+                 *     `metadata`). Not for `pdf` (a fixed layout) or `manifest` (which proves the full CSV).
+                 */
+                columns?: components["schemas"]["ExportColumns"];
+                /**
+                 * @description Only events up to this seq. Default: the chain head when the request arrives, returned in
+                 *     the `X-Through-Seq` header; pass it to the manifest request so both cover the same events.
+                 *     A seq beyond the latest event covers up to the latest event (as the header then says).
+                 */
+                through_seq?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "expires_at": "2026-12-07T17:55:00Z",
+                     *       "url": "/api/v1/downloads/eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJhdWQiOiJhY3Rpdml0eS1sb2c6ZXhwb3J0LWRvd25sb2FkIn0.c2lnbmF0dXJl"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExportLink"];
                 };
             };
             /** @description Malformed request */

@@ -578,16 +578,17 @@ impl EventFilterParams {
         let record = match (record_type, clean(&self.record_id)) {
             (Some(entity_type), Some(id)) => Some(EntityRef { entity_type, id, label: None }),
             (None, None) => None,
+            // The problem names the parameter sent alone, and says what it lacks.
             (Some(_), None) => {
                 return Err(ApiError::bad_parameter(
-                    "record_id",
-                    "must be given with `record_type`: a record is named by its type and id",
+                    "record_type",
+                    "must come with `record_id`: a record is named by its type and id",
                 ))
             }
             (None, Some(_)) => {
                 return Err(ApiError::bad_parameter(
-                    "record_type",
-                    "must be given with `record_id`: a record is named by its type and id",
+                    "record_id",
+                    "must come with `record_type`: a record is named by its type and id",
                 ))
             }
         };
@@ -743,9 +744,9 @@ mod tests {
             ("page=2&cursor=abc", "cursor"),
             ("cursor=!!!", "cursor"),
             // A record is named by both; an empty one is absent.
-            ("record_type=customer", "record_id"),
-            ("record_type=customer&record_id=%20", "record_id"),
-            ("record_id=c1", "record_type"),
+            ("record_type=customer", "record_type"),
+            ("record_type=customer&record_id=%20", "record_type"),
+            ("record_id=c1", "record_id"),
             (long_type.as_str(), "record_type"),
             ("record_type=customer&record_id=%0Ac1", "record_id"),
         ] {

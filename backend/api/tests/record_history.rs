@@ -101,9 +101,9 @@ both_backends! {
         let token = ctx.token(&ctx.manager);
         for endpoint in ["/api/v1/events?", "/api/v1/events/export?format=csv&", "/api/v1/stats/timeline?", "/api/v1/entities/customer/c1/history?"] {
             for (query, pointer) in [
-                ("record_type=customer", "record_id"),
-                ("record_id=c1", "record_type"),
-                ("record_type=customer&record_id=%20%20", "record_id"),
+                ("record_type=customer", "record_type"),
+                ("record_id=c1", "record_id"),
+                ("record_type=customer&record_id=%20%20", "record_type"),
                 ("record_type=%0Acustomer&record_id=c1", "record_type"),
             ] {
                 let reply = get(&app, &token, &format!("{endpoint}{query}")).await.problem(400);

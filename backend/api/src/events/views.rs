@@ -237,6 +237,7 @@ pub struct HistoryResponse {
     /// admin. Only the number is told, never what they are. Absent on a page reached by a cursor:
     /// the first page's count holds for the same filters.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub hidden: Option<i64>,
 }
 

@@ -1465,7 +1465,7 @@ export interface components {
              *     admin. Only the number is told, never what they are. Absent on a page reached by a cursor:
              *     the first page's count holds for the same filters.
              */
-            hidden?: number | null;
+            hidden?: number;
         };
         /** @description An id in the host application: 1 to 128 characters on one line, or an integer (stored as text). */
         HostId: string | number;

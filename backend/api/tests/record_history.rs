@@ -4,8 +4,10 @@
 
 mod common;
 
+use actix_web::test::TestRequest;
 use chrono::{Duration, SecondsFormat, Utc};
 use common::*;
+use diesel::connection::SimpleConnection;
 use serde_json::{json, Value};
 
 fn ago(days: i64) -> String {
@@ -173,5 +175,77 @@ both_backends! {
         let next = get(&app, &token, &format!("/api/v1/entities/customer/c1/history?per_page=10&cursor={cursor}")).await.expect(200).body;
         assert_eq!(next["items"].as_array().unwrap().len(), 4);
         assert_eq!(next.get("hidden"), None::<&Value>, "{next}");
+    }
+
+    async fn a_role_changed_mid_session_changes_what_the_history_and_its_export_hold(ctx: Ctx) {
+        let app = ctx.app().await;
+        let ids = fixture(&app, &ctx).await;
+        let member = ctx.token(&ctx.member);
+        let history = |token: String| {
+            let app = &app;
+            async move { get(app, &token, "/api/v1/entities/customer/c1/history?per_page=100").await.expect(200) }
+        };
+        let before = history(member.clone()).await;
+        assert_eq!((before.ids(), before.body["hidden"].clone()), (vec![ids[3], ids[0]], json!(3)));
+        // Promoted while signed in: the same token reads as a manager from the next request on.
+        let promote = TestRequest::patch()
+            .uri(&format!("/api/v1/users/{}", ctx.member.id.get()))
+            .insert_header(("authorization", format!("Bearer {}", ctx.token(&ctx.admin))))
+            .set_json(json!({"role": "manager"}));
+        send(&app, promote).await.expect(200);
+        let after = history(member.clone()).await;
+        assert_eq!((after.ids(), after.body["hidden"].clone()), (vec![ids[3], ids[1], ids[0]], json!(2)));
+        let (_, _, body) = download(&app, &member, &format!("/api/v1/events/export?format=csv&{RECORD}")).await;
+        assert_eq!(csv_ids(&body), after.ids());
+    }
+
+    async fn a_bulk_load_is_in_the_record_filter_at_once(ctx: Ctx) {
+        let app = ctx.app().await;
+        let admin = ctx.token(&ctx.admin);
+        let events: Vec<Value> = (0..1000)
+            .map(|n| json!({"action": "booking.updated", "actor": {"id": "m1", "name": "Max Manager"},
+                "entity": {"type": "booking", "id": format!("b{}", n % 7)},
+                "related": [{"type": "customer", "id": if n % 2 == 0 { "c1" } else { "c2" }}]}))
+            .collect();
+        post(&app, &admin, "/api/v1/events", &json!({"events": events})).await.expect(201);
+        // Read right after the load: every event naming c1, exactly counted, exported in full.
+        let listed = get(&app, &admin, &format!("/api/v1/events?per_page=10&{RECORD}")).await.expect(200);
+        assert_eq!((listed.body["total"].clone(), listed.body["total_is_estimate"].clone()), (json!(500), json!(false)));
+        let history = get(&app, &ctx.token(&ctx.member), "/api/v1/entities/customer/c1/history").await.expect(200);
+        assert_eq!((history.body["total"].clone(), history.body["hidden"].clone()), (json!(0), json!(500)));
+        let (_, _, body) = download(&app, &admin, &format!("/api/v1/events/export?format=csv&{RECORD}")).await;
+        assert_eq!(csv_ids(&body).len(), 500);
+        let stats = get(&app, &admin, &format!("/api/v1/stats/timeline?range=today&{RECORD}")).await.expect(200);
+        assert_eq!(stats.body["total"], 500);
+    }
+
+    async fn a_link_written_by_hand_never_crosses_tenants(ctx: Ctx) {
+        let app = ctx.app().await;
+        let ids = fixture(&app, &ctx).await;
+        let other = ctx.token(&ctx.other_admin);
+        let theirs = post(&app, &other, "/api/v1/events", &json!({"action": "customer.updated",
+            "entity": {"type": "customer", "id": "c9"}})).await.expect(201).ids()[0];
+        // An insider links the other tenant's event to c1 in this tenant's rows, and back.
+        let (acme, globex) = (ctx.acme_id.get(), ctx.other_admin.tenant_id.get());
+        let links = format!(
+            "INSERT INTO event_related (tenant_id, entity_type, entity_id, event_id) VALUES ({acme}, 'customer', 'c1', {theirs}); \
+             INSERT INTO event_related (tenant_id, entity_type, entity_id, event_id) VALUES ({globex}, 'customer', 'c9', {});",
+            ids[1]
+        );
+        // SQLite's foreign key names the tenant too: the insider turns it off for the moment.
+        let script = match ctx.db.backend {
+            auditlog_db::Backend::Sqlite => format!("PRAGMA foreign_keys = OFF; {links} PRAGMA foreign_keys = ON;"),
+            auditlog_db::Backend::Postgres => links,
+        };
+        ctx.pool.get().unwrap().batch_execute(&script).unwrap();
+        let admin = ctx.token(&ctx.admin);
+        let listed = get(&app, &admin, &format!("/api/v1/events?per_page=100&{RECORD}")).await.expect(200);
+        assert!(!listed.ids().contains(&theirs), "{:?}", listed.ids());
+        let (_, _, body) = download(&app, &admin, &format!("/api/v1/events/export?format=csv&{RECORD}")).await;
+        assert_eq!(csv_ids(&body), listed.ids());
+        let history = get(&app, &ctx.token(&ctx.manager), "/api/v1/entities/customer/c1/history").await.expect(200);
+        assert_eq!(history.body["hidden"], 2, "nothing of the other tenant is counted either");
+        let mine = get(&app, &other, "/api/v1/events?record_type=customer&record_id=c9").await.expect(200);
+        assert_eq!(mine.ids(), vec![theirs]);
     }
 }

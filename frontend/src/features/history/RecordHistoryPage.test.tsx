@@ -52,7 +52,10 @@ const facets = {
 const at = (url: string) => renderWithProviders(<RecordHistoryPage />, { url, path: '/records/:type/:id' });
 const historyRequests = (requests: URL[]) => requests.filter((u) => u.pathname === HISTORY);
 
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
 
 describe('RecordHistoryPage', () => {
   it('says how many entries the role hides', async () => {
@@ -61,7 +64,14 @@ describe('RecordHistoryPage', () => {
     expect(await screen.findByTestId('history-hidden')).toHaveTextContent('2 entries of this record are hidden from your role.');
   });
 
-  it('says nothing when nothing is hidden, and keeps the first page’s count on the next', async () => {
+  it('says nothing when nothing is hidden', async () => {
+    stubApi({ ...facets, [HISTORY]: () => page(lifecycle, 0) });
+    at('/records/customer/C-7');
+    expect(await screen.findByTestId('history-timeline')).toBeInTheDocument();
+    expect(screen.queryByTestId('history-hidden')).toBeNull();
+  });
+
+  it('keeps the first page’s hidden count while older pages load (they do not repeat it)', async () => {
     let calls = 0;
     stubApi({
       ...facets,
@@ -139,7 +149,13 @@ describe('RecordHistoryPage', () => {
 
   it('exports exactly the history: the record and the same filters', async () => {
     const saved: string[] = [];
-    vi.stubGlobal('URL', Object.assign(URL, { createObjectURL: () => 'blob:x', revokeObjectURL: () => {} }));
+    vi.stubGlobal(
+      'URL',
+      class extends URL {
+        static createObjectURL = () => 'blob:x';
+        static revokeObjectURL = () => {};
+      },
+    );
     vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
       saved.push(this.download);
     });

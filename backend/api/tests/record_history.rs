@@ -248,4 +248,52 @@ both_backends! {
         let mine = get(&app, &other, "/api/v1/events?record_type=customer&record_id=c9").await.expect(200);
         assert_eq!(mine.ids(), vec![theirs]);
     }
+
+    async fn reads_during_concurrent_writes_stay_within_the_role_and_settle_exactly(ctx: Ctx) {
+        let server = ctx.serve().await;
+        let (admin, member) = (ctx.token(&ctx.admin), ctx.token(&ctx.member));
+        let url = server.url.clone();
+        // Four writers post batches naming c1 (by the member and the manager in turn) while four
+        // readers read the member's history and the record filter's list on the real server.
+        let results = at_once(8, move |i| {
+            let mut seen = Vec::new();
+            for round in 0..5 {
+                if i < 4 {
+                    let actor = if (i + round) % 2 == 0 { json!({"id": "u1", "name": "Mia Member"}) } else { json!({"id": "m1", "name": "Max Manager"}) };
+                    let events: Vec<Value> = (0..20)
+                        .map(|n| json!({"action": "booking.updated", "actor": actor,
+                            "entity": {"type": "booking", "id": format!("{i}-{round}-{n}")},
+                            "related": [{"type": "customer", "id": "c1"}]}))
+                        .collect();
+                    let (status, body) = call("POST", &format!("{url}/api/v1/events"), Some(&admin), Some(&json!({"events": events})));
+                    assert_eq!(status, 201, "{body}");
+                } else {
+                    for uri in ["/api/v1/entities/customer/c1/history?per_page=100", "/api/v1/events?per_page=100&record_type=customer&record_id=c1"] {
+                        let (status, body) = call("GET", &format!("{url}{uri}"), Some(&member), None);
+                        assert_eq!(status, 200, "{uri}: {body}");
+                        let items = body["items"].as_array().unwrap();
+                        assert!(items.iter().all(|e| e["actor"]["id"] == "u1"), "only the member's own: {body}");
+                        if let Some(hidden) = body.get("hidden") {
+                            assert!(hidden.as_i64().unwrap() >= 0, "{body}");
+                        }
+                        seen.push(items.len());
+                    }
+                }
+            }
+            seen
+        })
+        .await;
+        assert!(results.iter().skip(4).all(|seen| seen.len() == 10));
+        // Once the writes are in, the counts add up exactly and the export holds the history.
+        let app = ctx.app().await;
+        let all = get(&app, &ctx.token(&ctx.admin), "/api/v1/entities/customer/c1/history?per_page=10").await.expect(200);
+        assert_eq!(all.body["total"], 400);
+        let mine = get(&app, &ctx.token(&ctx.member), "/api/v1/entities/customer/c1/history?per_page=100").await.expect(200);
+        let (shown, hidden) = (mine.body["total"].as_i64().unwrap(), mine.body["hidden"].as_i64().unwrap());
+        assert_eq!((shown, shown + hidden), (200, 400), "half of them are the member's");
+        let (_, _, body) = download(&app, &ctx.token(&ctx.member), &format!("/api/v1/events/export?format=csv&{RECORD}")).await;
+        let exported = csv_ids(&body);
+        assert_eq!(exported.len() as i64, shown);
+        assert_eq!(exported[..100], mine.ids()[..]);
+    }
 }

@@ -96,6 +96,14 @@ both_backends! {
         assert_eq!(none.body["total"], 0);
         let booking = get(&app, &admin, "/api/v1/events?record_type=booking&record_id=10&per_page=100").await.expect(200);
         assert_eq!(booking.ids(), seen(&[6, 5, 3, 1]));
+        // The SIEM feed hands over the same events, oldest first.
+        let feed = get(&app, &ctx.token(&ctx.manager), &format!("/api/v1/events/feed?{RECORD}")).await.expect(200);
+        let text = match &feed.body {
+            Value::String(text) => text.clone(),
+            one => format!("{one}\n"),
+        };
+        let fed: Vec<i64> = text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["event"]["id"].as_i64().unwrap()).collect();
+        assert_eq!(fed, seen(&[0, 1, 3]));
     }
 
     async fn a_record_is_named_by_both_its_type_and_id(ctx: Ctx) {

@@ -81,6 +81,12 @@ def _filters(query: dict, operation_id: str) -> None:
         in_order = start[0] <= end[0] if start[1] == end[1] else _latest(start) < _earliest(end, end_of_day=True)
         if not in_order:
             query.pop("to")
+    # A record is named by `record_type` and `record_id` together (filters.rs; blank is absent); on
+    # a record's history the path names it, and the query may only repeat it.
+    named = [key for key in ("record_type", "record_id") if str(query.get(key) or "").strip()]
+    if len(named) == 1 or (named and operation_id == "getRecordHistory"):
+        query.pop("record_type", None)
+        query.pop("record_id", None)
     # A cursor is a position the server handed out: a generated one is never one (cursor paging
     # is tested in events_api.rs and hostile_input.rs). Empty asks for the first page.
     if query.get("cursor"):

@@ -34,6 +34,8 @@ pub const EXACT_COUNT_LIMIT: i64 = 10_000;
 const MAX_KEYWORD_CHARS: usize = 200;
 /// Most characters of a text filter (module, verb, action, record type and id, actor id).
 const MAX_FILTER_CHARS: usize = 128;
+/// Most characters of the type of a record whose history is asked for (as in its path).
+const MAX_RECORD_TYPE_CHARS: usize = 64;
 const MAX_ACTOR_IDS: usize = 100;
 
 // The schemas below say exactly what the parser accepts, so that a client (or a contract
@@ -49,6 +51,12 @@ text_type!(
     /// and PostgreSQL refuses text holding NUL). Surrounding whitespace is ignored; empty matches
     /// anything.
     FilterText: Line, MAX_FILTER_CHARS
+);
+
+text_type!(
+    /// A record's type, as a history names it: at most 64 characters, no control characters.
+    /// Surrounding whitespace is ignored; empty is absent.
+    RecordType: Line, MAX_RECORD_TYPE_CHARS
 );
 
 text_type!(
@@ -230,6 +238,13 @@ pub struct EventFilterParams {
     pub entity_type: Option<FilterText>,
     /// Id of the affected record. Empty: any.
     pub entity_id: Option<FilterText>,
+    /// With `record_id`: only the history of this record, its own events and those that list it
+    /// in `related` (what `GET /entities/{type}/{id}/history` shows), e.g. `customer`. Both or
+    /// neither. On the history endpoint the path names the record: if given, they must name the
+    /// same one.
+    pub record_type: Option<RecordType>,
+    /// With `record_type`: the id of the record whose history is wanted, e.g. `c1`.
+    pub record_id: Option<FilterText>,
     /// Exact IP address (v4 or v6).
     pub ip: Option<IpAddress>,
     /// Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
@@ -563,6 +578,24 @@ impl EventFilterParams {
         }
         // The search text's separator (`SEARCH_SEPARATOR`) is a control character: no keyword holds it.
         let q = self.q.clone().and_then(Keyword::non_empty).map(|q| q.to_lowercase());
+        let record_type = self.record_type.clone().and_then(RecordType::non_empty);
+        let record = match (record_type, clean(&self.record_id)) {
+            (Some(entity_type), Some(id)) => Some(EntityRef { entity_type, id, label: None }),
+            (None, None) => None,
+            // The problem names the parameter sent alone, and says what it lacks.
+            (Some(_), None) => {
+                return Err(ApiError::bad_parameter(
+                    "record_type",
+                    "must come with `record_id`: a record is named by its type and id",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(ApiError::bad_parameter(
+                    "record_id",
+                    "must come with `record_type`: a record is named by its type and id",
+                ))
+            }
+        };
         Ok(EventFilter {
             from,
             until,
@@ -575,7 +608,7 @@ impl EventFilterParams {
             ip: self.ip.clone().map(IpAddress::into_inner),
             q,
             mine: self.scope == Some(Scope::Mine),
-            record: None,
+            record,
             ids: Vec::new(),
             through_seq: None,
             flag: self.flag.map(|f| f.0),
@@ -610,7 +643,7 @@ impl ListParams {
 
 /// The record a history request is about: the path's type and id, taken exactly as sent.
 pub fn record_ref(entity_type: &str, id: &str) -> Result<EntityRef, ApiError> {
-    for (name, value, max) in [("type", entity_type, 64), ("id", id, MAX_FILTER_CHARS)] {
+    for (name, value, max) in [("type", entity_type, MAX_RECORD_TYPE_CHARS), ("id", id, MAX_FILTER_CHARS)] {
         if value.is_empty() {
             return Err(ApiError::bad_parameter(name, "must not be empty"));
         }
@@ -694,6 +727,7 @@ mod tests {
     #[test]
     fn bad_parameters_are_rejected_with_their_name() {
         let c = ctx("2026-11-21T12:00:00Z", "UTC");
+        let long_type = format!("record_type={}&record_id=c1", "x".repeat(65));
         for (query, name) in [
             ("range=today&from=2026-01-01", "range"),
             ("from=yesterday", "from"),
@@ -713,6 +747,12 @@ mod tests {
             ("page=0", "page"),
             ("page=2&cursor=abc", "cursor"),
             ("cursor=!!!", "cursor"),
+            // A record is named by both; an empty one is absent.
+            ("record_type=customer", "record_type"),
+            ("record_type=customer&record_id=%20", "record_type"),
+            ("record_id=c1", "record_id"),
+            (long_type.as_str(), "record_type"),
+            ("record_type=customer&record_id=%0Ac1", "record_id"),
         ] {
             match list_request(query, &c) {
                 Err(ApiError::BadRequest { errors, .. }) => {
@@ -729,9 +769,13 @@ mod tests {
         }
         assert!(list_request("sort=name", &c).is_err());
         // Every key of the filter struct is routed to it.
-        assert_eq!(filter_keys().len(), 14, "{:?}", filter_keys());
+        assert_eq!(filter_keys().len(), 16, "{:?}", filter_keys());
         for &key in filter_keys() {
-            let value = if key == "range" {
+            let value = if key == "record_type" {
+                "customer&record_id=c1"
+            } else if key == "record_id" {
+                "c1&record_type=customer"
+            } else if key == "range" {
                 "today"
             } else if key == "scope" {
                 "all"
@@ -746,6 +790,17 @@ mod tests {
             };
             assert!(list_request(&format!("{key}={value}"), &c).is_ok(), "{key}");
         }
+    }
+
+    #[test]
+    fn a_record_filter_names_the_history_of_one_record() {
+        let c = ctx("2026-11-21T12:00:00Z", "UTC");
+        let f = params("record_type=%20customer&record_id=c1%20").filter(&c).unwrap();
+        assert_eq!(
+            f.record,
+            Some(EntityRef { entity_type: "customer".into(), id: "c1".into(), label: None })
+        );
+        assert_eq!(params("record_type=&record_id=").filter(&c).unwrap().record, None);
     }
 
     #[test]

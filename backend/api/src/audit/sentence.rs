@@ -236,6 +236,13 @@ pub fn filters_in_words(query: &str) -> String {
             "actor_id" => format!("user {joined}"),
             "entity_type" => format!("record type {joined}"),
             "entity_id" => format!("record {joined}"),
+            // A record's history: its type and id read together.
+            "record_type" => {
+                let id = by_key.get("record_id").and_then(|v| v.as_array()).into_iter().flatten();
+                let id: Vec<&str> = id.filter_map(Value::as_str).collect();
+                format!("history of {joined} {}", id.join(" or ")).trim_end().to_string()
+            }
+            "record_id" if by_key.contains_key("record_type") => continue,
             "ip" => format!("address {joined}"),
             "flag" if joined == "any" => "flagged".to_string(),
             "flag" => format!("flagged {}", joined.replace('_', " ")),
@@ -351,6 +358,10 @@ mod tests {
             "user u1 or u2, flagged, keyword “Boiler repair”"
         );
         assert_eq!(filters_in_words("ids=4&ids=5&page=2"), "selected: #4, #5");
+        assert_eq!(
+            filters_in_words("format=csv&record_type=customer&verb=created&record_id=c1"),
+            "history of customer c1, verb created"
+        );
         assert_eq!(filters_in_words(""), "");
     }
 }

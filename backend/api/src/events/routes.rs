@@ -2,7 +2,7 @@ use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use auditlog_db::flags::ReviewSettings;
 use auditlog_db::models::Role;
-use auditlog_db::queries::events::{self as event_queries, ListRequest, PageTotal};
+use auditlog_db::queries::events::{self as event_queries, ListRequest, PageTotal, Paging};
 use auditlog_db::queries::ingest::{store_submitted, IdempotencyKey};
 use auditlog_db::visibility::Viewer;
 use chrono::Utc;
@@ -368,22 +368,36 @@ pub async fn history(
 ) -> Result<web::Json<HistoryResponse>, ApiError> {
     let (entity_type, id) = path.into_inner();
     let (caller, mut request) = filtered.list_request()?;
-    request.filter.record = Some(record_ref(&entity_type, &id)?);
+    let record = record_ref(&entity_type, &id)?;
+    if let Some(named) = request.filter.record.as_ref().filter(|named| **named != record) {
+        let name = if named.entity_type != record.entity_type { "record_type" } else { "record_id" };
+        return Err(ApiError::bad_parameter(
+            name,
+            "must name the record of the path, or be left out: the path names the record",
+        ));
+    }
+    request.filter.record = Some(record);
     let viewer = caller.viewer()?;
     let filter = request.filter.clone();
+    // A page reached by a cursor continues the first one, which told the count for these filters.
+    let first_page = !matches!(request.paging, Paging::Cursor(Some(_)));
     let page = page_response(&state, &caller, request).await?.into_inner();
     // What the role hides: the same filters counted with an admin's sight, less the caller's.
-    let hidden = if viewer.role == Role::Admin {
-        0
+    let hidden = if !first_page {
+        None
+    } else if viewer.role == Role::Admin {
+        Some(0)
     } else {
-        state
-            .db(move |conn| {
-                let all = Viewer { role: Role::Admin, ..viewer.clone() };
-                let everything = event_queries::count(conn, &all, &filter)?;
-                let shown = event_queries::count(conn, &viewer, &filter)?;
-                Ok((everything - shown).max(0))
-            })
-            .await?
+        Some(
+            state
+                .db(move |conn| {
+                    let all = Viewer { role: Role::Admin, ..viewer.clone() };
+                    let everything = event_queries::count(conn, &all, &filter)?;
+                    let shown = event_queries::count(conn, &viewer, &filter)?;
+                    Ok((everything - shown).max(0))
+                })
+                .await?,
+        )
     };
     Ok(web::Json(HistoryResponse { page, hidden }))
 }

@@ -234,8 +234,11 @@ pub struct HistoryResponse {
     pub page: EventListResponse,
     /// Entries of this record matching the same filters that the caller's role does not show
     /// (another user's activity for a member, admin-only entries for a manager); always 0 for an
-    /// admin. Only the number is told, never what they are.
-    pub hidden: i64,
+    /// admin. Only the number is told, never what they are. Absent on a page reached by a cursor:
+    /// the first page's count holds for the same filters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub hidden: Option<i64>,
 }
 
 impl EventListResponse {

@@ -1530,9 +1530,10 @@ export interface components {
              * Format: int64
              * @description Entries of this record matching the same filters that the caller's role does not show
              *     (another user's activity for a member, admin-only entries for a manager); always 0 for an
-             *     admin. Only the number is told, never what they are.
+             *     admin. Only the number is told, never what they are. Absent on a page reached by a cursor:
+             *     the first page's count holds for the same filters.
              */
-            hidden: number;
+            hidden?: number;
         };
         /** @description An id in the host application: 1 to 128 characters on one line, or an integer (stored as text). */
         HostId: string | number;
@@ -1697,6 +1698,8 @@ export interface components {
             /** @description The leaf index (`seq − 1`) of each posted event, in request order. */
             leaf_indexes: number[];
         };
+        /** @description A record's type, as a history names it: at most 64 characters, no control characters. Surrounding whitespace is ignored; empty is absent. */
+        RecordType: string;
         /** @description How long events stay live. */
         RetentionSetting: {
             /**
@@ -3779,6 +3782,15 @@ export interface operations {
                 entity_type?: components["schemas"]["FilterText"];
                 /** @description Id of the affected record. Empty: any. */
                 entity_id?: components["schemas"]["FilterText"];
+                /**
+                 * @description With `record_id`: only the history of this record, its own events and those that list it
+                 *     in `related` (what `GET /entities/{type}/{id}/history` shows), e.g. `customer`. Both or
+                 *     neither. On the history endpoint the path names the record: if given, they must name the
+                 *     same one.
+                 */
+                record_type?: components["schemas"]["RecordType"];
+                /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
+                record_id?: components["schemas"]["FilterText"];
                 /** @description Exact IP address (v4 or v6). */
                 ip?: components["schemas"]["IpAddress"];
                 /**
@@ -3963,6 +3975,15 @@ export interface operations {
                 entity_type?: components["schemas"]["FilterText"];
                 /** @description Id of the affected record. Empty: any. */
                 entity_id?: components["schemas"]["FilterText"];
+                /**
+                 * @description With `record_id`: only the history of this record, its own events and those that list it
+                 *     in `related` (what `GET /entities/{type}/{id}/history` shows), e.g. `customer`. Both or
+                 *     neither. On the history endpoint the path names the record: if given, they must name the
+                 *     same one.
+                 */
+                record_type?: components["schemas"]["RecordType"];
+                /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
+                record_id?: components["schemas"]["FilterText"];
                 /** @description Exact IP address (v4 or v6). */
                 ip?: components["schemas"]["IpAddress"];
                 /**
@@ -4441,6 +4462,15 @@ export interface operations {
                 entity_type?: components["schemas"]["FilterText"];
                 /** @description Id of the affected record. Empty: any. */
                 entity_id?: components["schemas"]["FilterText"];
+                /**
+                 * @description With `record_id`: only the history of this record, its own events and those that list it
+                 *     in `related` (what `GET /entities/{type}/{id}/history` shows), e.g. `customer`. Both or
+                 *     neither. On the history endpoint the path names the record: if given, they must name the
+                 *     same one.
+                 */
+                record_type?: components["schemas"]["RecordType"];
+                /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
+                record_id?: components["schemas"]["FilterText"];
                 /** @description Exact IP address (v4 or v6). */
                 ip?: components["schemas"]["IpAddress"];
                 /**
@@ -4741,6 +4771,15 @@ export interface operations {
                 entity_type?: components["schemas"]["FilterText"];
                 /** @description Id of the affected record. Empty: any. */
                 entity_id?: components["schemas"]["FilterText"];
+                /**
+                 * @description With `record_id`: only the history of this record, its own events and those that list it
+                 *     in `related` (what `GET /entities/{type}/{id}/history` shows), e.g. `customer`. Both or
+                 *     neither. On the history endpoint the path names the record: if given, they must name the
+                 *     same one.
+                 */
+                record_type?: components["schemas"]["RecordType"];
+                /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
+                record_id?: components["schemas"]["FilterText"];
                 /** @description Exact IP address (v4 or v6). */
                 ip?: components["schemas"]["IpAddress"];
                 /**
@@ -4860,6 +4899,15 @@ export interface operations {
                 entity_type?: components["schemas"]["FilterText"];
                 /** @description Id of the affected record. Empty: any. */
                 entity_id?: components["schemas"]["FilterText"];
+                /**
+                 * @description With `record_id`: only the history of this record, its own events and those that list it
+                 *     in `related` (what `GET /entities/{type}/{id}/history` shows), e.g. `customer`. Both or
+                 *     neither. On the history endpoint the path names the record: if given, they must name the
+                 *     same one.
+                 */
+                record_type?: components["schemas"]["RecordType"];
+                /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
+                record_id?: components["schemas"]["FilterText"];
                 /** @description Exact IP address (v4 or v6). */
                 ip?: components["schemas"]["IpAddress"];
                 /**
@@ -6367,6 +6415,15 @@ export interface operations {
                 entity_type?: components["schemas"]["FilterText"];
                 /** @description Id of the affected record. Empty: any. */
                 entity_id?: components["schemas"]["FilterText"];
+                /**
+                 * @description With `record_id`: only the history of this record, its own events and those that list it
+                 *     in `related` (what `GET /entities/{type}/{id}/history` shows), e.g. `customer`. Both or
+                 *     neither. On the history endpoint the path names the record: if given, they must name the
+                 *     same one.
+                 */
+                record_type?: components["schemas"]["RecordType"];
+                /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
+                record_id?: components["schemas"]["FilterText"];
                 /** @description Exact IP address (v4 or v6). */
                 ip?: components["schemas"]["IpAddress"];
                 /**
@@ -6509,6 +6566,15 @@ export interface operations {
                 entity_type?: components["schemas"]["FilterText"];
                 /** @description Id of the affected record. Empty: any. */
                 entity_id?: components["schemas"]["FilterText"];
+                /**
+                 * @description With `record_id`: only the history of this record, its own events and those that list it
+                 *     in `related` (what `GET /entities/{type}/{id}/history` shows), e.g. `customer`. Both or
+                 *     neither. On the history endpoint the path names the record: if given, they must name the
+                 *     same one.
+                 */
+                record_type?: components["schemas"]["RecordType"];
+                /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
+                record_id?: components["schemas"]["FilterText"];
                 /** @description Exact IP address (v4 or v6). */
                 ip?: components["schemas"]["IpAddress"];
                 /**

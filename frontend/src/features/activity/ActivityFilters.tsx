@@ -22,19 +22,35 @@ const FLAG_OPTIONS = [
   ...FLAG_FILTERS.map((f) => ({ value: f, label: flagFilterLabel(f) })),
 ];
 
+/** The fields of the filter bar; a page may show only some of them. */
+export type FilterField = 'date' | 'user' | 'type' | 'event' | 'flag' | 'ip' | 'search';
+const ALL_FIELDS: readonly FilterField[] = ['date', 'user', 'type', 'event', 'flag', 'ip', 'search'];
+
 export interface ActivityFiltersProps {
   applied: Filters;
   /** `replace` is set for as-you-type keyword updates, which should not flood the history. */
   onApply: (filters: Filters, options?: { replace?: boolean }) => void;
   onReset: () => void;
   knownActorNames: ReadonlyMap<string, string>;
+  /** The fields shown (default: all). */
+  fields?: readonly FilterField[];
+  /** The form's accessible name. */
+  label?: string;
 }
 
 /**
  * The filter bar. Choices are staged and applied with Filter (or Enter); the keyword applies
  * itself once typing pauses. The staged state follows the URL when it changes (back/forward).
  */
-export function ActivityFilters({ applied, onApply, onReset, knownActorNames }: ActivityFiltersProps) {
+export function ActivityFilters({
+  applied,
+  onApply,
+  onReset,
+  knownActorNames,
+  fields = ALL_FIELDS,
+  label = 'Filter activity',
+}: ActivityFiltersProps) {
+  const shows = (field: FilterField) => fields.includes(field);
   const [draft, setDraft] = useState<Filters>(applied);
   const [syncedWith, setSyncedWith] = useState<Filters>(applied);
   if (!sameFilters(applied, syncedWith)) {
@@ -79,18 +95,20 @@ export function ActivityFilters({ applied, onApply, onReset, knownActorNames }: 
   };
 
   return (
-    <form className="filters" role="search" aria-label="Filter activity" onSubmit={onSubmit}>
-      <SelectField
-        label="Date range"
-        value={draft.range ?? ''}
-        onChange={(e) => onRangeChange(e.target.value)}
-        options={[
-          { value: '', label: 'Any time' },
-          ...DATE_PRESETS.map((p) => ({ value: p.value, label: p.label })),
-          { value: 'custom', label: 'Custom dates' },
-        ]}
-      />
-      {draft.range === 'custom' && (
+    <form className="filters" role="search" aria-label={label} onSubmit={onSubmit}>
+      {shows('date') && (
+        <SelectField
+          label="Date range"
+          value={draft.range ?? ''}
+          onChange={(e) => onRangeChange(e.target.value)}
+          options={[
+            { value: '', label: 'Any time' },
+            ...DATE_PRESETS.map((p) => ({ value: p.value, label: p.label })),
+            { value: 'custom', label: 'Custom dates' },
+          ]}
+        />
+      )}
+      {shows('date') && draft.range === 'custom' && (
         <>
           <TextField
             label="From date"
@@ -109,40 +127,52 @@ export function ActivityFilters({ applied, onApply, onReset, knownActorNames }: 
           />
         </>
       )}
-      <ActorFilter actorId={draft.actorId} knownNames={knownActorNames} onChange={(id) => set('actorId', id)} />
-      <SelectField
-        label="Type"
-        value={draft.module ?? ''}
-        options={moduleOptions}
-        onChange={(e) => setDraft((d) => ({ ...d, module: e.target.value || null }))}
-      />
-      <SelectField
-        label="Event"
-        value={draft.verb ?? ''}
-        options={verbOptions}
-        onChange={(e) => set('verb', e.target.value || null)}
-      />
-      <SelectField
-        label="Flagged"
-        value={draft.flag ?? ''}
-        options={FLAG_OPTIONS}
-        onChange={(e) => set('flag', (e.target.value || null) as FlagFilter | null)}
-      />
-      <TextField
-        label="IP address"
-        value={draft.ip ?? ''}
-        inputMode="decimal"
-        placeholder="e.g. 203.0.113.7"
-        onChange={(e) => set('ip', e.target.value.trim() || null)}
-      />
-      <TextField
-        label="Search"
-        type="search"
-        value={draft.q}
-        placeholder="Keyword or activity ID"
-        fieldClassName="filters__wide"
-        onChange={(e) => set('q', e.target.value)}
-      />
+      {shows('user') && (
+        <ActorFilter actorId={draft.actorId} knownNames={knownActorNames} onChange={(id) => set('actorId', id)} />
+      )}
+      {shows('type') && (
+        <SelectField
+          label="Type"
+          value={draft.module ?? ''}
+          options={moduleOptions}
+          onChange={(e) => setDraft((d) => ({ ...d, module: e.target.value || null }))}
+        />
+      )}
+      {shows('event') && (
+        <SelectField
+          label="Event"
+          value={draft.verb ?? ''}
+          options={verbOptions}
+          onChange={(e) => set('verb', e.target.value || null)}
+        />
+      )}
+      {shows('flag') && (
+        <SelectField
+          label="Flagged"
+          value={draft.flag ?? ''}
+          options={FLAG_OPTIONS}
+          onChange={(e) => set('flag', (e.target.value || null) as FlagFilter | null)}
+        />
+      )}
+      {shows('ip') && (
+        <TextField
+          label="IP address"
+          value={draft.ip ?? ''}
+          inputMode="decimal"
+          placeholder="e.g. 203.0.113.7"
+          onChange={(e) => set('ip', e.target.value.trim() || null)}
+        />
+      )}
+      {shows('search') && (
+        <TextField
+          label="Search"
+          type="search"
+          value={draft.q}
+          placeholder="Keyword or activity ID"
+          fieldClassName="filters__wide"
+          onChange={(e) => set('q', e.target.value)}
+        />
+      )}
       <div className="filters__actions">
         <Button
           type="submit"

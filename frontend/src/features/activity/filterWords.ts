@@ -25,6 +25,8 @@ const FILTERS: Record<string, { label: string; value?: (raw: string) => string; 
   action: { label: 'Action' },
   entity_type: { label: 'Record type', value: humanize },
   entity_id: { label: 'Record id' },
+  record_type: { label: 'History of record type', value: humanize },
+  record_id: { label: 'History of record id' },
   ip: { label: 'IP address' },
   q: { label: 'Search', value: (raw) => `“${raw}”` },
   flag: {

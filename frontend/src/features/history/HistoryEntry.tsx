@@ -5,6 +5,7 @@ import { humanize, ModuleBadge, VerbBadge } from '../activity/badges';
 import { ChangesDiff, changesHeading } from '../activity/ChangesDiff';
 import { RecordLink } from '../activity/RecordLink';
 import { formatDateTime } from '../timezone/timeZone';
+import type { Milestone } from './milestones';
 
 export interface HistoryEntryProps {
   event: AuditEvent;
@@ -12,14 +13,26 @@ export interface HistoryEntryProps {
   isOwn: boolean;
   timeZone: string;
   onOpenDetails: (id: number) => void;
+  /** On the timeline view: the milestone this entry marks, shown as its heading. */
+  milestone?: Milestone | null;
 }
 
-export function HistoryEntry({ event, isOwn, timeZone, onOpenDetails }: HistoryEntryProps) {
+export function HistoryEntry({ event, isOwn, timeZone, onOpenDetails, milestone }: HistoryEntryProps) {
   const [expanded, setExpanded] = useState(false);
   const panelId = useId();
 
   return (
-    <li className="timeline__item" data-event-id={event.id}>
+    <li
+      className={milestone ? `timeline__item timeline__item--milestone timeline__item--${milestone.kind}` : 'timeline__item'}
+      data-event-id={event.id}
+      data-milestone={milestone?.kind}
+    >
+      {milestone && (
+        <h3 className="timeline__milestone">
+          <span className="visually-hidden">Milestone: </span>
+          {milestone.title}
+        </h3>
+      )}
       <button
         type="button"
         className="timeline__toggle"

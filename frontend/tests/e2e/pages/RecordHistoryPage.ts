@@ -1,18 +1,89 @@
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type Locator, type Page, type Response } from '@playwright/test';
+
+const isHistory = (response: Response) =>
+  /^\/api\/v1\/entities\/[^/]+\/[^/]+\/history$/.test(new URL(response.url()).pathname) && response.request().method() === 'GET';
 
 export class RecordHistoryPage {
   readonly timeline: Locator;
+  readonly filters: Locator;
 
   private readonly page: Page;
 
   constructor(page: Page) {
     this.page = page;
     this.timeline = page.getByTestId('history-timeline');
+    this.filters = page.getByRole('search', { name: 'Filter this history' });
   }
 
-  async goto(type: string, id: string) {
-    await this.page.goto(`/records/${type}/${id}`);
+  async goto(type: string, id: string, search = '') {
+    await this.page.goto(`/records/${encodeURIComponent(type)}/${encodeURIComponent(id)}${search ? `?${search}` : ''}`);
     await this.waitForLoaded();
+  }
+
+  // Filters: staged, then applied with Filter.
+  async selectDateRange(label: string) {
+    await this.filters.getByLabel('Date range', { exact: true }).selectOption({ label });
+  }
+
+  async selectEvent(label: string) {
+    await this.filters.getByLabel('Event', { exact: true }).selectOption({ label });
+  }
+
+  async chooseUser(search: string, name: string) {
+    const input = this.filters.getByRole('combobox', { name: 'User' });
+    await input.fill(search);
+    await this.page
+      .getByRole('option', { name: new RegExp(`^${name}`) })
+      .first()
+      .click();
+    await expect(input).toHaveValue(name);
+  }
+
+  /** Applies the staged filters and waits for the history they select. */
+  async apply(): Promise<URL> {
+    const [response] = await Promise.all([
+      this.page.waitForResponse(isHistory),
+      this.filters.getByRole('button', { name: 'Filter' }).click(),
+    ]);
+    await this.waitForLoaded();
+    return new URL(response.url());
+  }
+
+  async reset() {
+    await this.filters.getByRole('button', { name: 'Reset' }).click();
+    await this.waitForLoaded();
+  }
+
+  /** The applied filters as the page words them ("Event: Updated"). */
+  appliedFilters(): Locator {
+    return this.page.getByTestId('history-applied-filters');
+  }
+
+  async showAs(layout: 'List' | 'Timeline') {
+    const radio = this.page.getByRole('radiogroup', { name: 'Show as' }).getByRole('radio', { name: layout });
+    // Checked once the URL says so (a router navigation), not at the click itself.
+    await radio.click();
+    await expect(radio).toBeChecked();
+    await expect(this.timeline).toHaveAttribute('data-layout', layout.toLowerCase());
+  }
+
+  /** The milestone headings on the timeline, newest first. */
+  milestones(): Promise<string[]> {
+    return this.timeline
+      .locator('.timeline__milestone')
+      .evaluateAll((headings) => headings.map((h) => (h.textContent ?? '').replace(/^Milestone: /, '')));
+  }
+
+  /** Clicks an export button and returns the downloaded file's name and text. */
+  async export(format: 'CSV' | 'PDF'): Promise<{ filename: string; text: string }> {
+    const [download] = await Promise.all([
+      this.page.waitForEvent('download'),
+      this.page.getByRole('button', { name: `Export history (${format})` }).click(),
+    ]);
+    const stream = await download.createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return { filename: download.suggestedFilename(), text: Buffer.concat(chunks).toString('utf8') };
   }
 
   async waitForLoaded() {

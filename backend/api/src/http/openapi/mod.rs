@@ -26,6 +26,7 @@ use crate::http::routes;
         auditlog_db::queries::events::SortOrder,
         crate::filters::TimeZoneName,
         crate::filters::FilterText,
+        crate::filters::RecordType,
         crate::filters::Keyword,
         crate::filters::DateBound,
         crate::filters::IpAddress,

@@ -4624,6 +4624,15 @@ export interface operations {
                 entity_type?: components["schemas"]["FilterText"];
                 /** @description Id of the affected record. Empty: any. */
                 entity_id?: components["schemas"]["FilterText"];
+                /**
+                 * @description With `record_id`: only the history of this record, its own events and those that list it
+                 *     in `related` (what `GET /entities/{type}/{id}/history` shows), e.g. `customer`. Both or
+                 *     neither. On the history endpoint the path names the record: if given, they must name the
+                 *     same one.
+                 */
+                record_type?: components["schemas"]["RecordType"];
+                /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
+                record_id?: components["schemas"]["FilterText"];
                 /** @description Exact IP address (v4 or v6). */
                 ip?: components["schemas"]["IpAddress"];
                 /**

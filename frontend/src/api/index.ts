@@ -99,11 +99,8 @@ export const api = {
   login: (body: LoginRequest) => unwrap(client.POST('/api/v1/auth/login', { body })),
   logout: () => unwrap(client.POST('/api/v1/auth/logout')),
   listEvents: (query: EventQuery, signal?: AbortSignal) => unwrap(client.GET('/api/v1/events', { params: { query }, signal })),
-  /** The export file and the name the server suggests for it. */
-  exportEvents: async (query: ExportQuery) => {
-    const { data, response } = await send(client.GET('/api/v1/events/export', { params: { query }, parseAs: 'blob' }));
-    return attachment(data, response, `activity-log.${query.format ?? 'csv'}`);
-  },
+  /** A one-minute link the browser downloads the export from (see `startDownload`). */
+  exportLink: (query: ExportQuery) => unwrap(client.POST('/api/v1/events/export/link', { params: { query } })),
   deleteEvents: (body: DeleteEventsRequest) => unwrap(client.DELETE('/api/v1/events', { body })),
   timeline: (query: TimelineQuery, signal?: AbortSignal) =>
     unwrap(client.GET('/api/v1/stats/timeline', { params: { query }, signal })),

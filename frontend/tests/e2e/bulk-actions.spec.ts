@@ -15,7 +15,7 @@ test.describe('Bulk export and deletion', () => {
     await activityPage.select(first);
     await activityPage.select(third);
     await expect(activityPage.bulkActions()).toContainText('2 selected');
-    const file = await activityPage.export(/Export 2 selected \(CSV\)/);
+    const file = await activityPage.export(/Export 2 selected…/);
     expect(file.filename).toMatch(/^[a-z0-9-]+_activity_selected-2\.csv$/);
     // A byte-order mark first, so that a spreadsheet reads the UTF-8 as such.
     expect(file.text.startsWith('\uFEFF')).toBe(true);
@@ -27,7 +27,7 @@ test.describe('Bulk export and deletion', () => {
     await activityPage.goto('module=quote&range=last_30_days&per_page=10');
     const { total } = await api.events({ module: 'quote', range: 'last_30_days', per_page: 10 });
     expect(total).toBeGreaterThan(10);
-    const file = await activityPage.export(/Export all matching \(CSV\)/);
+    const file = await activityPage.export(/Export all matching…/);
     expect(file.filename).toMatch(/_activity_\d{4}-\d{2}-\d{2}_to_\d{4}-\d{2}-\d{2}\.csv$/);
     expect(csvIds(file.text)).toHaveLength(total!);
     // The export's own record reads as a sentence, its filters as chips.
@@ -46,9 +46,30 @@ test.describe('Bulk export and deletion', () => {
     await activityPage.goto();
     const [first] = await api.eventIds();
     await activityPage.select(first);
-    const file = await activityPage.export(/Export 1 selected \(PDF\)/);
+    const file = await activityPage.export(/Export 1 selected…/, 'PDF');
     expect(file.filename).toMatch(/_activity_selected-1\.pdf$/);
     expect(file.text.startsWith('%PDF')).toBe(true);
+  });
+
+  test('exports the columns chosen, as Excel, and remembers the choice', async ({ page, activityPage, api }) => {
+    await activityPage.goto('module=quote');
+    const { total } = await api.events({ module: 'quote', per_page: 10 });
+    const file = await activityPage.export(/Export all matching…/, 'Excel (XLSX)', ['Id', 'User', 'Event', 'Related records']);
+    expect(file.filename).toMatch(/_activity_until_\d{4}-\d{2}-\d{2}\.xlsx$/);
+    // A ZIP (an XLSX is one) holding the sheet with the chosen header.
+    expect(file.bytes.subarray(0, 2).toString()).toBe('PK');
+    const [recordId] = await api.eventIds({ action: 'auditlog.exported' });
+    const record = await api.event(recordId);
+    expect(record.metadata).toMatchObject({ format: 'xlsx', rows: total, completed: true });
+    expect(String(record.metadata.filters)).toContain('columns=id%2Cactor_name%2Caction%2Crelated');
+    // Next time the dialog opens with the same columns.
+    await activityPage
+      .bulkActions()
+      .getByRole('button', { name: /Export all matching…/ })
+      .click();
+    const dialog = page.getByTestId('export-dialog');
+    await expect(dialog.getByRole('checkbox', { name: 'Related records' })).toBeChecked();
+    await expect(dialog.getByRole('checkbox', { name: 'Hash', exact: true })).not.toBeChecked();
   });
 
   test('an admin deletes selected rows after confirming with a reason', async ({ page, activityPage, api }) => {

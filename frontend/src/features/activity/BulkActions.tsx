@@ -4,8 +4,8 @@ import { api } from '../../api';
 import { Button } from '../../components/Button';
 import { errorMessage } from '../../components/errorMessage';
 import { Modal } from '../../components/Modal';
-import { saveFile } from '../../components/saveFile';
 import { Alert } from '../../components/States';
+import { ExportDialog } from '../exports/ExportDialog';
 import { toExportQuery, type ActivityView } from './filterSchema';
 
 export interface BulkActionsProps {
@@ -20,11 +20,8 @@ export interface BulkActionsProps {
 /** Export (selected rows or the whole filtered result) and, for admins, deletion of selected rows. */
 export function BulkActions({ view, timeZone, selected, total, canDelete, onClearSelection }: BulkActionsProps) {
   const [confirming, setConfirming] = useState(false);
+  const [exporting, setExporting] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
-  const exporting = useMutation({
-    mutationFn: (format: 'csv' | 'pdf') => api.exportEvents(toExportQuery(view, timeZone, format, selected)),
-    onSuccess: ({ blob, filename }) => saveFile(blob, filename),
-  });
   const scope = selected.length > 0 ? `${selected.length} selected` : 'all matching';
 
   return (
@@ -42,23 +39,26 @@ export function BulkActions({ view, timeZone, selected, total, canDelete, onClea
         )}
       </span>
       <span className="toolbar__spacer" />
-      {(['csv', 'pdf'] as const).map((format) => (
-        <Button
-          key={format}
-          size="small"
-          disabled={exporting.isPending || (selected.length === 0 && total === 0)}
-          onClick={() => exporting.mutate(format)}
-        >
-          {exporting.isPending && exporting.variables === format ? 'Exporting…' : `Export ${scope} (${format.toUpperCase()})`}
-        </Button>
-      ))}
+      <Button size="small" disabled={selected.length === 0 && total === 0} onClick={() => setExporting(true)}>
+        Export {scope}…
+      </Button>
       {canDelete && (
         <Button size="small" disabled={selected.length === 0} onClick={() => setConfirming(true)}>
           Delete selected…
         </Button>
       )}
-      {exporting.isError && <Alert>{errorMessage(exporting.error)}</Alert>}
       {notice && <Alert tone="info">{notice}</Alert>}
+      {exporting && (
+        <ExportDialog
+          title={`Export ${scope}`}
+          query={toExportQuery(view, timeZone, selected)}
+          onClose={() => setExporting(false)}
+          onStarted={(format) => {
+            setExporting(false);
+            setNotice(`Your ${format.toUpperCase()} download has started; your browser saves it.`);
+          }}
+        />
+      )}
       {confirming && (
         <DeleteEventsDialog
           ids={selected}

@@ -201,15 +201,12 @@ export function toEventQuery(view: ActivityView, timeZone: string): EventQuery {
   return query;
 }
 
-/** The GET /events/export query: the whole filtered result in list order, or just `ids`. */
-export function toExportQuery(view: ActivityView, timeZone: string, format: 'csv' | 'pdf', ids?: number[]): ExportQuery {
-  // A CSV from the dashboard opens in a spreadsheet: the byte-order mark tells Excel it is UTF-8.
-  const bom = format === 'csv' ? { bom: 1 } : {};
-  if (ids && ids.length > 0)
-    return { format, ...bom, ids: ids.join(','), tz: asTimeZone(timeZone), sort: view.sort, order: view.order };
+/** The export's filters (format and columns are the export dialog's): the whole filtered result in list order, or just `ids`. */
+export function toExportQuery(view: ActivityView, timeZone: string, ids?: number[]): Omit<ExportQuery, 'format'> {
+  if (ids && ids.length > 0) return { ids: ids.join(','), tz: asTimeZone(timeZone), sort: view.sort, order: view.order };
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { page, per_page, ...filters } = toEventQuery(view, timeZone);
-  return { ...filters, format, ...bom };
+  return filters;
 }
 
 /** The GET /stats/timeline query for the chart: the same filters, hourly for a single day. */

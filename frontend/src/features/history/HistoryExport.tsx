@@ -1,10 +1,8 @@
-import { useMutation } from '@tanstack/react-query';
-import { api } from '../../api';
+import { useState } from 'react';
 import { Button } from '../../components/Button';
-import { errorMessage } from '../../components/errorMessage';
-import { saveFile } from '../../components/saveFile';
 import { Alert } from '../../components/States';
 import { toExportQuery, type ActivityView } from '../activity/filterSchema';
+import { ExportDialog } from '../exports/ExportDialog';
 
 export interface HistoryExportProps {
   type: string;
@@ -16,19 +14,25 @@ export interface HistoryExportProps {
 
 /** Exports exactly what the history shows: the record's own and related entries, same filters. */
 export function HistoryExport({ type, id, view, timeZone, disabled }: HistoryExportProps) {
-  const exporting = useMutation({
-    mutationFn: (format: 'csv' | 'pdf') =>
-      api.exportEvents({ ...toExportQuery(view, timeZone, format), record_type: type, record_id: id }),
-    onSuccess: ({ blob, filename }) => saveFile(blob, filename),
-  });
+  const [open, setOpen] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
   return (
     <>
-      {(['csv', 'pdf'] as const).map((format) => (
-        <Button key={format} size="small" disabled={disabled || exporting.isPending} onClick={() => exporting.mutate(format)}>
-          {exporting.isPending && exporting.variables === format ? 'Exporting…' : `Export history (${format.toUpperCase()})`}
-        </Button>
-      ))}
-      {exporting.isError && <Alert>{errorMessage(exporting.error)}</Alert>}
+      <Button size="small" disabled={disabled} onClick={() => setOpen(true)}>
+        Export history…
+      </Button>
+      {notice && <Alert tone="info">{notice}</Alert>}
+      {open && (
+        <ExportDialog
+          title="Export this record's history"
+          query={{ ...toExportQuery(view, timeZone), record_type: type, record_id: id }}
+          onClose={() => setOpen(false)}
+          onStarted={(format) => {
+            setOpen(false);
+            setNotice(`Your ${format.toUpperCase()} download has started; your browser saves it.`);
+          }}
+        />
+      )}
     </>
   );
 }

@@ -148,30 +148,22 @@ describe('RecordHistoryPage', () => {
   });
 
   it('exports exactly the history: the record and the same filters', async () => {
-    const saved: string[] = [];
-    vi.stubGlobal(
-      'URL',
-      class extends URL {
-        static createObjectURL = () => 'blob:x';
-        static revokeObjectURL = () => {};
-      },
-    );
+    const opened: string[] = [];
     vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
-      saved.push(this.download);
+      opened.push(this.getAttribute('href') ?? '');
     });
     const requests = stubApi({
       ...facets,
       [HISTORY]: () => page(lifecycle, 0),
-      '/api/v1/events/export': () =>
-        new Response('id\n1\n', {
-          headers: { 'Content-Type': 'text/csv', 'Content-Disposition': 'attachment; filename="acme_activity.csv"' },
-        }),
+      '/api/v1/events/export/link': () => ({ url: '/api/v1/downloads/t0k', expires_at: '2026-12-07T18:00:00Z' }),
     });
     at('/records/customer/C-7?actor_id=user-2');
     await screen.findByTestId('history-timeline');
-    await userEvent.click(screen.getByRole('button', { name: 'Export history (CSV)' }));
-    await waitFor(() => expect(saved).toEqual(['acme_activity.csv']));
-    const exported = requests.find((u) => u.pathname === '/api/v1/events/export')!;
+    await userEvent.click(screen.getByRole('button', { name: 'Export history…' }));
+    const dialog = await screen.findByRole('dialog', { name: "Export this record's history" });
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Download' }));
+    await waitFor(() => expect(opened).toEqual(['/api/v1/downloads/t0k']));
+    const exported = requests.find((u) => u.pathname === '/api/v1/events/export/link')!;
     expect(Object.fromEntries(exported.searchParams)).toEqual({
       record_type: 'customer',
       record_id: 'C-7',
@@ -182,6 +174,7 @@ describe('RecordHistoryPage', () => {
       order: 'desc',
       tz: 'Europe/London',
     });
+    expect(await screen.findByText(/Your CSV download has started/)).toBeInTheDocument();
   });
 });
 

@@ -70,16 +70,18 @@ export class ActivityLogPage {
     return this.page.getByRole('toolbar', { name: 'Bulk actions' });
   }
 
-  /** Clicks an export button and returns the downloaded file's name and text. */
-  async export(button: RegExp): Promise<{ filename: string; text: string }> {
-    const [download] = await Promise.all([
-      this.page.waitForEvent('download'),
-      this.bulkActions().getByRole('button', { name: button }).click(),
-    ]);
-    const stream = await download.createReadStream();
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    return { filename: download.suggestedFilename(), text: Buffer.concat(chunks).toString('utf8') };
+  /**
+   * Opens the export dialog with `button`, picks `format` (and, for CSV or Excel, exactly
+   * `columns` by their labels), downloads through the browser's download manager and returns the
+   * file's name and bytes.
+   */
+  async export(
+    button: RegExp,
+    format: 'CSV' | 'Excel (XLSX)' | 'PDF' = 'CSV',
+    columns?: string[],
+  ): Promise<{ filename: string; text: string; bytes: Buffer }> {
+    await this.bulkActions().getByRole('button', { name: button }).click();
+    return downloadFromDialog(this.page, format, columns);
   }
 
   // Filters: staged, then applied with Filter.
@@ -184,4 +186,26 @@ export class ActivityLogPage {
     await this.modal.expectOpen(id);
     return this.modal;
   }
+}
+
+/** Fills the open export dialog and returns the file the browser downloads. */
+export async function downloadFromDialog(
+  page: Page,
+  format: 'CSV' | 'Excel (XLSX)' | 'PDF',
+  columns?: string[],
+): Promise<{ filename: string; text: string; bytes: Buffer }> {
+  const dialog = page.getByTestId('export-dialog');
+  await dialog.getByRole('radio', { name: format }).check();
+  if (columns) {
+    for (const box of await dialog.getByRole('checkbox').all()) {
+      const label = (await box.evaluate((el) => el.closest('label')?.textContent ?? '')).trim();
+      await box.setChecked(columns.includes(label));
+    }
+  }
+  const [download] = await Promise.all([page.waitForEvent('download'), dialog.getByRole('button', { name: 'Download' }).click()]);
+  const stream = await download.createReadStream();
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  return { filename: download.suggestedFilename(), text: bytes.toString('utf8'), bytes };
 }

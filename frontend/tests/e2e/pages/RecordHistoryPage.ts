@@ -1,4 +1,5 @@
 import { expect, type Locator, type Page, type Response } from '@playwright/test';
+import { downloadFromDialog } from './ActivityLogPage';
 
 const isHistory = (response: Response) =>
   /^\/api\/v1\/entities\/[^/]+\/[^/]+\/history$/.test(new URL(response.url()).pathname) && response.request().method() === 'GET';
@@ -74,16 +75,10 @@ export class RecordHistoryPage {
       .evaluateAll((headings) => headings.map((h) => (h.textContent ?? '').replace(/^Milestone: /, '')));
   }
 
-  /** Clicks an export button and returns the downloaded file's name and text. */
+  /** Exports the history in `format` through the export dialog; the file's name and text. */
   async export(format: 'CSV' | 'PDF'): Promise<{ filename: string; text: string }> {
-    const [download] = await Promise.all([
-      this.page.waitForEvent('download'),
-      this.page.getByRole('button', { name: `Export history (${format})` }).click(),
-    ]);
-    const stream = await download.createReadStream();
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    return { filename: download.suggestedFilename(), text: Buffer.concat(chunks).toString('utf8') };
+    await this.page.getByRole('button', { name: 'Export history…' }).click();
+    return downloadFromDialog(this.page, format);
   }
 
   async waitForLoaded() {

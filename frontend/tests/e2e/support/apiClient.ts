@@ -18,6 +18,7 @@ export interface ApiEvent {
   description: string;
   deleted_at?: string | null;
   flags: { kind: string; reason: string }[];
+  metadata: Record<string, unknown>;
 }
 
 export interface ApiFlagSummary {

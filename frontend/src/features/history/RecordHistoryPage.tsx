@@ -7,6 +7,7 @@ import { EmptyState, ErrorState } from '../../components/States';
 import { errorMessage } from '../../components/errorMessage';
 import { humanize, ModuleBadge } from '../activity/badges';
 import { EventDetailModal } from '../activity/EventDetailModal';
+import { OpenInHostApp } from '../links/OpenInHostApp';
 import { useTimeZone } from '../timezone/timeZone';
 import { HistoryEntry } from './HistoryEntry';
 import { useRecordHistory } from './queries';
@@ -48,6 +49,7 @@ export function RecordHistoryPage() {
           {humanize(type)} {label}
         </h1>
         <ModuleBadge module={type} />
+        <OpenInHostApp entity={{ type, id }} />
         <span className="muted">
           History, newest first{typeof total === 'number' ? ` · ${total.toLocaleString('en-GB')} activities` : ''}
         </span>

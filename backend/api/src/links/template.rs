@@ -109,7 +109,7 @@ crate::text::component!(
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
         .max_length(Some(MAX_TEMPLATE_CHARS))
-        .pattern(Some(r"^https://[^\s/?#@{}\\]+[/?#][^\s\\]*\{id\}[^\s\\]*$"))
+        .pattern(Some(r"^https://[^\s/?#@{}\\]+[/?#]([^\s\\{}]|\{type\})*\{id\}([^\s\\{}]|\{type\})*$"))
         .description(Some(
             "A URL template: `https://`, a host, then a path, query or fragment holding `{id}` once \
              (the record's id, percent-encoded) and `{type}` at most once (the record type); no \

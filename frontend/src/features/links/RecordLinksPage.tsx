@@ -116,7 +116,6 @@ function RecordLinksForm({ links }: { links: RecordLinks }) {
         label="Application name"
         name="app_name"
         value={draft.app_name}
-        maxLength={200}
         error={nameError}
         hint={`Links read “Open in ${draft.app_name.trim() || '…'}”.`}
         onChange={(e) => {

@@ -64,18 +64,20 @@ impl UrlTemplate {
             (_, 2..) => return Err("must hold `{type}` at most once".into()),
             _ => {}
         }
-        let sample = text.replace("{id}", "1").replace("{type}", "t");
+        let template = UrlTemplate(text.to_string());
+        let sample = template.render("t", "1").unwrap_or_default();
         match url::Url::parse(&sample) {
             Ok(url) if url.scheme() == "https" && url.host_str().is_some_and(|h| !h.is_empty()) => {}
             _ => return Err("must be a valid https URL once `{id}` is filled in".into()),
         }
-        Ok(UrlTemplate(text.to_string()))
+        Ok(template)
     }
 
     /// The link to the record `id` of type `entity_type`: each put in as one percent-encoded
     /// path segment, so that no id leaves its place (`../admin?x=1` gives `..%2Fadmin%3Fx%3D1`).
     /// `None` for an id no URL can hold in a path segment: empty, `.` or `..` (URL parsers
-    /// resolve those, even encoded, as "this" and "the parent" folder).
+    /// resolve those, even encoded, as "this" and "the parent" folder). The dashboard builds its
+    /// links by the same rule.
     pub fn render(&self, entity_type: &str, id: &str) -> Option<String> {
         if matches!(id, "" | "." | "..") {
             return None;

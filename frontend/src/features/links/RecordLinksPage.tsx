@@ -16,14 +16,6 @@ const SAMPLE_ID = '12345';
 let lastRowKey = 0;
 const newRowKey = () => ++lastRowKey;
 
-function toDraft(from: RecordLinks): Draft {
-  return {
-    app_name: from.app_name,
-    nameTouched: false,
-    rows: from.templates.map((t) => ({ key: newRowKey(), entity_type: t.entity_type, url: t.url, touched: false })),
-  };
-}
-
 interface Row {
   /** Stable across edits and removals, for React's keys. */
   key: number;
@@ -37,6 +29,14 @@ interface Draft {
   app_name: string;
   nameTouched: boolean;
   rows: Row[];
+}
+
+function toDraft(from: RecordLinks): Draft {
+  return {
+    app_name: from.app_name,
+    nameTouched: false,
+    rows: from.templates.map((t) => ({ key: newRowKey(), entity_type: t.entity_type, url: t.url, touched: false })),
+  };
 }
 
 type RowErrors = { entity_type: string | null; url: string | null };

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 pub const MAX_TEMPLATE_CHARS: usize = 500;
 
 /// A URL template: `https://`, a host, then anything holding `{id}` once (where the record's id
-/// goes) and `{type}` at most once; no other `{…}`, no user name or password, no whitespace.
+/// goes) and `{type}` at most once; no other `{…}`, no user name or password; visible ASCII
+/// without `\`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct UrlTemplate(String);
@@ -21,8 +22,12 @@ impl UrlTemplate {
         if text.chars().count() > MAX_TEMPLATE_CHARS {
             return Err(format!("must be at most {MAX_TEMPLATE_CHARS} characters"));
         }
-        if text.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\') {
-            return Err("must not hold whitespace, control characters or `\\`".into());
+        // Visible ASCII, as the schema's pattern says: anything else is percent-encoded (and an
+        // internationalised host name written as punycode).
+        if !text.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
+            return Err(
+                "must hold only visible ASCII characters, no spaces or `\\`: percent-encode the rest".into(),
+            );
         }
         let Some(rest) = text.strip_prefix("https://") else {
             return Err("must start with `https://`: links open over HTTPS only".into());
@@ -111,11 +116,11 @@ crate::text::component!(
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
         .max_length(Some(MAX_TEMPLATE_CHARS))
-        .pattern(Some(r"^https://[^\s/?#@{}\\]+[/?#]([^\s\\{}]|\{type\})*\{id\}([^\s\\{}]|\{type\})*$"))
+        .pattern(Some(r#"^https://[!"$-.0->A-\[\]-z|~]+[/?#]([!-\[\]-z|~]|\{type\})*\{id\}([!-\[\]-z|~]|\{type\})*$"#))
         .description(Some(
             "A URL template: `https://`, a host, then a path, query or fragment holding `{id}` once \
              (the record's id, percent-encoded) and `{type}` at most once (the record type); no \
-             other placeholder, no user name or password, no whitespace.",
+             other placeholder, no user name or password; visible ASCII only, without `\\`.",
         ))
         .examples(["https://crm.acme.example/bookings/{id}"])
         .build()
@@ -139,15 +144,17 @@ mod tests {
         assert!(refused("HTTPS://crm.acme.example/{id}").contains("`https://`"));
         assert!(refused("https://user:pass@crm.acme.example/{id}").contains("user name"));
         assert!(refused("https://crm.acme.example\\@evil.example/{id}").contains("`\\`"));
+        assert!(refused("https://crm.acme.example/é/{id}").contains("visible ASCII"));
+        assert!(refused("https://crm.acme.example/\u{1}/{id}").contains("visible ASCII"));
         assert!(refused("https://{id}.acme.example/").contains("host name"));
         assert!(refused("https://crm.acme.example/bookings").contains("must hold `{id}`"));
         assert!(refused("https://crm.acme.example/{id}/{id}").contains("once"));
         assert!(refused("https://crm.acme.example/{name}/{id}").contains("found `{name}`"));
         assert!(refused("https://crm.acme.example/{id").contains("close"));
         assert!(refused("https://crm.acme.example/}{id}").contains("outside"));
-        assert!(refused("https://crm.acme.example/ {id}").contains("whitespace"));
+        assert!(refused("https://crm.acme.example/ {id}").contains("no spaces"));
         assert!(refused("https:///{id}").contains("name a host"));
-        assert!(refused("https://exa mple/{id}").contains("whitespace"));
+        assert!(refused("https://exa mple/{id}").contains("no spaces"));
         assert!(refused("https://[::1/{id}").contains("valid https URL"));
         let long = format!("https://crm.acme.example/{}{{id}}", "a".repeat(MAX_TEMPLATE_CHARS));
         assert!(refused(&long).contains("at most 500"));

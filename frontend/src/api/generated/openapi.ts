@@ -1956,7 +1956,7 @@ export interface components {
             scopes: components["schemas"]["ScopeSchema"][];
         };
         /**
-         * @description A URL template: `https://`, a host, then a path, query or fragment holding `{id}` once (the record's id, percent-encoded) and `{type}` at most once (the record type); no other placeholder, no user name or password, no whitespace.
+         * @description A URL template: `https://`, a host, then a path, query or fragment holding `{id}` once (the record's id, percent-encoded) and `{type}` at most once (the record type); no other placeholder, no user name or password; visible ASCII only, without `\`.
          * @example https://crm.acme.example/bookings/{id}
          */
         UrlTemplate: string;

@@ -15,8 +15,7 @@ const RECORD_TYPE = /^[a-z][a-z0-9_]*$/;
 /** Why `text` is not a URL template the server takes, in the editor's words; `null` if it is. */
 export function templateProblem(text: string): string | null {
   if ([...text].length > MAX_TEMPLATE_CHARS) return `Use at most ${MAX_TEMPLATE_CHARS} characters.`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\s\u0000-\u001f\u007f-\u009f\\]/u.test(text)) return 'Remove spaces, control characters and backslashes.';
+  if (/[^!-~]|\\/.test(text)) return 'Use only visible ASCII, without spaces or backslashes: percent-encode the rest.';
   if (!text.startsWith('https://')) return 'Start with https:// — links open over HTTPS only.';
   const rest = text.slice('https://'.length);
   const hostEnd = rest.search(/[/?#]/);

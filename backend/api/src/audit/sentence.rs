@@ -229,7 +229,6 @@ fn text(value: Option<&Value>) -> String {
     }
 }
 
-/// "90 days", "forever" (no limit).
 /// `a`, `a and b`, `a, b and c`.
 fn and_list(items: &[String]) -> String {
     match items {
@@ -239,6 +238,7 @@ fn and_list(items: &[String]) -> String {
     }
 }
 
+/// "90 days", "forever" (no limit).
 fn days(value: Option<&Value>) -> String {
     match value.and_then(Value::as_u64) {
         Some(n) => counted(n, "day", "days"),

@@ -2,11 +2,11 @@ import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from '
 import type { AuditEvent, RecordLinks } from '../../api';
 import { Button } from '../../components/Button';
 import { Skeleton } from '../../components/Skeleton';
+import { HostAppLink } from '../links/OpenInHostApp';
 import { FlagBadge } from '../review/FlagBadge';
 import { formatDateTime } from '../timezone/timeZone';
 import { humanize, ModuleBadge, VerbBadge } from './badges';
 import type { SortKey, SortOrder } from './filterSchema';
-import { HostAppLink } from '../links/OpenInHostApp';
 import { RecordLink } from './RecordLink';
 
 declare module '@tanstack/react-table' {

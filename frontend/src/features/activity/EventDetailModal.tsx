@@ -4,6 +4,7 @@ import { Skeleton } from '../../components/Skeleton';
 import { ErrorState } from '../../components/States';
 import { errorMessage } from '../../components/errorMessage';
 import { useCurrentUser } from '../auth/authContext';
+import { OpenInHostApp } from '../links/OpenInHostApp';
 import { FlagList } from '../review/FlagBadge';
 import { formatDateTime, useTimeZone } from '../timezone/timeZone';
 import { humanize, ModuleBadge, VerbBadge } from './badges';
@@ -11,7 +12,6 @@ import { ChangesDiff, changesHeading } from './ChangesDiff';
 import { EntryIntegrity } from './EntryIntegrity';
 import { ActivityLink, hasOwnSection, ProductRecord } from './ProductRecord';
 import { useEvent } from './queries';
-import { OpenInHostApp } from '../links/OpenInHostApp';
 import { RecordLink } from './RecordLink';
 
 export function EventDetailModal({ eventId, onClose }: { eventId: number; onClose: () => void }) {

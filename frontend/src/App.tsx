@@ -15,6 +15,7 @@ import { RulePage } from './features/alerts/RulePage';
 import { AuthProvider } from './features/auth/AuthProvider';
 import { LoginPage } from './features/auth/LoginPage';
 import { RequireAuth } from './features/auth/RequireAuth';
+import { RecordLinksPage } from './features/links/RecordLinksPage';
 import { RecordHistoryPage } from './features/history/RecordHistoryPage';
 import { ReviewPage } from './features/review/ReviewPage';
 import { ReviewSettingsPage } from './features/review/ReviewSettingsPage';
@@ -64,6 +65,7 @@ const router = createBrowserRouter([
               { path: 'retention', element: <RetentionPage /> },
               { path: 'integrity', element: <IntegrityPage /> },
               { path: 'review', element: <ReviewSettingsPage /> },
+              { path: 'record-links', element: <RecordLinksPage /> },
               { path: 'alerts', element: <AlertRulesPage /> },
               { path: 'alerts/new', element: <NewRulePage /> },
               { path: 'alerts/:id', element: <RulePage /> },

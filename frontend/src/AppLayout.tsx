@@ -14,6 +14,7 @@ const ADMIN_LINKS = [
   { to: '/admin/retention', label: 'Retention & archives' },
   { to: '/admin/integrity', label: 'Integrity' },
   { to: '/admin/review', label: 'Review settings' },
+  { to: '/admin/record-links', label: 'Record links' },
   { to: '/admin/alerts', label: 'Alerts' },
 ];
 

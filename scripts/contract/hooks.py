@@ -170,6 +170,19 @@ def _alert_rule(body: dict) -> None:
                     header["name"] = f"X-Contract-{i}"
 
 
+# Links into the host application: each record type once, and a template the server takes,
+# which a pattern cannot fully say (a port in range, a host that parses: backend/api/src/links/).
+def _record_links(body: dict) -> None:
+    templates = body.get("templates")
+    if not isinstance(templates, list):
+        return
+    for i, row in enumerate(templates):
+        if isinstance(row, dict):
+            row["entity_type"] = f"type_{i}"
+            if "url" in row:
+                row["url"] = f"https://crm.example.com/type_{i}/{{id}}"
+
+
 def _json_scalar(value) -> bool:
     """Whether a text reads as a JSON boolean, null or number."""
     if not isinstance(value, str):
@@ -256,6 +269,8 @@ def _valid(case):
         _new_user(case.body)
     elif operation_id == "setReviewSettings" and isinstance(case.body, dict):
         _review_settings(case.body)
+    elif operation_id == "setRecordLinks" and isinstance(case.body, dict):
+        _record_links(case.body)
     elif operation_id in ("createAlertRule", "replaceAlertRule") and isinstance(case.body, dict):
         _alert_rule(case.body)
     elif operation_id == "deleteEvents" and isinstance(case.body, dict) and isinstance(case.body.get("ids"), list):

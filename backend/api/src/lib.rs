@@ -10,6 +10,7 @@
 //!   (checkpoints, receipts, proofs, verification), [`retention`] (the setting, archiving, archive
 //!   files), [`review`] (the security review's settings and summary of flagged events),
 //!   [`alerts`] (alert rules, their outbox's delivery worker, signed webhooks and e-mail),
+//!   [`links`] (links from a record into the host application),
 //!   [`feed`] (the SIEM feed as NDJSON)
 //! - shared services: [`auth`] (tokens and the signed-in caller), [`filters`] (the one parser of
 //!   event filters and the `Filtered` extractor), [`audit`] (the product's own records), [`text`]
@@ -30,6 +31,7 @@ pub mod feed;
 pub mod filters;
 pub mod http;
 pub mod integrity;
+pub mod links;
 pub mod retention;
 pub mod review;
 pub mod stream;

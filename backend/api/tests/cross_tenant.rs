@@ -183,6 +183,8 @@ both_backends! {
         send(&app, TestRequest::put().uri("/api/v1/settings/retention").insert_header(("authorization", format!("Bearer {a_admin}"))).set_json(json!({"days": 30}))).await.expect(200);
         let a_review = json!({"working_days": [1, 2, 3, 4, 5, 6, 7], "day_starts": "00:00", "day_ends": "23:59", "failed_logins": 2});
         let a_review = send(&app, TestRequest::put().uri("/api/v1/settings/review").insert_header(("authorization", format!("Bearer {a_admin}"))).set_json(&a_review)).await.expect(200).body;
+        let a_links = json!({"app_name": "ACME-SECRET CRM", "templates": [{"entity_type": "booking", "url": "https://acme-secret.example/b/{id}"}]});
+        send(&app, TestRequest::put().uri("/api/v1/settings/record-links").insert_header(("authorization", format!("Bearer {a_admin}"))).set_json(&a_links)).await.expect(200);
         let archives = auditlog_api::retention::run_for_tenant(&mut ctx.pool.get().unwrap(), &ctx.state.notary, &ctx.state.settings, ctx.acme_id, |_| {}).unwrap().unwrap();
         assert_eq!(archives.len(), 1, "tenant A has an archive");
         let a_archive_id = archives[0].id;
@@ -358,6 +360,10 @@ both_backends! {
             let archives = call(&app, &cov, "GET", "/api/v1/archives", "/api/v1/archives", token, None).await;
             let retention = call(&app, &cov, "GET", "/api/v1/settings/retention", "/api/v1/settings/retention", token, None).await;
             let review = call(&app, &cov, "GET", "/api/v1/settings/review", "/api/v1/settings/review", token, None).await;
+            // Every principal reads its own tenant's links, none of A's.
+            let links = call(&app, &cov, "GET", "/api/v1/settings/record-links", "/api/v1/settings/record-links", token, None).await.expect(200);
+            leak(&links.body.to_string(), who);
+            assert_eq!(links.body["templates"], json!([]), "{who}: B has no links");
             let verify = call(&app, &cov, "GET", "/api/v1/integrity/verify", "/api/v1/integrity/verify", token, None).await;
             if admin {
                 for reply in [&users, &tokens, &archives, &verify] {
@@ -440,6 +446,8 @@ both_backends! {
         call(&app, &cov, "PUT", "/api/v1/settings/retention", "/api/v1/settings/retention", &b_admin, Some(&retention)).await.expect(200);
         let review = json!({"failed_logins": 9});
         call(&app, &cov, "PUT", "/api/v1/settings/review", "/api/v1/settings/review", &b_admin, Some(&review)).await.expect(200);
+        let links = json!({"app_name": "Globex ERP", "templates": [{"entity_type": "booking", "url": "https://globex.example/b/{id}"}]});
+        call(&app, &cov, "PUT", "/api/v1/settings/record-links", "/api/v1/settings/record-links", &b_admin, Some(&links)).await.expect(200);
         let new_user = json!({"email": "admin@acme.test", "name": "Same e-mail, other tenant", "password": "another long password", "role": "admin"});
         call(&app, &cov, "POST", "/api/v1/users", "/api/v1/users", &b_admin, Some(&new_user)).await.expect(201);
         let new_token = json!({"name": "another", "scopes": ["events:read"]});
@@ -452,6 +460,7 @@ both_backends! {
             call(&app, &cov, "POST", "/api/v1/alerts/rules", "/api/v1/alerts/rules", token, Some(&b_rule)).await.problem(403);
             call(&app, &cov, "PUT", "/api/v1/settings/retention", "/api/v1/settings/retention", token, Some(&retention)).await.problem(403);
             call(&app, &cov, "PUT", "/api/v1/settings/review", "/api/v1/settings/review", token, Some(&review)).await.problem(403);
+            call(&app, &cov, "PUT", "/api/v1/settings/record-links", "/api/v1/settings/record-links", token, Some(&links)).await.problem(403);
         }
 
         // ---- Signing in: B's accounts never open A, A's credentials never open B.
@@ -493,6 +502,7 @@ both_backends! {
         assert_eq!(get(&app, &a_admin, &format!("/api/v1/archives/{a_archive_id}")).await.status, 200);
         assert_eq!(get(&app, &a_admin, "/api/v1/settings/retention").await.expect(200).body, json!({"days": 30}));
         assert_eq!(get(&app, &a_admin, "/api/v1/settings/review").await.expect(200).body, a_review, "A's review settings are its own");
+        assert_eq!(get(&app, &a_admin, "/api/v1/settings/record-links").await.expect(200).body, a_links, "A's links are its own");
         let a_rule_now = get(&app, &a_admin, &format!("/api/v1/alerts/rules/{a_rule_id}")).await.expect(200).body;
         for key in ["name", "filter", "destination", "paused", "updated_at"] {
             assert_eq!(a_rule_now[key], a_rule[key], "A's alert rule is as it was: {key}");

@@ -50,6 +50,8 @@ export type FlagFilter = Schemas['FlagFilter'];
 export type FlagSummary = Schemas['FlagSummary'];
 /** What the tenant's flags take as unusual. */
 export type ReviewSettings = Schemas['ReviewSettings'];
+/** Links into the host application: its name and a URL template per record type. */
+export type RecordLinks = Schemas['RecordLinks'];
 /** An alert rule: a filter of the list plus a destination (docs/ALERTS.md). */
 export type AlertRule = Schemas['RuleOut'];
 /** An alert rule as an admin writes it (POST and PUT). */
@@ -154,6 +156,10 @@ export const api = {
   getReviewSettings: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/settings/review', { signal })),
   /** Replaces the settings; a 422 ApiError names the fields it refuses. */
   setReviewSettings: (body: ReviewSettings) => unwrap(client.PUT('/api/v1/settings/review', { body })),
+  /** For every signed-in user: the dashboard draws "Open in <app>" from these. */
+  getRecordLinks: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/settings/record-links', { signal })),
+  /** Admins only; replaces the links whole; a 422 ApiError names the fields it refuses. */
+  setRecordLinks: (body: RecordLinks) => unwrap(client.PUT('/api/v1/settings/record-links', { body })),
   /** Admins only: every rule, oldest first, each with its latest deliveries. */
   listAlertRules: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/alerts/rules', { signal })),
   getAlertRule: (id: number, signal?: AbortSignal) =>

@@ -81,6 +81,39 @@ pub fn sentence(event: &AuditEvent) -> Option<String> {
                 format!("Changed the security review settings: {}", fields.join(", "))
             }
         }
+        "auditlog.record_links_changed" => {
+            let app = meta.get("app_name").and_then(Value::as_str).unwrap_or("the host application");
+            let mut parts = Vec::new();
+            if let Some(c) = change("app_name") {
+                let name = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+                parts.push(format!(
+                    "renamed it from “{}” to “{}”",
+                    name(c.old.as_ref()),
+                    name(c.new.as_ref())
+                ));
+            }
+            let templates = |added: bool, removed: bool| -> Vec<String> {
+                let with =
+                    event.changes.iter().filter(|c| c.old.is_none() == added && c.new.is_none() == removed);
+                with.filter_map(|c| c.field.strip_prefix("templates.")).map(|t| t.replace('_', " ")).collect()
+            };
+            for (types, verb) in [
+                (templates(true, false), "added"),
+                (templates(false, false), "changed"),
+                (templates(false, true), "removed"),
+            ] {
+                match types.as_slice() {
+                    [] => {}
+                    [one] => parts.push(format!("{verb} the link for {one}")),
+                    many => parts.push(format!("{verb} the links for {}", and_list(many))),
+                }
+            }
+            if parts.is_empty() {
+                format!("Changed the links into {app}")
+            } else {
+                format!("Changed the links into {app}: {}", parts.join("; "))
+            }
+        }
         "integrity.verified" => {
             let events = meta.get("events_checked").and_then(Value::as_u64).unwrap_or(0);
             let checkpoints = meta.get("checkpoints_checked").and_then(Value::as_u64).unwrap_or(0);
@@ -193,6 +226,15 @@ fn text(value: Option<&Value>) -> String {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => "none".to_string(),
         Some(other) => other.to_string(),
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -317,6 +359,33 @@ mod tests {
             .meta("filters", "")
             .meta("rows", 1);
         assert_eq!(said(everything), "Exported 1 activity as PDF (no filters)");
+    }
+
+    #[test]
+    fn record_links_say_what_changed() {
+        let link = |field: &str, old: Option<&str>, new: Option<&str>| Change {
+            field: field.into(),
+            old: old.map(|v| json!(v)),
+            new: new.map(|v| json!(v)),
+        };
+        let changed = AuditEvent::new("auditlog.record_links_changed", admin())
+            .meta("app_name", "Acme CRM")
+            .changes(vec![
+                link("app_name", Some("the host application"), Some("Acme CRM")),
+                link("templates.booking", None, Some("https://crm.acme.example/bookings/{id}")),
+                link("templates.credit_note", None, Some("https://crm.acme.example/notes/{id}")),
+                link("templates.invoice", Some("https://a.example/{id}"), Some("https://b.example/{id}")),
+                link("templates.ticket", Some("https://a.example/t/{id}"), None),
+            ]);
+        assert_eq!(
+            said(changed),
+            "Changed the links into Acme CRM: renamed it from “the host application” to “Acme CRM”; \
+             added the links for booking and credit note; changed the link for invoice; removed the link for ticket"
+        );
+        let removed = AuditEvent::new("auditlog.record_links_changed", admin())
+            .meta("app_name", "Acme CRM")
+            .changes(vec![link("templates.booking", Some("https://a.example/{id}"), None)]);
+        assert_eq!(said(removed), "Changed the links into Acme CRM: removed the link for booking");
     }
 
     #[test]

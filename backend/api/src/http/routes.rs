@@ -23,6 +23,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::review::routes::get_settings)
         .service(crate::review::routes::set_settings)
         .service(crate::review::routes::summary)
+        .service(crate::links::routes::get_links)
+        .service(crate::links::routes::set_links)
         .service(crate::alerts::routes::list)
         .service(crate::alerts::routes::create)
         .service(crate::alerts::routes::get)

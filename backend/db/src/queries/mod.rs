@@ -8,6 +8,7 @@ pub mod deletion;
 pub mod events;
 pub mod facets;
 pub mod ingest;
+pub mod record_links;
 pub mod sessions;
 pub mod slots;
 pub mod tenants;

@@ -690,6 +690,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/settings/record-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's links into the host application.
+         * @description For every signed-in user: the dashboard draws "Open in <app_name>" beside each record whose
+         *     type has a template. Stored templates are checked again as they are read; one that breaks the
+         *     rules of `setRecordLinks` is left out.
+         */
+        get: operations["getRecordLinks"];
+        /**
+         * Set the tenant's links into the host application.
+         * @description Replaces the name and every template. Logged as `auditlog.record_links_changed`, naming what
+         *     changed; a request that changes nothing records nothing.
+         */
+        put: operations["setRecordLinks"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/settings/retention": {
         parameters: {
             query?: never;
@@ -1002,6 +1029,8 @@ export interface components {
          * @enum {string}
          */
         ActorTypeInput: "user" | "system" | "api";
+        /** @description The host application's name as the dashboard says it ("Open in Acme CRM"): 1 to 60 characters on one line. */
+        AppName: string;
         /** @description The tenant's archive files, newest first. */
         ArchiveList: {
             /** @description Newest first. */
@@ -1698,6 +1727,23 @@ export interface components {
             /** @description The leaf index (`seq − 1`) of each posted event, in request order. */
             leaf_indexes: number[];
         };
+        /** @description The link for one record type. */
+        RecordLink: {
+            /** @description The record type it opens, as events name it (`booking`, `credit_note`). */
+            entity_type: components["schemas"]["EntityType"];
+            /** @description Where a record of that type opens in the host application. */
+            url: components["schemas"]["UrlTemplate"];
+        };
+        /**
+         * @description Links into the host application: "Open in <app_name>" beside each record whose type has a
+         *     template.
+         */
+        RecordLinks: {
+            /** @description The host application's name, as the dashboard says it: "Open in Acme CRM". */
+            app_name: components["schemas"]["AppName"];
+            /** @description A URL template per record type; empty: no links. Replaces the stored list whole. */
+            templates: components["schemas"]["RecordLink"][];
+        };
         /** @description A record's type, as a history names it: at most 64 characters, no control characters. Surrounding whitespace is ignored; empty is absent. */
         RecordType: string;
         /** @description How long events stay live. */
@@ -1980,6 +2026,11 @@ export interface components {
             revoked_at?: string | null;
             scopes: components["schemas"]["ScopeSchema"][];
         };
+        /**
+         * @description A URL template: `https://`, a host, then a path, query or fragment holding `{id}` once (the record's id, percent-encoded) and `{type}` at most once (the record type); no other placeholder, no user name or password; visible ASCII only, without `\`.
+         * @example https://crm.acme.example/bookings/{id}
+         */
+        UrlTemplate: string;
         /** @description A user agent: at most 512 characters. */
         UserAgent: string;
         /** @description A dashboard user. */
@@ -5960,6 +6011,211 @@ export interface operations {
             };
             /** @description Not an admin */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRecordLinks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "app_name": "Acme CRM",
+                     *       "templates": [
+                     *         {
+                     *           "entity_type": "booking",
+                     *           "url": "https://crm.acme.example/bookings/{id}"
+                     *         },
+                     *         {
+                     *           "entity_type": "customer",
+                     *           "url": "https://crm.acme.example/customers/{id}?tab=history"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RecordLinks"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setRecordLinks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "app_name": "Acme CRM",
+                 *       "templates": [
+                 *         {
+                 *           "entity_type": "booking",
+                 *           "url": "https://crm.acme.example/bookings/{id}"
+                 *         },
+                 *         {
+                 *           "entity_type": "customer",
+                 *           "url": "https://crm.acme.example/customers/{id}?tab=history"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["RecordLinks"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "app_name": "Acme CRM",
+                     *       "templates": [
+                     *         {
+                     *           "entity_type": "booking",
+                     *           "url": "https://crm.acme.example/bookings/{id}"
+                     *         },
+                     *         {
+                     *           "entity_type": "customer",
+                     *           "url": "https://crm.acme.example/customers/{id}?tab=history"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RecordLinks"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

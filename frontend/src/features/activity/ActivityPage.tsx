@@ -8,6 +8,7 @@ import { EmptyState, ErrorState } from '../../components/States';
 import { errorMessage } from '../../components/errorMessage';
 import { ruleFilterOf } from '../alerts/ruleFilter';
 import { useCurrentUser } from '../auth/authContext';
+import { useRecordLinks } from '../links/queries';
 import { useTimeZone } from '../timezone/timeZone';
 import { ActivityChart } from './ActivityChart';
 import { ActivityFilters } from './ActivityFilters';
@@ -75,6 +76,7 @@ export function ActivityPage() {
   const { openId, open, close } = useOpenEvent();
   const query = useMemo(() => toEventQuery(view, zone), [view, zone]);
   const events = useEvents(query);
+  const recordLinks = useRecordLinks();
   const filters = filtersOf(view);
   const canSeeAll = user.role !== 'member';
   const [filtersOpen, setFiltersOpen] = useState(false);
@@ -164,6 +166,7 @@ export function ActivityPage() {
           onOpenDetails={open}
           timeZone={zone}
           skeletonRows={Math.min(view.perPage, 10)}
+          recordLinks={recordLinks.data}
         />
         {events.data && (
           <Pagination

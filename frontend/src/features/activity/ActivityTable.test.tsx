@@ -169,3 +169,21 @@ describe('Pagination', () => {
     expect(onPerPageChange).toHaveBeenCalledWith(100);
   });
 });
+
+describe('ActivityTable record links', () => {
+  it('offers “Open in …” beside a record whose type has a template, and only then', () => {
+    renderTable({
+      events: [
+        makeEvent(1, { entity: { type: 'booking', id: 'B/1', label: 'BOK-1' } }),
+        makeEvent(2, { entity: { type: 'invoice', id: '7', label: 'INV-7' } }),
+      ],
+      recordLinks: { app_name: 'Acme CRM', templates: [{ entity_type: 'booking', url: 'https://crm.acme.example/b/{id}' }] },
+    });
+    const links = screen.getAllByRole('link', { name: /Open in Acme CRM/ });
+    expect(links).toHaveLength(1);
+    expect(links[0]).toHaveAttribute('href', 'https://crm.acme.example/b/B%2F1');
+    expect(links[0]).toHaveAttribute('rel', 'noopener noreferrer');
+    expect(links[0]).toHaveAttribute('target', '_blank');
+    expect(screen.getByRole('link', { name: 'BOK-1' })).toHaveAttribute('href', '/records/booking/B%2F1');
+  });
+});

@@ -1,7 +1,8 @@
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from '@tanstack/react-table';
-import type { AuditEvent } from '../../api';
+import type { AuditEvent, RecordLinks } from '../../api';
 import { Button } from '../../components/Button';
 import { Skeleton } from '../../components/Skeleton';
+import { HostAppLink } from '../links/OpenInHostApp';
 import { FlagBadge } from '../review/FlagBadge';
 import { formatDateTime } from '../timezone/timeZone';
 import { humanize, ModuleBadge, VerbBadge } from './badges';
@@ -21,6 +22,7 @@ declare module '@tanstack/react-table' {
     onOpenDetails: (id: number) => void;
     selected: ReadonlySet<number>;
     onSelect: (ids: number[], selected: boolean) => void;
+    recordLinks?: RecordLinks;
   }
 }
 
@@ -37,6 +39,8 @@ export interface ActivityTableProps {
   onSelect: (ids: number[], selected: boolean) => void;
   /** Rows that arrived live, highlighted briefly. */
   freshIds?: ReadonlySet<number>;
+  /** The tenant's links into the host application: "Open in …" beside each record. */
+  recordLinks?: RecordLinks;
 }
 
 const column = createColumnHelper<AuditEvent>();
@@ -123,7 +127,14 @@ const columns = [
     header: 'Event On',
     cell: (c) => {
       const entity = c.getValue();
-      return entity ? <RecordLink entity={entity} /> : <span className="muted">—</span>;
+      return entity ? (
+        <span className="record-ref">
+          <RecordLink entity={entity} />
+          {c.table.options.meta!.recordLinks && <HostAppLink links={c.table.options.meta!.recordLinks} entity={entity} />}
+        </span>
+      ) : (
+        <span className="muted">—</span>
+      );
     },
   }),
   column.accessor('ip', {
@@ -163,6 +174,7 @@ export function ActivityTable({
   selected,
   onSelect,
   freshIds,
+  recordLinks,
 }: ActivityTableProps) {
   // Sorting and paging happen on the server; the table only lays out the page it is given.
   // eslint-disable-next-line react-hooks/incompatible-library
@@ -173,7 +185,7 @@ export function ActivityTable({
     getRowId: (row) => String(row.id),
     manualSorting: true,
     manualPagination: true,
-    meta: { timeZone, onOpenDetails, selected, onSelect },
+    meta: { timeZone, onOpenDetails, selected, onSelect, recordLinks },
   });
 
   return (

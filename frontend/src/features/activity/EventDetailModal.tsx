@@ -4,6 +4,7 @@ import { Skeleton } from '../../components/Skeleton';
 import { ErrorState } from '../../components/States';
 import { errorMessage } from '../../components/errorMessage';
 import { useCurrentUser } from '../auth/authContext';
+import { OpenInHostApp } from '../links/OpenInHostApp';
 import { FlagList } from '../review/FlagBadge';
 import { formatDateTime, useTimeZone } from '../timezone/timeZone';
 import { humanize, ModuleBadge, VerbBadge } from './badges';
@@ -71,7 +72,16 @@ function EventDetails({ event }: { event: AuditEvent }) {
           <div style={{ marginTop: 4 }}>{event.description}</div>
         </dd>
         <dt>Affected record</dt>
-        <dd>{event.entity ? <RecordLink entity={event.entity} showType /> : <span className="muted">None</span>}</dd>
+        <dd>
+          {event.entity ? (
+            <span className="record-ref">
+              <RecordLink entity={event.entity} showType />
+              <OpenInHostApp entity={event.entity} />
+            </span>
+          ) : (
+            <span className="muted">None</span>
+          )}
+        </dd>
         <dt>By</dt>
         <dd data-testid="detail-actor">
           {event.actor.name}
@@ -122,8 +132,9 @@ function EventDetails({ event }: { event: AuditEvent }) {
         ) : (
           <ul>
             {event.related.map((r) => (
-              <li key={`${r.type}:${r.id}`}>
+              <li key={`${r.type}:${r.id}`} className="record-ref">
                 <RecordLink entity={r} showType />
+                <OpenInHostApp entity={r} />
               </li>
             ))}
           </ul>

@@ -58,6 +58,21 @@ afterEach(() => {
 });
 
 describe('RecordHistoryPage', () => {
+  it('offers the record in the host application beside its title', async () => {
+    stubApi({
+      '/api/v1/entities/booking/B-7/history': () => page([], 0),
+      '/api/v1/settings/record-links': () => ({
+        app_name: 'Acme CRM',
+        templates: [{ entity_type: 'booking', url: 'https://crm.acme.example/bookings/{id}' }],
+      }),
+    });
+    renderWithProviders(<RecordHistoryPage />, { url: '/records/booking/B-7', path: '/records/:type/:id' });
+    const link = await screen.findByRole('link', { name: /Open in Acme CRM/ });
+    expect(link).toHaveAttribute('href', 'https://crm.acme.example/bookings/B-7');
+    expect(link).toHaveAttribute('rel', 'noopener noreferrer');
+    expect(link).toHaveAttribute('target', '_blank');
+  });
+
   it('says how many entries the role hides', async () => {
     stubApi({ ...facets, [HISTORY]: () => page(lifecycle, 2) });
     at('/records/customer/C-7');

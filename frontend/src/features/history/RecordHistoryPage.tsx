@@ -12,6 +12,7 @@ import { EventDetailModal } from '../activity/EventDetailModal';
 import { filtersOf, hasActiveFilters, serializeView } from '../activity/filterSchema';
 import { describeListFilter } from '../activity/filterWords';
 import { useActivityView } from '../activity/useActivityView';
+import { OpenInHostApp } from '../links/OpenInHostApp';
 import { useTimeZone } from '../timezone/timeZone';
 import { HistoryEntry } from './HistoryEntry';
 import { HistoryExport } from './HistoryExport';
@@ -88,6 +89,7 @@ export function RecordHistoryPage() {
           {humanize(type)} {label}
         </h1>
         <ModuleBadge module={type} />
+        <OpenInHostApp entity={{ type, id }} />
         <span className="muted">
           History, newest first{typeof total === 'number' ? ` · ${total.toLocaleString('en-GB')} activities` : ''}
         </span>

@@ -30,7 +30,12 @@ export class EventDetailModal {
   }
 
   affectedRecordLink(): Locator {
-    return this.root.locator('dt:has-text("Affected record") + dd').getByRole('link');
+    return this.root.locator('dt:has-text("Affected record") + dd').getByRole('link').first();
+  }
+
+  /** The link into the host application beside the affected record. */
+  affectedRecordHostLink(): Locator {
+    return this.root.locator('dt:has-text("Affected record") + dd').getByRole('link', { name: /^Open in / });
   }
 
   async close() {

@@ -89,6 +89,11 @@ export class RecordHistoryPage {
     return this.page.getByRole('heading', { level: 1 });
   }
 
+  /** The link into the host application in the page's title. */
+  hostLink(): Locator {
+    return this.page.locator('.page-title').getByRole('link', { name: /^Open in / });
+  }
+
   async entryIds(): Promise<number[]> {
     const ids = await this.timeline
       .locator(':scope > li')

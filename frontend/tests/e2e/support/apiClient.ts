@@ -39,6 +39,11 @@ export interface ApiReviewSettings {
   log_views: boolean;
 }
 
+export interface ApiRecordLinks {
+  app_name: string;
+  templates: { entity_type: string; url: string }[];
+}
+
 export interface ApiAlertDelivery {
   id: number;
   rule_id: number;
@@ -168,6 +173,19 @@ export class ApiClient {
       data: settings,
     });
     expect(response.status(), 'PUT /settings/review').toBe(200);
+  }
+
+  recordLinks(): Promise<ApiRecordLinks> {
+    return this.get('/settings/record-links');
+  }
+
+  /** PUT /settings/record-links, e.g. to put back what a test changed. */
+  async setRecordLinks(links: ApiRecordLinks): Promise<void> {
+    const response = await this.request.put('/api/v1/settings/record-links', {
+      headers: { Authorization: `Bearer ${this.token}` },
+      data: links,
+    });
+    expect(response.status(), 'PUT /settings/record-links').toBe(200);
   }
 
   alertRules(): Promise<{ items: ApiAlertRule[] }> {

@@ -4,6 +4,7 @@ import { AlertsAdminPage } from '../pages/AlertsAdminPage';
 import { AppHeader } from '../pages/AppHeader';
 import { LoginPage } from '../pages/LoginPage';
 import { RecordHistoryPage } from '../pages/RecordHistoryPage';
+import { RecordLinksAdminPage } from '../pages/RecordLinksAdminPage';
 import { RetentionAdminPage } from '../pages/RetentionAdminPage';
 import { ReviewSettingsAdminPage } from '../pages/ReviewSettingsAdminPage';
 import { SecurityReviewPage } from '../pages/SecurityReviewPage';
@@ -26,6 +27,7 @@ interface Fixtures {
   reviewPage: SecurityReviewPage;
   reviewSettingsPage: ReviewSettingsAdminPage;
   alertsPage: AlertsAdminPage;
+  recordLinksPage: RecordLinksAdminPage;
 }
 
 export const test = base.extend<Fixtures>({
@@ -55,6 +57,7 @@ export const test = base.extend<Fixtures>({
   reviewPage: async ({ page }, use) => use(new SecurityReviewPage(page)),
   reviewSettingsPage: async ({ page }, use) => use(new ReviewSettingsAdminPage(page)),
   alertsPage: async ({ page }, use) => use(new AlertsAdminPage(page)),
+  recordLinksPage: async ({ page }, use) => use(new RecordLinksAdminPage(page)),
 });
 
 export { expect };

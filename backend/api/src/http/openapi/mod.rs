@@ -45,6 +45,7 @@ use crate::http::routes;
         (name = "integrity", description = "Tamper evidence: signed checkpoints of each tenant's Merkle tree, receipts, inclusion and consistency proofs (RFC 9162), and verification against the checkpoint log (docs/INTEGRITY.md)"),
         (name = "retention", description = "Retention policy and archives (admins)"),
         (name = "review", description = "The security review: flags raised on suspicious events, their settings and summary (docs/ALERTS.md)"),
+        (name = "links", description = "Links from a record into the host application: URL templates per record type"),
         (name = "service", description = "Health and readiness"),
     )
 )]

@@ -1,0 +1,3 @@
+-- Links into the host application: its display name and a URL template per record type, as
+-- JSON (`links::RecordLinks` in the API crate); NULL: no links. Checked again when read.
+ALTER TABLE tenants ADD COLUMN record_links TEXT;

@@ -310,6 +310,25 @@ both_backends! {
             let ids: Vec<String> = a_event_ids.iter().map(i64::to_string).collect();
             let csv = call(&app, &cov, "GET", "/api/v1/events/export", &format!("/api/v1/events/export?format=csv&ids={}&through_seq=1000000", ids.join(",")), token, None).await.expect(200);
             assert!(event_ids(&csv).is_empty(), "{who}: A's ids export nothing: {}", csv.body);
+            // Download links: made by B's sessions (API tokens download directly), they carry
+            // only B's events, even when they name A's ids.
+            for query in ["format=csv".to_string(), format!("format=csv&ids={}", ids.join(","))] {
+                let uri = format!("/api/v1/events/export/link?{query}");
+                let made = call(&app, &cov, "POST", "/api/v1/events/export/link", &uri, token, None).await;
+                if made.status == 403 {
+                    assert!(who.contains("token"), "{who}: only API tokens are refused a link");
+                    continue;
+                }
+                assert_eq!(made.status, 200, "{who}: {}", made.body);
+                let url = made.body["url"].as_str().unwrap().to_string();
+                cov.record("GET", "/api/v1/downloads/{token}");
+                let response = actix_web::test::call_service(&app, TestRequest::get().uri(&url).to_request()).await;
+                assert_eq!(response.status(), 200, "{who}: {url}");
+                let text = String::from_utf8(actix_web::test::read_body(response).await.to_vec()).unwrap();
+                leak(&text, &format!("{who}: download link"));
+                let linked = Reply { status: actix_web::http::StatusCode::OK, headers: Default::default(), body: Value::String(text) };
+                assert!(event_ids(&linked).is_disjoint(&a_event_ids), "{who}: {query}");
+            }
             let manifest = call(&app, &cov, "GET", "/api/v1/events/export", "/api/v1/events/export?format=manifest", token, None).await.expect(200);
             leak(manifest.body.as_str().unwrap_or(&manifest.body.to_string()), &format!("{who}: manifest"));
             let (template, uri) = ("/api/v1/events/export", "/api/v1/events/export?format=pdf");

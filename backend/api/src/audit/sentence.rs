@@ -10,6 +10,7 @@
 use serde_json::{Map, Value};
 
 use super::AuditEvent;
+use crate::text::thousands;
 
 /// The sentence for `event`, or `None` for an action without one (the generic "who did what to
 /// which record" then serves).
@@ -192,19 +193,6 @@ fn activities(n: u64) -> String {
 
 fn counted(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", thousands(n), if n == 1 { one } else { many })
-}
-
-/// `1204` as "1,204", as the dashboard writes counts.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn ids(value: Option<&Value>) -> Vec<i64> {

@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
+use crate::text::thousands;
 use fonts::Fonts;
 use writer::{text_string, ObjId, Writer};
 
@@ -74,19 +75,6 @@ pub struct Report<'a> {
     title: String,
     footer: String,
     created: DateTime<Utc>,
-}
-
-/// `1204` as `1,204`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// `text` cut into lines of at most `width` points at `size`, at spaces where it can and inside a
@@ -422,12 +410,5 @@ mod tests {
         assert!(lines.iter().all(|l| fonts.width(l, SIZE) <= 60.0));
         assert_eq!(wrap(&mut fonts, "a\nb", 60.0, SIZE, 8), ["a", "b"]);
         assert!(wrap(&mut fonts, "", 60.0, SIZE, 8).is_empty());
-    }
-
-    #[test]
-    fn numbers_are_grouped_by_thousands() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(1204), "1,204");
-        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 }

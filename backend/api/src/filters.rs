@@ -10,6 +10,7 @@ use auditlog_db::models::EntityRef;
 use auditlog_db::queries::events::{
     Cursor, EventFilter, FlagFilter, ListRequest, Paging, Sort, SortKey, SortOrder,
 };
+use auditlog_db::visibility::HiddenField;
 use chrono::{
     DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Timelike,
     Utc,
@@ -383,14 +384,9 @@ impl<P: DeserializeOwned + 'static> FromRequest for Filtered<P> {
             let caller = caller.await?;
             let (filter_params, params): (EventFilterParams, P) = parse_filtered(&query)?;
             let ctx = filter_context(&caller);
-            Ok(Filtered {
-                filter: filter_params.filter(&ctx)?,
-                tz: filter_params.zone(&ctx)?,
-                now: ctx.now,
-                caller,
-                params,
-                query,
-            })
+            let filter = filter_params.filter(&ctx)?;
+            refuse_hidden(&caller, &filter, &query)?;
+            Ok(Filtered { filter, tz: filter_params.zone(&ctx)?, now: ctx.now, caller, params, query })
         })
     }
 }
@@ -402,6 +398,33 @@ impl Filtered<ListParams> {
         list.cursor_mode = cursor_mode(&self.query);
         Ok((self.caller, list.request(self.filter)?))
     }
+}
+
+/// Refuses (403) a filter or sort on a field withheld from the caller's role: its answer would
+/// tell of the value (which events have this IP, how they order by it). The keyword search and
+/// the actor search instead leave the hidden fields out (`auditlog_db::visibility`).
+fn refuse_hidden(caller: &Caller, filter: &EventFilter, query: &str) -> Result<(), ApiError> {
+    // A caller who may not read events at all is refused by the operation itself.
+    let Ok(viewer) = caller.viewer() else { return Ok(()) };
+    if !viewer.hides(HiddenField::Ip) {
+        return Ok(());
+    }
+    let refused = |what: &str| {
+        ApiError::Forbidden(format!("{what} is not available: the IP address is hidden from your role"))
+    };
+    if filter.ip.is_some() {
+        return Err(refused("the `ip` filter"));
+    }
+    // Every operation that sorts names its column `sort`; a malformed one is its own to refuse.
+    #[derive(Deserialize)]
+    struct SortOnly {
+        sort: Option<SortKey>,
+    }
+    let sort = serde_html_form::from_str::<SortOnly>(query).ok().and_then(|s| s.sort);
+    if sort == Some(SortKey::Ip) {
+        return Err(refused("`sort=ip`"));
+    }
+    Ok(())
 }
 
 /// Where relative dates are resolved.

@@ -299,3 +299,103 @@ pub fn slots_visible_to(viewer: &Viewer) -> Option<SlotPredicate> {
         Sight::Own(_) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flags::Flag;
+    use crate::models::{Actor, Change, EventDraft};
+
+    fn event() -> Event {
+        Event {
+            id: crate::EventId(1),
+            tenant_id: TenantId(1),
+            seq: 1,
+            recorded_at: Default::default(),
+            admin_private: false,
+            prev_hash: String::new(),
+            hash: String::new(),
+            deleted: None,
+            flags: vec![
+                Flag { kind: FlagKind::NewIp, reason: "the network 10.9.8.0/24 (address 10.9.8.7)".into() },
+                Flag { kind: FlagKind::OddHours, reason: "Sat 23:12".into() },
+            ],
+            draft: EventDraft {
+                external_id: None,
+                occurred_at: Default::default(),
+                actor: Actor {
+                    id: "u1".into(),
+                    name: "Mia".into(),
+                    email: Some("mia@acme.test".into()),
+                    role: None,
+                    actor_type: "user".into(),
+                },
+                action: "booking.updated".into(),
+                module: "booking".into(),
+                verb: "updated".into(),
+                entity: None,
+                related: Vec::new(),
+                description: String::new(),
+                changes: vec![Change { field: "status".into(), old: None, new: Some("closed".into()) }],
+                ip: Some("10.9.8.7".into()),
+                user_agent: Some("Probe/1.0".into()),
+                metadata: serde_json::json!({"k": 1}).as_object().cloned().unwrap_or_default(),
+            },
+            withheld: Vec::new(),
+        }
+    }
+
+    fn viewer(role: Role, fields: FieldVisibility) -> Viewer {
+        Viewer { tenant_id: TenantId(1), role, actor_id: "u1".into(), fields }
+    }
+
+    #[test]
+    fn the_defaults_hide_ip_and_user_agent_from_members_only() {
+        let mut seen = event();
+        mask(&viewer(Role::Member, FieldVisibility::default()), &mut seen);
+        assert_eq!((seen.draft.ip.as_deref(), seen.draft.user_agent.as_deref()), (None, None));
+        assert_eq!(seen.withheld, [HiddenField::Ip, HiddenField::UserAgent]);
+        assert_eq!(seen.draft.actor.email.as_deref(), Some("mia@acme.test"));
+        assert!(!seen.flags[0].reason.contains("10.9.8"), "a flag's reason does not tell the address");
+        assert_eq!(seen.flags[1].reason, "Sat 23:12");
+        for role in [Role::Manager, Role::Admin] {
+            let mut seen = event();
+            mask(&viewer(role, FieldVisibility::default()), &mut seen);
+            assert_eq!(seen, event(), "{role}");
+        }
+    }
+
+    #[test]
+    fn admins_see_everything_whatever_the_setting() {
+        let all = FieldVisibility {
+            ip: HiddenFrom::MembersAndManagers,
+            user_agent: HiddenFrom::MembersAndManagers,
+            actor_email: HiddenFrom::MembersAndManagers,
+            changes: HiddenFrom::MembersAndManagers,
+            metadata: HiddenFrom::MembersAndManagers,
+        };
+        let mut seen = event();
+        mask(&viewer(Role::Admin, all), &mut seen);
+        assert_eq!(seen, event());
+        let mut seen = event();
+        mask(&viewer(Role::Manager, all), &mut seen);
+        assert_eq!(seen.withheld, HiddenField::ALL);
+        assert!(
+            seen.draft.changes.is_empty()
+                && seen.draft.metadata.is_empty()
+                && seen.draft.actor.email.is_none()
+        );
+    }
+
+    #[test]
+    fn masking_twice_names_what_either_hid_and_the_strictest_setting_wins() {
+        let mut seen = event();
+        mask(&viewer(Role::Member, FieldVisibility::default()), &mut seen);
+        let relaxed = FieldVisibility { ip: HiddenFrom::Nobody, ..FieldVisibility::default() };
+        mask(&viewer(Role::Member, relaxed), &mut seen);
+        assert_eq!(seen.withheld, [HiddenField::Ip, HiddenField::UserAgent]);
+        assert_eq!(FieldVisibility::default().strictest(relaxed), FieldVisibility::default());
+        assert_eq!(FieldVisibility::from_stored(Some("not json")), FieldVisibility::default());
+        assert_eq!(FieldVisibility::from_stored(Some(r#"{"ip":"nobody"}"#)), relaxed);
+    }
+}

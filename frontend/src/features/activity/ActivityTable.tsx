@@ -130,8 +130,7 @@ const columns = [
   column.accessor('ip', {
     header: 'IP Address',
     meta: { sortKey: 'ip', className: 'mono' },
-    cell: (c) =>
-      isWithheld(c.row.original, 'ip') ? <HiddenFromRole /> : (c.getValue() ?? <span className="muted">—</span>),
+    cell: (c) => (isWithheld(c.row.original, 'ip') ? <HiddenFromRole /> : (c.getValue() ?? <span className="muted">—</span>)),
   }),
   column.accessor('occurred_at', {
     header: 'Date/Time',

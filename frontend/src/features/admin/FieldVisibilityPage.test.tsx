@@ -58,9 +58,7 @@ describe('FieldVisibilityPage', () => {
   it('says why the server refused a setting, and keeps the form as it was', async () => {
     stubApi({
       '/api/v1/settings/fields': (_url, request) =>
-        request.method === 'PUT'
-          ? problem(403, 'Forbidden', 'only admins may do this (you are a manager)')
-          : defaults,
+        request.method === 'PUT' ? problem(403, 'Forbidden', 'only admins may do this (you are a manager)') : defaults,
     });
     const user = userEvent.setup();
     renderWithProviders(<FieldVisibilityPage />);

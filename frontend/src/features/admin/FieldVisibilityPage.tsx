@@ -43,9 +43,9 @@ function FieldVisibilityForm({ setting }: { setting: FieldVisibility }) {
   return (
     <form className="stack" onSubmit={onSubmit} noValidate aria-label="Field visibility">
       <p className="muted" style={{ margin: 0 }}>
-        Admins always see every field. A hidden field is left out of every list, detail, record history, export, live view
-        and feed for that role, which reads “Hidden from your role” instead, and the role can no longer filter, sort or
-        search by it. The change applies at once, to views already open too.
+        Admins always see every field. A hidden field is left out of every list, detail, record history, export, live view and
+        feed for that role, which reads “Hidden from your role” instead, and the role can no longer filter, sort or search by it.
+        The change applies at once, to views already open too.
       </p>
       {HIDEABLE_FIELDS.map(({ field, label }) => (
         <SelectField
@@ -60,7 +60,14 @@ function FieldVisibilityForm({ setting }: { setting: FieldVisibility }) {
           }}
         />
       ))}
-      {saving.isError && <Alert>{formErrorMessage(saving.error, HIDEABLE_FIELDS.map((f) => f.field))}</Alert>}
+      {saving.isError && (
+        <Alert>
+          {formErrorMessage(
+            saving.error,
+            HIDEABLE_FIELDS.map((f) => f.field),
+          )}
+        </Alert>
+      )}
       {saving.isSuccess && <Alert tone="info">Saved. Every role now sees the fields as set here.</Alert>}
       <div>
         <Button type="submit" variant="primary" disabled={saving.isPending}>

@@ -54,14 +54,10 @@ export function HistoryEntry({ event, isOwn, timeZone, onOpenDetails }: HistoryE
         {expanded && (
           <div className="stack">
             <h3>{changesHeading(event.verb, event.changes)}</h3>
-            {isWithheld(event, 'changes') ? (
-              <HiddenFromRole />
-            ) : (
-              <ChangesDiff verb={event.verb} changes={event.changes} />
-            )}
+            {isWithheld(event, 'changes') ? <HiddenFromRole /> : <ChangesDiff verb={event.verb} changes={event.changes} />}
             <div className="row muted">
-              <span>IP {isWithheld(event, 'ip') ? <HiddenFromRole /> : (event.ip ?? 'not recorded')}</span>·<span className="mono">{event.action}</span>·
-              <span>Activity #{event.id}</span>
+              <span>IP {isWithheld(event, 'ip') ? <HiddenFromRole /> : (event.ip ?? 'not recorded')}</span>·
+              <span className="mono">{event.action}</span>·<span>Activity #{event.id}</span>
             </div>
             <div>
               <Button size="small" onClick={() => onOpenDetails(event.id)}>

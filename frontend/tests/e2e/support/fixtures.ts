@@ -2,6 +2,7 @@ import { test as base, expect } from '@playwright/test';
 import { ActivityLogPage } from '../pages/ActivityLogPage';
 import { AlertsAdminPage } from '../pages/AlertsAdminPage';
 import { AppHeader } from '../pages/AppHeader';
+import { FieldVisibilityAdminPage } from '../pages/FieldVisibilityAdminPage';
 import { LoginPage } from '../pages/LoginPage';
 import { RecordHistoryPage } from '../pages/RecordHistoryPage';
 import { RetentionAdminPage } from '../pages/RetentionAdminPage';
@@ -26,6 +27,7 @@ interface Fixtures {
   reviewPage: SecurityReviewPage;
   reviewSettingsPage: ReviewSettingsAdminPage;
   alertsPage: AlertsAdminPage;
+  fieldVisibilityPage: FieldVisibilityAdminPage;
 }
 
 export const test = base.extend<Fixtures>({
@@ -55,6 +57,7 @@ export const test = base.extend<Fixtures>({
   reviewPage: async ({ page }, use) => use(new SecurityReviewPage(page)),
   reviewSettingsPage: async ({ page }, use) => use(new ReviewSettingsAdminPage(page)),
   alertsPage: async ({ page }, use) => use(new AlertsAdminPage(page)),
+  fieldVisibilityPage: async ({ page }, use) => use(new FieldVisibilityAdminPage(page)),
 });
 
 export { expect };

@@ -151,6 +151,9 @@ both_backends! {
             // Filters and sorts on the IP are refused; the keyword does not look at it.
             let keyword = get(&app, &token, "/api/v1/events?q=10.9.8&module=booking").await.expect(200);
             assert_eq!(keyword.body["total"], if hidden { 0 } else { 1 }, "keyword on the IP as {role}");
+            // Nor does a record's count of entries the role hides tell of a hit on the IP.
+            let history = get(&app, &token, "/api/v1/entities/booking/B1/history?q=10.9.8").await.expect(200);
+            assert_eq!((history.body["total"].clone(), history.body["hidden"].clone()), (json!(if hidden { 0 } else { 1 }), json!(0)), "history as {role}");
             let visible_word = get(&app, &token, "/api/v1/events?q=probe%20booking&module=booking").await.expect(200);
             assert_eq!(visible_word.body["total"], 1, "keyword on the description as {role}");
             for uri in [

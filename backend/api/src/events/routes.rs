@@ -4,7 +4,6 @@ use auditlog_db::flags::ReviewSettings;
 use auditlog_db::models::Role;
 use auditlog_db::queries::events::{self as event_queries, ListRequest, PageTotal};
 use auditlog_db::queries::ingest::{store_submitted, IdempotencyKey};
-use auditlog_db::visibility::Viewer;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -376,14 +375,7 @@ pub async fn history(
     let hidden = if viewer.role == Role::Admin {
         0
     } else {
-        state
-            .db(move |conn| {
-                let all = Viewer { role: Role::Admin, ..viewer.clone() };
-                let everything = event_queries::count(conn, &all, &filter)?;
-                let shown = event_queries::count(conn, &viewer, &filter)?;
-                Ok((everything - shown).max(0))
-            })
-            .await?
+        state.db(move |conn| Ok(event_queries::count_hidden(conn, &viewer, &filter)?)).await?
     };
     Ok(web::Json(HistoryResponse { page, hidden }))
 }

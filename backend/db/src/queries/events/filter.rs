@@ -126,7 +126,27 @@ pub(super) fn matching_by(
     filter: &EventFilter,
     lookup: &Lookup,
 ) -> EventPredicate {
-    let mut p = visible_to(viewer);
+    matching_as(backend, visible_to(viewer), viewer, filter, lookup)
+}
+
+/// The events of `viewer`'s whole tenant matching `filter` as `viewer` may ask it: the keyword
+/// looked for only in the fields they see. What their role hides of a record's history is these
+/// less the ones [`matching`] gives them: counted with an admin's sight but the caller's fields, or
+/// a hit on a hidden IP would show as one more hidden entry.
+pub fn matching_in_tenant(backend: Backend, viewer: &Viewer, filter: &EventFilter) -> EventPredicate {
+    let tenant: EventPredicate = Box::new(events::tenant_id.eq(viewer.tenant_id));
+    matching_as(backend, tenant, viewer, filter, &Lookup::Index)
+}
+
+/// `sight` (which events) and `filter` as asked by `viewer` (which fields).
+fn matching_as(
+    backend: Backend,
+    sight: EventPredicate,
+    viewer: &Viewer,
+    filter: &EventFilter,
+    lookup: &Lookup,
+) -> EventPredicate {
+    let mut p = sight;
     macro_rules! and {
         ($cond:expr) => {
             p = Box::new(p.and($cond))

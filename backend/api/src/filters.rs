@@ -231,10 +231,12 @@ pub struct EventFilterParams {
     pub entity_type: Option<FilterText>,
     /// Id of the affected record. Empty: any.
     pub entity_id: Option<FilterText>,
-    /// Exact IP address (v4 or v6).
+    /// Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+    /// caller's role (`GET /settings/fields`).
     pub ip: Option<IpAddress>,
     /// Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-    /// action and IP; a whole number also matches the event id. Empty: any.
+    /// action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+    /// matches the event id. Empty: any.
     pub q: Option<Keyword>,
     /// Only flagged events: `any` flag, or one kind (`odd_hours`, `new_ip`, `new_user_agent`,
     /// `failed_login_burst`, `bulk_delete`, `bulk_export`, `privilege_change`).
@@ -294,7 +296,8 @@ impl<'de> serde::Deserializer<'de> for FieldNames<'_> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`.
+    /// Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip` is
+    /// refused (403) when the tenant hides the IP address from the caller's role.
     pub sort: Option<SortKey>,
     /// Sort direction (default `desc`).
     pub order: Option<SortOrder>,

@@ -3724,11 +3724,15 @@ export interface operations {
                 entity_type?: components["schemas"]["FilterText"];
                 /** @description Id of the affected record. Empty: any. */
                 entity_id?: components["schemas"]["FilterText"];
-                /** @description Exact IP address (v4 or v6). */
+                /**
+                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+                 *     caller's role (`GET /settings/fields`).
+                 */
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+                 *     matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -3741,7 +3745,10 @@ export interface operations {
                  *     (for a member that is their own events either way).
                  */
                 scope?: components["schemas"]["Scope"];
-                /** @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. */
+                /**
+                 * @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip` is
+                 *     refused (403) when the tenant hides the IP address from the caller's role.
+                 */
                 sort?: components["schemas"]["SortKey"];
                 /** @description Sort direction (default `desc`). */
                 order?: components["schemas"]["SortOrder"];
@@ -3908,11 +3915,15 @@ export interface operations {
                 entity_type?: components["schemas"]["FilterText"];
                 /** @description Id of the affected record. Empty: any. */
                 entity_id?: components["schemas"]["FilterText"];
-                /** @description Exact IP address (v4 or v6). */
+                /**
+                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+                 *     caller's role (`GET /settings/fields`).
+                 */
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+                 *     matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -3925,7 +3936,10 @@ export interface operations {
                  *     (for a member that is their own events either way).
                  */
                 scope?: components["schemas"]["Scope"];
-                /** @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. */
+                /**
+                 * @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip` is
+                 *     refused (403) when the tenant hides the IP address from the caller's role.
+                 */
                 sort?: components["schemas"]["SortKey"];
                 /** @description Sort direction (default `desc`). */
                 order?: components["schemas"]["SortOrder"];
@@ -4386,11 +4400,15 @@ export interface operations {
                 entity_type?: components["schemas"]["FilterText"];
                 /** @description Id of the affected record. Empty: any. */
                 entity_id?: components["schemas"]["FilterText"];
-                /** @description Exact IP address (v4 or v6). */
+                /**
+                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+                 *     caller's role (`GET /settings/fields`).
+                 */
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+                 *     matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -4542,11 +4560,15 @@ export interface operations {
                 entity_type?: components["schemas"]["FilterText"];
                 /** @description Id of the affected record. Empty: any. */
                 entity_id?: components["schemas"]["FilterText"];
-                /** @description Exact IP address (v4 or v6). */
+                /**
+                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+                 *     caller's role (`GET /settings/fields`).
+                 */
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+                 *     matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -4661,11 +4683,15 @@ export interface operations {
                 entity_type?: components["schemas"]["FilterText"];
                 /** @description Id of the affected record. Empty: any. */
                 entity_id?: components["schemas"]["FilterText"];
-                /** @description Exact IP address (v4 or v6). */
+                /**
+                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+                 *     caller's role (`GET /settings/fields`).
+                 */
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+                 *     matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -6352,11 +6378,15 @@ export interface operations {
                 entity_type?: components["schemas"]["FilterText"];
                 /** @description Id of the affected record. Empty: any. */
                 entity_id?: components["schemas"]["FilterText"];
-                /** @description Exact IP address (v4 or v6). */
+                /**
+                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+                 *     caller's role (`GET /settings/fields`).
+                 */
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+                 *     matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -6494,11 +6524,15 @@ export interface operations {
                 entity_type?: components["schemas"]["FilterText"];
                 /** @description Id of the affected record. Empty: any. */
                 entity_id?: components["schemas"]["FilterText"];
-                /** @description Exact IP address (v4 or v6). */
+                /**
+                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+                 *     caller's role (`GET /settings/fields`).
+                 */
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+                 *     matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**

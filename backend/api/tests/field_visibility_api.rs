@@ -203,6 +203,13 @@ both_backends! {
         assert_eq!(shown(&seen).0, Value::Null);
         assert_eq!(shown(&get(&app, &admin, &format!("/api/v1/events/{id}")).await.expect(200).body), all_shown());
         get(&app, &manager, &format!("/api/v1/events?ip={IP}")).await.problem(403);
+        // An integrator's reading token reads as a manager.
+        let reader = post(&app, &admin, "/api/v1/tokens", &json!({"name": "siem", "scopes": ["events:read"]})).await.expect(201).body;
+        let reader = reader["secret"].as_str().unwrap();
+        let seen = get(&app, reader, &format!("/api/v1/events/{id}")).await.expect(200).body;
+        assert_eq!(seen["withheld"], json!(["ip", "changes"]));
+        let feed = get(&app, reader, "/api/v1/events/feed?action=booking.updated").await.expect(200).body;
+        assert_eq!((feed["event"]["ip"].clone(), feed["event"]["user_agent"].clone()), (Value::Null, json!(AGENT)));
 
         // The e-mail is neither served nor searchable for the member; the manager still finds it.
         assert_eq!(get(&app, &member, "/api/v1/events?q=mia.private").await.expect(200).body["total"], 0);
@@ -239,6 +246,34 @@ both_backends! {
         assert_eq!(get(&app, &admin, "/api/v1/settings/fields").await.expect(200).body, before);
         let trail = get(&app, &admin, "/api/v1/events?action=auditlog.field_visibility_changed").await.expect(200).body;
         assert_eq!(trail["total"], 0, "nothing recorded");
+    }
+
+    async fn changes_made_at_once_are_each_recorded_against_the_one_before(ctx: Ctx) {
+        let server = ctx.serve().await;
+        let (url, admin) = (server.url.clone(), ctx.token(&ctx.admin));
+        const CHOICES: [&str; 3] = ["nobody", "members", "members_and_managers"];
+        let sent: Vec<Value> = (0..8)
+            .map(|i| json!({"ip": CHOICES[i % 3], "metadata": CHOICES[(i / 3) % 3], "changes": CHOICES[(i + 1) % 3]}))
+            .collect();
+        let bodies = sent.clone();
+        let statuses = at_once(8, move |i| call("PUT", &format!("{url}/api/v1/settings/fields"), Some(&admin), Some(&bodies[i])).0).await;
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        let admin = ctx.token(&ctx.admin);
+        let app = ctx.app().await;
+        let stored = get(&app, &admin, "/api/v1/settings/fields").await.expect(200).body;
+        // Replaying the recorded changes, oldest first, from the defaults gives what is stored:
+        // each change was taken against the setting it replaced.
+        let mut state = json!({"ip": "members", "user_agent": "members", "actor_email": "nobody", "changes": "nobody", "metadata": "nobody"});
+        let trail = get(&app, &admin, "/api/v1/events?action=auditlog.field_visibility_changed&sort=occurred_at&order=asc&per_page=100").await.expect(200).body;
+        for event in trail["items"].as_array().unwrap() {
+            for change in event["changes"].as_array().unwrap() {
+                let field = change["field"].as_str().unwrap();
+                assert_eq!(state[field], change["old"], "each change starts from the setting before it");
+                state[field] = change["new"].clone();
+            }
+        }
+        assert_eq!(state, stored);
+        assert!(sent.iter().any(|s| s.as_object().unwrap().iter().all(|(k, v)| stored[k] == *v)), "the last writer's setting is kept whole");
     }
 
     async fn a_change_applies_at_once_to_an_open_stream(ctx: Ctx) {

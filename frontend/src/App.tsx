@@ -6,6 +6,7 @@ import { AppLayout } from './AppLayout';
 import { ActivityPage } from './features/activity/ActivityPage';
 import { IntegrityPage } from './features/admin/IntegrityPage';
 import { RequireAdmin } from './features/admin/RequireAdmin';
+import { FieldVisibilityPage } from './features/admin/FieldVisibilityPage';
 import { RetentionPage } from './features/admin/RetentionPage';
 import { TokensPage } from './features/admin/TokensPage';
 import { UsersPage } from './features/admin/UsersPage';
@@ -63,6 +64,7 @@ const router = createBrowserRouter([
               { path: 'users', element: <UsersPage /> },
               { path: 'tokens', element: <TokensPage /> },
               { path: 'retention', element: <RetentionPage /> },
+              { path: 'fields', element: <FieldVisibilityPage /> },
               { path: 'integrity', element: <IntegrityPage /> },
               { path: 'review', element: <ReviewSettingsPage /> },
               { path: 'record-links', element: <RecordLinksPage /> },

@@ -12,6 +12,7 @@ const ADMIN_LINKS = [
   { to: '/admin/users', label: 'Users' },
   { to: '/admin/tokens', label: 'API tokens' },
   { to: '/admin/retention', label: 'Retention & archives' },
+  { to: '/admin/fields', label: 'Field visibility' },
   { to: '/admin/integrity', label: 'Integrity' },
   { to: '/admin/review', label: 'Review settings' },
   { to: '/admin/record-links', label: 'Record links' },

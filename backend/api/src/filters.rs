@@ -10,6 +10,7 @@ use auditlog_db::models::EntityRef;
 use auditlog_db::queries::events::{
     Cursor, EventFilter, FlagFilter, ListRequest, Paging, Sort, SortKey, SortOrder,
 };
+use auditlog_db::visibility::HiddenField;
 use chrono::{
     DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Timelike,
     Utc,
@@ -245,10 +246,12 @@ pub struct EventFilterParams {
     pub record_type: Option<RecordType>,
     /// With `record_type`: the id of the record whose history is wanted, e.g. `c1`.
     pub record_id: Option<FilterText>,
-    /// Exact IP address (v4 or v6).
+    /// Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+    /// caller's role (`GET /settings/fields`).
     pub ip: Option<IpAddress>,
     /// Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-    /// action and IP; a whole number also matches the event id. Empty: any.
+    /// action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+    /// matches the event id. Empty: any.
     pub q: Option<Keyword>,
     /// Only flagged events: `any` flag, or one kind (`odd_hours`, `new_ip`, `new_user_agent`,
     /// `failed_login_burst`, `bulk_delete`, `bulk_export`, `privilege_change`).
@@ -308,7 +311,8 @@ impl<'de> serde::Deserializer<'de> for FieldNames<'_> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`.
+    /// Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip` is
+    /// refused (403) when the tenant hides the IP address from the caller's role.
     pub sort: Option<SortKey>,
     /// Sort direction (default `desc`).
     pub order: Option<SortOrder>,
@@ -399,18 +403,14 @@ impl<P: DeserializeOwned + 'static> FromRequest for Filtered<P> {
 }
 
 impl<P: DeserializeOwned> Filtered<P> {
-    /// The filters and parameters of `query`, resolved for `caller`.
+    /// The filters and parameters of `query`, resolved for `caller`; a filter or sort on a field
+    /// the caller's role may not see is refused.
     pub fn resolve(caller: Caller, query: String) -> Result<Self, ApiError> {
         let (filter_params, params): (EventFilterParams, P) = parse_filtered(&query)?;
         let ctx = filter_context(&caller);
-        Ok(Filtered {
-            filter: filter_params.filter(&ctx)?,
-            tz: filter_params.zone(&ctx)?,
-            now: ctx.now,
-            caller,
-            params,
-            query,
-        })
+        let filter = filter_params.filter(&ctx)?;
+        refuse_hidden(&caller, &filter, &query)?;
+        Ok(Filtered { filter, tz: filter_params.zone(&ctx)?, now: ctx.now, caller, params, query })
     }
 }
 
@@ -421,6 +421,33 @@ impl Filtered<ListParams> {
         list.cursor_mode = cursor_mode(&self.query);
         Ok((self.caller, list.request(self.filter)?))
     }
+}
+
+/// Refuses (403) a filter or sort on a field withheld from the caller's role: its answer would
+/// tell of the value (which events have this IP, how they order by it). The keyword search and
+/// the actor search instead leave the hidden fields out (`auditlog_db::visibility`).
+fn refuse_hidden(caller: &Caller, filter: &EventFilter, query: &str) -> Result<(), ApiError> {
+    // A caller who may not read events at all is refused by the operation itself.
+    let Ok(viewer) = caller.viewer() else { return Ok(()) };
+    if !viewer.hides(HiddenField::Ip) {
+        return Ok(());
+    }
+    let refused = |what: &str| {
+        ApiError::Forbidden(format!("{what} is not available: the IP address is hidden from your role"))
+    };
+    if filter.ip.is_some() {
+        return Err(refused("the `ip` filter"));
+    }
+    // Every operation that sorts names its column `sort`; a malformed one is its own to refuse.
+    #[derive(Deserialize)]
+    struct SortOnly {
+        sort: Option<SortKey>,
+    }
+    let sort = serde_html_form::from_str::<SortOnly>(query).ok().and_then(|s| s.sort);
+    if sort == Some(SortKey::Ip) {
+        return Err(refused("`sort=ip`"));
+    }
+    Ok(())
 }
 
 /// Where relative dates are resolved.

@@ -6,10 +6,10 @@
 //!   bodies, the OpenAPI document, downloads, the route table
 //! - features: [`events`] (ingest, list, one event, history, deletion), [`exports`] (CSV, PDF,
 //!   manifests and their offline check), [`stream`] (the live tail), [`aggregates`] (facets, the
-//!   activity chart, kept totals), [`accounts`] (sign-in, users, API tokens), [`integrity`]
-//!   (checkpoints, receipts, proofs, verification), [`retention`] (the setting, archiving, archive
-//!   files), [`review`] (the security review's settings and summary of flagged events),
-//!   [`alerts`] (alert rules, their outbox's delivery worker, signed webhooks and e-mail),
+//!   activity chart, kept totals), [`accounts`] (sign-in, users, API tokens, which fields each role
+//!   sees), [`integrity`] (checkpoints, receipts, proofs, verification), [`retention`] (the setting,
+//!   archiving, archive files), [`review`] (the security review's settings and summary of flagged
+//!   events), [`alerts`] (alert rules, their outbox's delivery worker, signed webhooks and e-mail),
 //!   [`links`] (links from a record into the host application),
 //!   [`feed`] (the SIEM feed as NDJSON)
 //! - shared services: [`auth`] (tokens and the signed-in caller), [`filters`] (the one parser of

@@ -578,7 +578,15 @@ both_backends! {
         let (empty_csv, empty_manifest) = export_pair(&app, &admin, "module=nothing").await;
         assert_eq!(check(&empty_csv, &empty_manifest).unwrap().rows, 0);
         assert_eq!(Manifest::parse(&empty_manifest).lines.len(), 1);
-        // A member's export.
+        // A member's export. With fields withheld from members (the default) a manifest carries no
+        // salt and its personal cells cannot be checked (docs/SECURITY.md): here members see every
+        // field.
+        let everything = auditlog_db::visibility::FieldVisibility {
+            ip: auditlog_db::visibility::HiddenFrom::Nobody,
+            user_agent: auditlog_db::visibility::HiddenFrom::Nobody,
+            ..Default::default()
+        };
+        auditlog_db::queries::tenants::set_field_visibility(&mut ctx.pool.get().unwrap(), ctx.acme_id, &everything).unwrap();
         let (member_csv, member_manifest) = export_pair(&app, &ctx.token(&ctx.member), "").await;
         assert_eq!(check(&member_csv, &member_manifest).unwrap().rows, 20);
         assert!(!member_manifest.contains("Person 1"), "no content of events the member may not see");
@@ -688,6 +696,14 @@ both_backends! {
     async fn manifests_and_proofs_answer_only_for_visible_events(ctx: Ctx) {
         let app = ctx.app().await;
         let admin = ctx.token(&ctx.admin);
+        // Every field shown to every role, so that each role's export verifies in full (a manifest
+        // with fields withheld carries no salt: field_visibility_api.rs).
+        let everything = auditlog_db::visibility::FieldVisibility {
+            ip: auditlog_db::visibility::HiddenFrom::Nobody,
+            user_agent: auditlog_db::visibility::HiddenFrom::Nobody,
+            ..Default::default()
+        };
+        auditlog_db::queries::tenants::set_field_visibility(&mut ctx.pool.get().unwrap(), ctx.acme_id, &everything).unwrap();
         // The member's own events (u1) between others' (s2), admin-private ones (x7, an admin by
         // role) and, later, a deleted one of the member's.
         let actors = ["u1", "s2", "x7", "s2", "u1", "x7", "x7", "s2", "s2", "u1", "x7", "u1", "s2", "u1", "x7", "x7", "x7", "u1"];
@@ -734,7 +750,7 @@ both_backends! {
             let keys: Vec<&str> = parsed.header.as_object().unwrap().keys().map(String::as_str).collect();
             assert_eq!(keys, ["checkpoint", "exported", "filters", "format", "generated_at", "tenant", "tenant_id"], "{who}");
             for line in &parsed.lines {
-                let allowed = ["seq", "hash", "leaf", "salt", "legacy", "prev_hash", "deleted", "gap", "end"];
+                let allowed = ["seq", "hash", "leaf", "salt", "legacy", "prev_hash", "deleted", "withheld", "gap", "end"];
                 assert!(line.as_object().unwrap().keys().all(|k| allowed.contains(&k.as_str())), "{who}: {line}");
                 if let Some(seq) = line["seq"].as_i64() {
                     assert_eq!(line["hash"].as_str(), hash_of.get(&seq).map(String::as_str), "{who}: its own hash");

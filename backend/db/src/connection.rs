@@ -199,7 +199,7 @@ pub fn grant_app_role(owner: &mut DbConnection, role: &str) -> Result<(), String
          REVOKE ALL ON mutation_guard FROM {role};
          GRANT INSERT ON events, event_related, merkle_nodes, verifications, archives, tenants TO {role};
          GRANT INSERT, UPDATE, DELETE ON users, idempotency_keys, revoked_tokens, api_tokens, login_throttle, sign_in_addresses TO {role};
-         GRANT UPDATE (head_seq, head_hash, tree_size, name, timezone, retention_days, review_settings, record_links) ON tenants TO {role};
+         GRANT UPDATE (head_seq, head_hash, tree_size, name, timezone, retention_days, review_settings, field_visibility, record_links) ON tenants TO {role};
          GRANT INSERT, UPDATE ON actor_sightings TO {role};
          GRANT INSERT, UPDATE, DELETE ON alert_rules, deliveries TO {role};"
     ))

@@ -2,7 +2,8 @@
 //!
 //! - [`connection`]: the connection enum, pool and migrations per backend
 //! - [`schema`] and [`models`]: tables and rows; [`ids`]: row ids as types
-//! - [`visibility`]: the one rule deciding which events a reader may see
+//! - [`visibility`]: the one rule deciding which events a reader may see, and the one mask of the
+//!   fields their role may not see
 //! - [`queries`]: every SQL statement
 //! - [`chain`]: the tamper-evidence hash chain; [`integrity`] verifies it
 //! - [`flags`]: the security review's flags, raised as events are stored

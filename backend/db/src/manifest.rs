@@ -83,6 +83,12 @@ pub struct ManifestLine {
     /// A deleted entry: its personal data is gone, its leaf remains.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
+    /// Fields withheld from the exporter's role (`visibility::FieldVisibility`): their CSV cells
+    /// are blank, and the line has neither `salt` nor `legacy`, which would let the exporter test
+    /// guesses of the withheld values against the leaf's digests (or read them). The leaf and its
+    /// inclusion still verify; the personal cells cannot be checked without the salt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<crate::visibility::HiddenField>,
     /// Base64 hashes of the proof's nodes between the previous exported event and this one.
     pub gap: Vec<String>,
 }
@@ -158,8 +164,9 @@ fn encode(ids: &[NodeId], hashes: &HashMap<NodeId, Hash>) -> Vec<String> {
     ids.iter().filter_map(|id| hashes.get(id)).map(|h| BASE64.encode(h)).collect()
 }
 
-/// The manifest line of an exported event.
-fn line_of(row: &EventRow, gap: Vec<String>) -> StoreResult<ManifestLine> {
+/// The manifest line of an exported event, for `viewer`.
+fn line_of(viewer: &Viewer, row: &EventRow, gap: Vec<String>) -> StoreResult<ManifestLine> {
+    let withheld = viewer.withheld();
     let hash =
         row.tree_leaf().ok_or_else(|| StoreError::Corrupt(format!("event seq {} has no hash", row.seq)))?;
     let deleted = row.deleted_at.is_some();
@@ -175,11 +182,12 @@ fn line_of(row: &EventRow, gap: Vec<String>) -> StoreResult<ManifestLine> {
             None
         },
         // A tombstone keeps its digests where the salt was; they are in its leaf already.
-        salt: if deleted { None } else { row.salt.clone() },
-        legacy: (shown && legacy)
+        salt: if deleted || !withheld.is_empty() { None } else { row.salt.clone() },
+        legacy: (shown && legacy && withheld.is_empty())
             .then(|| String::from_utf8_lossy(&canonical_bytes(&row.chain_input())).into_owned()),
         prev_hash: (shown && legacy).then(|| row.prev_hash.clone()),
         deleted,
+        withheld,
         gap,
     })
 }
@@ -223,6 +231,8 @@ pub fn write(
     let mut previous: Option<u64> = None;
     let mut after = 0i64;
     loop {
+        // The setting as it stands for each batch: a tightening applies to a manifest under way.
+        let viewer = &crate::visibility::current(conn, viewer)?;
         let rows: Vec<EventRow> = events::table
             .filter(matching(conn.backend(), viewer, filter))
             .filter(events::seq.gt(after))
@@ -246,7 +256,7 @@ pub fn write(
         wanted.dedup();
         let hashes = read_nodes(conn, viewer.tenant_id, &wanted)?;
         for (row, gap) in rows.iter().zip(&gaps) {
-            let line = line_of(row, encode(gap, &hashes))?;
+            let line = line_of(viewer, row, encode(gap, &hashes))?;
             if !emit(serde_json::to_string(&line).unwrap_or_default()) {
                 return Ok(written);
             }

@@ -83,6 +83,9 @@ pub struct Tenant {
     /// What its flags take as unusual, as JSON (`None`: the defaults); see
     /// [`crate::flags::ReviewSettings::from_stored`].
     pub review_settings: Option<String>,
+    /// Which event fields each role may not see, as JSON (`None`: the defaults); see
+    /// [`crate::visibility::FieldVisibility::from_stored`].
+    pub field_visibility: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -280,6 +283,9 @@ pub struct Event {
     /// Raised when it was stored; not part of the signed record.
     pub flags: Vec<crate::flags::Flag>,
     pub draft: EventDraft,
+    /// The fields masked for the reader it was read for ([`crate::visibility::mask`]); empty
+    /// when they see everything.
+    pub withheld: Vec<crate::visibility::HiddenField>,
 }
 
 impl TryFrom<EventRow> for Event {
@@ -328,6 +334,7 @@ impl TryFrom<EventRow> for Event {
                 user_agent: row.user_agent,
                 metadata,
             },
+            withheld: Vec::new(),
         })
     }
 }

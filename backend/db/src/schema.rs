@@ -15,6 +15,7 @@ diesel::table! {
         chain_base_hash -> Text,
         tree_size -> BigInt,
         review_settings -> Nullable<Text>,
+        field_visibility -> Nullable<Text>,
         record_links -> Nullable<Text>,
     }
 }

@@ -334,7 +334,7 @@ fn totals_are_exact_when_cheap_and_estimated_beyond(backend: Backend) {
     use auditlog_db::queries::events::{count_or_estimate, EventFilter};
     use auditlog_db::visibility::Viewer;
     let Acme300 { ref mut conn, tenant_id, .. } = acme_with_300_events(backend);
-    let admin = Viewer { tenant_id, role: Role::Admin, actor_id: "x".into() };
+    let admin = Viewer { tenant_id, role: Role::Admin, actor_id: "x".into(), fields: Default::default() };
     let manager = Viewer { role: Role::Manager, ..admin.clone() };
     let invoices = dated_invoices();
     // Few matches: counted exactly.
@@ -518,7 +518,7 @@ fn date_ranges_add_up_from_slots(backend: Backend) {
     let rows: Vec<EventRow> = events::table.select(EventRow::as_select()).load(&mut conn).unwrap();
 
     for role in [Role::Admin, Role::Manager, Role::Member] {
-        let viewer = Viewer { tenant_id, role, actor_id: "w1".into() };
+        let viewer = Viewer { tenant_id, role, actor_id: "w1".into(), fields: Default::default() };
         let sees = |r: &EventRow| match role {
             Role::Admin => true,
             Role::Manager => r.deleted_at.is_none() && !r.admin_private,
@@ -564,7 +564,7 @@ fn date_ranges_add_up_from_slots(backend: Backend) {
         .unwrap();
     let last_hours = EventFilter { from: Some(base - TimeDelta::hours(5)), ..Default::default() };
     for role in [Role::Admin, Role::Manager] {
-        let viewer = Viewer { tenant_id, role, actor_id: "w1".into() };
+        let viewer = Viewer { tenant_id, role, actor_id: "w1".into(), fields: Default::default() };
         let (total, _) = count_or_estimate(&mut conn, &viewer, &last_hours, counting(0)).unwrap();
         assert!(total > 1000, "{role:?}: {total}");
     }
@@ -581,7 +581,7 @@ fn pages_tell_what_they_show_of_the_total(backend: Backend) {
     };
     use auditlog_db::visibility::Viewer;
     let Acme300 { ref mut conn, tenant_id, .. } = acme_with_300_events(backend);
-    let manager = Viewer { tenant_id, role: Role::Manager, actor_id: "x".into() };
+    let manager = Viewer { tenant_id, role: Role::Manager, actor_id: "x".into(), fields: Default::default() };
     let invoices = EventFilter { module: Some("invoice".into()), ..Default::default() };
     let plan = keyword_plan(conn, &invoices).unwrap();
     let mut page = |page: u32| {
@@ -610,7 +610,7 @@ fn slow_counts_are_estimated(backend: Backend) {
     use auditlog_db::queries::events::{count_or_estimate, Counting, EventFilter};
     use auditlog_db::visibility::Viewer;
     let Acme300 { ref mut conn, tenant_id, .. } = acme_with_300_events(backend);
-    let manager = Viewer { tenant_id, role: Role::Manager, actor_id: "x".into() };
+    let manager = Viewer { tenant_id, role: Role::Manager, actor_id: "x".into(), fields: Default::default() };
     let invoices = dated_invoices();
     let no_time = |at_least| Counting { limit: 10_000, time: std::time::Duration::ZERO, at_least };
     // 300 events are fewer than a sample: counted whole, so exact after all.
@@ -720,7 +720,8 @@ fn keyword_lists_keep_every_sort_order(backend: Backend) {
         })
         .collect();
     store_events(&mut conn, tenant.id, None, &drafts, Utc::now().naive_utc()).unwrap();
-    let admin = Viewer { tenant_id: tenant.id, role: Role::Admin, actor_id: "x".into() };
+    let admin =
+        Viewer { tenant_id: tenant.id, role: Role::Admin, actor_id: "x".into(), fields: Default::default() };
     for key in
         [SortKey::OccurredAt, SortKey::Actor, SortKey::Module, SortKey::Verb, SortKey::Action, SortKey::Ip]
     {
@@ -774,7 +775,12 @@ fn estimated_totals_follow_a_date_filter(backend: Backend) {
             .collect();
         store_events(&mut conn, tenant.id, None, &drafts, Utc::now().naive_utc()).unwrap();
     }
-    let manager = Viewer { tenant_id: tenant.id, role: Role::Manager, actor_id: "x".into() };
+    let manager = Viewer {
+        tenant_id: tenant.id,
+        role: Role::Manager,
+        actor_id: "x".into(),
+        fields: Default::default(),
+    };
     // Dates alone are added up from the kept slot counts, exactly; with a module (every event's)
     // beside them the total is estimated from the sample.
     let from = Some(start + chrono::Duration::days(30));
@@ -816,7 +822,8 @@ fn keyword_search_matches_substrings_and_forgets_tombstones(backend: Backend) {
         drafts[i].description = text.to_string();
     }
     let outcome = store_events(&mut conn, tenant.id, None, &drafts, Utc::now().naive_utc()).unwrap().0;
-    let admin = Viewer { tenant_id: tenant.id, role: Role::Admin, actor_id: "x".into() };
+    let admin =
+        Viewer { tenant_id: tenant.id, role: Role::Admin, actor_id: "x".into(), fields: Default::default() };
     let count = |conn: &mut DbConnection, q: &str| {
         let filter = EventFilter { q: Some(q.to_lowercase()), ..Default::default() };
         count_or_estimate(conn, &admin, &filter, counting(10_000)).unwrap().0

@@ -32,6 +32,7 @@ export type TokenScope = Schemas['ScopeSchema'];
 export type NewToken = Schemas['NewTokenRequest'];
 export type CreatedToken = Schemas['CreatedToken'];
 export type RetentionSetting = Schemas['RetentionSetting'];
+export type FieldVisibility = Schemas['FieldVisibility'];
 export type Archive = Schemas['ArchiveOut'];
 export type Verification = Schemas['VerificationOut'];
 /** A signed checkpoint: the tenant's tree had `tree_size` events with this root. */
@@ -152,6 +153,10 @@ export const api = {
   revokeToken: (id: number) => unwrap(client.DELETE('/api/v1/tokens/{id}', { params: { path: { id } } })),
   getRetention: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/settings/retention', { signal })),
   setRetention: (body: RetentionSetting) => unwrap(client.PUT('/api/v1/settings/retention', { body })),
+  /** Which event fields each role may not see (any signed-in caller may read it). */
+  getFieldVisibility: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/settings/fields', { signal })),
+  /** Admins only; a 422 ApiError names the field or value it refuses. */
+  setFieldVisibility: (body: FieldVisibility) => unwrap(client.PUT('/api/v1/settings/fields', { body })),
   /** Admins only (a 403 ApiError for anyone else). */
   getReviewSettings: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/settings/review', { signal })),
   /** Replaces the settings; a 422 ApiError names the fields it refuses. */

@@ -1,7 +1,7 @@
 import { MANAGER, MEMBER } from './support/constants';
 import { expect, test } from './support/fixtures';
 
-const ADMIN_URLS = ['/admin/users', '/admin/tokens', '/admin/retention', '/admin/integrity', '/admin/review'];
+const ADMIN_URLS = ['/admin/users', '/admin/tokens', '/admin/retention', '/admin/fields', '/admin/integrity', '/admin/review'];
 
 test.describe('signed in as someone else than the demo admin', () => {
   test.use({ storageState: { cookies: [], origins: [] } });

@@ -287,7 +287,12 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn viewer(role: Role, actor: &str) -> Viewer {
-        Viewer { tenant_id: auditlog_db::TenantId(1), role, actor_id: actor.into() }
+        Viewer {
+            tenant_id: auditlog_db::TenantId(1),
+            role,
+            actor_id: actor.into(),
+            fields: Default::default(),
+        }
     }
 
     /// A read named for the tests.

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use auditlog_db::models::{Actor, Event, Role};
+use auditlog_db::models::{Actor, Event};
 use auditlog_db::queries::alerts::{self, AlertRule, Attempt, Delivery};
 use auditlog_db::queries::events::{self as event_queries, EventFilter};
 use auditlog_db::visibility::Viewer;
@@ -319,7 +319,7 @@ impl Outbox {
     fn events_of(&self, delivery: &Delivery, rule: &AlertRule) -> Result<Vec<Event>, ApiError> {
         let mut conn = self.pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
         let ids = delivery.event_ids()?;
-        let viewer = Viewer { tenant_id: rule.tenant_id, role: Role::Admin, actor_id: String::new() };
+        let viewer = Viewer::admin(rule.tenant_id);
         let filter = EventFilter { ids: ids.clone(), ..EventFilter::default() };
         Ok(event_queries::after_seq(&mut conn, &viewer, &filter, 0, ids.len().max(1) as i64)?)
     }

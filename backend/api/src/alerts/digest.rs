@@ -5,7 +5,6 @@
 //! destination like any delivery (signed, retried, logged).
 
 use auditlog_db::connection::DbConnection;
-use auditlog_db::models::Role;
 use auditlog_db::queries::alerts::{self, AlertRule};
 use auditlog_db::queries::events::{self as event_queries, EventFilter};
 use auditlog_db::queries::{tenants, verifications};
@@ -150,7 +149,7 @@ pub fn summary(
     end: NaiveDateTime,
 ) -> Result<DigestSummary, ApiError> {
     let tenant = tenants::get(conn, rule.tenant_id)?;
-    let viewer = Viewer { tenant_id: rule.tenant_id, role: Role::Admin, actor_id: String::new() };
+    let viewer = Viewer::admin(rule.tenant_id);
     let base: EventFilter = serde_json::from_str(&rule.filter)
         .map_err(|e| ApiError::internal(format!("alert rule {}: filter: {e}", rule.id)))?;
     let filter = EventFilter { from: Some(start), until: Some(end), ..base };

@@ -115,6 +115,22 @@ pub fn sentence(event: &AuditEvent) -> Option<String> {
                 format!("Changed the links into {app}: {}", parts.join("; "))
             }
         }
+        "auditlog.field_visibility_changed" => {
+            let fields: Vec<String> = event
+                .changes
+                .iter()
+                .map(|c| {
+                    let who =
+                        |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("nobody").replace('_', " ");
+                    format!("{} hidden from {}", c.field.replace('_', " "), who(c.new.as_ref()))
+                })
+                .collect();
+            if fields.is_empty() {
+                "Changed which fields each role sees".to_string()
+            } else {
+                format!("Changed which fields each role sees: {}", fields.join("; "))
+            }
+        }
         "integrity.verified" => {
             let events = meta.get("events_checked").and_then(Value::as_u64).unwrap_or(0);
             let checkpoints = meta.get("checkpoints_checked").and_then(Value::as_u64).unwrap_or(0);

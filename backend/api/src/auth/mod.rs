@@ -10,7 +10,7 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use auditlog_db::models::{Actor, ApiToken, Role, Scope, Tenant, User};
 use auditlog_db::queries::{api_tokens, users};
-use auditlog_db::visibility::Viewer;
+use auditlog_db::visibility::{FieldVisibility, Viewer};
 use chrono::Utc;
 
 use crate::http::error::ApiError;
@@ -81,15 +81,23 @@ impl Caller {
         }
     }
 
-    /// The reader for the visibility rule. A token with `events:read` reads as a manager would.
+    /// The reader for the visibility rule, with the fields the tenant hides from their role as
+    /// the tenant was read for this request. A token with `events:read` reads as a manager would.
     pub fn viewer(&self) -> Result<Viewer, ApiError> {
+        let fields = FieldVisibility::from_stored(self.tenant.field_visibility.as_deref());
         match &self.principal {
-            Principal::User { user, .. } => {
-                Ok(Viewer { tenant_id: self.tenant.id, role: user.role(), actor_id: user.actor_id.clone() })
-            }
-            Principal::Token(token) if token.has_scope(Scope::EventsRead) => {
-                Ok(Viewer { tenant_id: self.tenant.id, role: Role::Manager, actor_id: token_actor_id(token) })
-            }
+            Principal::User { user, .. } => Ok(Viewer {
+                tenant_id: self.tenant.id,
+                role: user.role(),
+                actor_id: user.actor_id.clone(),
+                fields,
+            }),
+            Principal::Token(token) if token.has_scope(Scope::EventsRead) => Ok(Viewer {
+                tenant_id: self.tenant.id,
+                role: Role::Manager,
+                actor_id: token_actor_id(token),
+                fields,
+            }),
             Principal::Token(_) => {
                 Err(ApiError::Forbidden("this API token lacks the events:read scope".into()))
             }

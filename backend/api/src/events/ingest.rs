@@ -550,7 +550,7 @@ pub fn describe(actor: &Actor, verb: &str, module: &str, entity: Option<&EntityR
         "password_changed" => "changed their password".to_string(),
         "status_changed" => "changed the status of".to_string(),
         "role_changed" => "changed the role of".to_string(),
-        "retention_changed" | "review_settings_changed" => "changed".to_string(),
+        "retention_changed" | "review_settings_changed" | "field_visibility_changed" => "changed".to_string(),
         other => other.replace('_', " "),
     };
     match entity {

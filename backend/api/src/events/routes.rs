@@ -4,7 +4,6 @@ use auditlog_db::flags::ReviewSettings;
 use auditlog_db::models::Role;
 use auditlog_db::queries::events::{self as event_queries, ListRequest, PageTotal, Paging};
 use auditlog_db::queries::ingest::{store_submitted, IdempotencyKey};
-use auditlog_db::visibility::Viewer;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -388,16 +387,7 @@ pub async fn history(
     } else if viewer.role == Role::Admin {
         Some(0)
     } else {
-        Some(
-            state
-                .db(move |conn| {
-                    let all = Viewer { role: Role::Admin, ..viewer.clone() };
-                    let everything = event_queries::count(conn, &all, &filter)?;
-                    let shown = event_queries::count(conn, &viewer, &filter)?;
-                    Ok((everything - shown).max(0))
-                })
-                .await?,
-        )
+        Some(state.db(move |conn| Ok(event_queries::count_hidden(conn, &viewer, &filter)?)).await?)
     };
     Ok(web::Json(HistoryResponse { page, hidden }))
 }

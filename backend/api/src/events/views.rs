@@ -3,6 +3,7 @@
 use auditlog_db::flags::FlagKind;
 use auditlog_db::models::{Actor, Change, EntityRef, Event};
 use auditlog_db::queries::events::{EventPage, ListRequest, Paging};
+use auditlog_db::visibility::HiddenField;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -122,6 +123,12 @@ pub struct EventOut {
     /// when, why), when the caller may see that record. Absent everywhere else.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deletion: Option<DeletionOut>,
+    /// The fields the tenant hides from the caller's role (`GET /settings/fields`), whatever
+    /// their values: `ip`, `user_agent` and `actor.email` are then `null`, `changes` empty and
+    /// `metadata` `{}`, and a flag's reason that would tell of them reads "The details are hidden
+    /// from your role." Absent when the caller sees every field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<HiddenField>,
 }
 
 /// Who deleted a tombstone's payload, when and why: its deletion record, in short.
@@ -199,6 +206,7 @@ impl From<Event> for EventOut {
             deleted_by: e.deleted.map(|(_, by)| by),
             flags: e.flags.into_iter().map(|f| FlagOut { kind: f.kind, reason: f.reason }).collect(),
             deletion: None,
+            withheld: e.withheld,
         }
     }
 }

@@ -275,6 +275,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound => ApiError::NotFound("not found".into()),
             StoreError::Conflict(detail) => ApiError::Conflict(detail),
+            StoreError::Forbidden(detail) => ApiError::Forbidden(detail),
             e if e.is_transient() => ApiError::Unavailable(e.to_string()),
             StoreError::Pool(e) => ApiError::Unavailable(e.to_string()),
             StoreError::Database(e) => ApiError::Internal(e.to_string()),

@@ -14,6 +14,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::accounts::tokens::list)
         .service(crate::accounts::tokens::create)
         .service(crate::accounts::tokens::revoke)
+        .service(crate::accounts::fields::get_setting)
+        .service(crate::accounts::fields::set_setting)
         .service(crate::integrity::routes::verify)
         .service(crate::integrity::routes::status)
         .service(crate::integrity::routes::public_key)

@@ -3,6 +3,7 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use auditlog_db::checkpoints::{CheckpointKind, LoggedCheckpoint};
 use auditlog_db::queries::{events as event_queries, tenants, tree, verifications};
+use auditlog_db::visibility::{self, HiddenField};
 use auditlog_tlog::merkle::leaf_hash;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -251,8 +252,12 @@ pub struct InclusionProofOut {
     /// deleted entry of leaf format 2, whose content is gone.
     pub leaf: Option<String>,
     /// The salt of the event's personal-data digests (hex), to check them against the served
-    /// values; null when gone.
+    /// values; null when gone, and when fields are withheld from the caller's role: with it, the
+    /// digest of a hidden IP address or user agent could be matched against guesses.
     pub salt: Option<String>,
+    /// The fields withheld from the caller's role (see `EventOut.withheld`); absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<HiddenField>,
     /// Sibling hashes from the leaf up, standard base64 (RFC 9162 §2.1.3).
     pub proof: Vec<String>,
     /// The signed checkpoint of `tree_size` events.
@@ -286,8 +291,9 @@ pub async fn inclusion(
     let checkpoint = checkpoint_for(&state, &caller.tenant.slug, params.tree_size, "tree_size")?;
     let size = checkpoint.size();
     let tenant_id = caller.tenant.id;
-    let (row, proof) = state
+    let (row, proof, withheld) = state
         .db(move |conn| {
+            let viewer = visibility::current(conn, &viewer)?;
             let row =
                 event_queries::get_row(conn, &viewer, auditlog_db::EventId(id)).map_err(|e| match e {
                     auditlog_db::StoreError::NotFound => ApiError::NotFound(format!("event {id} not found")),
@@ -300,7 +306,7 @@ pub async fn inclusion(
                 )));
             }
             let proof = tree::inclusion_proof(conn, tenant_id, row.seq as u64 - 1, size)?;
-            Ok((row, proof))
+            Ok((row, proof, viewer.withheld()))
         })
         .await?;
     let leaf = row.leaf_bytes().map_err(ApiError::internal)?;
@@ -315,7 +321,8 @@ pub async fn inclusion(
         tree_size: size as i64,
         leaf_hash: BASE64.encode(hash),
         leaf: leaf.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
-        salt: row.salt.clone().filter(|s| !s.starts_with('{')),
+        salt: row.salt.clone().filter(|s| !s.starts_with('{') && withheld.is_empty()),
+        withheld,
         proof: proof.iter().map(|h| BASE64.encode(h)).collect(),
         checkpoint: CheckpointOut::from(&checkpoint),
     }))

@@ -12,7 +12,7 @@ use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use auditlog_db::models::Event;
 use auditlog_db::queries::events::{self as event_queries, EventFilter};
-use auditlog_db::visibility::Viewer;
+use auditlog_db::visibility::{self, Viewer};
 use bytes::Bytes;
 use chrono::Utc;
 
@@ -184,6 +184,14 @@ impl Tail {
             return Err(ApiError::Forbidden(
                 "your role or actor id changed since this stream started: connect again".into(),
             ));
+        }
+        // The fields the role may see changed: the stream goes on, masked as the setting now
+        // says (events already read but not sent included).
+        if viewer.fields != self.viewer.fields {
+            for event in &mut self.pending {
+                visibility::mask(&viewer, event);
+            }
+            self.viewer = viewer;
         }
         self.checked = Instant::now();
         Ok(())

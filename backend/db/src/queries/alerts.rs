@@ -16,7 +16,6 @@ use crate::checkpoints::Notary;
 use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::ids::{EventId, TenantId};
-use crate::models::Role;
 use crate::queries::events::{matching, EventFilter};
 use crate::schema::{alert_rules, deliveries, events};
 use crate::visibility::Viewer;
@@ -372,7 +371,7 @@ pub fn enqueue(
         return Ok(());
     }
     // A rule reads as an admin does: every event of the tenant.
-    let viewer = Viewer { tenant_id, role: Role::Admin, actor_id: String::new() };
+    let viewer = Viewer::admin(tenant_id);
     let backend = conn.backend();
     for rule in rules {
         let filter: EventFilter = match serde_json::from_str(&rule.filter) {

@@ -10,7 +10,7 @@ use crate::connection::DbConnection;
 use crate::error::StoreResult;
 use crate::queries::events::filter::EventFilter;
 use crate::schema::facet_counts;
-use crate::visibility::{facets_visible_to, FacetPredicate, Viewer};
+use crate::visibility::{facets_visible_to, FacetPredicate, HiddenField, Viewer};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActorFacet {
@@ -84,7 +84,8 @@ pub(crate) fn count_matching(
     Ok(Some(query.select(summed_counts()).first(conn)?))
 }
 
-/// Actors of visible events whose name or e-mail contains `q` (or whose id is `q`), most active first.
+/// Actors of visible events whose name or e-mail contains `q` (or whose id is `q`), most active
+/// first. A reader from whom the actor's e-mail is hidden neither finds actors by it nor gets it.
 pub fn actors(
     conn: &mut DbConnection,
     viewer: &Viewer,
@@ -94,17 +95,20 @@ pub fn actors(
     // Deleted entries have no actor left to offer.
     let mut condition: FacetPredicate =
         Box::new(facets_visible_to(viewer).and(facet_counts::deleted.eq(false)));
+    let viewer = &crate::visibility::current(conn, viewer)?;
+    let email_hidden = viewer.hides(HiddenField::ActorEmail);
     if let Some(q) = q.filter(|q| !q.is_empty()) {
         let pattern = contains_pattern(&q.to_lowercase());
-        condition = Box::new(
-            condition.and(
-                lower(facet_counts::actor_name)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(facet_counts::actor_email).like(pattern).escape('\\'))
-                    .or(facet_counts::actor_id.eq(q.to_string())),
-            ),
+        let mut found: FacetPredicate = Box::new(
+            lower(facet_counts::actor_name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(facet_counts::actor_id.eq(q.to_string())),
         );
+        if !email_hidden {
+            found = Box::new(found.or(lower(facet_counts::actor_email).like(pattern).escape('\\')));
+        }
+        condition = Box::new(condition.and(found));
     }
     let rows: Vec<(String, Option<String>, Option<String>, i64)> = facet_counts::table
         .filter(condition)
@@ -123,7 +127,7 @@ pub fn actors(
         .map(|(id, name, email, count)| ActorFacet {
             name: name.unwrap_or_else(|| id.clone()),
             id,
-            email: email.filter(|e| !e.is_empty()),
+            email: email.filter(|e| !e.is_empty() && !email_hidden),
             count,
         })
         .collect())

@@ -7,6 +7,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::models::Tenant;
 use crate::schema::tenants;
 use crate::slug::TenantSlug;
+use crate::visibility::FieldVisibility;
 
 pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> StoreResult<Option<Tenant>> {
     Ok(tenants::table.filter(tenants::slug.eq(slug)).select(Tenant::as_select()).first(conn).optional()?)
@@ -51,4 +52,22 @@ pub fn ensure(conn: &mut DbConnection, slug: &TenantSlug, name: &str, timezone: 
 /// Every tenant, by slug.
 pub fn all(conn: &mut DbConnection) -> StoreResult<Vec<Tenant>> {
     Ok(tenants::table.order(tenants::slug.asc()).select(Tenant::as_select()).load(conn)?)
+}
+
+/// The tenant's field visibility as stored now (the defaults when none is stored).
+pub fn field_visibility(conn: &mut DbConnection, id: TenantId) -> StoreResult<FieldVisibility> {
+    let stored: Option<String> =
+        tenants::table.find(id).select(tenants::field_visibility).first(conn).optional()?.flatten();
+    Ok(FieldVisibility::from_stored(stored.as_deref()))
+}
+
+/// Keeps the tenant's field visibility.
+pub fn set_field_visibility(
+    conn: &mut DbConnection,
+    id: TenantId,
+    setting: &FieldVisibility,
+) -> StoreResult<()> {
+    let text = serde_json::to_string(setting).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    diesel::update(tenants::table.find(id)).set(tenants::field_visibility.eq(Some(text))).execute(conn)?;
+    Ok(())
 }

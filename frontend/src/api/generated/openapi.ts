@@ -690,6 +690,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/settings/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Which event fields each role may not see.
+         * @description Per field — `ip`, `user_agent`, `actor_email`, `changes`, `metadata` — whether it is hidden
+         *     from `nobody`, `members` or `members_and_managers` (API tokens read as managers). Admins always
+         *     see every field. Until an admin changes it: IP address and user agent hidden from members.
+         *     Any signed-in caller may read it (it says what their role is not shown, never a value).
+         */
+        get: operations["getFieldVisibility"];
+        /**
+         * Change which event fields each role may not see.
+         * @description Replaces the setting; a field left out takes its default. Applies at once to every read,
+         *     those under way included: a live stream masks the events it sends from then on, an export the
+         *     pages it reads from then on. A hidden field is withheld from the list, the detail, a record's
+         *     history, the exports and their manifest, the live stream, the SIEM feed and the actor search:
+         *     absent (`null`, or empty for `changes` and `metadata`) and named in the event's `withheld`; a
+         *     filter, sort or search on it is refused or does not look at it; an inclusion proof leaves out
+         *     the salt of the event's personal-data digests. An unknown field or value is refused (422) and
+         *     nothing changes. Logged as `auditlog.field_visibility_changed`.
+         */
+        put: operations["setFieldVisibility"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/settings/record-links": {
         parameters: {
             query?: never;
@@ -1449,6 +1483,13 @@ export interface components {
             user_agent?: string | null;
             /** @description Second segment of the action. */
             verb: string;
+            /**
+             * @description The fields the tenant hides from the caller's role (`GET /settings/fields`), whatever
+             *     their values: `ip`, `user_agent` and `actor.email` are then `null`, `changes` empty and
+             *     `metadata` `{}`, and a flag's reason that would tell of them reads "The details are hidden
+             *     from your role." Absent when the caller sees every field.
+             */
+            withheld?: components["schemas"]["HiddenField"][];
         };
         /**
          * @description Column names separated by commas, each once, in the file's order. The columns: `id`, `seq`, `occurred_at`, `occurred_at_local`, `recorded_at`, `actor_id`, `actor_name`, `actor_email`, `actor_role`, `actor_type`, `module`, `verb`, `action`, `entity_type`, `entity_id`, `entity_label`, `description`, `ip`, `user_agent`, `changes`, `related`, `metadata`, `hash`, `prev_hash`. Without it (or empty): every column but `related` and `metadata`.
@@ -1495,6 +1536,40 @@ export interface components {
             message: string;
             /** @description JSON Pointer (RFC 6901) into the request body, e.g. `/events/3/ip`, or the query parameter name. */
             pointer: string;
+        };
+        /**
+         * @description Which event fields each role of a tenant may not see (`tenants.field_visibility`; absent: the
+         *     defaults). Every member may be left out: it then takes its default. A hidden field is withheld
+         *     from every read of that role: list, detail, history, exports, stream, feed, facets, proofs.
+         */
+        FieldVisibility: {
+            /**
+             * @description The actor's e-mail address (default `nobody`). Also keeps keyword and actor-search hits on it
+             *     from those it is hidden from.
+             * @default nobody
+             */
+            actor_email: components["schemas"]["HiddenFrom"];
+            /**
+             * @description The before/after values (default `nobody`).
+             * @default nobody
+             */
+            changes: components["schemas"]["HiddenFrom"];
+            /**
+             * @description The IP address (default `members`). Also keeps the `ip` filter, `sort=ip` and keyword hits
+             *     on the address from those it is hidden from.
+             * @default members
+             */
+            ip: components["schemas"]["HiddenFrom"];
+            /**
+             * @description The free metadata object (default `nobody`).
+             * @default nobody
+             */
+            metadata: components["schemas"]["HiddenFrom"];
+            /**
+             * @description The user agent (default `members`).
+             * @default members
+             */
+            user_agent: components["schemas"]["HiddenFrom"];
         };
         /** @description A text filter: at most 128 characters, no control characters (no stored value has them, and PostgreSQL refuses text holding NUL). Surrounding whitespace is ignored; empty matches anything. */
         FilterText: string;
@@ -1551,6 +1626,16 @@ export interface components {
             status: string;
         };
         /**
+         * @description An event field a tenant may hide from members, or from members and managers.
+         * @enum {string}
+         */
+        HiddenField: "ip" | "user_agent" | "actor_email" | "changes" | "metadata";
+        /**
+         * @description Which roles may not see a field. Admins always see every field.
+         * @enum {string}
+         */
+        HiddenFrom: "nobody" | "members" | "members_and_managers";
+        /**
          * @description A record's history: a page of its events, and how many of its entries the caller's role
          *     does not show.
          */
@@ -1586,11 +1671,14 @@ export interface components {
             proof: string[];
             /**
              * @description The salt of the event's personal-data digests (hex), to check them against the served
-             *     values; null when gone.
+             *     values; null when gone, and when fields are withheld from the caller's role: with it, the
+             *     digest of a hidden IP address or user agent could be matched against guesses.
              */
             salt?: string | null;
             /** Format: int64 */
             tree_size: number;
+            /** @description The fields withheld from the caller's role (see `EventOut.withheld`); absent when none. */
+            withheld?: components["schemas"]["HiddenField"][];
         };
         /** @description The body of `POST /events`: one event, or a batch. */
         IngestBody: components["schemas"]["EventInput"] | components["schemas"]["EventBatch"];
@@ -3842,11 +3930,15 @@ export interface operations {
                 record_type?: components["schemas"]["RecordType"];
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
-                /** @description Exact IP address (v4 or v6). */
+                /**
+                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+                 *     caller's role (`GET /settings/fields`).
+                 */
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+                 *     matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -3859,7 +3951,10 @@ export interface operations {
                  *     (for a member that is their own events either way).
                  */
                 scope?: components["schemas"]["Scope"];
-                /** @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. */
+                /**
+                 * @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip` is
+                 *     refused (403) when the tenant hides the IP address from the caller's role.
+                 */
                 sort?: components["schemas"]["SortKey"];
                 /** @description Sort direction (default `desc`). */
                 order?: components["schemas"]["SortOrder"];
@@ -4035,11 +4130,15 @@ export interface operations {
                 record_type?: components["schemas"]["RecordType"];
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
-                /** @description Exact IP address (v4 or v6). */
+                /**
+                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+                 *     caller's role (`GET /settings/fields`).
+                 */
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+                 *     matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -4052,7 +4151,10 @@ export interface operations {
                  *     (for a member that is their own events either way).
                  */
                 scope?: components["schemas"]["Scope"];
-                /** @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. */
+                /**
+                 * @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip` is
+                 *     refused (403) when the tenant hides the IP address from the caller's role.
+                 */
                 sort?: components["schemas"]["SortKey"];
                 /** @description Sort direction (default `desc`). */
                 order?: components["schemas"]["SortOrder"];
@@ -4522,11 +4624,15 @@ export interface operations {
                 record_type?: components["schemas"]["RecordType"];
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
-                /** @description Exact IP address (v4 or v6). */
+                /**
+                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+                 *     caller's role (`GET /settings/fields`).
+                 */
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+                 *     matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -4684,11 +4790,15 @@ export interface operations {
                 record_type?: components["schemas"]["RecordType"];
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
-                /** @description Exact IP address (v4 or v6). */
+                /**
+                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+                 *     caller's role (`GET /settings/fields`).
+                 */
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+                 *     matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -4840,11 +4950,15 @@ export interface operations {
                 record_type?: components["schemas"]["RecordType"];
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
-                /** @description Exact IP address (v4 or v6). */
+                /**
+                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+                 *     caller's role (`GET /settings/fields`).
+                 */
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+                 *     matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -4968,11 +5082,15 @@ export interface operations {
                 record_type?: components["schemas"]["RecordType"];
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
-                /** @description Exact IP address (v4 or v6). */
+                /**
+                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+                 *     caller's role (`GET /settings/fields`).
+                 */
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+                 *     matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -6040,6 +6158,190 @@ export interface operations {
             };
         };
     };
+    getFieldVisibility: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "actor_email": "nobody",
+                     *       "changes": "nobody",
+                     *       "ip": "members",
+                     *       "metadata": "nobody",
+                     *       "user_agent": "members"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FieldVisibility"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setFieldVisibility: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "actor_email": "members",
+                 *       "ip": "members_and_managers"
+                 *     }
+                 */
+                "application/json": components["schemas"]["FieldVisibility"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "actor_email": "members",
+                     *       "changes": "nobody",
+                     *       "ip": "members_and_managers",
+                     *       "metadata": "nobody",
+                     *       "user_agent": "members"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FieldVisibility"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session or token is no longer valid */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getRecordLinks: {
         parameters: {
             query?: never;
@@ -6689,11 +6991,15 @@ export interface operations {
                 record_type?: components["schemas"]["RecordType"];
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
-                /** @description Exact IP address (v4 or v6). */
+                /**
+                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+                 *     caller's role (`GET /settings/fields`).
+                 */
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+                 *     matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -6840,11 +7146,15 @@ export interface operations {
                 record_type?: components["schemas"]["RecordType"];
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
-                /** @description Exact IP address (v4 or v6). */
+                /**
+                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
+                 *     caller's role (`GET /settings/fields`).
+                 */
                 ip?: components["schemas"]["IpAddress"];
                 /**
                  * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP; a whole number also matches the event id. Empty: any.
+                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
+                 *     matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**

@@ -8,6 +8,7 @@ import { formatDateTime } from '../timezone/timeZone';
 import { humanize, ModuleBadge, VerbBadge } from './badges';
 import type { SortKey, SortOrder } from './filterSchema';
 import { RecordLink } from './RecordLink';
+import { HiddenFromRole, isWithheld } from './withheld';
 
 declare module '@tanstack/react-table' {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
@@ -140,7 +141,7 @@ const columns = [
   column.accessor('ip', {
     header: 'IP Address',
     meta: { sortKey: 'ip', className: 'mono' },
-    cell: (c) => c.getValue() ?? <span className="muted">—</span>,
+    cell: (c) => (isWithheld(c.row.original, 'ip') ? <HiddenFromRole /> : (c.getValue() ?? <span className="muted">—</span>)),
   }),
   column.accessor('occurred_at', {
     header: 'Date/Time',
@@ -196,7 +197,10 @@ export function ActivityTable({
           {table.getHeaderGroups().map((group) => (
             <tr key={group.id}>
               {group.headers.map((header) => {
-                const sortKey = header.column.columnDef.meta?.sortKey;
+                // The server refuses to sort by a field hidden from the viewer's role.
+                const hiddenIp = events.some((e) => isWithheld(e, 'ip'));
+                const declared = header.column.columnDef.meta?.sortKey;
+                const sortKey = declared === 'ip' && hiddenIp ? undefined : declared;
                 const active = sortKey === sort;
                 const label = flexRender(header.column.columnDef.header, header.getContext());
                 return (

@@ -135,3 +135,24 @@ describe('EventDetailModal tombstones', () => {
     expect(await screen.findByTestId('tombstone-note')).toHaveTextContent('by actor a1.');
   });
 });
+
+describe('EventDetailModal fields hidden from the role', () => {
+  it('says “Hidden from your role” where a field is withheld, never an empty value', async () => {
+    stubApi({
+      '/api/v1/events/5': () =>
+        makeEvent(5, {
+          ip: null,
+          user_agent: null,
+          changes: [],
+          metadata: {},
+          withheld: ['ip', 'user_agent', 'changes', 'metadata'],
+        }),
+    });
+    renderWithProviders(<EventDetailModal eventId={5} onClose={() => {}} />);
+    const dialog = await screen.findByRole('dialog', { name: 'Activity #5' });
+    expect(await within(dialog).findByTestId('detail-ip')).toHaveTextContent('Hidden from your role');
+    expect(within(dialog).getByTestId('detail-user-agent')).toHaveTextContent('Hidden from your role');
+    expect(within(dialog).getAllByTestId('hidden-from-role')).toHaveLength(4);
+    expect(within(dialog).queryByText('Not recorded')).toBeNull();
+  });
+});

@@ -9,6 +9,7 @@ import { FlagList } from '../review/FlagBadge';
 import { formatDateTime, useTimeZone } from '../timezone/timeZone';
 import { humanize, ModuleBadge, VerbBadge } from './badges';
 import { ChangesDiff, changesHeading } from './ChangesDiff';
+import { HiddenFromRole, isWithheld } from './withheld';
 import { EntryIntegrity } from './EntryIntegrity';
 import { ActivityLink, hasOwnSection, ProductRecord } from './ProductRecord';
 import { useEvent } from './queries';
@@ -87,12 +88,25 @@ function EventDetails({ event }: { event: AuditEvent }) {
           {event.actor.name}
           {event.actor.role && <> · {humanize(event.actor.role)}</>}
           {event.actor.email && <div className="muted">{event.actor.email}</div>}
+          {isWithheld(event, 'actor_email') && (
+            <div>
+              E-mail: <HiddenFromRole />
+            </div>
+          )}
           {event.actor.type !== 'user' && <div className="muted">{humanize(event.actor.type)} actor</div>}
         </dd>
         <dt>IP address</dt>
-        <dd className="mono">{event.ip ?? <span className="muted">Not recorded</span>}</dd>
+        <dd className="mono" data-testid="detail-ip">
+          {isWithheld(event, 'ip') ? <HiddenFromRole /> : (event.ip ?? <span className="muted">Not recorded</span>)}
+        </dd>
         <dt>User agent</dt>
-        <dd>{event.user_agent ?? <span className="muted">Not recorded</span>}</dd>
+        <dd data-testid="detail-user-agent">
+          {isWithheld(event, 'user_agent') ? (
+            <HiddenFromRole />
+          ) : (
+            (event.user_agent ?? <span className="muted">Not recorded</span>)
+          )}
+        </dd>
         <dt>Date and time</dt>
         <dd>
           <div>{formatDateTime(event.occurred_at, zone, true)}</div>
@@ -121,7 +135,7 @@ function EventDetails({ event }: { event: AuditEvent }) {
       {!(ownSection && event.changes.length === 0) && (
         <section className="section" aria-labelledby="detail-changes">
           <h3 id="detail-changes">{changesHeading(event.verb, event.changes)}</h3>
-          <ChangesDiff verb={event.verb} changes={event.changes} />
+          {isWithheld(event, 'changes') ? <HiddenFromRole /> : <ChangesDiff verb={event.verb} changes={event.changes} />}
         </section>
       )}
 
@@ -144,7 +158,9 @@ function EventDetails({ event }: { event: AuditEvent }) {
       {!ownSection && (
         <section className="section" aria-labelledby="detail-metadata">
           <h3 id="detail-metadata">Metadata</h3>
-          {metadataEntries.length === 0 ? (
+          {isWithheld(event, 'metadata') ? (
+            <HiddenFromRole />
+          ) : metadataEntries.length === 0 ? (
             <p className="muted">None.</p>
           ) : (
             <pre className="json">{JSON.stringify(event.metadata, null, 2)}</pre>

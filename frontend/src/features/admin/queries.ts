@@ -5,6 +5,7 @@ export const adminKeys = {
   users: ['admin', 'users'] as const,
   tokens: ['admin', 'tokens'] as const,
   retention: ['admin', 'retention'] as const,
+  fieldVisibility: ['admin', 'field-visibility'] as const,
   archives: ['admin', 'archives'] as const,
   integrity: ['admin', 'integrity'] as const,
   integrityStatus: ['admin', 'integrity-status'] as const,
@@ -20,6 +21,10 @@ export function useTokens() {
 
 export function useRetention() {
   return useQuery({ queryKey: adminKeys.retention, queryFn: ({ signal }) => api.getRetention(signal) });
+}
+
+export function useFieldVisibility() {
+  return useQuery({ queryKey: adminKeys.fieldVisibility, queryFn: ({ signal }) => api.getFieldVisibility(signal) });
 }
 
 export function useArchives() {

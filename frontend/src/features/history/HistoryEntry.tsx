@@ -3,6 +3,7 @@ import type { AuditEvent } from '../../api';
 import { Button } from '../../components/Button';
 import { humanize, ModuleBadge, VerbBadge } from '../activity/badges';
 import { ChangesDiff, changesHeading } from '../activity/ChangesDiff';
+import { HiddenFromRole, isWithheld } from '../activity/withheld';
 import { RecordLink } from '../activity/RecordLink';
 import { formatDateTime } from '../timezone/timeZone';
 import type { Milestone } from './milestones';
@@ -66,10 +67,10 @@ export function HistoryEntry({ event, isOwn, timeZone, onOpenDetails, milestone 
         {expanded && (
           <div className="stack">
             <h3>{changesHeading(event.verb, event.changes)}</h3>
-            <ChangesDiff verb={event.verb} changes={event.changes} />
+            {isWithheld(event, 'changes') ? <HiddenFromRole /> : <ChangesDiff verb={event.verb} changes={event.changes} />}
             <div className="row muted">
-              <span>IP {event.ip ?? 'not recorded'}</span>·<span className="mono">{event.action}</span>·
-              <span>Activity #{event.id}</span>
+              <span>IP {isWithheld(event, 'ip') ? <HiddenFromRole /> : (event.ip ?? 'not recorded')}</span>·
+              <span className="mono">{event.action}</span>·<span>Activity #{event.id}</span>
             </div>
             <div>
               <Button size="small" onClick={() => onOpenDetails(event.id)}>

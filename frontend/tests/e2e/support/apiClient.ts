@@ -44,6 +44,11 @@ export interface ApiRecordLinks {
   templates: { entity_type: string; url: string }[];
 }
 
+export type ApiFieldVisibility = Record<
+  'ip' | 'user_agent' | 'actor_email' | 'changes' | 'metadata',
+  'nobody' | 'members' | 'members_and_managers'
+>;
+
 export interface ApiAlertDelivery {
   id: number;
   rule_id: number;
@@ -186,6 +191,19 @@ export class ApiClient {
       data: links,
     });
     expect(response.status(), 'PUT /settings/record-links').toBe(200);
+  }
+
+  fieldVisibility(): Promise<ApiFieldVisibility> {
+    return this.get('/settings/fields');
+  }
+
+  /** PUT /settings/fields, e.g. to put back what a test changed. */
+  async setFieldVisibility(setting: ApiFieldVisibility): Promise<void> {
+    const response = await this.request.put('/api/v1/settings/fields', {
+      headers: { Authorization: `Bearer ${this.token}` },
+      data: setting,
+    });
+    expect(response.status(), 'PUT /settings/fields').toBe(200);
   }
 
   alertRules(): Promise<{ items: ApiAlertRule[] }> {

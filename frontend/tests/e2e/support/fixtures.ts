@@ -2,6 +2,7 @@ import { test as base, expect } from '@playwright/test';
 import { ActivityLogPage } from '../pages/ActivityLogPage';
 import { AlertsAdminPage } from '../pages/AlertsAdminPage';
 import { AppHeader } from '../pages/AppHeader';
+import { FieldVisibilityAdminPage } from '../pages/FieldVisibilityAdminPage';
 import { LoginPage } from '../pages/LoginPage';
 import { RecordHistoryPage } from '../pages/RecordHistoryPage';
 import { RecordLinksAdminPage } from '../pages/RecordLinksAdminPage';
@@ -28,6 +29,7 @@ interface Fixtures {
   reviewSettingsPage: ReviewSettingsAdminPage;
   alertsPage: AlertsAdminPage;
   recordLinksPage: RecordLinksAdminPage;
+  fieldVisibilityPage: FieldVisibilityAdminPage;
 }
 
 export const test = base.extend<Fixtures>({
@@ -58,6 +60,7 @@ export const test = base.extend<Fixtures>({
   reviewSettingsPage: async ({ page }, use) => use(new ReviewSettingsAdminPage(page)),
   alertsPage: async ({ page }, use) => use(new AlertsAdminPage(page)),
   recordLinksPage: async ({ page }, use) => use(new RecordLinksAdminPage(page)),
+  fieldVisibilityPage: async ({ page }, use) => use(new FieldVisibilityAdminPage(page)),
 });
 
 export { expect };

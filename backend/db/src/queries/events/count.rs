@@ -193,3 +193,13 @@ fn sample_windows(base: i64, head: i64) -> Vec<(i64, i64)> {
 pub fn count(conn: &mut DbConnection, viewer: &Viewer, filter: &EventFilter) -> StoreResult<i64> {
     Ok(events::table.filter(matching(conn.backend(), viewer, filter)).count().get_result(conn)?)
 }
+
+/// Events of the tenant matching `filter` that `viewer`'s role does not show them, the keyword
+/// looked for only in the fields they see ([`super::filter::matching_in_tenant`]).
+pub fn count_hidden(conn: &mut DbConnection, viewer: &Viewer, filter: &EventFilter) -> StoreResult<i64> {
+    let all: i64 = events::table
+        .filter(super::filter::matching_in_tenant(conn.backend(), viewer, filter))
+        .count()
+        .get_result(conn)?;
+    Ok((all - count(conn, viewer, filter)?).max(0))
+}

@@ -16,7 +16,7 @@ use crate::connection::{DbConnection, MultiBackend};
 use crate::error::{StoreError, StoreResult};
 use crate::models::{Event, EventRow};
 use crate::schema::events;
-use crate::visibility::{visible_to, Viewer};
+use crate::visibility::{current, mask, visible_to, HiddenField, Viewer};
 
 type EventQuery<'a> = events::BoxedQuery<'a, MultiBackend>;
 
@@ -234,6 +234,13 @@ pub fn list_planned(
     request: &ListRequest,
     KeywordPlan(lookup): &KeywordPlan,
 ) -> StoreResult<EventPage> {
+    let viewer = &current(conn, viewer)?;
+    // The cursor would carry the sort column's value, and the order itself tells of it.
+    if request.sort.key == SortKey::Ip && viewer.hides(HiddenField::Ip) {
+        return Err(StoreError::Forbidden(
+            "sort=ip is not available: the IP address is hidden from your role".into(),
+        ));
+    }
     let per_page = i64::from(request.per_page.max(1));
     let query =
         events::table.into_boxed().filter(matching_by(conn.backend(), viewer, &request.filter, lookup));
@@ -265,7 +272,7 @@ pub fn list_planned(
     };
     rows.truncate(per_page as usize);
     let next = if more { rows.last().map(|row| Cursor::after(row, request.sort)) } else { None };
-    let items = rows.into_iter().map(Event::try_from).collect::<StoreResult<Vec<_>>>()?;
+    let items = masked(viewer, rows)?;
     Ok(EventPage { items, total, next })
 }
 
@@ -284,12 +291,27 @@ pub fn page_total(
     count_or_estimate_by(conn, viewer, filter, counting, lookup)
 }
 
-/// One visible event; another tenant's or an invisible one is simply not found.
-pub fn get(conn: &mut DbConnection, viewer: &Viewer, id: EventId) -> StoreResult<Event> {
-    Event::try_from(get_row(conn, viewer, id)?)
+/// Rows decoded and masked for `viewer` (already [`current`]).
+fn masked(viewer: &Viewer, rows: Vec<EventRow>) -> StoreResult<Vec<Event>> {
+    rows.into_iter()
+        .map(|row| {
+            let mut event = Event::try_from(row)?;
+            mask(viewer, &mut event);
+            Ok(event)
+        })
+        .collect()
 }
 
-/// The stored row of an event `viewer` may see.
+/// One visible event, masked for `viewer`; another tenant's or an invisible one is simply not
+/// found.
+pub fn get(conn: &mut DbConnection, viewer: &Viewer, id: EventId) -> StoreResult<Event> {
+    let viewer = current(conn, viewer)?;
+    let row = get_row(conn, &viewer, id)?;
+    Ok(masked(&viewer, vec![row])?.remove(0))
+}
+
+/// The stored row of an event `viewer` may see, unmasked: for a caller that serves none of its
+/// fields withheld from `viewer` (the inclusion proof withholds the salt of its digests).
 pub fn get_row(conn: &mut DbConnection, viewer: &Viewer, id: EventId) -> StoreResult<EventRow> {
     events::table
         .filter(visible_to(viewer))
@@ -300,8 +322,8 @@ pub fn get_row(conn: &mut DbConnection, viewer: &Viewer, id: EventId) -> StoreRe
         .ok_or(StoreError::NotFound)
 }
 
-/// Visible events matching `filter` with `seq` above `after`, in `seq` order: what a live tail
-/// has not delivered yet.
+/// Visible events matching `filter` with `seq` above `after`, in `seq` order, masked for
+/// `viewer`: what a live tail or a feed has not delivered yet.
 pub fn after_seq(
     conn: &mut DbConnection,
     viewer: &Viewer,
@@ -309,6 +331,7 @@ pub fn after_seq(
     after: i64,
     limit: i64,
 ) -> StoreResult<Vec<Event>> {
+    let viewer = &current(conn, viewer)?;
     let rows: Vec<EventRow> = events::table
         .filter(matching(conn.backend(), viewer, filter))
         .filter(events::seq.gt(after))
@@ -316,7 +339,7 @@ pub fn after_seq(
         .limit(limit)
         .select(EventRow::as_select())
         .load(conn)?;
-    rows.into_iter().map(Event::try_from).collect()
+    masked(viewer, rows)
 }
 
 /// Whether `actor_id` recorded `action` on the record `entity_type`/`entity_id` since `since`:

@@ -336,6 +336,40 @@ both_backends! {
         assert_eq!(response.status(), 401);
     }
 
+    async fn an_export_names_the_fields_withheld_from_its_reader(ctx: Ctx) {
+        let app = ctx.app().await;
+        let admin = ctx.token(&ctx.admin);
+        let event = json!({"action": "booking.updated", "actor": {"id": ctx.member.actor_id, "name": "Mia"}, "ip": "203.0.113.77", "user_agent": "Agent/7"});
+        post(&app, &admin, "/api/v1/events", &event).await.expect(201);
+        let member = ctx.token(&ctx.member);
+        for format in ["csv", "xlsx", "pdf"] {
+            let (status, headers, body) = download(&app, &member, &format!("/api/v1/events/export?format={format}")).await;
+            assert_eq!(status, 200);
+            assert_eq!(headers.get("x-withheld-fields").unwrap(), "ip, user_agent", "{format}");
+            // Read as its readers would (the PDF and the workbook are compressed).
+            let text = match format {
+                "csv" => String::from_utf8(body).unwrap(),
+                "pdf" => pdf_pages(&body).join("\n"),
+                _ => {
+                    use calamine::Reader;
+                    let mut book = calamine::Xlsx::new(std::io::Cursor::new(body)).unwrap();
+                    let sheet = book.worksheet_range("Activity").unwrap();
+                    sheet.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect::<Vec<_>>().join(",")
+                }
+            };
+            assert!(text.contains("booking.updated"), "{format}: the event is there: {text}");
+            assert!(!text.contains("203.0.113.77") && !text.contains("Agent/7"), "{format}: withheld values stay out");
+            if format == "pdf" {
+                assert!(text.contains("Withheld") && text.contains("ip, user_agent: hidden from the exporter's role"), "{text}");
+            }
+            let (_, headers, body) = download(&app, &admin, &format!("/api/v1/events/export?format={format}")).await;
+            assert!(headers.get("x-withheld-fields").is_none(), "{format}: an admin sees every field");
+            if format == "csv" {
+                assert!(std::str::from_utf8(&body).unwrap().contains("203.0.113.77"));
+            }
+        }
+    }
+
     async fn pdf_export_prints_every_script_with_a_cover_and_changes(ctx: Ctx) {
         let app = ctx.app().await;
         let token = ctx.token(&ctx.admin);
@@ -590,6 +624,35 @@ both_backends! {
         let (member_csv, member_manifest) = export_pair(&app, &ctx.token(&ctx.member), "").await;
         assert_eq!(check(&member_csv, &member_manifest).unwrap().rows, 20);
         assert!(!member_manifest.contains("Person 1"), "no content of events the member may not see");
+        // With the defaults (IP address and user agent withheld from members) the member's export
+        // still proves every row is in the signed tree and unaltered in its plain cells; its
+        // personal cells are reported unchecked, and a withheld cell filled in is caught.
+        auditlog_db::queries::tenants::set_field_visibility(&mut ctx.pool.get().unwrap(), ctx.acme_id, &Default::default()).unwrap();
+        let (member_csv, member_manifest) = export_pair(&app, &ctx.token(&ctx.member), "").await;
+        assert!(!member_manifest.contains("\"salt\""), "no salt for a reader with fields withheld");
+        let proof = check(&member_csv, &member_manifest).unwrap();
+        // Its 20 events and the records of its own two earlier exports.
+        assert_eq!((proof.rows, proof.unchecked_personal), (22, 22));
+        let (header, rows) = csv_rows(&member_csv);
+        let ip = header.iter().position(|h| h == "ip").unwrap();
+        assert!(rows.iter().all(|r| r[ip].is_empty()), "the IP cells are blank");
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(&header).unwrap();
+        for (n, row) in rows.iter().enumerate() {
+            let mut row = row.clone();
+            if n == 0 {
+                row[ip] = "203.0.113.7".into();
+            }
+            writer.write_record(&row).unwrap();
+        }
+        let filled = String::from_utf8(writer.into_inner().unwrap()).unwrap();
+        assert!(check(&filled, &member_manifest).unwrap_err().contains("withheld"), "a withheld cell filled in");
+        let action = header.iter().position(|h| h == "action").unwrap();
+        let renamed = member_csv.replacen(&rows[0][action], "booking.deleted", 1);
+        assert!(check(&renamed, &member_manifest).is_err(), "a plain cell edited");
+        let mut lines: Vec<&str> = member_csv.lines().collect();
+        lines.remove(2);
+        assert!(check(&lines.join("\n"), &member_manifest).unwrap_err().contains("lacks"));
 
         // Any alteration is caught: an edited cell, a dropped row.
         let edited = csv.replacen("Event number 4,", "Event number 5,", 1);

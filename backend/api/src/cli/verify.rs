@@ -73,6 +73,14 @@ pub fn verify_export(csv: &Path, manifest: &Path, public_key: &Path) -> Result<(
         proof.checkpoint.root_base64(),
         key.name()
     );
+    if proof.unchecked_personal > 0 {
+        println!(
+            "{}: {} of those rows had fields withheld from the exporter's role: their names, addresses and \
+             other personal cells could not be checked (no salt was given), their withheld cells are blank",
+            csv.display(),
+            proof.unchecked_personal
+        );
+    }
     Ok(())
 }
 

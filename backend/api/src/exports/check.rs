@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use auditlog_db::chain::canonical_json;
 use auditlog_db::leaf::{legacy_leaf_bytes, personal_digest};
 use auditlog_db::manifest::{v2, ManifestEnd, ManifestHeader, ManifestLine, FORMAT};
+use auditlog_db::visibility::HiddenField;
 use auditlog_tlog::merkle::{decompose, leaf_hash, multi_inclusion_gap, verify_multi_inclusion, Frontier};
 use auditlog_tlog::note::Verifier;
 use auditlog_tlog::{Checkpoint, Hash};
@@ -36,6 +37,10 @@ const PERSONAL_COLUMNS: [&str; 8] =
 #[derive(Debug, PartialEq, Eq)]
 pub struct ExportProof {
     pub rows: usize,
+    /// Rows whose personal cells could not be checked: fields were withheld from the exporter's
+    /// role, so the manifest carries no salt for them (their leaf and inclusion still verify, and
+    /// the withheld cells must be blank).
+    pub unchecked_personal: usize,
     /// The first and last exported seq (format 2: the range the manifest covers); 0 when none.
     pub first_seq: i64,
     pub last_seq: i64,
@@ -83,6 +88,8 @@ struct Proven {
     legacy: bool,
     prev_hash: Option<String>,
     deleted: bool,
+    /// Fields withheld from the exporter: no salt (nor a format-1 event's content) came with it.
+    withheld: Vec<HiddenField>,
 }
 
 /// Checks a line's leaf against its hash (and a format-1 event's content against the chain hash
@@ -95,12 +102,14 @@ fn prove_line(
     legacy: Option<&str>,
     prev_hash: Option<&str>,
     deleted: bool,
+    withheld: &[HiddenField],
 ) -> Result<(Hash, Proven), String> {
     let tree_hash: Hash = hex::decode(hash)
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or(format!("seq {seq}: the hash is not a hash"))?;
     let mut value = None;
+    let mut format_1 = legacy.is_some();
     if let Some(leaf) = leaf {
         if leaf_hash(leaf.as_bytes()) != tree_hash {
             return Err(format!("seq {seq}: the leaf does not hash to its leaf hash"));
@@ -109,6 +118,8 @@ fn prove_line(
         if parsed["seq"].as_i64() != Some(seq) {
             return Err(format!("seq {seq}: the leaf is another event's"));
         }
+        // A format-1 leaf whose content was withheld proves its id, seq and chain hash only.
+        format_1 |= parsed["v"].as_i64() == Some(1);
         value = Some(match (legacy, prev_hash) {
             (Some(legacy), Some(prev)) => {
                 let mut hasher = Sha256::new();
@@ -119,6 +130,20 @@ fn prove_line(
                 }
                 serde_json::from_str(legacy).map_err(|e| format!("seq {seq}: {e}"))?
             }
+            _ if format_1 => {
+                return Ok((
+                    tree_hash,
+                    Proven {
+                        value: None,
+                        hash: hash.to_string(),
+                        salt: None,
+                        legacy: true,
+                        prev_hash: prev_hash.map(String::from),
+                        deleted,
+                        withheld: withheld.to_vec(),
+                    },
+                ))
+            }
             _ => parsed,
         });
     }
@@ -127,9 +152,10 @@ fn prove_line(
         hash: hash.to_string(),
         salt: salt.map(String::from),
         // Only a deleted event of format 1 comes without its leaf.
-        legacy: legacy.is_some() || (leaf.is_none() && deleted),
+        legacy: format_1 || (leaf.is_none() && deleted),
         prev_hash: prev_hash.map(String::from),
         deleted,
+        withheld: withheld.to_vec(),
     };
     Ok((tree_hash, proven))
 }
@@ -169,9 +195,10 @@ pub fn verify(csv_text: &str, manifest_text: &str, key: &Verifier) -> Result<Exp
             manifest.exported
         ));
     }
-    let rows = check_csv(csv_text, &manifest.proven)?;
+    let (rows, unchecked_personal) = check_csv(csv_text, &manifest.proven)?;
     Ok(ExportProof {
         rows,
+        unchecked_personal,
         first_seq: manifest.first_seq,
         last_seq: manifest.last_seq,
         checkpoint: manifest.checkpoint,
@@ -234,8 +261,9 @@ fn verify_v3<'a>(
             line.legacy.as_deref(),
             line.prev_hash.as_deref(),
             line.deleted,
+            &line.withheld,
         )?;
-        if event.value.is_none() && !line.deleted {
+        if event.value.is_none() && !line.deleted && line.withheld.is_empty() {
             return Err(format!("seq {}: an exported event without its leaf", line.seq));
         }
         leaves.push((index, hash));
@@ -288,6 +316,7 @@ fn verify_v2<'a>(
             line.legacy.as_deref(),
             line.prev_hash.as_deref(),
             line.deleted,
+            &[],
         )?;
         // Lines without leaf bytes are events not exported: only their hash is in the range.
         if event.value.is_some() {
@@ -319,14 +348,16 @@ fn verify_v2<'a>(
     })
 }
 
-/// Checks every CSV row against its proven event; returns the rows' count.
-fn check_csv(csv_text: &str, proven: &HashMap<i64, Proven>) -> Result<usize, String> {
+/// Checks every CSV row against its proven event; returns the rows' count, and how many of them
+/// had fields withheld (their personal cells are then unchecked).
+fn check_csv(csv_text: &str, proven: &HashMap<i64, Proven>) -> Result<(usize, usize), String> {
     let mut reader = csv::Reader::from_reader(csv_text.trim_start_matches('\u{feff}').as_bytes());
     let columns: Vec<String> =
         reader.headers().map_err(|e| e.to_string())?.iter().map(String::from).collect();
     let at =
         |name: &str| columns.iter().position(|c| c == name).ok_or(format!("the CSV has no `{name}` column"));
     let mut seen = std::collections::HashSet::new();
+    let mut unchecked = 0;
     for (n, record) in reader.records().enumerate() {
         let record = record.map_err(|e| format!("CSV row {}: {e}", n + 1))?;
         let seq: i64 = record[at("seq")?].parse().map_err(|_| format!("CSV row {}: bad seq", n + 1))?;
@@ -345,6 +376,18 @@ fn check_csv(csv_text: &str, proven: &HashMap<i64, Proven>) -> Result<usize, Str
             }
             Ok(())
         };
+        // The cells of withheld fields are blank, as the export wrote them.
+        let withheld_blank = || -> Result<(), String> {
+            for field in &event.withheld {
+                let name = field.as_str();
+                if columns.iter().any(|c| c == name) && !matches!(cell(name)?.as_str(), "" | "[]" | "{}") {
+                    return Err(format!(
+                        "seq {seq}: `{name}` was withheld from the exporter but holds content"
+                    ));
+                }
+            }
+            Ok(())
+        };
         if event.legacy {
             // A format-1 leaf is made of the id, seq and chain hash: the row's cells rebuild it.
             let id: i64 = cell("id")?.parse().map_err(|_| altered("id"))?;
@@ -358,6 +401,11 @@ fn check_csv(csv_text: &str, proven: &HashMap<i64, Proven>) -> Result<usize, Str
                         return Err(format!("seq {seq}: the hashes differ from the tree"));
                     }
                 }
+                // Fields withheld: the content did not come with the manifest.
+                None if !event.withheld.is_empty() && !event.deleted => {
+                    withheld_blank()?;
+                    unchecked += 1;
+                }
                 // Deleted: its content, which the chain hash covered, is gone.
                 None => blank()?,
             }
@@ -367,6 +415,13 @@ fn check_csv(csv_text: &str, proven: &HashMap<i64, Proven>) -> Result<usize, Str
         check_plain(&cell, value, &altered)?;
         if event.deleted {
             blank()?;
+        } else if !event.withheld.is_empty() {
+            withheld_blank()?;
+            let entity_type = value.pointer("/entity/type").map(text).unwrap_or_default();
+            if !cell_matches(&cell("entity_type")?, &entity_type) {
+                return Err(altered("entity_type"));
+            }
+            unchecked += 1;
         } else {
             check_personal(&cell, value, event.salt.as_deref(), &altered)?;
         }
@@ -377,7 +432,7 @@ fn check_csv(csv_text: &str, proven: &HashMap<i64, Proven>) -> Result<usize, Str
     if seen.len() != proven.len() {
         return Err(format!("the CSV lacks {} exported events of the manifest", proven.len() - seen.len()));
     }
-    Ok(seen.len())
+    Ok((seen.len(), unchecked))
 }
 
 type Cell<'a> = dyn Fn(&str) -> Result<String, String> + 'a;

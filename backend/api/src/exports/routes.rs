@@ -217,6 +217,7 @@ impl Job {
     responses(
         (status = 200, description = "The file, as an attachment", headers(
             ("X-Through-Seq" = i64, description = "The last seq the export may contain"),
+            ("X-Withheld-Fields" = String, description = "Fields the tenant hides from the caller's role, left blank in the file (`ip, user_agent`); absent when none are"),
             ("Content-Disposition" = String, description = "`attachment` with a file name naming the tenant and the time of the export"),
         ), content(
             (String = "text/csv"),
@@ -270,9 +271,11 @@ fn respond(
     // Nothing lies beyond the head: a later seq covers what the head covers.
     let through_seq = params.through_seq.unwrap_or(caller.tenant.head_seq).min(caller.tenant.head_seq);
     filter.through_seq = Some(through_seq);
+    let viewer = caller.viewer()?;
+    let withheld = viewer.withheld();
     let job = Job {
         state: state.clone(),
-        viewer: caller.viewer()?,
+        viewer,
         filter,
         sort: sort_of(params.sort, params.order),
         tz,
@@ -291,6 +294,12 @@ fn respond(
     };
     if let Ok(value) = header::HeaderValue::from_str(&through_seq.to_string()) {
         response.headers_mut().insert(header::HeaderName::from_static("x-through-seq"), value);
+    }
+    if !withheld.is_empty() {
+        let names: Vec<&str> = withheld.iter().map(|f| f.as_str()).collect();
+        if let Ok(value) = header::HeaderValue::from_str(&names.join(", ")) {
+            response.headers_mut().insert(header::HeaderName::from_static("x-withheld-fields"), value);
+        }
     }
     Ok(response)
 }
@@ -343,6 +352,7 @@ pub async fn export_link(
     responses(
         (status = 200, description = "The file, as an attachment", headers(
             ("X-Through-Seq" = i64, description = "The last seq the export may contain"),
+            ("X-Withheld-Fields" = String, description = "Fields the tenant hides from the caller's role, left blank in the file; absent when none are"),
             ("Content-Disposition" = String, description = "`attachment` with a file name saying what is inside"),
         ), content(
             (String = "text/csv"),
@@ -572,35 +582,36 @@ fn pdf_cover(job: &Job, checkpoint: Option<&auditlog_db::checkpoints::LoggedChec
         ),
         None => "none yet: the log is empty".to_string(),
     };
+    let withheld: Vec<&str> = job.viewer.withheld().iter().map(|f| f.as_str()).collect();
+    let mut facts = vec![
+        ("Tenant", Fact::Text(format!("{} ({})", tenant.name, tenant.slug))),
+        ("Exported by", Fact::Text(by.clone())),
+        ("Exported at", Fact::Text(now.with_timezone(&job.tz).format("%Y-%m-%d %H:%M:%S %Z").to_string())),
+        (
+            "Filters",
+            Fact::Text(if filters.is_empty() { "none: every activity you may see".into() } else { filters }),
+        ),
+        ("Activities", Fact::RowCount),
+        (
+            "Up to",
+            Fact::Text(format!(
+                "seq {}: the log's last event when the export began",
+                job.filter.through_seq.unwrap_or(0)
+            )),
+        ),
+        ("Checkpoint", Fact::Text(covered)),
+        ("Verifier key", Fact::Text(format!("{}+{:08x}", verifier.name(), verifier.key_id()))),
+        ("Times in", Fact::Text(job.tz.name().to_string())),
+    ];
+    if !withheld.is_empty() {
+        facts.push((
+            "Withheld",
+            Fact::Text(format!("{}: hidden from the exporter's role, left blank", withheld.join(", "))),
+        ));
+    }
     Cover {
         title: format!("Activity Log — {}", tenant.name),
-        facts: vec![
-            ("Tenant", Fact::Text(format!("{} ({})", tenant.name, tenant.slug))),
-            ("Exported by", Fact::Text(by.clone())),
-            (
-                "Exported at",
-                Fact::Text(now.with_timezone(&job.tz).format("%Y-%m-%d %H:%M:%S %Z").to_string()),
-            ),
-            (
-                "Filters",
-                Fact::Text(if filters.is_empty() {
-                    "none: every activity you may see".into()
-                } else {
-                    filters
-                }),
-            ),
-            ("Activities", Fact::RowCount),
-            (
-                "Up to",
-                Fact::Text(format!(
-                    "seq {}: the log's last event when the export began",
-                    job.filter.through_seq.unwrap_or(0)
-                )),
-            ),
-            ("Checkpoint", Fact::Text(covered)),
-            ("Verifier key", Fact::Text(format!("{}+{:08x}", verifier.name(), verifier.key_id()))),
-            ("Times in", Fact::Text(job.tz.name().to_string())),
-        ],
+        facts,
         footer: format!(
             "{} · exported {} by {}",
             tenant.name,

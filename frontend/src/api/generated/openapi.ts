@@ -3833,6 +3833,8 @@ export interface operations {
                     "Content-Disposition"?: string;
                     /** @description The last seq the export may contain */
                     "X-Through-Seq"?: number;
+                    /** @description Fields the tenant hides from the caller's role, left blank in the file; absent when none are */
+                    "X-Withheld-Fields"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4684,6 +4686,8 @@ export interface operations {
                     "Content-Disposition"?: string;
                     /** @description The last seq the export may contain */
                     "X-Through-Seq"?: number;
+                    /** @description Fields the tenant hides from the caller's role, left blank in the file (`ip, user_agent`); absent when none are */
+                    "X-Withheld-Fields"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -92,18 +92,22 @@ struct Proven {
     withheld: Vec<HiddenField>,
 }
 
+/// What a manifest line (of either format) says of one event.
+struct LineParts<'a> {
+    seq: i64,
+    hash: &'a str,
+    leaf: Option<&'a str>,
+    salt: Option<&'a str>,
+    legacy: Option<&'a str>,
+    prev_hash: Option<&'a str>,
+    deleted: bool,
+    withheld: &'a [HiddenField],
+}
+
 /// Checks a line's leaf against its hash (and a format-1 event's content against the chain hash
 /// its leaf commits to); returns the leaf hash and what the line proves.
-fn prove_line(
-    seq: i64,
-    hash: &str,
-    leaf: Option<&str>,
-    salt: Option<&str>,
-    legacy: Option<&str>,
-    prev_hash: Option<&str>,
-    deleted: bool,
-    withheld: &[HiddenField],
-) -> Result<(Hash, Proven), String> {
+fn prove_line(line: LineParts<'_>) -> Result<(Hash, Proven), String> {
+    let LineParts { seq, hash, leaf, salt, legacy, prev_hash, deleted, withheld } = line;
     let tree_hash: Hash = hex::decode(hash)
         .ok()
         .and_then(|b| b.try_into().ok())
@@ -253,16 +257,16 @@ fn verify_v3<'a>(
             return Err(format!("seq {} is out of order or repeated", line.seq));
         }
         take_gap(&line.gap, Some(index), previous, &format!("seq {}", line.seq))?;
-        let (hash, event) = prove_line(
-            line.seq,
-            &line.hash,
-            line.leaf.as_deref(),
-            line.salt.as_deref(),
-            line.legacy.as_deref(),
-            line.prev_hash.as_deref(),
-            line.deleted,
-            &line.withheld,
-        )?;
+        let (hash, event) = prove_line(LineParts {
+            seq: line.seq,
+            hash: &line.hash,
+            leaf: line.leaf.as_deref(),
+            salt: line.salt.as_deref(),
+            legacy: line.legacy.as_deref(),
+            prev_hash: line.prev_hash.as_deref(),
+            deleted: line.deleted,
+            withheld: &line.withheld,
+        })?;
         if event.value.is_none() && !line.deleted && line.withheld.is_empty() {
             return Err(format!("seq {}: an exported event without its leaf", line.seq));
         }
@@ -308,16 +312,16 @@ fn verify_v2<'a>(
         if line.seq != expected {
             return Err(format!("the manifest skips from seq {} to {}", expected - 1, line.seq));
         }
-        let (hash, event) = prove_line(
-            line.seq,
-            &line.hash,
-            line.leaf.as_deref(),
-            line.salt.as_deref(),
-            line.legacy.as_deref(),
-            line.prev_hash.as_deref(),
-            line.deleted,
-            &[],
-        )?;
+        let (hash, event) = prove_line(LineParts {
+            seq: line.seq,
+            hash: &line.hash,
+            leaf: line.leaf.as_deref(),
+            salt: line.salt.as_deref(),
+            legacy: line.legacy.as_deref(),
+            prev_hash: line.prev_hash.as_deref(),
+            deleted: line.deleted,
+            withheld: &[],
+        })?;
         // Lines without leaf bytes are events not exported: only their hash is in the range.
         if event.value.is_some() {
             proven.insert(line.seq, event);

@@ -247,7 +247,6 @@ def summary_rows(res):
 
 
 # -- the document --------------------------------------------------------------------------------
-INTEGRITY_BEGIN, INTEGRITY_END = "<!-- integrity:begin -->", "<!-- integrity:end -->"
 
 
 def previous_why(path):
@@ -260,15 +259,16 @@ def previous_why(path):
     return m.group(1).strip("\n") if m else None
 
 
-def previous_integrity(path):
-    """The section bench/integrity wrote (kept as it is: the two runners measure apart)."""
+def previous_sections(path):
+    """The sections other runners wrote (`<!-- name:begin -->` … `<!-- name:end -->`: bench/integrity,
+    bench/exports), kept as they are: each runner measures apart."""
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError:
-        return None
-    m = re.search(re.escape(INTEGRITY_BEGIN) + r".*?" + re.escape(INTEGRITY_END), text, re.S)
-    return m.group(0) if m else None
+        return []
+    sections = re.finditer(r"<!-- ([a-z-]+):begin -->.*?<!-- \1:end -->", text, re.S)
+    return [m.group(0) for m in sections if m.group(0) and not m.group(0).startswith(WHY_BEGIN)]
 
 
 def combo_table(res):
@@ -378,9 +378,8 @@ def render(results, meta, args, output_path, chart_name):
         lines += ["## Harness problems", "", "The runner found answers it could not reconcile (it exits non-zero):", ""]
         lines += [f"- {p}" for p in problems] + [""]
     lines += ["## Why the misses", "", WHY_BEGIN, why, WHY_END, ""]
-    integrity = previous_integrity(output_path)
-    if integrity:
-        lines += [integrity, ""]
+    for section in previous_sections(output_path):
+        lines += [section, ""]
     lines += method_notes(meta)
     return "\n".join(lines)
 

@@ -2,9 +2,6 @@
 
 mod common;
 
-use std::pin::Pin;
-use std::time::Duration;
-
 use actix_web::body::MessageBody;
 use actix_web::test::{self, TestRequest};
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -926,15 +923,4 @@ where
     assert_eq!(status, 200);
     assert_eq!(headers.get("content-type").unwrap(), "application/x-ndjson");
     (String::from_utf8(csv).unwrap(), String::from_utf8(manifest).unwrap())
-}
-
-/// The next chunk of a streaming body, or `None` after a few seconds without one.
-async fn next_text<B: MessageBody>(body: &mut Pin<Box<B>>) -> Option<String> {
-    let chunk = tokio::time::timeout(
-        Duration::from_secs(5),
-        futures_util::future::poll_fn(|cx| body.as_mut().poll_next(cx)),
-    )
-    .await
-    .ok()??;
-    Some(String::from_utf8_lossy(&chunk.ok()?).to_string())
 }

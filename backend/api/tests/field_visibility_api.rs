@@ -5,7 +5,6 @@
 mod common;
 
 use std::pin::Pin;
-use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::test::{self, TestRequest};
@@ -83,16 +82,6 @@ fn csv_rows(bytes: &[u8]) -> Vec<std::collections::HashMap<String, String>> {
         .records()
         .map(|r| headers.iter().map(String::from).zip(r.unwrap().iter().map(String::from)).collect())
         .collect()
-}
-
-async fn next_text<B: MessageBody>(body: &mut Pin<Box<B>>) -> Option<String> {
-    let chunk = tokio::time::timeout(
-        Duration::from_secs(5),
-        futures_util::future::poll_fn(|cx| body.as_mut().poll_next(cx)),
-    )
-    .await
-    .ok()??;
-    Some(String::from_utf8_lossy(&chunk.ok()?).to_string())
 }
 
 /// The next `activity` event of a stream, as JSON.

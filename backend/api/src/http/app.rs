@@ -149,6 +149,7 @@ fn cors(origins: &[String]) -> Option<actix_cors::Cors> {
                 header::CONTENT_DISPOSITION,
                 header::RETRY_AFTER,
                 header::HeaderName::from_static("x-through-seq"),
+                header::HeaderName::from_static("x-withheld-fields"),
             ])
             .block_on_origin_mismatch(false)
             .max_age(3600),

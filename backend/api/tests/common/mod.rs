@@ -396,3 +396,14 @@ pub fn pdf_pages(pdf: &[u8]) -> Vec<String> {
     }
     pages
 }
+
+/// The next chunk of a streaming body, or `None` after a few seconds without one.
+pub async fn next_text<B: MessageBody>(body: &mut std::pin::Pin<Box<B>>) -> Option<String> {
+    let chunk = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        futures_util::future::poll_fn(|cx| body.as_mut().poll_next(cx)),
+    )
+    .await
+    .ok()??;
+    Some(String::from_utf8_lossy(&chunk.ok()?).to_string())
+}

@@ -123,13 +123,7 @@ export class ActivityLogPage {
   }
 
   async chooseUser(search: string, name: string) {
-    const input = this.filters.getByRole('combobox', { name: 'User' });
-    await input.fill(search);
-    await this.page
-      .getByRole('option', { name: new RegExp(`^${name}`) })
-      .first()
-      .click();
-    await expect(input).toHaveValue(name);
+    await chooseUserIn(this.page, this.filters, search, name);
   }
 
   searchBox(): Locator {
@@ -208,4 +202,15 @@ export async function downloadFromDialog(
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   const bytes = Buffer.concat(chunks);
   return { filename: download.suggestedFilename(), text: bytes.toString('utf8'), bytes };
+}
+
+/** Types `search` into the filters' user box and picks the suggestion for `name`. */
+export async function chooseUserIn(page: Page, filters: Locator, search: string, name: string) {
+  const input = filters.getByRole('combobox', { name: 'User' });
+  await input.fill(search);
+  await page
+    .getByRole('option', { name: new RegExp(`^${name}`) })
+    .first()
+    .click();
+  await expect(input).toHaveValue(name);
 }

@@ -1,5 +1,5 @@
 import { expect, type Locator, type Page, type Response } from '@playwright/test';
-import { downloadFromDialog } from './ActivityLogPage';
+import { chooseUserIn, downloadFromDialog } from './ActivityLogPage';
 
 const isHistory = (response: Response) =>
   /^\/api\/v1\/entities\/[^/]+\/[^/]+\/history$/.test(new URL(response.url()).pathname) && response.request().method() === 'GET';
@@ -31,13 +31,7 @@ export class RecordHistoryPage {
   }
 
   async chooseUser(search: string, name: string) {
-    const input = this.filters.getByRole('combobox', { name: 'User' });
-    await input.fill(search);
-    await this.page
-      .getByRole('option', { name: new RegExp(`^${name}`) })
-      .first()
-      .click();
-    await expect(input).toHaveValue(name);
+    await chooseUserIn(this.page, this.filters, search, name);
   }
 
   /** Applies the staged filters and waits for the history they select. */

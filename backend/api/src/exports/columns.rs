@@ -123,11 +123,13 @@ impl ColumnList {
         &self.0
     }
 
-    /// The pattern the parameter follows (also its schema's).
+    /// The pattern the parameter follows (also its schema's); the parser never sees an empty
+    /// value, which the filter parser takes as absent.
     fn pattern() -> String {
         let names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
         let one = format!("({})", names.join("|"));
-        format!("^{one}(,{one}){{0,{}}}$", Column::ALL.len() - 1)
+        // Empty is allowed: an empty parameter is an absent one (the default columns).
+        format!("^({one}(,{one}){{0,{}}})?$", Column::ALL.len() - 1)
     }
 }
 

@@ -4069,6 +4069,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A filter or sort on a field the tenant hides from the caller's role (`ip`), or an operation the caller's role or token scope may not use */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error (logged) */
             500: {
                 headers: {
@@ -4262,6 +4271,15 @@ export interface operations {
                 headers: {
                     /** @description `Bearer`: how to authenticate */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A filter or sort on a field the tenant hides from the caller's role (`ip`), or an operation the caller's role or token scope may not use */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5023,6 +5041,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A filter or sort on a field the tenant hides from the caller's role (`ip`), or an operation the caller's role or token scope may not use */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error (logged) */
             500: {
                 headers: {
@@ -5149,6 +5176,15 @@ export interface operations {
                 headers: {
                     /** @description `Bearer`: how to authenticate */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A filter or sort on a field the tenant hides from the caller's role (`ip`), or an operation the caller's role or token scope may not use */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7087,6 +7123,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A filter or sort on a field the tenant hides from the caller's role (`ip`), or an operation the caller's role or token scope may not use */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error (logged) */
             500: {
                 headers: {
@@ -7232,6 +7277,15 @@ export interface operations {
                 headers: {
                     /** @description `Bearer`: how to authenticate */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A filter or sort on a field the tenant hides from the caller's role (`ip`), or an operation the caller's role or token scope may not use */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -92,8 +92,8 @@ fn standard_description(status: &str) -> &'static str {
 }
 
 /// Failures any operation can answer, added where a handler does not document them itself:
-/// 400 for a malformed request, 401 where a token is needed, 413/415/422 where there is a body,
-/// 500 and 503 everywhere. All are problem documents.
+/// 400 for a malformed request, 401 where a token is needed, 403 where the shared filters are
+/// taken, 413/415/422 where there is a body, 500 and 503 everywhere. All are problem documents.
 struct CommonResponses;
 
 impl Modify for CommonResponses {
@@ -106,6 +106,20 @@ impl Modify for CommonResponses {
             }
             if operation.request_body.is_some() {
                 common.extend(["413", "415", "422"]);
+            }
+            // The shared event filters: a filter or sort on a field the tenant hides from the
+            // caller's role (`ip`) is refused.
+            let filtered = operation.parameters.as_ref().is_some_and(|ps| {
+                ps.iter().any(|p| matches!(p, utoipa::openapi::RefOr::T(p) if p.name == "ip"))
+            });
+            if filtered {
+                operation.responses.responses.entry("403".to_string()).or_insert_with(|| {
+                    problem(
+                        "A filter or sort on a field the tenant hides from the caller's role (`ip`), \
+                         or an operation the caller's role or token scope may not use",
+                    )
+                    .into()
+                });
             }
             for status in common {
                 operation

@@ -367,6 +367,42 @@ both_backends! {
         }
     }
 
+    async fn an_export_stops_when_its_callers_role_changes(ctx: Ctx) {
+        let app = ctx.app().await;
+        seed(&app, &ctx, 6000).await;
+        let admin = ctx.token(&ctx.admin);
+        let manager = ctx.token(&ctx.manager);
+        let req = TestRequest::get().uri("/api/v1/events/export?format=csv").insert_header(("authorization", format!("Bearer {manager}")));
+        let response = test::call_service(&app, req.to_request()).await;
+        assert_eq!(response.status(), 200);
+        let mut body = Box::pin(response.into_body());
+        let mut text = next_text(&mut body).await.expect("the header row");
+        // The manager becomes a member while the file is being written: the export stops at the
+        // next page instead of going on with a manager's sight.
+        let patch = TestRequest::patch().uri(&format!("/api/v1/users/{}", ctx.manager.id)).insert_header(("authorization", format!("Bearer {admin}"))).set_json(json!({"role": "member"}));
+        send(&app, patch).await.expect(200);
+        while let Some(chunk) = next_text(&mut body).await {
+            text.push_str(&chunk);
+        }
+        let rows = text.lines().count() - 1;
+        assert!(rows < 6000, "stopped early: {rows} rows");
+        let mut record = Value::Null;
+        for _ in 0..50 {
+            record = get(&app, &admin, "/api/v1/events?action=auditlog.exported&per_page=10").await.expect(200).body["items"][0].clone();
+            if !record.is_null() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(record["metadata"]["completed"], false, "{record}");
+        assert_eq!(record["actor"]["id"], ctx.manager.actor_id);
+        // Its next export runs as what it is now: its own events only.
+        let (status, _, body) = download(&app, &manager, "/api/v1/events/export?format=csv").await;
+        assert_eq!(status, 200);
+        let own = csv_rows(std::str::from_utf8(&body).unwrap()).1;
+        assert!(own.iter().all(|r| r[5] == ctx.manager.actor_id), "{} rows", own.len());
+    }
+
     async fn pdf_export_prints_every_script_with_a_cover_and_changes(ctx: Ctx) {
         let app = ctx.app().await;
         let token = ctx.token(&ctx.admin);

@@ -136,6 +136,7 @@ impl Job {
                 let plan = event_queries::keyword_plan(conn, &self.filter)?;
                 let mut cursor = None;
                 loop {
+                    self.still_allowed(conn)?;
                     let request = ListRequest {
                         filter: self.filter.clone(),
                         sort: self.sort,
@@ -161,6 +162,20 @@ impl Job {
             drop(received);
             reader.join().unwrap_or_else(|_| Err(ApiError::internal("the export's reader failed")))
         })
+    }
+
+    /// Whether the export may go on, asked before each page: the session or token still holds
+    /// (not signed out, revoked, deactivated or expired) and the caller's role is the one it
+    /// started with. A change stops the export there; the file is cut short and the export is
+    /// recorded as not completed.
+    fn still_allowed(&self, conn: &mut auditlog_db::DbConnection) -> Result<(), ApiError> {
+        let now = self.caller.recheck(conn)?.viewer()?;
+        if now.role != self.viewer.role || now.actor_id != self.viewer.actor_id {
+            return Err(ApiError::Forbidden(
+                "the caller's role changed during the export; it was stopped, start it again".into(),
+            ));
+        }
+        Ok(())
     }
 
     fn log(&self, conn: &mut auditlog_db::DbConnection, rows: u64, completed: bool) -> Result<(), ApiError> {

@@ -403,6 +403,21 @@ both_backends! {
         assert!(own.iter().all(|r| r[5] == ctx.manager.actor_id), "{} rows", own.len());
     }
 
+    async fn a_record_history_export_is_named_for_its_record(ctx: Ctx) {
+        let app = ctx.app().await;
+        let admin = ctx.token(&ctx.admin);
+        let event = json!({"action": "customer.updated", "entity": {"type": "customer", "id": "C/7 ü"}});
+        post(&app, &admin, "/api/v1/events", &event).await.expect(201);
+        for (format, extension) in [("csv", "csv"), ("xlsx", "xlsx"), ("pdf", "pdf")] {
+            let uri = format!("/api/v1/events/export?format={format}&record_type=customer&record_id=C%2F7%20%C3%BC&from=2026-11-01&to=2026-11-30");
+            let (status, headers, _) = download(&app, &admin, &uri).await;
+            assert_eq!(status, 200);
+            let disposition = headers.get("content-disposition").unwrap().to_str().unwrap();
+            assert!(disposition.contains("acme_customer-C-7-%C3%BC_history_2026-11-01_to_2026-11-30.") || disposition.contains("acme_customer-C-7-ü_history_2026-11-01_to_2026-11-30."), "{disposition}");
+            assert!(disposition.contains(&format!(".{extension}")), "{disposition}");
+        }
+    }
+
     async fn pdf_export_prints_every_script_with_a_cover_and_changes(ctx: Ctx) {
         let app = ctx.app().await;
         let token = ctx.token(&ctx.admin);

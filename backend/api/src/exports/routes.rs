@@ -196,12 +196,18 @@ impl Job {
 
     /// A name that says what is inside: `acme_activity_2026-11-01_to_2026-11-30.csv` (the
     /// filter's first and last day in its time zone), `acme_activity_until_2026-12-07.csv`
-    /// without a start, `acme_activity_selected-12.csv` for rows picked by hand.
+    /// without a start, `acme_activity_selected-12.csv` for rows picked by hand,
+    /// `acme_customer-c1_history_until_2026-12-07.csv` for one record's history.
     fn filename(&self, extension: &str) -> String {
         let slug = &self.caller.tenant.slug;
         if !self.filter.ids.is_empty() {
             return format!("{slug}_activity_selected-{}.{extension}", self.filter.ids.len());
         }
+        // One record's history: `acme_customer-c1_history_…`.
+        let what = match &self.filter.record {
+            Some(record) => format!("{}-{}_history", name_part(&record.entity_type), name_part(&record.id)),
+            None => "activity".to_string(),
+        };
         let day =
             |t: chrono::NaiveDateTime| t.and_utc().with_timezone(&self.tz).format("%Y-%m-%d").to_string();
         let last = day(self
@@ -210,10 +216,21 @@ impl Job {
             .map(|t| t - chrono::TimeDelta::microseconds(1))
             .unwrap_or_else(|| chrono::Utc::now().naive_utc()));
         match self.filter.from {
-            Some(from) => format!("{slug}_activity_{}_to_{last}.{extension}", day(from)),
-            None => format!("{slug}_activity_until_{last}.{extension}"),
+            Some(from) => format!("{slug}_{what}_{}_to_{last}.{extension}", day(from)),
+            None => format!("{slug}_{what}_until_{last}.{extension}"),
         }
     }
+}
+
+/// A record type or id as part of a file name: letters, digits, `-` and `.` kept, anything else a
+/// `-`, at most 40 characters.
+fn name_part(text: &str) -> String {
+    let part: String = text
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '-' || c == '.' { c } else { '-' })
+        .take(40)
+        .collect();
+    part.trim_matches(|c| c == '-' || c == '.').to_string()
 }
 
 /// Export the events matching the list filters, or the `ids` given.
@@ -673,6 +690,14 @@ fn pdf_response(job: Job) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_names_its_file_in_safe_characters() {
+        assert_eq!(name_part("customer"), "customer");
+        assert_eq!(name_part("../admin?x=1"), "admin-x-1");
+        assert_eq!(name_part("Zoë 東京"), "Zoë-東京");
+        assert_eq!(name_part(&"x".repeat(100)).len(), 40);
+    }
 
     #[test]
     fn selected_ids_are_checked() {

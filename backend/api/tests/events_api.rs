@@ -2,7 +2,7 @@
 
 mod common;
 
-use actix_web::test::TestRequest;
+use actix_web::test::{self, TestRequest};
 use auditlog_db::models::{Actor, EventDraft};
 use auditlog_db::queries::ingest::store_events;
 use chrono::{Duration, SecondsFormat, Utc};
@@ -612,5 +612,26 @@ both_backends! {
         assert_eq!(wrong.headers.get("allow").unwrap(), "GET");
         let docs_csp = docs.headers.get("content-security-policy").unwrap().to_str().unwrap().to_string();
         assert!(docs_csp.contains("'unsafe-inline'"), "{docs_csp}");
+
+        // With a built dashboard, client routes get its page, but the service's own paths never
+        // do: `/docs` goes to `/docs/`, and a scrape of `/metrics` or a probe of `/healthz/x` is a
+        // 404 problem, not the dashboard's 200.
+        let dist = unique_dir("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        std::fs::write(dist.join("index.html"), "<!doctype html><title>dashboard</title>").unwrap();
+        let mut state = ctx.state.clone();
+        let mut settings = (*state.settings).clone();
+        settings.static_dir = dist;
+        state.settings = std::sync::Arc::new(settings);
+        let app = test::init_service(auditlog_api::http::app::build(state)).await;
+        let page = test::call_service(&app, TestRequest::get().uri("/records/customer/c1").to_request()).await;
+        assert_eq!(page.status(), 200);
+        assert!(String::from_utf8(test::read_body(page).await.to_vec()).unwrap().contains("dashboard"));
+        let docs = test::call_service(&app, TestRequest::get().uri("/docs").to_request()).await;
+        assert_eq!(docs.status(), 308);
+        assert_eq!(docs.headers().get("location").unwrap(), "/docs/");
+        for path in ["/metrics", "/metrics/", "/healthz/x", "/readyz/deep", "/openapi.json/x", "/api/v2"] {
+            send(&app, TestRequest::get().uri(path)).await.problem(404);
+        }
     }
 }

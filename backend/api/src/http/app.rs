@@ -196,8 +196,12 @@ impl RouteTable {
     }
 }
 
-/// Unknown API paths get a problem document, a documented path with another method a 405; any
-/// other GET gets the dashboard (client routing).
+/// Paths of the service itself, outside `/api/`: none of them, nor anything below them, is ever
+/// answered with the dashboard.
+const SERVICE_PATHS: [&str; 5] = ["/healthz", "/readyz", "/metrics", "/docs", "/openapi.json"];
+
+/// Unknown API and service paths get a problem document, a documented path with another method a
+/// 405, `/docs` a redirect to `/docs/`; any other GET gets the dashboard (client routing).
 async fn fallback(
     req: HttpRequest,
     static_dir: PathBuf,
@@ -209,6 +213,20 @@ async fn fallback(
     }
     if path.starts_with("/api/") || path == "/api" {
         return Err(ApiError::NotFound(format!("no API route {} {path}", req.method())));
+    }
+    // The API docs live at `/docs/` (as the README links them, without the slash too).
+    if path == "/docs" {
+        return Ok(actix_web::HttpResponse::PermanentRedirect()
+            .insert_header((header::LOCATION, "/docs/"))
+            .finish());
+    }
+    // The service paths are never the dashboard: a scraper or a probe must not read its page as
+    // a healthy answer.
+    if SERVICE_PATHS
+        .iter()
+        .any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')))
+    {
+        return Err(ApiError::NotFound(format!("no route {} {path}", req.method())));
     }
     if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD {
         return Err(ApiError::NotFound(format!("no route {} {path}", req.method())));

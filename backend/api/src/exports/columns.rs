@@ -113,8 +113,9 @@ impl Column {
     }
 }
 
-/// The `columns=` parameter: column names separated by commas, each known and named once, in the
-/// order the file should have them.
+/// The `columns=` parameter: known column names separated by commas, in the order the file should
+/// have them; a column named again keeps its first place (the pattern cannot forbid a repeat, so
+/// the parser does not either).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnList(Vec<Column>);
 
@@ -148,12 +149,11 @@ impl std::str::FromStr for ColumnList {
         for name in text.split(',') {
             let column = Column::ALL.iter().copied().find(|c| c.name() == name).ok_or_else(|| {
                 let known: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
-                format!("{name:?} is not a column; the columns are {}", known.join(", "))
+                format!("must name known columns; {name:?} is not one (the columns are {})", known.join(", "))
             })?;
-            if columns.contains(&column) {
-                return Err(format!("{name:?} is named twice"));
+            if !columns.contains(&column) {
+                columns.push(column);
             }
-            columns.push(column);
         }
         Ok(ColumnList(columns))
     }
@@ -170,8 +170,9 @@ component!(
     ObjectBuilder::new()
         .schema_type(Type::String)
         .description(Some(format!(
-            "Column names separated by commas, each once, in the file's order. The columns: {}. \
-             Without it (or empty): every column but `related` and `metadata`.",
+            "Column names separated by commas, in the file's order; a column named again keeps its \
+             first place. The columns: {}. Without it (or empty): every column but `related` and \
+             `metadata`.",
             Column::ALL.iter().map(|c| format!("`{}`", c.name())).collect::<Vec<_>>().join(", ")
         )))
         .pattern(Some(ColumnList::pattern()))
@@ -187,9 +188,13 @@ mod tests {
     fn a_list_is_known_names_each_once() {
         let list: ColumnList = "actor_name,id,metadata".parse().unwrap();
         assert_eq!(list.columns(), [Column::ActorName, Column::Id, Column::Metadata]);
-        for bad in ["", "id,", "id,,seq", "ID", "id,id", "id, seq", "nope"] {
-            assert!(bad.parse::<ColumnList>().is_err(), "{bad:?}");
+        for bad in ["", "id,", "id,,seq", "ID", "id, seq", "nope"] {
+            let error = bad.parse::<ColumnList>().unwrap_err();
+            // `must …` is what the problem body passes on as it is.
+            assert!(error.starts_with("must name known columns"), "{bad:?}: {error}");
         }
+        let repeated: ColumnList = "seq,id,seq,id".parse().unwrap();
+        assert_eq!(repeated.columns(), [Column::Seq, Column::Id]);
         let every: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
         assert_eq!(every.join(",").parse::<ColumnList>().unwrap().columns(), Column::ALL);
     }

@@ -593,6 +593,32 @@ both_backends! {
         assert_eq!(member["total"], 17);
         get(&app, &token, "/api/v1/stats/timeline?bucket=minute").await.problem(400);
         get(&app, &token, "/api/v1/stats/timeline?bucket=hour&from=2020-01-01").await.problem(422);
+        // Today is not over: its bucket is partial; the days before are whole.
+        let days = reply["buckets"].as_array().unwrap();
+        assert_eq!(days.last().unwrap()["partial"], true);
+        assert!(days[..6].iter().all(|b| b["partial"] == false), "{days:?}");
+        assert_eq!(hours["bucket"], "hour");
+
+        // "Any time" counts what the list shows: the data's own span, here four months, by week.
+        let old = ago(120);
+        let events = json!({"events": [
+            {"action": "booking.created", "occurred_at": old, "entity": {"type": "booking", "id": "b-old"}},
+            {"action": "booking.updated", "occurred_at": old, "entity": {"type": "booking", "id": "b-old"}},
+        ]});
+        post(&app, &token, "/api/v1/events", &events).await.expect(201);
+        let any = get(&app, &token, "/api/v1/stats/timeline?tz=UTC").await.expect(200).body;
+        let listed = get(&app, &token, "/api/v1/events?per_page=10").await.expect(200).body;
+        assert_eq!(any["total"], listed["total"], "the chart counts what the list counts");
+        assert_eq!(any["bucket"], "week");
+        let weeks = any["buckets"].as_array().unwrap();
+        assert!(weeks[0]["count"].as_i64().unwrap() >= 2 && weeks[0]["partial"] == false, "{:?}", weeks[0]);
+        assert_eq!(any["from"], weeks[0]["start"]);
+        assert_eq!(weeks.last().unwrap()["partial"], true);
+        // The same with a filter; and a bucket asked for is kept.
+        let bookings = get(&app, &token, "/api/v1/stats/timeline?module=booking&bucket=day").await.expect(200).body;
+        let listed = get(&app, &token, "/api/v1/events?module=booking&per_page=10").await.expect(200).body;
+        assert_eq!((bookings["total"].clone(), bookings["bucket"].clone()), (listed["total"].clone(), json!("day")));
+        assert!(bookings["buckets"].as_array().unwrap().len() >= 120);
     }
 
     async fn live_tail_delivers_resumes_and_respects_visibility(ctx: Ctx) {

@@ -1,3 +1,4 @@
+import { formatNumber } from './locale';
 import { Button } from './Button';
 
 export const PAGE_SIZES = [10, 25, 50, 100] as const;
@@ -27,7 +28,7 @@ export function Pagination({ page, perPage, total, onPageChange, onPerPageChange
   const pageCount = Math.max(1, Math.ceil(total / perPage));
   const first = total === 0 ? 0 : (page - 1) * perPage + 1;
   const last = Math.min(total, page * perPage);
-  const fmt = (n: number) => n.toLocaleString('en-GB');
+  const fmt = (n: number) => formatNumber(n);
 
   return (
     <div className="pagination">

@@ -69,10 +69,10 @@ pub enum Read {
     Actions,
     /// The actor facet for a search text (trimmed) and a number of actors.
     Actors { q: Option<String>, limit: i64 },
-    /// The activity chart: the filter as resolved before the default span is added (that span
-    /// follows the clock, which a reused answer may trail by its `Age`), by hour or by day, in a
-    /// zone.
-    Timeline { filter: EventFilter, hourly: bool, tz: Tz },
+    /// The activity chart: the filter as resolved before an open end is closed (by the data's
+    /// own span and the clock, which a reused answer may trail by its `Age`), the bucket asked
+    /// for (`None`: chosen to fit the span), in a zone.
+    Timeline { filter: EventFilter, bucket: Option<stats::Bucket>, tz: Tz },
 }
 
 impl Read {
@@ -301,7 +301,7 @@ mod tests {
             "modules" => Read::Modules,
             "actions" => Read::Actions,
             "actors" => Read::Actors { q: None, limit: 20 },
-            _ => Read::Timeline { filter: EventFilter::default(), hourly: false, tz: Tz::UTC },
+            _ => Read::Timeline { filter: EventFilter::default(), bucket: None, tz: Tz::UTC },
         }
     }
 

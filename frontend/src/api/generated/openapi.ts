@@ -833,12 +833,15 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Event counts per hour or day.
-         * @description Counts with the list's filters and visibility. Without `from`/`to`/`range` the last 30 days
-         *     (day buckets) or 48 hours (hour buckets) are counted. With no filter but dates, the counts come
-         *     from counts kept as events are written, so the chart costs the same for any number of events.
-         *     For a large tenant an answer may be reused for a short while; a reused answer carries an `Age`
-         *     header (seconds), and a fresh one is computed in the background for the next caller.
+         * Event counts per hour, day, week or month.
+         * @description Counts with the list's filters and visibility, over the same range as the list: the filter's
+         *     dates where it has them; an open start (no `from` or `range`: "any time") begins with the
+         *     earliest matching event, an open end is now. `from`/`until` in the answer say what was
+         *     counted, and a bucket the range covers only in part (or that is still going on) is marked
+         *     `partial`. With no filter but dates, the counts come from counts kept as events are written, so
+         *     the chart costs the same for any number of events. For a large tenant an answer may be reused
+         *     for a short while; a reused answer carries an `Age` header (seconds), and a fresh one is
+         *     computed in the background for the next caller.
          */
         get: operations["getTimeline"];
         put?: never;
@@ -1120,10 +1123,11 @@ export interface components {
          */
         BodyFormat: "json" | "ndjson";
         /**
-         * @description The width of a timeline bucket: an hour or a day in the caller's time zone.
+         * @description The width of a timeline bucket, in the caller's time zone: an hour, a day, a week (from
+         *     Monday) or a calendar month.
          * @enum {string}
          */
-        Bucket: "hour" | "day";
+        Bucket: "hour" | "day" | "week" | "month";
         /** @description One changed field. Give `old`, `new` or both. */
         ChangeInput: {
             /** @description Name of the changed field, unique within the event. */
@@ -1492,7 +1496,7 @@ export interface components {
             withheld?: components["schemas"]["HiddenField"][];
         };
         /**
-         * @description Column names separated by commas, each once, in the file's order. The columns: `id`, `seq`, `occurred_at`, `occurred_at_local`, `recorded_at`, `actor_id`, `actor_name`, `actor_email`, `actor_role`, `actor_type`, `module`, `verb`, `action`, `entity_type`, `entity_id`, `entity_label`, `description`, `ip`, `user_agent`, `changes`, `related`, `metadata`, `hash`, `prev_hash`. Without it (or empty): every column but `related` and `metadata`.
+         * @description Column names separated by commas, in the file's order; a column named again keeps its first place. The columns: `id`, `seq`, `occurred_at`, `occurred_at_local`, `recorded_at`, `actor_id`, `actor_name`, `actor_email`, `actor_role`, `actor_type`, `module`, `verb`, `action`, `entity_type`, `entity_id`, `entity_label`, `description`, `ip`, `user_agent`, `changes`, `related`, `metadata`, `hash`, `prev_hash`. Without it (or empty): every column but `related` and `metadata`.
          * @example occurred_at_local,actor_name,action,entity_label,description,changes
          */
         ExportColumns: string;
@@ -2053,11 +2057,19 @@ export interface components {
              * @description End of the bucket, exclusive; use `start`/`end` as `from`/`to` to narrow the list to it.
              */
             end: string;
-            /** @description The bucket in local terms: `2026-11-21` or `2026-11-21 14:00`. */
+            /**
+             * @description The bucket in local terms: `2026-11-21 14:00` (hour), `2026-11-21` (day; a week by its
+             *     Monday) or `2026-11` (month).
+             */
             label: string;
             /**
+             * @description The range covers only part of the bucket (it starts or ends inside it), or the bucket is
+             *     not over yet: its count is not comparable with a whole bucket's.
+             */
+            partial: boolean;
+            /**
              * Format: date-time
-             * @description Start of the bucket (UTC instant of the local hour or midnight).
+             * @description Start of the bucket (UTC instant of the local hour, midnight, Monday or first of the month).
              */
             start: string;
         };
@@ -2067,12 +2079,23 @@ export interface components {
             /** @description Every bucket of the range, empty ones included, oldest first. */
             buckets: components["schemas"]["TimelineBucket"][];
             /**
+             * Format: date-time
+             * @description The range counted, as the list reads the same filters: its start (an open start: the
+             *     start of the bucket holding the earliest matching event)…
+             */
+            from: string;
+            /**
              * Format: int64
-             * @description Sum of all buckets.
+             * @description Sum of all buckets: the number of matching events in the range.
              */
             total: number;
             /** @description The time zone buckets follow. */
             tz: string;
+            /**
+             * Format: date-time
+             * @description …and its end, exclusive (an open end: now, or later when events are dated ahead).
+             */
+            until: string;
         };
         /** @description The tenant's API tokens, newest first. */
         TokenList: {
@@ -7216,7 +7239,11 @@ export interface operations {
                  *     (for a member that is their own events either way).
                  */
                 scope?: components["schemas"]["Scope"];
-                /** @description Bucket size: `hour` or `day` (default), in the request's time zone. */
+                /**
+                 * @description Bucket size, in the request's time zone: `hour`, `day`, `week` (from Monday) or `month`.
+                 *     Without it, the narrowest that shows the range in at most about a hundred bars: hours up
+                 *     to two days, days up to 92 days, weeks up to three years, months beyond.
+                 */
                 bucket?: components["schemas"]["Bucket"];
             };
             header?: never;

@@ -24,9 +24,11 @@ const facets = {
     bucket: 'day',
     tz: 'Europe/London',
     total: 5,
+    from: '2026-11-19T00:00:00Z',
+    until: '2026-11-20T15:00:00Z',
     buckets: [
-      { start: '2026-11-19T00:00:00Z', end: '2026-11-20T00:00:00Z', label: '2026-11-19', count: 2 },
-      { start: '2026-11-20T00:00:00Z', end: '2026-11-21T00:00:00Z', label: '2026-11-20', count: 3 },
+      { start: '2026-11-19T00:00:00Z', end: '2026-11-20T00:00:00Z', label: '2026-11-19', count: 2, partial: false },
+      { start: '2026-11-20T00:00:00Z', end: '2026-11-21T00:00:00Z', label: '2026-11-20', count: 3, partial: true },
     ],
   }),
 };
@@ -239,10 +241,11 @@ describe('ActivityPage', () => {
     const requests = stubApi({ ...facets, '/api/v1/events': () => makePage([makeEvent(1)], 1) });
     const { router } = renderWithProviders(<ActivityPage />, { url: '/?module=booking' });
     const chart = await screen.findByTestId('activity-chart');
-    expect(chart).toHaveTextContent('5 activities per day, 2026-11-19 to 2026-11-20');
+    expect(within(chart).getByRole('heading', { name: 'Activities per day' })).toBeInTheDocument();
+    expect(within(chart).getByTestId('chart-summary')).toHaveTextContent('5 activities from 19 Nov 2026 to 20 Nov 2026');
     const timeline = requests.find((u) => u.pathname === '/api/v1/stats/timeline')!;
-    expect(Object.fromEntries(timeline.searchParams)).toEqual({ module: 'booking', tz: 'Europe/London', bucket: 'day' });
-    await userEvent.click(within(chart).getByRole('button', { name: '2026-11-20: 3 activities. Show this day' }));
+    expect(Object.fromEntries(timeline.searchParams)).toEqual({ module: 'booking', tz: 'Europe/London' });
+    await userEvent.click(within(chart).getByRole('button', { name: '20 Nov 2026 (partial day): 3 activities. Show this day' }));
     await waitFor(() => expect(router.state.location.search).toBe('?from=2026-11-20&to=2026-11-20&module=booking'));
   });
 

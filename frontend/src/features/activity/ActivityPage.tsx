@@ -228,7 +228,7 @@ export function ActivityPage() {
           </div>
         </section>
         <section className="card" aria-label="Activity over time">
-          <ActivityChart view={view} timeZone={zone} onPickDay={(day) => update({ range: 'custom', from: day, to: day })} />
+          <ActivityChart view={view} timeZone={zone} onPickDates={(from, to) => update({ range: 'custom', from, to })} />
         </section>
         <section className="card" aria-label="Results">
           {body}

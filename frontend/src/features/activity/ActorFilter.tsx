@@ -1,3 +1,4 @@
+import { countOf } from '../../components/countOf';
 import { useState } from 'react';
 import { Combobox, type ComboboxOption } from '../../components/Combobox';
 import { useDebouncedValue } from '../../components/useDebouncedValue';
@@ -21,7 +22,7 @@ export function ActorFilter({ actorId, knownNames, onChange }: ActorFilterProps)
     facets.data?.items.map((actor) => ({
       value: actor.id,
       label: actor.name,
-      hint: actor.email ?? `${actor.count.toLocaleString('en-GB')} events`,
+      hint: actor.email ?? countOf(actor.count, 'event'),
     })) ?? [];
 
   const selectedLabel = actorId

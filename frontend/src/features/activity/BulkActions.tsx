@@ -1,3 +1,4 @@
+import { formatNumber } from '../../components/locale';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api } from '../../api';
@@ -29,7 +30,7 @@ export function BulkActions({ view, timeZone, selected, total, canDelete, onClea
       <span aria-live="polite">
         {selected.length > 0 ? (
           <>
-            <strong>{selected.length.toLocaleString('en-GB')}</strong> selected{' '}
+            <strong>{formatNumber(selected.length)}</strong> selected{' '}
             <Button size="small" variant="ghost" onClick={onClearSelection}>
               Clear selection
             </Button>
@@ -66,7 +67,7 @@ export function BulkActions({ view, timeZone, selected, total, canDelete, onClea
           onDeleted={(count) => {
             setConfirming(false);
             onClearSelection();
-            setNotice(`${count.toLocaleString('en-GB')} ${count === 1 ? 'activity was' : 'activities were'} deleted.`);
+            setNotice(`${formatNumber(count)} ${count === 1 ? 'activity was' : 'activities were'} deleted.`);
           }}
         />
       )}

@@ -1,3 +1,4 @@
+import { formatNumber } from '../../components/locale';
 import { Link } from 'react-router';
 import type { AuditEvent } from '../../api';
 import { Badge } from '../../components/Badge';
@@ -12,7 +13,7 @@ export function hasOwnSection(action: string): boolean {
 
 /** "1 activity", "1,204 activities". */
 function activities(n: number): string {
-  return `${n.toLocaleString('en-GB')} ${n === 1 ? 'activity' : 'activities'}`;
+  return `${formatNumber(n)} ${n === 1 ? 'activity' : 'activities'}`;
 }
 
 function numbers(value: unknown): number[] {

@@ -211,11 +211,10 @@ export function toExportQuery(view: ActivityView, timeZone: string, ids?: number
 
 /** The GET /stats/timeline query for the chart: the same filters, hourly for a single day. */
 export function toTimelineQuery(view: ActivityView, timeZone: string): TimelineQuery {
+  // The server picks the bucket that fits the range (hours for a day, days for a month, …).
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { page, per_page, sort, order, ...filters } = toEventQuery(view, timeZone);
-  const singleDay =
-    view.range === 'today' || view.range === 'yesterday' || (view.range === 'custom' && !!view.from && view.from === view.to);
-  return { ...filters, bucket: singleDay ? 'hour' : 'day' };
+  return filters;
 }
 
 /** The GET /events/stream query: the same filters, without sort or paging. */

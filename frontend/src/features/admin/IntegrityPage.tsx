@@ -1,3 +1,4 @@
+import { formatNumber } from '../../components/locale';
 import type { Checkpoint, Verification, VerificationRun } from '../../api';
 import { Button } from '../../components/Button';
 import { CopyButton } from '../../components/CopyButton';
@@ -46,9 +47,9 @@ function SessionResult({ result, zone }: { result: Verification; zone: string })
         </>
       )}
       <dt>Events checked</dt>
-      <dd>{result.events_checked.toLocaleString('en-GB')}</dd>
+      <dd>{formatNumber(result.events_checked)}</dd>
       <dt>Checkpoints matched</dt>
-      <dd>{result.checkpoints_checked.toLocaleString('en-GB')}</dd>
+      <dd>{formatNumber(result.checkpoints_checked)}</dd>
       <dt>Latest checkpoint</dt>
       <dd>{result.checkpoint_size == null ? 'None signed yet.' : countOf(result.checkpoint_size, 'event')}</dd>
       <dt>Log head</dt>
@@ -88,9 +89,9 @@ function LastVerification({ run, zone, now }: { run: VerificationRun | null | un
       <dt>Trigger</dt>
       <dd>{TRIGGERS[run.trigger] ?? run.trigger}</dd>
       <dt>Events checked</dt>
-      <dd>{run.events_checked.toLocaleString('en-GB')}</dd>
+      <dd>{formatNumber(run.events_checked)}</dd>
       <dt>Checkpoints matched</dt>
-      <dd>{run.checkpoints_checked.toLocaleString('en-GB')}</dd>
+      <dd>{formatNumber(run.checkpoints_checked)}</dd>
       <dt>Log size</dt>
       <dd>{countOf(run.tree_size, 'event')}</dd>
     </dl>

@@ -1,3 +1,4 @@
+import { formatNumber } from '../../components/locale';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api, type Archive } from '../../api';
@@ -25,7 +26,7 @@ function choiceOf(days: number | null | undefined): Choice {
 
 export function describeRetention(days: number | null | undefined): string {
   if (days == null) return 'Events are kept forever.';
-  return `Events older than ${days.toLocaleString('en-GB')} ${days === 1 ? 'day' : 'days'} are moved to archives.`;
+  return `Events older than ${formatNumber(days)} ${days === 1 ? 'day' : 'days'} are moved to archives.`;
 }
 
 function formatBytes(bytes: number): string {
@@ -169,7 +170,7 @@ function ArchiveList() {
                 <td className="mono nowrap">
                   {archive.first_seq}–{archive.last_seq}
                 </td>
-                <td>{archive.event_count.toLocaleString('en-GB')}</td>
+                <td>{formatNumber(archive.event_count)}</td>
                 <td>
                   {formatDateTime(archive.first_recorded_at, zone)} – {formatDateTime(archive.last_recorded_at, zone)}
                 </td>

@@ -1,3 +1,5 @@
+import { formatNumber } from '../../components/locale';
+import { countOf } from '../../components/countOf';
 import { useCallback, useMemo, useState } from 'react';
 import { Link, useLocation, useParams, useSearchParams } from 'react-router';
 import type { AuditEvent, EntityRef } from '../../api';
@@ -91,13 +93,13 @@ export function RecordHistoryPage() {
         <ModuleBadge module={type} />
         <OpenInHostApp entity={{ type, id }} />
         <span className="muted">
-          History, newest first{typeof total === 'number' ? ` · ${total.toLocaleString('en-GB')} activities` : ''}
+          History, newest first{typeof total === 'number' ? ` · ${countOf(total, 'activity', 'activities')}` : ''}
         </span>
       </div>
       {hidden > 0 && (
         <p className="alert" role="note" data-testid="history-hidden">
-          {hidden === 1 ? '1 entry' : `${hidden.toLocaleString('en-GB')} entries`} of this record {hidden === 1 ? 'is' : 'are'}{' '}
-          hidden from your role{filtered ? ' (with these filters)' : ''}.
+          {hidden === 1 ? '1 entry' : `${formatNumber(hidden)} entries`} of this record {hidden === 1 ? 'is' : 'are'} hidden from
+          your role{filtered ? ' (with these filters)' : ''}.
         </p>
       )}
       <div className="stack">

@@ -1,3 +1,4 @@
+import { formatNumber } from '../../components/locale';
 import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { asTimeZone, type FlagFilter, type FlagSummary } from '../../api';
@@ -118,7 +119,7 @@ function FlagGroups({ summary, period, periodLabel }: { summary: FlagSummary; pe
               </h2>
               <p className="muted review-card__description">{kind.description}</p>
               <p className="review-card__count">
-                <strong data-testid="flag-count">{count.toLocaleString('en-GB')}</strong>{' '}
+                <strong data-testid="flag-count">{formatNumber(count)}</strong>{' '}
                 <span className="muted">{count === 1 ? 'event' : 'events'}</span>
               </p>
             </li>

@@ -1,3 +1,4 @@
+import { userLocales } from '../../components/locale';
 import { createContext, useContext } from 'react';
 
 export type TimeZoneMode = 'business' | 'local';
@@ -25,29 +26,58 @@ export function browserTimeZone(): string {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(zone: string, withZoneName: boolean): Intl.DateTimeFormat {
-  const key = `${zone}|${withZoneName}`;
+type Shape = 'dateTime' | 'dateTimeZone' | 'date' | 'month' | 'time';
+
+const SHAPES: Record<Shape, Intl.DateTimeFormatOptions> = {
+  dateTime: { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' },
+  dateTimeZone: {
+    year: 'numeric',
+    month: 'short',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZoneName: 'short',
+  },
+  date: { year: 'numeric', month: 'short', day: '2-digit' },
+  month: { year: 'numeric', month: 'long' },
+  time: { hour: '2-digit', minute: '2-digit' },
+};
+
+/** One formatter per zone and shape, in the browser's locale (one date format everywhere). */
+function formatter(zone: string, shape: Shape): Intl.DateTimeFormat {
+  const locales = userLocales();
+  const key = `${locales.join(',')}|${zone}|${shape}`;
   let f = formatters.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', {
-      timeZone: zone,
-      year: 'numeric',
-      month: 'short',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-      ...(withZoneName ? { timeZoneName: 'short' } : {}),
-    });
+    f = new Intl.DateTimeFormat([...locales], { timeZone: zone, ...SHAPES[shape] });
     formatters.set(key, f);
   }
   return f;
 }
 
-/** "21 Nov 2026, 14:03:22" in the given zone (with its abbreviation when asked). */
-export function formatDateTime(iso: string, zone: string, withZoneName = false): string {
+function format(iso: string, zone: string, shape: Shape): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return formatter(zone, withZoneName).format(date);
+  return formatter(zone, shape).format(date);
+}
+
+/** "21 Nov 2026, 14:03:22" (as the browser's locale writes it) in the given zone, with its abbreviation when asked. */
+export function formatDateTime(iso: string, zone: string, withZoneName = false): string {
+  return format(iso, zone, withZoneName ? 'dateTimeZone' : 'dateTime');
+}
+
+/** "21 Nov 2026" in the given zone. */
+export function formatDate(iso: string, zone: string): string {
+  return format(iso, zone, 'date');
+}
+
+/** "November 2026" in the given zone. */
+export function formatMonth(iso: string, zone: string): string {
+  return format(iso, zone, 'month');
+}
+
+/** "14:00" in the given zone. */
+export function formatTime(iso: string, zone: string): string {
+  return format(iso, zone, 'time');
 }

@@ -41,23 +41,23 @@ const badge = () => screen.getByTestId('integrity-status');
 const pathsOf = (requests: URL[], path: string) => requests.filter((u) => u.pathname === path);
 
 describe('IntegrityBadge', () => {
-  it('says "not yet checked" when no run is stored, and verifies nothing until asked', async () => {
+  it('says "Not verified yet" when no run is stored, and verifies nothing until asked', async () => {
     const requests = stubApi({
       '/api/v1/integrity/status': () => statusOf(),
       '/api/v1/integrity/verify': () => verified,
     });
     renderWithProviders(<IntegrityBadge />);
-    expect(await screen.findByText('Integrity not yet checked')).toBeInTheDocument();
+    expect(await screen.findByText('Not verified yet')).toBeInTheDocument();
     expect(pathsOf(requests, '/api/v1/integrity/verify')).toHaveLength(0);
   });
 
   it('shows the stored last verification and how long ago it ran', async () => {
     stubApi({ '/api/v1/integrity/status': () => statusOf(storedRun) });
     renderWithProviders(<IntegrityBadge />);
-    expect(await screen.findByText('Integrity verified · 3 h ago')).toBeInTheDocument();
-    expect(badge()).toHaveTextContent('4,990 events · 11 checkpoints matched');
+    expect(await screen.findByText('Verified 3 h ago · 4,990 events')).toBeInTheDocument();
+    expect(badge()).toHaveTextContent('11 checkpoints matched');
     // The exact time is at hand, in the business zone.
-    expect(screen.getByText('Integrity verified · 3 h ago')).toHaveAttribute('title', expect.stringMatching(/^Checked /));
+    expect(screen.getByText('Verified 3 h ago · 4,990 events')).toHaveAttribute('title', expect.stringMatching(/^Checked /));
   });
 
   it('shows a stored broken run with its first bad sequence and reason', async () => {
@@ -66,7 +66,7 @@ describe('IntegrityBadge', () => {
         statusOf({ ...storedRun, ok: false, first_bad_seq: 17, reason: 'root differs', checked_at: hoursAgo(50) }),
     });
     renderWithProviders(<IntegrityBadge />);
-    expect(await screen.findByText('Broken at seq 17 · 2 d ago')).toBeInTheDocument();
+    expect(await screen.findByText('Verification failed at #17 · 2 d ago')).toBeInTheDocument();
     expect(badge()).toHaveTextContent('root differs');
   });
 
@@ -81,10 +81,10 @@ describe('IntegrityBadge', () => {
       },
     });
     renderWithProviders(<IntegrityBadge />);
-    expect(await screen.findByText('Integrity not yet checked')).toBeInTheDocument();
+    expect(await screen.findByText('Not verified yet')).toBeInTheDocument();
     await userEvent.setup().click(screen.getByRole('button', { name: 'Verify now' }));
-    expect(await screen.findByText('Integrity verified · just now')).toBeInTheDocument();
-    expect(badge()).toHaveTextContent('5,001 events · 12 checkpoints matched');
+    expect(await screen.findByText('Verified just now · 5,001 events')).toBeInTheDocument();
+    expect(badge()).toHaveTextContent('12 checkpoints matched');
     await waitFor(() => expect(pathsOf(requests, '/api/v1/integrity/status')).toHaveLength(2));
     expect(pathsOf(requests, '/api/v1/integrity/verify')).toHaveLength(1);
   });
@@ -101,9 +101,9 @@ describe('IntegrityBadge', () => {
       }),
     });
     const { queryClient } = renderWithProviders(<IntegrityBadge />);
-    expect(await screen.findByText('Integrity verified · 1 d ago')).toBeInTheDocument();
+    expect(await screen.findByText('Verified 1 d ago · 4,990 events')).toBeInTheDocument();
     await userEvent.setup().click(screen.getByRole('button', { name: 'Verify now' }));
-    expect(await screen.findByText('Broken at seq 42 · just now')).toBeInTheDocument();
+    expect(await screen.findByText('Verification failed at #42 · just now')).toBeInTheDocument();
     expect(badge()).toHaveTextContent('hash mismatch');
     // Kept in the query cache for every other view of it.
     expect(queryClient.getQueryData(['admin', 'integrity'])).toMatchObject({ first_bad_seq: 42 });
@@ -119,10 +119,10 @@ describe('IntegrityBadge', () => {
     expect(await screen.findByText(/Verification failed: admins only/)).toBeInTheDocument();
   });
 
-  it('says when the stored status could not be loaded, rather than "not yet checked"', async () => {
+  it('says when the stored status could not be loaded, rather than "Not verified yet"', async () => {
     stubApi({ '/api/v1/integrity/status': () => problem(503, 'Service Unavailable', 'database unavailable') });
     renderWithProviders(<IntegrityBadge />);
     expect(await screen.findByText('Integrity status unavailable')).toHaveAttribute('title', 'database unavailable');
-    expect(badge()).not.toHaveTextContent('not yet checked');
+    expect(badge()).not.toHaveTextContent('Not verified yet');
   });
 });

@@ -58,7 +58,7 @@ describe('IntegrityPage', () => {
     expect(last).toHaveTextContent('TriggerDaily schedule');
     expect(last).toHaveTextContent('Events checked5,001');
     expect(last).toHaveTextContent('Checkpoints matched12');
-    expect(screen.getByText('Integrity verified · 2 h ago')).toBeInTheDocument();
+    expect(screen.getByText('Verified 2 h ago · 5,001 events')).toBeInTheDocument();
 
     const latest = section('Latest signed checkpoint');
     expect(latest).toHaveTextContent('Tree size5,001 events (sequences 1–5001)');
@@ -97,7 +97,7 @@ describe('IntegrityPage', () => {
     renderWithProviders(<IntegrityPage />);
     expect(await screen.findByText('No verification has run yet')).toBeInTheDocument();
     expect(within(section('Latest signed checkpoint')).getByText('Nothing signed yet')).toBeInTheDocument();
-    expect(screen.getByText('Integrity not yet checked')).toBeInTheDocument();
+    expect(screen.getByText('Not verified yet')).toBeInTheDocument();
   });
 
   it('shows a stored broken run with its reason', async () => {

@@ -239,8 +239,16 @@ both_backends! {
         let promoted = send(&app, patch(id, json!({"role": "manager", "name": "Nora N."}))).await.expect(200).body;
         assert_eq!((promoted["role"].as_str(), promoted["name"].as_str()), (Some("manager"), Some("Nora N.")));
         // The new user signs in, then is deactivated: the live token and sign-in both stop working.
+        let last_sign_in = |list: &Value| list["items"].as_array().unwrap().iter().find(|u| u["id"] == id).unwrap()["last_sign_in_at"].clone();
+        assert_eq!(last_sign_in(&get(&app, &admin, "/api/v1/users").await.body), Value::Null, "never signed in");
         let session = send(&app, login_request("new@acme.test", "a sturdy passphrase")).await.expect(200).body["access_token"].as_str().unwrap().to_string();
         get(&app, &session, "/api/v1/events").await.expect(200);
+        let signed_in = last_sign_in(&get(&app, &admin, "/api/v1/users").await.body);
+        let at = chrono::DateTime::parse_from_rfc3339(signed_in.as_str().unwrap()).unwrap();
+        assert!((chrono::Utc::now() - at.to_utc()).num_seconds() < 60, "{signed_in}");
+        // A wrong password is no sign-in.
+        send(&app, login_request("new@acme.test", "not the passphrase")).await.problem(401);
+        assert_eq!(last_sign_in(&get(&app, &admin, "/api/v1/users").await.body), signed_in);
         send(&app, patch(id, json!({"active": false}))).await.expect(200);
         get(&app, &session, "/api/v1/events").await.problem(401);
         send(&app, login_request("new@acme.test", "a sturdy passphrase")).await.problem(401);
@@ -251,16 +259,26 @@ both_backends! {
         send(&app, patch(ctx.admin.id.get(), json!({"role": "member"}))).await.problem(409);
         send(&app, patch(ctx.admin.id.get(), json!({"active": false}))).await.problem(409);
         send(&app, patch(ctx.manager.id.get(), json!({"role": "admin"}))).await.expect(200);
-        send(&app, patch(ctx.admin.id.get(), json!({"role": "member"}))).await.expect(200);
+        // With a second admin, still not by the admin themselves: another admin must.
+        let own = send(&app, patch(ctx.admin.id.get(), json!({"role": "member"}))).await.problem(409);
+        assert!(own.body["detail"].as_str().unwrap().contains("your own role"), "{}", own.body);
+        send(&app, patch(ctx.admin.id.get(), json!({"active": false}))).await.problem(409);
+        send(&app, patch(ctx.admin.id.get(), json!({"name": "Ada A.", "role": "admin"}))).await.expect(200);
+        let second = ctx.token(&ctx.manager);
+        let by_other = TestRequest::patch().uri(&format!("/api/v1/users/{}", ctx.admin.id.get())).insert_header(("authorization", format!("Bearer {second}"))).set_json(json!({"role": "member"}));
+        send(&app, by_other).await.expect(200);
         // Roles are read on every request: the demoted admin's token no longer manages users.
         get(&app, &admin, "/api/v1/users").await.problem(403);
+        let back = TestRequest::patch().uri(&format!("/api/v1/users/{}", ctx.admin.id.get())).insert_header(("authorization", format!("Bearer {second}"))).set_json(json!({"role": "admin"}));
+        send(&app, back).await.expect(200);
 
         // Every change is in the trail, with the admin as actor and the user as record.
         assert_eq!(trail(&app, &ctx, "user.created").await[0]["entity"], json!({"type": "user", "id": id.to_string(), "label": "Nora New"}));
         let roles = trail(&app, &ctx, "user.role_changed").await;
-        assert_eq!(roles.len(), 3);
-        assert_eq!(roles[2]["changes"], json!([{"field": "role", "old": "member", "new": "manager"}]));
-        assert_eq!(roles[2]["actor"]["id"], "a1");
+        assert_eq!(roles.len(), 4);
+        assert_eq!(roles[3]["changes"], json!([{"field": "role", "old": "member", "new": "manager"}]));
+        assert_eq!(roles[3]["actor"]["id"], "a1");
+        assert_eq!(roles[0]["actor"]["id"], ctx.manager.actor_id, "the other admin put the first one back");
         assert_eq!(trail(&app, &ctx, "user.deactivated").await.len(), 1);
         assert_eq!(trail(&app, &ctx, "user.updated").await[0]["changes"][0]["field"], "name");
     }

@@ -106,6 +106,8 @@ pub struct User {
     pub updated_at: NaiveDateTime,
     /// Moves on a password change or a deactivation: access tokens of earlier epochs are void.
     pub session_epoch: i32,
+    /// The last successful password sign-in.
+    pub last_sign_in_at: Option<NaiveDateTime>,
 }
 
 impl User {

@@ -35,21 +35,17 @@ test.describe('Users and roles', () => {
     await expect(dialog.getByText('Use at least 10 characters.')).toBeVisible();
   });
 
-  test.describe('the last admin', () => {
-    // Chromium logs every 4xx response to the console; these 409s are the point of the test.
-    test.use({ allowedConsoleErrors: [/status of 409/] });
-
-    test('cannot be demoted or deactivated', async ({ usersPage }) => {
-      await usersPage.goto();
-      await usersPage.setRole(ADMIN.email, 'member');
-      await expect(usersPage.error()).toContainText('last active admin');
-      await expect(usersPage.roleSelect(ADMIN.email)).toHaveValue('admin');
-
-      const dialog = await usersPage.openActiveToggle(ADMIN.email);
-      await dialog.getByRole('button', { name: 'Deactivate' }).click();
-      await expect(dialog.getByRole('alert')).toContainText('last active admin');
-      await dialog.getByRole('button', { name: 'Cancel' }).click();
-      await expect(usersPage.row(ADMIN.email)).toContainText('Active');
-    });
+  test('your own row can neither demote nor deactivate you, and shows when you last signed in', async ({ usersPage }) => {
+    await usersPage.goto();
+    await expect(usersPage.row(ADMIN.email)).toContainText('(you)');
+    await expect(usersPage.roleSelect(ADMIN.email)).toBeDisabled();
+    await expect(usersPage.roleSelect(ADMIN.email)).toHaveAccessibleDescription(
+      'Another admin can change your role or deactivate you.',
+    );
+    await expect(usersPage.row(ADMIN.email).getByRole('button', { name: /^(Deactivate|Reactivate)…$/ })).toHaveCount(0);
+    // The demo admin signed in for this run: a recent time, its exact value on hover.
+    const lastSignIn = usersPage.row(ADMIN.email).locator('time');
+    await expect(lastSignIn).toHaveText(/^(just now|\d+ min ago|\d+ h ago)$/);
+    await expect(lastSignIn).toHaveAttribute('title', /\d{2}:\d{2}:\d{2}/);
   });
 });

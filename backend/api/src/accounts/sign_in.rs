@@ -271,6 +271,7 @@ pub async fn login(
                 if let Some(ip) = &request.ip {
                     throttle::remember_address(conn, tenant_id, logged_user.id, ip, now)?;
                 }
+                users::record_sign_in(conn, logged_user.id, now)?;
                 let request = request.by(format!("user:{}", logged_user.id));
                 AuditEvent::new("auth.login", user_actor(&logged_user))
                     .meta("method", "password")

@@ -34,6 +34,8 @@ pub struct UserOut {
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The last successful sign-in with a password; `null` when the user never signed in.
+    pub last_sign_in_at: Option<DateTime<Utc>>,
 }
 
 impl From<&User> for UserOut {
@@ -47,6 +49,7 @@ impl From<&User> for UserOut {
             active: u.active,
             created_at: u.created_at.and_utc(),
             updated_at: u.updated_at.and_utc(),
+            last_sign_in_at: u.last_sign_in_at.map(|t| t.and_utc()),
         }
     }
 }
@@ -180,14 +183,15 @@ pub async fn create(
 /// Change a user.
 ///
 /// Changes a user's name, role, actor id or active flag. The tenant's last active admin cannot be
-/// demoted or deactivated (409); deactivation ends every session of the user. Logged as
+/// demoted or deactivated (409), nor can admins demote or deactivate themselves (409: another
+/// admin must); deactivation ends every session of the user. Logged as
 /// `user.role_changed`, `user.deactivated` or `user.updated`.
 #[utoipa::path(operation_id = "updateUser", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id")), request_body = UserPatch, responses(
     (status = 200, body = UserOut),
     AdminOnly,
     (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, description = "Would leave the tenant without an active admin", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Would leave the tenant without an active admin, or the admin would demote or deactivate themselves", body = Problem, content_type = "application/problem+json"),
 ))]
 #[patch("/users/{id}")]
 pub async fn update(
@@ -199,6 +203,13 @@ pub async fn update(
 ) -> Result<web::Json<UserOut>, ApiError> {
     let id = id.into_inner();
     let body = body.into_inner();
+    // An admin who demoted or locked out themselves by a slip could not undo it.
+    let demotes = body.role.as_ref().is_some_and(|r| role(r) != Role::Admin);
+    if id == caller.user().id.get() && (demotes || body.active == Some(false)) {
+        return Err(ApiError::Conflict(
+            "you cannot change your own role or deactivate yourself: another admin must do it".into(),
+        ));
+    }
     let changes = UserChanges {
         name: body.name.map(DisplayName::into_inner),
         role: body.role.as_ref().map(role),

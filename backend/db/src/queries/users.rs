@@ -1,5 +1,5 @@
 use crate::ids::{TenantId, UserId};
-use chrono::Utc;
+use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::connection::DbConnection;
@@ -120,6 +120,12 @@ pub fn list(conn: &mut DbConnection, tenant_id: TenantId) -> StoreResult<Vec<Use
         .order((users::name.asc(), users::id.asc()))
         .select(User::as_select())
         .load(conn)?)
+}
+
+/// Notes that the user signed in at `now`.
+pub fn record_sign_in(conn: &mut DbConnection, user_id: UserId, now: NaiveDateTime) -> StoreResult<()> {
+    diesel::update(users::table.find(user_id)).set(users::last_sign_in_at.eq(now)).execute(conn)?;
+    Ok(())
 }
 
 /// Changes to a user; `None` leaves a field as it is.

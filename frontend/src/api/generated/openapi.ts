@@ -940,7 +940,8 @@ export interface paths {
         /**
          * Change a user.
          * @description Changes a user's name, role, actor id or active flag. The tenant's last active admin cannot be
-         *     demoted or deactivated (409); deactivation ends every session of the user. Logged as
+         *     demoted or deactivated (409), nor can admins demote or deactivate themselves (409: another
+         *     admin must); deactivation ends every session of the user. Logged as
          *     `user.role_changed`, `user.deactivated` or `user.updated`.
          */
         patch: operations["updateUser"];
@@ -2180,6 +2181,11 @@ export interface components {
              * @description User id.
              */
             id: number;
+            /**
+             * Format: date-time
+             * @description The last successful sign-in with a password; `null` when the user never signed in.
+             */
+            last_sign_in_at?: string | null;
             /** @description Display name. */
             name: string;
             role: components["schemas"]["RoleSchema"];
@@ -7947,7 +7953,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Would leave the tenant without an active admin */
+            /** @description Would leave the tenant without an active admin, or the admin would demote or deactivate themselves */
             409: {
                 headers: {
                     [name: string]: unknown;

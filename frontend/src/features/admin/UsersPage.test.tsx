@@ -14,6 +14,7 @@ const admin: ManagedUser = {
   active: true,
   created_at: '2026-11-01T09:00:00Z',
   updated_at: '2026-11-01T09:00:00Z',
+  last_sign_in_at: null,
 };
 
 const lastAdmin = () => problem(409, 'Conflict', "the tenant's last active admin cannot be demoted or deactivated");
@@ -44,13 +45,30 @@ describe('UsersPage', () => {
     expect(await within(dialog).findByRole('alert')).toHaveTextContent('a user with this e-mail already exists');
   });
 
-  it('shows the 409 when the last admin would be demoted, and keeps the role', async () => {
-    stubApi({ '/api/v1/users': () => ({ items: [admin] }), '/api/v1/users/1': () => lastAdmin() });
+  it('shows the 409 the server answers for a demotion, and keeps the role', async () => {
+    const other = { ...admin, id: 2, email: 'ann@acme.example', name: 'Ann Admin' };
+    stubApi({ '/api/v1/users': () => ({ items: [admin, other] }), '/api/v1/users/2': () => lastAdmin() });
     const user = userEvent.setup();
     renderWithProviders(<UsersPage />);
-    await user.selectOptions(await screen.findByLabelText('Role of Alice Admin'), 'member');
+    await user.selectOptions(await screen.findByLabelText('Role of Ann Admin'), 'member');
     expect(await screen.findByRole('alert')).toHaveTextContent('last active admin cannot be demoted');
-    expect(screen.getByLabelText('Role of Alice Admin')).toHaveValue('admin');
+    expect(screen.getByLabelText('Role of Ann Admin')).toHaveValue('admin');
+  });
+
+  it('keeps your own role and account out of your reach, and says who can change them', async () => {
+    const other = { ...admin, id: 2, email: 'ann@acme.example', name: 'Ann Admin', last_sign_in_at: new Date(Date.now() - 3 * 60_000).toISOString() };
+    stubApi({ '/api/v1/users': () => ({ items: [admin, other] }) });
+    renderWithProviders(<UsersPage />);
+    const own = (await screen.findByText('(you)')).closest('tr')!;
+    expect(within(own).getByLabelText('Role of Alice Admin')).toBeDisabled();
+    expect(within(own).getByLabelText('Role of Alice Admin')).toHaveAccessibleDescription('Another admin can change your role or deactivate you.');
+    expect(within(own).queryByRole('button', { name: /Deactivate/ })).not.toBeInTheDocument();
+    const others = screen.getByText('Ann Admin').closest('tr')!;
+    expect(within(others).getByLabelText('Role of Ann Admin')).toBeEnabled();
+    expect(within(others).getByRole('button', { name: 'Deactivate…' })).toBeInTheDocument();
+    // Last sign-in: how long ago, the exact time on hover; never for who never signed in.
+    expect(within(others).getByText('3 min ago')).toHaveAttribute('title', expect.stringMatching(/\d{4}, \d{2}:\d{2}:\d{2} /));
+    expect(within(own).getByText('Never')).toBeInTheDocument();
   });
 
   it('deactivates only after confirmation', async () => {

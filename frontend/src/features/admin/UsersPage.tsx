@@ -8,6 +8,7 @@ import { errorMessage } from '../../components/errorMessage';
 import { SkeletonList } from '../../components/Skeleton';
 import { Alert, EmptyState, ErrorState } from '../../components/States';
 import { useCurrentUser } from '../auth/authContext';
+import { RelativeTime } from '../timezone/RelativeTime';
 import { formatDateTime, useTimeZone } from '../timezone/timeZone';
 import { CreateUserDialog } from './CreateUserDialog';
 import { adminKeys, useUsers } from './queries';
@@ -55,6 +56,7 @@ export function UsersPage() {
               <th scope="col">Role</th>
               <th scope="col">Status</th>
               <th scope="col">Actor id</th>
+              <th scope="col">Last sign-in</th>
               <th scope="col">Created</th>
               <th scope="col">
                 <span className="visually-hidden">Actions</span>
@@ -62,44 +64,57 @@ export function UsersPage() {
             </tr>
           </thead>
           <tbody>
-            {users.data.items.map((user) => (
-              <tr key={user.id} data-user-email={user.email}>
-                <td>
-                  <strong>{user.name}</strong>
-                  {user.id === me.id && <span className="muted"> (you)</span>}
-                </td>
-                <td>{user.email}</td>
-                <td>
-                  <select
-                    className="select"
-                    aria-label={`Role of ${user.name}`}
-                    value={user.role}
-                    disabled={update.isPending}
-                    onChange={(e) => changeRole(user, e.target.value as Role)}
-                  >
-                    {ROLE_OPTIONS.map((o) => (
-                      <option key={o.value} value={o.value}>
-                        {o.label}
-                      </option>
-                    ))}
-                  </select>
-                </td>
-                <td>{user.active ? <Badge tone="green">Active</Badge> : <Badge tone="slate">Deactivated</Badge>}</td>
-                <td className="mono">{user.actor_id}</td>
-                <td className="nowrap">{formatDateTime(user.created_at, zone)}</td>
-                <td>
-                  <Button
-                    size="small"
-                    onClick={() => {
-                      update.reset();
-                      setToggling(user);
-                    }}
-                  >
-                    {user.active ? 'Deactivate…' : 'Reactivate…'}
-                  </Button>
-                </td>
-              </tr>
-            ))}
+            {users.data.items.map((user) => {
+              const own = user.id === me.id;
+              return (
+                <tr key={user.id} data-user-email={user.email}>
+                  <td className="nowrap">
+                    <strong>{user.name}</strong>
+                    {own && <span className="muted"> (you)</span>}
+                  </td>
+                  <td>{user.email}</td>
+                  <td>
+                    <select
+                      className="select"
+                      aria-label={`Role of ${user.name}`}
+                      aria-describedby={own ? 'own-account-note' : undefined}
+                      value={user.role}
+                      disabled={update.isPending || own}
+                      onChange={(e) => changeRole(user, e.target.value as Role)}
+                    >
+                      {ROLE_OPTIONS.map((o) => (
+                        <option key={o.value} value={o.value}>
+                          {o.label}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td>{user.active ? <Badge tone="green">Active</Badge> : <Badge tone="slate">Deactivated</Badge>}</td>
+                  <td className="mono">{user.actor_id}</td>
+                  <td className="nowrap">
+                    {user.last_sign_in_at ? <RelativeTime iso={user.last_sign_in_at} /> : <span className="muted">Never</span>}
+                  </td>
+                  <td className="nowrap">{formatDateTime(user.created_at, zone)}</td>
+                  <td>
+                    {own ? (
+                      <small className="muted" id="own-account-note">
+                        Another admin can change your role or deactivate you.
+                      </small>
+                    ) : (
+                      <Button
+                        size="small"
+                        onClick={() => {
+                          update.reset();
+                          setToggling(user);
+                        }}
+                      >
+                        {user.active ? 'Deactivate…' : 'Reactivate…'}
+                      </Button>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       </div>

@@ -56,12 +56,20 @@ describe('UsersPage', () => {
   });
 
   it('keeps your own role and account out of your reach, and says who can change them', async () => {
-    const other = { ...admin, id: 2, email: 'ann@acme.example', name: 'Ann Admin', last_sign_in_at: new Date(Date.now() - 3 * 60_000).toISOString() };
+    const other = {
+      ...admin,
+      id: 2,
+      email: 'ann@acme.example',
+      name: 'Ann Admin',
+      last_sign_in_at: new Date(Date.now() - 3 * 60_000).toISOString(),
+    };
     stubApi({ '/api/v1/users': () => ({ items: [admin, other] }) });
     renderWithProviders(<UsersPage />);
     const own = (await screen.findByText('(you)')).closest('tr')!;
     expect(within(own).getByLabelText('Role of Alice Admin')).toBeDisabled();
-    expect(within(own).getByLabelText('Role of Alice Admin')).toHaveAccessibleDescription('Another admin can change your role or deactivate you.');
+    expect(within(own).getByLabelText('Role of Alice Admin')).toHaveAccessibleDescription(
+      'Another admin can change your role or deactivate you.',
+    );
     expect(within(own).queryByRole('button', { name: /Deactivate/ })).not.toBeInTheDocument();
     const others = screen.getByText('Ann Admin').closest('tr')!;
     expect(within(others).getByLabelText('Role of Ann Admin')).toBeEnabled();

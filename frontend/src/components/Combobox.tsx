@@ -105,7 +105,9 @@ export function Combobox({
         )}
       </div>
       {open && (
-        <ul id={listId} role="listbox" aria-label={label} className="combobox__list">
+        // A scrolling list is a tab stop of its own in Chromium; it closes when the input loses
+        // focus, which would drop focus to the page: keep it out of the tab order.
+        <ul id={listId} role="listbox" aria-label={label} className="combobox__list" tabIndex={-1}>
           {options.map((option, index) => (
             <li
               key={option.value}

@@ -180,4 +180,14 @@ test.describe('Activity log filters', () => {
     await page.goForward();
     await expect(activityPage.field('Type')).toHaveValue('invoice');
   });
+
+  test('Tab leaves the user search for the next field, never for the page itself', async ({ page, activityPage }) => {
+    await activityPage.goto();
+    const box = page.getByRole('combobox', { name: 'User' });
+    await box.fill('ad');
+    await expect(page.getByRole('listbox', { name: 'User' })).toBeVisible();
+    await page.keyboard.press('Tab');
+    await expect(page.getByRole('listbox', { name: 'User' })).toBeHidden();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('SELECT');
+  });
 });

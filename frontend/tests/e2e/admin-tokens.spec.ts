@@ -12,6 +12,11 @@ test.describe('API tokens', () => {
     const auth = { Authorization: `Bearer ${secret}` };
     expect((await request.get('/api/v1/events?per_page=10', { headers: auth })).status()).toBe(200);
 
+    // Esc does not lose the secret: the dialog waits for "I have copied it".
+    await page.keyboard.press('Escape');
+    await expect(tokensPage.secretDialog()).toContainText('once this closes, the secret is gone');
+    await expect(tokensPage.secretDialog().getByRole('button', { name: 'Done' })).toBeDisabled();
+    await tokensPage.secretDialog().getByLabel('I have copied the secret and stored it safely').check();
     await tokensPage.secretDialog().getByRole('button', { name: 'Done' }).click();
     await expect(tokensPage.secretDialog()).toBeHidden();
     const row = tokensPage.row(name);

@@ -1,4 +1,3 @@
-import { formatNumber } from '../../components/locale';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api } from '../../api';
@@ -6,6 +5,9 @@ import { Button } from '../../components/Button';
 import { errorMessage } from '../../components/errorMessage';
 import { Modal } from '../../components/Modal';
 import { Alert } from '../../components/States';
+import { showToast } from '../../components/Toast';
+import { countOf } from '../../components/countOf';
+import { formatNumber } from '../../components/locale';
 import { ExportDialog } from '../exports/ExportDialog';
 import { toExportQuery, type ActivityView } from './filterSchema';
 
@@ -22,7 +24,6 @@ export interface BulkActionsProps {
 export function BulkActions({ view, timeZone, selected, total, canDelete, onClearSelection }: BulkActionsProps) {
   const [confirming, setConfirming] = useState(false);
   const [exporting, setExporting] = useState(false);
-  const [notice, setNotice] = useState<string | null>(null);
   const scope = selected.length > 0 ? `${selected.length} selected` : 'all matching';
 
   return (
@@ -36,7 +37,11 @@ export function BulkActions({ view, timeZone, selected, total, canDelete, onClea
             </Button>
           </>
         ) : (
-          <span className="muted">Select rows to export or delete them, or export everything that matches.</span>
+          <span className="muted">
+            {canDelete
+              ? 'Select rows to export or delete them, or export everything that matches.'
+              : 'Select rows to export them, or export everything that matches.'}
+          </span>
         )}
       </span>
       <span className="toolbar__spacer" />
@@ -48,7 +53,6 @@ export function BulkActions({ view, timeZone, selected, total, canDelete, onClea
           Delete selected…
         </Button>
       )}
-      {notice && <Alert tone="info">{notice}</Alert>}
       {exporting && (
         <ExportDialog
           title={`Export ${scope}`}
@@ -56,7 +60,7 @@ export function BulkActions({ view, timeZone, selected, total, canDelete, onClea
           onClose={() => setExporting(false)}
           onStarted={(format) => {
             setExporting(false);
-            setNotice(`Your ${format.toUpperCase()} download has started; your browser saves it.`);
+            showToast(`Your ${format.toUpperCase()} download has started; your browser saves it.`);
           }}
         />
       )}
@@ -67,7 +71,7 @@ export function BulkActions({ view, timeZone, selected, total, canDelete, onClea
           onDeleted={(count) => {
             setConfirming(false);
             onClearSelection();
-            setNotice(`${formatNumber(count)} ${count === 1 ? 'activity was' : 'activities were'} deleted.`);
+            showToast(`${countOf(count, 'activity', 'activities')} deleted.`);
           }}
         />
       )}
@@ -101,7 +105,7 @@ function DeleteEventsDialog({
   };
 
   return (
-    <Modal title={`Delete ${ids.length} ${ids.length === 1 ? 'activity' : 'activities'}?`} onClose={onClose}>
+    <Modal title={`Delete ${countOf(ids.length, 'activity', 'activities')}?`} onClose={onClose}>
       <form className="stack" onSubmit={onSubmit}>
         <p style={{ margin: 0 }}>
           Their details are removed for good. A tombstone keeps each entry's place in the integrity chain, and the deletion is

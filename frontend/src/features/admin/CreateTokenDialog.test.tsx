@@ -1,4 +1,4 @@
-import { screen, within } from '@testing-library/react';
+import { fireEvent, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
 import { describe, expect, it } from 'vitest';
@@ -79,6 +79,14 @@ describe('CreateTokenDialog', () => {
     expect(writeText).toHaveBeenCalledWith(created.secret);
     expect(await within(secret).findByText('Copied to the clipboard.')).toBeInTheDocument();
 
+    // Neither Esc nor Done closes it before its reader says the secret is kept.
+    expect(within(secret).getByRole('button', { name: 'Done' })).toBeDisabled();
+    // jsdom does not turn Esc into the dialog's cancel event: send the event itself.
+    fireEvent(secret, new Event('cancel', { cancelable: true }));
+    expect(screen.getByTestId('token-secret')).toBeInTheDocument();
+    expect(within(secret).getByRole('alert')).toHaveTextContent('once this closes, the secret is gone');
+    await user.click(within(secret).getByLabelText('I have copied the secret and stored it safely'));
+    expect(within(secret).queryByRole('alert')).not.toBeInTheDocument();
     await user.click(within(secret).getByRole('button', { name: 'Done' }));
     expect(screen.queryByTestId('token-secret')).not.toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'New token' }));

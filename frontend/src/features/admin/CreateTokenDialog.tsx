@@ -108,8 +108,14 @@ export function CreateTokenDialog({ onClose }: { onClose: () => void }) {
   );
 }
 
+/**
+ * The secret, shown once. The dialog stays open (Esc and the backdrop too) until its reader says
+ * they copied it: closing it by a slip would lose the secret for good.
+ */
 function TokenSecret({ created, onClose }: { created: CreatedToken; onClose: () => void }) {
   const [copy, setCopy] = useState<'idle' | 'copied' | 'failed'>('idle');
+  const [kept, setKept] = useState(false);
+  const [refused, setRefused] = useState(false);
   const onCopy = async () => {
     try {
       await navigator.clipboard.writeText(created.secret);
@@ -120,7 +126,13 @@ function TokenSecret({ created, onClose }: { created: CreatedToken; onClose: () 
   };
 
   return (
-    <Modal title={`Token “${created.token.name}” created`} onClose={onClose} testId="token-secret">
+    <Modal
+      title={`Token “${created.token.name}” created`}
+      onClose={onClose}
+      closable={kept}
+      onCloseRefused={() => setRefused(true)}
+      testId="token-secret"
+    >
       <div className="stack">
         <Alert tone="info">
           Copy the secret now and store it safely. <strong>You will not see it again</strong>: only a hash of it is kept.
@@ -129,13 +141,29 @@ function TokenSecret({ created, onClose }: { created: CreatedToken; onClose: () 
         <p className="muted" style={{ margin: 0 }}>
           Send it as <code>Authorization: Bearer &lt;secret&gt;</code>.
         </p>
+        <label className="row">
+          <input
+            type="checkbox"
+            checked={kept}
+            onChange={(e) => {
+              setKept(e.target.checked);
+              setRefused(false);
+            }}
+          />
+          <span>I have copied the secret and stored it safely</span>
+        </label>
+        {refused && !kept && (
+          <p className="field__error" role="alert" style={{ margin: 0 }}>
+            Copy the secret and tick the box first: once this closes, the secret is gone.
+          </p>
+        )}
         <div className="row" style={{ justifyContent: 'flex-end' }}>
           <span aria-live="polite" className="muted">
             {copy === 'copied' && 'Copied to the clipboard.'}
             {copy === 'failed' && 'Copying failed: select the secret and copy it by hand.'}
           </span>
           <Button onClick={onCopy}>Copy secret</Button>
-          <Button variant="primary" onClick={onClose}>
+          <Button variant="primary" onClick={onClose} disabled={!kept}>
             Done
           </Button>
         </div>

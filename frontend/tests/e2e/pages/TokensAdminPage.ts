@@ -33,7 +33,7 @@ export class TokensAdminPage {
     if (expiresInDays !== undefined) await dialog.getByLabel('Expires in (days, optional)').fill(String(expiresInDays));
     await dialog.getByRole('button', { name: 'Create token' }).click();
     await expect(this.secretDialog()).toBeVisible();
-    return this.secretDialog().getByLabel('Secret').inputValue();
+    return this.secretDialog().getByLabel('Secret', { exact: true }).inputValue();
   }
 
   async revoke(name: string) {

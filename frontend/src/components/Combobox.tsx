@@ -107,6 +107,9 @@ export function Combobox({
       {open && (
         <ul id={listId} role="listbox" aria-label={label} className="combobox__list">
           {options.map((option, index) => (
+            // The options are never focused: the input owns the keyboard (arrows and Enter choose
+            // through aria-activedescendant), so the click here is the pointer's way to the same choice.
+            // eslint-disable-next-line jsx-a11y/click-events-have-key-events
             <li
               key={option.value}
               id={`${id}-opt-${index}`}

@@ -109,6 +109,9 @@ export function Combobox({
         // focus, which would drop focus to the page: keep it out of the tab order.
         <ul id={listId} role="listbox" aria-label={label} className="combobox__list" tabIndex={-1}>
           {options.map((option, index) => (
+            // The options are never focused: the input owns the keyboard (arrows and Enter choose
+            // through aria-activedescendant), so the click here is the pointer's way to the same choice.
+            // eslint-disable-next-line jsx-a11y/click-events-have-key-events
             <li
               key={option.value}
               id={`${id}-opt-${index}`}

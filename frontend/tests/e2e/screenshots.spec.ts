@@ -19,6 +19,14 @@ test.describe('documentation screenshots', () => {
     await activityPage.goto(`event=${updated.id}`);
     await activityPage.modal.expectOpen(updated.id);
     await page.screenshot({ path: `${OUT}/detail-modal.png` });
+    // The same two screens as someone whose system is set to dark sees them.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: `${OUT}/detail-modal-dark.png` });
+    await page.mouse.move(0, 0);
+    await activityPage.goto();
+    await expect.poll(() => activityPage.rowIds()).toEqual(await api.eventIds());
+    await page.screenshot({ path: `${OUT}/activity-dark.png` });
+    await page.emulateMedia({ colorScheme: 'light' });
 
     const customer = updated.related.find((r) => r.type === 'customer') ?? updated.entity!;
     await historyPage.goto(customer.type, customer.id);

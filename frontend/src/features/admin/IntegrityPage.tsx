@@ -120,15 +120,13 @@ function LatestCheckpoint({ checkpoint, zone, now }: { checkpoint: Checkpoint | 
         <dt>Root hash</dt>
         <dd className="mono">{checkpoint.root_hash}</dd>
       </dl>
-      <div className="stack" style={{ gap: 6 }}>
-        <span className="field__label" id="checkpoint-note-label">
-          Signed note
-        </span>
-        <pre className="json" aria-labelledby="checkpoint-note-label" data-testid="checkpoint-note">
+      <figure className="stack" style={{ gap: 6, margin: 0 }}>
+        <figcaption className="field__label">Signed note</figcaption>
+        <pre className="json" data-testid="checkpoint-note">
           {checkpoint.note}
         </pre>
         <CopyButton text={checkpoint.note}>Copy the note</CopyButton>
-      </div>
+      </figure>
     </div>
   );
 }

@@ -101,6 +101,9 @@ export function LoginPage() {
             autoComplete="organization"
             placeholder="e.g. acme"
             required
+            // Shown only after a submit that needs it: focus moves to the one field now missing,
+            // not onto a page as it loads.
+            // eslint-disable-next-line jsx-a11y/no-autofocus
             autoFocus
             value={tenant}
             error={fieldError('tenant')}

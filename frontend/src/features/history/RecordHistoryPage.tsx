@@ -136,7 +136,11 @@ export function RecordHistoryPage() {
           <span className="toolbar__spacer" />
           <HistoryExport type={type} id={id} view={view} timeZone={zone} disabled={!history.isSuccess || events.length === 0} />
         </div>
-        <section className="card" aria-label={layout === 'timeline' ? 'Timeline' : 'Entries'}>
+        <section className="card" aria-labelledby="history-entries-heading">
+          {/* Names the region and puts a level between the page's title and each entry's headings. */}
+          <h2 id="history-entries-heading" className="visually-hidden">
+            {layout === 'timeline' ? 'Timeline' : 'Entries'}
+          </h2>
           {history.isPending ? (
             <div className="stack" style={{ padding: 16 }} aria-busy="true" aria-label="Loading history">
               {Array.from({ length: 6 }, (_, i) => (

@@ -162,6 +162,7 @@ const columns = [
         size="small"
         onClick={() => c.table.options.meta!.onOpenDetails(c.row.original.id)}
         aria-label={`Details of activity ${c.row.original.id}`}
+        data-opens-details=""
       >
         Details
       </Button>
@@ -262,7 +263,10 @@ export function ActivityTable({
                   key={row.id}
                   className="data-table__row--opens"
                   onClick={(e) => {
-                    if (opensDetails(e.target, e.currentTarget)) onOpenDetails(row.original.id);
+                    if (!opensDetails(e.target, e.currentTarget)) return;
+                    // Closing the details brings the focus back to this row's button.
+                    e.currentTarget.querySelector<HTMLButtonElement>('[data-opens-details]')?.focus();
+                    onOpenDetails(row.original.id);
                   }}
                   data-event-id={row.original.id}
                   data-selected={selected.has(row.original.id) || undefined}

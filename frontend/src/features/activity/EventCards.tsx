@@ -173,7 +173,7 @@ function EventCard({ event, timeZone, selected, fresh, onSelect, onOpen, recordL
         <VerbBadge verb={event.verb} />
       </div>
       <button type="button" className="event-card__open" onClick={onOpen}>
-        <span className="visually-hidden">Details of activity {event.id}: </span>
+        <span className="visually-hidden">Details of activity {event.id}:</span>{' '}
         {deleted ? <em className="muted">Deleted entry</em> : event.description}
       </button>
       {event.entity && (

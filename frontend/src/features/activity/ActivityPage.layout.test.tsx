@@ -8,7 +8,14 @@ import { ActivityPage, CARDS_QUERY } from './ActivityPage';
 const facets = {
   '/api/v1/facets/modules': () => ({ items: [{ value: 'invoice', count: 2 }] }),
   '/api/v1/facets/actions': () => ({ items: [{ action: 'invoice.sent', module: 'invoice', verb: 'sent', count: 2 }] }),
-  '/api/v1/stats/timeline': () => ({ bucket: 'day', tz: 'Europe/London', total: 0, buckets: [] }),
+  '/api/v1/stats/timeline': () => ({
+    bucket: 'day',
+    tz: 'Europe/London',
+    total: 1,
+    from: '2026-11-20T00:00:00Z',
+    until: '2026-11-20T15:00:00Z',
+    buckets: [{ start: '2026-11-20T00:00:00Z', end: '2026-11-21T00:00:00Z', label: '2026-11-20', count: 1, partial: true }],
+  }),
 };
 
 const listRequests = (requests: URL[]) => requests.filter((u) => u.pathname === '/api/v1/events');
@@ -141,10 +148,12 @@ describe('ActivityPage IP filter', () => {
     expect(ip).toHaveAccessibleDescription(/^Enter an IP address/);
     expect(screen.getByRole('button', { name: 'Filter' })).toBeDisabled();
     await user.type(ip, '{Enter}');
-    await user.type(screen.getByRole('searchbox', { name: 'Search' }), 'late');
+    const search = screen.getByRole('searchbox', { name: 'Search' });
+    await user.type(search, 'late');
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(listRequests(requests)).toHaveLength(1);
     expect(screen.queryByRole('alert')).toBeNull();
+    await user.clear(search);
 
     await user.clear(ip);
     await user.type(ip, '86.52');

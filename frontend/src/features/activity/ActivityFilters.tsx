@@ -166,7 +166,7 @@ export function ActivityFilters({
           label="IP address"
           value={draft.ip ?? ''}
           inputMode="decimal"
-          placeholder="e.g. 203.0.113.7 or 86.52"
+          placeholder="e.g. 203.0.113.7"
           error={ipProblem}
           onChange={(e) => set('ip', e.target.value.trim() || null)}
         />

@@ -1,4 +1,5 @@
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { AppLayout } from './AppLayout';
 import { demoUser } from './test/fixtures';
@@ -23,5 +24,30 @@ describe('AppLayout navigation', () => {
       within(screen.getByRole('navigation', { name: 'Main' })).getByRole('link', { name: 'Security review' }),
     ).toBeInTheDocument();
     expect(screen.queryByRole('navigation', { name: 'Administration' })).toBeNull();
+  });
+
+  it('folds into a menu that closes on navigation and on Escape', async () => {
+    stubApi({ '/api/v1/integrity/status': () => ({ latest_checkpoint: null, last_verification: null }) });
+    const { router } = renderWithProviders(<AppLayout />, { url: '/?module=booking' });
+    const user = userEvent.setup();
+    const menu = screen.getByRole('button', { name: 'Menu' });
+    expect(menu).toHaveAttribute('aria-expanded', 'false');
+    expect(menu).toHaveAttribute('aria-controls', 'app-menu');
+    const panel = document.getElementById('app-menu')!;
+    for (const name of ['Main', 'Administration']) expect(within(panel).getByRole('navigation', { name })).toBeInTheDocument();
+    expect(within(panel).getByRole('radiogroup', { name: 'Time zone' })).toBeInTheDocument();
+    expect(within(panel).getByRole('button', { name: 'Log out' })).toBeInTheDocument();
+
+    await user.click(menu);
+    expect(menu).toHaveAttribute('aria-expanded', 'true');
+    expect(screen.getByRole('banner')).toHaveAttribute('data-menu-open', 'true');
+    await user.click(within(panel).getByRole('link', { name: 'Activity' }));
+    await waitFor(() => expect(router.state.location.search).toBe(''));
+    expect(menu).toHaveAttribute('aria-expanded', 'false');
+
+    await user.click(menu);
+    await user.keyboard('{Escape}');
+    expect(menu).toHaveAttribute('aria-expanded', 'false');
+    expect(menu).toHaveFocus();
   });
 });

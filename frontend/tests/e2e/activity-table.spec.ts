@@ -79,20 +79,6 @@ test.describe('Activity log table', () => {
     await page.getByRole('radio', { name: 'Business time' }).check();
   });
 
-  test('is usable on a phone: the table scrolls sideways', async ({ page, activityPage }) => {
-    await page.setViewportSize({ width: 390, height: 844 });
-    await expect(activityPage.table).toBeVisible();
-    const scroll = await page.locator('.table-scroll').evaluate((el) => ({ client: el.clientWidth, scroll: el.scrollWidth }));
-    expect(scroll.scroll).toBeGreaterThan(scroll.client);
-    const pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
-    expect(pageWidth).toBeLessThanOrEqual(390);
-
-    // The filter bar folds away behind a button.
-    await expect(activityPage.field('Type')).toBeHidden();
-    await page.getByRole('button', { name: 'Show filters' }).click();
-    await expect(activityPage.field('Type')).toBeVisible();
-  });
-
   test('live mode shows new matching activity at the top', async ({ page, activityPage, api }) => {
     await activityPage.goto('module=quote');
     await page.getByRole('button', { name: 'Live' }).click();

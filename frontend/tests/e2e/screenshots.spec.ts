@@ -35,3 +35,36 @@ test.describe('documentation screenshots', () => {
     await page.screenshot({ path: `${OUT}/history.png` });
   });
 });
+
+test.describe('documentation screenshots on a phone and a tablet', () => {
+  test.beforeAll(() => mkdirSync(OUT, { recursive: true }));
+
+  test.describe('phone', () => {
+    test.use({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+
+    test('activity cards, filters open, details', async ({ page, activityPage, api }) => {
+      await activityPage.goto('range=last_30_days&module=booking');
+      await expect.poll(() => activityPage.rowIds()).toEqual(await api.eventIds({ range: 'last_30_days', module: 'booking' }));
+      await page.screenshot({ path: `${OUT}/phone-activity.png` });
+
+      await page.getByRole('button', { name: /^Filters/ }).click();
+      await expect(activityPage.field('Type')).toBeVisible();
+      await page.screenshot({ path: `${OUT}/phone-filters.png` });
+
+      const [first] = await api.eventIds({ range: 'last_30_days', module: 'booking', verb: 'updated' });
+      await activityPage.goto(`range=last_30_days&module=booking&event=${first}`);
+      await activityPage.modal.expectOpen(first);
+      await page.screenshot({ path: `${OUT}/phone-details.png` });
+    });
+  });
+
+  test.describe('tablet', () => {
+    test.use({ viewport: { width: 768, height: 1024 }, hasTouch: true });
+
+    test('activity cards', async ({ page, activityPage, api }) => {
+      await activityPage.goto('range=last_30_days');
+      await expect.poll(() => activityPage.rowIds()).toEqual(await api.eventIds({ range: 'last_30_days' }));
+      await page.screenshot({ path: `${OUT}/tablet-activity.png` });
+    });
+  });
+});

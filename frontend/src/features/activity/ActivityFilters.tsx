@@ -13,6 +13,7 @@ import {
   type ActivityFilters as Filters,
   type DateRange,
 } from './filterSchema';
+import { ipFilterProblem } from './ipFilter';
 import { useActionFacets, useModuleFacets } from './queries';
 
 export const KEYWORD_DEBOUNCE_MS = 300;
@@ -36,6 +37,8 @@ export interface ActivityFiltersProps {
   fields?: readonly FilterField[];
   /** The form's accessible name. */
   label?: string;
+  /** What the server said about the applied IP filter, shown under the field while it is unchanged. */
+  ipError?: string | null;
 }
 
 /**
@@ -49,6 +52,7 @@ export function ActivityFilters({
   knownActorNames,
   fields = ALL_FIELDS,
   label = 'Filter activity',
+  ipError = null,
 }: ActivityFiltersProps) {
   const shows = (field: FilterField) => fields.includes(field);
   const [draft, setDraft] = useState<Filters>(applied);
@@ -60,7 +64,10 @@ export function ActivityFilters({
 
   const modules = useModuleFacets();
   const actions = useActionFacets();
-  const invalid = validateFilters(draft);
+  const dateProblem = validateFilters(draft);
+  // The IP filter is checked as it is typed: a value the server would refuse is never sent.
+  const ipProblem = ipFilterProblem(draft.ip) ?? (draft.ip === applied.ip ? ipError : null);
+  const invalid = dateProblem ?? ipProblem;
   const dirty = !sameFilters(draft, applied);
 
   useEffect(() => {
@@ -122,7 +129,7 @@ export function ActivityFilters({
             type="date"
             value={draft.to ?? ''}
             min={draft.from ?? undefined}
-            error={invalid}
+            error={dateProblem}
             onChange={(e) => set('to', e.target.value || null)}
           />
         </>
@@ -160,6 +167,7 @@ export function ActivityFilters({
           value={draft.ip ?? ''}
           inputMode="decimal"
           placeholder="e.g. 203.0.113.7"
+          error={ipProblem}
           onChange={(e) => set('ip', e.target.value.trim() || null)}
         />
       )}

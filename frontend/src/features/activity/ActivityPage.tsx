@@ -1,11 +1,13 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
+import { ApiError } from '../../api';
 import { Button } from '../../components/Button';
 import { Pagination } from '../../components/Pagination';
 import { SegmentedControl } from '../../components/SegmentedControl';
 import { EmptyState, ErrorState } from '../../components/States';
 import { errorMessage } from '../../components/errorMessage';
+import { useMediaQuery } from '../../components/useMediaQuery';
 import { ruleFilterOf } from '../alerts/ruleFilter';
 import { useCurrentUser } from '../auth/authContext';
 import { useRecordLinks } from '../links/queries';
@@ -14,8 +16,12 @@ import { ActivityChart } from './ActivityChart';
 import { ActivityFilters } from './ActivityFilters';
 import { ActivityTable } from './ActivityTable';
 import { BulkActions } from './BulkActions';
+import { EventCards } from './EventCards';
 import { EventDetailModal } from './EventDetailModal';
+import { FilterChips } from './FilterChips';
+import { filterChips } from './filterChips';
 import {
+  EMPTY_FILTERS,
   filtersOf,
   hasActiveFilters,
   serializeView,
@@ -29,6 +35,18 @@ import { useEvents } from './queries';
 import { useActivityView } from './useActivityView';
 
 const EVENT_PARAM = 'event';
+
+/** Below this width the list shows cards instead of the table (phones and tablets held upright). */
+export const CARDS_QUERY = '(max-width: 899px)';
+
+/** What the server said about the list's `ip` parameter, when that is why the list failed. */
+function ipErrorOf(error: unknown): string | null {
+  if (!(error instanceof ApiError) || error.status !== 400) return null;
+  const found = error.fieldErrors.find((e) => e.pointer === 'ip' || e.pointer === '/ip');
+  if (!found) return null;
+  const message = found.message.trim();
+  return `${message.charAt(0).toUpperCase()}${message.slice(1)}${/[.!?]$/.test(message) ? '' : '.'}`;
+}
 
 /** The open details modal lives in the URL too, so it can be linked to and closed with Back. */
 function useOpenEvent() {
@@ -80,15 +98,8 @@ export function ActivityPage() {
   const filters = filtersOf(view);
   const canSeeAll = user.role !== 'member';
   const [filtersOpen, setFiltersOpen] = useState(false);
-  const activeFilterCount = [
-    filters.range,
-    filters.actorId,
-    filters.module,
-    filters.verb,
-    filters.flag,
-    filters.ip,
-    filters.q,
-  ].filter(Boolean).length;
+  const cards = useMediaQuery(CARDS_QUERY);
+  const results = useRef<HTMLElement>(null);
 
   // A selection belongs to one set of filters: paging keeps it, a new filter or sort clears it.
   const selectionKey = serializeView({ ...view, page: 1 }).toString();
@@ -106,12 +117,44 @@ export function ActivityPage() {
 
   const live = useLiveUpdates(view, zone);
 
-  const items = useMemo(() => events.data?.items ?? [], [events.data]);
+  // A refused IP filter is reported under its field; the last list stays on screen meanwhile.
+  const ipError = events.isError ? ipErrorOf(events.error) : null;
+  const [lastPage, setLastPage] = useState(events.data);
+  if (events.data && events.data !== lastPage) setLastPage(events.data);
+  const data = events.data ?? (ipError ? lastPage : undefined);
+
+  const items = useMemo(() => data?.items ?? [], [data]);
   const knownActorNames = useMemo(() => new Map(items.map((e) => [e.actor.id, e.actor.name])), [items]);
-  const total = events.data?.total ?? items.length;
+  const total = data?.total ?? items.length;
+  const chips = filterChips(filters, knownActorNames);
+  const showFilters = filtersOpen || ipError !== null;
+
+  /** A new page starts at the top of the list, even when it was asked for at the bottom. */
+  const changePage = (page: number) => {
+    update({ page });
+    const top = results.current?.getBoundingClientRect().top;
+    if (top !== undefined && top < 0) results.current?.scrollIntoView({ block: 'start' });
+  };
+
+  const listProps = {
+    freshIds: live.freshIds,
+    events: items,
+    selected,
+    onSelect,
+    loading: events.isFetching,
+    stale: events.isPlaceholderData,
+    sort: view.sort,
+    order: view.order,
+    onSort: (sort: typeof view.sort, order: typeof view.order) => update({ sort, order }),
+    onOpenDetails: open,
+    timeZone: zone,
+    recordLinks: recordLinks.data,
+  };
 
   let body;
-  if (events.isError && !events.data) {
+  if (ipError && !data) {
+    body = <EmptyState title="The IP address filter was refused">Correct it in the filters to see activity.</EmptyState>;
+  } else if (events.isError && !data) {
     body = (
       <ErrorState
         title="The activity log could not be loaded"
@@ -138,7 +181,7 @@ export function ActivityPage() {
   } else {
     body = (
       <>
-        {events.isError && (
+        {events.isError && !ipError && (
           <div className="alert alert--error" role="alert" style={{ margin: 12 }}>
             {errorMessage(events.error)}{' '}
             <Button size="small" onClick={() => events.refetch()}>
@@ -154,27 +197,18 @@ export function ActivityPage() {
           canDelete={user.role === 'admin'}
           onClearSelection={() => setSelection({ key: selectionKey, ids: new Set() })}
         />
-        <ActivityTable
-          freshIds={live.freshIds}
-          events={items}
-          selected={selected}
-          onSelect={onSelect}
-          loading={events.isFetching}
-          sort={view.sort}
-          order={view.order}
-          onSort={(sort, order) => update({ sort, order })}
-          onOpenDetails={open}
-          timeZone={zone}
-          skeletonRows={Math.min(view.perPage, 10)}
-          recordLinks={recordLinks.data}
-        />
-        {events.data && (
+        {cards ? (
+          <EventCards {...listProps} skeletonCards={Math.min(view.perPage, 5)} />
+        ) : (
+          <ActivityTable {...listProps} skeletonRows={Math.min(view.perPage, 10)} />
+        )}
+        {data && (
           <Pagination
             page={view.page}
             perPage={view.perPage}
             total={total}
             noun="activities"
-            onPageChange={(page) => update({ page })}
+            onPageChange={changePage}
             onPerPageChange={(perPage) => update({ perPage: perPage as typeof view.perPage })}
           />
         )}
@@ -212,25 +246,34 @@ export function ActivityPage() {
         />
       </div>
       <div className="stack">
-        <section className="card filters-panel" aria-label="Filters" data-collapsed={filtersOpen ? undefined : ''}>
+        <section className="card filters-panel" aria-label="Filters" data-collapsed={showFilters ? undefined : ''}>
           {/* On a phone the filter bar folds away behind this button; on wider screens it is always shown. */}
           <Button
             className="filters-panel__toggle"
             variant="ghost"
-            aria-expanded={filtersOpen}
+            aria-expanded={showFilters}
             aria-controls="activity-filters"
             onClick={() => setFiltersOpen((open) => !open)}
           >
-            {filtersOpen ? 'Hide filters' : `Show filters${activeFilterCount ? ` (${activeFilterCount} active)` : ''}`}
+            {chips.length > 0 ? `Filters (${chips.length})` : 'Filters'}
+            <span aria-hidden="true">{showFilters ? '▲' : '▼'}</span>
           </Button>
           <div id="activity-filters">
-            <ActivityFilters applied={filters} onApply={update} onReset={reset} knownActorNames={knownActorNames} />
+            <ActivityFilters
+              applied={filters}
+              onApply={update}
+              onReset={reset}
+              knownActorNames={knownActorNames}
+              ipError={ipError}
+            />
           </div>
         </section>
         <section className="card" aria-label="Activity over time">
           <ActivityChart view={view} timeZone={zone} onPickDates={(from, to) => update({ range: 'custom', from, to })} />
         </section>
-        <section className="card" aria-label="Results">
+        <section className="card results" aria-label="Results" ref={results}>
+          {events.isPlaceholderData && <div className="results__progress" role="progressbar" aria-label="Loading activity" />}
+          <FilterChips chips={chips} onRemove={(chip) => update(chip.remove)} onClearAll={() => update({ ...EMPTY_FILTERS })} />
           {body}
         </section>
       </div>

@@ -29,7 +29,10 @@ declare module '@tanstack/react-table' {
 
 export interface ActivityTableProps {
   events: AuditEvent[];
+  /** A request is under way (the table is marked busy). */
   loading: boolean;
+  /** The rows are the previous page's, shown dimmed while the next one loads. */
+  stale?: boolean;
   sort: SortKey;
   order: SortOrder;
   onSort: (sort: SortKey, order: SortOrder) => void;
@@ -57,6 +60,7 @@ export function nextSort(current: SortKey, order: SortOrder, clicked: SortKey): 
 const columns = [
   column.display({
     id: 'select',
+    meta: { className: 'cell-select' },
     header: ({ table }) => {
       const { selected, onSelect } = table.options.meta!;
       const ids = table.getRowModel().rows.map((r) => r.original.id);
@@ -97,7 +101,9 @@ const columns = [
       if (c.row.original.deleted_at) return <span className="muted">—</span>;
       return (
         <>
-          {actor.name}
+          <span className="cell-user__name" title={actor.name}>
+            {actor.name}
+          </span>
           <small>{actor.role ? humanize(actor.role) : humanize(actor.type)}</small>
         </>
       );
@@ -156,6 +162,7 @@ const columns = [
         size="small"
         onClick={() => c.table.options.meta!.onOpenDetails(c.row.original.id)}
         aria-label={`Details of activity ${c.row.original.id}`}
+        data-opens-details=""
       >
         Details
       </Button>
@@ -163,9 +170,19 @@ const columns = [
   }),
 ];
 
+/** Whether a click on a row is meant for the row: not for a control inside it, not the end of selecting text. */
+function opensDetails(target: EventTarget, row: HTMLElement): boolean {
+  if (!(target instanceof Element)) return false;
+  const control = target.closest('a, button, input, select, textarea, label, .cell-select');
+  if (control && row.contains(control)) return false;
+  const selection = window.getSelection();
+  return !selection || selection.isCollapsed || !row.contains(selection.anchorNode);
+}
+
 export function ActivityTable({
   events,
   loading,
+  stale = false,
   sort,
   order,
   onSort,
@@ -191,7 +208,7 @@ export function ActivityTable({
 
   return (
     <div className="table-scroll">
-      <table className="data-table" aria-busy={loading} data-testid="activity-table">
+      <table className="data-table" aria-busy={loading} data-stale={stale || undefined} data-testid="activity-table">
         <caption className="visually-hidden">Activity log</caption>
         <thead>
           {table.getHeaderGroups().map((group) => (
@@ -241,8 +258,16 @@ export function ActivityTable({
                 </tr>
               ))
             : table.getRowModel().rows.map((row) => (
+                // A click anywhere on a row is a shortcut for its Details button (the keyboard's way in).
                 <tr
                   key={row.id}
+                  className="data-table__row--opens"
+                  onClick={(e) => {
+                    if (!opensDetails(e.target, e.currentTarget)) return;
+                    // Closing the details brings the focus back to this row's button.
+                    e.currentTarget.querySelector<HTMLButtonElement>('[data-opens-details]')?.focus();
+                    onOpenDetails(row.original.id);
+                  }}
                   data-event-id={row.original.id}
                   data-selected={selected.has(row.original.id) || undefined}
                   data-new={freshIds?.has(row.original.id) || undefined}

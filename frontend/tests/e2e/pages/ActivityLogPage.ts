@@ -8,6 +8,10 @@ export type SortableColumn = 'User' | 'Type' | 'Event' | 'IP Address' | 'Date/Ti
 
 export class ActivityLogPage {
   readonly table: Locator;
+  /** The cards that replace the table on narrow screens. */
+  readonly cards: Locator;
+  /** The table or the cards, whichever the screen shows. */
+  readonly list: Locator;
   readonly filters: Locator;
   readonly modal: EventDetailModal;
 
@@ -16,6 +20,8 @@ export class ActivityLogPage {
   constructor(page: Page) {
     this.page = page;
     this.table = page.getByTestId('activity-table');
+    this.cards = page.getByTestId('activity-cards');
+    this.list = this.table.or(this.cards);
     this.filters = page.getByRole('search', { name: 'Filter activity' });
     this.modal = new EventDetailModal(page);
   }
@@ -28,11 +34,8 @@ export class ActivityLogPage {
 
   async waitForSettled() {
     await expect(this.page.getByRole('heading', { name: 'Activity log', exact: true })).toBeVisible();
-    await expect(this.table.or(this.page.getByText('No activity matches these filters'))).toBeVisible();
-    await expect(this.table.or(this.page.getByText('No activity matches these filters'))).not.toHaveAttribute(
-      'aria-busy',
-      'true',
-    );
+    await expect(this.list.or(this.page.getByText('No activity matches these filters'))).toBeVisible();
+    await expect(this.list.or(this.page.getByText('No activity matches these filters'))).not.toHaveAttribute('aria-busy', 'true');
   }
 
   /** Runs an action that should fetch a new list, and waits for the table to show it. */
@@ -43,14 +46,44 @@ export class ActivityLogPage {
   }
 
   async rowIds(): Promise<number[]> {
-    if (!(await this.table.isVisible())) return [];
-    return this.table
-      .locator('tbody tr[data-event-id]')
-      .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-event-id'))));
+    if (!(await this.list.isVisible())) return [];
+    return this.list.locator('[data-event-id]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-event-id'))));
   }
 
+  /** One event's table row or card. */
   row(id: number): Locator {
-    return this.table.locator(`tbody tr[data-event-id="${id}"]`);
+    return this.list.locator(`[data-event-id="${id}"]`);
+  }
+
+  /** The button that opens an event's details (a row's Details button, or the card's own). */
+  detailsButton(id: number): Locator {
+    return this.row(id).getByRole('button', { name: new RegExp(`^Details of activity ${id}\\b`) });
+  }
+
+  /** Taps a card (narrow screens) beside its time, where nothing but the card itself answers. */
+  async tapCard(id: number) {
+    const card = this.row(id);
+    const box = await card.boundingBox();
+    await card.tap({ position: { x: box!.width - 16, y: 16 } });
+  }
+
+  /** The applied filters shown above the list. */
+  chips(): Locator {
+    return this.page.getByRole('group', { name: 'Applied filters' });
+  }
+
+  async chipTexts(): Promise<string[]> {
+    if (!(await this.chips().isVisible())) return [];
+    return this.chips().locator('.applied-filter__text').allInnerTexts();
+  }
+
+  /** Removes one applied filter by its chip, and waits for the list it leaves. */
+  removeChip(text: string): Promise<URL> {
+    return this.expectReload(() =>
+      this.chips()
+        .getByRole('button', { name: `Remove filter ${text}`, exact: true })
+        .click(),
+    );
   }
 
   /** The cell texts of one column, found by its header. */
@@ -174,9 +207,7 @@ export class ActivityLogPage {
   }
 
   async openDetails(id: number) {
-    await this.row(id)
-      .getByRole('button', { name: `Details of activity ${id}` })
-      .click();
+    await this.detailsButton(id).click();
     await this.modal.expectOpen(id);
     return this.modal;
   }

@@ -9,7 +9,10 @@ export interface PaginationProps {
   total: number;
   onPageChange: (page: number) => void;
   onPerPageChange: (perPage: number) => void;
+  /** What is counted, plural ("activities")… */
   noun?: string;
+  /** …and one of it ("activity"). */
+  one?: string;
 }
 
 /** Page numbers around the current one, with gaps marked by null. */
@@ -24,7 +27,15 @@ export function pageWindow(page: number, pageCount: number): (number | null)[] {
   return out;
 }
 
-export function Pagination({ page, perPage, total, onPageChange, onPerPageChange, noun = 'items' }: PaginationProps) {
+export function Pagination({
+  page,
+  perPage,
+  total,
+  onPageChange,
+  onPerPageChange,
+  noun = 'items',
+  one = 'item',
+}: PaginationProps) {
   const pageCount = Math.max(1, Math.ceil(total / perPage));
   const first = total === 0 ? 0 : (page - 1) * perPage + 1;
   const last = Math.min(total, page * perPage);
@@ -34,7 +45,7 @@ export function Pagination({ page, perPage, total, onPageChange, onPerPageChange
     <div className="pagination">
       <div className="row">
         <span aria-live="polite">
-          {total === 0 ? `No ${noun}` : `Showing ${fmt(first)}–${fmt(last)} of ${fmt(total)} ${noun}`}
+          {total === 0 ? `No ${noun}` : `Showing ${fmt(first)}–${fmt(last)} of ${fmt(total)} ${total === 1 ? one : noun}`}
         </span>
         <label className="row">
           <span className="muted">Rows per page</span>

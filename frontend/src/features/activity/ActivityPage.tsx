@@ -208,6 +208,7 @@ export function ActivityPage() {
             perPage={view.perPage}
             total={total}
             noun="activities"
+            one="activity"
             onPageChange={changePage}
             onPerPageChange={(perPage) => update({ perPage: perPage as typeof view.perPage })}
           />

@@ -124,6 +124,7 @@ describe('Pagination', () => {
         perPage={perPage}
         total={total}
         noun="activities"
+        one="activity"
         onPageChange={onPageChange}
         onPerPageChange={onPerPageChange}
       />,

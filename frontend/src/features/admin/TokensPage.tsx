@@ -7,6 +7,7 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { errorMessage } from '../../components/errorMessage';
 import { SkeletonList } from '../../components/Skeleton';
 import { Alert, EmptyState, ErrorState } from '../../components/States';
+import { RelativeTime } from '../timezone/RelativeTime';
 import { formatDateTime, useTimeZone } from '../timezone/timeZone';
 import { CreateTokenDialog } from './CreateTokenDialog';
 import { adminKeys, useTokens } from './queries';
@@ -75,7 +76,9 @@ export function TokensPage() {
                 </td>
                 <td className="nowrap">{formatDateTime(token.created_at, zone)}</td>
                 <td className="nowrap">{when(token.expires_at, 'Never')}</td>
-                <td className="nowrap">{when(token.last_used_at, 'Not used yet')}</td>
+                <td className="nowrap">
+                  {token.last_used_at ? <RelativeTime iso={token.last_used_at} /> : <span className="muted">Not used yet</span>}
+                </td>
                 <td>
                   {!token.revoked_at && (
                     <Button

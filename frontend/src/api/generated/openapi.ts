@@ -1492,7 +1492,7 @@ export interface components {
             withheld?: components["schemas"]["HiddenField"][];
         };
         /**
-         * @description Column names separated by commas, each once, in the file's order. The columns: `id`, `seq`, `occurred_at`, `occurred_at_local`, `recorded_at`, `actor_id`, `actor_name`, `actor_email`, `actor_role`, `actor_type`, `module`, `verb`, `action`, `entity_type`, `entity_id`, `entity_label`, `description`, `ip`, `user_agent`, `changes`, `related`, `metadata`, `hash`, `prev_hash`. Without it (or empty): every column but `related` and `metadata`.
+         * @description Column names separated by commas, in the file's order; a column named again keeps its first place. The columns: `id`, `seq`, `occurred_at`, `occurred_at_local`, `recorded_at`, `actor_id`, `actor_name`, `actor_email`, `actor_role`, `actor_type`, `module`, `verb`, `action`, `entity_type`, `entity_id`, `entity_label`, `description`, `ip`, `user_agent`, `changes`, `related`, `metadata`, `hash`, `prev_hash`. Without it (or empty): every column but `related` and `metadata`.
          * @example occurred_at_local,actor_name,action,entity_label,description,changes
          */
         ExportColumns: string;
@@ -1703,6 +1703,8 @@ export interface components {
         };
         /** @description An IPv4 or IPv6 address. */
         IpAddress: string;
+        /** @description An IPv4 or IPv6 address (exactly that address); the first one to three whole octets of an IPv4 address, with or without a trailing dot (`86.52` or `86.52.`: the network 86.52.0.0/16); or a network in CIDR notation, IPv4 `/0` to `/32` or IPv6 (in hex groups) `/0` to `/128` (`86.52.0.0/16`, `2001:db8::/32`; host bits are ignored). */
+        IpFilter: string;
         /** @description A search text: at most 200 characters, no control characters. Surrounding whitespace is ignored; empty matches anything. */
         Keyword: string;
         /** @description A record's human-readable label, e.g. `BOK-12345`: at most 256 characters. */
@@ -3933,14 +3935,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -3954,8 +3960,10 @@ export interface operations {
                  */
                 scope?: components["schemas"]["Scope"];
                 /**
-                 * @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip` is
-                 *     refused (403) when the tenant hides the IP address from the caller's role.
+                 * @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip`
+                 *     sorts numerically (9.x before 10.x), IPv4 before IPv6, events without an address last when
+                 *     ascending (first when descending); it is refused (403) when the tenant hides the IP
+                 *     address from the caller's role.
                  */
                 sort?: components["schemas"]["SortKey"];
                 /** @description Sort direction (default `desc`). */
@@ -4142,14 +4150,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -4163,8 +4175,10 @@ export interface operations {
                  */
                 scope?: components["schemas"]["Scope"];
                 /**
-                 * @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip` is
-                 *     refused (403) when the tenant hides the IP address from the caller's role.
+                 * @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip`
+                 *     sorts numerically (9.x before 10.x), IPv4 before IPv6, events without an address last when
+                 *     ascending (first when descending); it is refused (403) when the tenant hides the IP
+                 *     address from the caller's role.
                  */
                 sort?: components["schemas"]["SortKey"];
                 /** @description Sort direction (default `desc`). */
@@ -4645,14 +4659,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -4813,14 +4831,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -4973,14 +4995,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -5114,14 +5140,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -7032,14 +7062,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -7196,14 +7230,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**

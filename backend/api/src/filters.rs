@@ -106,6 +106,126 @@ component!(
         .build()
 );
 
+/// The `ip` filter: an address (IPv4 or IPv6), the first one to three whole octets of an IPv4
+/// address (`86.52` or `86.52.`, the network `86.52.0.0/16`), or a network in CIDR notation
+/// (`86.52.0.0/16`, `2001:db8::/32`). Kept as canonical text, an address (`2001:db8::1`) or a
+/// network with its host bits cleared (`86.52.0.0/16`), which
+/// `auditlog_db::derived::ip_filter_range` turns into a range of the IP sort key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IpFilter(String);
+
+/// One IPv4 octet as written in an address: 0 to 255, no leading zero.
+const OCTET: &str = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+/// Groups of an IPv6 address in hex only (no embedded IPv4 part), `::` at most once.
+const IPV6_HEX: &str =
+    "(?:(?:H:){7}H|(?:H:){1,7}:|(?:H:){1,6}:H|(?:H:){1,5}(?::H){1,2}|(?:H:){1,4}(?::H){1,3}|\
+                        (?:H:){1,3}(?::H){1,4}|(?:H:){1,2}(?::H){1,5}|H:(?::H){1,6}|:(?:(?::H){1,7}|:))";
+const IP_FILTER_HELP: &str =
+    "must be an IPv4 or IPv6 address (`86.52.10.7`, `2001:db8::1`), the first one to three \
+     whole octets of an IPv4 address (`86.52` or `86.52.`), or a network in CIDR notation (`86.52.0.0/16`, \
+     `2001:db8::/32`)";
+
+impl IpFilter {
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+
+    /// What the schema's pattern says besides whole addresses: leading octets, and networks.
+    fn pattern() -> String {
+        let ipv6 = IPV6_HEX.replace(' ', "").replace('H', "[0-9a-fA-F]{1,4}");
+        format!(
+            "^(?:{OCTET}(?:\\.{OCTET}){{0,2}}\\.?|{OCTET}(?:\\.{OCTET}){{3}}/(?:3[0-2]|[12][0-9]|[0-9])\
+             |{ipv6}/(?:12[0-8]|1[01][0-9]|[1-9][0-9]|[0-9]))$"
+        )
+    }
+
+    fn parse(text: &str) -> Result<Self, String> {
+        if let Some((address, prefix)) = text.split_once('/') {
+            let network: IpAddr = match address.parse::<IpAddr>() {
+                // The pattern's IPv6 networks are written in hex groups only.
+                Ok(IpAddr::V6(_)) if address.contains('.') => {
+                    return Err(format!(
+                        "must write an IPv6 network in hex groups, without an embedded IPv4 part (`{address}` has one)"
+                    ))
+                }
+                Ok(ip) => ip,
+                Err(_) => {
+                    return Err(format!(
+                        "must have a whole IPv4 or IPv6 address before the `/` of a network (`{address}` is not one)"
+                    ))
+                }
+            };
+            let max: u8 = if network.is_ipv4() { 32 } else { 128 };
+            let written = !prefix.is_empty()
+                && prefix.len() <= 3
+                && prefix.bytes().all(|b| b.is_ascii_digit())
+                && (prefix == "0" || !prefix.starts_with('0'));
+            let length = prefix.parse::<u8>().ok().filter(|length| written && *length <= max).ok_or_else(|| {
+                let family = if network.is_ipv4() { "IPv4" } else { "IPv6" };
+                format!("must have a prefix length from 0 to {max} after the `/` of an {family} network, not `/{prefix}`")
+            })?;
+            return Ok(IpFilter(network_text(network, length)));
+        }
+        if let Ok(ip) = text.parse::<IpAddr>() {
+            return Ok(IpFilter(ip.to_string()));
+        }
+        // Leading octets: `86`, `86.52`, `86.52.1`, each with an optional trailing dot.
+        let octets: Vec<&str> = text.strip_suffix('.').unwrap_or(text).split('.').collect();
+        let octet = |o: &&str| {
+            !o.is_empty()
+                && o.len() <= 3
+                && o.bytes().all(|b| b.is_ascii_digit())
+                && (*o == "0" || !o.starts_with('0'))
+                && o.parse::<u8>().is_ok()
+        };
+        if (1..=3).contains(&octets.len()) && octets.iter().all(octet) {
+            let mut bytes = [0u8; 4];
+            for (byte, o) in bytes.iter_mut().zip(&octets) {
+                *byte = o.parse().unwrap_or_default();
+            }
+            return Ok(IpFilter(network_text(IpAddr::from(bytes), octets.len() as u8 * 8)));
+        }
+        Err(IP_FILTER_HELP.to_string())
+    }
+}
+
+/// `network/length`, the host bits of `network` cleared.
+fn network_text(network: IpAddr, length: u8) -> String {
+    let cleared = match network {
+        IpAddr::V4(v4) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(length)).unwrap_or(0);
+            IpAddr::from(std::net::Ipv4Addr::from(u32::from(v4) & mask))
+        }
+        IpAddr::V6(v6) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(length)).unwrap_or(0);
+            IpAddr::from(std::net::Ipv6Addr::from(u128::from(v6) & mask))
+        }
+    };
+    format!("{cleared}/{length}")
+}
+
+impl<'de> Deserialize<'de> for IpFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        IpFilter::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+component!(
+    for IpFilter = "IpFilter",
+    AnyOfBuilder::new()
+        .description(Some(
+            "An IPv4 or IPv6 address (exactly that address); the first one to three whole octets of an IPv4 \
+             address, with or without a trailing dot (`86.52` or `86.52.`: the network 86.52.0.0/16); or a \
+             network in CIDR notation, IPv4 `/0` to `/32` or IPv6 (in hex groups) `/0` to `/128` (`86.52.0.0/16`, \
+             `2001:db8::/32`; host bits are ignored).",
+        ))
+        .item(string_with_format(SchemaFormat::Custom("ipv4".into())))
+        .item(string_with_format(SchemaFormat::Custom("ipv6".into())))
+        .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(IpFilter::pattern())))
+        .build()
+);
+
 /// The `flag` filter: `any`, or a kind of flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlagParam(FlagFilter);
@@ -246,12 +366,16 @@ pub struct EventFilterParams {
     pub record_type: Option<RecordType>,
     /// With `record_type`: the id of the record whose history is wanted, e.g. `c1`.
     pub record_id: Option<FilterText>,
-    /// Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-    /// caller's role (`GET /settings/fields`).
-    pub ip: Option<IpAddress>,
-    /// Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-    /// action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-    /// matches the event id. Empty: any.
+    /// An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+    /// 86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+    /// (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
+    pub ip: Option<IpFilter>,
+    /// Keyword, case-insensitive substring, over description, record label and id, actor name,
+    /// action, related records' labels and ids, and — only when the caller's role sees the field
+    /// (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+    /// characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+    /// the values inside lists and objects; not field names; each value's first 200 characters,
+    /// 4,000 characters of values per event). A whole number also matches the event id. Empty: any.
     pub q: Option<Keyword>,
     /// Only flagged events: `any` flag, or one kind (`odd_hours`, `new_ip`, `new_user_agent`,
     /// `failed_login_burst`, `bulk_delete`, `bulk_export`, `privilege_change`).
@@ -311,8 +435,10 @@ impl<'de> serde::Deserializer<'de> for FieldNames<'_> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip` is
-    /// refused (403) when the tenant hides the IP address from the caller's role.
+    /// Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip`
+    /// sorts numerically (9.x before 10.x), IPv4 before IPv6, events without an address last when
+    /// ascending (first when descending); it is refused (403) when the tenant hides the IP
+    /// address from the caller's role.
     pub sort: Option<SortKey>,
     /// Sort direction (default `desc`).
     pub order: Option<SortOrder>,
@@ -632,7 +758,7 @@ impl EventFilterParams {
             action: clean(&self.action),
             entity_type: clean(&self.entity_type),
             entity_id: clean(&self.entity_id),
-            ip: self.ip.clone().map(IpAddress::into_inner),
+            ip: self.ip.clone().map(IpFilter::into_inner),
             q,
             mine: self.scope == Some(Scope::Mine),
             record,
@@ -832,8 +958,75 @@ mod tests {
 
     #[test]
     fn no_keyword_can_hold_the_search_separator() {
-        // `Keyword` refuses control characters, so the separator of the search text is one.
+        // `Keyword` refuses control characters, so the separator and part marks of the search
+        // text are ones.
         assert!(auditlog_db::queries::events::SEARCH_SEPARATOR.is_control());
+        assert!(auditlog_db::derived::PART_MARK.is_control());
+    }
+
+    #[test]
+    fn an_ip_filter_is_an_address_leading_octets_or_a_network() {
+        let parsed = |text: &str| IpFilter::parse(text).map(IpFilter::into_inner);
+        for (text, kept) in [
+            ("86.52.10.7", "86.52.10.7"),
+            ("2001:DB8::1", "2001:db8::1"),
+            ("::ffff:1.2.3.4", "::ffff:1.2.3.4"),
+            ("86", "86.0.0.0/8"),
+            ("86.", "86.0.0.0/8"),
+            ("86.52", "86.52.0.0/16"),
+            ("86.52.", "86.52.0.0/16"),
+            ("86.52.1.", "86.52.1.0/24"),
+            ("0", "0.0.0.0/8"),
+            ("86.52.0.0/16", "86.52.0.0/16"),
+            ("86.52.9.9/16", "86.52.0.0/16"),
+            ("0.0.0.0/0", "0.0.0.0/0"),
+            ("10.1.2.3/32", "10.1.2.3/32"),
+            ("2001:db8::/32", "2001:db8::/32"),
+            ("2001:db8:ff::1/128", "2001:db8:ff::1/128"),
+            ("::/0", "::/0"),
+        ] {
+            assert_eq!(parsed(text).as_deref(), Ok(kept), "{text}");
+        }
+        for (text, says) in [
+            ("", "must be an IPv4 or IPv6 address"),
+            ("86.52.1.7.", "must be an IPv4 or IPv6 address"),
+            ("256", "must be an IPv4 or IPv6 address"),
+            ("086.52", "must be an IPv4 or IPv6 address"),
+            ("86..52", "must be an IPv4 or IPv6 address"),
+            (".86", "must be an IPv4 or IPv6 address"),
+            ("2001:db8", "must be an IPv4 or IPv6 address"),
+            ("10.0.0.0/33", "from 0 to 32 after the `/` of an IPv4 network, not `/33`"),
+            ("2001:db8::/129", "from 0 to 128 after the `/` of an IPv6 network, not `/129`"),
+            ("10.0.0.0/", "from 0 to 32 after the `/` of an IPv4 network, not `/`"),
+            ("10.0.0.0/08", "not `/08`"),
+            ("10.0.0.0/+8", "not `/+8`"),
+            ("10.0/8", "address before the `/` of a network (`10.0` is not one)"),
+            ("::ffff:1.2.3.4/96", "hex groups"),
+        ] {
+            let error = parsed(text).unwrap_err();
+            assert!(error.contains(says), "{text:?}: {error}");
+        }
+    }
+
+    /// Whether `text` is what the schema of `IpFilter` describes: an ipv4 or ipv6 `format`, or
+    /// its pattern.
+    fn ip_schema_takes(pattern: &regex::Regex, text: &str) -> bool {
+        text.parse::<std::net::Ipv4Addr>().is_ok()
+            || text.parse::<std::net::Ipv6Addr>().is_ok()
+            || pattern.is_match(text)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_ip_filter_takes_what_its_schema_describes(text in "[0-9a-fA-F:./]{0,24}|[0-9.]{0,12}(/[0-9]{1,3})?") {
+            let pattern = regex::Regex::new(&IpFilter::pattern()).unwrap();
+            proptest::prop_assert_eq!(IpFilter::parse(&text).is_ok(), ip_schema_takes(&pattern, &text), "{}", text);
+        }
+
+        #[test]
+        fn every_text_of_the_pattern_is_taken(text in proptest::string::string_regex(IpFilter::pattern().trim_start_matches('^').trim_end_matches('$')).unwrap()) {
+            proptest::prop_assert!(IpFilter::parse(&text).is_ok(), "{}", text);
+        }
     }
 
     #[test]

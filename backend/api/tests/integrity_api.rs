@@ -14,7 +14,7 @@ use auditlog_db::archive::{archive_next, checksum, verify_file};
 use auditlog_db::chain::GENESIS_HASH;
 use auditlog_db::connection::DbConnection;
 use auditlog_db::models::{Actor, EventDraft, EventRow, NewEventRow};
-use auditlog_db::queries::ingest::{related_rows, search_text, store_events};
+use auditlog_db::queries::ingest::{related_rows, store_events};
 use auditlog_db::schema::{event_related, events, tenants};
 use auditlog_db::Backend;
 use auditlog_tlog::merkle::{leaf_hash, Frontier};
@@ -121,7 +121,6 @@ where
 }
 
 fn new_row(row: &EventRow) -> NewEventRow {
-    let ip = Some(row.ip.as_str()).filter(|ip| !ip.is_empty());
     NewEventRow {
         id: row.id,
         tenant_id: row.tenant_id,
@@ -147,19 +146,8 @@ fn new_row(row: &EventRow) -> NewEventRow {
         metadata: row.metadata.clone(),
         ip: row.ip.clone(),
         user_agent: row.user_agent.clone(),
-        search_text: if row.deleted_at.is_some() {
-            String::new()
-        } else {
-            search_text(
-                &row.description,
-                row.entity_label.as_deref(),
-                row.entity_id.as_deref(),
-                &row.actor_name,
-                row.actor_email.as_deref(),
-                &row.action,
-                ip,
-            )
-        },
+        search_text: auditlog_db::derived::row_search_text(row),
+        ip_key: auditlog_db::derived::row_ip_key(row),
         prev_hash: row.prev_hash.clone(),
         hash: row.hash.clone(),
         leaf_version: row.leaf_version,
@@ -276,6 +264,7 @@ both_backends! {
             ("an edited module", sql(format!("UPDATE events SET module = 'invoice' WHERE tenant_id = {t} AND seq = 6")), Some(6), "module or verb"),
             ("an edited verb", sql(format!("UPDATE events SET verb = 'deleted' WHERE tenant_id = {t} AND seq = 9")), Some(9), "module or verb"),
             ("edited keyword text", sql(format!("UPDATE events SET search_text = 'innocent' WHERE tenant_id = {t} AND seq = 7")), Some(7), "keyword text"),
+            ("edited IP key", sql(format!("UPDATE events SET ip_key = '4ffffffff' WHERE tenant_id = {t} AND seq = 7")), Some(7), "IP sort key"),
             ("a removed related record", sql(format!("DELETE FROM event_related WHERE tenant_id = {t} AND event_id = {id8}")), Some(8), "related-record rows"),
             ("an added related record", sql(format!("INSERT INTO event_related (tenant_id, entity_type, entity_id, event_id) VALUES ({t}, 'customer', 'c666', {id2})")), Some(2), "related-record rows"),
             ("a changed tree node", sql(format!("UPDATE merkle_nodes SET hash = (SELECT hash FROM merkle_nodes WHERE tenant_id = {t} AND level = 3 AND idx = 1) WHERE tenant_id = {t} AND level = 3 AND idx = 0")), Some(1), "tree node"),
@@ -288,15 +277,15 @@ both_backends! {
                 let row: EventRow = events::table.filter(events::tenant_id.eq(t)).filter(events::seq.eq(3)).select(EventRow::as_select()).first(conn).unwrap();
                 let kept = auditlog_db::leaf::digests_json(&row.leaf_input()).unwrap();
                 tamper(conn, &format!(
-                    "UPDATE events SET external_id = NULL, actor_id = '', actor_name = '', actor_email = NULL, entity_id = NULL, entity_label = NULL, description = '', changes = '[]', related = '[]', metadata = '{{}}', ip = '', user_agent = NULL, search_text = '', salt = '{kept}', deleted_at = recorded_at, deleted_by = 'a1' WHERE tenant_id = {t} AND seq = 3; DELETE FROM event_related WHERE tenant_id = {t} AND event_id = {}", row.id));
+                    "UPDATE events SET external_id = NULL, actor_id = '', actor_name = '', actor_email = NULL, entity_id = NULL, entity_label = NULL, description = '', changes = '[]', related = '[]', metadata = '{{}}', ip = '', user_agent = NULL, search_text = '', ip_key = 'z', salt = '{kept}', deleted_at = recorded_at, deleted_by = 'a1' WHERE tenant_id = {t} AND seq = 3; DELETE FROM event_related WHERE tenant_id = {t} AND event_id = {}", row.id));
             }), Some(3), "without a deletion record"),
             ("a tombstone that lost its digests", sql(format!(
-                "UPDATE events SET external_id = NULL, actor_id = '', actor_name = '', actor_email = NULL, entity_id = NULL, entity_label = NULL, description = '', changes = '[]', related = '[]', metadata = '{{}}', ip = '', user_agent = NULL, search_text = '', salt = NULL, deleted_at = recorded_at, deleted_by = 'a1' WHERE tenant_id = {t} AND seq = 3; DELETE FROM event_related WHERE tenant_id = {t} AND event_id = (SELECT id FROM events WHERE tenant_id = {t} AND seq = 3)")), Some(3), "lost the digests"),
+                "UPDATE events SET external_id = NULL, actor_id = '', actor_name = '', actor_email = NULL, entity_id = NULL, entity_label = NULL, description = '', changes = '[]', related = '[]', metadata = '{{}}', ip = '', user_agent = NULL, search_text = '', ip_key = 'z', salt = NULL, deleted_at = recorded_at, deleted_by = 'a1' WHERE tenant_id = {t} AND seq = 3; DELETE FROM event_related WHERE tenant_id = {t} AND event_id = (SELECT id FROM events WHERE tenant_id = {t} AND seq = 3)")), Some(3), "lost the digests"),
             ("a tombstone's kept field changed", Box::new(|conn: &mut DbConnection| {
                 let row: EventRow = events::table.filter(events::tenant_id.eq(t)).filter(events::seq.eq(4)).select(EventRow::as_select()).first(conn).unwrap();
                 let kept = auditlog_db::leaf::digests_json(&row.leaf_input()).unwrap();
                 tamper(conn, &format!(
-                    "UPDATE events SET external_id = NULL, actor_id = '', actor_name = '', actor_email = NULL, entity_id = NULL, entity_label = NULL, description = '', changes = '[]', related = '[]', metadata = '{{}}', ip = '', user_agent = NULL, search_text = '', salt = '{kept}', deleted_at = recorded_at, deleted_by = 'a1', action = 'booking.viewed', verb = 'viewed' WHERE tenant_id = {t} AND seq = 4; DELETE FROM event_related WHERE tenant_id = {t} AND event_id = {}", row.id));
+                    "UPDATE events SET external_id = NULL, actor_id = '', actor_name = '', actor_email = NULL, entity_id = NULL, entity_label = NULL, description = '', changes = '[]', related = '[]', metadata = '{{}}', ip = '', user_agent = NULL, search_text = '', ip_key = 'z', salt = '{kept}', deleted_at = recorded_at, deleted_by = 'a1', action = 'booking.viewed', verb = 'viewed' WHERE tenant_id = {t} AND seq = 4; DELETE FROM event_related WHERE tenant_id = {t} AND event_id = {}", row.id));
             }), Some(4), "content does not match"),
             ("a tombstone that rewrites instead of blanking", sql(format!(
                 "UPDATE events SET actor_name = 'Someone Else', deleted_at = recorded_at, deleted_by = 'a1' WHERE tenant_id = {t} AND seq = 4")), Some(4), "carries content"),

@@ -22,7 +22,7 @@ use crate::checkpoints::LoggedCheckpoint;
 use crate::connection::DbConnection;
 use crate::error::StoreResult;
 use crate::models::EventRow;
-use crate::queries::ingest::{related_rows, search_text};
+use crate::queries::ingest::related_rows;
 use crate::queries::{tenants, tree};
 use crate::schema::{archives, event_related, events, merkle_nodes};
 
@@ -214,12 +214,13 @@ fn check(
             .load(conn)?;
         let Some(last) = rows.last() else { break };
         let (first_seq, last_seq) = (rows[0].seq, last.seq);
-        let texts: HashMap<i64, String> = events::table
+        let texts: HashMap<i64, (String, String)> = events::table
             .filter(events::tenant_id.eq(tenant.id))
             .filter(events::seq.between(first_seq, last_seq))
-            .select((events::seq, events::search_text))
-            .load::<(i64, String)>(conn)?
+            .select((events::seq, events::search_text, events::ip_key))
+            .load::<(i64, String, String)>(conn)?
             .into_iter()
+            .map(|(seq, text, ip_key)| (seq, (text, ip_key)))
             .collect();
         let ids: Vec<crate::EventId> = rows.iter().map(|r| r.id).collect();
         let mut related: HashMap<crate::EventId, BTreeSet<(String, String)>> = HashMap::new();
@@ -344,29 +345,22 @@ fn check_row(
     row: &EventRow,
     expected: i64,
     prev: &str,
-    search: Option<&String>,
+    derived: Option<&(String, String)>,
     related: Option<&BTreeSet<(String, String)>>,
 ) -> Result<(), Failure> {
     check_content(row, expected, prev).map_err(|(seq, reason)| Failure { seq: Some(seq), reason })?;
-    let text = search.map(String::as_str).unwrap_or_default();
+    let (text, ip_key) = derived.map(|(t, k)| (t.as_str(), k.as_str())).unwrap_or_default();
     if row.deleted_at.is_some() {
-        if !text.is_empty() || related.is_some() {
+        if !text.is_empty() || related.is_some() || ip_key != crate::derived::NO_IP_KEY {
             return fail(row.seq, "a deleted entry (tombstone) still carries content");
         }
         return Ok(());
     }
-    let ip = Some(row.ip.as_str()).filter(|ip| !ip.is_empty());
-    let expected_text = search_text(
-        &row.description,
-        row.entity_label.as_deref(),
-        row.entity_id.as_deref(),
-        &row.actor_name,
-        row.actor_email.as_deref(),
-        &row.action,
-        ip,
-    );
-    if text != expected_text {
+    if text != crate::derived::row_search_text(row) {
         return fail(row.seq, "the event's keyword text does not follow from its content");
+    }
+    if ip_key != crate::derived::row_ip_key(row) {
+        return fail(row.seq, "the event's IP sort key does not follow from its address");
     }
     let expected_related: BTreeSet<(String, String)> = related_rows(row.tenant_id, row.id, &row.related)
         .into_iter()

@@ -5,6 +5,7 @@
 //! - [`visibility`]: the one rule deciding which events a reader may see, and the one mask of the
 //!   fields their role may not see
 //! - [`queries`]: every SQL statement
+//! - [`derived`]: the columns derived from an event's hashed fields (keyword text, IP key)
 //! - [`chain`]: the tamper-evidence hash chain; [`integrity`] verifies it
 //! - [`flags`]: the security review's flags, raised as events are stored
 //! - [`budget`]: queries that give up when they take too long
@@ -17,6 +18,7 @@ pub mod budget;
 pub mod chain;
 pub mod checkpoints;
 pub mod connection;
+pub mod derived;
 pub mod error;
 pub mod flags;
 pub mod ids;

@@ -252,6 +252,7 @@ pub struct NewEventRow {
     pub ip: String,
     pub user_agent: Option<String>,
     pub search_text: String,
+    pub ip_key: String,
     pub prev_hash: String,
     pub hash: String,
     pub leaf_version: i32,

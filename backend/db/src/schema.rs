@@ -17,6 +17,7 @@ diesel::table! {
         review_settings -> Nullable<Text>,
         field_visibility -> Nullable<Text>,
         record_links -> Nullable<Text>,
+        derived_format -> Integer,
     }
 }
 
@@ -72,6 +73,7 @@ diesel::table! {
         ip -> Text,
         user_agent -> Nullable<Text>,
         search_text -> Text,
+        ip_key -> Text,
         prev_hash -> Text,
         hash -> Text,
         deleted_at -> Nullable<Timestamp>,

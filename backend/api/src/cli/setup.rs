@@ -2,7 +2,7 @@
 //! command is for, and progress bars.
 
 use auditlog_db::connection::{build_pool, grant_app_role, run_migrations, url_user};
-use auditlog_db::queries::tenants;
+use auditlog_db::queries::{reindex, tenants};
 use auditlog_db::{Backend, DbPool};
 use auditlog_tlog::note::Verifier;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -18,6 +18,12 @@ pub fn pool(settings: &Settings) -> Result<DbPool, String> {
     let applied = run_migrations(&mut conn)?;
     if applied > 0 {
         log::info!("applied {applied} migration(s)");
+    }
+    // Events stored before their derived columns changed format are rewritten as the owner.
+    for (slug, rewritten) in
+        reindex::run(&mut conn).map_err(|e| format!("cannot rewrite the keyword index: {e}"))?
+    {
+        log::info!("{slug}: rewrote the keyword text and IP key of {rewritten} event(s)");
     }
     if settings.database_url.backend == Backend::Postgres {
         let app = url_user(&settings.database_url.target);

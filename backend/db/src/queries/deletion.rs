@@ -151,6 +151,7 @@ pub fn tombstone(
             events::ip.eq(""),
             events::user_agent.eq(None::<String>),
             events::search_text.eq(""),
+            events::ip_key.eq(crate::derived::NO_IP_KEY),
             events::salt.eq(kept),
             events::deleted_at.eq(recorded_at),
             events::deleted_by.eq(&actor_id),

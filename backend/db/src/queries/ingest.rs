@@ -8,7 +8,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::events::SEARCH_SEPARATOR;
 use crate::chain::stored_json;
 use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
@@ -362,6 +361,7 @@ fn new_row(
         ip: draft.ip.clone().unwrap_or_default(),
         user_agent: draft.user_agent.clone(),
         search_text: draft_search_text(draft),
+        ip_key: crate::derived::ip_key(draft.ip.as_deref().unwrap_or_default()),
         prev_hash: String::new(),
         hash: String::new(),
         leaf_version: crate::leaf::LEAF_FORMAT,
@@ -379,33 +379,20 @@ fn to_micros(t: NaiveDateTime) -> NaiveDateTime {
         .unwrap_or(t)
 }
 
-/// Lower-cased text the keyword filter searches: description, record label and id, actor name
-/// and e-mail, action and IP. Derived from hashed fields only, so verification recomputes it.
-pub fn search_text(
-    description: &str,
-    entity_label: Option<&str>,
-    entity_id: Option<&str>,
-    actor_name: &str,
-    actor_email: Option<&str>,
-    action: &str,
-    ip: Option<&str>,
-) -> String {
-    let parts = [Some(description), entity_label, entity_id, Some(actor_name), actor_email, Some(action), ip];
-    let joined = parts.into_iter().flatten().collect::<Vec<_>>().join(&SEARCH_SEPARATOR.to_string());
-    joined.to_lowercase()
-}
-
 fn draft_search_text(draft: &EventDraft) -> String {
     let entity = draft.entity.as_ref();
-    search_text(
-        &draft.description,
-        entity.and_then(|e| e.label.as_deref()),
-        entity.map(|e| e.id.as_str()),
-        &draft.actor.name,
-        draft.actor.email.as_deref(),
-        &draft.action,
-        draft.ip.as_deref(),
-    )
+    crate::derived::search_text(&crate::derived::Searchable {
+        description: &draft.description,
+        entity_label: entity.and_then(|e| e.label.as_deref()),
+        entity_id: entity.map(|e| e.id.as_str()),
+        actor_name: &draft.actor.name,
+        actor_email: draft.actor.email.as_deref(),
+        action: &draft.action,
+        related: &draft.related,
+        ip: draft.ip.as_deref(),
+        user_agent: draft.user_agent.as_deref(),
+        changes: &draft.changes,
+    })
 }
 
 /// The `event_related` rows of an event with this stored `related` JSON: derived from a hashed

@@ -9,6 +9,7 @@ pub mod events;
 pub mod facets;
 pub mod ingest;
 pub mod record_links;
+pub mod reindex;
 pub mod sessions;
 pub mod slots;
 pub mod tenants;

@@ -1708,6 +1708,8 @@ export interface components {
         };
         /** @description An IPv4 or IPv6 address. */
         IpAddress: string;
+        /** @description An IPv4 or IPv6 address (exactly that address); the first one to three whole octets of an IPv4 address, with or without a trailing dot (`86.52` or `86.52.`: the network 86.52.0.0/16); or a network in CIDR notation, IPv4 `/0` to `/32` or IPv6 (in hex groups) `/0` to `/128` (`86.52.0.0/16`, `2001:db8::/32`; host bits are ignored). */
+        IpFilter: string;
         /** @description A search text: at most 200 characters, no control characters. Surrounding whitespace is ignored; empty matches anything. */
         Keyword: string;
         /** @description A record's human-readable label, e.g. `BOK-12345`: at most 256 characters. */
@@ -3962,14 +3964,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -3983,8 +3989,10 @@ export interface operations {
                  */
                 scope?: components["schemas"]["Scope"];
                 /**
-                 * @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip` is
-                 *     refused (403) when the tenant hides the IP address from the caller's role.
+                 * @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip`
+                 *     sorts numerically (9.x before 10.x), IPv4 before IPv6, events without an address last when
+                 *     ascending (first when descending); it is refused (403) when the tenant hides the IP
+                 *     address from the caller's role.
                  */
                 sort?: components["schemas"]["SortKey"];
                 /** @description Sort direction (default `desc`). */
@@ -4171,14 +4179,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -4192,8 +4204,10 @@ export interface operations {
                  */
                 scope?: components["schemas"]["Scope"];
                 /**
-                 * @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip` is
-                 *     refused (403) when the tenant hides the IP address from the caller's role.
+                 * @description Sort column (default `occurred_at`); ties are broken by `occurred_at`, then `id`. `ip`
+                 *     sorts numerically (9.x before 10.x), IPv4 before IPv6, events without an address last when
+                 *     ascending (first when descending); it is refused (403) when the tenant hides the IP
+                 *     address from the caller's role.
                  */
                 sort?: components["schemas"]["SortKey"];
                 /** @description Sort direction (default `desc`). */
@@ -4674,14 +4688,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -4842,14 +4860,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -5002,14 +5024,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -5143,14 +5169,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -7061,14 +7091,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**
@@ -7225,14 +7259,18 @@ export interface operations {
                 /** @description With `record_type`: the id of the record whose history is wanted, e.g. `c1`. */
                 record_id?: components["schemas"]["FilterText"];
                 /**
-                 * @description Exact IP address (v4 or v6). Refused (403) when the tenant hides the IP address from the
-                 *     caller's role (`GET /settings/fields`).
+                 * @description An IP address (exact), the first whole octets of an IPv4 address (`86.52` or `86.52.`:
+                 *     86.52.0.0/16), or a network in CIDR notation (`86.52.0.0/16`, `2001:db8::/32`). Refused
+                 *     (403) when the tenant hides the IP address from the caller's role (`GET /settings/fields`).
                  */
-                ip?: components["schemas"]["IpAddress"];
+                ip?: components["schemas"]["IpFilter"];
                 /**
-                 * @description Keyword, case-insensitive, over description, record label and id, actor name and e-mail,
-                 *     action and IP (the IP and e-mail only when the caller's role sees them); a whole number also
-                 *     matches the event id. Empty: any.
+                 * @description Keyword, case-insensitive substring, over description, record label and id, actor name,
+                 *     action, related records' labels and ids, and — only when the caller's role sees the field
+                 *     (`GET /settings/fields`) — the actor's e-mail, the IP address, the user agent (its first 512
+                 *     characters) and the changes' old and new values (as shown: text, numbers, `true`/`false`,
+                 *     the values inside lists and objects; not field names; each value's first 200 characters,
+                 *     4,000 characters of values per event). A whole number also matches the event id. Empty: any.
                  */
                 q?: components["schemas"]["Keyword"];
                 /**

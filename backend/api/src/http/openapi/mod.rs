@@ -30,6 +30,7 @@ use crate::http::routes;
         crate::filters::Keyword,
         crate::filters::DateBound,
         crate::filters::IpAddress,
+        crate::filters::IpFilter,
         crate::filters::FlagParam,
         crate::exports::columns::ColumnList,
         crate::exports::routes::ExportFormat,

@@ -9,14 +9,14 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
 use crate::connection::{Backend, DbConnection};
+use crate::derived::SearchPart;
 use crate::error::StoreResult;
 use crate::models::EntityRef;
 use crate::queries::contains_pattern;
 use crate::schema::{event_related, events};
 use crate::visibility::{visible_to, EventPredicate, HiddenField, Viewer};
 
-/// Separates the fields of `search_text`; keyword searches may not contain it.
-pub const SEARCH_SEPARATOR: char = '\u{1f}';
+pub use crate::derived::SEARCH_SEPARATOR;
 
 /// Every filter of the list, export, stats and stream endpoints, already validated.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -33,6 +33,8 @@ pub struct EventFilter {
     pub action: Option<String>,
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
+    /// An address (`10.1.2.3`) or a network in CIDR notation (`10.1.0.0/16`), as
+    /// [`crate::derived::ip_filter_range`] reads it.
     pub ip: Option<String>,
     /// Keyword, lower-cased; an integer also matches the event id.
     pub q: Option<String>,
@@ -181,13 +183,18 @@ fn matching_as(
         if viewer.hides(HiddenField::Ip) {
             and!(sql::<Bool>("1 = 0"));
         } else {
-            and!(events::ip.eq(ip.clone()));
+            // A range of the sortable key: one range scan of its index, an address or a network.
+            match crate::derived::ip_filter_range(ip) {
+                Some((low, high)) if low == high => and!(events::ip_key.eq(low)),
+                Some((low, high)) => and!(events::ip_key.between(low, high)),
+                None => and!(sql::<Bool>("1 = 0")),
+            }
         }
     }
     if let Some(q) = &filter.q {
         let mut text = keyword(backend, q, lookup);
-        if viewer.hides(HiddenField::Ip) || viewer.hides(HiddenField::ActorEmail) {
-            text = Box::new(text.and(in_visible_fields(viewer, q)));
+        if hides_searched(viewer) {
+            text = Box::new(text.and(in_visible_parts(viewer, q)));
         }
         match q.parse::<i64>() {
             Ok(id) => and!(text.or(events::id.eq(id))),
@@ -241,32 +248,25 @@ fn keyword(backend: Backend, q: &str, lookup: &Lookup) -> EventPredicate {
     }
 }
 
-/// `q` (lower-case) is in a searched field that `viewer` sees: the keyword index holds the IP and
-/// the actor's e-mail too, and a hit there alone would tell a reader they are hidden from what
-/// they hold. Checked on the rows the index found, with SQL `lower()` (on SQLite, ASCII only: a
-/// non-ASCII capital in a field is then not found by its small letter, which misses a row but
-/// tells nothing).
-fn in_visible_fields(viewer: &Viewer, q: &str) -> EventPredicate {
-    let mut columns = vec!["description", "entity_label", "entity_id", "actor_name", "action"];
-    if !viewer.hides(HiddenField::ActorEmail) {
-        columns.push("actor_email");
+/// `q` (lower-case) is in a part of the keyword text that `viewer` sees: the text holds the
+/// e-mail, IP address, user agent and change values too, each in its own part, and a hit there
+/// alone would tell a reader they are hidden from what they hold. Checked on the rows the index
+/// found, on the same text.
+fn in_visible_parts(viewer: &Viewer, q: &str) -> EventPredicate {
+    let mut found: Option<EventPredicate> = None;
+    for part in SearchPart::ALL.into_iter().filter(|part| !part.field().is_some_and(|f| viewer.hides(f))) {
+        let like: EventPredicate = Box::new(events::search_text.like(part.pattern(q)).escape('\\'));
+        found = Some(match found {
+            None => like,
+            Some(found) => Box::new(found.or(like)),
+        });
     }
-    if !viewer.hides(HiddenField::Ip) {
-        columns.push("ip");
-    }
-    let pattern = contains_pattern(q);
-    let like = |column: &str| -> EventPredicate {
-        Box::new(
-            sql::<Bool>(&format!("lower(events.{column}) LIKE "))
-                .bind::<Text, _>(pattern.clone())
-                .sql(" ESCAPE '\\'"),
-        )
-    };
-    let mut found = like(columns[0]);
-    for column in &columns[1..] {
-        found = Box::new(found.or(like(column)));
-    }
-    found
+    found.unwrap_or_else(|| Box::new(sql::<Bool>("1 = 0")))
+}
+
+/// Whether `viewer` is forbidden a field whose value the keyword text holds.
+fn hides_searched(viewer: &Viewer) -> bool {
+    SearchPart::ALL.iter().filter_map(|part| part.field()).any(|field| viewer.hides(field))
 }
 
 /// `q` as an FTS5 phrase: the substring itself, quotes doubled.

@@ -31,6 +31,8 @@ pub enum SortKey {
     Module,
     Verb,
     Action,
+    /// By IP address, numerically (the sortable key `ip_key`): IPv4 addresses before IPv6 ones,
+    /// events without an address last (first when descending).
     Ip,
 }
 
@@ -44,7 +46,7 @@ impl SortKey {
             SortKey::Module => Some("module"),
             SortKey::Verb => Some("verb"),
             SortKey::Action => Some("action"),
-            SortKey::Ip => Some("ip"),
+            SortKey::Ip => Some("ip_key"),
         }
     }
 }
@@ -90,7 +92,7 @@ impl Cursor {
             SortKey::Module => Some(row.module.clone()),
             SortKey::Verb => Some(row.verb.clone()),
             SortKey::Action => Some(row.action.clone()),
-            SortKey::Ip => Some(row.ip.clone()),
+            SortKey::Ip => Some(crate::derived::row_ip_key(row)),
         };
         Cursor {
             key: sort.key,

@@ -190,4 +190,28 @@ test.describe('Activity log filters', () => {
     await expect(page.getByRole('listbox', { name: 'User' })).toBeHidden();
     await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('SELECT');
   });
+
+  test("the keyword finds what people type: a related record's name and a changed value", async ({ activityPage, api }) => {
+    // A booking whose customer is only a related record: its name is not in the description.
+    const events = (await api.events({ per_page: 100, module: 'booking' })).items;
+    const related = events.find((e) => e.related.some((r) => r.label && !e.description.includes(r.label)));
+    expect(related, 'the demo data has a booking with a related customer').toBeTruthy();
+    const name = related!.related.find((r) => r.label && !related!.description.includes(r.label))!.label!;
+    await activityPage.goto(`q=${encodeURIComponent(name)}`);
+    const found = await activityPage.rowIds();
+    expect(found).toEqual(await api.eventIds({ q: name }));
+    const record = { record_type: related!.entity!.type, record_id: related!.entity!.id };
+    expect((await api.events({ q: name, ...record, per_page: 100 })).items.map((e) => e.id)).toContain(related!.id);
+
+    // A value inside a change, old or new.
+    const changed = (await api.events({ per_page: 100, verb: 'updated' })).items.find((e) =>
+      e.changes.some((c) => typeof c.new === 'string' && c.new.length >= 4 && !e.description.includes(c.new)),
+    );
+    expect(changed, 'the demo data has an update with a changed text value').toBeTruthy();
+    const value = changed!.changes.find((c) => typeof c.new === 'string' && c.new.length >= 4)!.new as string;
+    await activityPage.goto(`q=${encodeURIComponent(value)}`);
+    expect(await activityPage.rowIds()).toEqual(await api.eventIds({ q: value }));
+    const itsRecord = { record_type: changed!.entity!.type, record_id: changed!.entity!.id };
+    expect((await api.events({ q: value, ...itsRecord, per_page: 100 })).items.map((e) => e.id)).toContain(changed!.id);
+  });
 });

@@ -526,7 +526,15 @@ both_backends! {
         assert_eq!(verify["ok"], true);
         // A's writes: three per principal, the sign-in, and the first verification's own record.
         assert_eq!(verify["events_checked"].as_i64(), Some(a_verify["events_checked"].as_i64().unwrap() + 3 * principals.len() as i64 + 2), "A's chain holds A's own writes only");
-        assert_eq!(get(&app, &a_admin, "/api/v1/users").await.expect(200).body, a_users);
+        // Unchanged but for the last sign-in of A's member, who signed in above.
+        let without_sign_ins = |mut users: Value| {
+            users["items"].as_array_mut().unwrap().iter_mut().for_each(|u| _ = u.as_object_mut().unwrap().remove("last_sign_in_at"));
+            users
+        };
+        let users_now = get(&app, &a_admin, "/api/v1/users").await.expect(200).body;
+        assert_eq!(without_sign_ins(users_now.clone()), without_sign_ins(a_users.clone()));
+        let signed_in: Vec<&str> = users_now["items"].as_array().unwrap().iter().filter(|u| !u["last_sign_in_at"].is_null()).map(|u| u["actor_id"].as_str().unwrap()).collect();
+        assert_eq!(signed_in, ["u1"], "only A's member signed in");
         let tokens_now = get(&app, &a_admin, "/api/v1/tokens").await.expect(200).body;
         assert_eq!(tokens_now["items"].as_array().unwrap().len(), a_tokens["items"].as_array().unwrap().len());
         assert!(tokens_now["items"].as_array().unwrap().iter().all(|t| t["revoked_at"].is_null()));

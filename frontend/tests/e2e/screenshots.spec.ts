@@ -46,6 +46,9 @@ test.describe('documentation screenshots on a phone and a tablet', () => {
       await activityPage.goto('range=last_30_days&module=booking');
       await expect.poll(() => activityPage.rowIds()).toEqual(await api.eventIds({ range: 'last_30_days', module: 'booking' }));
       await page.screenshot({ path: `${OUT}/phone-activity.png` });
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.screenshot({ path: `${OUT}/phone-activity-dark.png` });
+      await page.emulateMedia({ colorScheme: 'light' });
 
       await page.getByRole('button', { name: /^Filters/ }).click();
       await expect(activityPage.field('Type')).toBeVisible();

@@ -5,26 +5,12 @@ import { FlagBadge } from '../review/FlagBadge';
 import { formatDateTime } from '../timezone/timeZone';
 import { humanize, ModuleBadge, VerbBadge } from './badges';
 import type { SortKey, SortOrder } from './filterSchema';
+import type { ActivityTableProps } from './ActivityTable';
 import { RecordLink } from './RecordLink';
 import { isWithheld } from './withheld';
 
-export interface EventCardsProps {
-  events: AuditEvent[];
-  /** A request is under way (the list is marked busy). */
-  loading: boolean;
-  /** The cards are the previous page's, shown dimmed while the next one loads. */
-  stale?: boolean;
-  sort: SortKey;
-  order: SortOrder;
-  onSort: (sort: SortKey, order: SortOrder) => void;
-  onOpenDetails: (id: number) => void;
-  timeZone: string;
-  skeletonCards: number;
-  selected: ReadonlySet<number>;
-  onSelect: (ids: number[], selected: boolean) => void;
-  freshIds?: ReadonlySet<number>;
-  recordLinks?: RecordLinks;
-}
+/** The table's props, for the same list drawn as cards (skeleton cards instead of rows). */
+export type EventCardsProps = Omit<ActivityTableProps, 'skeletonRows'> & { skeletonCards: number };
 
 /** The table's sortable columns as one choice each way, for a screen with no room for headers. */
 const SORTS: { value: `${SortKey}:${SortOrder}`; label: string }[] = [

@@ -619,6 +619,14 @@ both_backends! {
         let listed = get(&app, &token, "/api/v1/events?module=booking&per_page=10").await.expect(200).body;
         assert_eq!((bookings["total"].clone(), bookings["bucket"].clone()), (listed["total"].clone(), json!("day")));
         assert!(bookings["buckets"].as_array().unwrap().len() >= 120);
+        // An event from 1971: days since then are too many bars, so an open range widens the
+        // bucket asked for and still counts everything; a closed range says it is too long.
+        let ancient = json!({"events": [{"action": "booking.created", "occurred_at": "1971-06-01T00:00:00Z"}]});
+        post(&app, &token, "/api/v1/events", &ancient).await.expect(201);
+        let widened = get(&app, &token, "/api/v1/stats/timeline?bucket=day").await.expect(200).body;
+        let listed = get(&app, &token, "/api/v1/events?per_page=10").await.expect(200).body;
+        assert_eq!((widened["bucket"].clone(), widened["total"].clone()), (json!("month"), listed["total"].clone()));
+        get(&app, &token, "/api/v1/stats/timeline?bucket=day&from=1971-01-01&to=2026-01-01").await.problem(422);
     }
 
     async fn live_tail_delivers_resumes_and_respects_visibility(ctx: Ctx) {

@@ -29,6 +29,26 @@ pub enum Bucket {
 }
 
 impl Bucket {
+    /// The buckets from narrowest to widest.
+    const ALL: [Bucket; 4] = [Bucket::Hour, Bucket::Day, Bucket::Week, Bucket::Month];
+
+    /// The shortest a bucket can be (a day with the clocks going forward, February).
+    fn shortest(self) -> TimeDelta {
+        match self {
+            Bucket::Hour => TimeDelta::hours(1),
+            Bucket::Day => TimeDelta::hours(23),
+            Bucket::Week => TimeDelta::days(7) - TimeDelta::hours(1),
+            Bucket::Month => TimeDelta::days(28) - TimeDelta::hours(1),
+        }
+    }
+
+    /// `self`, or the narrowest wider bucket that shows the span in at most [`MAX_BUCKETS`] bars.
+    fn widened_for(self, from: NaiveDateTime, until: NaiveDateTime) -> Bucket {
+        let fits =
+            |b: &Bucket| (until - from).num_seconds() / b.shortest().num_seconds() < MAX_BUCKETS as i64;
+        Bucket::ALL.into_iter().skip_while(|b| *b != self).find(fits).unwrap_or(Bucket::Month)
+    }
+
     /// The narrowest bucket that shows a span in a chart's worth of bars: hours up to two days,
     /// days up to about three months, weeks up to three years, months beyond.
     pub fn fitting(from: NaiveDateTime, until: NaiveDateTime) -> Bucket {
@@ -51,7 +71,10 @@ impl Bucket {
 pub struct TimelineParams {
     /// Bucket size, in the request's time zone: `hour`, `day`, `week` (from Monday) or `month`.
     /// Without it, the narrowest that shows the range in at most about a hundred bars: hours up
-    /// to two days, days up to 92 days, weeks up to three years, months beyond.
+    /// to two days, days up to 92 days, weeks up to three years, months beyond. Without a start
+    /// (`from` or `range`), a bucket that would need more than 2 000 bars over the data's own
+    /// span is widened (the answer's `bucket` says which); with a start given, such a range is
+    /// refused (422).
     pub bucket: Option<Bucket>,
 }
 
@@ -196,10 +219,12 @@ fn span(
             Some(Bucket::Hour) => until - TimeDelta::hours(48),
             _ => until - TimeDelta::days(30),
         });
-        let bucket = asked.unwrap_or_else(|| Bucket::fitting(from, until));
+        // A bucket asked for over the data's own span is widened when the span needs too many.
+        let bucket = asked.map_or_else(|| Bucket::fitting(from, until), |b| b.widened_for(from, until));
         // An open start is no cut: it begins with its bucket.
         return ((to_utc(bucket_start(from, tz, bucket), tz), until), bucket);
     };
+    // A start given with a bucket: the caller's choice, refused (422) when it needs too many.
     ((from, until), asked.unwrap_or_else(|| Bucket::fitting(from, until)))
 }
 
@@ -352,6 +377,21 @@ mod tests {
         assert_eq!(span(&open, &slots, now, None, tz).1, Bucket::Month);
         let ((from, _), bucket) = span(&open, &[], now, None, tz);
         assert_eq!((from, bucket), (utc("2026-11-07T00:00:00Z"), Bucket::Day));
+        // A bucket asked for over an open span of decades is widened to fit; a closed range is not.
+        let decades = [(slot("1971-01-01T00:00:00Z"), 1)];
+        assert_eq!(span(&open, &decades, now, Some(Bucket::Day), tz).1, Bucket::Month);
+        assert_eq!(
+            span(&open, &slots, now, Some(Bucket::Day), tz).1,
+            Bucket::Week,
+            "seven years of days do not"
+        );
+        let three_years = [(slot("2024-01-01T00:00:00Z"), 1)];
+        assert_eq!(
+            span(&open, &three_years, now, Some(Bucket::Day), tz).1,
+            Bucket::Day,
+            "three years of days fit"
+        );
+        assert_eq!(span(&open, &decades, now, Some(Bucket::Hour), tz).1, Bucket::Month);
         // A closed range stays as asked, however little of it has events.
         let closed =
             EventFilter { from: Some(utc("2026-11-01T00:00:00Z")), until: Some(now), ..Default::default() };

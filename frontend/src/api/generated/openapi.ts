@@ -7286,7 +7286,10 @@ export interface operations {
                 /**
                  * @description Bucket size, in the request's time zone: `hour`, `day`, `week` (from Monday) or `month`.
                  *     Without it, the narrowest that shows the range in at most about a hundred bars: hours up
-                 *     to two days, days up to 92 days, weeks up to three years, months beyond.
+                 *     to two days, days up to 92 days, weeks up to three years, months beyond. Without a start
+                 *     (`from` or `range`), a bucket that would need more than 2 000 bars over the data's own
+                 *     span is widened (the answer's `bucket` says which); with a start given, such a range is
+                 *     refused (422).
                  */
                 bucket?: components["schemas"]["Bucket"];
             };

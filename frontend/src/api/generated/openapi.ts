@@ -7315,23 +7315,28 @@ export interface operations {
                      *           "count": 43,
                      *           "end": "2026-12-06T00:00:00Z",
                      *           "label": "2026-12-05",
+                     *           "partial": false,
                      *           "start": "2026-12-05T00:00:00Z"
                      *         },
                      *         {
                      *           "count": 30,
                      *           "end": "2026-12-07T00:00:00Z",
                      *           "label": "2026-12-06",
+                     *           "partial": false,
                      *           "start": "2026-12-06T00:00:00Z"
                      *         },
                      *         {
                      *           "count": 7,
                      *           "end": "2026-12-08T00:00:00Z",
                      *           "label": "2026-12-07",
+                     *           "partial": true,
                      *           "start": "2026-12-07T00:00:00Z"
                      *         }
                      *       ],
-                     *       "total": 2434,
-                     *       "tz": "Europe/London"
+                     *       "from": "2026-12-05T00:00:00Z",
+                     *       "total": 80,
+                     *       "tz": "Europe/London",
+                     *       "until": "2026-12-07T09:41:00Z"
                      *     }
                      */
                     "application/json": components["schemas"]["TimelineResponse"];

@@ -21,6 +21,8 @@ export default defineConfig([
   {
     files: ['src/**/*.tsx'],
     extends: [jsxA11y.flatConfigs.recommended],
+    // Our own components that render a form control, so a label around them has one.
+    settings: { 'jsx-a11y': { components: { SelectAllOnPage: 'input' } } },
   },
   {
     files: ['*.config.{ts,js}', 'tests/e2e/**/*.ts', 'scripts/**/*.mjs'],

@@ -8,6 +8,7 @@ import { formatDateTime } from '../timezone/timeZone';
 import { humanize, ModuleBadge, VerbBadge } from './badges';
 import type { SortKey, SortOrder } from './filterSchema';
 import { RecordLink } from './RecordLink';
+import { SelectAllOnPage } from './SelectAllOnPage';
 import { HiddenFromRole, isWithheld } from './withheld';
 
 declare module '@tanstack/react-table' {
@@ -64,19 +65,7 @@ const columns = [
     header: ({ table }) => {
       const { selected, onSelect } = table.options.meta!;
       const ids = table.getRowModel().rows.map((r) => r.original.id);
-      const count = ids.filter((id) => selected.has(id)).length;
-      return (
-        <input
-          type="checkbox"
-          aria-label="Select all activities on this page"
-          checked={ids.length > 0 && count === ids.length}
-          ref={(el) => {
-            if (el) el.indeterminate = count > 0 && count < ids.length;
-          }}
-          disabled={ids.length === 0}
-          onChange={(e) => onSelect(ids, e.target.checked)}
-        />
-      );
+      return <SelectAllOnPage ids={ids} selected={selected} onSelect={onSelect} />;
     },
     cell: (c) => {
       const { selected, onSelect } = c.table.options.meta!;

@@ -7,6 +7,7 @@ import { humanize, ModuleBadge, VerbBadge } from './badges';
 import type { SortKey, SortOrder } from './filterSchema';
 import type { ActivityTableProps } from './ActivityTable';
 import { RecordLink } from './RecordLink';
+import { SelectAllOnPage } from './SelectAllOnPage';
 import { isWithheld } from './withheld';
 
 /** The table's props, for the same list drawn as cards (skeleton cards instead of rows). */
@@ -47,7 +48,6 @@ export function EventCards({
   recordLinks,
 }: EventCardsProps) {
   const ids = events.map((e) => e.id);
-  const count = ids.filter((id) => selected.has(id)).length;
   const sortValue = `${sort}:${order}`;
   // The server refuses to sort by a field hidden from the viewer's role.
   const hiddenIp = events.some((e) => isWithheld(e, 'ip'));
@@ -56,16 +56,7 @@ export function EventCards({
     <div className="event-cards-view">
       <div className="event-cards__toolbar">
         <label className="row event-cards__select-all">
-          <input
-            type="checkbox"
-            aria-label="Select all activities on this page"
-            checked={ids.length > 0 && count === ids.length}
-            ref={(el) => {
-              if (el) el.indeterminate = count > 0 && count < ids.length;
-            }}
-            disabled={ids.length === 0}
-            onChange={(e) => onSelect(ids, e.target.checked)}
-          />
+          <SelectAllOnPage ids={ids} selected={selected} onSelect={onSelect} />
           <span aria-hidden="true">All on this page</span>
         </label>
         <label className="row">

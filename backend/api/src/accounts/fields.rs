@@ -2,11 +2,11 @@
 //! The setting is applied by the visibility rule itself (`auditlog_db::visibility::mask`), on
 //! every read path; here it is only read and changed.
 
-use actix_web::{get, put, web, HttpRequest};
+use actix_web::{get, put, web};
 use auditlog_db::queries::tenants;
 use auditlog_db::visibility::FieldVisibility;
 
-use crate::audit::{AuditEvent, RequestMeta};
+use crate::audit::AuditEvent;
 use crate::auth::{Admin, Caller};
 use crate::http::error::{AdminOnly, ApiError};
 use crate::http::json::StrictJson;
@@ -47,12 +47,11 @@ pub async fn get_setting(caller: Caller) -> web::Json<FieldVisibility> {
 pub async fn set_setting(
     state: web::Data<AppState>,
     caller: Admin,
-    req: HttpRequest,
     body: StrictJson<FieldVisibility>,
 ) -> Result<web::Json<FieldVisibility>, ApiError> {
     let setting = body.into_inner();
     let (tenant_id, actor) = (caller.tenant.id, caller.actor());
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     state
         .db(move |conn| {
             conn.atomically(|conn| {

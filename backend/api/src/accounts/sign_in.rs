@@ -321,16 +321,11 @@ pub async fn me(caller: Caller) -> Result<web::Json<UserInfo>, ApiError> {
     (status = 204, description = "Signed out"),
 ))]
 #[post("/auth/logout")]
-pub async fn logout(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-) -> Result<NoContent, ApiError> {
+pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<NoContent, ApiError> {
+    let request = caller.request();
     let Principal::User { user, claims } = caller.principal else {
         return Err(ApiError::Forbidden("API tokens are revoked with DELETE /tokens/{id}".into()));
     };
-    let request =
-        RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(format!("user:{}", user.id));
     let tenant_id = caller.tenant.id;
     state
         .db(move |conn| {
@@ -370,7 +365,6 @@ pub struct PasswordChange {
 pub async fn change_password(
     state: web::Data<AppState>,
     caller: Caller,
-    req: HttpRequest,
     body: StrictJson<PasswordChange>,
 ) -> Result<web::Json<LoginResponse>, ApiError> {
     let user = caller.user()?.clone();
@@ -393,7 +387,7 @@ pub async fn change_password(
     let verified = web::block(move || verify_password(&current, &hash))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     let tenant_id = caller.tenant.id;
     if !verified {
         let (failed_user, failed_request) = (user.clone(), request.clone());

@@ -1,6 +1,6 @@
 //! Integrator API tokens of the caller's tenant (admins only).
 
-use actix_web::{delete, get, post, web, HttpRequest};
+use actix_web::{delete, get, post, web};
 use auditlog_db::models::{ApiToken, Scope};
 use auditlog_db::queries::api_tokens::{self, NewApiToken};
 use auditlog_db::StoreError;
@@ -8,9 +8,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::audit::{AuditEvent, RequestMeta};
+use crate::audit::AuditEvent;
 use crate::auth::{api_token_text, new_api_secret, Admin};
-use crate::http::error::{AdminOnly, ApiError, FieldError, Problem};
+use crate::http::error::{AdminOnly, ApiError, FieldError, NotFound};
 use crate::http::json::StrictJson;
 use crate::http::reply::{Created, NoContent};
 use crate::http::state::AppState;
@@ -141,7 +141,6 @@ pub async fn list(state: web::Data<AppState>, caller: Admin) -> Result<web::Json
 pub async fn create(
     state: web::Data<AppState>,
     caller: Admin,
-    req: HttpRequest,
     body: StrictJson<NewTokenRequest>,
 ) -> Result<Created<CreatedToken>, ApiError> {
     let admin = caller.user().clone();
@@ -161,7 +160,7 @@ pub async fn create(
     let now = Utc::now().naive_utc();
     let expires_at = body.expires_in_days.map(|d| now + TimeDelta::days(d));
     let (secret, secret_hash) = new_api_secret();
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     let tenant_id = caller.tenant.id;
     let actor = caller.actor();
     let token = state
@@ -198,17 +197,16 @@ pub async fn create(
     params(("id" = i64, Path, description = "Token id")), responses(
     (status = 204, description = "Revoked (or already was)"),
     AdminOnly,
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    NotFound,
 ))]
 #[delete("/tokens/{id}")]
 pub async fn revoke(
     state: web::Data<AppState>,
     caller: Admin,
-    req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<NoContent, ApiError> {
     let id = id.into_inner();
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     let tenant_id = caller.tenant.id;
     let actor = caller.actor();
     state

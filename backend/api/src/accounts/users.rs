@@ -1,6 +1,6 @@
 //! Dashboard users of the caller's tenant (admins only).
 
-use actix_web::{get, patch, post, web, HttpRequest};
+use actix_web::{get, patch, post, web};
 use auditlog_db::models::{Change, Role, User};
 use auditlog_db::queries::users::{self, NewUser, UserChanges};
 use auditlog_db::{StoreError, UserId};
@@ -10,9 +10,9 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::accounts::sign_in::RoleSchema;
-use crate::audit::{AuditEvent, RequestMeta};
+use crate::audit::AuditEvent;
 use crate::auth::{hash_password, password_problem, Admin};
-use crate::http::error::{AdminOnly, ApiError, FieldError, Problem};
+use crate::http::error::{AdminOnly, ApiError, FieldError, NotFound, Problem};
 use crate::http::json::StrictJson;
 use crate::http::reply::Created;
 use crate::http::state::AppState;
@@ -141,7 +141,6 @@ pub async fn list(state: web::Data<AppState>, caller: Admin) -> Result<web::Json
 pub async fn create(
     state: web::Data<AppState>,
     caller: Admin,
-    req: HttpRequest,
     body: StrictJson<NewUserRequest>,
 ) -> Result<Created<UserOut>, ApiError> {
     let admin = caller.user().clone();
@@ -158,7 +157,7 @@ pub async fn create(
         .map_err(|e| ApiError::internal(e.to_string()))?
         .map_err(ApiError::internal)?;
     let new_role = role(&body.role);
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     let tenant_id = caller.tenant.id;
     let actor = caller.actor();
     let user = state
@@ -190,14 +189,13 @@ pub async fn create(
     params(("id" = i64, Path, description = "User id")), request_body = UserPatch, responses(
     (status = 200, body = UserOut),
     AdminOnly,
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    NotFound,
     (status = 409, description = "Would leave the tenant without an active admin, or the admin would demote or deactivate themselves", body = Problem, content_type = "application/problem+json"),
 ))]
 #[patch("/users/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     caller: Admin,
-    req: HttpRequest,
     id: web::Path<i64>,
     body: StrictJson<UserPatch>,
 ) -> Result<web::Json<UserOut>, ApiError> {
@@ -217,7 +215,7 @@ pub async fn update(
         active: body.active,
         password_hash: None,
     };
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     let tenant_id = caller.tenant.id;
     let actor = caller.actor();
     let after = state

@@ -8,10 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::digest::Schedule;
 use super::{new_secret, BodyFormat, Destination, Header, RuleName, WebhookUrl};
-use crate::audit::{AuditEvent, RequestMeta};
+use crate::audit::AuditEvent;
 use crate::auth::{Admin, Caller};
 use crate::filters::{filter_context, parse_filtered, parse_query, EventFilterParams, NoParams};
-use crate::http::error::{AdminOnly, ApiError, FieldError, Problem};
+use crate::http::error::{AdminOnly, ApiError, FieldError, NotFound, Problem};
 use crate::http::json::StrictJson;
 use crate::http::reply::{Accepted, Created, NoContent};
 use crate::http::state::AppState;
@@ -528,12 +528,11 @@ pub async fn list(state: web::Data<AppState>, caller: Admin) -> Result<web::Json
 pub async fn create(
     state: web::Data<AppState>,
     caller: Admin,
-    req: HttpRequest,
     body: StrictJson<RuleIn>,
 ) -> Result<Created<CreatedRule>, ApiError> {
     let fields = fields_of(body.into_inner(), &caller, &state, Vec::new())?;
     let secret = new_secret();
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     let (tenant_id, actor) = (caller.tenant.id, caller.actor());
     let (kept, notary) = (secret.clone(), state.notary.clone());
     let rule = state
@@ -573,7 +572,7 @@ pub async fn create(
     responses(
         (status = 200, body = RuleOut),
         AdminOnly,
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/alerts/rules/{id}")]
@@ -604,14 +603,13 @@ pub async fn get(
     responses(
         (status = 200, body = RuleOut),
         AdminOnly,
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[put("/alerts/rules/{id}")]
 pub async fn replace(
     state: web::Data<AppState>,
     caller: Admin,
-    req: HttpRequest,
     id: web::Path<i64>,
     body: StrictJson<RuleIn>,
 ) -> Result<web::Json<RuleOut>, ApiError> {
@@ -622,7 +620,7 @@ pub async fn replace(
         _ => Vec::new(),
     };
     let fields = fields_of(body.into_inner(), &caller, &state, kept_headers)?;
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     let (actor, notary) = (caller.actor(), state.notary.clone());
     let rule = state
         .db(move |conn| {
@@ -670,18 +668,17 @@ pub async fn replace(
     responses(
         (status = 204, description = "Deleted"),
         AdminOnly,
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[delete("/alerts/rules/{id}")]
 pub async fn remove(
     state: web::Data<AppState>,
     caller: Admin,
-    req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<NoContent, ApiError> {
     let (tenant_id, id) = (caller.tenant.id, id.into_inner());
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     let actor = caller.actor();
     state
         .db(move |conn| {
@@ -705,18 +702,17 @@ pub async fn remove(
     responses(
         (status = 200, body = RuleSecret),
         AdminOnly,
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[post("/alerts/rules/{id}/secret")]
 pub async fn rotate_secret(
     state: web::Data<AppState>,
     caller: Admin,
-    req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<web::Json<RuleSecret>, ApiError> {
     let (tenant_id, id) = (caller.tenant.id, id.into_inner());
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     let actor = caller.actor();
     let secret = new_secret();
     let (kept, notary) = (secret.clone(), state.notary.clone());
@@ -743,7 +739,7 @@ pub async fn rotate_secret(
     responses(
         (status = 200, body = DeliveryList),
         AdminOnly,
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/alerts/rules/{id}/deliveries")]
@@ -784,7 +780,7 @@ pub async fn deliveries(
     responses(
         (status = 202, description = "Queued to be sent again", body = DeliveryOut),
         AdminOnly,
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "Being sent right now", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -792,11 +788,10 @@ pub async fn deliveries(
 pub async fn redeliver(
     state: web::Data<AppState>,
     caller: Admin,
-    req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<Accepted<DeliveryOut>, ApiError> {
     let (tenant_id, id) = (caller.tenant.id, id.into_inner());
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     let actor = caller.actor();
     let delivery = state
         .db(move |conn| {

@@ -14,6 +14,7 @@ use auditlog_db::visibility::{FieldVisibility, Viewer};
 use chrono::Utc;
 
 use crate::http::error::ApiError;
+use crate::http::origin::RequestMeta;
 use crate::http::state::AppState;
 
 pub mod credentials;
@@ -38,6 +39,8 @@ pub enum Principal {
 pub struct Caller {
     pub tenant: Tenant,
     pub principal: Principal,
+    /// Where the request came from (IP, user agent), for the events it causes.
+    origin: RequestMeta,
 }
 
 impl Caller {
@@ -104,7 +107,6 @@ impl Caller {
         }
     }
 
-    /// The actor recorded for events this caller causes, or posts without naming one.
     /// Who submits what this caller posts: `user:<id>` or `token:<id>`.
     pub fn submitter(&self) -> String {
         match &self.principal {
@@ -113,6 +115,12 @@ impl Caller {
         }
     }
 
+    /// This request as the events it causes record it: where it came from, submitted by the caller.
+    pub fn request(&self) -> RequestMeta {
+        self.origin.clone().by(self.submitter())
+    }
+
+    /// The actor recorded for events this caller causes, or posts without naming one.
     pub fn actor(&self) -> Actor {
         match &self.principal {
             Principal::User { user, .. } => user_actor(user),
@@ -157,7 +165,7 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     }
 }
 
-async fn authenticate(state: &AppState, token: String) -> Result<Caller, ApiError> {
+async fn authenticate(state: &AppState, token: String, origin: RequestMeta) -> Result<Caller, ApiError> {
     if let Some(rest) = token.strip_prefix(API_TOKEN_PREFIX) {
         let invalid = || ApiError::Unauthorized("invalid API token".into());
         let mut parts = rest.splitn(3, '_');
@@ -171,7 +179,7 @@ async fn authenticate(state: &AppState, token: String) -> Result<Caller, ApiErro
                     return Err(invalid());
                 }
                 let now = Utc::now().naive_utc();
-                let caller = token_caller(token, tenant, now)?;
+                let caller = token_caller(token, tenant, now, origin)?;
                 if let Principal::Token(token) = &caller.principal {
                     api_tokens::touch(conn, token, now)?;
                 }
@@ -180,26 +188,36 @@ async fn authenticate(state: &AppState, token: String) -> Result<Caller, ApiErro
             .await;
     }
     let claims = state.keys.verify(&token)?;
-    state.db(move |conn| user_caller(conn, claims)).await
+    state.db(move |conn| user_caller(conn, claims, origin)).await
 }
 
 /// The caller of a session as the database says now (for a download link, which carries the
 /// session it was made in): refused as a request with the session's token would be.
-pub async fn session_caller(state: &AppState, claims: Claims) -> Result<Caller, ApiError> {
-    state.db(move |conn| user_caller(conn, claims)).await
+pub async fn session_caller(state: &AppState, claims: Claims, req: &HttpRequest) -> Result<Caller, ApiError> {
+    let origin = RequestMeta::from_request(req, &state.settings.trusted_proxies);
+    state.db(move |conn| user_caller(conn, claims, origin)).await
 }
 
 /// The caller of an API token as stored now, or why it may no longer call.
-fn token_caller(token: ApiToken, tenant: Tenant, now: chrono::NaiveDateTime) -> Result<Caller, ApiError> {
+fn token_caller(
+    token: ApiToken,
+    tenant: Tenant,
+    now: chrono::NaiveDateTime,
+    origin: RequestMeta,
+) -> Result<Caller, ApiError> {
     if !token.is_live(now) {
         return Err(ApiError::Unauthorized("this API token is revoked or expired".into()));
     }
-    Ok(Caller { tenant, principal: Principal::Token(token) })
+    Ok(Caller { tenant, principal: Principal::Token(token), origin })
 }
 
 /// The caller of a session as stored now, or why the session no longer holds: signed out,
 /// expired, the account deactivated, or its epoch moved (a password change, a deactivation).
-fn user_caller(conn: &mut auditlog_db::DbConnection, claims: Claims) -> Result<Caller, ApiError> {
+fn user_caller(
+    conn: &mut auditlog_db::DbConnection,
+    claims: Claims,
+    origin: RequestMeta,
+) -> Result<Caller, ApiError> {
     let user_id: auditlog_db::UserId =
         claims.sub.parse().map_err(|_| ApiError::Unauthorized("invalid access token subject".into()))?;
     let (user, tenant, signed_out) = users::signed_in(conn, claims.tenant, user_id, &claims.jti)?
@@ -218,7 +236,7 @@ fn user_caller(conn: &mut auditlog_db::DbConnection, claims: Claims) -> Result<C
     if claims.exp + LEEWAY_SECONDS as i64 <= Utc::now().timestamp() {
         return Err(ApiError::Unauthorized("this session has expired; sign in again".into()));
     }
-    Ok(Caller { tenant, principal: Principal::User { user, claims } })
+    Ok(Caller { tenant, principal: Principal::User { user, claims }, origin })
 }
 
 impl Caller {
@@ -227,11 +245,11 @@ impl Caller {
     /// what the request started with. A changed role or scope is the caller's to compare.
     pub fn recheck(&self, conn: &mut auditlog_db::DbConnection) -> Result<Caller, ApiError> {
         match &self.principal {
-            Principal::User { claims, .. } => user_caller(conn, claims.clone()),
+            Principal::User { claims, .. } => user_caller(conn, claims.clone(), self.origin.clone()),
             Principal::Token(token) => {
                 let (token, tenant) = api_tokens::with_tenant(conn, self.tenant.id, token.id)
                     .map_err(|_| ApiError::Unauthorized("this API token no longer exists".into()))?;
-                token_caller(token, tenant, Utc::now().naive_utc())
+                token_caller(token, tenant, Utc::now().naive_utc(), self.origin.clone())
             }
         }
     }
@@ -244,9 +262,12 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let origin =
+            state.as_ref().map(|state| RequestMeta::from_request(req, &state.settings.trusted_proxies));
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            authenticate(&state, token?).await
+            let (state, origin) =
+                state.zip(origin).ok_or_else(|| ApiError::internal("application state missing"))?;
+            authenticate(&state, token?, origin).await
         })
     }
 }

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::ingest::{parse_body, IngestBody};
 use super::views::{DeletionOut, EventListResponse, EventOut, HistoryResponse};
 use crate::aggregates::Read;
-use crate::audit::{AuditEvent, RequestMeta};
+use crate::audit::AuditEvent;
 use crate::auth::{Admin, Caller};
 use crate::filters::{record_ref, EventFilterParams, Filtered, ListParams, EXACT_COUNT_LIMIT};
 use crate::http::error::{AdminOnly, ApiError, FieldError, Problem};
@@ -208,14 +208,13 @@ pub async fn list(
 pub async fn get(
     state: web::Data<AppState>,
     caller: Caller,
-    req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<web::Json<EventOut>, ApiError> {
     let id = id.into_inner();
     let viewer = caller.viewer()?;
     let logged = ReviewSettings::from_stored(caller.tenant.review_settings.as_deref()).log_views;
     let (tenant_id, actor) = (caller.tenant.id, caller.actor());
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     let event = state
         .db(move |conn| {
             let event = event_queries::get(conn, &viewer, auditlog_db::EventId(id)).map_err(|e| match e {
@@ -285,7 +284,6 @@ pub struct DeleteEventsResponse {
 pub async fn delete_events(
     state: web::Data<AppState>,
     caller: Admin,
-    req: HttpRequest,
     body: StrictJson<DeleteEventsRequest>,
 ) -> Result<web::Json<DeleteEventsResponse>, ApiError> {
     let DeleteEventsRequest { mut ids, reason } = body.into_inner();
@@ -295,7 +293,7 @@ pub async fn delete_events(
     let reason = reason.into_inner();
     ids.sort_unstable();
     ids.dedup();
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     let (tenant_id, actor) = (caller.tenant.id, caller.actor());
     let response = state
         .db(move |conn| {

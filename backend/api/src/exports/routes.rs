@@ -264,9 +264,8 @@ fn name_part(text: &str) -> String {
 pub async fn export(
     state: web::Data<AppState>,
     filtered: Filtered<ExportParams>,
-    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    respond(&state, filtered, &req)
+    respond(&state, filtered)
 }
 
 /// What the parameters say beyond their types: refused before anything is read or recorded.
@@ -290,11 +289,7 @@ fn check(params: &ExportParams) -> Result<(), ApiError> {
 }
 
 /// The export `filtered` asks for, as a streamed response.
-fn respond(
-    state: &AppState,
-    filtered: Filtered<ExportParams>,
-    req: &HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+fn respond(state: &AppState, filtered: Filtered<ExportParams>) -> Result<HttpResponse, ApiError> {
     let Filtered { caller, mut filter, tz, params, query, .. } = filtered;
     check(&params)?;
     if let Some(ids) = &params.ids {
@@ -312,7 +307,7 @@ fn respond(
         sort: sort_of(params.sort, params.order),
         tz,
         tenant_id: caller.tenant.id,
-        request: RequestMeta::from_request(req, &state.settings.trusted_proxies).by(caller.submitter()),
+        request: caller.request(),
         query,
         caller,
         format: params.format,
@@ -402,8 +397,8 @@ pub async fn download(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (session, query) = state.keys.verify_download(&token)?;
-    let caller = crate::auth::session_caller(&state, session).await?;
-    respond(&state, Filtered::resolve(caller, query)?, &req)
+    let caller = crate::auth::session_caller(&state, session, &req).await?;
+    respond(&state, Filtered::resolve(caller, query)?)
 }
 
 fn attachment(name: &str) -> (header::HeaderName, header::HeaderValue) {

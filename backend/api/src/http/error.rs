@@ -45,6 +45,15 @@ impl utoipa::IntoResponses for AdminOnly {
     }
 }
 
+/// The refusal of an operation on one resource named by its id: none such in the caller's tenant.
+pub struct NotFound;
+
+impl utoipa::IntoResponses for NotFound {
+    fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+        [("404".to_string(), problem_response("Not found").into())].into()
+    }
+}
+
 /// One invalid input.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct FieldError {

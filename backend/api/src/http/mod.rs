@@ -8,6 +8,7 @@ pub mod error;
 pub mod health;
 pub mod json;
 pub mod openapi;
+pub mod origin;
 pub mod rejections;
 pub mod reply;
 pub mod routes;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{verify_tenant, CheckpointOut, VerificationOut};
-use crate::audit::{AuditEvent, RequestMeta};
+use crate::audit::AuditEvent;
 use crate::auth::{Admin, Caller};
 use crate::filters::parse_query;
 use crate::http::error::{AdminOnly, ApiError, Problem};
@@ -38,10 +38,9 @@ const MAX_CHECKPOINTS: usize = 100;
 pub async fn verify(
     state: web::Data<AppState>,
     caller: Admin,
-    req: HttpRequest,
 ) -> Result<web::Json<VerificationOut>, ApiError> {
     let (tenant, notary, settings) = (caller.tenant.clone(), state.notary.clone(), state.settings.clone());
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     let actor = caller.actor();
     let result = state
         .db(move |conn| {

@@ -1,8 +1,8 @@
-use actix_web::{get, put, web, HttpRequest};
+use actix_web::{get, put, web};
 use auditlog_db::queries::{record_links, tenants};
 
 use super::views::RecordLinks;
-use crate::audit::{AuditEvent, RequestMeta};
+use crate::audit::AuditEvent;
 use crate::auth::{Admin, Caller};
 use crate::http::error::{AdminOnly, ApiError};
 use crate::http::json::StrictJson;
@@ -41,12 +41,11 @@ pub async fn get_links(
 pub async fn set_links(
     state: web::Data<AppState>,
     caller: Admin,
-    req: HttpRequest,
     body: StrictJson<RecordLinks>,
 ) -> Result<web::Json<RecordLinks>, ApiError> {
     let links = body.into_inner();
     let (tenant_id, actor) = (caller.tenant.id, caller.actor());
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     let kept = links.clone();
     state
         .db(move |conn| {

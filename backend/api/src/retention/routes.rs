@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::audit::{AuditEvent, RequestMeta};
+use crate::audit::AuditEvent;
 use crate::auth::Admin;
-use crate::http::error::{AdminOnly, ApiError, FieldError, Problem};
+use crate::http::error::{AdminOnly, ApiError, FieldError, NotFound, Problem};
 use crate::http::json::StrictJson;
 use crate::http::state::AppState;
 
@@ -101,7 +101,6 @@ pub async fn get_retention(caller: Admin) -> Result<web::Json<RetentionSetting>,
 pub async fn set_retention(
     state: web::Data<AppState>,
     caller: Admin,
-    req: HttpRequest,
     body: StrictJson<RetentionSetting>,
 ) -> Result<web::Json<RetentionSetting>, ApiError> {
     let days = body.into_inner().days;
@@ -112,7 +111,7 @@ pub async fn set_retention(
         ));
     }
     let (tenant_id, before, actor) = (caller.tenant.id, caller.tenant.retention_days, caller.actor());
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     state
         .db(move |conn| {
             archive::set_retention(conn, tenant_id, days)?;
@@ -160,7 +159,7 @@ pub async fn list_archives(
     (status = 200, description = "The archive file", content_type = "application/gzip", body = inline(crate::http::download::BinaryFile),
         headers(("Content-Disposition" = String, description = "`attachment` with the file's name"))),
     AdminOnly,
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    NotFound,
     (status = 409, description = "The archive's record names a file outside the archive folder: it is not served", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/archives/{id}")]
@@ -180,7 +179,7 @@ pub async fn download_archive(
         })
         .await?;
     let (name, actor) = (found.file_name.clone(), caller.actor());
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     state
         .db(move |conn| {
             AuditEvent::new("auditlog.archive_downloaded", actor)

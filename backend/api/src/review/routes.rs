@@ -1,9 +1,9 @@
-use actix_web::{get, put, web, HttpRequest};
+use actix_web::{get, put, web};
 use auditlog_db::flags::{self, FlagKind, ReviewSettings};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{AuditEvent, RequestMeta};
+use crate::audit::AuditEvent;
 use crate::auth::Admin;
 use crate::events::views::FlagKindSchema;
 use crate::filters::{EventFilterParams, Filtered, NoParams};
@@ -39,7 +39,6 @@ pub async fn get_settings(caller: Admin) -> web::Json<ReviewSettings> {
 pub async fn set_settings(
     state: web::Data<AppState>,
     caller: Admin,
-    req: HttpRequest,
     body: StrictJson<ReviewSettings>,
 ) -> Result<web::Json<ReviewSettings>, ApiError> {
     let settings = body.into_inner().normalised();
@@ -49,7 +48,7 @@ pub async fn set_settings(
     )?;
     let before = ReviewSettings::from_stored(caller.tenant.review_settings.as_deref());
     let (tenant_id, actor) = (caller.tenant.id, caller.actor());
-    let request = RequestMeta::from_request(&req, &state.settings.trusted_proxies).by(caller.submitter());
+    let request = caller.request();
     let kept = settings.clone();
     state
         .db(move |conn| {

@@ -72,6 +72,8 @@ pub struct Settings {
     pub cors_allowed_origins: Vec<String>,
     /// How alert deliveries are sent (webhooks and e-mail).
     pub deliveries: DeliverySettings,
+    /// The bearer token `GET /metrics` asks for (`METRICS_TOKEN`); open when unset.
+    pub metrics_token: Option<String>,
 }
 
 /// How alert deliveries are sent.
@@ -122,7 +124,7 @@ impl DeliverySettings {
     fn from_env(dev_mode: bool) -> Result<Self, String> {
         let defaults = DeliverySettings::default();
         let settings = DeliverySettings {
-            smtp_url: var("SMTP_URL"),
+            smtp_url: secret("SMTP_URL")?,
             smtp_from: var("SMTP_FROM").unwrap_or(defaults.smtp_from),
             public_url: var("PUBLIC_URL").map(|url| url.trim_end_matches('/').to_string()),
             timeout_seconds: number("DELIVERY_TIMEOUT_SECONDS", defaults.timeout_seconds)?,
@@ -153,6 +155,26 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
+/// A secret setting: `NAME`, or the contents of the file `NAME_FILE` names (a mounted secret,
+/// so the value stays out of the process environment and `docker inspect`). Both set is an error.
+pub fn secret(name: &str) -> Result<Option<String>, String> {
+    let file_var = format!("{name}_FILE");
+    match (var(name), var(&file_var)) {
+        (Some(_), Some(_)) => Err(format!("set {name} or {file_var}, not both")),
+        (Some(value), None) => Ok(Some(value)),
+        (None, Some(path)) => {
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{file_var}: cannot read {path}: {e}"))?;
+            let value = text.trim().to_string();
+            if value.is_empty() {
+                return Err(format!("{file_var}: {path} is empty"));
+            }
+            Ok(Some(value))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
 fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
     match var(name) {
         None => Ok(default),
@@ -163,12 +185,12 @@ fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
 impl Settings {
     pub fn from_env() -> Result<Self, String> {
         let database_url =
-            DatabaseUrl::parse(&var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))?;
+            DatabaseUrl::parse(&secret("DATABASE_URL")?.unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))?;
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".into()));
         let dev_mode = matches!(var("AUDITLOG_DEV").as_deref(), Some("1" | "true" | "yes"));
         let settings = Settings {
             database_url,
-            migration_database_url: var("MIGRATION_DATABASE_URL")
+            migration_database_url: secret("MIGRATION_DATABASE_URL")?
                 .map(|url| DatabaseUrl::parse(&url))
                 .transpose()?,
             signing_key_file: var("SIGNING_KEY_FILE").map(PathBuf::from),
@@ -194,6 +216,7 @@ impl Settings {
             trusted_proxies: parse_proxies(&var("TRUSTED_PROXIES").unwrap_or_default())?,
             cors_allowed_origins: parse_origins(&var("CORS_ALLOWED_ORIGINS").unwrap_or_default())?,
             deliveries: DeliverySettings::from_env(dev_mode)?,
+            metrics_token: secret("METRICS_TOKEN")?,
         };
         if settings.log_name.is_empty() || settings.log_name.contains(['+', ' ', '/']) {
             return Err("LOG_NAME must be a name without spaces, '+' or '/', e.g. audit.example.com".into());
@@ -208,7 +231,7 @@ impl Settings {
 
     /// `JWT_SECRET`, or in development mode a generated secret kept in `DATA_DIR/jwt-secret`.
     pub fn jwt_secret(&self) -> Result<Vec<u8>, String> {
-        if let Some(secret) = var("JWT_SECRET") {
+        if let Some(secret) = secret("JWT_SECRET")? {
             if secret.len() < MIN_SECRET_BYTES {
                 return Err(format!("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long"));
             }
@@ -338,6 +361,30 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_comes_from_its_variable_or_its_file_never_both() {
+        // Names of this test's own, so parallel tests do not see them.
+        let dir = std::env::temp_dir().join(format!("auditlog-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("token");
+        std::fs::write(&file, "  from-a-file\n").unwrap();
+        // SAFETY: no other test reads or writes these variables.
+        unsafe {
+            std::env::set_var("AUDITLOG_TEST_SECRET_A", "plain");
+            std::env::set_var("AUDITLOG_TEST_SECRET_B_FILE", &file);
+            std::env::set_var("AUDITLOG_TEST_SECRET_C", "plain");
+            std::env::set_var("AUDITLOG_TEST_SECRET_C_FILE", &file);
+            std::env::set_var("AUDITLOG_TEST_SECRET_D_FILE", dir.join("missing"));
+        }
+        assert_eq!(secret("AUDITLOG_TEST_SECRET_A").unwrap().as_deref(), Some("plain"));
+        assert_eq!(secret("AUDITLOG_TEST_SECRET_B").unwrap().as_deref(), Some("from-a-file"));
+        assert!(secret("AUDITLOG_TEST_SECRET_C").unwrap_err().contains("not both"));
+        let missing = secret("AUDITLOG_TEST_SECRET_D").unwrap_err();
+        assert!(missing.contains("AUDITLOG_TEST_SECRET_D_FILE"), "{missing}");
+        assert_eq!(secret("AUDITLOG_TEST_SECRET_E").unwrap(), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn cors_origins_must_be_bare_origins() {

@@ -103,7 +103,7 @@ fn signed_by(request: &Received, secret: &str) -> bool {
 fn outbox(ctx: &Ctx, adjust: impl FnOnce(&mut DeliverySettings)) -> Arc<Outbox> {
     let mut settings = ctx.state.settings.deliveries.clone();
     adjust(&mut settings);
-    Outbox::new(ctx.pool.clone(), settings, ctx.state.notary.verifier().clone())
+    Outbox::new(ctx.pool.clone(), settings, ctx.state.notary.verifier().clone(), ctx.state.metrics.clone())
 }
 
 /// Sends what is due until `done` holds (or 20 s pass).

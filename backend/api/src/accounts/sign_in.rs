@@ -222,7 +222,12 @@ pub async fn login(
             guess.reserve(conn)?;
             Ok((candidates, guess))
         })
-        .await?;
+        .await
+        .inspect_err(|e| {
+            if matches!(e, ApiError::TooManyRequests { .. }) {
+                state.metrics.sign_in_throttled();
+            }
+        })?;
 
     // Check the password against every candidate (or a dummy hash when there is none, so both
     // cases take as long) before saying anything about them.

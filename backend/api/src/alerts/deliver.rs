@@ -30,6 +30,7 @@ use crate::audit::{AuditEvent, RequestMeta};
 use crate::config::DeliverySettings;
 use crate::feed::{ndjson, FeedLine};
 use crate::http::error::ApiError;
+use crate::http::metrics::Metrics;
 
 /// The longest wait between two attempts.
 const MAX_BACKOFF_SECONDS: u64 = 3600;
@@ -48,6 +49,7 @@ pub struct Outbox {
     busy: AtomicUsize,
     /// Checks each rule's seal before anything is sent for it.
     verifier: Verifier,
+    metrics: Arc<Metrics>,
 }
 
 /// A leased delivery and its rule.
@@ -55,7 +57,12 @@ type Job = (Delivery, AlertRule);
 
 impl Outbox {
     /// `verifier`: the public key of the deployment's signing key, which seals alert rules.
-    pub fn new(pool: DbPool, settings: DeliverySettings, verifier: Verifier) -> Arc<Self> {
+    pub fn new(
+        pool: DbPool,
+        settings: DeliverySettings,
+        verifier: Verifier,
+        metrics: Arc<Metrics>,
+    ) -> Arc<Self> {
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(settings.timeout_seconds))
             .redirects(0)
@@ -68,6 +75,7 @@ impl Outbox {
             agent,
             in_flight: Mutex::new(HashSet::new()),
             busy: AtomicUsize::new(0),
+            metrics,
             verifier,
         })
     }
@@ -197,6 +205,17 @@ impl Outbox {
             Err((code, error)) => (code, Some(error)),
         };
         let retry_at = error.as_ref().and_then(|_| self.retry_at(&delivery, now));
+        let kind = match serde_json::from_str::<Destination>(&rule.destination) {
+            Ok(Destination::Webhook { .. }) => "webhook",
+            Ok(Destination::Email { .. }) => "email",
+            Err(_) => "unknown",
+        };
+        let outcome = match (&error, retry_at) {
+            (None, _) => "delivered",
+            (Some(_), Some(_)) => "failed",
+            (Some(_), None) => "given_up",
+        };
+        self.metrics.delivery(kind, outcome);
         let attempt = Attempt { at: now, response_code, latency_ms, error, retry_at };
         if let Err(e) = self.record(&delivery, &rule, &attempt) {
             // The lease runs out and the delivery is sent again: at least once.

@@ -225,12 +225,12 @@ pub fn api_token_text(tenant_id: TenantId, id: i64, secret: &str) -> String {
     format!("{API_TOKEN_PREFIX}{tenant_id}_{id}_{secret}")
 }
 
-pub(super) fn secret_hash(secret: &str) -> String {
+pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Equal-length comparison that does not stop at the first difference.
-pub(super) fn constant_time_eq(a: &str, b: &str) -> bool {
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

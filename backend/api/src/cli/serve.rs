@@ -50,6 +50,7 @@ pub fn serve(settings: Settings, pool: DbPool, show_demo_logins: bool) -> Result
         state.pool.clone(),
         state.settings.deliveries.clone(),
         state.notary.verifier().clone(),
+        state.metrics.clone(),
     )
     .start();
     let server = HttpServer::new(move || app::build(state.clone()))
@@ -76,6 +77,7 @@ fn schedule_maintenance(state: &AppState) {
     const PARTITION_CHECK: std::time::Duration = std::time::Duration::from_secs(3600);
     schedule_integrity(state);
     let (pool, settings, notary) = (state.pool.clone(), state.settings.clone(), state.notary.clone());
+    let metrics = state.metrics.clone();
     let prepare_partitions = move |pool: &DbPool| {
         let prepared = pool
             .get()
@@ -106,6 +108,7 @@ fn schedule_maintenance(state: &AppState) {
             let run = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
                 retention::run_all(&mut conn, &notary, &settings).map_err(|e| e.to_string())
             });
+            metrics.archive_run(run.as_ref().ok().map(Vec::len));
             match run {
                 Ok(archives) if !archives.is_empty() => {
                     log::info!("retention: wrote {} archive file(s)", archives.len())
@@ -121,6 +124,7 @@ fn schedule_maintenance(state: &AppState) {
 /// and scheduled verification (every `VERIFY_INTERVAL_SECONDS`).
 fn schedule_integrity(state: &AppState) {
     let (pool, settings, notary) = (state.pool.clone(), state.settings.clone(), state.notary.clone());
+    let metrics = state.metrics.clone();
     let every = std::time::Duration::from_secs(settings.checkpoint_interval_seconds.max(1));
     std::thread::spawn(move || loop {
         std::thread::sleep(every);
@@ -128,7 +132,13 @@ fn schedule_integrity(state: &AppState) {
             log::error!("periodic checkpoints failed: {e}");
         }
         if settings.verify_interval_seconds > 0 {
-            match integrity::verify_due(&pool, &notary, &settings) {
+            let run = integrity::verify_due(&pool, &notary, &settings);
+            if let Ok((verified, failed)) = run {
+                // Failures last, so the last result shows one when there was one.
+                (0..verified - failed).for_each(|_| metrics.verified("schedule", true));
+                (0..failed).for_each(|_| metrics.verified("schedule", false));
+            }
+            match run {
                 Ok((0, _)) => {}
                 Ok((verified, 0)) => log::info!("integrity: {verified} tenant(s) verified"),
                 Ok((_, failed)) => log::error!("integrity: {failed} tenant(s) failed verification"),

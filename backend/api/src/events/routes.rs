@@ -66,6 +66,9 @@ pub async fn page_response(
             Ok((page, total, request))
         })
         .await?;
+    if let Some((_, true)) = total {
+        state.metrics.read("total", recent.is_some());
+    }
     if let (Some((n, true)), None) = (total, recent) {
         state.reads.keep_total(key, n);
     }
@@ -138,6 +141,7 @@ pub async fn ingest(
     let parsed = parse_body(&body, &caller.actor(), now, state.settings.max_batch_events)?;
     let idempotency = key.map(|key| IdempotencyKey { key, request_hash: parsed.request_hash.clone() });
     let (tenant_id, submitter) = (caller.tenant.id, caller.submitter());
+    let batch = parsed.drafts.len();
     let (outcome, replayed) = state
         .db(move |conn| {
             Ok(store_submitted(
@@ -153,6 +157,8 @@ pub async fn ingest(
     if outcome.accepted > 0 {
         state.announce_events();
     }
+    let size = outcome.tree.as_ref().map_or(caller.tenant.head_seq, |tree| tree.size as i64);
+    state.metrics.ingested(batch, if replayed { 0 } else { outcome.accepted }, size);
     // The checkpoint is logged (and synced) before the events are acknowledged.
     let receipt = crate::integrity::routes::receipt(&state, &caller, &outcome.seqs, outcome.tree).await?;
     let mut response = HttpResponse::Created();

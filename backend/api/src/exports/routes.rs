@@ -178,15 +178,18 @@ impl Job {
         Ok(())
     }
 
-    fn log(&self, conn: &mut auditlog_db::DbConnection, rows: u64, completed: bool) -> Result<(), ApiError> {
-        let format = match self.format {
+    fn format_name(&self) -> &'static str {
+        match self.format {
             ExportFormat::Csv => "csv",
             ExportFormat::Xlsx => "xlsx",
             ExportFormat::Pdf => "pdf",
             ExportFormat::Manifest => "manifest",
-        };
+        }
+    }
+
+    fn log(&self, conn: &mut auditlog_db::DbConnection, rows: u64, completed: bool) -> Result<(), ApiError> {
         AuditEvent::new("auditlog.exported", self.caller.actor())
-            .meta("format", format)
+            .meta("format", self.format_name())
             .meta("filters", self.query.clone())
             .meta("rows", rows)
             .meta("completed", completed)
@@ -423,9 +426,11 @@ fn blocking_stream(
                 return;
             }
         };
-        let mut connected = true;
+        let (mut connected, mut sent) = (true, 0u64);
         let mut emit = |bytes: Bytes| {
+            let size = bytes.len() as u64;
             connected = connected && tx.blocking_send(Ok(bytes)).is_ok();
+            sent += if connected { size } else { 0 };
             connected
         };
         let result = produce(&job, &mut conn, &mut emit);
@@ -440,6 +445,7 @@ fn blocking_stream(
         if !connected {
             log::info!("export stopped after {rows} rows: the client went away");
         }
+        job.state.metrics.exported(job.format_name(), rows, sent);
         if let Err(e) = job.log(&mut conn, rows, completed) {
             log::error!("could not log an export: {e}");
         }

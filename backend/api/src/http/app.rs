@@ -49,6 +49,7 @@ pub fn build(
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .service(super::health::healthz)
         .service(super::health::readyz)
+        .service(super::health::metrics)
         .service(scope("/api/v1").configure(routes::configure))
         .split_for_parts();
     let api = crate::http::openapi::complete(api);
@@ -77,6 +78,25 @@ pub fn build(
                     .headers_mut()
                     .insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(policy));
                 Ok(response)
+            }
+        })
+        .wrap_fn(|req, srv| {
+            // Counted by the matched route's template, so paths with ids or the dashboard's
+            // client routes do not each make a series.
+            let started = std::time::Instant::now();
+            let metrics = req.app_data::<web::Data<AppState>>().map(|state| state.metrics.clone());
+            let method = req.method().clone();
+            let response = srv.call(req);
+            async move {
+                let response = response.await;
+                if let Some(metrics) = metrics {
+                    let (route, status) = match &response {
+                        Ok(res) => (res.request().match_pattern(), res.status()),
+                        Err(e) => (None, e.as_response_error().status_code()),
+                    };
+                    metrics.request(route.as_deref(), method.as_str(), status.as_u16(), started.elapsed());
+                }
+                response
             }
         })
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api));

@@ -7,6 +7,7 @@ pub mod download;
 pub mod error;
 pub mod health;
 pub mod json;
+pub mod metrics;
 pub mod openapi;
 pub mod origin;
 pub mod rejections;

@@ -14,6 +14,7 @@ use crate::aggregates::{json_body, Read, ReadCache};
 use crate::auth::credentials::JwtKeys;
 use crate::config::Settings;
 use crate::http::error::ApiError;
+use crate::http::metrics::Metrics;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -30,6 +31,8 @@ pub struct AppState {
     events_stored: Arc<watch::Sender<u64>>,
     /// Live streams open now, per caller and per tenant.
     pub streams: Arc<StreamSlots>,
+    /// What `GET /metrics` reports.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Counts the live streams open in this process, per caller and per tenant, so that one of
@@ -79,6 +82,12 @@ impl StreamSlots {
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         open.get(&format!("caller:{tenant_id}:{caller}")).copied().unwrap_or(0)
     }
+
+    /// Streams open now in this process, every tenant's.
+    pub fn total(&self) -> usize {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.iter().filter(|(key, _)| key.starts_with("tenant:")).map(|(_, count)| count).sum()
+    }
 }
 
 impl Drop for StreamSlot {
@@ -108,6 +117,7 @@ impl AppState {
             settings: Arc::new(settings),
             events_stored: Arc::new(watch::channel(0).0),
             streams: Arc::default(),
+            metrics: Arc::default(),
         }
     }
 
@@ -117,9 +127,13 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, metrics) = (self.pool.clone(), self.metrics.clone());
         web::block(move || {
-            let mut conn = pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
+            let waited = pool.state().idle_connections == 0;
+            let asked = std::time::Instant::now();
+            let conn = pool.get();
+            metrics.pool_get(waited, asked.elapsed(), conn.is_err());
+            let mut conn = conn.map_err(|e| ApiError::Unavailable(e.to_string()))?;
             work(&mut conn)
         })
         .await
@@ -135,11 +149,16 @@ impl AppState {
         T: Serialize + Send + 'static,
     {
         let state = self.clone();
+        let kind = match read {
+            Read::Timeline { .. } => "chart",
+            _ => "facets",
+        };
         let key = read.by(&viewer);
         let served = self
             .reads
             .get(key, move || async move { json_body(&state.db(move |conn| work(conn, &viewer)).await?) })
             .await?;
+        self.metrics.read(kind, served.age.is_some());
         Ok(served.respond())
     }
 

@@ -63,6 +63,7 @@ pub async fn verify(
             Ok(result)
         })
         .await?;
+    state.metrics.verified("request", result.ok);
     Ok(web::Json(VerificationOut::new(result, Utc::now())))
 }
 

@@ -66,6 +66,7 @@ pub fn settings(url: &str) -> Settings {
             lease_seconds: 5,
             ..Default::default()
         },
+        metrics_token: None,
     }
 }
 

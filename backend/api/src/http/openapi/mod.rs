@@ -47,7 +47,7 @@ use crate::http::routes;
         (name = "retention", description = "Retention policy and archives (admins)"),
         (name = "review", description = "The security review: flags raised on suspicious events, their settings and summary (docs/ALERTS.md)"),
         (name = "links", description = "Links from a record into the host application: URL templates per record type"),
-        (name = "service", description = "Health and readiness"),
+        (name = "service", description = "Health, readiness and Prometheus metrics"),
     )
 )]
 pub struct ApiDoc;
@@ -64,6 +64,15 @@ impl Modify for BearerAuth {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some("An access token from `POST /api/v1/auth/login`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The server's `METRICS_TOKEN`, when it has one"))
                     .build(),
             ),
         );
@@ -300,6 +309,7 @@ pub fn document() -> OpenApiDoc {
         .openapi(ApiDoc::openapi())
         .service(crate::http::health::healthz)
         .service(crate::http::health::readyz)
+        .service(crate::http::health::metrics)
         .service(scope("/api/v1").configure(routes::configure))
         .split_for_parts();
     complete(doc)

@@ -32,8 +32,10 @@ fn tune_allocator() {
 fn main() -> ExitCode {
     tune_allocator();
     dotenvy::dotenv().ok();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,actix_server=warn"))
-        .init();
+    if let Err(message) = cli::logging::init() {
+        eprintln!("error: {message}");
+        return ExitCode::FAILURE;
+    }
     match cli::run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -2,6 +2,7 @@
 //! binary (`main.rs`) only parses the command line and calls [`run`].
 
 pub mod admin;
+pub mod logging;
 pub mod seed;
 pub mod serve;
 pub mod setup;

@@ -6,7 +6,7 @@ use actix_files::{Files, NamedFile};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpRequest};
 use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
@@ -14,6 +14,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::http::error::ApiError;
 use crate::http::openapi::ApiDoc;
 use crate::http::rejections::{json_error, path_error, query_error};
+use crate::http::request_id::{self, RequestSpan};
 use crate::http::routes;
 use crate::http::state::AppState;
 
@@ -56,7 +57,7 @@ pub fn build(
     let spec = api.clone();
     let mut app = app
         .wrap(actix_web::middleware::Condition::new(cors.is_some(), cors.unwrap_or_default()))
-        .wrap(access_log())
+        .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
         .wrap(
             DefaultHeaders::new()
                 .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -99,6 +100,30 @@ pub fn build(
                 response
             }
         })
+        .wrap_fn(|req, srv| {
+            // Outermost: every response carries the id.
+            let trusted = req
+                .app_data::<web::Data<AppState>>()
+                .map(|state| state.settings.trusted_proxies.clone())
+                .unwrap_or_default();
+            let assigned = request_id::assign(&req, &trusted);
+            let id = assigned.id.clone();
+            actix_web::HttpMessage::extensions_mut(&req).insert(assigned);
+            request_id::scope(id.clone(), move || {
+                let call = srv.call(req);
+                async move {
+                    // Handlers and extractors answer their errors as responses; an error only a
+                    // layer outside them could raise passes as it is.
+                    let mut response = call.await?;
+                    if let Ok(value) = header::HeaderValue::from_str(&id) {
+                        response
+                            .headers_mut()
+                            .insert(header::HeaderName::from_static(request_id::HEADER), value);
+                    }
+                    Ok(response)
+                }
+            })
+        })
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api));
     if static_dir.join("index.html").is_file() {
         app = app.service(Files::new("/assets", static_dir.join("assets")).prefer_utf8(true));
@@ -125,29 +150,6 @@ fn idle_limited(payload: actix_web::dev::Payload) -> actix_web::dev::Payload {
     actix_web::dev::Payload::Stream { payload: Box::pin(chunks) }
 }
 
-/// One line per request: method, path, status, size and time. Query strings are never logged
-/// (searches and filters can carry personal data); the client's address only when the log level
-/// is `debug` or finer. Headers, bodies and so tokens and passwords, never.
-fn access_log() -> Logger {
-    let format = if log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Debug) {
-        "%a \"%{METHOD}xi %{PATH}xi\" %s %b %Dms"
-    } else {
-        "\"%{METHOD}xi %{PATH}xi\" %s %b %Dms"
-    };
-    Logger::new(format)
-        .custom_request_replace("METHOD", |req| req.method().to_string())
-        .custom_request_replace("PATH", |req| logged_path(req.path()))
-}
-
-/// The path as the access log shows it: a download link's token (a credential for a minute) is
-/// left out.
-fn logged_path(path: &str) -> String {
-    match path.strip_prefix("/api/v1/downloads/") {
-        Some(_) => "/api/v1/downloads/…".to_string(),
-        None => path.to_string(),
-    }
-}
-
 /// Cross-origin access for the configured origins only; `None` (no header ever sent) when the
 /// allowlist is empty. Requests from other origins still reach the API — same-origin calls from
 /// the dashboard carry an `Origin` too — but get no CORS headers, so browsers withhold the answer.
@@ -170,6 +172,7 @@ fn cors(origins: &[String]) -> Option<actix_cors::Cors> {
                 header::RETRY_AFTER,
                 header::HeaderName::from_static("x-through-seq"),
                 header::HeaderName::from_static("x-withheld-fields"),
+                header::HeaderName::from_static("x-request-id"),
             ])
             .block_on_origin_mismatch(false)
             .max_age(3600),
@@ -267,15 +270,4 @@ async fn fallback(
         response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
     }
     Ok(response)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_download_links_token_stays_out_of_the_access_log() {
-        assert_eq!(logged_path("/api/v1/downloads/eyJhbGciOi.x.y"), "/api/v1/downloads/…");
-        assert_eq!(logged_path("/api/v1/events/export"), "/api/v1/events/export");
-    }
 }

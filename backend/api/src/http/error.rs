@@ -22,6 +22,10 @@ pub struct Problem {
     /// Each invalid input, when there are several or their location matters.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The request's id, as in its `X-Request-Id` header and the server's logs: quote it when
+    /// asking about a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// A problem document response, described by `description`.
@@ -229,6 +233,7 @@ impl ApiError {
             status: self.status_code().as_u16(),
             detail,
             errors,
+            request_id: crate::http::request_id::current(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod origin;
 pub mod rejections;
 pub mod reply;
+pub mod request_id;
 pub mod routes;
 pub mod state;
 pub mod wording;

@@ -128,13 +128,26 @@ impl AppState {
         T: Send + 'static,
     {
         let (pool, metrics) = (self.pool.clone(), self.metrics.clone());
+        // A child of the request's span, entered on the blocking thread: what the work logs
+        // carries the request's id, and at debug level each call says how long it took.
+        let span = tracing::debug_span!("db");
         web::block(move || {
+            let _entered = span.enter();
             let waited = pool.state().idle_connections == 0;
             let asked = std::time::Instant::now();
             let conn = pool.get();
-            metrics.pool_get(waited, asked.elapsed(), conn.is_err());
+            let wait = asked.elapsed();
+            metrics.pool_get(waited, wait, conn.is_err());
             let mut conn = conn.map_err(|e| ApiError::Unavailable(e.to_string()))?;
-            work(&mut conn)
+            let started = std::time::Instant::now();
+            let result = work(&mut conn);
+            tracing::debug!(
+                wait_ms = wait.as_secs_f64() * 1000.0,
+                elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                ok = result.is_ok(),
+                "database call"
+            );
+            result
         })
         .await
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?

@@ -1803,6 +1803,11 @@ export interface components {
             /** @description Each invalid input, when there are several or their location matters. */
             errors?: components["schemas"]["FieldError"][];
             /**
+             * @description The request's id, as in its `X-Request-Id` header and the server's logs: quote it when
+             *     asking about a failure.
+             */
+            request_id?: string | null;
+            /**
              * Format: int32
              * @description The HTTP status code.
              */

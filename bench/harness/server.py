@@ -63,11 +63,12 @@ def ensure_signing_key(binary, workdir):
     return path
 
 
-def command(binary, args, database_url, workdir, nice=0, check=True):
+def command(binary, args, database_url, workdir, nice=0, check=True, stdin=None):
     ensure_signing_key(binary, workdir)
     env = base_env(database_url, workdir)
     prefix = ["nice", "-n", str(nice)] if nice else []
-    result = subprocess.run(prefix + [binary] + args, env=env, cwd=workdir, capture_output=True, text=True)
+    result = subprocess.run(prefix + [binary] + args, env=env, cwd=workdir, capture_output=True, text=True,
+                            input=stdin)
     if check and result.returncode != 0:
         raise HarnessError(f"`auditlog {' '.join(args[:1])}` failed ({result.returncode}): "
                            f"{(result.stderr or result.stdout).strip()[-2000:]}")

@@ -55,11 +55,11 @@ def main():
                STATIC_DIR=os.path.join(work, "none"), BIND=f"127.0.0.1:{port}", RUST_LOG="warn",
                LOG_NAME="e2e.activity-log.test")
     subprocess.run([binary, "create-user", "--tenant", "acme", "--email", "admin@acme.test", "--name", "Ada",
-                    "--password", "correct horse battery", "--role", "admin"], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+                    "--password-stdin", "--role", "admin"], env=env, check=True,
+                   stdout=subprocess.DEVNULL, input=b"correct horse battery\n")
     subprocess.run([binary, "create-user", "--tenant", "acme", "--email", "tom@acme.test", "--name", "Tom",
-                    "--password", "correct horse battery", "--role", "member", "--actor-id", "104"], env=env,
-                   check=True, stdout=subprocess.DEVNULL)
+                    "--password-stdin", "--role", "member", "--actor-id", "104"], env=env,
+                   check=True, stdout=subprocess.DEVNULL, input=b"correct horse battery\n")
     server = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results = []
 

@@ -340,17 +340,29 @@ both_backends! {
     }
 }
 
-/// `auditlog create-user --tenant SLUG` on `db`: whether it succeeded, what it wrote to stderr,
-/// and the tenants the database then holds.
-fn create_user(db: &TestDatabase, slug: &str) -> (bool, String, Vec<String>) {
-    let done = std::process::Command::new(env!("CARGO_BIN_EXE_auditlog"))
-        .args(["create-user", &format!("--tenant={slug}"), "--email", "ada@example.com", "--name", "Ada"])
-        .args(["--password", "correct horse battery", "--role", "admin"])
+/// `auditlog create-user` for ada@example.com on `db` with `args` added, `stdin` written to it.
+fn create_user_with(db: &TestDatabase, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_auditlog"))
+        .args(["create-user", "--email", "ada@example.com", "--name", "Ada", "--role", "admin"])
+        .args(args)
         .envs(db.server_env())
         .env("DATABASE_URL", &db.url)
         .env("RUST_LOG", "error")
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("run auditlog");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().expect("auditlog ends")
+}
+
+/// `auditlog create-user --tenant SLUG` on `db`: whether it succeeded, what it wrote to stderr,
+/// and the tenants the database then holds.
+fn create_user(db: &TestDatabase, slug: &str) -> (bool, String, Vec<String>) {
+    let done =
+        create_user_with(db, &[&format!("--tenant={slug}"), "--password-stdin"], "correct horse battery\n");
     let mut conn = db.owner_pool(1).get().unwrap();
     let slugs = auditlog_db::queries::tenants::all(&mut conn).unwrap().into_iter().map(|t| t.slug).collect();
     (done.status.success(), String::from_utf8_lossy(&done.stderr).into_owned(), slugs)
@@ -393,5 +405,60 @@ mod create_user_refuses_bad_slugs {
     #[test]
     fn postgres() {
         super::create_user_takes_only_valid_slugs(auditlog_db::Backend::Postgres)
+    }
+}
+
+/// `create-user` takes the password from standard input or a file, never from the command line;
+/// the password it stored is the one given, spaces and all, and nothing is created when none is.
+fn create_user_reads_the_password_off_the_command_line(backend: auditlog_db::Backend) {
+    let db = TestDatabase::new(backend);
+    drop(db.migrated_pool(1));
+    let signs_in = |email: &str, password: &str| {
+        let mut conn = db.owner_pool(1).get().unwrap();
+        let found = auditlog_db::queries::users::find_active_by_email(&mut conn, email).unwrap();
+        found
+            .first()
+            .is_some_and(|(user, _)| auditlog_api::auth::verify_password(password, &user.password_hash))
+    };
+    let refused = create_user_with(&db, &["--tenant=acme", "--password", "hunter-two-2026"], "");
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("--password-stdin") && !said.contains("hunter-two-2026"), "{said}");
+    let nothing = create_user_with(&db, &["--tenant=acme"], "");
+    assert!(!nothing.status.success(), "created without a password");
+    assert!(!signs_in("ada@example.com", ""));
+
+    let piped =
+        create_user_with(&db, &["--tenant=acme", "--password-stdin"], "  spaced pass phrase \r\nignored\n");
+    assert!(piped.status.success(), "{}", String::from_utf8_lossy(&piped.stderr));
+    assert!(signs_in("ada@example.com", "  spaced pass phrase "));
+
+    let dir = common::unique_dir("password-file");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("password");
+    std::fs::write(&file, "from a mounted secret\n").unwrap();
+    let path = format!("--password-file={}", file.display());
+    let from_file = create_user_with(&db, &["--tenant=globex", &path], "");
+    assert!(from_file.status.success(), "{}", String::from_utf8_lossy(&from_file.stderr));
+    let mut conn = db.owner_pool(1).get().unwrap();
+    let globex: Vec<_> = auditlog_db::queries::users::find_active_by_email(&mut conn, "ada@example.com")
+        .unwrap()
+        .into_iter()
+        .filter(|(_, tenant)| tenant.slug == "globex")
+        .collect();
+    assert!(auditlog_api::auth::verify_password("from a mounted secret", &globex[0].0.password_hash));
+    let short = create_user_with(&db, &["--tenant=initech", "--password-stdin"], "short\n");
+    assert!(!short.status.success(), "a 5-character password was taken");
+}
+
+mod create_user_reads_no_password_from_argv {
+    #[test]
+    fn sqlite() {
+        super::create_user_reads_the_password_off_the_command_line(auditlog_db::Backend::Sqlite)
+    }
+
+    #[test]
+    fn postgres() {
+        super::create_user_reads_the_password_off_the_command_line(auditlog_db::Backend::Postgres)
     }
 }

@@ -42,6 +42,36 @@ pub fn archive(settings: &Settings, slug: Option<&str>) -> Result<(), String> {
     Ok(())
 }
 
+/// The new user's password for `create-user`: the first line of standard input
+/// (`--password-stdin`) or of a file (`--password-file`), or typed twice at the terminal, never
+/// echoed. Only the line's ending is taken off; spaces are part of the password.
+pub fn read_password(from_stdin: bool, file: Option<&std::path::Path>) -> Result<String, String> {
+    use std::io::{BufRead, IsTerminal};
+    let first_line = |text: &str| text.lines().next().unwrap_or_default().to_string();
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the password file {}: {e}", path.display()))?;
+        return Ok(first_line(&text));
+    }
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        return Ok(first_line(&line));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err("give the new user's password with --password-stdin or --password-file FILE".into());
+    }
+    let password = rpassword::prompt_password("Password for the new user: ").map_err(|e| e.to_string())?;
+    let again = rpassword::prompt_password("The same password again: ").map_err(|e| e.to_string())?;
+    if password != again {
+        return Err("the two passwords differ; nothing was created".into());
+    }
+    Ok(password)
+}
+
 /// A new dashboard user, as `create-user` takes it.
 pub struct NewUserArgs {
     pub tenant: TenantSlug,

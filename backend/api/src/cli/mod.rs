@@ -27,6 +27,13 @@ pub struct Cli {
 pub enum Command {
     /// Apply migrations and serve the API and dashboard.
     Serve,
+    /// Exit 0 when the server answers `GET /readyz` with 200 (a container's health check, with
+    /// no other tool in the image).
+    Healthcheck {
+        /// What to ask; default `http://127.0.0.1:<port of BIND>/readyz`.
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Apply pending database migrations.
     Migrate,
     /// Create a dashboard user (and the tenant, if it does not exist yet).
@@ -39,8 +46,15 @@ pub enum Command {
         email: String,
         #[arg(long)]
         name: String,
-        #[arg(long)]
-        password: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long, conflicts_with = "password_file")]
+        password_stdin: bool,
+        /// Read the password from the first line of this file.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<std::path::PathBuf>,
+        /// Not accepted: a password on the command line stays in shell history and shows in `ps`.
+        #[arg(long, hide = true)]
+        password: Option<String>,
         #[arg(long, value_parser = ["admin", "manager", "member"])]
         role: String,
         /// The user's id in the host application, linking them to events' `actor.id`
@@ -160,6 +174,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::SeedBench { events, tenants, users, days } => {
             admin::seed_bench(events, tenants, users, days)
         }
+        Command::Healthcheck { url } => serve::healthcheck(url),
         Command::Serve => {
             let settings = Settings::from_env()?;
             let pool = pool(&settings)?;
@@ -172,7 +187,24 @@ pub fn run(cli: Cli) -> Result<(), String> {
             serve::seed_demo(&pool)?;
             serve::serve(settings, pool, true)
         }
-        Command::CreateUser { tenant, email, name, password, role, actor_id, timezone } => {
+        Command::CreateUser {
+            tenant,
+            email,
+            name,
+            password_stdin,
+            password_file,
+            password,
+            role,
+            actor_id,
+            timezone,
+        } => {
+            if password.is_some() {
+                return Err("--password is not accepted: a password on the command line stays in shell \
+                     history and shows in `ps`; use --password-stdin, --password-file FILE, or run \
+                     the command in a terminal to be asked for it"
+                    .into());
+            }
+            let password = admin::read_password(password_stdin, password_file.as_deref())?;
             admin::create_user(NewUserArgs { tenant, email, name, password, role, actor_id, timezone })
         }
     }

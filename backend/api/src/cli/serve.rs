@@ -147,3 +147,23 @@ fn schedule_integrity(state: &AppState) {
         }
     });
 }
+
+/// `healthcheck`: asks `url` (default: `/readyz` on this host at `BIND`'s port) and succeeds on a
+/// 200 within three seconds.
+pub fn healthcheck(url: Option<String>) -> Result<(), String> {
+    let url = match url {
+        Some(url) => url,
+        None => {
+            let bind = std::env::var("BIND").unwrap_or_else(|_| crate::config::DEFAULT_BIND.to_string());
+            let port = bind.rsplit_once(':').map(|(_, port)| port).unwrap_or("8080");
+            format!("http://127.0.0.1:{port}/readyz")
+        }
+    };
+    let agent = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(3)).build();
+    match agent.get(&url).call() {
+        Ok(response) if response.status() == 200 => Ok(()),
+        Ok(response) => Err(format!("{url} answered {}", response.status())),
+        Err(ureq::Error::Status(code, _)) => Err(format!("{url} answered {code}")),
+        Err(e) => Err(format!("{url}: {e}")),
+    }
+}

@@ -18,6 +18,18 @@ use crate::http::request_id::{self, RequestSpan};
 use crate::http::routes;
 use crate::http::state::AppState;
 
+/// Responses sent as they are, whatever the client accepts: compressed formats, and live
+/// streams, whose events a compressor would hold back.
+const UNCOMPRESSED_TYPES: [&str; 6] = [
+    "text/event-stream",
+    "application/pdf",
+    "application/gzip",
+    "application/zip",
+    "application/vnd.openxmlformats-officedocument",
+    "image/png",
+];
+const IDENTITY: &str = "identity";
+
 /// Content Security Policy of the dashboard and API: only this origin, no inline script, no framing.
 const APP_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
      connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
@@ -78,6 +90,37 @@ pub fn build(
                 response
                     .headers_mut()
                     .insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(policy));
+                Ok(response)
+            }
+        })
+        .wrap_fn(|req, srv| {
+            // What is compressed already (PDF, XLSX, gzip archives) or must reach the client
+            // event by event (a live stream) is marked so that Compress leaves it as it is.
+            let response = srv.call(req);
+            async move {
+                let mut response = response.await?;
+                let keep = response
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|t| UNCOMPRESSED_TYPES.iter().any(|kept| t.starts_with(kept)));
+                if keep && !response.headers().contains_key(header::CONTENT_ENCODING) {
+                    response
+                        .headers_mut()
+                        .insert(header::CONTENT_ENCODING, header::HeaderValue::from_static(IDENTITY));
+                }
+                Ok(response)
+            }
+        })
+        .wrap(actix_web::middleware::Compress::default())
+        .wrap_fn(|req, srv| {
+            // The mark is for Compress only: "identity" is not a content coding to send.
+            let response = srv.call(req);
+            async move {
+                let mut response = response.await?;
+                if response.headers().get(header::CONTENT_ENCODING).is_some_and(|v| v == IDENTITY) {
+                    response.headers_mut().remove(header::CONTENT_ENCODING);
+                }
                 Ok(response)
             }
         })

@@ -74,6 +74,8 @@ pub struct Settings {
     pub deliveries: DeliverySettings,
     /// The bearer token `GET /metrics` asks for (`METRICS_TOKEN`); open when unset.
     pub metrics_token: Option<String>,
+    /// Where archives are kept for good (`ARCHIVE_URL`, an S3 bucket); `None`: `ARCHIVE_DIR` only.
+    pub archive_store: Option<std::sync::Arc<crate::retention::store::ArchiveStore>>,
 }
 
 /// How alert deliveries are sent.
@@ -217,6 +219,9 @@ impl Settings {
             cors_allowed_origins: parse_origins(&var("CORS_ALLOWED_ORIGINS").unwrap_or_default())?,
             deliveries: DeliverySettings::from_env(dev_mode)?,
             metrics_token: secret("METRICS_TOKEN")?,
+            archive_store: var("ARCHIVE_URL")
+                .map(|url| crate::retention::store::ArchiveStore::from_url(&url).map(std::sync::Arc::new))
+                .transpose()?,
         };
         if settings.log_name.is_empty() || settings.log_name.contains(['+', ' ', '/']) {
             return Err("LOG_NAME must be a name without spaces, '+' or '/', e.g. audit.example.com".into());

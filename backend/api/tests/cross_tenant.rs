@@ -251,7 +251,7 @@ both_backends! {
         // ---- Service endpoints: nothing of any tenant.
         let key = call(&app, &cov, "GET", "/api/v1/integrity/public-key", "/api/v1/integrity/public-key", "", None).await.expect(200);
         assert_eq!(key.body.as_str().unwrap().trim(), ctx.state.notary.verifier().to_string());
-        for path in ["/healthz", "/readyz"] {
+        for path in ["/healthz", "/readyz", "/metrics"] {
             let reply = call(&app, &cov, "GET", path, path, "", None).await.expect(200);
             leak(&reply.body.to_string(), path);
         }

@@ -692,7 +692,9 @@ both_backends! {
         let mut conn = ctx.pool.get().unwrap();
         let cutoff = Utc::now().naive_utc() - TimeDelta::days(30);
         let dir = ctx.state.settings.archive_dir.clone();
-        assert!(archive_next(&mut conn, &ctx.state.notary, ctx.acme_id, cutoff, &dir, 1000, true).is_err());
+        assert!(archive_next(&mut conn, &ctx.state.notary, ctx.acme_id, cutoff, &dir, 1000, &mut |_, _, _| {
+            Err(auditlog_db::StoreError::Conflict("simulated crash before removal".into()))
+        }).is_err());
         let still = get(&app, &admin, "/api/v1/integrity/verify").await.body;
         assert_eq!((still["ok"].as_bool(), still["events_checked"].as_i64()), (Some(true), Some(48)), "{still}");
 

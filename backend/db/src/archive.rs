@@ -102,7 +102,7 @@ impl From<ArchivePathError> for StoreError {
 }
 
 /// One ordinary path component: not empty, no separator, not `.` or `..`, no NUL.
-fn is_plain_name(name: &str) -> bool {
+pub fn is_plain_name(name: &str) -> bool {
     !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }
 
@@ -160,8 +160,14 @@ fn writable_dir(root: &Path, slug: &TenantSlug) -> StoreResult<PathBuf> {
     Ok(resolved)
 }
 
+/// What happens to a written archive file before its events are removed: `(path, file name,
+/// SHA-256)`. An error leaves the events where they are (the file stays, to be written again).
+pub type Publish<'a> = &'a mut dyn FnMut(&Path, &str, &str) -> StoreResult<()>;
+
 /// Archives, one file per call, until nothing older than `cutoff` is left; at most
-/// `max_per_file` events per file. `progress` hears each finished archive.
+/// `max_per_file` events per file. `publish` stores each file durably elsewhere (or does
+/// nothing); `progress` hears each finished archive.
+#[allow(clippy::too_many_arguments)]
 pub fn archive_expired(
     conn: &mut DbConnection,
     notary: &Notary,
@@ -169,18 +175,22 @@ pub fn archive_expired(
     cutoff: NaiveDateTime,
     root: &Path,
     max_per_file: i64,
+    publish: Publish,
     mut progress: impl FnMut(&Archive),
 ) -> StoreResult<Vec<Archive>> {
     let mut done = Vec::new();
-    while let Some(archive) = archive_next(conn, notary, tenant_id, cutoff, root, max_per_file, false)? {
+    while let Some(archive) =
+        archive_next(conn, notary, tenant_id, cutoff, root, max_per_file, &mut *publish)?
+    {
         progress(&archive);
         done.push(archive);
     }
     Ok(done)
 }
 
-/// Archives the next batch. With `crash_before_removal` the file is written and the transaction
-/// then rolled back, as a crash at that moment would leave things (for tests of recovery).
+/// Archives the next batch: writes the file, has `publish` store it (an object store uploads it
+/// and reads it back), and only then removes the events, in the transaction that records the
+/// archive. A `publish` error rolls all of it back, as a crash at that moment would.
 #[allow(clippy::too_many_arguments)]
 pub fn archive_next(
     conn: &mut DbConnection,
@@ -189,7 +199,7 @@ pub fn archive_next(
     cutoff: NaiveDateTime,
     root: &Path,
     max_per_file: i64,
-    crash_before_removal: bool,
+    publish: Publish,
 ) -> StoreResult<Option<Archive>> {
     // The log gets a checkpoint of everything stored first, after checking that the stored tree
     // extends the log: the boundary below is then checked against it.
@@ -235,9 +245,7 @@ pub fn archive_next(
             &path,
         )?;
         let (sha256, size) = checksum(&path)?;
-        if crash_before_removal {
-            return Err(StoreError::Conflict("simulated crash before removal".into()));
-        }
+        publish(&path, &file_name, &sha256)?;
         // Roots and proofs of later sizes need the archived prefix's right edge: the part of it
         // that is hashed from leaves, which are about to go.
         let edge = tree::archived_edge(last_seq as u64);

@@ -131,6 +131,12 @@ fn schedule_integrity(state: &AppState) {
         if let Err(e) = integrity::checkpoint_all(&pool, &notary) {
             log::error!("periodic checkpoints failed: {e}");
         }
+        // The checkpoint logs' copies in the object store follow them.
+        if let Some(store) = &settings.archive_store {
+            if let Err(e) = store.copy_logs(notary.dir()) {
+                log::error!("checkpoint logs not copied to the object store: {e}");
+            }
+        }
         if settings.verify_interval_seconds > 0 {
             let run = integrity::verify_due(&pool, &notary, &settings);
             if let Ok((verified, failed)) = run {

@@ -139,6 +139,10 @@ pub fn verify_tenant(
         boundary_origin: &boundary_origin,
         archive_dir: Some(&settings.archive_dir),
     };
+    // Archives this process did not write are checked from the object store's copies.
+    for archived in auditlog_db::archive::list(conn, tenant.id)? {
+        crate::retention::ensure_local(settings, &tenant.slug, &archived.file_name)?;
+    }
     let started = Utc::now().naive_utc();
     let result = verify_tree(conn, tenant.id, &evidence, progress)?;
     verifications::record(conn, tenant.id, started, Utc::now().naive_utc(), &result, trigger)?;

@@ -2,6 +2,7 @@
 //! archive as an `auditlog.archived` event. Shared by the server's schedule and `auditlog archive`.
 
 pub mod routes;
+pub mod store;
 
 use auditlog_db::archive::{self, archive_expired};
 use auditlog_db::checkpoints::Notary;
@@ -40,10 +41,23 @@ pub fn run_for_tenant(
     let tenant = tenants::get(conn, tenant_id)?;
     let Some(days) = tenant.retention_days else { return Ok(None) };
     let cutoff = Utc::now().naive_utc() - TimeDelta::days(i64::from(days));
-    let done =
-        archive_expired(conn, notary, tenant_id, cutoff, &settings.archive_dir, EVENTS_PER_FILE, |a| {
-            progress(a)
-        })?;
+    // With an object store, each file is uploaded and read back before its events go.
+    let mut publish = |path: &std::path::Path, file_name: &str, sha256: &str| match &settings.archive_store {
+        Some(store) => store
+            .put_checked(path, &store.key(&tenant.slug, file_name), sha256)
+            .map_err(|e| auditlog_db::StoreError::Conflict(format!("archive not stored: {e}"))),
+        None => Ok(()),
+    };
+    let done = archive_expired(
+        conn,
+        notary,
+        tenant_id,
+        cutoff,
+        &settings.archive_dir,
+        EVENTS_PER_FILE,
+        &mut publish,
+        |a| progress(a),
+    )?;
     for a in &done {
         AuditEvent::new("auditlog.archived", system_actor())
             .on("archive", a.id, Some(a.file_name.clone()))
@@ -81,5 +95,31 @@ pub fn run_all(
     for name in auditlog_db::partitions::drop_emptied(conn)? {
         log::info!("retention: dropped the emptied partition {name}");
     }
+    if let Some(store) = &settings.archive_store {
+        store
+            .copy_logs(notary.dir())
+            .map_err(|e| ApiError::Unavailable(format!("checkpoint logs not copied: {e}")))?;
+    }
     Ok(all)
+}
+
+/// Makes sure the archive file `file_name` of tenant `slug` is in `ARCHIVE_DIR`, fetching it from
+/// the object store when this process did not write it (or its disk was replaced). Names that
+/// are not plain, or slugs that break the rule, are left to the path checks that refuse them.
+pub fn ensure_local(settings: &Settings, slug: &str, file_name: &str) -> Result<(), ApiError> {
+    let Some(store) = &settings.archive_store else { return Ok(()) };
+    let Ok(checked) = auditlog_db::TenantSlug::parse(slug) else { return Ok(()) };
+    if !archive::is_plain_name(file_name) {
+        return Ok(());
+    }
+    let dir = archive::tenant_dir(&settings.archive_dir, &checked);
+    let path = dir.join(file_name);
+    if path.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| ApiError::internal(format!("cannot create the archive folder: {e}")))?;
+    store.fetch(&store.key(slug, file_name), &path).map_err(|e| {
+        ApiError::Unavailable(format!("archive {file_name} could not be read from the object store: {e}"))
+    })
 }

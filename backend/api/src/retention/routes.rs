@@ -187,6 +187,10 @@ pub async fn download_archive(
                 .record(conn, tenant_id, &request)
         })
         .await?;
+    // From the object store when another process wrote it.
+    let (settings, slug, name) =
+        (state.settings.clone(), caller.tenant.slug.clone(), found.file_name.clone());
+    state.db(move |_| super::ensure_local(&settings, &slug, &name)).await?;
     // Only a file inside the tenant's archive folder is served, whatever the row says
     // (`recorded_path` logs a refusal).
     let path = archive::recorded_path(&state.settings.archive_dir, &caller.tenant.slug, &found.file_name)

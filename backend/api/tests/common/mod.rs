@@ -67,6 +67,7 @@ pub fn settings(url: &str) -> Settings {
             ..Default::default()
         },
         metrics_token: None,
+        archive_store: None,
     }
 }
 

@@ -47,3 +47,41 @@ both_backends! {
         assert!(stream.headers().get("content-encoding").is_none(), "a live stream held back by compression");
     }
 }
+
+/// The dashboard's hashed assets are kept by browsers for a year and compressed; `index.html`,
+/// which names them, is asked for again each time.
+#[actix_web::test]
+async fn hashed_assets_are_cached_long_and_the_page_not_at_all() {
+    let dist = unique_dir("dist");
+    std::fs::create_dir_all(dist.join("assets")).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><script src=\"/assets/index-3f2a9c.js\"></script>",
+    )
+    .unwrap();
+    let script = "export const answer = 42;\n".repeat(200);
+    std::fs::write(dist.join("assets/index-3f2a9c.js"), &script).unwrap();
+    let ctx = Ctx::with(auditlog_db::Backend::Sqlite, |s| s.static_dir = dist.clone());
+    let app = ctx.app().await;
+    let asset = call_service(
+        &app,
+        TestRequest::get()
+            .uri("/assets/index-3f2a9c.js")
+            .insert_header(("accept-encoding", "gzip"))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(asset.status(), 200);
+    assert_eq!(asset.headers().get("cache-control").unwrap(), "public, max-age=31536000, immutable");
+    assert_eq!(asset.headers().get("content-encoding").unwrap(), "gzip");
+    let mut unzipped = String::new();
+    flate2::read::GzDecoder::new(&read_body(asset).await[..]).read_to_string(&mut unzipped).unwrap();
+    assert_eq!(unzipped, script);
+    for page in ["/", "/activity?module=booking"] {
+        let index = call_service(&app, TestRequest::get().uri(page).to_request()).await;
+        assert_eq!(index.status(), 200, "{page}");
+        assert_eq!(index.headers().get("cache-control").unwrap(), "no-cache", "{page}");
+    }
+    let missing = call_service(&app, TestRequest::get().uri("/assets/gone-000000.js").to_request()).await;
+    assert_eq!(missing.status(), 404);
+}

@@ -52,8 +52,9 @@ pub enum Command {
         /// Read the password from the first line of this file.
         #[arg(long, value_name = "FILE")]
         password_file: Option<std::path::PathBuf>,
-        /// Not accepted: a password on the command line stays in shell history and shows in `ps`.
-        #[arg(long, hide = true)]
+        /// For scripts only, with a warning: a password on the command line stays in shell
+        /// history and shows in `ps`; prefer --password-stdin or --password-file.
+        #[arg(long, conflicts_with_all = ["password_stdin", "password_file"])]
         password: Option<String>,
         #[arg(long, value_parser = ["admin", "manager", "member"])]
         role: String,
@@ -198,13 +199,16 @@ pub fn run(cli: Cli) -> Result<(), String> {
             actor_id,
             timezone,
         } => {
-            if password.is_some() {
-                return Err("--password is not accepted: a password on the command line stays in shell \
-                     history and shows in `ps`; use --password-stdin, --password-file FILE, or run \
-                     the command in a terminal to be asked for it"
-                    .into());
-            }
-            let password = admin::read_password(password_stdin, password_file.as_deref())?;
+            let password = match password {
+                Some(password) => {
+                    eprintln!(
+                        "warning: --password leaves the password in shell history and in `ps`; use \
+                         --password-stdin, --password-file FILE, or a terminal to be asked for it"
+                    );
+                    password
+                }
+                None => admin::read_password(password_stdin, password_file.as_deref())?,
+            };
             admin::create_user(NewUserArgs { tenant, email, name, password, role, actor_id, timezone })
         }
     }

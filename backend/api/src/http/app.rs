@@ -169,7 +169,25 @@ pub fn build(
         })
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api));
     if static_dir.join("index.html").is_file() {
-        app = app.service(Files::new("/assets", static_dir.join("assets")).prefer_utf8(true));
+        // The build names each asset by its content's hash: a name never changes its bytes,
+        // so browsers may keep them for a year (index.html, which names them, is `no-cache`).
+        app = app.service(
+            web::scope("/assets")
+                .wrap(
+                    DefaultHeaders::new().add((header::CACHE_CONTROL, "public, max-age=31536000, immutable")),
+                )
+                .service(Files::new("", static_dir.join("assets")).prefer_utf8(true).default_handler(
+                    web::to(
+                        // A missing asset is a 404, never the dashboard's page in its place.
+                        |req: HttpRequest| async move {
+                            Err::<actix_web::HttpResponse, _>(ApiError::NotFound(format!(
+                                "no asset {}",
+                                req.path()
+                            )))
+                        },
+                    ),
+                )),
+        );
     }
     let routes = std::sync::Arc::new(RouteTable::from_spec(&spec));
     app.default_service(web::to(move |req: HttpRequest| fallback(req, static_dir.clone(), routes.clone())))

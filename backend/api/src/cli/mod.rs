@@ -2,6 +2,7 @@
 //! binary (`main.rs`) only parses the command line and calls [`run`].
 
 pub mod admin;
+pub mod config_check;
 pub mod logging;
 pub mod seed;
 pub mod serve;
@@ -23,10 +24,23 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// What `config` does.
+#[derive(Debug, clap::Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective settings, secrets redacted, and fail on an unsafe one.
+    Check,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Apply migrations and serve the API and dashboard.
     Serve,
+    /// The server's settings: `config check` prints them (secrets redacted) and fails on an
+    /// unsafe or contradictory one, as `serve` would refuse to start.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Exit 0 when the server answers `GET /readyz` with 200 (a container's health check, with
     /// no other tool in the image).
     Healthcheck {
@@ -176,8 +190,13 @@ pub fn run(cli: Cli) -> Result<(), String> {
             admin::seed_bench(events, tenants, users, days)
         }
         Command::Healthcheck { url } => serve::healthcheck(url),
+        Command::Config { action: ConfigAction::Check } => config_check::run(),
         Command::Serve => {
             let settings = Settings::from_env()?;
+            let found = config_check::problems(&settings);
+            if !found.is_empty() {
+                return Err(config_check::refusal(&found));
+            }
             let pool = pool(&settings)?;
             serve::serve(settings, pool, false)
         }

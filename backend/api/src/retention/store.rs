@@ -92,6 +92,11 @@ impl ArchiveStore {
         })
     }
 
+    /// The `ARCHIVE_URL` this store was made from.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// Where a tenant's archive file is kept: `<prefix>/<slug>/<file name>`.
     pub fn key(&self, slug: &str, file_name: &str) -> Key {
         self.prefix.clone().join(slug).join(file_name)

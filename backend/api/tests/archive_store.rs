@@ -13,9 +13,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auditlog_api::retention::store::ArchiveStore;
-use auditlog_db::models::{Actor, EventDraft};
-use auditlog_db::queries::ingest::store_events;
-use chrono::{TimeDelta, Utc};
 use common::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -135,34 +132,6 @@ fn store_through(endpoint: &str) -> Arc<ArchiveStore> {
     )
 }
 
-fn seed(ctx: &Ctx, count: usize, recorded_days_ago: i64) {
-    let drafts: Vec<EventDraft> = (0..count)
-        .map(|i| EventDraft {
-            external_id: None,
-            occurred_at: Utc::now().naive_utc(),
-            actor: Actor {
-                id: "s1".into(),
-                name: "Sam".into(),
-                email: None,
-                role: None,
-                actor_type: "user".into(),
-            },
-            action: "booking.updated".into(),
-            module: "booking".into(),
-            verb: "updated".into(),
-            entity: None,
-            related: Vec::new(),
-            description: format!("change {i} of booking {}", i * 7919 % 10_007),
-            changes: Vec::new(),
-            ip: Some("10.0.0.1".into()),
-            user_agent: None,
-            metadata: Default::default(),
-        })
-        .collect();
-    let recorded = Utc::now().naive_utc() - TimeDelta::days(recorded_days_ago);
-    store_events(&mut ctx.pool.get().unwrap(), ctx.acme_id, None, &drafts, recorded).unwrap();
-}
-
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -178,8 +147,8 @@ async fn archives_live_in_the_object_store(backend: auditlog_db::Backend) {
     });
     let app = ctx.app().await;
     let admin = ctx.token(&ctx.admin);
-    seed(&ctx, 600, 40);
-    seed(&ctx, 10, 0);
+    seed_recorded(&ctx, 600, 40);
+    seed_recorded(&ctx, 10, 0);
     auditlog_db::archive::set_retention(&mut ctx.pool.get().unwrap(), ctx.acme_id, Some(30)).unwrap();
     let total = |body: &serde_json::Value| body["total"].as_i64().unwrap();
     // A retention run, as the server's schedule makes it: on a thread of its own.

@@ -13,7 +13,7 @@ use actix_web::test::{self, TestRequest};
 use auditlog_db::archive::{archive_next, checksum, verify_file};
 use auditlog_db::chain::GENESIS_HASH;
 use auditlog_db::connection::DbConnection;
-use auditlog_db::models::{Actor, EventDraft, EventRow, NewEventRow};
+use auditlog_db::models::{EventDraft, EventRow, NewEventRow};
 use auditlog_db::queries::ingest::{related_rows, store_events};
 use auditlog_db::schema::{event_related, events, tenants};
 use auditlog_db::Backend;
@@ -66,37 +66,6 @@ fn restore(conn: &mut DbConnection) {
         .map(|c| format!("{c} = (SELECT s.{c} FROM saved_tenants s WHERE s.id = tenants.id)"))
         .join(", ");
     tamper(conn, &format!("{}; UPDATE tenants SET {head}", sql.join("; ")));
-}
-
-fn draft(i: usize) -> EventDraft {
-    EventDraft {
-        external_id: None,
-        occurred_at: Utc::now().naive_utc(),
-        actor: Actor {
-            id: "s1".into(),
-            name: "Sam".into(),
-            email: None,
-            role: None,
-            actor_type: "user".into(),
-        },
-        action: "booking.updated".into(),
-        module: "booking".into(),
-        verb: "updated".into(),
-        entity: None,
-        related: Vec::new(),
-        description: format!("change {i}"),
-        changes: Vec::new(),
-        ip: Some("10.0.0.1".into()),
-        user_agent: None,
-        metadata: Default::default(),
-    }
-}
-
-fn seed(ctx: &Ctx, count: usize, recorded_days_ago: i64) {
-    let mut conn = ctx.pool.get().unwrap();
-    let drafts: Vec<EventDraft> = (0..count).map(draft).collect();
-    let recorded = Utc::now().naive_utc() - TimeDelta::days(recorded_days_ago);
-    store_events(&mut conn, ctx.acme_id, None, &drafts, recorded).unwrap();
 }
 
 /// Posts `count` events in one request (one checkpoint each); returns the response.
@@ -674,9 +643,9 @@ both_backends! {
     async fn retention_boundaries_are_signed_and_archives_check_offline(ctx: Ctx) {
         let app = ctx.app().await;
         let admin = ctx.token(&ctx.admin);
-        seed(&ctx, 30, 40);
-        seed(&ctx, 12, 10);
-        seed(&ctx, 5, 0);
+        seed_recorded(&ctx, 30, 40);
+        seed_recorded(&ctx, 12, 10);
+        seed_recorded(&ctx, 5, 0);
         let put = |body: Value, token: &str| {
             TestRequest::put().uri("/api/v1/settings/retention").insert_header(("authorization", format!("Bearer {token}"))).set_json(body)
         };
@@ -822,8 +791,8 @@ both_backends! {
     async fn archive_files_are_read_and_written_inside_the_archive_folder_only(ctx: Ctx) {
         let app = ctx.app().await;
         let admin = ctx.token(&ctx.admin);
-        seed(&ctx, 10, 40);
-        seed(&ctx, 2, 0);
+        seed_recorded(&ctx, 10, 40);
+        seed_recorded(&ctx, 2, 0);
         let settings = &ctx.state.settings;
         let mut conn = ctx.pool.get().unwrap();
         auditlog_db::archive::set_retention(&mut conn, ctx.acme_id, Some(30)).unwrap();
@@ -866,7 +835,7 @@ both_backends! {
 
         // Writing: a tenant folder that is a link out of ARCHIVE_DIR is refused, nothing is written.
         let globex = ctx.other_admin.tenant_id;
-        let drafts: Vec<EventDraft> = (0..5).map(draft).collect();
+        let drafts: Vec<EventDraft> = (0..5).map(event_draft).collect();
         store_events(&mut conn, globex, None, &drafts, Utc::now().naive_utc() - TimeDelta::days(40)).unwrap();
         store_events(&mut conn, globex, None, &drafts[..1], Utc::now().naive_utc()).unwrap();
         auditlog_db::archive::set_retention(&mut conn, globex, Some(30)).unwrap();

@@ -25,27 +25,19 @@ fn samples(text: &str) -> HashMap<String, f64> {
     out
 }
 
-async fn scrape<S, B>(app: &S, token: Option<&str>) -> (u16, String)
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<B>,
-        Error = actix_web::Error,
-    >,
-    B: actix_web::body::MessageBody,
-{
+async fn scrape<B: actix_web::body::MessageBody>(
+    app: &impl TestApp<B>,
+    token: Option<&str>,
+) -> (u16, String) {
     let mut req = test::TestRequest::get().uri("/metrics");
     if let Some(token) = token {
         req = req.insert_header(("authorization", format!("Bearer {token}")));
     }
-    let response = test::call_service(app, req.to_request()).await;
-    let status = response.status().as_u16();
-    if status == 200 {
-        let content_type = response.headers().get("content-type").unwrap().to_str().unwrap().to_string();
-        assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
+    let reply = send(app, req).await;
+    if reply.status == 200 {
+        assert!(reply.content_type().starts_with("text/plain; version=0.0.4"), "{}", reply.content_type());
     }
-    let body = test::read_body(response).await;
-    (status, String::from_utf8(body.to_vec()).unwrap())
+    (reply.status.as_u16(), reply.body.as_str().map(str::to_string).unwrap_or_default())
 }
 
 fn value(samples: &HashMap<String, f64>, series: &str) -> f64 {

@@ -272,6 +272,11 @@ impl Reply {
     }
 }
 
+/// An app under test, as [`Ctx::app`] makes it: a name for the bound helpers take it by.
+pub trait TestApp<B>: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error> {}
+
+impl<S, B> TestApp<B> for S where S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error> {}
+
 pub async fn send<S, B>(app: &S, req: test::TestRequest) -> Reply
 where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
@@ -408,4 +413,43 @@ pub async fn next_text<B: MessageBody>(body: &mut std::pin::Pin<Box<B>>) -> Opti
     .await
     .ok()??;
     Some(String::from_utf8_lossy(&chunk.ok()?).to_string())
+}
+
+/// A plain event of the host application, the `i`th of a batch.
+pub fn event_draft(i: usize) -> auditlog_db::models::EventDraft {
+    auditlog_db::models::EventDraft {
+        external_id: None,
+        occurred_at: chrono::Utc::now().naive_utc(),
+        actor: auditlog_db::models::Actor {
+            id: "s1".into(),
+            name: "Sam".into(),
+            email: None,
+            role: None,
+            actor_type: "user".into(),
+        },
+        action: "booking.updated".into(),
+        module: "booking".into(),
+        verb: "updated".into(),
+        entity: None,
+        related: Vec::new(),
+        description: format!("change {i}"),
+        changes: Vec::new(),
+        ip: Some("10.0.0.1".into()),
+        user_agent: None,
+        metadata: Default::default(),
+    }
+}
+
+/// Stores `count` events into acme as if recorded `days_ago` days ago (for retention).
+pub fn seed_recorded(ctx: &Ctx, count: usize, days_ago: i64) {
+    let drafts: Vec<_> = (0..count).map(event_draft).collect();
+    let recorded = chrono::Utc::now().naive_utc() - chrono::TimeDelta::days(days_ago);
+    auditlog_db::queries::ingest::store_events(
+        &mut ctx.pool.get().unwrap(),
+        ctx.acme_id,
+        None,
+        &drafts,
+        recorded,
+    )
+    .unwrap();
 }

@@ -620,8 +620,8 @@ both_backends! {
         assert!(docs_csp.contains("'unsafe-inline'"), "{docs_csp}");
 
         // With a built dashboard, client routes get its page, but the service's own paths never
-        // do: `/docs` goes to `/docs/`, and a scrape of `/metrics` or a probe of `/healthz/x` is a
-        // 404 problem, not the dashboard's 200.
+        // do: `/docs` goes to `/docs/`, and a path below `/metrics` or a probe of `/healthz/x` is
+        // a 404 problem, not the dashboard's 200.
         let dist = unique_dir("dist");
         std::fs::create_dir_all(&dist).unwrap();
         std::fs::write(dist.join("index.html"), "<!doctype html><title>dashboard</title>").unwrap();
@@ -636,8 +636,12 @@ both_backends! {
         let docs = test::call_service(&app, TestRequest::get().uri("/docs").to_request()).await;
         assert_eq!(docs.status(), 308);
         assert_eq!(docs.headers().get("location").unwrap(), "/docs/");
-        for path in ["/metrics", "/metrics/", "/healthz/x", "/readyz/deep", "/openapi.json/x", "/api/v2"] {
+        for path in ["/metrics/", "/metrics/x", "/api/v1/events/", "/healthz/", "/healthz/x", "/readyz/deep", "/openapi.json/x", "/api/v2"] {
             send(&app, TestRequest::get().uri(path)).await.problem(404);
         }
+        // A scrape reads the metrics, never the dashboard's page.
+        let scrape = send(&app, TestRequest::get().uri("/metrics")).await.expect(200);
+        assert!(scrape.content_type().starts_with("text/plain"), "{}", scrape.content_type());
+        assert!(scrape.body.as_str().unwrap().contains("# TYPE auditlog_http_requests_total counter"));
     }
 }

@@ -292,7 +292,11 @@ async fn fallback(
     routes: std::sync::Arc<RouteTable>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
     let path = req.path();
-    if let Some(allowed) = routes.allowed(path) {
+    // A documented path asked with another method. (The same method reaching here means the
+    // path only looked alike, e.g. with a trailing slash: that is a 404 below.)
+    if let Some(allowed) =
+        routes.allowed(path).filter(|allowed| !allowed.iter().any(|m| m == req.method().as_str()))
+    {
         return Err(ApiError::MethodNotAllowed { method: req.method().to_string(), allowed });
     }
     if path.starts_with("/api/") || path == "/api" {

@@ -141,7 +141,11 @@ impl ArchiveStore {
 
     /// Downloads `key` to `local` (through a temporary name, synced, then renamed).
     pub fn fetch(&self, key: &Key, local: &Path) -> Result<(), String> {
-        let temp = local.with_extension("download");
+        // A name of this call's own: two requests fetching the same archive at once must not
+        // write into one temporary file; the rename makes either whole copy the file.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temp = local.with_extension(format!("download-{}-{n}", std::process::id()));
         let written = self.block_on(async {
             let mut stream = self.store.get(key).await.map_err(|e| format!("{key}: {e}"))?.into_stream();
             let mut file =
